@@ -1,0 +1,19 @@
+//! The Aegis domain: the rules of the product with no I/O, no framework and no database.
+//!
+//! Everything here is plain data and pure functions, plus the repository traits (ports) that
+//! the infrastructure layer implements. Values that exist are valid: constructors parse.
+
+pub mod audit;
+pub mod id;
+pub mod lockout;
+pub mod page;
+pub mod password;
+pub mod permission;
+pub mod ports;
+pub mod role;
+pub mod session;
+pub mod tenant;
+pub mod user;
+
+pub use id::Id;
+pub use role::Role;

@@ -1,0 +1,277 @@
+//! Repository ports: how the use cases read and write state, implemented in infrastructure.
+//!
+//! Every operational method takes the tenant, so a query without a scope does not compile.
+//! The single exception is `UserRepository::find_user_for_login`: signing in is how a
+//! caller's tenant becomes known, and emails are unique across the installation.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::audit::AuditEntry;
+use crate::page::{Page, PageRequest};
+use crate::role::Role;
+use crate::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use crate::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+use crate::user::{Email, User, UserId};
+
+/// Failures every repository can report.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// A uniqueness rule was broken; the string names the constraint's subject (e.g. `email`).
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    /// A row the operation relies on does not exist (any more).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The store refused or failed; the text is for logs, never for clients.
+    #[error("storage failure: {0}")]
+    Unexpected(String),
+}
+
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError>;
+
+    /// # Errors
+    /// `Duplicate("tenant slug")` when the slug is taken.
+    async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError>;
+}
+
+/// Filters of the user list; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    /// Case-insensitive substring of the email or display name.
+    pub text: Option<String>,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// The account with this email in any tenant (see the module documentation).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError>;
+
+    /// Users ordered by email.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_users(
+        &self,
+        tenant: TenantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, RepositoryError>;
+
+    /// Active admins of the tenant that are not locked at `now`, other than `except`.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn count_usable_admins(
+        &self,
+        tenant: TenantId,
+        except: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
+    /// # Errors
+    /// `Duplicate("email")` when the email is taken in any tenant.
+    async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError>;
+
+    /// Replaces every mutable field of the user.
+    ///
+    /// # Errors
+    /// `NotFound("user")` when it does not exist in the tenant.
+    async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError>;
+}
+
+#[async_trait]
+pub trait RefreshSessionRepository: Send + Sync {
+    /// # Errors
+    /// `Duplicate("refresh token")` on a token hash collision.
+    async fn insert_refresh_session(&self, tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_refresh_session(
+        &self,
+        tenant: TenantId,
+        token_hash: &str,
+    ) -> Result<Option<RefreshSession>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn mark_refresh_session_used(
+        &self,
+        tenant: TenantId,
+        session: RefreshSessionId,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Revokes every session of the family that is not revoked yet.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn revoke_session_family(
+        &self,
+        tenant: TenantId,
+        family: SessionFamilyId,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Revokes every session of the user, except those of `keep` (the caller's own login).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn revoke_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        keep: Option<SessionFamilyId>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+}
+
+#[async_trait]
+pub trait RevokedTokenRepository: Send + Sync {
+    /// Records that the access token `jti` may no longer be used. Revoking twice is harmless.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn revoke_access_token(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError>;
+}
+
+/// The stored outcome of a create request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyRecord {
+    pub tenant_id: TenantId,
+    pub actor_id: UserId,
+    /// The operation the key was used for (`users.create`): keys are per operation.
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of the request's canonical form; the same key with another payload is refused.
+    pub fingerprint: String,
+    pub response: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait IdempotencyRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_idempotency_record(
+        &self,
+        tenant: TenantId,
+        actor: UserId,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, RepositoryError>;
+
+    /// # Errors
+    /// `Duplicate("idempotency key")` when a concurrent request stored the key first.
+    async fn insert_idempotency_record(
+        &self,
+        tenant: TenantId,
+        record: &IdempotencyRecord,
+    ) -> Result<(), RepositoryError>;
+}
+
+/// Filters of the audit log; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<UserId>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait AuditLogRepository: Send + Sync {
+    /// Reads the tenant's chain head and, inside a transaction, holds it until commit so that
+    /// concurrent appends queue up instead of forking the chain.
+    ///
+    /// # Errors
+    /// `NotFound("tenant")` when the tenant does not exist.
+    async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError>;
+
+    /// Stores `entry` and moves the tenant's head to it.
+    ///
+    /// # Errors
+    /// `Duplicate("audit sequence")` when the head moved since it was locked.
+    async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError>;
+
+    /// Newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_audit_entries(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, RepositoryError>;
+
+    /// Up to `limit` entries with a sequence above `after`, oldest first: the chain in batches.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn audit_chain_batch(
+        &self,
+        tenant: TenantId,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>, RepositoryError>;
+}
+
+/// Every repository together: what a unit of work or a read connection offers.
+pub trait Repositories:
+    TenantRepository
+    + UserRepository
+    + RefreshSessionRepository
+    + RevokedTokenRepository
+    + IdempotencyRepository
+    + AuditLogRepository
+{
+}
+
+impl<T> Repositories for T where
+    T: TenantRepository
+        + UserRepository
+        + RefreshSessionRepository
+        + RevokedTokenRepository
+        + IdempotencyRepository
+        + AuditLogRepository
+{
+}
