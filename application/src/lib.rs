@@ -1,1 +1,57 @@
-//! placeholder during bootstrap
+//! Aegis use cases: one module per capability, each use case taking an explicit actor.
+//!
+//! Authorization is decided here against the domain's permission matrix, never only in HTTP.
+//! Every change runs in one unit of work together with its audit entry.
+
+pub mod account;
+pub mod audit_log;
+pub mod auth;
+pub mod bootstrap;
+pub mod context;
+pub mod error;
+pub mod health;
+pub mod idempotency;
+pub mod ports;
+pub mod users;
+
+mod audit_trail;
+
+use std::sync::Arc;
+
+use ports::{Clock, Database, EvidenceStore, IdGenerator, PasswordHasher, SecretGenerator, TokenService};
+
+/// The adapters every use case draws on, wired once by the composition root.
+#[derive(Clone)]
+pub struct Dependencies {
+    pub database: Arc<dyn Database>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn TokenService>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub evidence: Arc<dyn EvidenceStore>,
+}
+
+/// Every capability's service, ready to be shared by request handlers and the CLI.
+#[derive(Clone)]
+pub struct Services {
+    pub auth: auth::AuthService,
+    pub account: account::AccountService,
+    pub users: users::UserService,
+    pub audit_log: audit_log::AuditLogService,
+    pub health: health::HealthService,
+    pub bootstrap: bootstrap::BootstrapService,
+}
+
+impl Services {
+    pub fn new(deps: Dependencies, auth_settings: auth::AuthSettings) -> Self {
+        Self {
+            auth: auth::AuthService::new(deps.clone(), auth_settings),
+            account: account::AccountService::new(deps.clone()),
+            users: users::UserService::new(deps.clone()),
+            audit_log: audit_log::AuditLogService::new(deps.clone()),
+            health: health::HealthService::new(deps.clone()),
+            bootstrap: bootstrap::BootstrapService::new(deps),
+        }
+    }
+}

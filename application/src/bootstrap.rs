@@ -1,0 +1,105 @@
+//! First start: the default tenant and its first admin.
+
+use aegis_domain::Role;
+use aegis_domain::page::PageRequest;
+use aegis_domain::ports::{RepositoryError, UserFilter};
+use aegis_domain::tenant::{Tenant, TenantId, TenantSlug};
+
+use crate::Dependencies;
+use crate::audit_trail::{self, Change};
+use crate::context::{Initiator, RequestContext};
+use crate::users::{NewUser, UserError, UserService};
+
+pub const DEFAULT_TENANT_SLUG: &str = "default";
+
+/// The admin created on first start; the password is shown once when it was generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    pub generated_password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("the bootstrap admin cannot be created: {0}")]
+    Admin(#[from] UserError),
+    #[error("unexpected failure: {0}")]
+    Unexpected(String),
+}
+
+impl From<RepositoryError> for BootstrapError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(error.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct BootstrapService {
+    deps: Dependencies,
+}
+
+impl BootstrapService {
+    pub fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+
+    /// The tenant named `slug`, created when missing.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure or an invalid slug.
+    pub async fn ensure_tenant(&self, slug: &str, name: &str) -> Result<Tenant, BootstrapError> {
+        let slug = TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
+        if let Some(tenant) = self.deps.database.find_tenant_by_slug(&slug).await? {
+            return Ok(tenant);
+        }
+        let tenant = Tenant {
+            id: TenantId::from_uuid(self.deps.ids.new_id()),
+            slug,
+            name: name.to_owned(),
+            created_at: self.deps.clock.now(),
+        };
+        let uow = self.deps.database.begin().await?;
+        uow.insert_tenant(&tenant).await?;
+        let change = Change {
+            tenant: tenant.id,
+            actor: None,
+            action: "tenant.created",
+            entity_type: "tenant",
+            entity_id: Some(tenant.id.to_string()),
+            details: serde_json::json!({ "slug": tenant.slug.as_str(), "name": tenant.name }),
+        };
+        audit_trail::record(&self.deps, uow.as_ref(), &RequestContext::default(), change).await?;
+        uow.commit().await?;
+        Ok(tenant)
+    }
+
+    /// Creates the first admin when the tenant has no users at all; `None` when it has some.
+    ///
+    /// # Errors
+    /// `Admin` when the configured email or password is refused.
+    pub async fn ensure_admin(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        password: Option<String>,
+    ) -> Result<Option<BootstrapAdmin>, BootstrapError> {
+        let existing = self
+            .deps
+            .database
+            .list_users(tenant.id, &UserFilter::default(), PageRequest::new(1, 1))
+            .await?;
+        if existing.total > 0 {
+            return Ok(None);
+        }
+        let users = UserService::new(self.deps.clone());
+        let request = NewUser {
+            email: email.to_owned(),
+            display_name: Some("Administrator".to_owned()),
+            role: Role::Admin.to_string(),
+            password,
+        };
+        let initiator = Initiator::System { tenant: tenant.id };
+        let created = users.create(&initiator, request, None, &RequestContext::default()).await?;
+        Ok(Some(BootstrapAdmin { email: created.user.email, generated_password: created.generated_password }))
+    }
+}

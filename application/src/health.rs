@@ -1,0 +1,34 @@
+//! Readiness: can this instance reach what it needs to serve?
+
+use crate::Dependencies;
+
+/// The state of each dependency; ready only when all are up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub database: Result<(), String>,
+    pub evidence_store: Result<(), String>,
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.database.is_ok() && self.evidence_store.is_ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct HealthService {
+    deps: Dependencies,
+}
+
+impl HealthService {
+    pub fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+
+    pub async fn readiness(&self) -> Readiness {
+        Readiness {
+            database: self.deps.database.ping().await.map_err(|e| e.to_string()),
+            evidence_store: self.deps.evidence.check().await.map_err(|e| e.to_string()),
+        }
+    }
+}

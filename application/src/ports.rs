@@ -1,0 +1,139 @@
+//! Ports that are not repositories: transactions, hashing, tokens, time, ids, secrets and the
+//! evidence store. Infrastructure implements them; tests use in-memory fakes.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use aegis_domain::Role;
+use aegis_domain::ports::{Repositories, RepositoryError};
+use aegis_domain::session::SessionFamilyId;
+use aegis_domain::tenant::TenantId;
+use aegis_domain::user::UserId;
+
+/// One database transaction offering every repository. Dropping it without `commit` rolls
+/// back, so an error anywhere in a use case leaves nothing half-written.
+#[async_trait]
+pub trait UnitOfWork: Repositories {
+    /// # Errors
+    /// `Unexpected` when the database refuses the commit.
+    async fn commit(self: Box<Self>) -> Result<(), RepositoryError>;
+}
+
+/// The database: reads outside transactions, and transactions for every change.
+#[async_trait]
+pub trait Database: Repositories {
+    /// # Errors
+    /// `Unexpected` when no transaction can be opened.
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, RepositoryError>;
+
+    /// Checks that the database answers (readiness).
+    ///
+    /// # Errors
+    /// `Unexpected` when it does not.
+    async fn ping(&self) -> Result<(), RepositoryError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashingError(pub String);
+
+/// Slow, salted password hashing. Implementations must not block the async executor.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// # Errors
+    /// `HashingError` when the hasher fails (never for a policy-conforming password).
+    async fn hash(&self, password: &str) -> Result<String, HashingError>;
+
+    /// Whether `password` matches `hash`; a malformed hash is a mismatch.
+    async fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+/// What an access token asserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
+    pub role: Role,
+    /// Unique token id, the key of revocation.
+    pub jti: String,
+    /// The login (refresh family) the token belongs to; logout revokes it.
+    pub session_family: SessionFamilyId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is not valid")]
+    Invalid,
+    #[error("the access token could not be issued: {0}")]
+    Issue(String),
+}
+
+/// Signs and checks short-lived access tokens.
+pub trait TokenService: Send + Sync {
+    /// # Errors
+    /// `Issue` when signing fails.
+    fn issue(&self, claims: &AccessClaims) -> Result<String, TokenError>;
+
+    /// # Errors
+    /// `Expired` or `Invalid`.
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenError>;
+}
+
+/// The current time; fixed in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// New entity ids (UUID v7 in production, a counter in tests).
+pub trait IdGenerator: Send + Sync {
+    fn new_id(&self) -> Uuid;
+}
+
+/// Unguessable strings from a cryptographic source.
+pub trait SecretGenerator: Send + Sync {
+    /// A random token of at least 256 bits, URL-safe.
+    fn token(&self) -> String;
+
+    /// A random password that satisfies the password policy.
+    fn password(&self) -> String;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceStoreError {
+    #[error("evidence object `{0}` not found")]
+    NotFound(String),
+    #[error("evidence key `{0}` is not allowed")]
+    InvalidKey(String),
+    #[error("evidence store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where evidence files live: a local directory (embedded) or an S3 bucket (production).
+/// Keys are relative paths of `[A-Za-z0-9._-]` segments separated by `/`.
+#[async_trait]
+pub trait EvidenceStore: Send + Sync {
+    /// # Errors
+    /// `InvalidKey` for a key outside the alphabet or with `..`; `Unavailable` on I/O failure.
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), EvidenceStoreError>;
+
+    /// # Errors
+    /// `NotFound` when nothing is stored under `key`.
+    async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError>;
+
+    /// Deleting a missing key is not an error.
+    ///
+    /// # Errors
+    /// `Unavailable` on I/O failure.
+    async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError>;
+
+    /// Checks that the store is reachable and writable enough to serve (readiness).
+    ///
+    /// # Errors
+    /// `Unavailable` when it is not.
+    async fn check(&self) -> Result<(), EvidenceStoreError>;
+}
