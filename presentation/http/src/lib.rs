@@ -1,1 +1,133 @@
-//! placeholder during bootstrap
+//! The Aegis HTTP API: thin actix-web handlers over the application's use cases.
+//!
+//! This crate cannot reach infrastructure or any database crate (the layer test checks it);
+//! it receives ready-made `Services` from the composition root.
+
+pub mod auth;
+pub mod client;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod rate_limit;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod views;
+
+use std::net::TcpListener;
+use std::num::NonZeroU32;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa_swagger_ui::{SwaggerUi, Url};
+
+use aegis_application::Services;
+
+pub use settings::HttpSettings;
+
+use crate::metrics::HttpMetrics;
+use crate::problem::ApiError;
+use crate::rate_limit::AuthRateLimiter;
+
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+// Swagger UI and the landing page need their own scripts, styles and images.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(openapi::document())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}
+
+fn cors(settings: &HttpSettings) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_header("idempotency-key")
+        .allowed_header(request_id::HEADER)
+        .expose_headers([request_id::HEADER, "retry-after"])
+        .supports_credentials()
+        .max_age(3600);
+    settings.cors_origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+/// Binds the API to `listener` and returns the running server (await it to serve).
+///
+/// # Errors
+/// When the listener cannot be used.
+pub fn serve(listener: TcpListener, services: Services, settings: HttpSettings, workers: usize) -> std::io::Result<Server> {
+    let services = web::Data::new(services);
+    let metrics = web::Data::new(HttpMetrics::new());
+    let per_minute = NonZeroU32::new(settings.auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
+    let limiter = web::Data::new(AuthRateLimiter::per_minute(per_minute));
+    let settings = web::Data::new(settings);
+    let server = HttpServer::new(move || {
+        let mut security_headers = DefaultHeaders::new()
+            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .add((header::X_FRAME_OPTIONS, "DENY"))
+            .add((header::REFERRER_POLICY, "no-referrer"))
+            .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
+        if settings.production {
+            security_headers = security_headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
+        }
+        let limit = settings.max_body_bytes;
+        let swagger = settings.swagger_ui;
+        App::new()
+            .app_data(services.clone())
+            .app_data(metrics.clone())
+            .app_data(limiter.clone())
+            .app_data(settings.clone())
+            .configure(|config| json::configure(config, limit))
+            .wrap(from_fn(content_security_policy))
+            .wrap(security_headers)
+            .wrap(cors(&settings))
+            .wrap(Compress::default())
+            .wrap(from_fn(metrics::middleware))
+            .wrap(from_fn(request_id::middleware))
+            .route("/", web::get().to(routes::system::landing))
+            .route("/health", web::get().to(routes::system::health))
+            .route("/ready", web::get().to(routes::system::ready))
+            .route("/metrics", web::get().to(routes::system::metrics))
+            .service(
+                web::scope("/api/v1")
+                    .route("/openapi.json", web::get().to(openapi_json))
+                    .service(
+                        web::scope("/auth")
+                            .wrap(from_fn(rate_limit::middleware))
+                            .configure(routes::auth::configure),
+                    )
+                    .service(web::scope("/users").configure(routes::users::configure))
+                    .service(web::scope("/audit-logs").configure(routes::audit_logs::configure)),
+            )
+            .configure(|config| {
+                if swagger {
+                    config.service(SwaggerUi::new("/docs/{_:.*}").url(Url::new("Aegis API", "/api/v1/openapi.json"), <openapi::ApiDoc as utoipa::OpenApi>::openapi()));
+                }
+            })
+            .default_service(web::to(not_found))
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn content_security_policy(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let is_page = request.path() == "/" || request.path().starts_with("/docs");
+    let mut response = next.call(request).await?;
+    let policy = if is_page { PAGE_CSP } else { API_CSP };
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
+    Ok(response)
+}

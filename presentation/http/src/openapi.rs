@@ -1,0 +1,80 @@
+//! The OpenAPI 3.1 document, generated from the handlers and views. A copy is committed at
+//! `docs/openapi.json`; a test fails when the two drift apart.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::problem::{Problem, ProblemField};
+use crate::routes::{audit_logs, auth, system, users};
+use crate::views::{Paginated, UserView};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Aegis API",
+        description = "Prove, technique by technique, how well you are defended against MITRE ATT&CK. \
+            Errors are RFC 9457 problem documents with a stable `code`.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        auth::login, auth::refresh, auth::logout, auth::me, auth::change_password,
+        users::list, users::create, users::get, users::update, users::deactivate,
+        users::reset_password, users::me, users::update_preferences,
+        audit_logs::list, audit_logs::verify,
+        system::health, system::ready, system::metrics,
+    ),
+    components(schemas(
+        Problem, ProblemField, UserView, Paginated<UserView>,
+        Paginated<audit_logs::AuditEntryResponse>,
+    )),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Sign in, tokens and one's password"),
+        (name = "users", description = "Accounts and roles"),
+        (name = "audit", description = "The hash-chained audit trail"),
+        (name = "system", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::ACCESS_COOKIE))),
+        );
+    }
+}
+
+/// The document as served and committed: pretty JSON with a trailing newline.
+pub fn document() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn the_committed_document_matches_the_code() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let generated = super::document();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test -p aegis-http openapi` and commit it"
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! RFC 9457 problem documents: the one place where errors become HTTP responses.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use aegis_application::error::{Classified, ErrorKind, FieldError};
+
+/// A problem document, as returned with `Content-Type: application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    /// A stable, machine-readable code (e.g. `VALIDATION_FAILED`).
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id, also in the `X-Request-Id` header and in the server's logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The fields at fault, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub message: String,
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: String,
+    detail: Option<String>,
+    fields: Vec<FieldError>,
+    retry_after_seconds: Option<u64>,
+    /// Logged on the server, never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, title: impl Into<String>) -> Self {
+        Self { status, code, title: title.into(), detail: None, fields: Vec::new(), retry_after_seconds: None, cause: None }
+    }
+
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "The request is not valid").with_fields(fields)
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "The request could not be read").with_detail(detail)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such resource")
+    }
+
+    pub fn internal(cause: impl Into<String>) -> Self {
+        let mut error = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error")
+            .with_detail("The server failed to handle the request; quote the request id when reporting it.");
+        error.cause = Some(cause.into());
+        error
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// Turns any use-case error into its problem.
+    pub fn from_use_case<E: Classified>(error: &E) -> Self {
+        let message = error.to_string();
+        match error.kind() {
+            ErrorKind::Invalid(fields) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.code(), "The request is not valid")
+                    .with_detail(message)
+                    .with_fields(fields)
+            }
+            ErrorKind::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, error.code(), message),
+            ErrorKind::Forbidden => Self::new(StatusCode::FORBIDDEN, error.code(), message),
+            ErrorKind::NotFound => Self::new(StatusCode::NOT_FOUND, error.code(), message),
+            ErrorKind::Conflict => Self::new(StatusCode::CONFLICT, error.code(), message),
+            ErrorKind::Locked { retry_after_seconds } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message).with_retry_after(retry_after_seconds)
+            }
+            ErrorKind::Unexpected => Self::internal(message),
+        }
+    }
+}
+
+impl<E: Classified> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        Self::from_use_case(&error)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.title)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(cause) = &self.cause {
+            tracing::error!(code = self.code, cause = %cause, "request failed");
+        }
+        let problem = Problem {
+            problem_type: format!("https://aegis.local/problems/{}", self.code.to_lowercase().replace('_', "-")),
+            title: self.title.clone(),
+            status: self.status.as_u16(),
+            code: self.code.to_owned(),
+            detail: self.detail.clone(),
+            request_id: crate::request_id::current(),
+            errors: self
+                .fields
+                .iter()
+                .map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() })
+                .collect(),
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        response.json(problem)
+    }
+}

@@ -1,0 +1,238 @@
+//! `/api/v1/users`: administration of accounts (admins), and one's own profile.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use aegis_application::Services;
+use aegis_application::context::Initiator;
+use aegis_application::error::FieldError;
+use aegis_application::idempotency::IdempotencyKey;
+use aegis_application::users::{NewUser, UserChanges};
+use aegis_domain::Role;
+use aegis_domain::ports::UserFilter;
+use aegis_domain::user::UserId;
+
+use crate::auth::Authenticated;
+use crate::client::Context;
+use crate::problem::{ApiError, Problem};
+use crate::views::{PageQuery, Paginated, UserView};
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Only users with this role.
+    pub role: Option<String>,
+    /// Only active (true) or deactivated (false) users.
+    pub is_active: Option<bool>,
+    /// Case-insensitive text in the email or display name.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub display_name: Option<String>,
+    /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
+    pub role: String,
+    /// When absent, a password is generated and returned once in `generated_password`.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserResponse {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Only in the first response, only when the server generated the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUserRequest {
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ResetPasswordRequest {
+    /// When absent, a password is generated and returned once.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetPasswordResponse {
+    pub generated_password: Option<String>,
+    /// Always true: the user must choose a new password at the next sign-in.
+    pub must_change_password: bool,
+}
+
+/// List users.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListQuery, PageQuery),
+    responses((status = 200, body = Paginated<UserView>), (status = 403, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn list(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    query: web::Query<UserListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<UserView>>, ApiError> {
+    let query = query.into_inner();
+    let role = query
+        .role
+        .as_deref()
+        .map(str::parse::<Role>)
+        .transpose()
+        .map_err(|e| ApiError::validation(vec![FieldError::new("role", e.to_string())]))?;
+    let filter = UserFilter { role, is_active: query.is_active, text: query.q.filter(|q| !q.trim().is_empty()) };
+    let users = services.users.list(&Initiator::User(actor), &filter, page.request()).await?;
+    Ok(web::Json(Paginated::from_page(users, UserView::from)))
+}
+
+/// Create a user, who must change the password at first sign-in. Accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response for the same payload; 409 for another")),
+    responses(
+        (status = 201, body = CreatedUserResponse),
+        (status = 409, body = Problem, description = "EMAIL_TAKEN or IDEMPOTENCY_KEY_REUSED"),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn create(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    request: HttpRequest,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = request
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|value| value.to_str().unwrap_or("\u{0}"))
+        .map(IdempotencyKey::parse)
+        .transpose()
+        .map_err(|field| ApiError::validation(vec![field]))?;
+    let body = body.into_inner();
+    let new_user = NewUser { email: body.email, display_name: body.display_name, role: body.role, password: body.password };
+    let created = services.users.create(&Initiator::User(actor), new_user, key.as_ref(), &context).await?;
+    let mut response = HttpResponse::build(StatusCode::CREATED);
+    if created.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(CreatedUserResponse { user: created.user.into(), generated_password: created.generated_password }))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn get(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let user = services.users.get(&Initiator::User(actor), UserId::from_uuid(*id)).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Change a user's role, active flag or display name. The last active admin cannot be
+/// demoted or deactivated (409 LAST_ADMIN).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
+    request_body = UpdateUserRequest,
+    responses((status = 200, body = UserView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn update(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let body = body.into_inner();
+    let changes = UserChanges { role: body.role, is_active: body.is_active, display_name: body.display_name };
+    let user = services.users.update(&Initiator::User(actor), UserId::from_uuid(*id), changes, &context).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Deactivate a user (soft delete).
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UserView), (status = 409, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn deactivate(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let user = services.users.deactivate(&Initiator::User(actor), UserId::from_uuid(*id), &context).await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Reset a user's password; their sessions end and they must change it at next sign-in.
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "users", params(("id" = Uuid, Path)),
+    request_body = ResetPasswordRequest,
+    responses((status = 200, body = ResetPasswordResponse), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn reset_password(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> Result<web::Json<ResetPasswordResponse>, ApiError> {
+    // The body is optional: an empty one asks for a generated password.
+    let password = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<ResetPasswordRequest>(&body).map_err(|e| crate::json::body_error(&e))?.password
+    };
+    let generated = services
+        .users
+        .reset_password(&Initiator::User(actor), UserId::from_uuid(*id), password, &context)
+        .await?;
+    Ok(web::Json(ResetPasswordResponse { generated_password: generated, must_change_password: true }))
+}
+
+/// One's own profile.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+    responses((status = 200, body = UserView)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn me(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<UserView>, ApiError> {
+    Ok(web::Json(services.account.me(&actor).await?.into()))
+}
+
+/// Merge UI preferences into one's profile (a key set to null is removed).
+#[utoipa::path(patch, path = "/api/v1/users/me/preferences", tag = "users",
+    request_body(content = Object, description = "a JSON object of at most 16 KiB"),
+    responses((status = 200, body = UserView), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn update_preferences(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    body: web::Json<serde_json::Value>,
+) -> Result<web::Json<UserView>, ApiError> {
+    let user = services.account.update_preferences(&actor, body.into_inner(), &context).await?;
+    Ok(web::Json(user.into()))
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    // `/me` before `/{id}`, or "me" would be read as an id.
+    config
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/me", web::get().to(me))
+        .route("/me/preferences", web::patch().to(update_preferences))
+        .route("/{id}", web::get().to(get))
+        .route("/{id}", web::patch().to(update))
+        .route("/{id}", web::delete().to(deactivate))
+        .route("/{id}/reset-password", web::post().to(reset_password));
+}
