@@ -43,6 +43,15 @@ impl BootstrapService {
         Self { deps }
     }
 
+    /// The tenant named `slug`, if it exists.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure or an invalid slug.
+    pub async fn find_tenant(&self, slug: &str) -> Result<Option<Tenant>, BootstrapError> {
+        let slug = TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
+        Ok(self.deps.database.find_tenant_by_slug(&slug).await?)
+    }
+
     /// The tenant named `slug`, created when missing.
     ///
     /// # Errors

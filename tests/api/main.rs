@@ -1,1 +1,13 @@
-fn main(){}
+//! End-to-end tests of the HTTP API: the real `aegis` app on a free port, on a fresh SQLite
+//! file and on a fresh PostgreSQL database, driven over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod conventions;
+mod permissions;
+mod system;
+mod users;

@@ -1,1 +1,9 @@
-//! placeholder during bootstrap
+//! The `aegis` binary's library half: configuration, wiring of every layer (the only crate
+//! that depends on all of them), and the command line. Tests start the real app through
+//! `app::build`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod secret;
+pub mod telemetry;

@@ -1,0 +1,356 @@
+//! In-memory adapters for use-case tests: a database whose units of work copy the state and
+//! swap it back on commit, a fixed clock, counting ids, and a hasher that is not slow.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uuid::Uuid;
+
+use aegis_application::ports::*;
+use aegis_domain::audit::{AuditEntry, GENESIS_HASH};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::*;
+use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+use aegis_domain::user::{Email, User, UserId};
+use aegis_domain::Role;
+
+#[derive(Clone, Default)]
+pub struct State {
+    pub tenants: Vec<Tenant>,
+    pub heads: Vec<(TenantId, AuditHead)>,
+    pub users: Vec<User>,
+    pub sessions: Vec<RefreshSession>,
+    pub revoked: Vec<(TenantId, String)>,
+    pub idempotency: Vec<IdempotencyRecord>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// Shared state; a unit of work holds a private copy until it commits.
+#[derive(Clone, Default)]
+pub struct MemoryDatabase {
+    pub state: Arc<Mutex<State>>,
+}
+
+pub struct MemoryUnitOfWork {
+    shared: Arc<Mutex<State>>,
+    local: Mutex<State>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub trait HasState: Send + Sync {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T;
+}
+
+impl HasState for MemoryDatabase {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut lock(&self.state))
+    }
+}
+
+impl HasState for MemoryUnitOfWork {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut lock(&self.local))
+    }
+}
+
+macro_rules! repositories {
+    ($target:ty) => {
+        #[async_trait]
+        impl TenantRepository for $target {
+            async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+                Ok(self.with(|s| s.tenants.iter().find(|t| t.id == tenant).cloned()))
+            }
+            async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+                Ok(self.with(|s| s.tenants.iter().find(|t| &t.slug == slug).cloned()))
+            }
+            async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError> {
+                Ok(self.with(|s| s.tenants.clone()))
+            }
+            async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.tenants.push(tenant.clone());
+                    s.heads.push((tenant.id, AuditHead { sequence: 0, hash: GENESIS_HASH.to_owned() }));
+                });
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl UserRepository for $target {
+            async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError> {
+                Ok(self.with(|s| s.users.iter().find(|u| &u.email == email).cloned()))
+            }
+            async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError> {
+                Ok(self.with(|s| s.users.iter().find(|u| u.tenant_id == tenant && u.id == user).cloned()))
+            }
+            async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError> {
+                Ok(self.with(|s| s.users.iter().find(|u| u.tenant_id == tenant && &u.email == email).cloned()))
+            }
+            async fn list_users(&self, tenant: TenantId, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepositoryError> {
+                let items: Vec<User> = self.with(|s| {
+                    s.users
+                        .iter()
+                        .filter(|u| u.tenant_id == tenant)
+                        .filter(|u| filter.role.is_none_or(|r| u.role == r))
+                        .filter(|u| filter.is_active.is_none_or(|a| u.is_active == a))
+                        .cloned()
+                        .collect()
+                });
+                Ok(Page { total: items.len() as u64, items, request: page })
+            }
+            async fn count_usable_admins(&self, tenant: TenantId, except: Option<UserId>, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.users.iter().filter(|u| u.tenant_id == tenant && Some(u.id) != except && u.is_usable_admin(now)).count() as u64
+                }))
+            }
+            async fn insert_user(&self, _tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    if s.users.iter().any(|u| u.email == user.email) {
+                        return Err(RepositoryError::Duplicate("email".into()));
+                    }
+                    s.users.push(user.clone());
+                    Ok(())
+                })
+            }
+            async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+                self.with(|s| match s.users.iter_mut().find(|u| u.tenant_id == tenant && u.id == user.id) {
+                    Some(existing) => {
+                        *existing = user.clone();
+                        Ok(())
+                    }
+                    None => Err(RepositoryError::NotFound("user".into())),
+                })
+            }
+        }
+
+        #[async_trait]
+        impl RefreshSessionRepository for $target {
+            async fn insert_refresh_session(&self, _tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError> {
+                self.with(|s| s.sessions.push(session.clone()));
+                Ok(())
+            }
+            async fn find_refresh_session(&self, tenant: TenantId, token_hash: &str) -> Result<Option<RefreshSession>, RepositoryError> {
+                Ok(self.with(|s| s.sessions.iter().find(|x| x.tenant_id == tenant && x.token_hash == token_hash).cloned()))
+            }
+            async fn mark_refresh_session_used(&self, _tenant: TenantId, session: RefreshSessionId, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+                self.with(|s| s.sessions.iter_mut().filter(|x| x.id == session).for_each(|x| x.used_at = Some(at)));
+                Ok(())
+            }
+            async fn revoke_session_family(&self, _tenant: TenantId, family: SessionFamilyId, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+                self.with(|s| s.sessions.iter_mut().filter(|x| x.family_id == family).for_each(|x| x.revoked_at = Some(at)));
+                Ok(())
+            }
+            async fn revoke_user_sessions(&self, _tenant: TenantId, user: UserId, keep: Option<SessionFamilyId>, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.sessions
+                        .iter_mut()
+                        .filter(|x| x.user_id == user && Some(x.family_id) != keep)
+                        .for_each(|x| x.revoked_at = Some(at))
+                });
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl RevokedTokenRepository for $target {
+            async fn revoke_access_token(&self, tenant: TenantId, jti: &str, _user: UserId, _expires_at: DateTime<Utc>) -> Result<(), RepositoryError> {
+                self.with(|s| s.revoked.push((tenant, jti.to_owned())));
+                Ok(())
+            }
+            async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError> {
+                Ok(self.with(|s| s.revoked.iter().any(|(t, j)| *t == tenant && j == jti)))
+            }
+        }
+
+        #[async_trait]
+        impl IdempotencyRepository for $target {
+            async fn find_idempotency_record(&self, tenant: TenantId, actor: UserId, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.idempotency
+                        .iter()
+                        .find(|r| r.tenant_id == tenant && r.actor_id == actor && r.scope == scope && r.key == key)
+                        .cloned()
+                }))
+            }
+            async fn insert_idempotency_record(&self, _tenant: TenantId, record: &IdempotencyRecord) -> Result<(), RepositoryError> {
+                self.with(|s| s.idempotency.push(record.clone()));
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AuditLogRepository for $target {
+            async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError> {
+                self.with(|s| s.heads.iter().find(|(t, _)| *t == tenant).map(|(_, h)| h.clone()))
+                    .ok_or_else(|| RepositoryError::NotFound("tenant".into()))
+            }
+            async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.audit.push(entry.clone());
+                    for (t, head) in &mut s.heads {
+                        if *t == tenant {
+                            *head = AuditHead { sequence: entry.sequence, hash: entry.hash.clone() };
+                        }
+                    }
+                });
+                Ok(())
+            }
+            async fn list_audit_entries(&self, tenant: TenantId, _filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>, RepositoryError> {
+                let mut items: Vec<AuditEntry> = self.with(|s| s.audit.iter().filter(|e| e.record.tenant_id == tenant).cloned().collect());
+                items.reverse();
+                Ok(Page { total: items.len() as u64, items, request: page })
+            }
+            async fn audit_chain_batch(&self, tenant: TenantId, after: i64, limit: u64) -> Result<Vec<AuditEntry>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.audit
+                        .iter()
+                        .filter(|e| e.record.tenant_id == tenant && e.sequence > after)
+                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                        .cloned()
+                        .collect()
+                }))
+            }
+        }
+    };
+}
+
+repositories!(MemoryDatabase);
+repositories!(MemoryUnitOfWork);
+
+#[async_trait]
+impl UnitOfWork for MemoryUnitOfWork {
+    async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
+        let local = lock(&self.local).clone();
+        *lock(&self.shared) = local;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Database for MemoryDatabase {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, RepositoryError> {
+        let local = lock(&self.state).clone();
+        Ok(Box::new(MemoryUnitOfWork { shared: self.state.clone(), local: Mutex::new(local) }))
+    }
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+}
+
+/// "Hashes" by prefixing: the use cases only need hash and verify to agree.
+pub struct PlainHasher;
+
+#[async_trait]
+impl PasswordHasher for PlainHasher {
+    async fn hash(&self, password: &str) -> Result<String, HashingError> {
+        Ok(format!("plain:{password}"))
+    }
+    async fn verify(&self, password: &str, hash: &str) -> bool {
+        hash.strip_prefix("plain:") == Some(password)
+    }
+}
+
+/// Tokens are the claims' fields joined by `|`; good enough to round-trip in tests.
+pub struct TransparentTokens {
+    pub clock: Arc<FixedClock>,
+}
+
+impl TokenService for TransparentTokens {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, TokenError> {
+        Ok(format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            claims.user_id,
+            claims.tenant_id,
+            claims.role,
+            claims.jti,
+            claims.session_family,
+            claims.issued_at.timestamp(),
+            claims.expires_at.timestamp()
+        ))
+    }
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let parts: Vec<&str> = token.split('|').collect();
+        let [user, tenant, role, jti, family, iat, exp] = parts.as_slice() else {
+            return Err(TokenError::Invalid);
+        };
+        let time = |t: &str| t.parse::<i64>().ok().and_then(|s| Utc.timestamp_opt(s, 0).single()).ok_or(TokenError::Invalid);
+        let claims = AccessClaims {
+            user_id: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
+            tenant_id: TenantId::parse(tenant).map_err(|_| TokenError::Invalid)?,
+            role: role.parse::<Role>().map_err(|_| TokenError::Invalid)?,
+            jti: (*jti).to_owned(),
+            session_family: SessionFamilyId::parse(family).map_err(|_| TokenError::Invalid)?,
+            issued_at: time(iat)?,
+            expires_at: time(exp)?,
+        };
+        if claims.expires_at <= self.clock.now() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+pub struct FixedClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl FixedClock {
+    pub fn new() -> Self {
+        Self { now: Mutex::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().unwrap_or_default()) }
+    }
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+pub struct CountingIds(AtomicU64);
+
+impl IdGenerator for CountingIds {
+    fn new_id(&self) -> Uuid {
+        Uuid::from_u128(u128::from(self.0.fetch_add(1, Ordering::Relaxed)) + 1)
+    }
+}
+
+#[derive(Default)]
+pub struct CountingSecrets(AtomicU64);
+
+impl SecretGenerator for CountingSecrets {
+    fn token(&self) -> String {
+        format!("token-{}", self.0.fetch_add(1, Ordering::Relaxed))
+    }
+    fn password(&self) -> String {
+        format!("Generated#Pw-{}x", self.0.fetch_add(1, Ordering::Relaxed) + 7391)
+    }
+}
+
+pub struct NoEvidence;
+
+#[async_trait]
+impl EvidenceStore for NoEvidence {
+    async fn put(&self, key: &str, _: Vec<u8>, _: &str) -> Result<(), EvidenceStoreError> {
+        Err(EvidenceStoreError::InvalidKey(key.to_owned()))
+    }
+    async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
+        Err(EvidenceStoreError::NotFound(key.to_owned()))
+    }
+    async fn delete(&self, _: &str) -> Result<(), EvidenceStoreError> {
+        Ok(())
+    }
+    async fn check(&self) -> Result<(), EvidenceStoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! The composition root: turns the configuration into adapters, services and a running
+//! server. `build` returns the bound port so tests can start the real app on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use chrono::Duration;
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretString};
+
+use aegis_application::auth::AuthSettings;
+use aegis_application::bootstrap::{BootstrapAdmin, DEFAULT_TENANT_SLUG};
+use aegis_application::ports::EvidenceStore;
+use aegis_application::{Dependencies, Services};
+use aegis_domain::tenant::Tenant;
+use aegis_domain::lockout::LockoutPolicy;
+use aegis_http::HttpSettings;
+use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
+use aegis_infrastructure::persistence::{SeaDatabase, connect};
+use aegis_infrastructure::security::{
+    BcryptPasswordHasher, JwtTokenService, OsSecretGenerator, SystemClock, UuidV7Generator,
+};
+use aegis_migrations::Migrator;
+
+use crate::config::{EvidenceBackend, Settings};
+use crate::secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the data directory {path} cannot be used: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("the database cannot be opened: {0}")]
+    Database(String),
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    #[error("the database schema is behind: run `aegis migrate up` (pending: {0})")]
+    PendingMigrations(String),
+    #[error("the evidence store cannot be set up: {0}")]
+    Evidence(String),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: String, source: std::io::Error },
+}
+
+/// Everything wired: the services and the database they run on.
+pub struct Wired {
+    pub services: Services,
+    pub database: Arc<SeaDatabase>,
+}
+
+/// Opens the database and builds the services, without serving HTTP (the CLI's commands).
+///
+/// # Errors
+/// Any `StartupError` on the way.
+pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
+    settings.validate()?;
+    let data_dir = &settings.data_dir;
+    if !settings.is_production() || settings.database_url.is_none() {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
+    }
+    let database = connect(&settings.database_url(), settings.database_max_connections)
+        .await
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    let database = Arc::new(database);
+    let secret_key = match &settings.secret_key {
+        Some(secret) => secret.clone(),
+        None => secret::load_or_create(&data_dir.join("secret.key"))
+            .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?,
+    };
+    let evidence = evidence_store(settings)?;
+    let deps = Dependencies {
+        database: database.clone(),
+        hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
+        tokens: Arc::new(JwtTokenService::new(secret_key.expose_secret().as_bytes(), "aegis")),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Generator),
+        secrets: Arc::new(OsSecretGenerator),
+        evidence,
+    };
+    let auth = AuthSettings {
+        access_token_ttl: Duration::minutes(settings.access_token_minutes),
+        refresh_token_ttl: Duration::days(settings.refresh_token_days),
+        lockout: LockoutPolicy {
+            threshold: settings.lockout_threshold,
+            base_seconds: settings.lockout_base_seconds,
+            max_seconds: settings.lockout_max_seconds,
+        },
+    };
+    Ok(Wired { services: Services::new(deps, auth), database })
+}
+
+fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
+    Ok(match settings.evidence_backend() {
+        EvidenceBackend::Filesystem => Arc::new(FilesystemEvidenceStore::new(settings.evidence_dir())),
+        EvidenceBackend::S3 => {
+            let missing = |key: &str| StartupError::Evidence(format!("AEGIS_{key} is not set"));
+            let s3 = S3Settings {
+                endpoint: settings.s3_endpoint.clone().ok_or_else(|| missing("S3_ENDPOINT"))?,
+                region: settings.s3_region.clone(),
+                bucket: settings.s3_bucket.clone(),
+                access_key: settings.s3_access_key.clone().ok_or_else(|| missing("S3_ACCESS_KEY"))?,
+                secret_key: settings
+                    .s3_secret_key
+                    .as_ref()
+                    .map(|secret| secret.expose_secret().to_owned())
+                    .ok_or_else(|| missing("S3_SECRET_KEY"))?,
+                path_style: settings.s3_path_style,
+            };
+            Arc::new(S3EvidenceStore::new(s3).map_err(|e| StartupError::Evidence(e.to_string()))?)
+        }
+    })
+}
+
+/// Applies pending migrations, or refuses to go on when they are pending and not applied
+/// automatically.
+async fn prepare_schema(settings: &Settings, database: &SeaDatabase) -> Result<(), StartupError> {
+    let connection = database.connection();
+    if settings.auto_migrate() {
+        return Migrator::up(connection, None).await.map_err(|e| StartupError::Migrations(e.to_string()));
+    }
+    let pending = Migrator::get_pending_migrations(connection)
+        .await
+        .map_err(|e| StartupError::Migrations(e.to_string()))?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+        Err(StartupError::PendingMigrations(names.join(", ")))
+    }
+}
+
+/// A started server and what first start created.
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+}
+
+/// The installation ready for work: schema current, default tenant present.
+pub struct Prepared {
+    pub wired: Wired,
+    pub tenant: Tenant,
+}
+
+/// Wires everything, prepares the schema and makes sure the default tenant exists.
+///
+/// # Errors
+/// Any `StartupError` on the way.
+pub async fn prepare(settings: &Settings) -> Result<Prepared, StartupError> {
+    let wired = wire(settings).await?;
+    prepare_schema(settings, &wired.database).await?;
+    let tenant = wired
+        .services
+        .bootstrap
+        .ensure_tenant(DEFAULT_TENANT_SLUG, &settings.tenant_name)
+        .await
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    Ok(Prepared { wired, tenant })
+}
+
+/// Prepares the installation, creates the first admin when there is none, and binds the
+/// listener (port 0 picks a free one).
+///
+/// # Errors
+/// Any `StartupError` on the way.
+pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    let Prepared { wired, tenant } = prepare(settings).await?;
+    let bootstrap_admin = if settings.is_production() && settings.admin_password.is_none() {
+        // Production never prints a password: without one configured, the first admin is
+        // created with `aegis admin create-user`.
+        tracing::info!("no AEGIS_ADMIN_PASSWORD: no bootstrap admin is created");
+        None
+    } else {
+        let password = settings.admin_password.as_ref().map(|p: &SecretString| p.expose_secret().to_owned());
+        wired
+            .services
+            .bootstrap
+            .ensure_admin(&tenant, &settings.admin_email, password)
+            .await
+            .map_err(|e| StartupError::Bootstrap(e.to_string()))?
+    };
+    let listener = TcpListener::bind(&settings.listen)
+        .map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?;
+    let port = listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?.port();
+    let http = HttpSettings {
+        production: settings.is_production(),
+        secure_cookies: settings.secure_cookies(),
+        swagger_ui: settings.swagger_ui(),
+        cors_origins: settings.cors_origins.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        auth_requests_per_minute: settings.auth_rate_limit_per_minute,
+        trust_forwarded_for: settings.trust_forwarded_for,
+    };
+    let workers = settings.http_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let server = aegis_http::serve(listener, wired.services, http, workers)
+        .map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?;
+    Ok(Application { port, server, bootstrap_admin })
+}
+

@@ -1,0 +1,251 @@
+//! The command line: `serve`, `migrate`, `admin` and `audit`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::migrator::MigrationStatus;
+
+use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
+use aegis_application::context::{Initiator, RequestContext};
+use aegis_application::users::NewUser;
+use aegis_migrations::Migrator;
+
+use crate::app::{self, StartupError};
+use crate::config::Settings;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "aegis", version, about = "Prove how well you are defended against MITRE ATT&CK")]
+pub struct Cli {
+    /// A TOML configuration file (default: ./aegis.toml when present).
+    #[arg(long, global = true, env = "AEGIS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web pages.
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Manage users from the command line.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Inspect the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// Revert the last migrations.
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create a user who must change the password at first sign-in.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// admin, red_lead, red_tech, blue_lead, blue_tech or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, default_value = DEFAULT_TENANT_SLUG)]
+        tenant: String,
+    },
+    /// Set a new password (generated unless read from stdin) that must be changed at next sign-in.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, default_value = DEFAULT_TENANT_SLUG)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Recompute every tenant's hash chain; exits non-zero when one is broken.
+    Verify,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn read_password_from_stdin() -> Result<String, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("password (then Enter):");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| CliError::Failed(format!("cannot read stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs one command to completion.
+///
+/// # Errors
+/// A `CliError` with a message for the operator.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(&settings);
+    match cli.command {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate { action } => migrate(&settings, action).await,
+        Command::Admin { action } => admin(&settings, action).await,
+        Command::Audit { action: AuditAction::Verify } => verify_audit(&settings).await,
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), CliError> {
+    let application = app::build(settings).await?;
+    let host = settings.listen.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+    let url = format!("http://{host}:{}", application.port);
+    if let Some(admin) = &application.bootstrap_admin {
+        // Printed once, on the terminal, never logged.
+        println!("Created the first admin: {}", admin.email);
+        match &admin.generated_password {
+            Some(password) => println!("  password: {password}  (shown once; you must change it at first sign-in)"),
+            None => println!("  password: the value of AEGIS_ADMIN_PASSWORD (you must change it at first sign-in)"),
+        }
+    }
+    println!("Aegis is listening on {url}  (API docs: {url}/docs/, health: {url}/health)");
+    tracing::info!(%url, profile = ?settings.profile, "aegis started");
+    application.server.await.map_err(|e| CliError::Failed(format!("server stopped: {e}")))
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
+    let wired = app::wire(settings).await?;
+    let connection = wired.database.connection();
+    let failed = |e: sea_orm_migration::DbErr| CliError::Failed(format!("migration failed: {e}"));
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(connection, None).await.map_err(failed)?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(connection, Some(steps)).await.map_err(failed)?;
+            println!("reverted {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(connection).await.map_err(failed)? {
+                let status = match migration.status() {
+                    MigrationStatus::Applied => "applied",
+                    MigrationStatus::Pending => "pending",
+                };
+                println!("{status:8} {}", migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn system_initiator(prepared: &app::Prepared, tenant: &str) -> Result<Initiator, CliError> {
+    let tenant = prepared
+        .wired
+        .services
+        .bootstrap
+        .find_tenant(tenant)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .ok_or_else(|| CliError::Failed(format!("no tenant `{tenant}`")))?;
+    Ok(Initiator::System { tenant: tenant.id })
+}
+
+async fn admin(settings: &Settings, action: AdminAction) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let users = &prepared.wired.services.users;
+    let context = RequestContext { request_id: Some("cli".to_owned()), ..RequestContext::default() };
+    match action {
+        AdminAction::CreateUser { email, role, display_name, password_stdin, tenant } => {
+            let initiator = system_initiator(&prepared, &tenant).await?;
+            let password = if password_stdin { Some(read_password_from_stdin()?) } else { None };
+            let request = NewUser { email, display_name, role, password };
+            let created = users
+                .create(&initiator, request, None, &context)
+                .await
+                .map_err(|e| describe_user_error(&e))?;
+            println!("created {} ({})", created.user.email, created.user.role);
+            if let Some(password) = created.generated_password {
+                println!("password: {password}  (shown once; must be changed at first sign-in)");
+            }
+        }
+        AdminAction::ResetPassword { email, password_stdin, tenant } => {
+            let initiator = system_initiator(&prepared, &tenant).await?;
+            let user = users.find_by_email(&initiator, &email).await.map_err(|e| describe_user_error(&e))?;
+            let password = if password_stdin { Some(read_password_from_stdin()?) } else { None };
+            let id = aegis_domain::user::UserId::from_uuid(user.id);
+            let generated = users
+                .reset_password(&initiator, id, password, &context)
+                .await
+                .map_err(|e| describe_user_error(&e))?;
+            println!("password reset for {}", user.email);
+            if let Some(password) = generated {
+                println!("password: {password}  (shown once; must be changed at next sign-in)");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe_user_error(error: &aegis_application::users::UserError) -> CliError {
+    use aegis_application::users::UserError;
+    match error {
+        UserError::Invalid(fields) => {
+            let details: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+            CliError::Failed(details.join("; "))
+        }
+        other => CliError::Failed(other.to_string()),
+    }
+}
+
+async fn verify_audit(settings: &Settings) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let reports = prepared.wired.services.audit_log.verify_all().await.map_err(|e| CliError::Failed(e.to_string()))?;
+    let mut broken = 0;
+    for (tenant, report) in &reports {
+        match &report.broken {
+            None => println!("{}: intact ({} entries)", tenant.slug.as_str(), report.entries_checked),
+            Some(problem) => {
+                broken += 1;
+                println!("{}: BROKEN: {problem}", tenant.slug.as_str());
+            }
+        }
+    }
+    if broken > 0 {
+        return Err(CliError::Failed(format!("{broken} audit chain(s) failed verification")));
+    }
+    Ok(())
+}

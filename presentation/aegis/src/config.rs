@@ -1,0 +1,294 @@
+//! The one typed configuration: defaults, then an optional TOML file, then `AEGIS_*`
+//! environment variables. `docs/configuration.md` lists every key.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Passwords that ship in documentation and scripts everywhere; production refuses them.
+const WELL_KNOWN_PASSWORDS: [&str; 8] =
+    ["admin", "password", "changeme", "aegis", "Admin123!", "ChangeMe123!", "Aegis2026!", "AegisAdmin123!"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// SQLite, evidence on the local filesystem, zero set-up.
+    Embedded,
+    /// PostgreSQL, S3-compatible evidence storage, strict secrets.
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceBackend {
+    Filesystem,
+    S3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Every setting of Aegis. Secrets are wrapped so they never print.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub profile: Profile,
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// Apply pending migrations when `serve` starts (default: embedded yes, production no).
+    pub auto_migrate: Option<bool>,
+    #[serde(serialize_with = "hide")]
+    pub secret_key: Option<SecretString>,
+    pub tenant_name: String,
+    pub admin_email: String,
+    #[serde(serialize_with = "hide")]
+    pub admin_password: Option<SecretString>,
+    pub evidence_backend: Option<EvidenceBackend>,
+    pub evidence_dir: Option<PathBuf>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_bucket: String,
+    pub s3_access_key: Option<String>,
+    #[serde(serialize_with = "hide")]
+    pub s3_secret_key: Option<SecretString>,
+    pub s3_path_style: bool,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub bcrypt_cost: u32,
+    pub lockout_threshold: u32,
+    pub lockout_base_seconds: i64,
+    pub lockout_max_seconds: i64,
+    pub auth_rate_limit_per_minute: u32,
+    #[serde(deserialize_with = "list_or_csv")]
+    pub cors_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+    pub swagger_ui: Option<bool>,
+    pub secure_cookies: Option<bool>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: String,
+    pub http_workers: Option<usize>,
+}
+
+fn hide<S: serde::Serializer>(_: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    // Secrets are never written out; figment only serializes the defaults, which hold none.
+    serializer.serialize_none()
+}
+
+/// Accepts a list (`["a", "b"]` in TOML) or a comma-separated string (an environment variable).
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(deserializer)? {
+        ListOrCsv::List(items) => items,
+        ListOrCsv::Csv(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Embedded,
+            listen: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 10,
+            auto_migrate: None,
+            secret_key: None,
+            tenant_name: "Default".to_owned(),
+            admin_email: "admin@aegis.local".to_owned(),
+            admin_password: None,
+            evidence_backend: None,
+            evidence_dir: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".to_owned(),
+            s3_bucket: "aegis-evidence".to_owned(),
+            s3_access_key: None,
+            s3_secret_key: None,
+            s3_path_style: true,
+            access_token_minutes: 15,
+            refresh_token_days: 14,
+            bcrypt_cost: 12,
+            lockout_threshold: 5,
+            lockout_base_seconds: 30,
+            lockout_max_seconds: 900,
+            auth_rate_limit_per_minute: 30,
+            cors_origins: Vec::new(),
+            max_body_bytes: 1024 * 1024,
+            trust_forwarded_for: false,
+            swagger_ui: None,
+            secure_cookies: None,
+            log_format: None,
+            log_level: "info".to_owned(),
+            http_workers: None,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    #[error("configuration is not acceptable: {0}")]
+    Refused(String),
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `aegis.toml` when present), then `AEGIS_*` variables.
+    ///
+    /// # Errors
+    /// `Read` when a value has the wrong type or the file is unreadable.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("aegis.toml").exists() => figment = figment.merge(Toml::file_exact("aegis.toml")),
+            None => {}
+        }
+        figment = figment.merge(Env::prefixed("AEGIS_").ignore(&["config"]));
+        figment.extract().map_err(|e| ConfigError::Read(Box::new(e)))
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.profile == Profile::Production
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("aegis.db").display())
+        })
+    }
+
+    pub fn evidence_backend(&self) -> EvidenceBackend {
+        self.evidence_backend.unwrap_or(match self.profile {
+            Profile::Embedded => EvidenceBackend::Filesystem,
+            Profile::Production => EvidenceBackend::S3,
+        })
+    }
+
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.evidence_dir.clone().unwrap_or_else(|| self.data_dir.join("evidence"))
+    }
+
+    pub fn auto_migrate(&self) -> bool {
+        self.auto_migrate.unwrap_or(!self.is_production())
+    }
+
+    pub fn swagger_ui(&self) -> bool {
+        self.swagger_ui.unwrap_or(!self.is_production())
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(self.is_production())
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(if self.is_production() { LogFormat::Json } else { LogFormat::Human })
+    }
+
+    /// Checks the rules that must hold before anything starts.
+    ///
+    /// # Errors
+    /// `Refused` naming the setting at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let refuse = |message: String| Err(ConfigError::Refused(message));
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return refuse("AEGIS_BCRYPT_COST must be between 4 and 31".to_owned());
+        }
+        if self.access_token_minutes < 1 || self.refresh_token_days < 1 {
+            return refuse("AEGIS_ACCESS_TOKEN_MINUTES and AEGIS_REFRESH_TOKEN_DAYS must be positive".to_owned());
+        }
+        if self.database_max_connections == 0 {
+            return refuse("AEGIS_DATABASE_MAX_CONNECTIONS must be at least 1".to_owned());
+        }
+        if !self.is_production() {
+            return Ok(());
+        }
+        match &self.secret_key {
+            None => return refuse("production needs AEGIS_SECRET_KEY: 32 or more random bytes (e.g. `openssl rand -hex 32`)".to_owned()),
+            Some(secret) if !is_strong_secret(secret.expose_secret()) => {
+                return refuse("AEGIS_SECRET_KEY is too weak: use 32 or more random bytes (e.g. `openssl rand -hex 32`)".to_owned());
+            }
+            Some(_) => {}
+        }
+        if let Some(password) = &self.admin_password {
+            let password = password.expose_secret();
+            if WELL_KNOWN_PASSWORDS.iter().any(|known| known.eq_ignore_ascii_case(password)) {
+                return refuse("AEGIS_ADMIN_PASSWORD is a well-known default password; choose another".to_owned());
+            }
+        }
+        if !self.database_url.as_deref().is_some_and(|url| url.starts_with("postgres")) {
+            return refuse("production needs AEGIS_DATABASE_URL pointing at PostgreSQL (postgres://...)".to_owned());
+        }
+        if self.evidence_backend() == EvidenceBackend::S3
+            && (self.s3_endpoint.is_none() || self.s3_access_key.is_none() || self.s3_secret_key.is_none())
+        {
+            return refuse("production stores evidence in S3: set AEGIS_S3_ENDPOINT, AEGIS_S3_ACCESS_KEY and AEGIS_S3_SECRET_KEY (or AEGIS_EVIDENCE_BACKEND=filesystem)".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// At least 32 bytes, and not a repetition of a few characters.
+fn is_strong_secret(secret: &str) -> bool {
+    let distinct: std::collections::BTreeSet<char> = secret.chars().collect();
+    secret.len() >= 32 && distinct.len() >= 12
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> Settings {
+        Settings {
+            profile: Profile::Production,
+            secret_key: Some(SecretString::from("3f9a1c0b7e5d2a8c4f6e1b9d0a7c3e5f2b8d4a6c1e9f0b7d")),
+            database_url: Some("postgres://aegis@db/aegis".to_owned()),
+            s3_endpoint: Some("http://s3:9000".to_owned()),
+            s3_access_key: Some("key".to_owned()),
+            s3_secret_key: Some(SecretString::from("secret")),
+            admin_password: Some(SecretString::from("Vq7#kLm2!pRz9x")),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_production_configuration_is_accepted() {
+        assert!(production().validate().is_ok());
+    }
+
+    #[test]
+    fn production_refuses_weak_or_missing_secrets_and_default_passwords() {
+        let missing = Settings { secret_key: None, ..production() };
+        assert!(missing.validate().is_err());
+        let weak = Settings { secret_key: Some(SecretString::from("a".repeat(64))), ..production() };
+        assert!(weak.validate().is_err());
+        let short = Settings { secret_key: Some(SecretString::from("abcdefghijklmnop")), ..production() };
+        assert!(short.validate().is_err());
+        let default_password = Settings { admin_password: Some(SecretString::from("ChangeMe123!")), ..production() };
+        assert!(default_password.validate().is_err());
+        let sqlite = Settings { database_url: None, ..production() };
+        assert!(sqlite.validate().is_err());
+    }
+
+    #[test]
+    fn embedded_defaults_need_nothing() {
+        let settings = Settings::default();
+        assert!(settings.validate().is_ok());
+        assert!(settings.swagger_ui() && settings.auto_migrate() && !settings.secure_cookies());
+        assert!(settings.database_url().starts_with("sqlite://"));
+    }
+}

@@ -1,0 +1,95 @@
+//! The `aegis` command line on the embedded profile: a fresh data directory, the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn aegis(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aegis"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_DATA_DIR", data_dir)
+        .env("AEGIS_BCRYPT_COST", "4")
+        .env("AEGIS_LOG", "warn")
+        .current_dir(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn migrations_users_and_audit_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+
+    let status = aegis(data, &["migrate", "status"], None);
+    assert!(status.status.success(), "{status:?}");
+    assert!(stdout(&status).contains("pending"), "a new database has pending migrations");
+    assert!(aegis(data, &["migrate", "up"], None).status.success());
+    assert!(stdout(&aegis(data, &["migrate", "status"], None)).starts_with("applied"));
+    assert!(aegis(data, &["migrate", "down", "--steps", "1"], None).status.success());
+    assert!(stdout(&aegis(data, &["migrate", "status"], None)).starts_with("pending"));
+
+    // Admin commands prepare the schema and the default tenant themselves.
+    let created = aegis(data, &["admin", "create-user", "--email", "lead@aegis.test", "--role", "red_lead"], None);
+    assert!(created.status.success(), "{created:?}");
+    let text = stdout(&created);
+    assert!(text.contains("created lead@aegis.test (red_lead)"));
+    assert!(text.contains("password: "));
+
+    let weak = aegis(data, &["admin", "create-user", "--email", "x@aegis.test", "--role", "viewer", "--password-stdin"], Some("password\n"));
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: password must be at least 12 characters"));
+
+    let chosen = aegis(data, &["admin", "create-user", "--email", "v@aegis.test", "--role", "viewer", "--password-stdin"], Some("Kq9!vZr2#mTx7Lp\n"));
+    assert!(chosen.status.success(), "{chosen:?}");
+    assert!(!stdout(&chosen).contains("password: "), "a chosen password is not echoed");
+
+    let bad_role = aegis(data, &["admin", "create-user", "--email", "y@aegis.test", "--role", "wizard"], None);
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
+
+    let reset = aegis(data, &["admin", "reset-password", "--email", "lead@aegis.test"], None);
+    assert!(reset.status.success(), "{reset:?}");
+    assert!(stdout(&reset).contains("password reset for lead@aegis.test"));
+    let unknown = aegis(data, &["admin", "reset-password", "--email", "ghost@aegis.test"], None);
+    assert!(!unknown.status.success());
+
+    let verify = aegis(data, &["audit", "verify"], None);
+    assert!(verify.status.success(), "{verify:?}");
+    assert!(stdout(&verify).contains("default: intact"));
+
+    // The secret was generated once, owner-only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("secret.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn production_refuses_to_start_without_a_strong_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_aegis"))
+        .arg("serve")
+        .env_clear()
+        .env("AEGIS_PROFILE", "production")
+        .env("AEGIS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env("AEGIS_SECRET_KEY", "short")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AEGIS_SECRET_KEY is too weak"));
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, repository (SQLite and PostgreSQL), S3 and end-to-end.
+# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (or AEGIS_TEST_POSTGRES_URL); installs
+# and starts an S3-compatible server (s3s-fs) itself. Build outputs and tools are cached in
+# $AEGIS_CACHE_DIR (default ~/.cache/aegis), outside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache="${AEGIS_CACHE_DIR:-$HOME/.cache/aegis}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
+tools="$cache/tools"
+mkdir -p "$tools"
+
+# PostgreSQL: start the machine's cluster when it is installed but stopped.
+export AEGIS_TEST_POSTGRES_URL="${AEGIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+fi
+
+# S3: s3s-fs, a real S3 protocol server that checks signatures, built once into the cache.
+if [ ! -x "$tools/bin/s3s-fs" ]; then
+  echo "installing s3s-fs 0.14.1 into $tools (once)"
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$tools"
+fi
+s3_root="$(mktemp -d)"
+s3_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$s3_root/aegis-test"
+"$tools/bin/s3s-fs" --host 127.0.0.1 --port "$s3_port" \
+  --access-key aegistest --secret-key aegistestsecret0123 "$s3_root" >"$s3_root.log" 2>&1 &
+s3_pid=$!
+trap 'kill "$s3_pid" 2>/dev/null || true; rm -rf "$s3_root" "$s3_root.log"' EXIT
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break
+  sleep 0.1
+done
+export AEGIS_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
+export AEGIS_TEST_S3_ACCESS_KEY=aegistest
+export AEGIS_TEST_S3_SECRET_KEY=aegistestsecret0123
+export AEGIS_TEST_S3_BUCKET=aegis-test
+export AEGIS_TEST_S3_REGION=us-east-1
+
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo test --workspace --doc
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

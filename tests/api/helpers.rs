@@ -1,0 +1,175 @@
+//! `spawn_app`: a real Aegis on a fresh database and data directory, and a client for it.
+
+use std::path::PathBuf;
+
+use reqwest::{Client, Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use aegis::config::{Profile, Settings};
+use aegis_infrastructure::test_support::TestDatabase;
+
+pub const ADMIN_EMAIL: &str = "admin@aegis.test";
+pub const ADMIN_PASSWORD: &str = "Bootstrap#Keeper-2026";
+/// What tests change passwords to; satisfies the policy for every test email.
+pub const NEW_PASSWORD: &str = "Kq9!vZr2#mTx7Lp";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub database: TestDatabase,
+    pub _data_dir: tempfile::TempDir,
+}
+
+pub struct AppOptions {
+    pub auth_rate_limit_per_minute: u32,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { auth_rate_limit_per_minute: 100_000 }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
+    let database = match backend {
+        Backend::Sqlite => TestDatabase::sqlite().await,
+        Backend::Postgres => TestDatabase::postgres().await,
+    };
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        profile: Profile::Embedded,
+        listen: "127.0.0.1:0".to_owned(),
+        data_dir: PathBuf::from(data_dir.path()),
+        database_url: Some(database.url().to_owned()),
+        database_max_connections: 5,
+        admin_email: ADMIN_EMAIL.to_owned(),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        // The lowest cost bcrypt allows: the tests exercise the flow, not the hash strength.
+        bcrypt_cost: 4,
+        auth_rate_limit_per_minute: options.auth_rate_limit_per_minute,
+        http_workers: Some(1),
+        ..Settings::default()
+    };
+    let application = aegis::app::build(&settings).await.unwrap();
+    tokio::spawn(application.server);
+    TestApp {
+        base: format!("http://127.0.0.1:{}", application.port),
+        client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        database,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the access token, asserting success.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in as the bootstrap admin and completes the forced password change.
+    pub async fn admin_token(&self) -> String {
+        self.ready_user(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Signs in, changes the password to `NEW_PASSWORD`, and returns a usable token.
+    pub async fn ready_user(&self, email: &str, password: &str) -> String {
+        let token = self.token(email, password).await;
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/change-password"))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": password, "new_password": NEW_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "password change of {email}");
+        token
+    }
+
+    /// Creates a user through the API (as `admin`) and returns its id and one-time password.
+    pub async fn create_user(&self, admin: &str, email: &str, role: &str) -> (String, String) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/users"))
+            .bearer_auth(admin)
+            .json(&json!({"email": email, "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
+        let body: Value = response.json().await.unwrap();
+        (body["id"].as_str().unwrap().to_owned(), body["generated_password"].as_str().unwrap().to_owned())
+    }
+
+    /// A user of `role`, signed in with the password already changed.
+    pub async fn user_with_role(&self, admin: &str, role: &str) -> (String, String) {
+        let email = format!("{}.{}@aegis.test", role.replace('_', "-"), uuid::Uuid::new_v4().simple());
+        let (id, password) = self.create_user(admin, &email, role).await;
+        let token = self.ready_user(&email, &password).await;
+        (id, token)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+}
+
+/// Reads a problem document, checking its media type.
+pub async fn problem(response: Response) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json", "errors are problem documents");
+    response.json().await.unwrap()
+}
+
+/// Runs a scenario on both databases, as two tests.
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let scenario = $body;
+                scenario(crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let scenario = $body;
+                scenario(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_databases;

@@ -1,0 +1,44 @@
+//! Health, readiness, metrics, the landing page, the OpenAPI document and Swagger UI.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+on_both_databases!(health_and_readiness, |app: TestApp| async move {
+    let health: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready, serde_json::json!({"status": "ready", "database": "ok", "evidence_store": "ok"}));
+});
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for _ in 0..3 {
+        app.client.get(app.url("/health")).send().await.unwrap();
+    }
+    app.client.get(app.url(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()))).send().await.unwrap();
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("aegis_http_requests_total{") && l.contains("route=\"/health\"") && l.contains("status=\"200\"") && l.ends_with(" 3")),
+        "{text}"
+    );
+    assert!(text.contains("route=\"/api/v1/users/{id}\""), "routes are patterns, not paths");
+    assert!(text.contains("aegis_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn landing_page_openapi_and_swagger_ui_are_served() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let landing = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(landing.contains("href=\"/docs/\""));
+    let document: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(document["paths"]["/api/v1/auth/login"].is_object());
+    let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
