@@ -178,11 +178,11 @@ impl AuditLogService {
                 break;
             }
         }
-        if report.broken.is_none() {
-            if let Err(broken) = verifier.finish(&head) {
-                report.broken_at_sequence = Some(after + 1);
-                report.broken = Some(broken.to_string());
-            }
+        if report.broken.is_none()
+            && let Err(broken) = verifier.finish(&head)
+        {
+            report.broken_at_sequence = Some(after + 1);
+            report.broken = Some(broken.to_string());
         }
         Ok(report)
     }

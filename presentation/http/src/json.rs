@@ -71,13 +71,6 @@ fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
         .into()
 }
 
-fn payload_error(error: PayloadError, limit: usize) -> actix_web::Error {
-    match error {
-        PayloadError::Overflow => payload_too_large(limit).into(),
-        other => ApiError::bad_request("UNREADABLE_BODY", other.to_string()).into(),
-    }
-}
-
 /// Extractor configuration with bounded bodies and problem-shaped errors.
 pub fn configure(config: &mut web::ServiceConfig, limit: usize) {
     config
@@ -85,5 +78,4 @@ pub fn configure(config: &mut web::ServiceConfig, limit: usize) {
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error));
-    let _ = payload_error;
 }

@@ -85,6 +85,7 @@ pub fn serve(listener: TcpListener, services: Services, settings: HttpSettings, 
             .app_data(limiter.clone())
             .app_data(settings.clone())
             .configure(|config| json::configure(config, limit))
+            .wrap(from_fn(problem::fallback_middleware))
             .wrap(from_fn(content_security_policy))
             .wrap(security_headers)
             .wrap(cors(&settings))

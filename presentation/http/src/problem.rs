@@ -34,9 +34,12 @@ pub struct ProblemField {
     pub message: String,
 }
 
-/// An error on its way to the client.
+/// An error on its way to the client (boxed: errors travel in every handler's `Result`).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Parts>);
+
+#[derive(Debug)]
+struct Parts {
     status: StatusCode,
     code: &'static str,
     title: String,
@@ -49,24 +52,32 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: impl Into<String>) -> Self {
-        Self { status, code, title: title.into(), detail: None, fields: Vec::new(), retry_after_seconds: None, cause: None }
+        Self(Box::new(Parts {
+            status,
+            code,
+            title: title.into(),
+            detail: None,
+            fields: Vec::new(),
+            retry_after_seconds: None,
+            cause: None,
+        }))
     }
 
     #[must_use]
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     #[must_use]
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
-        self.fields = fields;
+        self.0.fields = fields;
         self
     }
 
     #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after_seconds = Some(seconds);
+        self.0.retry_after_seconds = Some(seconds);
         self
     }
 
@@ -85,12 +96,12 @@ impl ApiError {
     pub fn internal(cause: impl Into<String>) -> Self {
         let mut error = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error")
             .with_detail("The server failed to handle the request; quote the request id when reporting it.");
-        error.cause = Some(cause.into());
+        error.0.cause = Some(cause.into());
         error
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     /// Turns any use-case error into its problem.
@@ -122,37 +133,78 @@ impl<E: Classified> From<E> for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.title)
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.title)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            tracing::error!(code = self.code, cause = %cause, "request failed");
+        if let Some(cause) = &self.0.cause {
+            tracing::error!(code = self.0.code, cause = %cause, "request failed");
         }
         let problem = Problem {
-            problem_type: format!("https://aegis.local/problems/{}", self.code.to_lowercase().replace('_', "-")),
-            title: self.title.clone(),
-            status: self.status.as_u16(),
-            code: self.code.to_owned(),
-            detail: self.detail.clone(),
+            problem_type: format!("https://aegis.local/problems/{}", self.0.code.to_lowercase().replace('_', "-")),
+            title: self.0.title.clone(),
+            status: self.0.status.as_u16(),
+            code: self.0.code.to_owned(),
+            detail: self.0.detail.clone(),
             request_id: crate::request_id::current(),
             errors: self
+                .0
                 .fields
                 .iter()
                 .map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() })
                 .collect(),
         };
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.0.status);
         response.content_type("application/problem+json");
-        if let Some(seconds) = self.retry_after_seconds {
+        if let Some(seconds) = self.0.retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         response.json(problem)
     }
+}
+
+/// The stable code for an error that did not come from Aegis code (actix's own refusals).
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "BAD_REQUEST",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        StatusCode::UNAUTHORIZED => "AUTHENTICATION_REQUIRED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        status if status.is_server_error() => "INTERNAL_ERROR",
+        _ => "REQUEST_REFUSED",
+    }
+}
+
+/// Turns any error response that is not yet a problem document (a refusal by actix itself,
+/// such as an oversized raw body) into one, so clients only ever parse one error format.
+pub async fn fallback_middleware(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
+    let response = next.call(request).await?;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return Ok(response.map_into_left_body());
+    }
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let mut problem = ApiError::new(status, code_for_status(status), reason);
+    if let Some(error) = response.response().error().filter(|_| status.is_client_error()) {
+        problem = problem.with_detail(error.to_string());
+    }
+    let (request, _) = response.into_parts();
+    let replacement = problem.error_response().map_into_right_body();
+    Ok(actix_web::dev::ServiceResponse::new(request, replacement))
 }

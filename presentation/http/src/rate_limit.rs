@@ -45,14 +45,14 @@ pub async fn middleware(
     let ip = settings
         .and_then(|settings| client_ip(request.request(), settings.trust_forwarded_for))
         .and_then(|ip| ip.parse::<IpAddr>().ok());
-    if let (Some(limiter), Some(ip)) = (limiter, ip) {
-        if let Some(retry_after) = limiter.check(ip) {
-            let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests")
-                .with_detail("Too many authentication requests from this address; retry later.")
-                .with_retry_after(retry_after);
-            let response = error.error_response().map_into_right_body();
-            return Ok(request.into_response(response));
-        }
+    if let (Some(limiter), Some(ip)) = (limiter, ip)
+        && let Some(retry_after) = limiter.check(ip)
+    {
+        let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests")
+            .with_detail("Too many authentication requests from this address; retry later.")
+            .with_retry_after(retry_after);
+        let response = error.error_response().map_into_right_body();
+        return Ok(request.into_response(response));
     }
     Ok(next.call(request).await?.map_into_left_body())
 }
