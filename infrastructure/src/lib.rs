@@ -1,1 +1,8 @@
-//! placeholder during bootstrap
+//! Aegis adapters: sea-orm repositories for PostgreSQL and SQLite, bcrypt, JWT, evidence
+//! stores. Each implements a port of `aegis-domain` or `aegis-application`.
+
+pub mod evidence;
+pub mod persistence;
+pub mod security;
+#[cfg(feature = "test-support")]
+pub mod test_support;

@@ -1,1 +1,17 @@
-//! placeholder during bootstrap
+//! The Aegis schema with sea-orm-migration, forward and backward. Tables are described with
+//! `DeriveIden` enums, never with the live entities, so old migrations stay valid forever.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

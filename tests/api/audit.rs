@@ -1,7 +1,7 @@
 //! The audit trail: written with every change, filterable, and tamper-evident.
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -33,7 +33,7 @@ on_both_databases!(changes_are_audited_and_the_chain_detects_edits, |app: TestAp
     // Someone edits a row behind Aegis's back.
     let db = Database::connect(app.database.url()).await.unwrap();
     let edit = "UPDATE audit_log SET action = 'user.viewed' WHERE sequence = 2";
-    db.execute(Statement::from_string(db.get_database_backend(), edit.to_owned())).await.unwrap();
+    db.execute_unprepared(edit).await.unwrap();
     let broken: Value = app.get("/api/v1/audit-logs/verify", &admin).await.json().await.unwrap();
     assert_eq!(broken["intact"], false);
     assert_eq!(broken["broken_at_sequence"], 2);
@@ -44,7 +44,7 @@ on_both_databases!(deleting_an_entry_breaks_the_chain, |app: TestApp| async move
     let admin = app.admin_token().await;
     let db = Database::connect(app.database.url()).await.unwrap();
     let delete = "DELETE FROM audit_log WHERE sequence = 3";
-    db.execute(Statement::from_string(db.get_database_backend(), delete.to_owned())).await.unwrap();
+    db.execute_unprepared(delete).await.unwrap();
     let broken: Value = app.get("/api/v1/audit-logs/verify", &admin).await.json().await.unwrap();
     assert_eq!(broken["intact"], false);
     assert!(broken["problem"].as_str().unwrap().contains("missing"), "{broken}");

@@ -1,0 +1,164 @@
+//! Evidence stores: a local directory (embedded profile) and an S3-compatible bucket
+//! (production). Keys are validated identically by both.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use s3::creds::Credentials;
+use s3::error::S3Error;
+use s3::{Bucket, Region};
+
+use aegis_application::ports::{EvidenceStore, EvidenceStoreError};
+
+/// Segments of `[A-Za-z0-9._-]` joined by `/`; no empty, `.` or `..` segment.
+fn validate_key(key: &str) -> Result<(), EvidenceStoreError> {
+    let valid = !key.is_empty()
+        && key.len() <= 512
+        && key.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        });
+    if valid { Ok(()) } else { Err(EvidenceStoreError::InvalidKey(key.to_owned())) }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> EvidenceStoreError {
+    EvidenceStoreError::Unavailable(error.to_string())
+}
+
+/// Files under one root directory.
+#[derive(Debug, Clone)]
+pub struct FilesystemEvidenceStore {
+    root: PathBuf,
+}
+
+impl FilesystemEvidenceStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, EvidenceStoreError> {
+        validate_key(key)?;
+        Ok(self.root.join(Path::new(key)))
+    }
+}
+
+#[async_trait]
+impl EvidenceStore for FilesystemEvidenceStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), EvidenceStoreError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(unavailable)?;
+        }
+        // Write aside, then rename: a reader never sees half a file.
+        let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
+        tokio::fs::write(&partial, bytes).await.map_err(unavailable)?;
+        tokio::fs::rename(&partial, &path).await.map_err(unavailable)
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
+        let path = self.path(key)?;
+        tokio::fs::read(&path).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => EvidenceStoreError::NotFound(key.to_owned()),
+            _ => unavailable(e),
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unavailable(e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn check(&self) -> Result<(), EvidenceStoreError> {
+        tokio::fs::create_dir_all(&self.root).await.map_err(unavailable)?;
+        let probe = self.root.join(format!(".probe-{}", uuid::Uuid::now_v7().simple()));
+        tokio::fs::write(&probe, b"ok").await.map_err(unavailable)?;
+        tokio::fs::remove_file(&probe).await.map_err(unavailable)
+    }
+}
+
+/// Where the S3 bucket is and how to sign for it.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub path_style: bool,
+}
+
+/// Objects in an S3-compatible bucket (MinIO, Garage, AWS S3).
+#[derive(Debug)]
+pub struct S3EvidenceStore {
+    bucket: Box<Bucket>,
+}
+
+impl S3EvidenceStore {
+    /// # Errors
+    /// `Unavailable` when the settings cannot make a client.
+    pub fn new(settings: S3Settings) -> Result<Self, EvidenceStoreError> {
+        let region = Region::Custom { region: settings.region, endpoint: settings.endpoint };
+        let credentials = Credentials::new(Some(&settings.access_key), Some(&settings.secret_key), None, None, None)
+            .map_err(unavailable)?;
+        let bucket = Bucket::new(&settings.bucket, region, credentials).map_err(unavailable)?;
+        let bucket = if settings.path_style { bucket.with_path_style() } else { bucket };
+        Ok(Self { bucket })
+    }
+}
+
+fn s3_error(key: &str, error: S3Error) -> EvidenceStoreError {
+    match error {
+        S3Error::HttpFailWithBody(404, _) => EvidenceStoreError::NotFound(key.to_owned()),
+        other => unavailable(other),
+    }
+}
+
+#[async_trait]
+impl EvidenceStore for S3EvidenceStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), EvidenceStoreError> {
+        validate_key(key)?;
+        self.bucket
+            .put_object_with_content_type(key, &bytes, content_type)
+            .await
+            .map_err(|e| s3_error(key, e))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
+        validate_key(key)?;
+        let response = self.bucket.get_object(key).await.map_err(|e| s3_error(key, e))?;
+        Ok(response.to_vec())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError> {
+        validate_key(key)?;
+        match self.bucket.delete_object(key).await {
+            Ok(_) | Err(S3Error::HttpFailWithBody(404, _)) => Ok(()),
+            Err(other) => Err(unavailable(other)),
+        }
+    }
+
+    async fn check(&self) -> Result<(), EvidenceStoreError> {
+        // Listing one key proves the endpoint answers, the credentials sign and the bucket exists.
+        self.bucket.list_page(String::new(), None, None, None, Some(1)).await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_key;
+
+    #[test]
+    fn keys_cannot_escape_the_store() {
+        assert!(validate_key("tests/0195/evidence-1.png").is_ok());
+        for bad in ["", "../etc/passwd", "a/../../b", "/abs", "a//b", "a/./b", "white space", "a\\b", "ü"] {
+            assert!(validate_key(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! sea-orm persistence: one code path for PostgreSQL and SQLite. Each repository is written
+//! once as functions over any `ConnectionTrait`; `SeaDatabase` (autocommit reads) and
+//! `SeaUnitOfWork` (a transaction) both expose them through the domain's ports.
+
+mod audit;
+mod entities;
+mod error;
+mod idempotency;
+mod sessions;
+mod tenants;
+mod users;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+use aegis_application::ports::{Database, UnitOfWork};
+use aegis_domain::audit::AuditEntry;
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::*;
+use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+use aegis_domain::user::{Email, User, UserId};
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to the database: {0}")]
+pub struct DbSetupError(String);
+
+/// The database behind the `Database` port.
+#[derive(Debug, Clone)]
+pub struct SeaDatabase {
+    connection: DatabaseConnection,
+}
+
+impl SeaDatabase {
+    /// The raw connection, for the composition root's migrations.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.connection
+    }
+}
+
+/// Opens a pool on `url` (`postgres://…` or `sqlite://…`).
+///
+/// SQLite gets WAL, a 10 s busy timeout and foreign keys, and exactly one connection:
+/// SQLite has one writer anyway, and a single connection means a transaction that starts by
+/// reading never fails to upgrade its lock (`SQLITE_BUSY`) under concurrent requests.
+///
+/// # Errors
+/// `DbSetupError` when the database cannot be reached.
+pub async fn connect(url: &str, max_connections: u32) -> Result<SeaDatabase, DbSetupError> {
+    let sqlite = url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if sqlite { 1 } else { max_connections.max(1) })
+        .min_connections(if sqlite { 1 } else { 0 })
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if sqlite {
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    }
+    let connection = sea_orm::Database::connect(options).await.map_err(|e| DbSetupError(e.to_string()))?;
+    Ok(SeaDatabase { connection })
+}
+
+/// One transaction; dropping it without `commit` rolls back.
+pub struct SeaUnitOfWork {
+    transaction: DatabaseTransaction,
+}
+
+trait Connection: Send + Sync {
+    type Conn: ConnectionTrait;
+    fn conn(&self) -> &Self::Conn;
+}
+
+impl Connection for SeaDatabase {
+    type Conn = DatabaseConnection;
+    fn conn(&self) -> &DatabaseConnection {
+        &self.connection
+    }
+}
+
+impl Connection for SeaUnitOfWork {
+    type Conn = DatabaseTransaction;
+    fn conn(&self) -> &DatabaseTransaction {
+        &self.transaction
+    }
+}
+
+/// Implements every repository port for a connection wrapper by delegating to the
+/// repository functions, so both wrappers share one implementation.
+macro_rules! repositories {
+    ($target:ty) => {
+        #[async_trait]
+        impl TenantRepository for $target {
+            async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+                tenants::find(self.conn(), tenant).await
+            }
+            async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+                tenants::find_by_slug(self.conn(), slug).await
+            }
+            async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError> {
+                tenants::list(self.conn()).await
+            }
+            async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
+                tenants::insert(self.conn(), tenant).await
+            }
+        }
+
+        #[async_trait]
+        impl UserRepository for $target {
+            async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError> {
+                users::find_for_login(self.conn(), email).await
+            }
+            async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError> {
+                users::find(self.conn(), tenant, user).await
+            }
+            async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError> {
+                users::find_by_email(self.conn(), tenant, email).await
+            }
+            async fn list_users(
+                &self,
+                tenant: TenantId,
+                filter: &UserFilter,
+                page: PageRequest,
+            ) -> Result<Page<User>, RepositoryError> {
+                users::list(self.conn(), tenant, filter, page).await
+            }
+            async fn count_usable_admins(
+                &self,
+                tenant: TenantId,
+                except: Option<UserId>,
+                now: DateTime<Utc>,
+            ) -> Result<u64, RepositoryError> {
+                users::count_usable_admins(self.conn(), tenant, except, now).await
+            }
+            async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+                users::insert(self.conn(), tenant, user).await
+            }
+            async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+                users::update(self.conn(), tenant, user).await
+            }
+        }
+
+        #[async_trait]
+        impl RefreshSessionRepository for $target {
+            async fn insert_refresh_session(&self, tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError> {
+                sessions::insert(self.conn(), tenant, session).await
+            }
+            async fn find_refresh_session(
+                &self,
+                tenant: TenantId,
+                token_hash: &str,
+            ) -> Result<Option<RefreshSession>, RepositoryError> {
+                sessions::find(self.conn(), tenant, token_hash).await
+            }
+            async fn mark_refresh_session_used(
+                &self,
+                tenant: TenantId,
+                session: RefreshSessionId,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                sessions::mark_used(self.conn(), tenant, session, at).await
+            }
+            async fn revoke_session_family(
+                &self,
+                tenant: TenantId,
+                family: SessionFamilyId,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                sessions::revoke_family(self.conn(), tenant, family, at).await
+            }
+            async fn revoke_user_sessions(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+                keep: Option<SessionFamilyId>,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                sessions::revoke_for_user(self.conn(), tenant, user, keep, at).await
+            }
+        }
+
+        #[async_trait]
+        impl RevokedTokenRepository for $target {
+            async fn revoke_access_token(
+                &self,
+                tenant: TenantId,
+                jti: &str,
+                user: UserId,
+                expires_at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                sessions::revoke_access_token(self.conn(), tenant, jti, user, expires_at).await
+            }
+            async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError> {
+                sessions::is_access_token_revoked(self.conn(), tenant, jti).await
+            }
+        }
+
+        #[async_trait]
+        impl IdempotencyRepository for $target {
+            async fn find_idempotency_record(
+                &self,
+                tenant: TenantId,
+                actor: UserId,
+                scope: &str,
+                key: &str,
+            ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+                idempotency::find(self.conn(), tenant, actor, scope, key).await
+            }
+            async fn insert_idempotency_record(
+                &self,
+                tenant: TenantId,
+                record: &IdempotencyRecord,
+            ) -> Result<(), RepositoryError> {
+                idempotency::insert(self.conn(), tenant, record).await
+            }
+        }
+
+        #[async_trait]
+        impl AuditLogRepository for $target {
+            async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError> {
+                tenants::lock_audit_head(self.conn(), tenant).await
+            }
+            async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError> {
+                audit::append(self.conn(), tenant, entry).await
+            }
+            async fn list_audit_entries(
+                &self,
+                tenant: TenantId,
+                filter: &AuditFilter,
+                page: PageRequest,
+            ) -> Result<Page<AuditEntry>, RepositoryError> {
+                audit::list(self.conn(), tenant, filter, page).await
+            }
+            async fn audit_chain_batch(
+                &self,
+                tenant: TenantId,
+                after: i64,
+                limit: u64,
+            ) -> Result<Vec<AuditEntry>, RepositoryError> {
+                audit::chain_batch(self.conn(), tenant, after, limit).await
+            }
+        }
+    };
+}
+
+repositories!(SeaDatabase);
+repositories!(SeaUnitOfWork);
+
+#[async_trait]
+impl UnitOfWork for SeaUnitOfWork {
+    async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
+        self.transaction.commit().await.map_err(error::unexpected)
+    }
+}
+
+#[async_trait]
+impl Database for SeaDatabase {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, RepositoryError> {
+        let transaction = self.connection.begin().await.map_err(error::unexpected)?;
+        Ok(Box::new(SeaUnitOfWork { transaction }))
+    }
+
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.connection.ping().await.map_err(error::unexpected)
+    }
+}

@@ -1,0 +1,78 @@
+//! Tenants and the head of each tenant's audit chain.
+
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+
+use aegis_domain::ports::RepositoryError;
+use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+
+use super::entities::tenant;
+use super::error::{corrupt, on_write, unexpected};
+
+fn to_domain(row: tenant::Model) -> Result<Tenant, RepositoryError> {
+    Ok(Tenant {
+        id: TenantId::from_uuid(row.id),
+        slug: TenantSlug::parse(&row.slug).map_err(|e| corrupt("tenant slug", e))?,
+        name: row.name,
+        created_at: row.created_at,
+    })
+}
+
+pub(crate) async fn find(db: &impl ConnectionTrait, id: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+    tenant::Entity::find_by_id(id.as_uuid()).one(db).await.map_err(unexpected)?.map(to_domain).transpose()
+}
+
+pub(crate) async fn find_by_slug(db: &impl ConnectionTrait, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .map(to_domain)
+        .transpose()
+}
+
+pub(crate) async fn list(db: &impl ConnectionTrait) -> Result<Vec<Tenant>, RepositoryError> {
+    let rows = tenant::Entity::find().order_by_asc(tenant::Column::Slug).all(db).await.map_err(unexpected)?;
+    rows.into_iter().map(to_domain).collect()
+}
+
+pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: &Tenant) -> Result<(), RepositoryError> {
+    let row = tenant::ActiveModel {
+        id: Set(tenant.id.as_uuid()),
+        slug: Set(tenant.slug.as_str().to_owned()),
+        name: Set(tenant.name.clone()),
+        created_at: Set(tenant.created_at),
+        audit_sequence: Set(0),
+        audit_head_hash: Set(aegis_domain::audit::GENESIS_HASH.to_owned()),
+    };
+    tenant::Entity::insert(row).exec_without_returning(db).await.map_err(on_write("tenant slug"))?;
+    Ok(())
+}
+
+/// A no-op update takes the row lock in PostgreSQL (held until the transaction ends), so
+/// concurrent appenders queue here instead of forking the chain. SQLite serializes writers.
+pub(crate) async fn lock_audit_head(db: &impl ConnectionTrait, id: TenantId) -> Result<AuditHead, RepositoryError> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::AuditSequence, Expr::col(tenant::Column::AuditSequence).into())
+        .filter(tenant::Column::Id.eq(id.as_uuid()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    let row = tenant::Entity::find_by_id(id.as_uuid())
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .ok_or_else(|| RepositoryError::NotFound("tenant".to_owned()))?;
+    Ok(AuditHead { sequence: row.audit_sequence, hash: row.audit_head_hash })
+}
+
+pub(crate) async fn move_audit_head(db: &impl ConnectionTrait, id: TenantId, head: &AuditHead) -> Result<(), RepositoryError> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::AuditSequence, Expr::value(head.sequence))
+        .col_expr(tenant::Column::AuditHeadHash, Expr::value(head.hash.clone()))
+        .filter(tenant::Column::Id.eq(id.as_uuid()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
