@@ -27,6 +27,12 @@ pub struct TestApp {
     pub _data_dir: tempfile::TempDir,
 }
 
+// A scenario's `async move` block would otherwise capture only the fields it touches and drop
+// the database guard before running: a type with `Drop` is captured whole.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 pub struct AppOptions {
     pub auth_rate_limit_per_minute: u32,
 }

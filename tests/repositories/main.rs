@@ -24,6 +24,12 @@ struct Store {
     _guard: TestDatabase,
 }
 
+// A scenario's `async move` block would otherwise capture only the fields it touches and drop
+// the guard (and with it the database) before running: a type with `Drop` is captured whole.
+impl Drop for Store {
+    fn drop(&mut self) {}
+}
+
 async fn store(postgres: bool) -> Store {
     let guard = if postgres { TestDatabase::postgres().await } else { TestDatabase::sqlite().await };
     let db = connect(guard.url(), 5).await.unwrap();

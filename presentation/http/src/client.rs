@@ -35,9 +35,13 @@ impl FromRequest for Context {
         let trust = request
             .app_data::<web::Data<HttpSettings>>()
             .is_some_and(|settings| settings.trust_forwarded_for);
+        // Separate statements: `connection_info` borrows the extensions mutably, which must
+        // not overlap the shared borrow taken to read the request id.
+        let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+        let client_ip = client_ip(request, trust);
         ready(Ok(Self(RequestContext {
-            request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()),
-            client_ip: client_ip(request, trust),
+            request_id,
+            client_ip,
             user_agent: request
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)
