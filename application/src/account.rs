@@ -96,13 +96,32 @@ impl AccountService {
     ) -> Result<(), AccountError> {
         actor.authorize(Action::ManageOwnAccount)?;
         let tenant = actor.tenant_id;
-        let user = self.deps.database.find_user(tenant, actor.user_id).await?.ok_or(AccountError::NotFound)?;
-        if !self.deps.hasher.verify(&change.current_password, &user.password_hash).await {
-            return Err(AccountError::Invalid(vec![FieldError::new("current_password", "is not correct")]));
+        let user = self
+            .deps
+            .database
+            .find_user(tenant, actor.user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        if !self
+            .deps
+            .hasher
+            .verify(&change.current_password, &user.password_hash)
+            .await
+        {
+            return Err(AccountError::Invalid(vec![FieldError::new(
+                "current_password",
+                "is not correct",
+            )]));
         }
-        let mut fields = password_errors("new_password", &password::violations(&change.new_password, &user.email));
+        let mut fields = password_errors(
+            "new_password",
+            &password::violations(&change.new_password, &user.email),
+        );
         if change.new_password == change.current_password {
-            fields.push(FieldError::new("new_password", "must differ from the current password"));
+            fields.push(FieldError::new(
+                "new_password",
+                "must differ from the current password",
+            ));
         }
         if !fields.is_empty() {
             return Err(AccountError::Invalid(fields));
@@ -116,7 +135,10 @@ impl AccountService {
 
         let now = self.deps.clock.now();
         let uow = self.deps.database.begin().await?;
-        let mut user = uow.find_user(tenant, actor.user_id).await?.ok_or(AccountError::NotFound)?;
+        let mut user = uow
+            .find_user(tenant, actor.user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
         user.password_hash = hash;
         user.must_change_password = false;
         user.updated_at = now;
@@ -148,11 +170,17 @@ impl AccountService {
     ) -> Result<UserSummary, AccountError> {
         actor.authorize(Action::ManageOwnAccount)?;
         let serde_json::Value::Object(changes) = changes else {
-            return Err(AccountError::Invalid(vec![FieldError::new("preferences", "must be a JSON object")]));
+            return Err(AccountError::Invalid(vec![FieldError::new(
+                "preferences",
+                "must be a JSON object",
+            )]));
         };
         let tenant = actor.tenant_id;
         let uow = self.deps.database.begin().await?;
-        let mut user = uow.find_user(tenant, actor.user_id).await?.ok_or(AccountError::NotFound)?;
+        let mut user = uow
+            .find_user(tenant, actor.user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
         let mut merged = match user.preferences.take() {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
@@ -166,7 +194,10 @@ impl AccountService {
         }
         user.preferences = serde_json::Value::Object(merged);
         if user.preferences.to_string().len() > MAX_PREFERENCES_BYTES {
-            return Err(AccountError::Invalid(vec![FieldError::new("preferences", "must be at most 16 KiB")]));
+            return Err(AccountError::Invalid(vec![FieldError::new(
+                "preferences",
+                "must be at most 16 KiB",
+            )]));
         }
         user.updated_at = self.deps.clock.now();
         uow.update_user(tenant, &user).await?;

@@ -120,7 +120,11 @@ impl AuditLogService {
         page: PageRequest,
     ) -> Result<Page<AuditEntryView>, AuditLogError> {
         initiator.authorize(Action::ReadAuditLog)?;
-        let page = self.deps.database.list_audit_entries(initiator.tenant(), filter, page).await?;
+        let page = self
+            .deps
+            .database
+            .list_audit_entries(initiator.tenant(), filter, page)
+            .await?;
         Ok(page.map(AuditEntryView::from))
     }
 
@@ -161,11 +165,16 @@ impl AuditLogService {
             broken_at_sequence: None,
         };
         'batches: while after < head.sequence {
-            let batch = database.audit_chain_batch(tenant, after, VERIFY_BATCH).await?;
+            let batch = database
+                .audit_chain_batch(tenant, after, VERIFY_BATCH)
+                .await?;
             if batch.is_empty() {
                 break;
             }
-            for entry in batch.iter().take_while(|entry| entry.sequence <= head.sequence) {
+            for entry in batch
+                .iter()
+                .take_while(|entry| entry.sequence <= head.sequence)
+            {
                 if let Err(broken) = verifier.check(entry) {
                     report.broken_at_sequence = Some(entry.sequence);
                     report.broken = Some(broken.to_string());
@@ -174,7 +183,10 @@ impl AuditLogService {
                 report.entries_checked += 1;
                 after = entry.sequence;
             }
-            if batch.last().is_some_and(|entry| entry.sequence > head.sequence) {
+            if batch
+                .last()
+                .is_some_and(|entry| entry.sequence > head.sequence)
+            {
                 break;
             }
         }

@@ -98,9 +98,11 @@ impl Classified for AuthError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
-            Self::AccountLocked { retry_after_seconds } => {
-                ErrorKind::Locked { retry_after_seconds: *retry_after_seconds }
-            }
+            Self::AccountLocked {
+                retry_after_seconds,
+            } => ErrorKind::Locked {
+                retry_after_seconds: *retry_after_seconds,
+            },
             Self::PasswordChangeRequired => ErrorKind::Forbidden,
             Self::Unexpected(_) => ErrorKind::Unexpected,
             _ => ErrorKind::Unauthenticated,
@@ -144,7 +146,11 @@ impl AuthService {
     /// # Errors
     /// `Invalid` for empty fields, `InvalidCredentials` for any wrong or unknown account,
     /// `AccountLocked` while a lockout lasts.
-    pub async fn login(&self, credentials: Credentials, context: &RequestContext) -> Result<TokenPair, AuthError> {
+    pub async fn login(
+        &self,
+        credentials: Credentials,
+        context: &RequestContext,
+    ) -> Result<TokenPair, AuthError> {
         let mut fields = Vec::new();
         if credentials.email.trim().is_empty() {
             fields.push(FieldError::new("email", "is required"));
@@ -162,33 +168,59 @@ impl AuthService {
         let user = match self.deps.database.find_user_for_login(&email).await? {
             Some(user) if user.is_active => user,
             _ => {
-                self.deps.hasher.verify(&credentials.password, TIMING_DECOY_HASH).await;
+                self.deps
+                    .hasher
+                    .verify(&credentials.password, TIMING_DECOY_HASH)
+                    .await;
                 return Err(AuthError::InvalidCredentials);
             }
         };
         if let Some(until) = user.locked_until.filter(|until| *until > now) {
-            return Err(AuthError::AccountLocked { retry_after_seconds: seconds_until(now, until) });
+            return Err(AuthError::AccountLocked {
+                retry_after_seconds: seconds_until(now, until),
+            });
         }
-        if !self.deps.hasher.verify(&credentials.password, &user.password_hash).await {
+        if !self
+            .deps
+            .hasher
+            .verify(&credentials.password, &user.password_hash)
+            .await
+        {
             return Err(self.record_failed_login(&user, context).await?);
         }
 
         let uow = self.deps.database.begin().await?;
-        let mut user = uow.find_user(user.tenant_id, user.id).await?.ok_or(AuthError::InvalidCredentials)?;
+        let mut user = uow
+            .find_user(user.tenant_id, user.id)
+            .await?
+            .ok_or(AuthError::InvalidCredentials)?;
         user.failed_login_attempts = 0;
         user.locked_until = None;
         user.last_login_at = Some(now);
         uow.update_user(user.tenant_id, &user).await?;
         let family = SessionFamilyId::from_uuid(self.deps.ids.new_id());
-        let refresh_token = self.open_refresh_session(uow.as_ref(), &user, family, context).await?;
-        self.audit(uow.as_ref(), &user, context, "auth.login", serde_json::json!({})).await?;
+        let refresh_token = self
+            .open_refresh_session(uow.as_ref(), &user, family, context)
+            .await?;
+        self.audit(
+            uow.as_ref(),
+            &user,
+            context,
+            "auth.login",
+            serde_json::json!({}),
+        )
+        .await?;
         uow.commit().await?;
         self.token_pair(&user, family, refresh_token)
     }
 
     /// Counts a failed sign-in and locks the account when the policy says so. Returns the
     /// error to answer with.
-    async fn record_failed_login(&self, user: &User, context: &RequestContext) -> Result<AuthError, AuthError> {
+    async fn record_failed_login(
+        &self,
+        user: &User,
+        context: &RequestContext,
+    ) -> Result<AuthError, AuthError> {
         let now = self.deps.clock.now();
         let uow = self.deps.database.begin().await?;
         let Some(mut user) = uow.find_user(user.tenant_id, user.id).await? else {
@@ -196,17 +228,31 @@ impl AuthService {
         };
         user.failed_login_attempts = user.failed_login_attempts.saturating_add(1);
         let last_usable_admin = user.is_usable_admin(now)
-            && uow.count_usable_admins(user.tenant_id, Some(user.id), now).await? == 0;
-        user.locked_until = self.settings.lockout.lock_until(user.failed_login_attempts, now, last_usable_admin);
+            && uow
+                .count_usable_admins(user.tenant_id, Some(user.id), now)
+                .await?
+                == 0;
+        user.locked_until =
+            self.settings
+                .lockout
+                .lock_until(user.failed_login_attempts, now, last_usable_admin);
         uow.update_user(user.tenant_id, &user).await?;
-        self.audit(uow.as_ref(), &user, context, "auth.login_failed", serde_json::json!({
-            "failed_attempts": user.failed_login_attempts,
-            "locked_until": user.locked_until,
-        }))
+        self.audit(
+            uow.as_ref(),
+            &user,
+            context,
+            "auth.login_failed",
+            serde_json::json!({
+                "failed_attempts": user.failed_login_attempts,
+                "locked_until": user.locked_until,
+            }),
+        )
         .await?;
         uow.commit().await?;
         Ok(match user.locked_until {
-            Some(until) => AuthError::AccountLocked { retry_after_seconds: seconds_until(now, until) },
+            Some(until) => AuthError::AccountLocked {
+                retry_after_seconds: seconds_until(now, until),
+            },
             None => AuthError::InvalidCredentials,
         })
     }
@@ -216,7 +262,11 @@ impl AuthService {
     ///
     /// # Errors
     /// `InvalidRefreshToken`, or `RefreshTokenReused` when a spent token comes back.
-    pub async fn refresh(&self, refresh_token: &str, context: &RequestContext) -> Result<TokenPair, AuthError> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        context: &RequestContext,
+    ) -> Result<TokenPair, AuthError> {
         let tenant = refresh_token_tenant(refresh_token).ok_or(AuthError::InvalidRefreshToken)?;
         let now = self.deps.clock.now();
         let uow = self.deps.database.begin().await?;
@@ -227,11 +277,18 @@ impl AuthService {
         match session.verdict(now) {
             RefreshVerdict::Refuse => return Err(AuthError::InvalidRefreshToken),
             RefreshVerdict::ReuseDetected => {
-                uow.revoke_session_family(tenant, session.family_id, now).await?;
+                uow.revoke_session_family(tenant, session.family_id, now)
+                    .await?;
                 if let Some(user) = uow.find_user(tenant, session.user_id).await? {
-                    self.audit(uow.as_ref(), &user, context, "auth.refresh_reuse_detected", serde_json::json!({
-                        "session_family": session.family_id,
-                    }))
+                    self.audit(
+                        uow.as_ref(),
+                        &user,
+                        context,
+                        "auth.refresh_reuse_detected",
+                        serde_json::json!({
+                            "session_family": session.family_id,
+                        }),
+                    )
                     .await?;
                 }
                 uow.commit().await?;
@@ -243,11 +300,20 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidRefreshToken),
         };
-        uow.mark_refresh_session_used(tenant, session.id, now).await?;
-        let refresh_token = self.open_refresh_session(uow.as_ref(), &user, session.family_id, context).await?;
-        self.audit(uow.as_ref(), &user, context, "auth.refresh", serde_json::json!({
-            "session_family": session.family_id,
-        }))
+        uow.mark_refresh_session_used(tenant, session.id, now)
+            .await?;
+        let refresh_token = self
+            .open_refresh_session(uow.as_ref(), &user, session.family_id, context)
+            .await?;
+        self.audit(
+            uow.as_ref(),
+            &user,
+            context,
+            "auth.refresh",
+            serde_json::json!({
+                "session_family": session.family_id,
+            }),
+        )
         .await?;
         uow.commit().await?;
         self.token_pair(&user, session.family_id, refresh_token)
@@ -262,11 +328,23 @@ impl AuthService {
         let now = self.deps.clock.now();
         let uow = self.deps.database.begin().await?;
         if let Some(token) = &actor.token {
-            uow.revoke_access_token(actor.tenant_id, &token.jti, actor.user_id, token.expires_at).await?;
-            uow.revoke_session_family(actor.tenant_id, token.session_family, now).await?;
+            uow.revoke_access_token(actor.tenant_id, &token.jti, actor.user_id, token.expires_at)
+                .await?;
+            uow.revoke_session_family(actor.tenant_id, token.session_family, now)
+                .await?;
         }
-        let user = uow.find_user(actor.tenant_id, actor.user_id).await?.ok_or(AuthError::InvalidToken)?;
-        self.audit(uow.as_ref(), &user, context, "auth.logout", serde_json::json!({})).await?;
+        let user = uow
+            .find_user(actor.tenant_id, actor.user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        self.audit(
+            uow.as_ref(),
+            &user,
+            context,
+            "auth.logout",
+            serde_json::json!({}),
+        )
+        .await?;
         uow.commit().await?;
         Ok(())
     }
@@ -283,7 +361,10 @@ impl AuthService {
             _ => AuthError::InvalidToken,
         })?;
         let database = &self.deps.database;
-        if database.is_access_token_revoked(claims.tenant_id, &claims.jti).await? {
+        if database
+            .is_access_token_revoked(claims.tenant_id, &claims.jti)
+            .await?
+        {
             return Err(AuthError::TokenRevoked);
         }
         let user = match database.find_user(claims.tenant_id, claims.user_id).await? {
@@ -319,7 +400,11 @@ impl AuthService {
     ) -> Result<String, AuthError> {
         let now = self.deps.clock.now();
         // The tenant travels in the token so that its lookup is scoped like every other.
-        let token = format!("{}.{}", user.tenant_id.as_uuid().simple(), self.deps.secrets.token());
+        let token = format!(
+            "{}.{}",
+            user.tenant_id.as_uuid().simple(),
+            self.deps.secrets.token()
+        );
         let session = RefreshSession {
             id: RefreshSessionId::from_uuid(self.deps.ids.new_id()),
             tenant_id: user.tenant_id,
@@ -331,13 +416,21 @@ impl AuthService {
             used_at: None,
             revoked_at: None,
             client_ip: context.client_ip.clone(),
-            user_agent: context.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+            user_agent: context
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(512).collect()),
         };
         uow.insert_refresh_session(user.tenant_id, &session).await?;
         Ok(token)
     }
 
-    fn token_pair(&self, user: &User, family: SessionFamilyId, refresh_token: String) -> Result<TokenPair, AuthError> {
+    fn token_pair(
+        &self,
+        user: &User,
+        family: SessionFamilyId,
+        refresh_token: String,
+    ) -> Result<TokenPair, AuthError> {
         let now = self.deps.clock.now();
         let claims = AccessClaims {
             user_id: user.id,
@@ -348,7 +441,11 @@ impl AuthService {
             issued_at: now,
             expires_at: now + self.settings.access_token_ttl,
         };
-        let access_token = self.deps.tokens.issue(&claims).map_err(|e| AuthError::Unexpected(e.to_string()))?;
+        let access_token = self
+            .deps
+            .tokens
+            .issue(&claims)
+            .map_err(|e| AuthError::Unexpected(e.to_string()))?;
         Ok(TokenPair {
             access_token,
             refresh_token,

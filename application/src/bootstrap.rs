@@ -48,7 +48,8 @@ impl BootstrapService {
     /// # Errors
     /// `Unexpected` on storage failure or an invalid slug.
     pub async fn find_tenant(&self, slug: &str) -> Result<Option<Tenant>, BootstrapError> {
-        let slug = TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
+        let slug =
+            TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
         Ok(self.deps.database.find_tenant_by_slug(&slug).await?)
     }
 
@@ -57,7 +58,8 @@ impl BootstrapService {
     /// # Errors
     /// `Unexpected` on storage failure or an invalid slug.
     pub async fn ensure_tenant(&self, slug: &str, name: &str) -> Result<Tenant, BootstrapError> {
-        let slug = TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
+        let slug =
+            TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
         if let Some(tenant) = self.deps.database.find_tenant_by_slug(&slug).await? {
             return Ok(tenant);
         }
@@ -108,7 +110,12 @@ impl BootstrapService {
             password,
         };
         let initiator = Initiator::System { tenant: tenant.id };
-        let created = users.create(&initiator, request, None, &RequestContext::default()).await?;
-        Ok(Some(BootstrapAdmin { email: created.user.email, generated_password: created.generated_password }))
+        let created = users
+            .create(&initiator, request, None, &RequestContext::default())
+            .await?;
+        Ok(Some(BootstrapAdmin {
+            email: created.user.email,
+            generated_password: created.generated_password,
+        }))
     }
 }

@@ -46,7 +46,14 @@ impl Actor {
     /// # Errors
     /// `Forbidden` when the actor's role does not permit `action`.
     pub fn authorize(&self, action: Action) -> Result<(), Forbidden> {
-        if permits(self.role, action) { Ok(()) } else { Err(Forbidden { role: self.role, action }) }
+        if permits(self.role, action) {
+            Ok(())
+        } else {
+            Err(Forbidden {
+                role: self.role,
+                action,
+            })
+        }
     }
 }
 

@@ -13,7 +13,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -26,7 +29,9 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     /// Temporarily refused; retry after this many seconds.
-    Locked { retry_after_seconds: u64 },
+    Locked {
+        retry_after_seconds: u64,
+    },
     Unexpected,
 }
 
@@ -44,7 +49,10 @@ pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
         .into_iter()
         .flat_map(|(field, errs)| {
             errs.iter().map(move |e| {
-                let message = e.message.as_ref().map_or_else(|| e.code.to_string(), ToString::to_string);
+                let message = e
+                    .message
+                    .as_ref()
+                    .map_or_else(|| e.code.to_string(), ToString::to_string);
                 FieldError::new(field.to_string(), message)
             })
         })
@@ -55,7 +63,10 @@ pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
 
 /// Password-policy violations as field errors of `field`.
 pub fn password_errors(field: &str, violations: &[PolicyViolation]) -> Vec<FieldError> {
-    violations.iter().map(|v| FieldError::new(field, format!("password {}", v.message()))).collect()
+    violations
+        .iter()
+        .map(|v| FieldError::new(field, format!("password {}", v.message())))
+        .collect()
 }
 
 /// Repository failures that a use case does not expect become opaque.

@@ -23,7 +23,10 @@ impl IdempotencyKey {
         if (1..=255).contains(&text.len()) && text.chars().all(|c| c.is_ascii_graphic()) {
             Ok(Self(text.to_owned()))
         } else {
-            Err(FieldError::new("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+            Err(FieldError::new(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ))
         }
     }
 
@@ -47,12 +50,25 @@ fn canonical_json(value: &serde_json::Value) -> String {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let inner: Vec<String> = entries
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", serde_json::Value::String(k.clone()), canonical_json(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::String(k.clone()),
+                        canonical_json(v)
+                    )
+                })
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
         serde_json::Value::Array(items) => {
-            format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(canonical_json)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         other => other.to_string(),
     }
@@ -90,7 +106,9 @@ impl IdempotentRequest<'_> {
             Some(record) if record.fingerprint != self.fingerprint => Prior::Conflict,
             Some(record) => serde_json::from_value(record.response)
                 .map(Prior::Replay)
-                .map_err(|e| RepositoryError::Unexpected(format!("stored idempotent response: {e}")))?,
+                .map_err(|e| {
+                    RepositoryError::Unexpected(format!("stored idempotent response: {e}"))
+                })?,
         })
     }
 

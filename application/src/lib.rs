@@ -18,7 +18,9 @@ mod audit_trail;
 
 use std::sync::Arc;
 
-use ports::{Clock, Database, EvidenceStore, IdGenerator, PasswordHasher, SecretGenerator, TokenService};
+use ports::{
+    Clock, Database, EvidenceStore, IdGenerator, PasswordHasher, SecretGenerator, TokenService,
+};
 
 /// The adapters every use case draws on, wired once by the composition root.
 #[derive(Clone)]

@@ -119,7 +119,12 @@ pub enum EvidenceStoreError {
 pub trait EvidenceStore: Send + Sync {
     /// # Errors
     /// `InvalidKey` for a key outside the alphabet or with `..`; `Unavailable` on I/O failure.
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), EvidenceStoreError>;
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), EvidenceStoreError>;
 
     /// # Errors
     /// `NotFound` when nothing is stored under `key`.

@@ -111,7 +111,9 @@ impl From<RepositoryError> for UserError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::Duplicate(subject) if subject == "email" => Self::EmailTaken,
-            RepositoryError::Duplicate(subject) if subject == "idempotency key" => Self::IdempotencyConflict,
+            RepositoryError::Duplicate(subject) if subject == "idempotency key" => {
+                Self::IdempotencyConflict
+            }
             RepositoryError::NotFound(_) => Self::NotFound,
             other => Self::Unexpected(unexpected(&other)),
         }
@@ -143,7 +145,8 @@ impl Classified for UserError {
 }
 
 pub(crate) fn parse_role(text: &str) -> Result<Role, FieldError> {
-    text.parse::<Role>().map_err(|e| FieldError::new("role", e.to_string()))
+    text.parse::<Role>()
+        .map_err(|e| FieldError::new("role", e.to_string()))
 }
 
 #[derive(Clone)]
@@ -165,7 +168,11 @@ impl UserService {
         page: PageRequest,
     ) -> Result<Page<UserSummary>, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let page = self.deps.database.list_users(initiator.tenant(), filter, page).await?;
+        let page = self
+            .deps
+            .database
+            .list_users(initiator.tenant(), filter, page)
+            .await?;
         Ok(page.map(|user| UserSummary::from(&user)))
     }
 
@@ -173,7 +180,12 @@ impl UserService {
     /// `Forbidden`, or `NotFound` when no such user exists in the tenant.
     pub async fn get(&self, initiator: &Initiator, id: UserId) -> Result<UserSummary, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let user = self.deps.database.find_user(initiator.tenant(), id).await?.ok_or(UserError::NotFound)?;
+        let user = self
+            .deps
+            .database
+            .find_user(initiator.tenant(), id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         Ok(UserSummary::from(&user))
     }
 
@@ -189,8 +201,13 @@ impl UserService {
         context: &RequestContext,
     ) -> Result<CreatedUser, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let mut fields = request.validate().err().map(|e| field_errors(&e)).unwrap_or_default();
-        let email = Email::parse(&request.email).map_err(|e| FieldError::new("email", e.to_string()));
+        let mut fields = request
+            .validate()
+            .err()
+            .map(|e| field_errors(&e))
+            .unwrap_or_default();
+        let email =
+            Email::parse(&request.email).map_err(|e| FieldError::new("email", e.to_string()));
         let role = parse_role(&request.role);
         if let Err(field) = &email {
             fields.push(field.clone());
@@ -222,7 +239,12 @@ impl UserService {
         let uow = self.deps.database.begin().await?;
         if let Some(idempotent) = &idempotent {
             match idempotent.prior::<CreatedUser>(uow.as_ref()).await? {
-                Prior::Replay(previous) => return Ok(CreatedUser { replayed: true, ..previous }),
+                Prior::Replay(previous) => {
+                    return Ok(CreatedUser {
+                        replayed: true,
+                        ..previous
+                    });
+                }
                 Prior::Conflict => return Err(UserError::IdempotencyConflict),
                 Prior::None => {}
             }
@@ -230,9 +252,21 @@ impl UserService {
         if uow.find_user_for_login(&email).await?.is_some() {
             return Err(UserError::EmailTaken);
         }
-        let generated = request.password.is_none().then(|| self.deps.secrets.password());
-        let plain = request.password.as_deref().or(generated.as_deref()).unwrap_or_default();
-        let password_hash = self.deps.hasher.hash(plain).await.map_err(|e| UserError::Unexpected(e.to_string()))?;
+        let generated = request
+            .password
+            .is_none()
+            .then(|| self.deps.secrets.password());
+        let plain = request
+            .password
+            .as_deref()
+            .or(generated.as_deref())
+            .unwrap_or_default();
+        let password_hash = self
+            .deps
+            .hasher
+            .hash(plain)
+            .await
+            .map_err(|e| UserError::Unexpected(e.to_string()))?;
         let now = self.deps.clock.now();
         let display_name = request
             .display_name
@@ -260,18 +294,32 @@ impl UserService {
             deactivated_at: None,
         };
         uow.insert_user(tenant, &user).await?;
-        self.audit(uow.as_ref(), initiator, context, "user.created", &user, serde_json::json!({
-            "email": user.email.as_str(),
-            "role": user.role.as_str(),
-            "password_generated": generated.is_some(),
-        }))
+        self.audit(
+            uow.as_ref(),
+            initiator,
+            context,
+            "user.created",
+            &user,
+            serde_json::json!({
+                "email": user.email.as_str(),
+                "role": user.role.as_str(),
+                "password_generated": generated.is_some(),
+            }),
+        )
         .await?;
-        let created = CreatedUser { user: UserSummary::from(&user), generated_password: None, replayed: false };
+        let created = CreatedUser {
+            user: UserSummary::from(&user),
+            generated_password: None,
+            replayed: false,
+        };
         if let Some(idempotent) = &idempotent {
             idempotent.remember(uow.as_ref(), &created, now).await?;
         }
         uow.commit().await?;
-        Ok(CreatedUser { generated_password: generated, ..created })
+        Ok(CreatedUser {
+            generated_password: generated,
+            ..created
+        })
     }
 
     /// Changes role, active flag or display name.
@@ -287,17 +335,29 @@ impl UserService {
         context: &RequestContext,
     ) -> Result<UserSummary, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let mut fields = changes.validate().err().map(|e| field_errors(&e)).unwrap_or_default();
-        let role = changes.role.as_deref().map(parse_role).transpose().unwrap_or_else(|field| {
-            fields.push(field);
-            None
-        });
+        let mut fields = changes
+            .validate()
+            .err()
+            .map(|e| field_errors(&e))
+            .unwrap_or_default();
+        let role = changes
+            .role
+            .as_deref()
+            .map(parse_role)
+            .transpose()
+            .unwrap_or_else(|field| {
+                fields.push(field);
+                None
+            });
         if !fields.is_empty() {
             return Err(UserError::Invalid(fields));
         }
         let tenant = initiator.tenant();
         let uow = self.deps.database.begin().await?;
-        let mut user = uow.find_user(tenant, id).await?.ok_or(UserError::NotFound)?;
+        let mut user = uow
+            .find_user(tenant, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         let before = UserSummary::from(&user);
         let now = self.deps.clock.now();
         let loses_admin = user.role == Role::Admin
@@ -343,7 +403,10 @@ impl UserService {
         id: UserId,
         context: &RequestContext,
     ) -> Result<UserSummary, UserError> {
-        let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
+        let changes = UserChanges {
+            is_active: Some(false),
+            ..UserChanges::default()
+        };
         self.update(initiator, id, changes, context).await
     }
 
@@ -361,7 +424,12 @@ impl UserService {
     ) -> Result<Option<String>, UserError> {
         initiator.authorize(Action::ManageUsers)?;
         let tenant = initiator.tenant();
-        let existing = self.deps.database.find_user(tenant, id).await?.ok_or(UserError::NotFound)?;
+        let existing = self
+            .deps
+            .database
+            .find_user(tenant, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         if let Some(password) = &new_password {
             let violations = password::violations(password, &existing.email);
             if !violations.is_empty() {
@@ -369,11 +437,22 @@ impl UserService {
             }
         }
         let generated = new_password.is_none().then(|| self.deps.secrets.password());
-        let plain = new_password.as_deref().or(generated.as_deref()).unwrap_or_default();
-        let hash = self.deps.hasher.hash(plain).await.map_err(|e| UserError::Unexpected(e.to_string()))?;
+        let plain = new_password
+            .as_deref()
+            .or(generated.as_deref())
+            .unwrap_or_default();
+        let hash = self
+            .deps
+            .hasher
+            .hash(plain)
+            .await
+            .map_err(|e| UserError::Unexpected(e.to_string()))?;
 
         let uow = self.deps.database.begin().await?;
-        let mut user = uow.find_user(tenant, id).await?.ok_or(UserError::NotFound)?;
+        let mut user = uow
+            .find_user(tenant, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         let now = self.deps.clock.now();
         user.password_hash = hash;
         user.must_change_password = true;
@@ -383,9 +462,16 @@ impl UserService {
         user.updated_at = now;
         uow.update_user(tenant, &user).await?;
         uow.revoke_user_sessions(tenant, id, None, now).await?;
-        self.audit(uow.as_ref(), initiator, context, "user.password_reset", &user, serde_json::json!({
-            "password_generated": generated.is_some(),
-        }))
+        self.audit(
+            uow.as_ref(),
+            initiator,
+            context,
+            "user.password_reset",
+            &user,
+            serde_json::json!({
+                "password_generated": generated.is_some(),
+            }),
+        )
         .await?;
         uow.commit().await?;
         Ok(generated)
@@ -395,9 +481,14 @@ impl UserService {
     ///
     /// # Errors
     /// `Invalid` for a malformed email, `NotFound`.
-    pub async fn find_by_email(&self, initiator: &Initiator, email: &str) -> Result<UserSummary, UserError> {
+    pub async fn find_by_email(
+        &self,
+        initiator: &Initiator,
+        email: &str,
+    ) -> Result<UserSummary, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let email = Email::parse(email).map_err(|e| UserError::Invalid(vec![FieldError::new("email", e.to_string())]))?;
+        let email = Email::parse(email)
+            .map_err(|e| UserError::Invalid(vec![FieldError::new("email", e.to_string())]))?;
         let user = self
             .deps
             .database
@@ -413,7 +504,11 @@ impl UserService {
         tenant: TenantId,
         except: UserId,
     ) -> Result<(), UserError> {
-        if uow.count_usable_admins(tenant, Some(except), self.deps.clock.now()).await? == 0 {
+        if uow
+            .count_usable_admins(tenant, Some(except), self.deps.clock.now())
+            .await?
+            == 0
+        {
             return Err(UserError::LastAdmin);
         }
         Ok(())

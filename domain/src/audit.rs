@@ -32,7 +32,10 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    #[expect(clippy::too_many_arguments, reason = "a record is exactly these fields")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a record is exactly these fields"
+    )]
     pub fn new(
         tenant_id: TenantId,
         actor_id: Option<UserId>,
@@ -59,7 +62,10 @@ impl AuditRecord {
     }
 
     /// Rebuilds a record read back from storage, details as stored.
-    #[expect(clippy::too_many_arguments, reason = "a record is exactly these fields")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a record is exactly these fields"
+    )]
     pub fn restore(
         tenant_id: TenantId,
         actor_id: Option<UserId>,
@@ -104,8 +110,20 @@ impl AuditEntry {
     pub fn chain(head: &AuditHead, id: AuditEntryId, record: AuditRecord) -> (Self, AuditHead) {
         let sequence = head.sequence + 1;
         let hash = entry_hash(sequence, &head.hash, &record);
-        let next = AuditHead { sequence, hash: hash.clone() };
-        (Self { id, sequence, previous_hash: head.hash.clone(), hash, record }, next)
+        let next = AuditHead {
+            sequence,
+            hash: hash.clone(),
+        };
+        (
+            Self {
+                id,
+                sequence,
+                previous_hash: head.hash.clone(),
+                hash,
+                record,
+            },
+            next,
+        )
     }
 }
 
@@ -122,7 +140,9 @@ pub fn entry_hash(sequence: i64, previous_hash: &str, record: &AuditRecord) -> S
         record.details,
         record.request_id,
         record.client_ip,
-        record.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        record
+            .occurred_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true),
     ]);
     hex::encode(Sha256::digest(fields.to_string().as_bytes()))
 }
@@ -149,7 +169,13 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { last: AuditHead { sequence: 0, hash: GENESIS_HASH.to_owned() }, checked: 0 }
+        Self {
+            last: AuditHead {
+                sequence: 0,
+                hash: GENESIS_HASH.to_owned(),
+            },
+            checked: 0,
+        }
     }
 }
 
@@ -159,15 +185,25 @@ impl ChainVerifier {
     pub fn check(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
         let expected = self.last.sequence + 1;
         if entry.sequence != expected {
-            return Err(ChainBreak::Missing { expected, found: entry.sequence });
+            return Err(ChainBreak::Missing {
+                expected,
+                found: entry.sequence,
+            });
         }
         if entry.previous_hash != self.last.hash {
-            return Err(ChainBreak::Unlinked { sequence: entry.sequence });
+            return Err(ChainBreak::Unlinked {
+                sequence: entry.sequence,
+            });
         }
         if entry_hash(entry.sequence, &entry.previous_hash, &entry.record) != entry.hash {
-            return Err(ChainBreak::Altered { sequence: entry.sequence });
+            return Err(ChainBreak::Altered {
+                sequence: entry.sequence,
+            });
         }
-        self.last = AuditHead { sequence: entry.sequence, hash: entry.hash.clone() };
+        self.last = AuditHead {
+            sequence: entry.sequence,
+            hash: entry.hash.clone(),
+        };
         self.checked += 1;
         Ok(())
     }
@@ -178,7 +214,10 @@ impl ChainVerifier {
     /// Returns `Truncated` when entries after the last one seen were removed.
     pub fn finish(self, head: &AuditHead) -> Result<u64, ChainBreak> {
         if self.last != *head {
-            return Err(ChainBreak::Truncated { expected: head.sequence, found: self.last.sequence });
+            return Err(ChainBreak::Truncated {
+                expected: head.sequence,
+                found: self.last.sequence,
+            });
         }
         Ok(self.checked)
     }
@@ -191,7 +230,10 @@ mod tests {
 
     fn chain_of(n: usize) -> (Vec<AuditEntry>, AuditHead) {
         let tenant = TenantId::from_uuid(Uuid::nil());
-        let mut head = AuditHead { sequence: 0, hash: GENESIS_HASH.into() };
+        let mut head = AuditHead {
+            sequence: 0,
+            hash: GENESIS_HASH.into(),
+        };
         let mut entries = Vec::new();
         for i in 0..n {
             let record = AuditRecord::new(
@@ -205,7 +247,8 @@ mod tests {
                 None,
                 DateTime::<Utc>::UNIX_EPOCH,
             );
-            let (entry, next) = AuditEntry::chain(&head, AuditEntryId::from_uuid(Uuid::nil()), record);
+            let (entry, next) =
+                AuditEntry::chain(&head, AuditEntryId::from_uuid(Uuid::nil()), record);
             entries.push(entry);
             head = next;
         }
@@ -230,21 +273,36 @@ mod tests {
     fn an_edit_is_detected() {
         let (mut entries, head) = chain_of(5);
         entries[2].record.action = "user.delete".into();
-        assert_eq!(verify(&entries, &head), Err(ChainBreak::Altered { sequence: 3 }));
+        assert_eq!(
+            verify(&entries, &head),
+            Err(ChainBreak::Altered { sequence: 3 })
+        );
     }
 
     #[test]
     fn a_deletion_is_detected() {
         let (mut entries, head) = chain_of(5);
         entries.remove(1);
-        assert_eq!(verify(&entries, &head), Err(ChainBreak::Missing { expected: 2, found: 3 }));
+        assert_eq!(
+            verify(&entries, &head),
+            Err(ChainBreak::Missing {
+                expected: 2,
+                found: 3
+            })
+        );
     }
 
     #[test]
     fn a_cut_tail_is_detected() {
         let (mut entries, head) = chain_of(5);
         entries.pop();
-        assert_eq!(verify(&entries, &head), Err(ChainBreak::Truncated { expected: 5, found: 4 }));
+        assert_eq!(
+            verify(&entries, &head),
+            Err(ChainBreak::Truncated {
+                expected: 5,
+                found: 4
+            })
+        );
     }
 
     #[test]
@@ -252,6 +310,9 @@ mod tests {
         let (mut entries, head) = chain_of(5);
         entries[1].record.action = "forged".into();
         entries[1].hash = entry_hash(2, &entries[1].previous_hash, &entries[1].record);
-        assert_eq!(verify(&entries, &head), Err(ChainBreak::Unlinked { sequence: 3 }));
+        assert_eq!(
+            verify(&entries, &head),
+            Err(ChainBreak::Unlinked { sequence: 3 })
+        );
     }
 }

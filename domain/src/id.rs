@@ -15,7 +15,10 @@ pub struct Id<T> {
 
 impl<T> Id<T> {
     pub const fn from_uuid(value: Uuid) -> Self {
-        Self { value, kind: PhantomData }
+        Self {
+            value,
+            kind: PhantomData,
+        }
     }
 
     pub const fn as_uuid(&self) -> Uuid {

@@ -12,7 +12,11 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        Self { threshold: 5, base_seconds: 30, max_seconds: 15 * 60 }
+        Self {
+            threshold: 5,
+            base_seconds: 30,
+            max_seconds: 15 * 60,
+        }
     }
 }
 
@@ -33,7 +37,10 @@ impl LockoutPolicy {
             return None;
         }
         let doublings = (failed_attempts - self.threshold).min(20);
-        let seconds = self.base_seconds.saturating_mul(1_i64 << doublings).min(self.max_seconds);
+        let seconds = self
+            .base_seconds
+            .saturating_mul(1_i64 << doublings)
+            .min(self.max_seconds);
         Some(now + Duration::seconds(seconds))
     }
 }
@@ -47,14 +54,26 @@ mod tests {
         let policy = LockoutPolicy::default();
         let now = DateTime::<Utc>::UNIX_EPOCH;
         assert_eq!(policy.lock_until(4, now, false), None);
-        assert_eq!(policy.lock_until(5, now, false), Some(now + Duration::seconds(30)));
-        assert_eq!(policy.lock_until(6, now, false), Some(now + Duration::seconds(60)));
-        assert_eq!(policy.lock_until(40, now, false), Some(now + Duration::seconds(900)));
+        assert_eq!(
+            policy.lock_until(5, now, false),
+            Some(now + Duration::seconds(30))
+        );
+        assert_eq!(
+            policy.lock_until(6, now, false),
+            Some(now + Duration::seconds(60))
+        );
+        assert_eq!(
+            policy.lock_until(40, now, false),
+            Some(now + Duration::seconds(900))
+        );
     }
 
     #[test]
     fn the_last_usable_admin_is_never_locked() {
         let policy = LockoutPolicy::default();
-        assert_eq!(policy.lock_until(50, DateTime::<Utc>::UNIX_EPOCH, true), None);
+        assert_eq!(
+            policy.lock_until(50, DateTime::<Utc>::UNIX_EPOCH, true),
+            None
+        );
     }
 }

@@ -55,7 +55,10 @@ pub fn violations(candidate: &str, email: &Email) -> Vec<PolicyViolation> {
     if !candidate.chars().any(|c| c.is_ascii_digit()) {
         found.push(PolicyViolation::MissingDigit);
     }
-    if !candidate.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+    if !candidate
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+    {
         found.push(PolicyViolation::MissingSymbol);
     }
     let local = email.local_part();
@@ -87,12 +90,19 @@ mod tests {
     #[test]
     fn each_rule_is_reported() {
         assert!(violations("Sh0rt!", &email()).contains(&PolicyViolation::TooShort));
-        assert!(violations("alllowercase1!xx", &email()).contains(&PolicyViolation::MissingUppercase));
-        assert!(violations("ALLUPPERCASE1!XX", &email()).contains(&PolicyViolation::MissingLowercase));
+        assert!(
+            violations("alllowercase1!xx", &email()).contains(&PolicyViolation::MissingUppercase)
+        );
+        assert!(
+            violations("ALLUPPERCASE1!XX", &email()).contains(&PolicyViolation::MissingLowercase)
+        );
         assert!(violations("NoDigitsHere!!xx", &email()).contains(&PolicyViolation::MissingDigit));
         assert!(violations("NoSymbolsHere12x", &email()).contains(&PolicyViolation::MissingSymbol));
         assert!(violations("Ana.Garcia#2024x", &email()).contains(&PolicyViolation::ContainsEmail));
-        assert_eq!(violations("Password123!", &email()), vec![PolicyViolation::TooCommon]);
+        assert_eq!(
+            violations("Password123!", &email()),
+            vec![PolicyViolation::TooCommon]
+        );
         assert!(violations(&"Aa1!".repeat(20), &email()).contains(&PolicyViolation::TooLong));
     }
 }

@@ -36,7 +36,10 @@ pub trait TenantRepository: Send + Sync {
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError>;
+    async fn find_tenant_by_slug(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<Option<Tenant>, RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.
@@ -66,11 +69,19 @@ pub trait UserRepository: Send + Sync {
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError>;
+    async fn find_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<User>, RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError>;
+    async fn find_user_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, RepositoryError>;
 
     /// Users ordered by email.
     ///
@@ -109,7 +120,11 @@ pub trait UserRepository: Send + Sync {
 pub trait RefreshSessionRepository: Send + Sync {
     /// # Errors
     /// `Duplicate("refresh token")` on a token hash collision.
-    async fn insert_refresh_session(&self, tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError>;
+    async fn insert_refresh_session(
+        &self,
+        tenant: TenantId,
+        session: &RefreshSession,
+    ) -> Result<(), RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.
@@ -168,7 +183,11 @@ pub trait RevokedTokenRepository: Send + Sync {
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError>;
+    async fn is_access_token_revoked(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// The stored outcome of a create request made with an `Idempotency-Key`.
@@ -230,7 +249,11 @@ pub trait AuditLogRepository: Send + Sync {
     ///
     /// # Errors
     /// `Duplicate("audit sequence")` when the head moved since it was locked.
-    async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError>;
+    async fn append_audit_entry(
+        &self,
+        tenant: TenantId,
+        entry: &AuditEntry,
+    ) -> Result<(), RepositoryError>;
 
     /// Newest first.
     ///

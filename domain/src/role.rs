@@ -15,7 +15,9 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`: expected one of admin, red_lead, red_tech, blue_lead, blue_tech, viewer")]
+#[error(
+    "unknown role `{0}`: expected one of admin, red_lead, red_tech, blue_lead, blue_tech, viewer"
+)]
 pub struct UnknownRole(pub String);
 
 impl Role {

@@ -13,6 +13,10 @@ fn permission_matrix_matches_the_golden_table() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &actual).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
     }
-    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path:?}: {e}"));
-    assert_eq!(actual, golden, "the permission matrix changed; rerun with UPDATE_GOLDEN=1 and review");
+    let golden =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path:?}: {e}"));
+    assert_eq!(
+        actual, golden,
+        "the permission matrix changed; rerun with UPDATE_GOLDEN=1 and review"
+    );
 }

@@ -18,9 +18,15 @@ fn validate_key(key: &str) -> Result<(), EvidenceStoreError> {
             !segment.is_empty()
                 && segment != "."
                 && segment != ".."
-                && segment.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         });
-    if valid { Ok(()) } else { Err(EvidenceStoreError::InvalidKey(key.to_owned())) }
+    if valid {
+        Ok(())
+    } else {
+        Err(EvidenceStoreError::InvalidKey(key.to_owned()))
+    }
 }
 
 fn unavailable(error: impl std::fmt::Display) -> EvidenceStoreError {
@@ -46,15 +52,26 @@ impl FilesystemEvidenceStore {
 
 #[async_trait]
 impl EvidenceStore for FilesystemEvidenceStore {
-    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), EvidenceStoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<(), EvidenceStoreError> {
         let path = self.path(key)?;
         if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(unavailable)?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(unavailable)?;
         }
         // Write aside, then rename: a reader never sees half a file.
         let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
-        tokio::fs::write(&partial, bytes).await.map_err(unavailable)?;
-        tokio::fs::rename(&partial, &path).await.map_err(unavailable)
+        tokio::fs::write(&partial, bytes)
+            .await
+            .map_err(unavailable)?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(unavailable)
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
@@ -74,8 +91,12 @@ impl EvidenceStore for FilesystemEvidenceStore {
     }
 
     async fn check(&self) -> Result<(), EvidenceStoreError> {
-        tokio::fs::create_dir_all(&self.root).await.map_err(unavailable)?;
-        let probe = self.root.join(format!(".probe-{}", uuid::Uuid::now_v7().simple()));
+        tokio::fs::create_dir_all(&self.root)
+            .await
+            .map_err(unavailable)?;
+        let probe = self
+            .root
+            .join(format!(".probe-{}", uuid::Uuid::now_v7().simple()));
         tokio::fs::write(&probe, b"ok").await.map_err(unavailable)?;
         tokio::fs::remove_file(&probe).await.map_err(unavailable)
     }
@@ -102,11 +123,24 @@ impl S3EvidenceStore {
     /// # Errors
     /// `Unavailable` when the settings cannot make a client.
     pub fn new(settings: S3Settings) -> Result<Self, EvidenceStoreError> {
-        let region = Region::Custom { region: settings.region, endpoint: settings.endpoint };
-        let credentials = Credentials::new(Some(&settings.access_key), Some(&settings.secret_key), None, None, None)
-            .map_err(unavailable)?;
+        let region = Region::Custom {
+            region: settings.region,
+            endpoint: settings.endpoint,
+        };
+        let credentials = Credentials::new(
+            Some(&settings.access_key),
+            Some(&settings.secret_key),
+            None,
+            None,
+            None,
+        )
+        .map_err(unavailable)?;
         let bucket = Bucket::new(&settings.bucket, region, credentials).map_err(unavailable)?;
-        let bucket = if settings.path_style { bucket.with_path_style() } else { bucket };
+        let bucket = if settings.path_style {
+            bucket.with_path_style()
+        } else {
+            bucket
+        };
         Ok(Self { bucket })
     }
 }
@@ -120,7 +154,12 @@ fn s3_error(key: &str, error: S3Error) -> EvidenceStoreError {
 
 #[async_trait]
 impl EvidenceStore for S3EvidenceStore {
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), EvidenceStoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), EvidenceStoreError> {
         validate_key(key)?;
         self.bucket
             .put_object_with_content_type(key, &bytes, content_type)
@@ -131,7 +170,11 @@ impl EvidenceStore for S3EvidenceStore {
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
         validate_key(key)?;
-        let response = self.bucket.get_object(key).await.map_err(|e| s3_error(key, e))?;
+        let response = self
+            .bucket
+            .get_object(key)
+            .await
+            .map_err(|e| s3_error(key, e))?;
         Ok(response.to_vec())
     }
 
@@ -145,7 +188,10 @@ impl EvidenceStore for S3EvidenceStore {
 
     async fn check(&self) -> Result<(), EvidenceStoreError> {
         // Listing one key proves the endpoint answers, the credentials sign and the bucket exists.
-        self.bucket.list_page(String::new(), None, None, None, Some(1)).await.map_err(unavailable)?;
+        self.bucket
+            .list_page(String::new(), None, None, None, Some(1))
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 }
@@ -157,7 +203,17 @@ mod tests {
     #[test]
     fn keys_cannot_escape_the_store() {
         assert!(validate_key("tests/0195/evidence-1.png").is_ok());
-        for bad in ["", "../etc/passwd", "a/../../b", "/abs", "a//b", "a/./b", "white space", "a\\b", "ü"] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a/../../b",
+            "/abs",
+            "a//b",
+            "a/./b",
+            "white space",
+            "a\\b",
+            "ü",
+        ] {
             assert!(validate_key(bad).is_err(), "{bad:?} should be refused");
         }
     }

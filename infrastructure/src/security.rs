@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use aegis_application::ports::{
-    AccessClaims, Clock, HashingError, IdGenerator, PasswordHasher, SecretGenerator, TokenError, TokenService,
+    AccessClaims, Clock, HashingError, IdGenerator, PasswordHasher, SecretGenerator, TokenError,
+    TokenService,
 };
 use aegis_domain::Role;
 use aegis_domain::session::SessionFamilyId;
@@ -44,9 +45,11 @@ impl PasswordHasher for BcryptPasswordHasher {
     async fn verify(&self, password: &str, hash: &str) -> bool {
         let password = password.to_owned();
         let hash = hash.to_owned();
-        tokio::task::spawn_blocking(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
-            .await
-            .unwrap_or(false)
+        tokio::task::spawn_blocking(move || {
+            bcrypt::non_truncating_verify(password, &hash).unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false)
     }
 }
 
@@ -86,7 +89,9 @@ impl JwtTokenService {
 }
 
 fn instant(seconds: i64) -> Result<DateTime<Utc>, TokenError> {
-    Utc.timestamp_opt(seconds, 0).single().ok_or(TokenError::Invalid)
+    Utc.timestamp_opt(seconds, 0)
+        .single()
+        .ok_or(TokenError::Invalid)
 }
 
 impl TokenService for JwtTokenService {
@@ -106,15 +111,19 @@ impl TokenService for JwtTokenService {
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            _ => TokenError::Invalid,
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
         let claims = data.claims;
         Ok(AccessClaims {
             user_id: UserId::from_uuid(claims.sub),
             tenant_id: TenantId::from_uuid(claims.tid),
-            role: claims.role.parse::<Role>().map_err(|_| TokenError::Invalid)?,
+            role: claims
+                .role
+                .parse::<Role>()
+                .map_err(|_| TokenError::Invalid)?,
             jti: claims.jti,
             session_family: SessionFamilyId::from_uuid(claims.sid),
             issued_at: instant(claims.iat)?,
@@ -204,16 +213,21 @@ mod tests {
     #[test]
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let service = JwtTokenService::new(b"0123456789abcdef0123456789abcdef", "aegis");
-        let expired = service.issue(&claims(Duration::seconds(-5))).unwrap_or_default();
+        let expired = service
+            .issue(&claims(Duration::seconds(-5)))
+            .unwrap_or_default();
         assert_eq!(service.verify(&expired), Err(TokenError::Expired));
-        let token = service.issue(&claims(Duration::minutes(15))).unwrap_or_default();
+        let token = service
+            .issue(&claims(Duration::minutes(15)))
+            .unwrap_or_default();
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
         assert_eq!(service.verify(&tampered), Err(TokenError::Invalid));
         let other = JwtTokenService::new(b"another-secret-another-secret-xx", "aegis");
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
-        let other_issuer = JwtTokenService::new(b"0123456789abcdef0123456789abcdef", "someone-else");
+        let other_issuer =
+            JwtTokenService::new(b"0123456789abcdef0123456789abcdef", "someone-else");
         assert_eq!(other_issuer.verify(&token), Err(TokenError::Invalid));
     }
 

@@ -31,14 +31,21 @@ impl TestDatabase {
     /// When no temporary directory can be made (a broken test machine).
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("aegis.db").display());
-        Self { url, cleanup: Cleanup::Directory(dir) }
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("aegis.db").display()
+        );
+        Self {
+            url,
+            cleanup: Cleanup::Directory(dir),
+        }
     }
 
     /// # Panics
     /// When PostgreSQL is unreachable: the suite needs it, and says how to provide it.
     pub async fn postgres() -> Self {
-        let admin_url = std::env::var("AEGIS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        let admin_url = std::env::var("AEGIS_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
         let name = format!("aegis_test_{}", uuid::Uuid::now_v7().simple());
         let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!("PostgreSQL is needed at {admin_url} (set AEGIS_TEST_POSTGRES_URL, or run scripts/test.sh): {e}")
@@ -49,9 +56,14 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let _ = admin.close().await;
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
         let url = format!("{base}/{name}");
-        Self { url, cleanup: Cleanup::PostgresDatabase { admin_url, name } }
+        Self {
+            url,
+            cleanup: Cleanup::PostgresDatabase { admin_url, name },
+        }
     }
 }
 
@@ -63,7 +75,10 @@ impl Drop for TestDatabase {
         let (admin_url, name) = (admin_url.clone(), name.clone());
         // Drop may run inside an async runtime; do the blocking clean-up on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {

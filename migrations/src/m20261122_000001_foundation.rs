@@ -97,7 +97,11 @@ enum AuditLog {
     Hash,
 }
 
-fn tenant_fk(table: impl IntoIden + 'static, column: impl IntoIden + 'static, name: &str) -> ForeignKeyCreateStatement {
+fn tenant_fk(
+    table: impl IntoIden + 'static,
+    column: impl IntoIden + 'static,
+    name: &str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(table, column)
@@ -143,13 +147,22 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Users::CreatedAt))
                     .col(timestamp_with_time_zone(Users::UpdatedAt))
                     .col(timestamp_with_time_zone_null(Users::DeactivatedAt))
-                    .foreign_key(&mut tenant_fk(Users::Table, Users::TenantId, "fk_users_tenant"))
+                    .foreign_key(&mut tenant_fk(
+                        Users::Table,
+                        Users::TenantId,
+                        "fk_users_tenant",
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_users_tenant_email").table(Users::Table).col(Users::TenantId).col(Users::Email).to_owned(),
+                Index::create()
+                    .name("idx_users_tenant_email")
+                    .table(Users::Table)
+                    .col(Users::TenantId)
+                    .col(Users::Email)
+                    .to_owned(),
             )
             .await?;
 
@@ -168,7 +181,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(RefreshSessions::RevokedAt))
                     .col(string_len_null(RefreshSessions::ClientIp, 64))
                     .col(string_len_null(RefreshSessions::UserAgent, 512))
-                    .foreign_key(&mut tenant_fk(RefreshSessions::Table, RefreshSessions::TenantId, "fk_refresh_sessions_tenant"))
+                    .foreign_key(&mut tenant_fk(
+                        RefreshSessions::Table,
+                        RefreshSessions::TenantId,
+                        "fk_refresh_sessions_tenant",
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_refresh_sessions_user")
@@ -204,8 +221,16 @@ impl MigrationTrait for Migration {
                     .col(uuid(RevokedTokens::UserId))
                     .col(timestamp_with_time_zone(RevokedTokens::ExpiresAt))
                     .col(timestamp_with_time_zone(RevokedTokens::RevokedAt))
-                    .primary_key(Index::create().col(RevokedTokens::TenantId).col(RevokedTokens::Jti))
-                    .foreign_key(&mut tenant_fk(RevokedTokens::Table, RevokedTokens::TenantId, "fk_revoked_tokens_tenant"))
+                    .primary_key(
+                        Index::create()
+                            .col(RevokedTokens::TenantId)
+                            .col(RevokedTokens::Jti),
+                    )
+                    .foreign_key(&mut tenant_fk(
+                        RevokedTokens::Table,
+                        RevokedTokens::TenantId,
+                        "fk_revoked_tokens_tenant",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -228,7 +253,11 @@ impl MigrationTrait for Migration {
                             .col(IdempotencyKeys::Scope)
                             .col(IdempotencyKeys::Key),
                     )
-                    .foreign_key(&mut tenant_fk(IdempotencyKeys::Table, IdempotencyKeys::TenantId, "fk_idempotency_keys_tenant"))
+                    .foreign_key(&mut tenant_fk(
+                        IdempotencyKeys::Table,
+                        IdempotencyKeys::TenantId,
+                        "fk_idempotency_keys_tenant",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -252,7 +281,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(AuditLog::OccurredAt))
                     .col(string_len(AuditLog::PreviousHash, 64))
                     .col(string_len(AuditLog::Hash, 64))
-                    .foreign_key(&mut tenant_fk(AuditLog::Table, AuditLog::TenantId, "fk_audit_log_tenant"))
+                    .foreign_key(&mut tenant_fk(
+                        AuditLog::Table,
+                        AuditLog::TenantId,
+                        "fk_audit_log_tenant",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -273,7 +306,14 @@ impl MigrationTrait for Migration {
             ("idx_audit_log_actor", AuditLog::ActorId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(AuditLog::Table).col(AuditLog::TenantId).col(column).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(AuditLog::Table)
+                        .col(AuditLog::TenantId)
+                        .col(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())
@@ -288,7 +328,9 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Tenants::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

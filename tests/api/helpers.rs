@@ -39,7 +39,9 @@ pub struct AppOptions {
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { auth_rate_limit_per_minute: 100_000 }
+        Self {
+            auth_rate_limit_per_minute: 100_000,
+        }
     }
 }
 
@@ -71,7 +73,10 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
     tokio::spawn(application.server);
     TestApp {
         base: format!("http://127.0.0.1:{}", application.port),
-        client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         database,
         _data_dir: data_dir,
     }
@@ -115,7 +120,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::NO_CONTENT, "password change of {email}");
+        assert_eq!(
+            response.status(),
+            StatusCode::NO_CONTENT,
+            "password change of {email}"
+        );
         token
     }
 
@@ -131,19 +140,31 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
         let body: Value = response.json().await.unwrap();
-        (body["id"].as_str().unwrap().to_owned(), body["generated_password"].as_str().unwrap().to_owned())
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["generated_password"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// A user of `role`, signed in with the password already changed.
     pub async fn user_with_role(&self, admin: &str, role: &str) -> (String, String) {
-        let email = format!("{}.{}@aegis.test", role.replace('_', "-"), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}.{}@aegis.test",
+            role.replace('_', "-"),
+            uuid::Uuid::new_v4().simple()
+        );
         let (id, password) = self.create_user(admin, &email, role).await;
         let token = self.ready_user(&email, &password).await;
         (id, token)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -154,7 +175,10 @@ pub async fn problem(response: Response) -> Value {
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    assert_eq!(content_type, "application/problem+json", "errors are problem documents");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "errors are problem documents"
+    );
     response.json().await.unwrap()
 }
 
@@ -179,3 +203,51 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
+
+/// The production profile: PostgreSQL, evidence in the S3 server that `scripts/test.sh`
+/// starts, a strong secret, migrations applied first as an operator would.
+pub async fn spawn_production_app() -> TestApp {
+    use aegis::config::EvidenceBackend;
+    use sea_orm_migration::MigratorTrait;
+
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run scripts/test.sh"))
+    };
+    let database = TestDatabase::postgres().await;
+    let connection = sea_orm::Database::connect(database.url()).await.unwrap();
+    aegis_migrations::Migrator::up(&connection, None)
+        .await
+        .unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        profile: Profile::Production,
+        listen: "127.0.0.1:0".to_owned(),
+        data_dir: PathBuf::from(data_dir.path()),
+        database_url: Some(database.url().to_owned()),
+        secret_key: Some(SecretString::from(
+            "9c1f5e7a3b2d4c6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a5b7c",
+        )),
+        admin_email: ADMIN_EMAIL.to_owned(),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        evidence_backend: Some(EvidenceBackend::S3),
+        s3_endpoint: Some(var("AEGIS_TEST_S3_ENDPOINT")),
+        s3_region: var("AEGIS_TEST_S3_REGION"),
+        s3_bucket: var("AEGIS_TEST_S3_BUCKET"),
+        s3_access_key: Some(var("AEGIS_TEST_S3_ACCESS_KEY")),
+        s3_secret_key: Some(SecretString::from(var("AEGIS_TEST_S3_SECRET_KEY"))),
+        bcrypt_cost: 4,
+        http_workers: Some(1),
+        ..Settings::default()
+    };
+    let application = aegis::app::build(&settings).await.unwrap();
+    tokio::spawn(application.server);
+    TestApp {
+        base: format!("http://127.0.0.1:{}", application.port),
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        database,
+        _data_dir: data_dir,
+    }
+}

@@ -17,7 +17,10 @@ struct Endpoint {
 }
 
 fn endpoints() -> Vec<Endpoint> {
-    let e = |method: Method, path: &'static str, action: Action, body: Option<serde_json::Value>| Endpoint {
+    let e = |method: Method,
+             path: &'static str,
+             action: Action,
+             body: Option<serde_json::Value>| Endpoint {
         method,
         path,
         action,
@@ -25,56 +28,140 @@ fn endpoints() -> Vec<Endpoint> {
     };
     vec![
         e(Method::GET, "/api/v1/auth/me", Action::ReadOwnAccount, None),
-        e(Method::GET, "/api/v1/users/me", Action::ReadOwnAccount, None),
-        e(Method::PATCH, "/api/v1/users/me/preferences", Action::ManageOwnAccount, Some(json!({"theme": "dark"}))),
+        e(
+            Method::GET,
+            "/api/v1/users/me",
+            Action::ReadOwnAccount,
+            None,
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/users/me/preferences",
+            Action::ManageOwnAccount,
+            Some(json!({"theme": "dark"})),
+        ),
         e(Method::GET, "/api/v1/users", Action::ManageUsers, None),
-        e(Method::POST, "/api/v1/users", Action::ManageUsers, Some(json!({"email": "{unique}", "role": "viewer"}))),
-        e(Method::GET, "/api/v1/users/{target}", Action::ManageUsers, None),
-        e(Method::PATCH, "/api/v1/users/{target}", Action::ManageUsers, Some(json!({"display_name": "Target"}))),
-        e(Method::POST, "/api/v1/users/{target}/reset-password", Action::ManageUsers, None),
-        e(Method::DELETE, "/api/v1/users/{target}", Action::ManageUsers, None),
-        e(Method::GET, "/api/v1/audit-logs", Action::ReadAuditLog, None),
-        e(Method::GET, "/api/v1/audit-logs/verify", Action::ReadAuditLog, None),
+        e(
+            Method::POST,
+            "/api/v1/users",
+            Action::ManageUsers,
+            Some(json!({"email": "{unique}", "role": "viewer"})),
+        ),
+        e(
+            Method::GET,
+            "/api/v1/users/{target}",
+            Action::ManageUsers,
+            None,
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/users/{target}",
+            Action::ManageUsers,
+            Some(json!({"display_name": "Target"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/users/{target}/reset-password",
+            Action::ManageUsers,
+            None,
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/users/{target}",
+            Action::ManageUsers,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/audit-logs",
+            Action::ReadAuditLog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/audit-logs/verify",
+            Action::ReadAuditLog,
+            None,
+        ),
     ]
 }
 
-on_both_databases!(every_endpoint_with_every_role_matches_the_matrix, |app: TestApp| async move {
-    let admin = app.admin_token().await;
-    let mut tokens = vec![(Role::Admin, admin.clone())];
-    for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
-        let (_, token) = app.user_with_role(&admin, role.as_str()).await;
-        tokens.push((role, token));
-    }
-    let mut mismatches = Vec::new();
-    for (role, token) in &tokens {
-        for endpoint in endpoints() {
-            // Each request gets its own target user, so deleting one does not affect the next.
-            let (target, _) = app.create_user(&admin, &format!("target.{}@aegis.test", uuid::Uuid::new_v4().simple()), "viewer").await;
-            let path = endpoint.path.replace("{target}", &target);
-            let mut request = app.client.request(endpoint.method.clone(), app.url(&path)).bearer_auth(token);
-            if let Some(body) = &endpoint.body {
-                let body = body.to_string().replace("{unique}", &format!("new.{}@aegis.test", uuid::Uuid::new_v4().simple()));
-                request = request.header("content-type", "application/json").body(body);
-            }
-            let status = request.send().await.unwrap().status();
-            let allowed = permits(*role, endpoint.action);
-            let ok = if allowed { status.is_success() } else { status == StatusCode::FORBIDDEN };
-            if !ok {
-                mismatches.push(format!("{role} {} {} -> {status} (allowed: {allowed})", endpoint.method, endpoint.path));
+on_both_databases!(
+    every_endpoint_with_every_role_matches_the_matrix,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let mut tokens = vec![(Role::Admin, admin.clone())];
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+            let (_, token) = app.user_with_role(&admin, role.as_str()).await;
+            tokens.push((role, token));
+        }
+        let mut mismatches = Vec::new();
+        for (role, token) in &tokens {
+            for endpoint in endpoints() {
+                // Each request gets its own target user, so deleting one does not affect the next.
+                let (target, _) = app
+                    .create_user(
+                        &admin,
+                        &format!("target.{}@aegis.test", uuid::Uuid::new_v4().simple()),
+                        "viewer",
+                    )
+                    .await;
+                let path = endpoint.path.replace("{target}", &target);
+                let mut request = app
+                    .client
+                    .request(endpoint.method.clone(), app.url(&path))
+                    .bearer_auth(token);
+                if let Some(body) = &endpoint.body {
+                    let body = body.to_string().replace(
+                        "{unique}",
+                        &format!("new.{}@aegis.test", uuid::Uuid::new_v4().simple()),
+                    );
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body);
+                }
+                let status = request.send().await.unwrap().status();
+                let allowed = permits(*role, endpoint.action);
+                let ok = if allowed {
+                    status.is_success()
+                } else {
+                    status == StatusCode::FORBIDDEN
+                };
+                if !ok {
+                    mismatches.push(format!(
+                        "{role} {} {} -> {status} (allowed: {allowed})",
+                        endpoint.method, endpoint.path
+                    ));
+                }
             }
         }
+        assert!(
+            mismatches.is_empty(),
+            "endpoints disagree with the permission matrix:\n{}",
+            mismatches.join("\n")
+        );
     }
-    assert!(mismatches.is_empty(), "endpoints disagree with the permission matrix:\n{}", mismatches.join("\n"));
-});
+);
 
 #[test]
 fn the_walk_covers_every_documented_endpoint() {
-    let document: serde_json::Value = serde_json::from_str(&aegis_http::openapi::document()).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_str(&aegis_http::openapi::document()).unwrap();
     // Sign-in and session endpoints are for everyone by design and tested in `auth`.
-    let open = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/change-password"];
+    let open = [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/change-password",
+    ];
     let walked: Vec<(String, String)> = endpoints()
         .iter()
-        .map(|e| (e.method.as_str().to_lowercase(), e.path.replace("{target}", "{id}")))
+        .map(|e| {
+            (
+                e.method.as_str().to_lowercase(),
+                e.path.replace("{target}", "{id}"),
+            )
+        })
         .collect();
     for (path, operations) in document["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
@@ -82,7 +169,10 @@ fn the_walk_covers_every_documented_endpoint() {
             if !secured || open.contains(&path.as_str()) {
                 continue;
             }
-            assert!(walked.contains(&(method.clone(), path.clone())), "{method} {path} is not walked with every role");
+            assert!(
+                walked.contains(&(method.clone(), path.clone())),
+                "{method} {path} is not walked with every role"
+            );
         }
     }
 }

@@ -6,12 +6,23 @@ use serde_json::Value;
 use crate::helpers::*;
 
 on_both_databases!(health_and_readiness, |app: TestApp| async move {
-    let health: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
+    let health: Value = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
     let ready = app.client.get(app.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready, serde_json::json!({"status": "ready", "database": "ok", "evidence_store": "ok"}));
+    assert_eq!(
+        ready,
+        serde_json::json!({"status": "ready", "database": "ok", "evidence_store": "ok"})
+    );
 });
 
 #[tokio::test]
@@ -20,25 +31,101 @@ async fn metrics_count_requests_by_route_and_status() {
     for _ in 0..3 {
         app.client.get(app.url("/health")).send().await.unwrap();
     }
-    app.client.get(app.url(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()))).send().await.unwrap();
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    app.client
+        .get(app.url(&format!("/api/v1/users/{}", uuid::Uuid::new_v4())))
+        .send()
+        .await
+        .unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        text.lines().any(|l| l.starts_with("aegis_http_requests_total{") && l.contains("route=\"/health\"") && l.contains("status=\"200\"") && l.ends_with(" 3")),
+        text.lines()
+            .any(|l| l.starts_with("aegis_http_requests_total{")
+                && l.contains("route=\"/health\"")
+                && l.contains("status=\"200\"")
+                && l.ends_with(" 3")),
         "{text}"
     );
-    assert!(text.contains("route=\"/api/v1/users/{id}\""), "routes are patterns, not paths");
+    assert!(
+        text.contains("route=\"/api/v1/users/{id}\""),
+        "routes are patterns, not paths"
+    );
     assert!(text.contains("aegis_http_request_duration_seconds_bucket"));
 }
 
 #[tokio::test]
 async fn landing_page_openapi_and_swagger_ui_are_served() {
     let app = spawn_app(Backend::Sqlite).await;
-    let landing = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let landing = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(landing.contains("href=\"/docs/\""));
-    let document: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let document: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(document["paths"]["/api/v1/auth/login"].is_object());
     let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn the_production_profile_uses_s3_and_hides_internals() {
+    let app = spawn_production_app().await;
+    let ready: Value = app
+        .client
+        .get(app.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready["status"], "ready",
+        "PostgreSQL and S3 are reachable: {ready}"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/docs/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let landing = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!landing.contains("/docs/"), "no link to a page that is off");
+    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(login.headers().contains_key("strict-transport-security"));
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
 }

@@ -5,85 +5,126 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-on_both_databases!(create_user_is_idempotent_per_key, |app: TestApp| async move {
-    let admin = app.admin_token().await;
-    let create = |key: &'static str, email: &'static str| {
-        let app = &app;
-        let admin = admin.clone();
-        async move {
-            app.client
-                .post(app.url("/api/v1/users"))
-                .bearer_auth(admin)
-                .header("Idempotency-Key", key)
-                .json(&json!({"email": email, "role": "red_tech", "display_name": "Rita Red"}))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let first = create("key-1", "rita@aegis.test").await;
-    assert_eq!(first.status(), StatusCode::CREATED);
-    let first: Value = first.json().await.unwrap();
-    assert!(first["generated_password"].as_str().is_some());
-    assert_eq!(first["must_change_password"], true);
+on_both_databases!(
+    create_user_is_idempotent_per_key,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let create = |key: &'static str, email: &'static str| {
+            let app = &app;
+            let admin = admin.clone();
+            async move {
+                app.client
+                    .post(app.url("/api/v1/users"))
+                    .bearer_auth(admin)
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"email": email, "role": "red_tech", "display_name": "Rita Red"}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = create("key-1", "rita@aegis.test").await;
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first: Value = first.json().await.unwrap();
+        assert!(first["generated_password"].as_str().is_some());
+        assert_eq!(first["must_change_password"], true);
 
-    let replay = create("key-1", "rita@aegis.test").await;
-    assert_eq!(replay.status(), StatusCode::CREATED);
-    assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    let replay: Value = replay.json().await.unwrap();
-    assert_eq!(replay["id"], first["id"]);
-    assert!(replay.get("generated_password").is_none(), "a password is shown once");
+        let replay = create("key-1", "rita@aegis.test").await;
+        assert_eq!(replay.status(), StatusCode::CREATED);
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+        let replay: Value = replay.json().await.unwrap();
+        assert_eq!(replay["id"], first["id"]);
+        assert!(
+            replay.get("generated_password").is_none(),
+            "a password is shown once"
+        );
 
-    let other_payload = create("key-1", "someone.else@aegis.test").await;
-    assert_eq!(other_payload.status(), StatusCode::CONFLICT);
-    assert_eq!(problem(other_payload).await["code"], "IDEMPOTENCY_KEY_REUSED");
+        let other_payload = create("key-1", "someone.else@aegis.test").await;
+        assert_eq!(other_payload.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            problem(other_payload).await["code"],
+            "IDEMPOTENCY_KEY_REUSED"
+        );
 
-    let duplicate = create("key-2", "RITA@aegis.test").await;
-    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
-    assert_eq!(problem(duplicate).await["code"], "EMAIL_TAKEN");
+        let duplicate = create("key-2", "RITA@aegis.test").await;
+        assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+        assert_eq!(problem(duplicate).await["code"], "EMAIL_TAKEN");
 
-    let listed: Value = app.get("/api/v1/users?role=red_tech", &admin).await.json().await.unwrap();
-    assert_eq!(listed["total"], 1);
-});
+        let listed: Value = app
+            .get("/api/v1/users?role=red_tech", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["total"], 1);
+    }
+);
 
-on_both_databases!(create_user_validates_every_field, |app: TestApp| async move {
-    let admin = app.admin_token().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/users"))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "not an email", "role": "wizard"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = problem(response).await;
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["email", "role"]);
+on_both_databases!(
+    create_user_validates_every_field,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&admin)
+            .json(&json!({"email": "not an email", "role": "wizard"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = problem(response).await;
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["email", "role"]);
 
-    let weak = app
-        .client
-        .post(app.url("/api/v1/users"))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "weak@aegis.test", "role": "viewer", "password": "password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(problem(weak).await["errors"][0]["field"], "password");
-});
+        let weak = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&admin)
+            .json(&json!({"email": "weak@aegis.test", "role": "viewer", "password": "password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(problem(weak).await["errors"][0]["field"], "password");
+    }
+);
 
 on_both_databases!(list_filters_and_paginates, |app: TestApp| async move {
     let admin = app.admin_token().await;
-    for (email, role) in [("ann@aegis.test", "viewer"), ("bob@aegis.test", "viewer"), ("cid@aegis.test", "blue_lead")] {
+    for (email, role) in [
+        ("ann@aegis.test", "viewer"),
+        ("bob@aegis.test", "viewer"),
+        ("cid@aegis.test", "blue_lead"),
+    ] {
         app.create_user(&admin, email, role).await;
     }
-    let all: Value = app.get("/api/v1/users?per_page=2", &admin).await.json().await.unwrap();
+    let all: Value = app
+        .get("/api/v1/users?per_page=2", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["total"], 4);
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     assert_eq!(all["items"][0]["email"], ADMIN_EMAIL);
-    let page2: Value = app.get("/api/v1/users?per_page=2&page=2", &admin).await.json().await.unwrap();
+    let page2: Value = app
+        .get("/api/v1/users?per_page=2&page=2", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page2["items"][0]["email"], "bob@aegis.test");
-    let viewers: Value = app.get("/api/v1/users?role=viewer&q=AN", &admin).await.json().await.unwrap();
+    let viewers: Value = app
+        .get("/api/v1/users?role=viewer&q=AN", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(viewers["total"], 1);
     assert_eq!(viewers["items"][0]["email"], "ann@aegis.test");
     let bad = app.get("/api/v1/users?role=wizard", &admin).await;
@@ -105,7 +146,12 @@ on_both_databases!(update_reset_and_deactivate, |app: TestApp| async move {
         .unwrap();
     assert_eq!(promoted.status(), StatusCode::OK);
     // The role applies at once, to the token already issued.
-    let me: Value = app.get("/api/v1/users/me", &token).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/users/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "blue_lead");
     assert_eq!(me["display_name"], "Dan Blue");
 
@@ -127,7 +173,10 @@ on_both_databases!(update_reset_and_deactivate, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_eq!(problem(not_object).await["errors"][0]["field"], "preferences");
+    assert_eq!(
+        problem(not_object).await["errors"][0]["field"],
+        "preferences"
+    );
 
     let reset = app
         .client
@@ -139,47 +188,82 @@ on_both_databases!(update_reset_and_deactivate, |app: TestApp| async move {
     assert_eq!(reset.status(), StatusCode::OK);
     let reset: Value = reset.json().await.unwrap();
     let temporary = reset["generated_password"].as_str().unwrap().to_owned();
-    let relogin: Value = app.login("dan@aegis.test", &temporary).await.json().await.unwrap();
+    let relogin: Value = app
+        .login("dan@aegis.test", &temporary)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(relogin["must_change_password"], true);
 
-    let deactivated = app.client.delete(app.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).send().await.unwrap();
+    let deactivated = app
+        .client
+        .delete(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deactivated.status(), StatusCode::OK);
     let deactivated: Value = deactivated.json().await.unwrap();
     assert_eq!(deactivated["is_active"], false);
-    assert_eq!(app.login("dan@aegis.test", &temporary).await.status(), StatusCode::UNAUTHORIZED);
-    let inactive: Value = app.get("/api/v1/users?is_active=false", &admin).await.json().await.unwrap();
+    assert_eq!(
+        app.login("dan@aegis.test", &temporary).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let inactive: Value = app
+        .get("/api/v1/users?is_active=false", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(inactive["total"], 1);
 
-    let missing = app.get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()), &admin).await;
+    let missing = app
+        .get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()), &admin)
+        .await;
     assert_eq!(problem(missing).await["code"], "USER_NOT_FOUND");
 });
 
-on_both_databases!(the_last_admin_cannot_be_demoted_or_deactivated, |app: TestApp| async move {
-    let admin = app.admin_token().await;
-    let me: Value = app.get("/api/v1/users/me", &admin).await.json().await.unwrap();
-    let admin_id = me["id"].as_str().unwrap().to_owned();
-    let demote = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{admin_id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"role": "viewer"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(demote.status(), StatusCode::CONFLICT);
-    assert_eq!(problem(demote).await["code"], "LAST_ADMIN");
-    let delete = app.client.delete(app.url(&format!("/api/v1/users/{admin_id}"))).bearer_auth(&admin).send().await.unwrap();
-    assert_eq!(problem(delete).await["code"], "LAST_ADMIN");
+on_both_databases!(
+    the_last_admin_cannot_be_demoted_or_deactivated,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let me: Value = app
+            .get("/api/v1/users/me", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let admin_id = me["id"].as_str().unwrap().to_owned();
+        let demote = app
+            .client
+            .patch(app.url(&format!("/api/v1/users/{admin_id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"role": "viewer"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(demote.status(), StatusCode::CONFLICT);
+        assert_eq!(problem(demote).await["code"], "LAST_ADMIN");
+        let delete = app
+            .client
+            .delete(app.url(&format!("/api/v1/users/{admin_id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(problem(delete).await["code"], "LAST_ADMIN");
 
-    // With a second admin, the first may step down.
-    let (_, _second) = app.user_with_role(&admin, "admin").await;
-    let demote = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{admin_id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"role": "viewer"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(demote.status(), StatusCode::OK);
-});
+        // With a second admin, the first may step down.
+        let (_, _second) = app.user_with_role(&admin, "admin").await;
+        let demote = app
+            .client
+            .patch(app.url(&format!("/api/v1/users/{admin_id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"role": "viewer"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(demote.status(), StatusCode::OK);
+    }
+);

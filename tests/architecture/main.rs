@@ -9,15 +9,54 @@ use std::path::Path;
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, PackageId};
 
 const IO_CRATES: &[&str] = &[
-    "sea-orm", "sea-orm-migration", "sea-query", "sqlx", "sqlx-core", "sqlx-postgres", "sqlx-sqlite", "diesel",
-    "tokio-postgres", "rusqlite", "libsqlite3-sys", "actix-web", "actix-http", "actix-rt", "hyper", "axum",
-    "reqwest", "rust-s3", "aws-sdk-s3", "apalis", "apalis-core", "apalis-sql", "redis", "tokio", "mio",
+    "sea-orm",
+    "sea-orm-migration",
+    "sea-query",
+    "sqlx",
+    "sqlx-core",
+    "sqlx-postgres",
+    "sqlx-sqlite",
+    "diesel",
+    "tokio-postgres",
+    "rusqlite",
+    "libsqlite3-sys",
+    "actix-web",
+    "actix-http",
+    "actix-rt",
+    "hyper",
+    "axum",
+    "reqwest",
+    "rust-s3",
+    "aws-sdk-s3",
+    "apalis",
+    "apalis-core",
+    "apalis-sql",
+    "redis",
+    "tokio",
+    "mio",
 ];
 const DB_CRATES: &[&str] = &[
-    "sea-orm", "sea-orm-migration", "sqlx", "sqlx-core", "diesel", "tokio-postgres", "rusqlite", "libsqlite3-sys",
-    "rust-s3", "aws-sdk-s3", "apalis-sql", "redis",
+    "sea-orm",
+    "sea-orm-migration",
+    "sqlx",
+    "sqlx-core",
+    "diesel",
+    "tokio-postgres",
+    "rusqlite",
+    "libsqlite3-sys",
+    "rust-s3",
+    "aws-sdk-s3",
+    "apalis-sql",
+    "redis",
 ];
-const LAYERS: &[&str] = &["domain", "application", "infrastructure", "presentation", "migrations", "tests"];
+const LAYERS: &[&str] = &[
+    "domain",
+    "application",
+    "infrastructure",
+    "presentation",
+    "migrations",
+    "tests",
+];
 
 struct Graph {
     metadata: Metadata,
@@ -32,7 +71,10 @@ impl Graph {
             .manifest_path(manifest)
             .exec()
             .unwrap_or_else(|e| panic!("cargo metadata failed: {e}"));
-        let resolve = metadata.resolve.clone().unwrap_or_else(|| panic!("cargo metadata has no resolve graph"));
+        let resolve = metadata
+            .resolve
+            .clone()
+            .unwrap_or_else(|| panic!("cargo metadata has no resolve graph"));
         let normal = resolve
             .nodes
             .iter()
@@ -40,14 +82,22 @@ impl Graph {
                 let deps = node
                     .deps
                     .iter()
-                    .filter(|dep| dep.dep_kinds.iter().any(|kind| kind.kind == DependencyKind::Normal))
+                    .filter(|dep| {
+                        dep.dep_kinds
+                            .iter()
+                            .any(|kind| kind.kind == DependencyKind::Normal)
+                    })
                     .map(|dep| dep.pkg.clone())
                     .collect();
                 (node.id.clone(), deps)
             })
             .collect();
         let members = metadata.workspace_members.iter().cloned().collect();
-        Self { metadata, normal, members }
+        Self {
+            metadata,
+            normal,
+            members,
+        }
     }
 
     fn name(&self, id: &PackageId) -> String {
@@ -77,23 +127,44 @@ impl Graph {
         for id in &self.members {
             let name = self.name(id);
             let Some(layer) = self.layer(id) else {
-                problems.push(format!("{name}: lives outside the layer folders {LAYERS:?}"));
+                problems.push(format!(
+                    "{name}: lives outside the layer folders {LAYERS:?}"
+                ));
                 continue;
             };
             let direct = self.normal.get(id).cloned().unwrap_or_default();
             let below = self.below(id);
-            let direct_layers: BTreeSet<&str> =
-                direct.iter().filter(|d| self.members.contains(*d)).filter_map(|d| self.layer(d)).collect();
-            let reached_layers: BTreeSet<&str> =
-                below.iter().filter(|d| self.members.contains(*d)).filter_map(|d| self.layer(d)).collect();
-            let external: BTreeSet<String> =
-                below.iter().filter(|d| !self.members.contains(*d)).map(|d| self.name(d)).collect();
-            let io: Vec<&String> = external.iter().filter(|n| IO_CRATES.contains(&n.as_str())).collect();
+            let direct_layers: BTreeSet<&str> = direct
+                .iter()
+                .filter(|d| self.members.contains(*d))
+                .filter_map(|d| self.layer(d))
+                .collect();
+            let reached_layers: BTreeSet<&str> = below
+                .iter()
+                .filter(|d| self.members.contains(*d))
+                .filter_map(|d| self.layer(d))
+                .collect();
+            let external: BTreeSet<String> = below
+                .iter()
+                .filter(|d| !self.members.contains(*d))
+                .map(|d| self.name(d))
+                .collect();
+            let io: Vec<&String> = external
+                .iter()
+                .filter(|n| IO_CRATES.contains(&n.as_str()))
+                .collect();
             let has_bin = self.metadata[id].targets.iter().any(|t| t.is_bin());
             match layer {
                 "domain" | "application" => {
-                    let allowed: &[&str] = if layer == "domain" { &["domain"] } else { &["domain", "application"] };
-                    let bad: Vec<&&str> = direct_layers.iter().filter(|l| !allowed.contains(l)).collect();
+                    let allowed: &[&str] = if layer == "domain" {
+                        &["domain"]
+                    } else {
+                        &["domain", "application"]
+                    };
+                    let bad: Vec<&&str> = direct_layers
+                        .iter()
+                        .filter(|l| !allowed.contains(l))
+                        .collect();
                     if !bad.is_empty() {
                         problems.push(format!("{name} ({layer}) depends on layers {bad:?}"));
                     }
@@ -114,19 +185,27 @@ impl Graph {
                     }
                 }
                 "presentation" if !has_bin && external.contains("actix-web") => {
-                    let bad: Vec<&&str> =
-                        reached_layers.iter().filter(|l| ["infrastructure", "migrations"].contains(l)).collect();
+                    let bad: Vec<&&str> = reached_layers
+                        .iter()
+                        .filter(|l| ["infrastructure", "migrations"].contains(l))
+                        .collect();
                     if !bad.is_empty() {
                         problems.push(format!("{name} (HTTP library) reaches {bad:?}"));
                     }
-                    let db: Vec<&String> = external.iter().filter(|n| DB_CRATES.contains(&n.as_str())).collect();
+                    let db: Vec<&String> = external
+                        .iter()
+                        .filter(|n| DB_CRATES.contains(&n.as_str()))
+                        .collect();
                     if !db.is_empty() {
-                        problems.push(format!("{name} (HTTP library) reaches database or storage crates {db:?}"));
+                        problems.push(format!(
+                            "{name} (HTTP library) reaches database or storage crates {db:?}"
+                        ));
                     }
                 }
                 _ => {}
             }
-            if !["presentation", "tests"].contains(&layer) && direct_layers.contains("presentation") {
+            if !["presentation", "tests"].contains(&layer) && direct_layers.contains("presentation")
+            {
                 problems.push(format!("{name} ({layer}) depends on presentation"));
             }
         }
@@ -139,13 +218,21 @@ impl Graph {
 fn the_crate_graph_keeps_the_layer_rules() {
     let graph = Graph::load();
     let problems = graph.violations();
-    assert!(problems.is_empty(), "layer rules broken:\n  - {}", problems.join("\n  - "));
+    assert!(
+        problems.is_empty(),
+        "layer rules broken:\n  - {}",
+        problems.join("\n  - ")
+    );
 }
 
 #[test]
 fn every_layer_has_its_crate_and_one_binary_composes_them() {
     let graph = Graph::load();
-    let layers: BTreeSet<&str> = graph.members.iter().filter_map(|id| graph.layer(id)).collect();
+    let layers: BTreeSet<&str> = graph
+        .members
+        .iter()
+        .filter_map(|id| graph.layer(id))
+        .collect();
     for layer in LAYERS {
         assert!(layers.contains(layer), "no crate in {layer}/");
     }
@@ -155,7 +242,11 @@ fn every_layer_has_its_crate_and_one_binary_composes_them() {
         .filter(|id| graph.metadata[*id].targets.iter().any(|t| t.is_bin()))
         .map(|id| graph.name(id))
         .collect();
-    assert_eq!(binaries, vec!["aegis".to_owned()], "exactly one binary, the composition root");
+    assert_eq!(
+        binaries,
+        vec!["aegis".to_owned()],
+        "exactly one binary, the composition root"
+    );
 }
 
 #[test]
@@ -165,6 +256,10 @@ fn every_crate_inherits_the_workspace_lints() {
     for id in &graph.members {
         let manifest = std::fs::read_to_string(graph.metadata[id].manifest_path.as_std_path())
             .unwrap_or_else(|e| panic!("cannot read a manifest under {root:?}: {e}"));
-        assert!(manifest.contains("[lints]\nworkspace = true"), "{} does not inherit the workspace lints", graph.name(id));
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{} does not inherit the workspace lints",
+            graph.name(id)
+        );
     }
 }

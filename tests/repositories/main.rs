@@ -19,6 +19,8 @@ use aegis_infrastructure::persistence::{SeaDatabase, connect};
 use aegis_infrastructure::test_support::TestDatabase;
 use aegis_migrations::Migrator;
 
+mod evidence;
+
 struct Store {
     db: SeaDatabase,
     _guard: TestDatabase,
@@ -31,7 +33,11 @@ impl Drop for Store {
 }
 
 async fn store(postgres: bool) -> Store {
-    let guard = if postgres { TestDatabase::postgres().await } else { TestDatabase::sqlite().await };
+    let guard = if postgres {
+        TestDatabase::postgres().await
+    } else {
+        TestDatabase::sqlite().await
+    };
     let db = connect(guard.url(), 5).await.unwrap();
     Migrator::up(db.connection(), None).await.unwrap();
     Store { db, _guard: guard }
@@ -94,60 +100,154 @@ macro_rules! on_both {
     };
 }
 
-on_both!(users_round_trip_and_stay_in_their_tenant, |s: Store| async move {
-    let db = &s.db;
-    let a = tenant(db, "alpha").await;
-    let b = tenant(db, "bravo").await;
-    let ana = user(a, "ana@aegis.test", Role::RedLead);
-    db.insert_user(a, &ana).await.unwrap();
-    assert_eq!(db.find_user(a, ana.id).await.unwrap(), Some(ana.clone()));
-    assert_eq!(db.find_user(b, ana.id).await.unwrap(), None, "invisible through another tenant");
-    assert_eq!(db.find_user_by_email(b, &ana.email).await.unwrap(), None);
-    assert_eq!(db.find_user_for_login(&ana.email).await.unwrap().map(|u| u.id), Some(ana.id));
+on_both!(
+    users_round_trip_and_stay_in_their_tenant,
+    |s: Store| async move {
+        let db = &s.db;
+        let a = tenant(db, "alpha").await;
+        let b = tenant(db, "bravo").await;
+        let ana = user(a, "ana@aegis.test", Role::RedLead);
+        db.insert_user(a, &ana).await.unwrap();
+        assert_eq!(db.find_user(a, ana.id).await.unwrap(), Some(ana.clone()));
+        assert_eq!(
+            db.find_user(b, ana.id).await.unwrap(),
+            None,
+            "invisible through another tenant"
+        );
+        assert_eq!(db.find_user_by_email(b, &ana.email).await.unwrap(), None);
+        assert_eq!(
+            db.find_user_for_login(&ana.email)
+                .await
+                .unwrap()
+                .map(|u| u.id),
+            Some(ana.id)
+        );
 
-    let duplicate = user(b, "ana@aegis.test", Role::Viewer);
-    assert!(matches!(db.insert_user(b, &duplicate).await, Err(RepositoryError::Duplicate(s)) if s == "email"));
+        let duplicate = user(b, "ana@aegis.test", Role::Viewer);
+        assert!(
+            matches!(db.insert_user(b, &duplicate).await, Err(RepositoryError::Duplicate(s)) if s == "email")
+        );
 
-    let mut changed = ana.clone();
-    changed.role = Role::Admin;
-    changed.failed_login_attempts = 3;
-    changed.locked_until = Some(now() + Duration::minutes(1));
-    changed.preferences = serde_json::json!({"theme": "light", "nested": {"a": [1, 2]}});
-    db.update_user(a, &changed).await.unwrap();
-    assert_eq!(db.find_user(a, ana.id).await.unwrap(), Some(changed.clone()));
-    assert!(matches!(db.update_user(b, &changed).await, Err(RepositoryError::NotFound(_))));
-});
-
-on_both!(user_lists_filter_paginate_and_count_admins, |s: Store| async move {
-    let db = &s.db;
-    let t = tenant(db, "alpha").await;
-    let other = tenant(db, "bravo").await;
-    for (email, role) in [("cy@a.test", Role::Viewer), ("ann@a.test", Role::Admin), ("bo@a.test", Role::Viewer), ("dee_x@a.test", Role::Admin)] {
-        db.insert_user(t, &user(t, email, role)).await.unwrap();
+        let mut changed = ana.clone();
+        changed.role = Role::Admin;
+        changed.failed_login_attempts = 3;
+        changed.locked_until = Some(now() + Duration::minutes(1));
+        changed.preferences = serde_json::json!({"theme": "light", "nested": {"a": [1, 2]}});
+        db.update_user(a, &changed).await.unwrap();
+        assert_eq!(
+            db.find_user(a, ana.id).await.unwrap(),
+            Some(changed.clone())
+        );
+        assert!(matches!(
+            db.update_user(b, &changed).await,
+            Err(RepositoryError::NotFound(_))
+        ));
     }
-    db.insert_user(other, &user(other, "zed@b.test", Role::Admin)).await.unwrap();
-    let page = db.list_users(t, &UserFilter::default(), PageRequest::new(1, 2)).await.unwrap();
-    assert_eq!(page.total, 4);
-    assert_eq!(page.items.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["ann@a.test", "bo@a.test"]);
-    let viewers = UserFilter { role: Some(Role::Viewer), ..UserFilter::default() };
-    assert_eq!(db.list_users(t, &viewers, PageRequest::default()).await.unwrap().total, 2);
-    let text = UserFilter { text: Some("ANN".into()), ..UserFilter::default() };
-    assert_eq!(db.list_users(t, &text, PageRequest::default()).await.unwrap().total, 1);
-    // `_` is a literal, not a wildcard.
-    let underscore = UserFilter { text: Some("e_x".into()), ..UserFilter::default() };
-    assert_eq!(db.list_users(t, &underscore, PageRequest::default()).await.unwrap().total, 1);
-    let wildcard = UserFilter { text: Some("%".into()), ..UserFilter::default() };
-    assert_eq!(db.list_users(t, &wildcard, PageRequest::default()).await.unwrap().total, 0);
+);
 
-    assert_eq!(db.count_usable_admins(t, None, now()).await.unwrap(), 2);
-    let mut locked = db.find_user_by_email(t, &Email::parse("ann@a.test").unwrap()).await.unwrap().unwrap();
-    locked.locked_until = Some(now() + Duration::minutes(5));
-    db.update_user(t, &locked).await.unwrap();
-    assert_eq!(db.count_usable_admins(t, None, now()).await.unwrap(), 1);
-    assert_eq!(db.count_usable_admins(t, None, now() + Duration::minutes(6)).await.unwrap(), 2);
-    let dee = db.find_user_by_email(t, &Email::parse("dee_x@a.test").unwrap()).await.unwrap().unwrap();
-    assert_eq!(db.count_usable_admins(t, Some(dee.id), now()).await.unwrap(), 0);
-});
+on_both!(
+    user_lists_filter_paginate_and_count_admins,
+    |s: Store| async move {
+        let db = &s.db;
+        let t = tenant(db, "alpha").await;
+        let other = tenant(db, "bravo").await;
+        for (email, role) in [
+            ("cy@a.test", Role::Viewer),
+            ("ann@a.test", Role::Admin),
+            ("bo@a.test", Role::Viewer),
+            ("dee_x@a.test", Role::Admin),
+        ] {
+            db.insert_user(t, &user(t, email, role)).await.unwrap();
+        }
+        db.insert_user(other, &user(other, "zed@b.test", Role::Admin))
+            .await
+            .unwrap();
+        let page = db
+            .list_users(t, &UserFilter::default(), PageRequest::new(1, 2))
+            .await
+            .unwrap();
+        assert_eq!(page.total, 4);
+        assert_eq!(
+            page.items
+                .iter()
+                .map(|u| u.email.as_str())
+                .collect::<Vec<_>>(),
+            ["ann@a.test", "bo@a.test"]
+        );
+        let viewers = UserFilter {
+            role: Some(Role::Viewer),
+            ..UserFilter::default()
+        };
+        assert_eq!(
+            db.list_users(t, &viewers, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            2
+        );
+        let text = UserFilter {
+            text: Some("ANN".into()),
+            ..UserFilter::default()
+        };
+        assert_eq!(
+            db.list_users(t, &text, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        // `_` is a literal, not a wildcard.
+        let underscore = UserFilter {
+            text: Some("e_x".into()),
+            ..UserFilter::default()
+        };
+        assert_eq!(
+            db.list_users(t, &underscore, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        let wildcard = UserFilter {
+            text: Some("%".into()),
+            ..UserFilter::default()
+        };
+        assert_eq!(
+            db.list_users(t, &wildcard, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+
+        assert_eq!(db.count_usable_admins(t, None, now()).await.unwrap(), 2);
+        let mut locked = db
+            .find_user_by_email(t, &Email::parse("ann@a.test").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        locked.locked_until = Some(now() + Duration::minutes(5));
+        db.update_user(t, &locked).await.unwrap();
+        assert_eq!(db.count_usable_admins(t, None, now()).await.unwrap(), 1);
+        assert_eq!(
+            db.count_usable_admins(t, None, now() + Duration::minutes(6))
+                .await
+                .unwrap(),
+            2
+        );
+        let dee = db
+            .find_user_by_email(t, &Email::parse("dee_x@a.test").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            db.count_usable_admins(t, Some(dee.id), now())
+                .await
+                .unwrap(),
+            0
+        );
+    }
+);
 
 on_both!(refresh_sessions_rotate_and_revoke, |s: Store| async move {
     let db = &s.db;
@@ -171,21 +271,68 @@ on_both!(refresh_sessions_rotate_and_revoke, |s: Store| async move {
     let two = SessionFamilyId::from_uuid(Uuid::now_v7());
     let first = session(one, "h1");
     db.insert_refresh_session(t, &first).await.unwrap();
-    db.insert_refresh_session(t, &session(one, "h2")).await.unwrap();
-    db.insert_refresh_session(t, &session(two, "h3")).await.unwrap();
-    assert!(matches!(db.insert_refresh_session(t, &session(two, "h3")).await, Err(RepositoryError::Duplicate(_))));
-    assert_eq!(db.find_refresh_session(t, "h1").await.unwrap(), Some(first.clone()));
+    db.insert_refresh_session(t, &session(one, "h2"))
+        .await
+        .unwrap();
+    db.insert_refresh_session(t, &session(two, "h3"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.insert_refresh_session(t, &session(two, "h3")).await,
+        Err(RepositoryError::Duplicate(_))
+    ));
+    assert_eq!(
+        db.find_refresh_session(t, "h1").await.unwrap(),
+        Some(first.clone())
+    );
 
-    db.mark_refresh_session_used(t, first.id, now()).await.unwrap();
-    assert!(db.find_refresh_session(t, "h1").await.unwrap().unwrap().used_at.is_some());
-    db.revoke_user_sessions(t, ana.id, Some(two), now()).await.unwrap();
-    assert!(db.find_refresh_session(t, "h2").await.unwrap().unwrap().revoked_at.is_some());
-    assert!(db.find_refresh_session(t, "h3").await.unwrap().unwrap().revoked_at.is_none(), "the kept family");
+    db.mark_refresh_session_used(t, first.id, now())
+        .await
+        .unwrap();
+    assert!(
+        db.find_refresh_session(t, "h1")
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at
+            .is_some()
+    );
+    db.revoke_user_sessions(t, ana.id, Some(two), now())
+        .await
+        .unwrap();
+    assert!(
+        db.find_refresh_session(t, "h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        db.find_refresh_session(t, "h3")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none(),
+        "the kept family"
+    );
     db.revoke_session_family(t, two, now()).await.unwrap();
-    assert!(db.find_refresh_session(t, "h3").await.unwrap().unwrap().revoked_at.is_some());
+    assert!(
+        db.find_refresh_session(t, "h3")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
 
-    db.revoke_access_token(t, "jti-1", ana.id, now()).await.unwrap();
-    db.revoke_access_token(t, "jti-1", ana.id, now()).await.unwrap();
+    db.revoke_access_token(t, "jti-1", ana.id, now())
+        .await
+        .unwrap();
+    db.revoke_access_token(t, "jti-1", ana.id, now())
+        .await
+        .unwrap();
     assert!(db.is_access_token_revoked(t, "jti-1").await.unwrap());
     assert!(!db.is_access_token_revoked(t, "jti-2").await.unwrap());
 });
@@ -203,16 +350,37 @@ on_both!(idempotency_records_round_trip, |s: Store| async move {
         created_at: now(),
     };
     db.insert_idempotency_record(t, &record).await.unwrap();
-    let found = db.find_idempotency_record(t, record.actor_id, "users.create", "k-1").await.unwrap();
+    let found = db
+        .find_idempotency_record(t, record.actor_id, "users.create", "k-1")
+        .await
+        .unwrap();
     assert_eq!(found, Some(record.clone()));
-    assert_eq!(db.find_idempotency_record(t, record.actor_id, "other.scope", "k-1").await.unwrap(), None);
-    assert!(matches!(db.insert_idempotency_record(t, &record).await, Err(RepositoryError::Duplicate(_))));
+    assert_eq!(
+        db.find_idempotency_record(t, record.actor_id, "other.scope", "k-1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        db.insert_idempotency_record(t, &record).await,
+        Err(RepositoryError::Duplicate(_))
+    ));
 });
 
 async fn append(db: &dyn Database, t: TenantId, action: &str, at: DateTime<Utc>) -> AuditEntry {
     let uow = db.begin().await.unwrap();
     let head = uow.lock_audit_head(t).await.unwrap();
-    let record = AuditRecord::new(t, None, action, "user", Some("u1".into()), &serde_json::json!({"b": 1, "a": "é"}), None, Some("::1".into()), at);
+    let record = AuditRecord::new(
+        t,
+        None,
+        action,
+        "user",
+        Some("u1".into()),
+        &serde_json::json!({"b": 1, "a": "é"}),
+        None,
+        Some("::1".into()),
+        at,
+    );
     let (entry, _) = AuditEntry::chain(&head, AuditEntryId::from_uuid(Uuid::now_v7()), record);
     uow.append_audit_entry(t, &entry).await.unwrap();
     uow.commit().await.unwrap();
@@ -225,54 +393,134 @@ on_both!(the_audit_chain_is_stored_exactly, |s: Store| async move {
     let other = tenant(db, "bravo").await;
     let start = now();
     let mut entries = Vec::new();
-    for (i, action) in ["user.created", "auth.login", "user.created"].into_iter().enumerate() {
-        entries.push(append(db, t, action, start + Duration::seconds(i64::try_from(i).unwrap())).await);
+    for (i, action) in ["user.created", "auth.login", "user.created"]
+        .into_iter()
+        .enumerate()
+    {
+        entries.push(
+            append(
+                db,
+                t,
+                action,
+                start + Duration::seconds(i64::try_from(i).unwrap()),
+            )
+            .await,
+        );
     }
     append(db, other, "user.created", start).await;
     let head = db.lock_audit_head(t).await.unwrap();
-    assert_eq!((head.sequence, head.hash.clone()), (3, entries[2].hash.clone()));
+    assert_eq!(
+        (head.sequence, head.hash.clone()),
+        (3, entries[2].hash.clone())
+    );
 
     // Read back byte for byte: the hash still matches.
     let chain = db.audit_chain_batch(t, 0, 10).await.unwrap();
     assert_eq!(chain, entries);
-    assert_eq!(db.audit_chain_batch(t, 1, 1).await.unwrap(), vec![entries[1].clone()]);
+    assert_eq!(
+        db.audit_chain_batch(t, 1, 1).await.unwrap(),
+        vec![entries[1].clone()]
+    );
 
-    let created = AuditFilter { action: Some("user.created".into()), ..AuditFilter::default() };
-    let page = db.list_audit_entries(t, &created, PageRequest::default()).await.unwrap();
+    let created = AuditFilter {
+        action: Some("user.created".into()),
+        ..AuditFilter::default()
+    };
+    let page = db
+        .list_audit_entries(t, &created, PageRequest::default())
+        .await
+        .unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.items[0].sequence, 3, "newest first");
-    let window = AuditFilter { from: Some(start + Duration::seconds(1)), to: Some(start + Duration::seconds(2)), ..AuditFilter::default() };
-    assert_eq!(db.list_audit_entries(t, &window, PageRequest::default()).await.unwrap().total, 1);
+    let window = AuditFilter {
+        from: Some(start + Duration::seconds(1)),
+        to: Some(start + Duration::seconds(2)),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        db.list_audit_entries(t, &window, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 
     // A stale head (someone else appended meanwhile) cannot fork the chain.
-    let stale = aegis_domain::tenant::AuditHead { sequence: 1, hash: entries[0].hash.clone() };
-    let record = AuditRecord::new(t, None, "forked", "user", None, &serde_json::json!({}), None, None, now());
+    let stale = aegis_domain::tenant::AuditHead {
+        sequence: 1,
+        hash: entries[0].hash.clone(),
+    };
+    let record = AuditRecord::new(
+        t,
+        None,
+        "forked",
+        "user",
+        None,
+        &serde_json::json!({}),
+        None,
+        None,
+        now(),
+    );
     let (fork, _) = AuditEntry::chain(&stale, AuditEntryId::from_uuid(Uuid::now_v7()), record);
-    assert!(matches!(db.append_audit_entry(t, &fork).await, Err(RepositoryError::Duplicate(_))));
+    assert!(matches!(
+        db.append_audit_entry(t, &fork).await,
+        Err(RepositoryError::Duplicate(_))
+    ));
 });
 
-on_both!(a_unit_of_work_dropped_without_commit_leaves_nothing, |s: Store| async move {
-    let db = &s.db;
-    let t = tenant(db, "alpha").await;
-    {
-        let uow = db.begin().await.unwrap();
-        uow.insert_user(t, &user(t, "ghost@aegis.test", Role::Viewer)).await.unwrap();
-        let head = uow.lock_audit_head(t).await.unwrap();
-        let record = AuditRecord::new(t, None, "user.created", "user", None, &serde_json::json!({}), None, None, now());
-        let (entry, _) = AuditEntry::chain(&head, AuditEntryId::from_uuid(Uuid::now_v7()), record);
-        uow.append_audit_entry(t, &entry).await.unwrap();
-        // Dropped here: an error path in a use case.
+on_both!(
+    a_unit_of_work_dropped_without_commit_leaves_nothing,
+    |s: Store| async move {
+        let db = &s.db;
+        let t = tenant(db, "alpha").await;
+        {
+            let uow = db.begin().await.unwrap();
+            uow.insert_user(t, &user(t, "ghost@aegis.test", Role::Viewer))
+                .await
+                .unwrap();
+            let head = uow.lock_audit_head(t).await.unwrap();
+            let record = AuditRecord::new(
+                t,
+                None,
+                "user.created",
+                "user",
+                None,
+                &serde_json::json!({}),
+                None,
+                None,
+                now(),
+            );
+            let (entry, _) =
+                AuditEntry::chain(&head, AuditEntryId::from_uuid(Uuid::now_v7()), record);
+            uow.append_audit_entry(t, &entry).await.unwrap();
+            // Dropped here: an error path in a use case.
+        }
+        assert_eq!(
+            db.find_user_for_login(&Email::parse("ghost@aegis.test").unwrap())
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(db.lock_audit_head(t).await.unwrap().sequence, 0);
+        assert!(db.audit_chain_batch(t, 0, 10).await.unwrap().is_empty());
     }
-    assert_eq!(db.find_user_for_login(&Email::parse("ghost@aegis.test").unwrap()).await.unwrap(), None);
-    assert_eq!(db.lock_audit_head(t).await.unwrap().sequence, 0);
-    assert!(db.audit_chain_batch(t, 0, 10).await.unwrap().is_empty());
-});
+);
 
 on_both!(migrations_go_down_and_up_again, |s: Store| async move {
     let connection = s.db.connection();
     Migrator::down(connection, None).await.unwrap();
-    assert!(Migrator::get_applied_migrations(connection).await.unwrap().is_empty());
+    assert!(
+        Migrator::get_applied_migrations(connection)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     Migrator::up(connection, None).await.unwrap();
-    assert!(Migrator::get_pending_migrations(connection).await.unwrap().is_empty());
+    assert!(
+        Migrator::get_pending_migrations(connection)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     tenant(&s.db, "again").await;
 });

@@ -9,13 +9,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
 
 use aegis_application::ports::*;
+use aegis_domain::Role;
 use aegis_domain::audit::{AuditEntry, GENESIS_HASH};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
 use aegis_domain::user::{Email, User, UserId};
-use aegis_domain::Role;
 
 #[derive(Clone, Default)]
 pub struct State {
@@ -40,7 +40,9 @@ pub struct MemoryUnitOfWork {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub trait HasState: Send + Sync {
@@ -63,10 +65,16 @@ macro_rules! repositories {
     ($target:ty) => {
         #[async_trait]
         impl TenantRepository for $target {
-            async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+            async fn find_tenant(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Option<Tenant>, RepositoryError> {
                 Ok(self.with(|s| s.tenants.iter().find(|t| t.id == tenant).cloned()))
             }
-            async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+            async fn find_tenant_by_slug(
+                &self,
+                slug: &TenantSlug,
+            ) -> Result<Option<Tenant>, RepositoryError> {
                 Ok(self.with(|s| s.tenants.iter().find(|t| &t.slug == slug).cloned()))
             }
             async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError> {
@@ -75,7 +83,13 @@ macro_rules! repositories {
             async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
                 self.with(|s| {
                     s.tenants.push(tenant.clone());
-                    s.heads.push((tenant.id, AuditHead { sequence: 0, hash: GENESIS_HASH.to_owned() }));
+                    s.heads.push((
+                        tenant.id,
+                        AuditHead {
+                            sequence: 0,
+                            hash: GENESIS_HASH.to_owned(),
+                        },
+                    ));
                 });
                 Ok(())
             }
@@ -83,16 +97,42 @@ macro_rules! repositories {
 
         #[async_trait]
         impl UserRepository for $target {
-            async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError> {
+            async fn find_user_for_login(
+                &self,
+                email: &Email,
+            ) -> Result<Option<User>, RepositoryError> {
                 Ok(self.with(|s| s.users.iter().find(|u| &u.email == email).cloned()))
             }
-            async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError> {
-                Ok(self.with(|s| s.users.iter().find(|u| u.tenant_id == tenant && u.id == user).cloned()))
+            async fn find_user(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+            ) -> Result<Option<User>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.users
+                        .iter()
+                        .find(|u| u.tenant_id == tenant && u.id == user)
+                        .cloned()
+                }))
             }
-            async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError> {
-                Ok(self.with(|s| s.users.iter().find(|u| u.tenant_id == tenant && &u.email == email).cloned()))
+            async fn find_user_by_email(
+                &self,
+                tenant: TenantId,
+                email: &Email,
+            ) -> Result<Option<User>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.users
+                        .iter()
+                        .find(|u| u.tenant_id == tenant && &u.email == email)
+                        .cloned()
+                }))
             }
-            async fn list_users(&self, tenant: TenantId, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepositoryError> {
+            async fn list_users(
+                &self,
+                tenant: TenantId,
+                filter: &UserFilter,
+                page: PageRequest,
+            ) -> Result<Page<User>, RepositoryError> {
                 let items: Vec<User> = self.with(|s| {
                     s.users
                         .iter()
@@ -102,14 +142,32 @@ macro_rules! repositories {
                         .cloned()
                         .collect()
                 });
-                Ok(Page { total: items.len() as u64, items, request: page })
+                Ok(Page {
+                    total: items.len() as u64,
+                    items,
+                    request: page,
+                })
             }
-            async fn count_usable_admins(&self, tenant: TenantId, except: Option<UserId>, now: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            async fn count_usable_admins(
+                &self,
+                tenant: TenantId,
+                except: Option<UserId>,
+                now: DateTime<Utc>,
+            ) -> Result<u64, RepositoryError> {
                 Ok(self.with(|s| {
-                    s.users.iter().filter(|u| u.tenant_id == tenant && Some(u.id) != except && u.is_usable_admin(now)).count() as u64
+                    s.users
+                        .iter()
+                        .filter(|u| {
+                            u.tenant_id == tenant && Some(u.id) != except && u.is_usable_admin(now)
+                        })
+                        .count() as u64
                 }))
             }
-            async fn insert_user(&self, _tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+            async fn insert_user(
+                &self,
+                _tenant: TenantId,
+                user: &User,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| {
                     if s.users.iter().any(|u| u.email == user.email) {
                         return Err(RepositoryError::Duplicate("email".into()));
@@ -118,35 +176,84 @@ macro_rules! repositories {
                     Ok(())
                 })
             }
-            async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
-                self.with(|s| match s.users.iter_mut().find(|u| u.tenant_id == tenant && u.id == user.id) {
-                    Some(existing) => {
-                        *existing = user.clone();
-                        Ok(())
+            async fn update_user(
+                &self,
+                tenant: TenantId,
+                user: &User,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    match s
+                        .users
+                        .iter_mut()
+                        .find(|u| u.tenant_id == tenant && u.id == user.id)
+                    {
+                        Some(existing) => {
+                            *existing = user.clone();
+                            Ok(())
+                        }
+                        None => Err(RepositoryError::NotFound("user".into())),
                     }
-                    None => Err(RepositoryError::NotFound("user".into())),
                 })
             }
         }
 
         #[async_trait]
         impl RefreshSessionRepository for $target {
-            async fn insert_refresh_session(&self, _tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError> {
+            async fn insert_refresh_session(
+                &self,
+                _tenant: TenantId,
+                session: &RefreshSession,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| s.sessions.push(session.clone()));
                 Ok(())
             }
-            async fn find_refresh_session(&self, tenant: TenantId, token_hash: &str) -> Result<Option<RefreshSession>, RepositoryError> {
-                Ok(self.with(|s| s.sessions.iter().find(|x| x.tenant_id == tenant && x.token_hash == token_hash).cloned()))
+            async fn find_refresh_session(
+                &self,
+                tenant: TenantId,
+                token_hash: &str,
+            ) -> Result<Option<RefreshSession>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.sessions
+                        .iter()
+                        .find(|x| x.tenant_id == tenant && x.token_hash == token_hash)
+                        .cloned()
+                }))
             }
-            async fn mark_refresh_session_used(&self, _tenant: TenantId, session: RefreshSessionId, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-                self.with(|s| s.sessions.iter_mut().filter(|x| x.id == session).for_each(|x| x.used_at = Some(at)));
+            async fn mark_refresh_session_used(
+                &self,
+                _tenant: TenantId,
+                session: RefreshSessionId,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.sessions
+                        .iter_mut()
+                        .filter(|x| x.id == session)
+                        .for_each(|x| x.used_at = Some(at))
+                });
                 Ok(())
             }
-            async fn revoke_session_family(&self, _tenant: TenantId, family: SessionFamilyId, at: DateTime<Utc>) -> Result<(), RepositoryError> {
-                self.with(|s| s.sessions.iter_mut().filter(|x| x.family_id == family).for_each(|x| x.revoked_at = Some(at)));
+            async fn revoke_session_family(
+                &self,
+                _tenant: TenantId,
+                family: SessionFamilyId,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.sessions
+                        .iter_mut()
+                        .filter(|x| x.family_id == family)
+                        .for_each(|x| x.revoked_at = Some(at))
+                });
                 Ok(())
             }
-            async fn revoke_user_sessions(&self, _tenant: TenantId, user: UserId, keep: Option<SessionFamilyId>, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+            async fn revoke_user_sessions(
+                &self,
+                _tenant: TenantId,
+                user: UserId,
+                keep: Option<SessionFamilyId>,
+                at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| {
                     s.sessions
                         .iter_mut()
@@ -159,26 +266,51 @@ macro_rules! repositories {
 
         #[async_trait]
         impl RevokedTokenRepository for $target {
-            async fn revoke_access_token(&self, tenant: TenantId, jti: &str, _user: UserId, _expires_at: DateTime<Utc>) -> Result<(), RepositoryError> {
+            async fn revoke_access_token(
+                &self,
+                tenant: TenantId,
+                jti: &str,
+                _user: UserId,
+                _expires_at: DateTime<Utc>,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| s.revoked.push((tenant, jti.to_owned())));
                 Ok(())
             }
-            async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError> {
+            async fn is_access_token_revoked(
+                &self,
+                tenant: TenantId,
+                jti: &str,
+            ) -> Result<bool, RepositoryError> {
                 Ok(self.with(|s| s.revoked.iter().any(|(t, j)| *t == tenant && j == jti)))
             }
         }
 
         #[async_trait]
         impl IdempotencyRepository for $target {
-            async fn find_idempotency_record(&self, tenant: TenantId, actor: UserId, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+            async fn find_idempotency_record(
+                &self,
+                tenant: TenantId,
+                actor: UserId,
+                scope: &str,
+                key: &str,
+            ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
                 Ok(self.with(|s| {
                     s.idempotency
                         .iter()
-                        .find(|r| r.tenant_id == tenant && r.actor_id == actor && r.scope == scope && r.key == key)
+                        .find(|r| {
+                            r.tenant_id == tenant
+                                && r.actor_id == actor
+                                && r.scope == scope
+                                && r.key == key
+                        })
                         .cloned()
                 }))
             }
-            async fn insert_idempotency_record(&self, _tenant: TenantId, record: &IdempotencyRecord) -> Result<(), RepositoryError> {
+            async fn insert_idempotency_record(
+                &self,
+                _tenant: TenantId,
+                record: &IdempotencyRecord,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| s.idempotency.push(record.clone()));
                 Ok(())
             }
@@ -186,27 +318,62 @@ macro_rules! repositories {
 
         #[async_trait]
         impl AuditLogRepository for $target {
-            async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError> {
-                self.with(|s| s.heads.iter().find(|(t, _)| *t == tenant).map(|(_, h)| h.clone()))
-                    .ok_or_else(|| RepositoryError::NotFound("tenant".into()))
+            async fn lock_audit_head(
+                &self,
+                tenant: TenantId,
+            ) -> Result<AuditHead, RepositoryError> {
+                self.with(|s| {
+                    s.heads
+                        .iter()
+                        .find(|(t, _)| *t == tenant)
+                        .map(|(_, h)| h.clone())
+                })
+                .ok_or_else(|| RepositoryError::NotFound("tenant".into()))
             }
-            async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError> {
+            async fn append_audit_entry(
+                &self,
+                tenant: TenantId,
+                entry: &AuditEntry,
+            ) -> Result<(), RepositoryError> {
                 self.with(|s| {
                     s.audit.push(entry.clone());
                     for (t, head) in &mut s.heads {
                         if *t == tenant {
-                            *head = AuditHead { sequence: entry.sequence, hash: entry.hash.clone() };
+                            *head = AuditHead {
+                                sequence: entry.sequence,
+                                hash: entry.hash.clone(),
+                            };
                         }
                     }
                 });
                 Ok(())
             }
-            async fn list_audit_entries(&self, tenant: TenantId, _filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>, RepositoryError> {
-                let mut items: Vec<AuditEntry> = self.with(|s| s.audit.iter().filter(|e| e.record.tenant_id == tenant).cloned().collect());
+            async fn list_audit_entries(
+                &self,
+                tenant: TenantId,
+                _filter: &AuditFilter,
+                page: PageRequest,
+            ) -> Result<Page<AuditEntry>, RepositoryError> {
+                let mut items: Vec<AuditEntry> = self.with(|s| {
+                    s.audit
+                        .iter()
+                        .filter(|e| e.record.tenant_id == tenant)
+                        .cloned()
+                        .collect()
+                });
                 items.reverse();
-                Ok(Page { total: items.len() as u64, items, request: page })
+                Ok(Page {
+                    total: items.len() as u64,
+                    items,
+                    request: page,
+                })
             }
-            async fn audit_chain_batch(&self, tenant: TenantId, after: i64, limit: u64) -> Result<Vec<AuditEntry>, RepositoryError> {
+            async fn audit_chain_batch(
+                &self,
+                tenant: TenantId,
+                after: i64,
+                limit: u64,
+            ) -> Result<Vec<AuditEntry>, RepositoryError> {
                 Ok(self.with(|s| {
                     s.audit
                         .iter()
@@ -236,7 +403,10 @@ impl UnitOfWork for MemoryUnitOfWork {
 impl Database for MemoryDatabase {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, RepositoryError> {
         let local = lock(&self.state).clone();
-        Ok(Box::new(MemoryUnitOfWork { shared: self.state.clone(), local: Mutex::new(local) }))
+        Ok(Box::new(MemoryUnitOfWork {
+            shared: self.state.clone(),
+            local: Mutex::new(local),
+        }))
     }
     async fn ping(&self) -> Result<(), RepositoryError> {
         Ok(())
@@ -279,7 +449,12 @@ impl TokenService for TransparentTokens {
         let [user, tenant, role, jti, family, iat, exp] = parts.as_slice() else {
             return Err(TokenError::Invalid);
         };
-        let time = |t: &str| t.parse::<i64>().ok().and_then(|s| Utc.timestamp_opt(s, 0).single()).ok_or(TokenError::Invalid);
+        let time = |t: &str| {
+            t.parse::<i64>()
+                .ok()
+                .and_then(|s| Utc.timestamp_opt(s, 0).single())
+                .ok_or(TokenError::Invalid)
+        };
         let claims = AccessClaims {
             user_id: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
             tenant_id: TenantId::parse(tenant).map_err(|_| TokenError::Invalid)?,
@@ -302,17 +477,29 @@ pub struct FixedClock {
 
 impl FixedClock {
     pub fn new() -> Self {
-        Self { now: Mutex::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().unwrap_or_default()) }
+        Self {
+            now: Mutex::new(
+                Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
+                    .single()
+                    .unwrap_or_default(),
+            ),
+        }
     }
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -333,7 +520,10 @@ impl SecretGenerator for CountingSecrets {
         format!("token-{}", self.0.fetch_add(1, Ordering::Relaxed))
     }
     fn password(&self) -> String {
-        format!("Generated#Pw-{}x", self.0.fetch_add(1, Ordering::Relaxed) + 7391)
+        format!(
+            "Generated#Pw-{}x",
+            self.0.fetch_add(1, Ordering::Relaxed) + 7391
+        )
     }
 }
 

@@ -34,40 +34,82 @@ async fn harness() -> Harness {
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         hasher: Arc::new(PlainHasher),
-        tokens: Arc::new(TransparentTokens { clock: clock.clone() }),
+        tokens: Arc::new(TransparentTokens {
+            clock: clock.clone(),
+        }),
         clock: clock.clone(),
         ids: Arc::new(CountingIds::default()),
         secrets: Arc::new(CountingSecrets::default()),
         evidence: Arc::new(NoEvidence),
     };
     let services = Services::new(deps, AuthSettings::default());
-    let tenant = services.bootstrap.ensure_tenant("default", "Default").await.unwrap();
-    services.bootstrap.ensure_admin(&tenant, ADMIN, Some(PASSWORD.to_owned())).await.unwrap();
-    Harness { services, database, clock, tenant }
+    let tenant = services
+        .bootstrap
+        .ensure_tenant("default", "Default")
+        .await
+        .unwrap();
+    services
+        .bootstrap
+        .ensure_admin(&tenant, ADMIN, Some(PASSWORD.to_owned()))
+        .await
+        .unwrap();
+    Harness {
+        services,
+        database,
+        clock,
+        tenant,
+    }
 }
 
 impl Harness {
     fn context() -> RequestContext {
-        RequestContext { request_id: Some("test".into()), client_ip: Some("192.0.2.1".into()), user_agent: None }
+        RequestContext {
+            request_id: Some("test".into()),
+            client_ip: Some("192.0.2.1".into()),
+            user_agent: None,
+        }
     }
 
     async fn login(&self, email: &str, password: &str) -> Result<String, AuthError> {
-        let credentials = Credentials { email: email.into(), password: password.into() };
-        self.services.auth.login(credentials, &Self::context()).await.map(|pair| pair.access_token)
+        let credentials = Credentials {
+            email: email.into(),
+            password: password.into(),
+        };
+        self.services
+            .auth
+            .login(credentials, &Self::context())
+            .await
+            .map(|pair| pair.access_token)
     }
 
     async fn actor(&self, email: &str, password: &str, access: Access) -> Actor {
         let token = self.login(email, password).await.unwrap();
-        self.services.auth.authenticate(&token, access).await.unwrap()
+        self.services
+            .auth
+            .authenticate(&token, access)
+            .await
+            .unwrap()
     }
 
     fn system(&self) -> Initiator {
-        Initiator::System { tenant: self.tenant.id }
+        Initiator::System {
+            tenant: self.tenant.id,
+        }
     }
 
     async fn create(&self, email: &str, role: &str) -> String {
-        let request = NewUser { email: email.into(), display_name: None, role: role.into(), password: None };
-        let created = self.services.users.create(&self.system(), request, None, &Self::context()).await.unwrap();
+        let request = NewUser {
+            email: email.into(),
+            display_name: None,
+            role: role.into(),
+            password: None,
+        };
+        let created = self
+            .services
+            .users
+            .create(&self.system(), request, None, &Self::context())
+            .await
+            .unwrap();
         created.generated_password.unwrap()
     }
 }
@@ -78,7 +120,13 @@ async fn a_pending_password_change_limits_access() {
     let token = h.login(ADMIN, PASSWORD).await.unwrap();
     let full = h.services.auth.authenticate(&token, Access::Full).await;
     assert!(matches!(full, Err(AuthError::PasswordChangeRequired)));
-    assert!(h.services.auth.authenticate(&token, Access::PasswordChange).await.is_ok());
+    assert!(
+        h.services
+            .auth
+            .authenticate(&token, Access::PasswordChange)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -86,19 +134,38 @@ async fn lockout_grows_and_expires_but_spares_the_last_admin() {
     let h = harness().await;
     let password = h.create("tech@aegis.test", "red_tech").await;
     for _ in 0..4 {
-        assert!(matches!(h.login("tech@aegis.test", "nope").await, Err(AuthError::InvalidCredentials)));
+        assert!(matches!(
+            h.login("tech@aegis.test", "nope").await,
+            Err(AuthError::InvalidCredentials)
+        ));
     }
     let locked = h.login("tech@aegis.test", "nope").await;
-    assert!(matches!(locked, Err(AuthError::AccountLocked { retry_after_seconds: 30 })));
-    assert!(matches!(h.login("tech@aegis.test", &password).await, Err(AuthError::AccountLocked { .. })));
+    assert!(matches!(
+        locked,
+        Err(AuthError::AccountLocked {
+            retry_after_seconds: 30
+        })
+    ));
+    assert!(matches!(
+        h.login("tech@aegis.test", &password).await,
+        Err(AuthError::AccountLocked { .. })
+    ));
     h.clock.advance(Duration::seconds(31));
     // One more failure after the lock doubles it.
-    assert!(matches!(h.login("tech@aegis.test", "nope").await, Err(AuthError::AccountLocked { retry_after_seconds: 60 })));
+    assert!(matches!(
+        h.login("tech@aegis.test", "nope").await,
+        Err(AuthError::AccountLocked {
+            retry_after_seconds: 60
+        })
+    ));
     h.clock.advance(Duration::seconds(61));
     assert!(h.login("tech@aegis.test", &password).await.is_ok());
 
     for _ in 0..20 {
-        assert!(matches!(h.login(ADMIN, "nope").await, Err(AuthError::InvalidCredentials)));
+        assert!(matches!(
+            h.login(ADMIN, "nope").await,
+            Err(AuthError::InvalidCredentials)
+        ));
     }
     assert!(h.login(ADMIN, PASSWORD).await.is_ok());
 }
@@ -106,15 +173,40 @@ async fn lockout_grows_and_expires_but_spares_the_last_admin() {
 #[tokio::test]
 async fn a_reused_refresh_token_ends_the_family() {
     let h = harness().await;
-    let credentials = Credentials { email: ADMIN.into(), password: PASSWORD.into() };
-    let first = h.services.auth.login(credentials, &Harness::context()).await.unwrap();
-    let second = h.services.auth.refresh(&first.refresh_token, &Harness::context()).await.unwrap();
-    let reuse = h.services.auth.refresh(&first.refresh_token, &Harness::context()).await;
+    let credentials = Credentials {
+        email: ADMIN.into(),
+        password: PASSWORD.into(),
+    };
+    let first = h
+        .services
+        .auth
+        .login(credentials, &Harness::context())
+        .await
+        .unwrap();
+    let second = h
+        .services
+        .auth
+        .refresh(&first.refresh_token, &Harness::context())
+        .await
+        .unwrap();
+    let reuse = h
+        .services
+        .auth
+        .refresh(&first.refresh_token, &Harness::context())
+        .await;
     assert!(matches!(reuse, Err(AuthError::RefreshTokenReused)));
-    let after = h.services.auth.refresh(&second.refresh_token, &Harness::context()).await;
+    let after = h
+        .services
+        .auth
+        .refresh(&second.refresh_token, &Harness::context())
+        .await;
     assert!(matches!(after, Err(AuthError::InvalidRefreshToken)));
     h.clock.advance(Duration::days(15));
-    let expired = h.services.auth.authenticate(&second.access_token, Access::PasswordChange).await;
+    let expired = h
+        .services
+        .auth
+        .authenticate(&second.access_token, Access::PasswordChange)
+        .await;
     assert!(matches!(expired, Err(AuthError::TokenExpired)));
 }
 
@@ -122,13 +214,35 @@ async fn a_reused_refresh_token_ends_the_family() {
 async fn only_admins_manage_users_and_the_last_admin_stays() {
     let h = harness().await;
     let password = h.create("lead@aegis.test", "red_lead").await;
-    let lead = h.actor("lead@aegis.test", &password, Access::PasswordChange).await;
-    let refused = h.services.users.list(&Initiator::User(lead), &Default::default(), Default::default()).await;
+    let lead = h
+        .actor("lead@aegis.test", &password, Access::PasswordChange)
+        .await;
+    let refused = h
+        .services
+        .users
+        .list(
+            &Initiator::User(lead),
+            &Default::default(),
+            Default::default(),
+        )
+        .await;
     assert!(matches!(refused, Err(UserError::Forbidden(_))));
 
     let admin = h.actor(ADMIN, PASSWORD, Access::PasswordChange).await;
-    let demote = UserChanges { role: Some("viewer".into()), ..UserChanges::default() };
-    let result = h.services.users.update(&Initiator::User(admin.clone()), admin.user_id, demote, &Harness::context()).await;
+    let demote = UserChanges {
+        role: Some("viewer".into()),
+        ..UserChanges::default()
+    };
+    let result = h
+        .services
+        .users
+        .update(
+            &Initiator::User(admin.clone()),
+            admin.user_id,
+            demote,
+            &Harness::context(),
+        )
+        .await;
     assert!(matches!(result, Err(UserError::LastAdmin)));
 }
 
@@ -137,14 +251,42 @@ async fn idempotent_creation_replays_and_refuses_other_payloads() {
     let h = harness().await;
     let admin = Initiator::User(h.actor(ADMIN, PASSWORD, Access::PasswordChange).await);
     let key = IdempotencyKey::parse("create-rita").unwrap();
-    let request = |email: &str| NewUser { email: email.into(), display_name: None, role: "viewer".into(), password: None };
+    let request = |email: &str| NewUser {
+        email: email.into(),
+        display_name: None,
+        role: "viewer".into(),
+        password: None,
+    };
     let users = &h.services.users;
-    let first = users.create(&admin, request("rita@aegis.test"), Some(&key), &Harness::context()).await.unwrap();
-    let again = users.create(&admin, request("rita@aegis.test"), Some(&key), &Harness::context()).await.unwrap();
+    let first = users
+        .create(
+            &admin,
+            request("rita@aegis.test"),
+            Some(&key),
+            &Harness::context(),
+        )
+        .await
+        .unwrap();
+    let again = users
+        .create(
+            &admin,
+            request("rita@aegis.test"),
+            Some(&key),
+            &Harness::context(),
+        )
+        .await
+        .unwrap();
     assert!(again.replayed && !first.replayed);
     assert_eq!(again.user, first.user);
     assert!(again.generated_password.is_none());
-    let other = users.create(&admin, request("other@aegis.test"), Some(&key), &Harness::context()).await;
+    let other = users
+        .create(
+            &admin,
+            request("other@aegis.test"),
+            Some(&key),
+            &Harness::context(),
+        )
+        .await;
     assert!(matches!(other, Err(UserError::IdempotencyConflict)));
 }
 
@@ -153,15 +295,27 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
     let h = harness().await;
     h.create("dup@aegis.test", "viewer").await;
     let entries_before = h.database.state.lock().unwrap().audit.len();
-    let duplicate = NewUser { email: "DUP@aegis.test".into(), display_name: None, role: "viewer".into(), password: None };
-    let result = h.services.users.create(&h.system(), duplicate, None, &Harness::context()).await;
+    let duplicate = NewUser {
+        email: "DUP@aegis.test".into(),
+        display_name: None,
+        role: "viewer".into(),
+        password: None,
+    };
+    let result = h
+        .services
+        .users
+        .create(&h.system(), duplicate, None, &Harness::context())
+        .await;
     assert!(matches!(result, Err(UserError::EmailTaken)));
     assert_eq!(h.database.state.lock().unwrap().audit.len(), entries_before);
 
     let admin = Initiator::User(h.actor(ADMIN, PASSWORD, Access::PasswordChange).await);
     let report = h.services.audit_log.verify(&admin).await.unwrap();
     assert!(report.is_intact(), "{report:?}");
-    assert_eq!(report.entries_checked as usize, h.database.state.lock().unwrap().audit.len());
+    assert_eq!(
+        report.entries_checked as usize,
+        h.database.state.lock().unwrap().audit.len()
+    );
 
     h.database.state.lock().unwrap().audit[1].record.action = "forged".into();
     let report = h.services.audit_log.verify(&admin).await.unwrap();

@@ -1,6 +1,9 @@
 //! The audit log: appends, filtered pages, and the chain in batches for verification.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
 use aegis_domain::audit::{AuditEntry, AuditEntryId, AuditRecord};
 use aegis_domain::page::{Page, PageRequest};
@@ -33,7 +36,11 @@ fn to_domain(row: audit_entry::Model) -> AuditEntry {
     }
 }
 
-pub(crate) async fn append(db: &impl ConnectionTrait, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError> {
+pub(crate) async fn append(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    entry: &AuditEntry,
+) -> Result<(), RepositoryError> {
     let record = &entry.record;
     let row = audit_entry::ActiveModel {
         id: Set(entry.id.as_uuid()),
@@ -50,8 +57,19 @@ pub(crate) async fn append(db: &impl ConnectionTrait, tenant: TenantId, entry: &
         previous_hash: Set(entry.previous_hash.clone()),
         hash: Set(entry.hash.clone()),
     };
-    audit_entry::Entity::insert(row).exec_without_returning(db).await.map_err(on_write("audit sequence"))?;
-    tenants::move_audit_head(db, tenant, &AuditHead { sequence: entry.sequence, hash: entry.hash.clone() }).await
+    audit_entry::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("audit sequence"))?;
+    tenants::move_audit_head(
+        db,
+        tenant,
+        &AuditHead {
+            sequence: entry.sequence,
+            hash: entry.hash.clone(),
+        },
+    )
+    .await
 }
 
 pub(crate) async fn list(
@@ -60,7 +78,8 @@ pub(crate) async fn list(
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEntry>, RepositoryError> {
-    let mut query = audit_entry::Entity::find().filter(audit_entry::Column::TenantId.eq(tenant.as_uuid()));
+    let mut query =
+        audit_entry::Entity::find().filter(audit_entry::Column::TenantId.eq(tenant.as_uuid()));
     if let Some(actor) = filter.actor {
         query = query.filter(audit_entry::Column::ActorId.eq(actor.as_uuid()));
     }
@@ -87,7 +106,11 @@ pub(crate) async fn list(
         .all(db)
         .await
         .map_err(unexpected)?;
-    Ok(Page { items: rows.into_iter().map(to_domain).collect(), total, request: page })
+    Ok(Page {
+        items: rows.into_iter().map(to_domain).collect(),
+        total,
+        request: page,
+    })
 }
 
 pub(crate) async fn chain_batch(

@@ -1,7 +1,10 @@
 //! sea-orm entities: rows as stored, private to this adapter and mapped to domain types at
 //! its edge.
 
-#![expect(unreachable_pub, reason = "sea-orm's derives require public models inside private modules")]
+#![expect(
+    unreachable_pub,
+    reason = "sea-orm's derives require public models inside private modules"
+)]
 pub(crate) mod tenant {
     use sea_orm::entity::prelude::*;
 

@@ -6,7 +6,9 @@ use sea_orm::{DbErr, SqlErr};
 /// Maps `error`; a unique violation becomes `Duplicate(subject)`.
 pub(crate) fn on_write(subject: &str) -> impl FnOnce(DbErr) -> RepositoryError + '_ {
     move |error| match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => RepositoryError::Duplicate(subject.to_owned()),
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            RepositoryError::Duplicate(subject.to_owned())
+        }
         _ => RepositoryError::Unexpected(error.to_string()),
     }
 }

@@ -16,8 +16,16 @@ pub(crate) async fn find(
     scope: &str,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
-    let id = (tenant.as_uuid(), actor.as_uuid(), scope.to_owned(), key.to_owned());
-    let row = idempotency_key::Entity::find_by_id(id).one(db).await.map_err(unexpected)?;
+    let id = (
+        tenant.as_uuid(),
+        actor.as_uuid(),
+        scope.to_owned(),
+        key.to_owned(),
+    );
+    let row = idempotency_key::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(unexpected)?;
     Ok(row.map(|row| IdempotencyRecord {
         tenant_id: TenantId::from_uuid(row.tenant_id),
         actor_id: UserId::from_uuid(row.actor_id),
@@ -29,7 +37,11 @@ pub(crate) async fn find(
     }))
 }
 
-pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: TenantId, record: &IdempotencyRecord) -> Result<(), RepositoryError> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    record: &IdempotencyRecord,
+) -> Result<(), RepositoryError> {
     let row = idempotency_key::ActiveModel {
         tenant_id: Set(tenant.as_uuid()),
         actor_id: Set(record.actor_id.as_uuid()),
@@ -39,6 +51,9 @@ pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: TenantId, record: 
         response: Set(record.response.clone()),
         created_at: Set(record.created_at),
     };
-    idempotency_key::Entity::insert(row).exec_without_returning(db).await.map_err(on_write("idempotency key"))?;
+    idempotency_key::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("idempotency key"))?;
     Ok(())
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+};
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
@@ -66,7 +68,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<SeaDatabase, DbS
                 .create_if_missing(true)
         });
     }
-    let connection = sea_orm::Database::connect(options).await.map_err(|e| DbSetupError(e.to_string()))?;
+    let connection = sea_orm::Database::connect(options)
+        .await
+        .map_err(|e| DbSetupError(e.to_string()))?;
     Ok(SeaDatabase { connection })
 }
 
@@ -100,10 +104,16 @@ macro_rules! repositories {
     ($target:ty) => {
         #[async_trait]
         impl TenantRepository for $target {
-            async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+            async fn find_tenant(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Option<Tenant>, RepositoryError> {
                 tenants::find(self.conn(), tenant).await
             }
-            async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+            async fn find_tenant_by_slug(
+                &self,
+                slug: &TenantSlug,
+            ) -> Result<Option<Tenant>, RepositoryError> {
                 tenants::find_by_slug(self.conn(), slug).await
             }
             async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError> {
@@ -116,13 +126,24 @@ macro_rules! repositories {
 
         #[async_trait]
         impl UserRepository for $target {
-            async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError> {
+            async fn find_user_for_login(
+                &self,
+                email: &Email,
+            ) -> Result<Option<User>, RepositoryError> {
                 users::find_for_login(self.conn(), email).await
             }
-            async fn find_user(&self, tenant: TenantId, user: UserId) -> Result<Option<User>, RepositoryError> {
+            async fn find_user(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+            ) -> Result<Option<User>, RepositoryError> {
                 users::find(self.conn(), tenant, user).await
             }
-            async fn find_user_by_email(&self, tenant: TenantId, email: &Email) -> Result<Option<User>, RepositoryError> {
+            async fn find_user_by_email(
+                &self,
+                tenant: TenantId,
+                email: &Email,
+            ) -> Result<Option<User>, RepositoryError> {
                 users::find_by_email(self.conn(), tenant, email).await
             }
             async fn list_users(
@@ -141,17 +162,29 @@ macro_rules! repositories {
             ) -> Result<u64, RepositoryError> {
                 users::count_usable_admins(self.conn(), tenant, except, now).await
             }
-            async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+            async fn insert_user(
+                &self,
+                tenant: TenantId,
+                user: &User,
+            ) -> Result<(), RepositoryError> {
                 users::insert(self.conn(), tenant, user).await
             }
-            async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+            async fn update_user(
+                &self,
+                tenant: TenantId,
+                user: &User,
+            ) -> Result<(), RepositoryError> {
                 users::update(self.conn(), tenant, user).await
             }
         }
 
         #[async_trait]
         impl RefreshSessionRepository for $target {
-            async fn insert_refresh_session(&self, tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError> {
+            async fn insert_refresh_session(
+                &self,
+                tenant: TenantId,
+                session: &RefreshSession,
+            ) -> Result<(), RepositoryError> {
                 sessions::insert(self.conn(), tenant, session).await
             }
             async fn find_refresh_session(
@@ -199,7 +232,11 @@ macro_rules! repositories {
             ) -> Result<(), RepositoryError> {
                 sessions::revoke_access_token(self.conn(), tenant, jti, user, expires_at).await
             }
-            async fn is_access_token_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError> {
+            async fn is_access_token_revoked(
+                &self,
+                tenant: TenantId,
+                jti: &str,
+            ) -> Result<bool, RepositoryError> {
                 sessions::is_access_token_revoked(self.conn(), tenant, jti).await
             }
         }
@@ -226,10 +263,17 @@ macro_rules! repositories {
 
         #[async_trait]
         impl AuditLogRepository for $target {
-            async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError> {
+            async fn lock_audit_head(
+                &self,
+                tenant: TenantId,
+            ) -> Result<AuditHead, RepositoryError> {
                 tenants::lock_audit_head(self.conn(), tenant).await
             }
-            async fn append_audit_entry(&self, tenant: TenantId, entry: &AuditEntry) -> Result<(), RepositoryError> {
+            async fn append_audit_entry(
+                &self,
+                tenant: TenantId,
+                entry: &AuditEntry,
+            ) -> Result<(), RepositoryError> {
                 audit::append(self.conn(), tenant, entry).await
             }
             async fn list_audit_entries(

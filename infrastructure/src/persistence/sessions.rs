@@ -1,7 +1,9 @@
 //! Refresh sessions and revoked access tokens.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
 
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
@@ -27,7 +29,11 @@ fn to_domain(row: refresh_session::Model) -> RefreshSession {
     }
 }
 
-pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: TenantId, session: &RefreshSession) -> Result<(), RepositoryError> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    session: &RefreshSession,
+) -> Result<(), RepositoryError> {
     let row = refresh_session::ActiveModel {
         id: Set(session.id.as_uuid()),
         tenant_id: Set(tenant.as_uuid()),
@@ -41,7 +47,10 @@ pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: TenantId, session:
         client_ip: Set(session.client_ip.clone()),
         user_agent: Set(session.user_agent.clone()),
     };
-    refresh_session::Entity::insert(row).exec_without_returning(db).await.map_err(on_write("refresh token"))?;
+    refresh_session::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("refresh token"))?;
     Ok(())
 }
 
@@ -133,7 +142,14 @@ pub(crate) async fn revoke_access_token(
     Ok(())
 }
 
-pub(crate) async fn is_access_token_revoked(db: &impl ConnectionTrait, tenant: TenantId, jti: &str) -> Result<bool, RepositoryError> {
-    let found = revoked_token::Entity::find_by_id((tenant.as_uuid(), jti.to_owned())).one(db).await.map_err(unexpected)?;
+pub(crate) async fn is_access_token_revoked(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    jti: &str,
+) -> Result<bool, RepositoryError> {
+    let found = revoked_token::Entity::find_by_id((tenant.as_uuid(), jti.to_owned()))
+        .one(db)
+        .await
+        .map_err(unexpected)?;
     Ok(found.is_some())
 }

@@ -1,6 +1,9 @@
 //! Tenants and the head of each tenant's audit chain.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
 
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
@@ -17,11 +20,22 @@ fn to_domain(row: tenant::Model) -> Result<Tenant, RepositoryError> {
     })
 }
 
-pub(crate) async fn find(db: &impl ConnectionTrait, id: TenantId) -> Result<Option<Tenant>, RepositoryError> {
-    tenant::Entity::find_by_id(id.as_uuid()).one(db).await.map_err(unexpected)?.map(to_domain).transpose()
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    id: TenantId,
+) -> Result<Option<Tenant>, RepositoryError> {
+    tenant::Entity::find_by_id(id.as_uuid())
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .map(to_domain)
+        .transpose()
 }
 
-pub(crate) async fn find_by_slug(db: &impl ConnectionTrait, slug: &TenantSlug) -> Result<Option<Tenant>, RepositoryError> {
+pub(crate) async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &TenantSlug,
+) -> Result<Option<Tenant>, RepositoryError> {
     tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .one(db)
@@ -32,11 +46,18 @@ pub(crate) async fn find_by_slug(db: &impl ConnectionTrait, slug: &TenantSlug) -
 }
 
 pub(crate) async fn list(db: &impl ConnectionTrait) -> Result<Vec<Tenant>, RepositoryError> {
-    let rows = tenant::Entity::find().order_by_asc(tenant::Column::Slug).all(db).await.map_err(unexpected)?;
+    let rows = tenant::Entity::find()
+        .order_by_asc(tenant::Column::Slug)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
     rows.into_iter().map(to_domain).collect()
 }
 
-pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: &Tenant) -> Result<(), RepositoryError> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: &Tenant,
+) -> Result<(), RepositoryError> {
     let row = tenant::ActiveModel {
         id: Set(tenant.id.as_uuid()),
         slug: Set(tenant.slug.as_str().to_owned()),
@@ -45,15 +66,24 @@ pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: &Tenant) -> Result
         audit_sequence: Set(0),
         audit_head_hash: Set(aegis_domain::audit::GENESIS_HASH.to_owned()),
     };
-    tenant::Entity::insert(row).exec_without_returning(db).await.map_err(on_write("tenant slug"))?;
+    tenant::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("tenant slug"))?;
     Ok(())
 }
 
 /// A no-op update takes the row lock in PostgreSQL (held until the transaction ends), so
 /// concurrent appenders queue here instead of forking the chain. SQLite serializes writers.
-pub(crate) async fn lock_audit_head(db: &impl ConnectionTrait, id: TenantId) -> Result<AuditHead, RepositoryError> {
+pub(crate) async fn lock_audit_head(
+    db: &impl ConnectionTrait,
+    id: TenantId,
+) -> Result<AuditHead, RepositoryError> {
     tenant::Entity::update_many()
-        .col_expr(tenant::Column::AuditSequence, Expr::col(tenant::Column::AuditSequence).into())
+        .col_expr(
+            tenant::Column::AuditSequence,
+            Expr::col(tenant::Column::AuditSequence),
+        )
         .filter(tenant::Column::Id.eq(id.as_uuid()))
         .exec(db)
         .await
@@ -63,13 +93,23 @@ pub(crate) async fn lock_audit_head(db: &impl ConnectionTrait, id: TenantId) -> 
         .await
         .map_err(unexpected)?
         .ok_or_else(|| RepositoryError::NotFound("tenant".to_owned()))?;
-    Ok(AuditHead { sequence: row.audit_sequence, hash: row.audit_head_hash })
+    Ok(AuditHead {
+        sequence: row.audit_sequence,
+        hash: row.audit_head_hash,
+    })
 }
 
-pub(crate) async fn move_audit_head(db: &impl ConnectionTrait, id: TenantId, head: &AuditHead) -> Result<(), RepositoryError> {
+pub(crate) async fn move_audit_head(
+    db: &impl ConnectionTrait,
+    id: TenantId,
+    head: &AuditHead,
+) -> Result<(), RepositoryError> {
     tenant::Entity::update_many()
         .col_expr(tenant::Column::AuditSequence, Expr::value(head.sequence))
-        .col_expr(tenant::Column::AuditHeadHash, Expr::value(head.hash.clone()))
+        .col_expr(
+            tenant::Column::AuditHeadHash,
+            Expr::value(head.hash.clone()),
+        )
         .filter(tenant::Column::Id.eq(id.as_uuid()))
         .exec(db)
         .await

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr, sea_query::Func, sea_query::LikeExpr, sea_query::ExprTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::ExprTrait, sea_query::Func,
+    sea_query::LikeExpr,
 };
 
 use aegis_domain::Role;
@@ -61,11 +62,22 @@ fn one(row: Option<user::Model>) -> Result<Option<User>, RepositoryError> {
     row.map(to_domain).transpose()
 }
 
-pub(crate) async fn find_for_login(db: &impl ConnectionTrait, email: &Email) -> Result<Option<User>, RepositoryError> {
-    one(user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await.map_err(unexpected)?)
+pub(crate) async fn find_for_login(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<User>, RepositoryError> {
+    one(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
+        .map_err(unexpected)?)
 }
 
-pub(crate) async fn find(db: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Result<Option<User>, RepositoryError> {
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<Option<User>, RepositoryError> {
     let row = user::Entity::find()
         .filter(user::Column::TenantId.eq(tenant.as_uuid()))
         .filter(user::Column::Id.eq(id.as_uuid()))
@@ -90,7 +102,11 @@ pub(crate) async fn find_by_email(
 }
 
 fn like_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -111,8 +127,14 @@ pub(crate) async fn list(
         let pattern = like_pattern(text);
         query = query.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Email))).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::DisplayName))).like(LikeExpr::new(pattern).escape('\\'))),
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::Email)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
         );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
@@ -124,7 +146,11 @@ pub(crate) async fn list(
         .await
         .map_err(unexpected)?;
     let items = rows.into_iter().map(to_domain).collect::<Result<_, _>>()?;
-    Ok(Page { items, total, request: page })
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
 }
 
 pub(crate) async fn count_usable_admins(
@@ -137,22 +163,39 @@ pub(crate) async fn count_usable_admins(
         .filter(user::Column::TenantId.eq(tenant.as_uuid()))
         .filter(user::Column::Role.eq(Role::Admin.as_str()))
         .filter(user::Column::IsActive.eq(true))
-        .filter(Condition::any().add(user::Column::LockedUntil.is_null()).add(user::Column::LockedUntil.lte(now)));
+        .filter(
+            Condition::any()
+                .add(user::Column::LockedUntil.is_null())
+                .add(user::Column::LockedUntil.lte(now)),
+        );
     if let Some(except) = except {
         query = query.filter(user::Column::Id.ne(except.as_uuid()));
     }
     query.count(db).await.map_err(unexpected)
 }
 
-pub(crate) async fn insert(db: &impl ConnectionTrait, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: &User,
+) -> Result<(), RepositoryError> {
     if user.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected("user belongs to another tenant".to_owned()));
+        return Err(RepositoryError::Unexpected(
+            "user belongs to another tenant".to_owned(),
+        ));
     }
-    user::Entity::insert(to_row(user)).exec_without_returning(db).await.map_err(on_write("email"))?;
+    user::Entity::insert(to_row(user))
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("email"))?;
     Ok(())
 }
 
-pub(crate) async fn update(db: &impl ConnectionTrait, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+pub(crate) async fn update(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: &User,
+) -> Result<(), RepositoryError> {
     let mut row = to_row(user);
     // Identity and tenant never change.
     row.id = sea_orm::ActiveValue::NotSet;

@@ -13,8 +13,8 @@ use aegis_application::auth::AuthSettings;
 use aegis_application::bootstrap::{BootstrapAdmin, DEFAULT_TENANT_SLUG};
 use aegis_application::ports::EvidenceStore;
 use aegis_application::{Dependencies, Services};
-use aegis_domain::tenant::Tenant;
 use aegis_domain::lockout::LockoutPolicy;
+use aegis_domain::tenant::Tenant;
 use aegis_http::HttpSettings;
 use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
 use aegis_infrastructure::persistence::{SeaDatabase, connect};
@@ -31,7 +31,10 @@ pub enum StartupError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("the data directory {path} cannot be used: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the database cannot be opened: {0}")]
     Database(String),
     #[error("migrations failed: {0}")]
@@ -43,7 +46,10 @@ pub enum StartupError {
     #[error("bootstrap failed: {0}")]
     Bootstrap(String),
     #[error("cannot listen on {address}: {source}")]
-    Listen { address: String, source: std::io::Error },
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
 }
 
 /// Everything wired: the services and the database they run on.
@@ -60,8 +66,10 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
     settings.validate()?;
     let data_dir = &settings.data_dir;
     if !settings.is_production() || settings.database_url.is_none() {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StartupError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
     }
     let database = connect(&settings.database_url(), settings.database_max_connections)
         .await
@@ -69,14 +77,21 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
     let database = Arc::new(database);
     let secret_key = match &settings.secret_key {
         Some(secret) => secret.clone(),
-        None => secret::load_or_create(&data_dir.join("secret.key"))
-            .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?,
+        None => secret::load_or_create(&data_dir.join("secret.key")).map_err(|source| {
+            StartupError::DataDir {
+                path: data_dir.display().to_string(),
+                source,
+            }
+        })?,
     };
     let evidence = evidence_store(settings)?;
     let deps = Dependencies {
         database: database.clone(),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
-        tokens: Arc::new(JwtTokenService::new(secret_key.expose_secret().as_bytes(), "aegis")),
+        tokens: Arc::new(JwtTokenService::new(
+            secret_key.expose_secret().as_bytes(),
+            "aegis",
+        )),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Generator),
         secrets: Arc::new(OsSecretGenerator),
@@ -91,19 +106,30 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             max_seconds: settings.lockout_max_seconds,
         },
     };
-    Ok(Wired { services: Services::new(deps, auth), database })
+    Ok(Wired {
+        services: Services::new(deps, auth),
+        database,
+    })
 }
 
 fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
     Ok(match settings.evidence_backend() {
-        EvidenceBackend::Filesystem => Arc::new(FilesystemEvidenceStore::new(settings.evidence_dir())),
+        EvidenceBackend::Filesystem => {
+            Arc::new(FilesystemEvidenceStore::new(settings.evidence_dir()))
+        }
         EvidenceBackend::S3 => {
             let missing = |key: &str| StartupError::Evidence(format!("AEGIS_{key} is not set"));
             let s3 = S3Settings {
-                endpoint: settings.s3_endpoint.clone().ok_or_else(|| missing("S3_ENDPOINT"))?,
+                endpoint: settings
+                    .s3_endpoint
+                    .clone()
+                    .ok_or_else(|| missing("S3_ENDPOINT"))?,
                 region: settings.s3_region.clone(),
                 bucket: settings.s3_bucket.clone(),
-                access_key: settings.s3_access_key.clone().ok_or_else(|| missing("S3_ACCESS_KEY"))?,
+                access_key: settings
+                    .s3_access_key
+                    .clone()
+                    .ok_or_else(|| missing("S3_ACCESS_KEY"))?,
                 secret_key: settings
                     .s3_secret_key
                     .as_ref()
@@ -121,7 +147,9 @@ fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, Startup
 async fn prepare_schema(settings: &Settings, database: &SeaDatabase) -> Result<(), StartupError> {
     let connection = database.connection();
     if settings.auto_migrate() {
-        return Migrator::up(connection, None).await.map_err(|e| StartupError::Migrations(e.to_string()));
+        return Migrator::up(connection, None)
+            .await
+            .map_err(|e| StartupError::Migrations(e.to_string()));
     }
     let pending = Migrator::get_pending_migrations(connection)
         .await
@@ -176,7 +204,10 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         tracing::info!("no AEGIS_ADMIN_PASSWORD: no bootstrap admin is created");
         None
     } else {
-        let password = settings.admin_password.as_ref().map(|p: &SecretString| p.expose_secret().to_owned());
+        let password = settings
+            .admin_password
+            .as_ref()
+            .map(|p: &SecretString| p.expose_secret().to_owned());
         wired
             .services
             .bootstrap
@@ -184,9 +215,17 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
             .await
             .map_err(|e| StartupError::Bootstrap(e.to_string()))?
     };
-    let listener = TcpListener::bind(&settings.listen)
-        .map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?;
-    let port = listener.local_addr().map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?.port();
+    let listener = TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen {
+        address: settings.listen.clone(),
+        source,
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| StartupError::Listen {
+            address: settings.listen.clone(),
+            source,
+        })?
+        .port();
     let http = HttpSettings {
         production: settings.is_production(),
         secure_cookies: settings.secure_cookies(),
@@ -196,9 +235,18 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         auth_requests_per_minute: settings.auth_rate_limit_per_minute,
         trust_forwarded_for: settings.trust_forwarded_for,
     };
-    let workers = settings.http_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-    let server = aegis_http::serve(listener, wired.services, http, workers)
-        .map_err(|source| StartupError::Listen { address: settings.listen.clone(), source })?;
-    Ok(Application { port, server, bootstrap_admin })
+    let workers = settings
+        .http_workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let server = aegis_http::serve(listener, wired.services, http, workers).map_err(|source| {
+        StartupError::Listen {
+            address: settings.listen.clone(),
+            source,
+        }
+    })?;
+    Ok(Application {
+        port,
+        server,
+        bootstrap_admin,
+    })
 }
-

@@ -17,7 +17,11 @@ use crate::config::Settings;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "aegis", version, about = "Prove how well you are defended against MITRE ATT&CK")]
+#[command(
+    name = "aegis",
+    version,
+    about = "Prove how well you are defended against MITRE ATT&CK"
+)]
 pub struct Cli {
     /// A TOML configuration file (default: ./aegis.toml when present).
     #[arg(long, global = true, env = "AEGIS_CONFIG")]
@@ -110,7 +114,10 @@ fn read_password_from_stdin() -> Result<String, CliError> {
         eprintln!("password (then Enter):");
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| CliError::Failed(format!("cannot read stdin: {e}")))?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Failed(format!("cannot read stdin: {e}")))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
@@ -125,25 +132,37 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
-        Command::Audit { action: AuditAction::Verify } => verify_audit(&settings).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => verify_audit(&settings).await,
     }
 }
 
 async fn serve(settings: &Settings) -> Result<(), CliError> {
     let application = app::build(settings).await?;
-    let host = settings.listen.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+    let host = settings
+        .listen
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host);
     let url = format!("http://{host}:{}", application.port);
     if let Some(admin) = &application.bootstrap_admin {
         // Printed once, on the terminal, never logged.
         println!("Created the first admin: {}", admin.email);
         match &admin.generated_password {
-            Some(password) => println!("  password: {password}  (shown once; you must change it at first sign-in)"),
-            None => println!("  password: the value of AEGIS_ADMIN_PASSWORD (you must change it at first sign-in)"),
+            Some(password) => println!(
+                "  password: {password}  (shown once; you must change it at first sign-in)"
+            ),
+            None => println!(
+                "  password: the value of AEGIS_ADMIN_PASSWORD (you must change it at first sign-in)"
+            ),
         }
     }
     println!("Aegis is listening on {url}  (API docs: {url}/docs/, health: {url}/health)");
     tracing::info!(%url, profile = ?settings.profile, "aegis started");
-    application.server.await.map_err(|e| CliError::Failed(format!("server stopped: {e}")))
+    application
+        .server
+        .await
+        .map_err(|e| CliError::Failed(format!("server stopped: {e}")))
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
@@ -156,11 +175,16 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliEr
             println!("migrations applied");
         }
         MigrateAction::Down { steps } => {
-            Migrator::down(connection, Some(steps)).await.map_err(failed)?;
+            Migrator::down(connection, Some(steps))
+                .await
+                .map_err(failed)?;
             println!("reverted {steps} migration(s)");
         }
         MigrateAction::Status => {
-            for migration in Migrator::get_migration_with_status(connection).await.map_err(failed)? {
+            for migration in Migrator::get_migration_with_status(connection)
+                .await
+                .map_err(failed)?
+            {
                 let status = match migration.status() {
                     MigrationStatus::Applied => "applied",
                     MigrationStatus::Pending => "pending",
@@ -187,12 +211,30 @@ async fn system_initiator(prepared: &app::Prepared, tenant: &str) -> Result<Init
 async fn admin(settings: &Settings, action: AdminAction) -> Result<(), CliError> {
     let prepared = app::prepare(settings).await?;
     let users = &prepared.wired.services.users;
-    let context = RequestContext { request_id: Some("cli".to_owned()), ..RequestContext::default() };
+    let context = RequestContext {
+        request_id: Some("cli".to_owned()),
+        ..RequestContext::default()
+    };
     match action {
-        AdminAction::CreateUser { email, role, display_name, password_stdin, tenant } => {
+        AdminAction::CreateUser {
+            email,
+            role,
+            display_name,
+            password_stdin,
+            tenant,
+        } => {
             let initiator = system_initiator(&prepared, &tenant).await?;
-            let password = if password_stdin { Some(read_password_from_stdin()?) } else { None };
-            let request = NewUser { email, display_name, role, password };
+            let password = if password_stdin {
+                Some(read_password_from_stdin()?)
+            } else {
+                None
+            };
+            let request = NewUser {
+                email,
+                display_name,
+                role,
+                password,
+            };
             let created = users
                 .create(&initiator, request, None, &context)
                 .await
@@ -202,10 +244,21 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), CliError>
                 println!("password: {password}  (shown once; must be changed at first sign-in)");
             }
         }
-        AdminAction::ResetPassword { email, password_stdin, tenant } => {
+        AdminAction::ResetPassword {
+            email,
+            password_stdin,
+            tenant,
+        } => {
             let initiator = system_initiator(&prepared, &tenant).await?;
-            let user = users.find_by_email(&initiator, &email).await.map_err(|e| describe_user_error(&e))?;
-            let password = if password_stdin { Some(read_password_from_stdin()?) } else { None };
+            let user = users
+                .find_by_email(&initiator, &email)
+                .await
+                .map_err(|e| describe_user_error(&e))?;
+            let password = if password_stdin {
+                Some(read_password_from_stdin()?)
+            } else {
+                None
+            };
             let id = aegis_domain::user::UserId::from_uuid(user.id);
             let generated = users
                 .reset_password(&initiator, id, password, &context)
@@ -224,7 +277,10 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
     use aegis_application::users::UserError;
     match error {
         UserError::Invalid(fields) => {
-            let details: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+            let details: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
             CliError::Failed(details.join("; "))
         }
         other => CliError::Failed(other.to_string()),
@@ -233,11 +289,21 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
 
 async fn verify_audit(settings: &Settings) -> Result<(), CliError> {
     let prepared = app::prepare(settings).await?;
-    let reports = prepared.wired.services.audit_log.verify_all().await.map_err(|e| CliError::Failed(e.to_string()))?;
+    let reports = prepared
+        .wired
+        .services
+        .audit_log
+        .verify_all()
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
     let mut broken = 0;
     for (tenant, report) in &reports {
         match &report.broken {
-            None => println!("{}: intact ({} entries)", tenant.slug.as_str(), report.entries_checked),
+            None => println!(
+                "{}: intact ({} entries)",
+                tenant.slug.as_str(),
+                report.entries_checked
+            ),
             Some(problem) => {
                 broken += 1;
                 println!("{}: BROKEN: {problem}", tenant.slug.as_str());
@@ -245,7 +311,9 @@ async fn verify_audit(settings: &Settings) -> Result<(), CliError> {
         }
     }
     if broken > 0 {
-        return Err(CliError::Failed(format!("{broken} audit chain(s) failed verification")));
+        return Err(CliError::Failed(format!(
+            "{broken} audit chain(s) failed verification"
+        )));
     }
     Ok(())
 }

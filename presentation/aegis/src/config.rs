@@ -9,8 +9,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// Passwords that ship in documentation and scripts everywhere; production refuses them.
-const WELL_KNOWN_PASSWORDS: [&str; 8] =
-    ["admin", "password", "changeme", "aegis", "Admin123!", "ChangeMe123!", "Aegis2026!", "AegisAdmin123!"];
+const WELL_KNOWN_PASSWORDS: [&str; 8] = [
+    "admin",
+    "password",
+    "changeme",
+    "aegis",
+    "Admin123!",
+    "ChangeMe123!",
+    "Aegis2026!",
+    "AegisAdmin123!",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,7 +101,12 @@ fn list_or_csv<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
     }
     Ok(match ListOrCsv::deserialize(deserializer)? {
         ListOrCsv::List(items) => items,
-        ListOrCsv::Csv(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        ListOrCsv::Csv(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -155,11 +168,15 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("aegis.toml").exists() => figment = figment.merge(Toml::file_exact("aegis.toml")),
+            None if Path::new("aegis.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("aegis.toml"))
+            }
             None => {}
         }
         figment = figment.merge(Env::prefixed("AEGIS_").ignore(&["config"]));
-        figment.extract().map_err(|e| ConfigError::Read(Box::new(e)))
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Read(Box::new(e)))
     }
 
     pub fn is_production(&self) -> bool {
@@ -168,7 +185,10 @@ impl Settings {
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("aegis.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("aegis.db").display()
+            )
         })
     }
 
@@ -180,7 +200,9 @@ impl Settings {
     }
 
     pub fn evidence_dir(&self) -> PathBuf {
-        self.evidence_dir.clone().unwrap_or_else(|| self.data_dir.join("evidence"))
+        self.evidence_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("evidence"))
     }
 
     pub fn auto_migrate(&self) -> bool {
@@ -196,7 +218,11 @@ impl Settings {
     }
 
     pub fn log_format(&self) -> LogFormat {
-        self.log_format.unwrap_or(if self.is_production() { LogFormat::Json } else { LogFormat::Human })
+        self.log_format.unwrap_or(if self.is_production() {
+            LogFormat::Json
+        } else {
+            LogFormat::Human
+        })
     }
 
     /// Checks the rules that must hold before anything starts.
@@ -209,7 +235,10 @@ impl Settings {
             return refuse("AEGIS_BCRYPT_COST must be between 4 and 31".to_owned());
         }
         if self.access_token_minutes < 1 || self.refresh_token_days < 1 {
-            return refuse("AEGIS_ACCESS_TOKEN_MINUTES and AEGIS_REFRESH_TOKEN_DAYS must be positive".to_owned());
+            return refuse(
+                "AEGIS_ACCESS_TOKEN_MINUTES and AEGIS_REFRESH_TOKEN_DAYS must be positive"
+                    .to_owned(),
+            );
         }
         if self.database_max_connections == 0 {
             return refuse("AEGIS_DATABASE_MAX_CONNECTIONS must be at least 1".to_owned());
@@ -226,15 +255,30 @@ impl Settings {
         }
         if let Some(password) = &self.admin_password {
             let password = password.expose_secret();
-            if WELL_KNOWN_PASSWORDS.iter().any(|known| known.eq_ignore_ascii_case(password)) {
-                return refuse("AEGIS_ADMIN_PASSWORD is a well-known default password; choose another".to_owned());
+            if WELL_KNOWN_PASSWORDS
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(password))
+            {
+                return refuse(
+                    "AEGIS_ADMIN_PASSWORD is a well-known default password; choose another"
+                        .to_owned(),
+                );
             }
         }
-        if !self.database_url.as_deref().is_some_and(|url| url.starts_with("postgres")) {
-            return refuse("production needs AEGIS_DATABASE_URL pointing at PostgreSQL (postgres://...)".to_owned());
+        if !self
+            .database_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("postgres"))
+        {
+            return refuse(
+                "production needs AEGIS_DATABASE_URL pointing at PostgreSQL (postgres://...)"
+                    .to_owned(),
+            );
         }
         if self.evidence_backend() == EvidenceBackend::S3
-            && (self.s3_endpoint.is_none() || self.s3_access_key.is_none() || self.s3_secret_key.is_none())
+            && (self.s3_endpoint.is_none()
+                || self.s3_access_key.is_none()
+                || self.s3_secret_key.is_none())
         {
             return refuse("production stores evidence in S3: set AEGIS_S3_ENDPOINT, AEGIS_S3_ACCESS_KEY and AEGIS_S3_SECRET_KEY (or AEGIS_EVIDENCE_BACKEND=filesystem)".to_owned());
         }
@@ -255,7 +299,9 @@ mod tests {
     fn production() -> Settings {
         Settings {
             profile: Profile::Production,
-            secret_key: Some(SecretString::from("3f9a1c0b7e5d2a8c4f6e1b9d0a7c3e5f2b8d4a6c1e9f0b7d")),
+            secret_key: Some(SecretString::from(
+                "3f9a1c0b7e5d2a8c4f6e1b9d0a7c3e5f2b8d4a6c1e9f0b7d",
+            )),
             database_url: Some("postgres://aegis@db/aegis".to_owned()),
             s3_endpoint: Some("http://s3:9000".to_owned()),
             s3_access_key: Some("key".to_owned()),
@@ -272,15 +318,30 @@ mod tests {
 
     #[test]
     fn production_refuses_weak_or_missing_secrets_and_default_passwords() {
-        let missing = Settings { secret_key: None, ..production() };
+        let missing = Settings {
+            secret_key: None,
+            ..production()
+        };
         assert!(missing.validate().is_err());
-        let weak = Settings { secret_key: Some(SecretString::from("a".repeat(64))), ..production() };
+        let weak = Settings {
+            secret_key: Some(SecretString::from("a".repeat(64))),
+            ..production()
+        };
         assert!(weak.validate().is_err());
-        let short = Settings { secret_key: Some(SecretString::from("abcdefghijklmnop")), ..production() };
+        let short = Settings {
+            secret_key: Some(SecretString::from("abcdefghijklmnop")),
+            ..production()
+        };
         assert!(short.validate().is_err());
-        let default_password = Settings { admin_password: Some(SecretString::from("ChangeMe123!")), ..production() };
+        let default_password = Settings {
+            admin_password: Some(SecretString::from("ChangeMe123!")),
+            ..production()
+        };
         assert!(default_password.validate().is_err());
-        let sqlite = Settings { database_url: None, ..production() };
+        let sqlite = Settings {
+            database_url: None,
+            ..production()
+        };
         assert!(sqlite.validate().is_err());
     }
 

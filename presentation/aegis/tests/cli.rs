@@ -21,7 +21,12 @@ fn aegis(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -38,34 +43,101 @@ fn migrations_users_and_audit_from_the_command_line() {
 
     let status = aegis(data, &["migrate", "status"], None);
     assert!(status.status.success(), "{status:?}");
-    assert!(stdout(&status).contains("pending"), "a new database has pending migrations");
+    assert!(
+        stdout(&status).contains("pending"),
+        "a new database has pending migrations"
+    );
     assert!(aegis(data, &["migrate", "up"], None).status.success());
     assert!(stdout(&aegis(data, &["migrate", "status"], None)).starts_with("applied"));
-    assert!(aegis(data, &["migrate", "down", "--steps", "1"], None).status.success());
+    assert!(
+        aegis(data, &["migrate", "down", "--steps", "1"], None)
+            .status
+            .success()
+    );
     assert!(stdout(&aegis(data, &["migrate", "status"], None)).starts_with("pending"));
 
     // Admin commands prepare the schema and the default tenant themselves.
-    let created = aegis(data, &["admin", "create-user", "--email", "lead@aegis.test", "--role", "red_lead"], None);
+    let created = aegis(
+        data,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "lead@aegis.test",
+            "--role",
+            "red_lead",
+        ],
+        None,
+    );
     assert!(created.status.success(), "{created:?}");
     let text = stdout(&created);
     assert!(text.contains("created lead@aegis.test (red_lead)"));
     assert!(text.contains("password: "));
 
-    let weak = aegis(data, &["admin", "create-user", "--email", "x@aegis.test", "--role", "viewer", "--password-stdin"], Some("password\n"));
+    let weak = aegis(
+        data,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "x@aegis.test",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        Some("password\n"),
+    );
     assert!(!weak.status.success());
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: password must be at least 12 characters"));
+    assert!(
+        String::from_utf8_lossy(&weak.stderr)
+            .contains("password: password must be at least 12 characters")
+    );
 
-    let chosen = aegis(data, &["admin", "create-user", "--email", "v@aegis.test", "--role", "viewer", "--password-stdin"], Some("Kq9!vZr2#mTx7Lp\n"));
+    let chosen = aegis(
+        data,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "v@aegis.test",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        Some("Kq9!vZr2#mTx7Lp\n"),
+    );
     assert!(chosen.status.success(), "{chosen:?}");
-    assert!(!stdout(&chosen).contains("password: "), "a chosen password is not echoed");
+    assert!(
+        !stdout(&chosen).contains("password: "),
+        "a chosen password is not echoed"
+    );
 
-    let bad_role = aegis(data, &["admin", "create-user", "--email", "y@aegis.test", "--role", "wizard"], None);
+    let bad_role = aegis(
+        data,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "y@aegis.test",
+            "--role",
+            "wizard",
+        ],
+        None,
+    );
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
 
-    let reset = aegis(data, &["admin", "reset-password", "--email", "lead@aegis.test"], None);
+    let reset = aegis(
+        data,
+        &["admin", "reset-password", "--email", "lead@aegis.test"],
+        None,
+    );
     assert!(reset.status.success(), "{reset:?}");
     assert!(stdout(&reset).contains("password reset for lead@aegis.test"));
-    let unknown = aegis(data, &["admin", "reset-password", "--email", "ghost@aegis.test"], None);
+    let unknown = aegis(
+        data,
+        &["admin", "reset-password", "--email", "ghost@aegis.test"],
+        None,
+    );
     assert!(!unknown.status.success());
 
     let verify = aegis(data, &["audit", "verify"], None);
@@ -74,7 +146,10 @@ fn migrations_users_and_audit_from_the_command_line() {
 
     // The secret was generated once, owner-only.
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(data.join("secret.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(data.join("secret.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -85,7 +160,10 @@ fn production_refuses_to_start_without_a_strong_secret() {
         .arg("serve")
         .env_clear()
         .env("AEGIS_PROFILE", "production")
-        .env("AEGIS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env(
+            "AEGIS_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
         .env("AEGIS_SECRET_KEY", "short")
         .current_dir(dir.path())
         .output()

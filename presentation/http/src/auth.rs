@@ -25,12 +25,23 @@ fn presented_token(request: &HttpRequest) -> Option<String> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
         .map(|token| token.trim().to_owned());
-    bearer.or_else(|| request.cookie(ACCESS_COOKIE).map(|cookie| cookie.value().to_owned()))
+    bearer.or_else(|| {
+        request
+            .cookie(ACCESS_COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+    })
 }
 
-fn authenticate(request: &HttpRequest, access: Access) -> Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>> {
+fn authenticate(
+    request: &HttpRequest,
+    access: Access,
+) -> Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>> {
     let services = request.app_data::<web::Data<Services>>().cloned();
     let token = presented_token(request);
     Box::pin(async move {
@@ -90,7 +101,12 @@ pub fn session_cookies(pair: &TokenPair, settings: &HttpSettings) -> [Cookie<'st
 
 /// Cookies that erase the session cookies.
 pub fn cleared_cookies(settings: &HttpSettings) -> [Cookie<'static>; 2] {
-    let mut access = Cookie::build(ACCESS_COOKIE, "").path("/").http_only(true).same_site(SameSite::Strict).secure(settings.secure_cookies).finish();
+    let mut access = Cookie::build(ACCESS_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(settings.secure_cookies)
+        .finish();
     access.make_removal();
     let mut refresh = Cookie::build(REFRESH_COOKIE, "")
         .path(REFRESH_COOKIE_PATH)

@@ -14,7 +14,11 @@ use crate::settings::HttpSettings;
 /// The client's IP address: the peer, or the first `X-Forwarded-For` hop when trusted.
 pub fn client_ip(request: &HttpRequest, trust_forwarded_for: bool) -> Option<String> {
     let info = request.connection_info();
-    let address = if trust_forwarded_for { info.realip_remote_addr() } else { info.peer_addr() }?;
+    let address = if trust_forwarded_for {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    }?;
     // Peer addresses carry a port; forwarded ones may not.
     let host = address
         .parse::<std::net::SocketAddr>()
@@ -37,7 +41,10 @@ impl FromRequest for Context {
             .is_some_and(|settings| settings.trust_forwarded_for);
         // Separate statements: `connection_info` borrows the extensions mutably, which must
         // not overlap the shared borrow taken to read the request id.
-        let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone());
         let client_ip = client_ip(request, trust);
         ready(Ok(Self(RequestContext {
             request_id,

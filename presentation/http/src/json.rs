@@ -21,27 +21,37 @@ pub fn body_error(error: &serde_json::Error) -> ApiError {
     match error.classify() {
         Category::Data => {
             let message = error.to_string();
-            let field = if message.starts_with("missing field") || message.starts_with("unknown field") {
-                named_field(&message).unwrap_or_else(|| "body".to_owned())
-            } else {
-                "body".to_owned()
-            };
+            let field =
+                if message.starts_with("missing field") || message.starts_with("unknown field") {
+                    named_field(&message).unwrap_or_else(|| "body".to_owned())
+                } else {
+                    "body".to_owned()
+                };
             ApiError::validation(vec![FieldError::new(field, message)])
         }
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::bad_request("MALFORMED_JSON", format!("the body is not valid JSON: {error}"))
-        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "MALFORMED_JSON",
+            format!("the body is not valid JSON: {error}"),
+        ),
     }
 }
 
 pub fn unsupported_media_type() -> ApiError {
-    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "Unsupported content type")
-        .with_detail("send application/json (or a form where the endpoint says so)")
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported content type",
+    )
+    .with_detail("send application/json (or a form where the endpoint says so)")
 }
 
 pub fn payload_too_large(limit: usize) -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large")
-        .with_detail(format!("the limit is {limit} bytes"))
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "The request body is too large",
+    )
+    .with_detail(format!("the limit is {limit} bytes"))
 }
 
 fn json_error(error: JsonPayloadError, _: &HttpRequest, limit: usize) -> actix_web::Error {
@@ -60,9 +70,13 @@ fn json_error(error: JsonPayloadError, _: &HttpRequest, limit: usize) -> actix_w
 fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     let message = error.to_string();
     let field = named_field(&message).unwrap_or_else(|| "query".to_owned());
-    ApiError::new(StatusCode::BAD_REQUEST, "INVALID_QUERY", "The query string is not valid")
-        .with_fields(vec![FieldError::new(field, message)])
-        .into()
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+        "The query string is not valid",
+    )
+    .with_fields(vec![FieldError::new(field, message)])
+    .into()
 }
 
 fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
@@ -74,7 +88,11 @@ fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
 /// Extractor configuration with bounded bodies and problem-shaped errors.
 pub fn configure(config: &mut web::ServiceConfig, limit: usize) {
     config
-        .app_data(web::JsonConfig::default().limit(limit).error_handler(move |e, r| json_error(e, r, limit)))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(move |e, r| json_error(e, r, limit)),
+        )
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error));

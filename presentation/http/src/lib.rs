@@ -39,7 +39,9 @@ const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
     script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(openapi::document())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi::document())
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -55,14 +57,22 @@ fn cors(settings: &HttpSettings) -> Cors {
         .expose_headers([request_id::HEADER, "retry-after"])
         .supports_credentials()
         .max_age(3600);
-    settings.cors_origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+    settings
+        .cors_origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
 /// Binds the API to `listener` and returns the running server (await it to serve).
 ///
 /// # Errors
 /// When the listener cannot be used.
-pub fn serve(listener: TcpListener, services: Services, settings: HttpSettings, workers: usize) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    services: Services,
+    settings: HttpSettings,
+    workers: usize,
+) -> std::io::Result<Server> {
     let services = web::Data::new(services);
     let metrics = web::Data::new(HttpMetrics::new());
     let per_minute = NonZeroU32::new(settings.auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -73,9 +83,15 @@ pub fn serve(listener: TcpListener, services: Services, settings: HttpSettings, 
             .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .add((header::X_FRAME_OPTIONS, "DENY"))
             .add((header::REFERRER_POLICY, "no-referrer"))
-            .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
+            .add((
+                "Permissions-Policy",
+                "camera=(), microphone=(), geolocation=()",
+            ));
         if settings.production {
-            security_headers = security_headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
+            security_headers = security_headers.add((
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            ));
         }
         let limit = settings.max_body_bytes;
         let swagger = settings.swagger_ui;
@@ -109,7 +125,10 @@ pub fn serve(listener: TcpListener, services: Services, settings: HttpSettings, 
             )
             .configure(|config| {
                 if swagger {
-                    config.service(SwaggerUi::new("/docs/{_:.*}").url(Url::new("Aegis API", "/api/v1/openapi.json"), <openapi::ApiDoc as utoipa::OpenApi>::openapi()));
+                    config.service(SwaggerUi::new("/docs/{_:.*}").url(
+                        Url::new("Aegis API", "/api/v1/openapi.json"),
+                        <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+                    ));
                 }
             })
             .default_service(web::to(not_found))
@@ -127,8 +146,9 @@ async fn content_security_policy(
     let is_page = request.path() == "/" || request.path().starts_with("/docs");
     let mut response = next.call(request).await?;
     let policy = if is_page { PAGE_CSP } else { API_CSP };
-    response
-        .headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(policy),
+    );
     Ok(response)
 }

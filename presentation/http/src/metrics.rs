@@ -10,7 +10,9 @@ use actix_web::{Error, web};
 use metrics::{Key, Label, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
-const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 const METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Level::INFO, None);
 
 /// The registry of this app's metrics. Owned, not installed globally, so several apps can
@@ -23,8 +25,12 @@ pub struct HttpMetrics {
 impl HttpMetrics {
     pub fn new() -> Self {
         let builder = PrometheusBuilder::new();
-        let builder = builder.set_buckets(&LATENCY_BUCKETS).unwrap_or_else(|_| PrometheusBuilder::new());
-        Self { recorder: Arc::new(builder.build_recorder()) }
+        let builder = builder
+            .set_buckets(&LATENCY_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        Self {
+            recorder: Arc::new(builder.build_recorder()),
+        }
     }
 
     pub fn render(&self) -> String {
@@ -38,9 +44,13 @@ impl HttpMetrics {
             Label::new("status", status.to_string()),
         ];
         let requests = Key::from_parts("aegis_http_requests_total", labels.clone());
-        self.recorder.register_counter(&requests, &METADATA).increment(1);
+        self.recorder
+            .register_counter(&requests, &METADATA)
+            .increment(1);
         let latency = Key::from_parts("aegis_http_request_duration_seconds", labels);
-        self.recorder.register_histogram(&latency, &METADATA).record(seconds);
+        self.recorder
+            .register_histogram(&latency, &METADATA)
+            .record(seconds);
     }
 }
 
@@ -57,11 +67,18 @@ pub async fn middleware(
     let started = Instant::now();
     let metrics = request.app_data::<web::Data<HttpMetrics>>().cloned();
     // The route pattern, not the path, keeps label cardinality bounded.
-    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().to_string();
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
-        metrics.observe(route, method, response.status().as_u16(), started.elapsed().as_secs_f64());
+        metrics.observe(
+            route,
+            method,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
     }
     Ok(response)
 }

@@ -44,7 +44,12 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "cookie",
@@ -69,7 +74,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
         let generated = super::document();
         if std::env::var_os("UPDATE_OPENAPI").is_some() {
-            std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+            std::fs::write(&path, &generated)
+                .unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(

@@ -82,11 +82,21 @@ impl ApiError {
     }
 
     pub fn validation(fields: Vec<FieldError>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "The request is not valid").with_fields(fields)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "The request is not valid",
+        )
+        .with_fields(fields)
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, "The request could not be read").with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code,
+            "The request could not be read",
+        )
+        .with_detail(detail)
     }
 
     pub fn not_found() -> Self {
@@ -94,8 +104,14 @@ impl ApiError {
     }
 
     pub fn internal(cause: impl Into<String>) -> Self {
-        let mut error = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error")
-            .with_detail("The server failed to handle the request; quote the request id when reporting it.");
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal server error",
+        )
+        .with_detail(
+            "The server failed to handle the request; quote the request id when reporting it.",
+        );
         error.0.cause = Some(cause.into());
         error
     }
@@ -108,18 +124,23 @@ impl ApiError {
     pub fn from_use_case<E: Classified>(error: &E) -> Self {
         let message = error.to_string();
         match error.kind() {
-            ErrorKind::Invalid(fields) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.code(), "The request is not valid")
-                    .with_detail(message)
-                    .with_fields(fields)
+            ErrorKind::Invalid(fields) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error.code(),
+                "The request is not valid",
+            )
+            .with_detail(message)
+            .with_fields(fields),
+            ErrorKind::Unauthenticated => {
+                Self::new(StatusCode::UNAUTHORIZED, error.code(), message)
             }
-            ErrorKind::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, error.code(), message),
             ErrorKind::Forbidden => Self::new(StatusCode::FORBIDDEN, error.code(), message),
             ErrorKind::NotFound => Self::new(StatusCode::NOT_FOUND, error.code(), message),
             ErrorKind::Conflict => Self::new(StatusCode::CONFLICT, error.code(), message),
-            ErrorKind::Locked { retry_after_seconds } => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message).with_retry_after(retry_after_seconds)
-            }
+            ErrorKind::Locked {
+                retry_after_seconds,
+            } => Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message)
+                .with_retry_after(retry_after_seconds),
             ErrorKind::Unexpected => Self::internal(message),
         }
     }
@@ -133,7 +154,13 @@ impl<E: Classified> From<E> for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.title)
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.title
+        )
     }
 }
 
@@ -147,7 +174,10 @@ impl ResponseError for ApiError {
             tracing::error!(code = self.0.code, cause = %cause, "request failed");
         }
         let problem = Problem {
-            problem_type: format!("https://aegis.local/problems/{}", self.0.code.to_lowercase().replace('_', "-")),
+            problem_type: format!(
+                "https://aegis.local/problems/{}",
+                self.0.code.to_lowercase().replace('_', "-")
+            ),
             title: self.0.title.clone(),
             status: self.0.status.as_u16(),
             code: self.0.code.to_owned(),
@@ -157,7 +187,10 @@ impl ResponseError for ApiError {
                 .0
                 .fields
                 .iter()
-                .map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() })
+                .map(|f| ProblemField {
+                    field: f.field.clone(),
+                    message: f.message.clone(),
+                })
                 .collect(),
         };
         let mut response = HttpResponse::build(self.0.status);
@@ -189,7 +222,10 @@ fn code_for_status(status: StatusCode) -> &'static str {
 pub async fn fallback_middleware(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
     let response = next.call(request).await?;
     let status = response.status();
     let is_problem = response
@@ -201,7 +237,11 @@ pub async fn fallback_middleware(
     }
     let reason = status.canonical_reason().unwrap_or("Error");
     let mut problem = ApiError::new(status, code_for_status(status), reason);
-    if let Some(error) = response.response().error().filter(|_| status.is_client_error()) {
+    if let Some(error) = response
+        .response()
+        .error()
+        .filter(|_| status.is_client_error())
+    {
         problem = problem.with_detail(error.to_string());
     }
     let (request, _) = response.into_parts();

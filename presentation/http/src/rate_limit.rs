@@ -24,7 +24,9 @@ pub struct AuthRateLimiter {
 
 impl AuthRateLimiter {
     pub fn per_minute(requests: NonZeroU32) -> Self {
-        Self { limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(requests))) }
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(requests))),
+        }
     }
 
     /// `None` when allowed, or the seconds to wait.
@@ -48,9 +50,13 @@ pub async fn middleware(
     if let (Some(limiter), Some(ip)) = (limiter, ip)
         && let Some(retry_after) = limiter.check(ip)
     {
-        let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests")
-            .with_detail("Too many authentication requests from this address; retry later.")
-            .with_retry_after(retry_after);
+        let error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "Too many requests",
+        )
+        .with_detail("Too many authentication requests from this address; retry later.")
+        .with_retry_after(retry_after);
         let response = error.error_response().map_into_right_body();
         return Ok(request.into_response(response));
     }

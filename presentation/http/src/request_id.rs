@@ -24,7 +24,10 @@ pub fn current() -> Option<String> {
 pub struct RequestId(pub String);
 
 fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
 }
 
 pub async fn middleware(
@@ -44,12 +47,16 @@ pub async fn middleware(
         method = %request.method(),
         path = %request.path(),
     );
-    let mut response = REQUEST_ID.scope(id.clone(), next.call(request).instrument(span.clone())).await?;
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.call(request).instrument(span.clone()))
+        .await?;
     span.in_scope(|| {
         tracing::info!(status = response.status().as_u16(), "handled");
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(HEADER), value);
     }
     Ok(response)
 }

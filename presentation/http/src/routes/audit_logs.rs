@@ -108,8 +108,14 @@ pub async fn list(
         from: query.from,
         to: query.to,
     };
-    let entries = services.audit_log.list(&Initiator::User(actor), &filter, page.request()).await?;
-    Ok(web::Json(Paginated::from_page(entries, AuditEntryResponse::from)))
+    let entries = services
+        .audit_log
+        .list(&Initiator::User(actor), &filter, page.request())
+        .await?;
+    Ok(web::Json(Paginated::from_page(
+        entries,
+        AuditEntryResponse::from,
+    )))
 }
 
 /// Recompute the tenant's hash chain and report whether anything was edited or removed.
@@ -125,5 +131,7 @@ pub async fn verify(
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.route("", web::get().to(list)).route("/verify", web::get().to(verify));
+    config
+        .route("", web::get().to(list))
+        .route("/verify", web::get().to(verify));
 }

@@ -61,13 +61,15 @@ fn token_response(pair: &TokenPair, settings: &HttpSettings) -> HttpResponse {
     for cookie in session_cookies(pair, settings) {
         response.cookie(cookie);
     }
-    response.insert_header((header::CACHE_CONTROL, "no-store")).json(TokenResponse {
-        access_token: pair.access_token.clone(),
-        refresh_token: pair.refresh_token.clone(),
-        token_type: "bearer".to_owned(),
-        expires_in: pair.expires_in,
-        must_change_password: pair.must_change_password,
-    })
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token: pair.access_token.clone(),
+            refresh_token: pair.refresh_token.clone(),
+            token_type: "bearer".to_owned(),
+            expires_in: pair.expires_in,
+            must_change_password: pair.must_change_password,
+        })
 }
 
 fn media_type(request: &HttpRequest) -> String {
@@ -83,14 +85,24 @@ fn media_type(request: &HttpRequest) -> String {
 fn parse_credentials(request: &HttpRequest, body: &[u8]) -> Result<Credentials, ApiError> {
     match media_type(request).as_str() {
         "application/json" => {
-            let login: LoginRequest = serde_json::from_slice(body).map_err(|e| crate::json::body_error(&e))?;
-            Ok(Credentials { email: login.email, password: login.password })
+            let login: LoginRequest =
+                serde_json::from_slice(body).map_err(|e| crate::json::body_error(&e))?;
+            Ok(Credentials {
+                email: login.email,
+                password: login.password,
+            })
         }
         "application/x-www-form-urlencoded" => {
             let form: LoginForm = serde_urlencoded::from_bytes(body).map_err(|e| {
-                ApiError::validation(vec![FieldError::new("body", format!("the form cannot be read: {e}"))])
+                ApiError::validation(vec![FieldError::new(
+                    "body",
+                    format!("the form cannot be read: {e}"),
+                )])
             })?;
-            Ok(Credentials { email: form.username, password: form.password })
+            Ok(Credentials {
+                email: form.username,
+                password: form.password,
+            })
         }
         _ => Err(crate::json::unsupported_media_type()),
     }
@@ -144,7 +156,11 @@ pub async fn refresh(
     };
     let token = from_body
         .refresh_token
-        .or_else(|| request.cookie(REFRESH_COOKIE).map(|cookie| cookie.value().to_owned()))
+        .or_else(|| {
+            request
+                .cookie(REFRESH_COOKIE)
+                .map(|cookie| cookie.value().to_owned())
+        })
         .ok_or(AuthError::InvalidRefreshToken)?;
     let pair = services.auth.refresh(&token, &context).await?;
     Ok(token_response(&pair, &settings))
@@ -191,8 +207,14 @@ pub async fn change_password(
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let change = PasswordChange { current_password: body.current_password, new_password: body.new_password };
-    services.account.change_password(&actor, change, &context).await?;
+    let change = PasswordChange {
+        current_password: body.current_password,
+        new_password: body.new_password,
+    };
+    services
+        .account
+        .change_password(&actor, change, &context)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -28,25 +28,44 @@ pub struct ReadinessResponse {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]
 pub async fn health() -> web::Json<Health> {
-    web::Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
+    web::Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 /// Readiness: the database and the evidence store are reachable.
 #[utoipa::path(get, path = "/ready", tag = "system",
     responses((status = 200, body = ReadinessResponse), (status = 503, body = ReadinessResponse)))]
-pub async fn ready(services: web::Data<Services>, settings: web::Data<HttpSettings>) -> HttpResponse {
+pub async fn ready(
+    services: web::Data<Services>,
+    settings: web::Data<HttpSettings>,
+) -> HttpResponse {
     let readiness = services.health.readiness().await;
     let describe = |check: &Result<(), String>| match check {
         Ok(()) => "ok".to_owned(),
         Err(reason) => {
             tracing::warn!(%reason, "readiness check failed");
             // Production answers do not reveal internals; the log has the reason.
-            if settings.production { "unavailable".to_owned() } else { format!("unavailable: {reason}") }
+            if settings.production {
+                "unavailable".to_owned()
+            } else {
+                format!("unavailable: {reason}")
+            }
         }
     };
-    let status = if readiness.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if readiness.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     HttpResponse::build(status).json(ReadinessResponse {
-        status: if readiness.is_ready() { "ready" } else { "not_ready" }.to_owned(),
+        status: if readiness.is_ready() {
+            "ready"
+        } else {
+            "not_ready"
+        }
+        .to_owned(),
         database: describe(&readiness.database),
         evidence_store: describe(&readiness.evidence_store),
     })
@@ -55,7 +74,9 @@ pub async fn ready(services: web::Data<Services>, settings: web::Data<HttpSettin
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(metrics: web::Data<HttpMetrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
 }
 
 const LANDING_PAGE: &str = r#"<!doctype html>
@@ -77,6 +98,12 @@ a{color:#0b57d0}code{background:#f1f3f4;padding:.1rem .3rem;border-radius:4px}</
 
 /// The landing page, until the web UI is served here.
 pub async fn landing(settings: web::Data<HttpSettings>) -> HttpResponse {
-    let docs = if settings.swagger_ui { "<li><a href=\"/docs/\">API documentation (Swagger UI)</a></li>\n" } else { "" };
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(LANDING_PAGE.replace("{docs}", docs))
+    let docs = if settings.swagger_ui {
+        "<li><a href=\"/docs/\">API documentation (Swagger UI)</a></li>\n"
+    } else {
+        ""
+    };
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(LANDING_PAGE.replace("{docs}", docs))
 }

@@ -89,8 +89,15 @@ pub async fn list(
         .map(str::parse::<Role>)
         .transpose()
         .map_err(|e| ApiError::validation(vec![FieldError::new("role", e.to_string())]))?;
-    let filter = UserFilter { role, is_active: query.is_active, text: query.q.filter(|q| !q.trim().is_empty()) };
-    let users = services.users.list(&Initiator::User(actor), &filter, page.request()).await?;
+    let filter = UserFilter {
+        role,
+        is_active: query.is_active,
+        text: query.q.filter(|q| !q.trim().is_empty()),
+    };
+    let users = services
+        .users
+        .list(&Initiator::User(actor), &filter, page.request())
+        .await?;
     Ok(web::Json(Paginated::from_page(users, UserView::from)))
 }
 
@@ -118,13 +125,24 @@ pub async fn create(
         .transpose()
         .map_err(|field| ApiError::validation(vec![field]))?;
     let body = body.into_inner();
-    let new_user = NewUser { email: body.email, display_name: body.display_name, role: body.role, password: body.password };
-    let created = services.users.create(&Initiator::User(actor), new_user, key.as_ref(), &context).await?;
+    let new_user = NewUser {
+        email: body.email,
+        display_name: body.display_name,
+        role: body.role,
+        password: body.password,
+    };
+    let created = services
+        .users
+        .create(&Initiator::User(actor), new_user, key.as_ref(), &context)
+        .await?;
     let mut response = HttpResponse::build(StatusCode::CREATED);
     if created.replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(response.json(CreatedUserResponse { user: created.user.into(), generated_password: created.generated_password }))
+    Ok(response.json(CreatedUserResponse {
+        user: created.user.into(),
+        generated_password: created.generated_password,
+    }))
 }
 
 /// One user.
@@ -136,7 +154,10 @@ pub async fn get(
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<UserView>, ApiError> {
-    let user = services.users.get(&Initiator::User(actor), UserId::from_uuid(*id)).await?;
+    let user = services
+        .users
+        .get(&Initiator::User(actor), UserId::from_uuid(*id))
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -154,8 +175,20 @@ pub async fn update(
     body: web::Json<UpdateUserRequest>,
 ) -> Result<web::Json<UserView>, ApiError> {
     let body = body.into_inner();
-    let changes = UserChanges { role: body.role, is_active: body.is_active, display_name: body.display_name };
-    let user = services.users.update(&Initiator::User(actor), UserId::from_uuid(*id), changes, &context).await?;
+    let changes = UserChanges {
+        role: body.role,
+        is_active: body.is_active,
+        display_name: body.display_name,
+    };
+    let user = services
+        .users
+        .update(
+            &Initiator::User(actor),
+            UserId::from_uuid(*id),
+            changes,
+            &context,
+        )
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -169,7 +202,10 @@ pub async fn deactivate(
     Context(context): Context,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<UserView>, ApiError> {
-    let user = services.users.deactivate(&Initiator::User(actor), UserId::from_uuid(*id), &context).await?;
+    let user = services
+        .users
+        .deactivate(&Initiator::User(actor), UserId::from_uuid(*id), &context)
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -189,13 +225,23 @@ pub async fn reset_password(
     let password = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<ResetPasswordRequest>(&body).map_err(|e| crate::json::body_error(&e))?.password
+        serde_json::from_slice::<ResetPasswordRequest>(&body)
+            .map_err(|e| crate::json::body_error(&e))?
+            .password
     };
     let generated = services
         .users
-        .reset_password(&Initiator::User(actor), UserId::from_uuid(*id), password, &context)
+        .reset_password(
+            &Initiator::User(actor),
+            UserId::from_uuid(*id),
+            password,
+            &context,
+        )
         .await?;
-    Ok(web::Json(ResetPasswordResponse { generated_password: generated, must_change_password: true }))
+    Ok(web::Json(ResetPasswordResponse {
+        generated_password: generated,
+        must_change_password: true,
+    }))
 }
 
 /// One's own profile.
@@ -220,7 +266,10 @@ pub async fn update_preferences(
     Context(context): Context,
     body: web::Json<serde_json::Value>,
 ) -> Result<web::Json<UserView>, ApiError> {
-    let user = services.account.update_preferences(&actor, body.into_inner(), &context).await?;
+    let user = services
+        .account
+        .update_preferences(&actor, body.into_inner(), &context)
+        .await?;
     Ok(web::Json(user.into()))
 }
 
