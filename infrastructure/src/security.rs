@@ -2,7 +2,7 @@
 //! cryptographically random secrets.
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -136,8 +136,9 @@ impl TokenService for JwtTokenService {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Microseconds, the precision both databases keep, so a value reads back as written.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -1,7 +1,12 @@
 //! End-to-end tests of the HTTP API: the real `aegis` app on a free port, on a fresh SQLite
 //! file and on a fresh PostgreSQL database, driven over HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod helpers;
 

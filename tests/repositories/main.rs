@@ -1,7 +1,12 @@
 //! Repository integration tests: the same adapter code against a fresh SQLite file and a fresh
 //! PostgreSQL database, per test.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm_migration::MigratorTrait;

@@ -1,6 +1,11 @@
 //! Use-case tests over in-memory fakes: the rules of the application layer, without I/O.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod fakes;
 

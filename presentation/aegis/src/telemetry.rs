@@ -1,6 +1,8 @@
 //! Logging: human-readable on the embedded profile, JSON in production. Every line of a
 //! request carries its request id through the request span.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, Settings};
@@ -15,7 +17,8 @@ pub fn init(settings: &Settings) {
     let filter = EnvFilter::try_from_env("AEGIS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match settings.log_format() {
         LogFormat::Json => builder
             .json()

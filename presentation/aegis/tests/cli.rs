@@ -1,6 +1,10 @@
 //! The `aegis` command line on the embedded profile: a fresh data directory, the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::io::Write;
 use std::path::Path;

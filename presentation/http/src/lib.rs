@@ -21,7 +21,7 @@ use std::num::NonZeroU32;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::{SwaggerUi, Url};
 
@@ -104,7 +104,10 @@ pub fn serve(
             .wrap(from_fn(problem::fallback_middleware))
             .wrap(from_fn(content_security_policy))
             .wrap(security_headers)
-            .wrap(cors(&settings))
+            .wrap(Condition::new(
+                !settings.cors_origins.is_empty(),
+                cors(&settings),
+            ))
             .wrap(Compress::default())
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
