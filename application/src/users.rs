@@ -218,12 +218,8 @@ impl UserService {
         let (Ok(email), Ok(role), true) = (email, role, fields.is_empty()) else {
             return Err(UserError::Invalid(fields));
         };
-        if let Some(password) = &request.password {
-            let violations = password::violations(password, &email);
-            if !violations.is_empty() {
-                return Err(UserError::Invalid(password_errors("password", &violations)));
-            }
-        }
+        let (password_hash, generated) =
+            self.new_password(request.password.clone(), &email).await?;
         let tenant = initiator.tenant();
         let idempotent = match (key, initiator.user_id()) {
             (Some(key), Some(actor)) => Some(IdempotentRequest {
@@ -252,21 +248,6 @@ impl UserService {
         if uow.find_user_for_login(&email).await?.is_some() {
             return Err(UserError::EmailTaken);
         }
-        let generated = request
-            .password
-            .is_none()
-            .then(|| self.deps.secrets.password());
-        let plain = request
-            .password
-            .as_deref()
-            .or(generated.as_deref())
-            .unwrap_or_default();
-        let password_hash = self
-            .deps
-            .hasher
-            .hash(plain)
-            .await
-            .map_err(|e| UserError::Unexpected(e.to_string()))?;
         let now = self.deps.clock.now();
         let display_name = request
             .display_name
@@ -430,23 +411,7 @@ impl UserService {
             .find_user(tenant, id)
             .await?
             .ok_or(UserError::NotFound)?;
-        if let Some(password) = &new_password {
-            let violations = password::violations(password, &existing.email);
-            if !violations.is_empty() {
-                return Err(UserError::Invalid(password_errors("password", &violations)));
-            }
-        }
-        let generated = new_password.is_none().then(|| self.deps.secrets.password());
-        let plain = new_password
-            .as_deref()
-            .or(generated.as_deref())
-            .unwrap_or_default();
-        let hash = self
-            .deps
-            .hasher
-            .hash(plain)
-            .await
-            .map_err(|e| UserError::Unexpected(e.to_string()))?;
+        let (hash, generated) = self.new_password(new_password, &existing.email).await?;
 
         let uow = self.deps.database.begin().await?;
         let mut user = uow
@@ -496,6 +461,34 @@ impl UserService {
             .await?
             .ok_or(UserError::NotFound)?;
         Ok(UserSummary::from(&user))
+    }
+
+    /// The hash of the password to set: the given one when the policy accepts it, or a
+    /// generated one, returned so it can be shown once. Hashing happens before any
+    /// transaction opens: it is slow on purpose.
+    async fn new_password(
+        &self,
+        given: Option<String>,
+        email: &Email,
+    ) -> Result<(String, Option<String>), UserError> {
+        if let Some(password) = &given {
+            let violations = password::violations(password, email);
+            if !violations.is_empty() {
+                return Err(UserError::Invalid(password_errors("password", &violations)));
+            }
+        }
+        let generated = given.is_none().then(|| self.deps.secrets.password());
+        let plain = given
+            .as_deref()
+            .or(generated.as_deref())
+            .unwrap_or_default();
+        let hash = self
+            .deps
+            .hasher
+            .hash(plain)
+            .await
+            .map_err(|e| UserError::Unexpected(e.to_string()))?;
+        Ok((hash, generated))
     }
 
     async fn ensure_another_admin(
