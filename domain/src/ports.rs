@@ -57,6 +57,51 @@ pub struct UserFilter {
     pub is_active: Option<bool>,
     /// Case-insensitive substring of the email or display name.
     pub text: Option<String>,
+    pub sort: UserSort,
+}
+
+/// The column a user list is ordered by; ties are broken by email.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserSortKey {
+    #[default]
+    Email,
+    DisplayName,
+    Role,
+    CreatedAt,
+    LastLoginAt,
+}
+
+/// A list order: a key, ascending unless `descending`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserSort {
+    pub key: UserSortKey,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown sort `{0}`: expected email, display_name, role, created_at or last_login_at, with `-` for descending"
+)]
+pub struct UnknownSort(pub String);
+
+impl std::str::FromStr for UserSort {
+    type Err = UnknownSort;
+
+    /// `created_at` ascending, `-created_at` descending.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = text
+            .strip_prefix('-')
+            .map_or((false, text), |rest| (true, rest));
+        let key = match name {
+            "email" => UserSortKey::Email,
+            "display_name" => UserSortKey::DisplayName,
+            "role" => UserSortKey::Role,
+            "created_at" => UserSortKey::CreatedAt,
+            "last_login_at" => UserSortKey::LastLoginAt,
+            _ => return Err(UnknownSort(text.to_owned())),
+        };
+        Ok(Self { key, descending })
+    }
 }
 
 #[async_trait]

@@ -127,6 +127,22 @@ on_both_databases!(list_filters_and_paginates, |app: TestApp| async move {
         .unwrap();
     assert_eq!(viewers["total"], 1);
     assert_eq!(viewers["items"][0]["email"], "ann@aegis.test");
+    let descending: Value = app
+        .get("/api/v1/users?sort=-email&per_page=1", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(descending["items"][0]["email"], "cid@aegis.test");
+    let by_role: Value = app
+        .get("/api/v1/users?sort=role", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_role["items"][0]["role"], "admin");
+    let bad_sort = app.get("/api/v1/users?sort=password_hash", &admin).await;
+    assert_eq!(problem(bad_sort).await["errors"][0]["field"], "sort");
     let bad = app.get("/api/v1/users?role=wizard", &admin).await;
     assert_eq!(problem(bad).await["errors"][0]["field"], "role");
 });

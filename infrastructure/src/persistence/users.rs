@@ -2,14 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::ExprTrait, sea_query::Func,
     sea_query::LikeExpr,
 };
 
 use aegis_domain::Role;
 use aegis_domain::page::{Page, PageRequest};
-use aegis_domain::ports::{RepositoryError, UserFilter};
+use aegis_domain::ports::{RepositoryError, UserFilter, UserSortKey};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserId};
 
@@ -138,7 +138,20 @@ pub(crate) async fn list(
         );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
+    let column = match filter.sort.key {
+        UserSortKey::Email => user::Column::Email,
+        UserSortKey::DisplayName => user::Column::DisplayName,
+        UserSortKey::Role => user::Column::Role,
+        UserSortKey::CreatedAt => user::Column::CreatedAt,
+        UserSortKey::LastLoginAt => user::Column::LastLoginAt,
+    };
+    let order = if filter.sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let rows = query
+        .order_by(column, order)
         .order_by_asc(user::Column::Email)
         .offset(page.offset())
         .limit(page.per_page())

@@ -12,7 +12,7 @@ use aegis_application::error::FieldError;
 use aegis_application::idempotency::IdempotencyKey;
 use aegis_application::users::{NewUser, UserChanges};
 use aegis_domain::Role;
-use aegis_domain::ports::UserFilter;
+use aegis_domain::ports::{UserFilter, UserSort};
 use aegis_domain::user::UserId;
 
 use crate::auth::Authenticated;
@@ -31,6 +31,9 @@ pub struct UserListQuery {
     pub is_active: Option<bool>,
     /// Case-insensitive text in the email or display name.
     pub q: Option<String>,
+    /// email (default), display_name, role, created_at or last_login_at; `-` before it for
+    /// descending.
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,7 +92,15 @@ pub async fn list(
         .map(str::parse::<Role>)
         .transpose()
         .map_err(|e| ApiError::validation(vec![FieldError::new("role", e.to_string())]))?;
+    let sort = query
+        .sort
+        .as_deref()
+        .map(str::parse::<UserSort>)
+        .transpose()
+        .map_err(|e| ApiError::validation(vec![FieldError::new("sort", e.to_string())]))?
+        .unwrap_or_default();
     let filter = UserFilter {
+        sort,
         role,
         is_active: query.is_active,
         text: query.q.filter(|q| !q.trim().is_empty()),
