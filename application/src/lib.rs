@@ -7,6 +7,7 @@ pub mod account;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog;
 pub mod context;
 pub mod error;
 pub mod health;
@@ -18,6 +19,8 @@ mod audit_trail;
 
 use std::sync::Arc;
 
+use aegis_domain::catalog_ports::CatalogRepository;
+
 use ports::{
     Clock, Database, EvidenceStore, IdGenerator, PasswordHasher, SecretGenerator, TokenService,
 };
@@ -26,6 +29,7 @@ use ports::{
 #[derive(Clone)]
 pub struct Dependencies {
     pub database: Arc<dyn Database>,
+    pub catalog: Arc<dyn CatalogRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,
@@ -43,6 +47,7 @@ pub struct Services {
     pub audit_log: audit_log::AuditLogService,
     pub health: health::HealthService,
     pub bootstrap: bootstrap::BootstrapService,
+    pub catalog: catalog::CatalogService,
 }
 
 impl Services {
@@ -53,6 +58,7 @@ impl Services {
             users: users::UserService::new(deps.clone()),
             audit_log: audit_log::AuditLogService::new(deps.clone()),
             health: health::HealthService::new(deps.clone()),
+            catalog: catalog::CatalogService::new(deps.clone()),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

@@ -4,6 +4,8 @@
 //! the infrastructure layer implements. Values that exist are valid: constructors parse.
 
 pub mod audit;
+pub mod catalog;
+pub mod catalog_ports;
 pub mod id;
 pub mod lockout;
 pub mod page;

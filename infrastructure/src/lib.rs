@@ -2,6 +2,7 @@
 //! stores. Each implements a port of `aegis-domain` or `aegis-application`.
 
 pub mod evidence;
+pub mod feeds;
 pub mod persistence;
 pub mod security;
 #[cfg(feature = "test-support")]

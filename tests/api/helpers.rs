@@ -21,6 +21,7 @@ pub enum Backend {
 }
 
 pub struct TestApp {
+    pub settings: Settings,
     pub base: String,
     pub client: Client,
     pub database: TestDatabase,
@@ -72,6 +73,7 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
     let application = aegis::app::build(&settings).await.unwrap();
     tokio::spawn(application.server);
     TestApp {
+        settings,
         base: format!("http://127.0.0.1:{}", application.port),
         client: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -83,6 +85,25 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
+    /// Imports an ATT&CK bundle into this app's database, as `aegis import attack` does.
+    pub async fn import_attack(
+        &self,
+        path: &std::path::Path,
+    ) -> aegis_domain::catalog_ports::ImportReport {
+        let prepared = aegis::app::prepare(&self.settings).await.unwrap();
+        let initiator = aegis_application::context::Initiator::System {
+            tenant: prepared.tenant.id,
+        };
+        let source = aegis_infrastructure::feeds::attack::FileAttackSource::new(path);
+        prepared
+            .wired
+            .services
+            .catalog
+            .import_attack(&initiator, &source)
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -242,6 +263,7 @@ pub async fn spawn_production_app() -> TestApp {
     let application = aegis::app::build(&settings).await.unwrap();
     tokio::spawn(application.server);
     TestApp {
+        settings,
         base: format!("http://127.0.0.1:{}", application.port),
         client: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -250,4 +272,11 @@ pub async fn spawn_production_app() -> TestApp {
         database,
         _data_dir: data_dir,
     }
+}
+
+/// One of the small ATT&CK bundles written for the tests.
+pub fn attack_fixture(name: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/attack")
+        .join(name)
 }

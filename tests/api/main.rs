@@ -12,6 +12,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod catalog;
 mod conventions;
 mod permissions;
 mod system;

@@ -27,6 +27,26 @@ fn endpoints() -> Vec<Endpoint> {
         body,
     };
     vec![
+        e(Method::GET, "/api/v1/tactics", Action::ReadCatalog, None),
+        e(Method::GET, "/api/v1/techniques", Action::ReadCatalog, None),
+        e(
+            Method::GET,
+            "/api/v1/techniques/{mitre_id}",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/threat-actors/{id}",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/threat-actors",
+            Action::ReadCatalog,
+            None,
+        ),
         e(Method::GET, "/api/v1/auth/me", Action::ReadOwnAccount, None),
         e(
             Method::GET,
@@ -109,6 +129,8 @@ fn golden_table() -> std::collections::HashMap<(String, String), bool> {
 on_both_databases!(
     every_endpoint_with_every_role_matches_the_golden_table,
     |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let mut tokens = vec![(Role::Admin, admin.clone())];
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
@@ -127,7 +149,11 @@ on_both_databases!(
                         "viewer",
                     )
                     .await;
-                let path = endpoint.path.replace("{target}", &target);
+                let path = endpoint
+                    .path
+                    .replace("{target}", &target)
+                    .replace("{mitre_id}", "T1059")
+                    .replace("{id}", "G0016");
                 let mut request = app
                     .client
                     .request(endpoint.method.clone(), app.url(&path))

@@ -544,3 +544,54 @@ impl EvidenceStore for NoEvidence {
         Ok(())
     }
 }
+
+/// A catalog with nothing in it: the use cases under test here do not read it.
+pub struct EmptyCatalog;
+
+#[async_trait]
+impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
+    async fn apply_attack_release(
+        &self,
+        _: &aegis_domain::catalog::AttackRelease,
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::catalog_ports::ImportReport, RepositoryError> {
+        Ok(Default::default())
+    }
+    async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
+        Ok(Vec::new())
+    }
+    async fn list_techniques(
+        &self,
+        _: &aegis_domain::catalog_ports::TechniqueFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::catalog_ports::TechniqueSummary>, RepositoryError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            request: page,
+        })
+    }
+    async fn find_technique(
+        &self,
+        _: &aegis_domain::catalog::TechniqueId,
+    ) -> Result<Option<aegis_domain::catalog_ports::TechniqueDetail>, RepositoryError> {
+        Ok(None)
+    }
+    async fn list_threat_actors(
+        &self,
+        _: &aegis_domain::catalog_ports::ThreatActorFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::catalog::ThreatActor>, RepositoryError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            request: page,
+        })
+    }
+    async fn find_threat_actor(
+        &self,
+        _: &str,
+    ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
+        Ok(None)
+    }
+}

@@ -38,6 +38,7 @@ async fn harness() -> Harness {
     let clock = Arc::new(FixedClock::new());
     let deps = Dependencies {
         database: Arc::new(database.clone()),
+        catalog: Arc::new(EmptyCatalog),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

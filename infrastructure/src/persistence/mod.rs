@@ -3,6 +3,9 @@
 //! `SeaUnitOfWork` (a transaction) both expose them through the domain's ports.
 
 mod audit;
+mod catalog_entities;
+mod catalog_import;
+mod catalog_read;
 mod entities;
 mod error;
 mod idempotency;
@@ -315,5 +318,57 @@ impl Database for SeaDatabase {
 
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.connection.ping().await.map_err(error::unexpected)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::catalog_ports::CatalogRepository for SeaDatabase {
+    async fn apply_attack_release(
+        &self,
+        release: &aegis_domain::catalog::AttackRelease,
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::catalog_ports::ImportReport, RepositoryError> {
+        catalog_import::apply(
+            &self.connection,
+            release,
+            "attack",
+            uuid::Uuid::now_v7(),
+            at,
+        )
+        .await
+    }
+
+    async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
+        catalog_read::list_tactics(&self.connection).await
+    }
+
+    async fn list_techniques(
+        &self,
+        filter: &aegis_domain::catalog_ports::TechniqueFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::catalog_ports::TechniqueSummary>, RepositoryError> {
+        catalog_read::list_techniques(&self.connection, filter, page).await
+    }
+
+    async fn find_technique(
+        &self,
+        id: &aegis_domain::catalog::TechniqueId,
+    ) -> Result<Option<aegis_domain::catalog_ports::TechniqueDetail>, RepositoryError> {
+        catalog_read::find_technique(&self.connection, id).await
+    }
+
+    async fn list_threat_actors(
+        &self,
+        filter: &aegis_domain::catalog_ports::ThreatActorFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::catalog::ThreatActor>, RepositoryError> {
+        catalog_read::list_threat_actors(&self.connection, filter, page).await
+    }
+
+    async fn find_threat_actor(
+        &self,
+        id: &str,
+    ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
+        catalog_read::find_threat_actor(&self.connection, id).await
     }
 }

@@ -87,6 +87,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
     let evidence = evidence_store(settings)?;
     let deps = Dependencies {
         database: database.clone(),
+        catalog: database.clone(),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
         tokens: Arc::new(JwtTokenService::new(
             secret_key.expose_secret().as_bytes(),

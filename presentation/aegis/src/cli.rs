@@ -10,6 +10,7 @@ use sea_orm_migration::migrator::MigrationStatus;
 use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
 use aegis_application::context::{Initiator, RequestContext};
 use aegis_application::users::NewUser;
+use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -43,6 +44,11 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Import a feed into the catalog (a file or archive for air-gapped sites).
+    Import {
+        #[command(subcommand)]
+        feed: ImportFeed,
     },
     /// Inspect the audit trail.
     Audit {
@@ -93,6 +99,16 @@ pub enum AdminAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ImportFeed {
+    /// MITRE ATT&CK Enterprise: a STIX 2.x bundle (.json or .json.gz).
+    Attack {
+        /// The bundle file.
+        #[arg(long)]
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Recompute every tenant's hash chain; exits non-zero when one is broken.
     Verify,
@@ -132,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
+        Command::Import { feed } => import(&settings, feed).await,
         Command::Audit {
             action: AuditAction::Verify,
         } => verify_audit(&settings).await,
@@ -285,6 +302,51 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
         }
         other => CliError::Failed(other.to_string()),
     }
+}
+
+async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let ImportFeed::Attack { path } = feed;
+    let source = FileAttackSource::new(&path);
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    progress.set_message(format!("importing ATT&CK from {}", path.display()));
+    let started = std::time::Instant::now();
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let result = prepared
+        .wired
+        .services
+        .catalog
+        .import_attack(&initiator, &source)
+        .await;
+    progress.finish_and_clear();
+    let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    println!(
+        "ATT&CK imported from {} in {:.2} s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    for (kind, counts) in &report.counts {
+        println!(
+            "  {kind:13} created {:5}  updated {:5}  unchanged {:5}  revoked {:4}",
+            counts.created, counts.updated, counts.unchanged, counts.revoked
+        );
+    }
+    if !report.flagged_for_review.is_empty() {
+        println!(
+            "  flagged for review: {}",
+            report.flagged_for_review.join(", ")
+        );
+    }
+    for skipped in &report.skipped {
+        println!("  skipped {}: {}", skipped.stix_id, skipped.reason);
+    }
+    if report.is_unchanged() {
+        println!("  nothing changed: the catalog already holds this release");
+    }
+    Ok(())
 }
 
 async fn verify_audit(settings: &Settings) -> Result<(), CliError> {

@@ -58,7 +58,16 @@ fn migrations_users_and_audit_from_the_command_line() {
             .status
             .success()
     );
-    assert!(stdout(&aegis(data, &["migrate", "status"], None)).starts_with("pending"));
+    let status = stdout(&aegis(data, &["migrate", "status"], None));
+    assert!(status.starts_with("applied"), "{status}");
+    assert!(
+        status
+            .trim_end()
+            .lines()
+            .last()
+            .is_some_and(|line| line.starts_with("pending")),
+        "{status}"
+    );
 
     // Admin commands prepare the schema and the default tenant themselves.
     let created = aegis(

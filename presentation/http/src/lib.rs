@@ -123,6 +123,7 @@ pub fn serve(
                             .wrap(from_fn(rate_limit::middleware))
                             .configure(routes::auth::configure),
                     )
+                    .configure(routes::catalog::configure)
                     .service(web::scope("/users").configure(routes::users::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_logs::configure)),
             )

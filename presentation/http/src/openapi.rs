@@ -5,7 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
-use crate::routes::{audit_logs, auth, system, users};
+use crate::routes::{audit_logs, auth, catalog, system, users};
 use crate::views::{Paginated, UserView};
 
 #[derive(OpenApi)]
@@ -21,17 +21,20 @@ use crate::views::{Paginated, UserView};
         users::list, users::create, users::get, users::update, users::deactivate,
         users::reset_password, users::me, users::update_preferences,
         audit_logs::list, audit_logs::verify,
+        catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         system::health, system::ready, system::metrics,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
         Paginated<audit_logs::AuditEntryResponse>,
+        Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Sign in, tokens and one's password"),
         (name = "users", description = "Accounts and roles"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]

@@ -3,5 +3,6 @@
 
 pub mod audit_logs;
 pub mod auth;
+pub mod catalog;
 pub mod system;
 pub mod users;

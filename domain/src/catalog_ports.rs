@@ -1,0 +1,159 @@
+//! The catalog's port: global (no tenant), written by importers in one transaction per
+//! import, read by everyone.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::catalog::{AttackRelease, Skipped, Tactic, Technique, TechniqueId, ThreatActor};
+use crate::page::{Page, PageRequest};
+use crate::ports::RepositoryError;
+
+/// What one import did, per kind of object (`technique`, `threat_actor`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub counts: BTreeMap<String, ImportCounts>,
+    /// Techniques whose name or description changed: flagged for review.
+    pub flagged_for_review: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Objects that became revoked or deprecated in this import.
+    pub revoked: u64,
+}
+
+impl ImportReport {
+    pub fn totals(&self) -> ImportCounts {
+        self.counts
+            .values()
+            .fold(ImportCounts::default(), |sum, c| ImportCounts {
+                created: sum.created + c.created,
+                updated: sum.updated + c.updated,
+                unchanged: sum.unchanged + c.unchanged,
+                revoked: sum.revoked + c.revoked,
+            })
+    }
+
+    /// True when the import changed nothing at all.
+    pub fn is_unchanged(&self) -> bool {
+        let totals = self.totals();
+        totals.created == 0 && totals.updated == 0
+    }
+}
+
+/// Filters of the technique list; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TechniqueFilter {
+    /// Tactic shortname (`initial-access`) or id (`TA0001`).
+    pub tactic: Option<String>,
+    pub platform: Option<String>,
+    /// Case-insensitive text in the id, name or description.
+    pub text: Option<String>,
+    pub include_subtechniques: bool,
+    pub include_revoked: bool,
+    pub review_required: Option<bool>,
+}
+
+/// A technique with what the catalog knows around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TechniqueDetail {
+    pub technique: Technique,
+    pub review_required: bool,
+    pub subtechniques: Vec<TechniqueSummary>,
+    pub mitigations: Vec<Named>,
+    pub threat_actors: Vec<Named>,
+    pub software: Vec<Named>,
+}
+
+/// A technique in a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TechniqueSummary {
+    pub mitre_id: TechniqueId,
+    pub name: String,
+    pub tactics: Vec<String>,
+    pub platforms: Vec<String>,
+    pub is_subtechnique: bool,
+    pub revoked: bool,
+    pub deprecated: bool,
+    pub review_required: bool,
+}
+
+/// An object named by its ATT&CK id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub mitre_id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreatActorFilter {
+    /// Case-insensitive text in the name, aliases or description.
+    pub text: Option<String>,
+    pub include_revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreatActorDetail {
+    pub actor: ThreatActor,
+    pub techniques: Vec<TechniqueSummary>,
+}
+
+#[async_trait]
+pub trait CatalogRepository: Send + Sync {
+    /// Upserts the whole release in one transaction, keyed by STIX id, and reports what
+    /// changed. Objects absent from the release are kept.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure; nothing is written then.
+    async fn apply_attack_release(
+        &self,
+        release: &AttackRelease,
+        at: DateTime<Utc>,
+    ) -> Result<ImportReport, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_tactics(&self) -> Result<Vec<Tactic>, RepositoryError>;
+
+    /// Ordered by ATT&CK id.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_techniques(
+        &self,
+        filter: &TechniqueFilter,
+        page: PageRequest,
+    ) -> Result<Page<TechniqueSummary>, RepositoryError>;
+
+    /// The current technique with this id (a revoked one only when no other holds it).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_technique(
+        &self,
+        id: &TechniqueId,
+    ) -> Result<Option<TechniqueDetail>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_threat_actors(
+        &self,
+        filter: &ThreatActorFilter,
+        page: PageRequest,
+    ) -> Result<Page<ThreatActor>, RepositoryError>;
+
+    /// By ATT&CK id (`G0032`) or STIX id.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_threat_actor(
+        &self,
+        id: &str,
+    ) -> Result<Option<ThreatActorDetail>, RepositoryError>;
+}

@@ -1,0 +1,7 @@
+//! Feed importers: each a pure, bounded parser from the source's bytes to domain values, and a
+//! writer (the catalog repository) that upserts them idempotently.
+
+pub mod attack;
+mod input;
+
+pub use input::{FeedInputError, MAX_FEED_BYTES, read_feed_file};

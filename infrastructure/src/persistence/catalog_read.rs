@@ -1,0 +1,388 @@
+//! Reading the catalog: the matrix's tactics, filtered technique lists, a technique with its
+//! neighbourhood, and threat actors with the techniques they use.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+
+use aegis_domain::catalog::{Reference, Tactic, Technique, TechniqueId, ThreatActor};
+use aegis_domain::catalog_ports::{
+    Named, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorDetail, ThreatActorFilter,
+};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::RepositoryError;
+
+use super::catalog_entities::{
+    mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
+};
+use super::error::{corrupt, unexpected};
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn like(text: &str) -> LikeExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+fn to_tactic(row: tactic::Model) -> Tactic {
+    Tactic {
+        stix_id: row.stix_id,
+        mitre_id: row.mitre_id,
+        name: row.name,
+        shortname: row.shortname,
+        description: row.description,
+        url: row.url,
+        matrix_order: row.matrix_order,
+        modified: row.modified,
+    }
+}
+
+fn to_summary(row: &technique::Model) -> Result<TechniqueSummary, RepositoryError> {
+    Ok(TechniqueSummary {
+        mitre_id: TechniqueId::parse(&row.mitre_id).map_err(|e| corrupt("technique id", e))?,
+        name: row.name.clone(),
+        tactics: strings(&row.tactics),
+        platforms: strings(&row.platforms),
+        is_subtechnique: row.is_subtechnique,
+        revoked: row.revoked,
+        deprecated: row.deprecated,
+        review_required: row.review_required,
+    })
+}
+
+fn to_technique(row: technique::Model) -> Result<Technique, RepositoryError> {
+    Ok(Technique {
+        mitre_id: TechniqueId::parse(&row.mitre_id).map_err(|e| corrupt("technique id", e))?,
+        parent: row
+            .parent_mitre_id
+            .as_deref()
+            .map(TechniqueId::parse)
+            .transpose()
+            .map_err(|e| corrupt("parent id", e))?,
+        tactics: strings(&row.tactics),
+        platforms: strings(&row.platforms),
+        stix_id: row.stix_id,
+        name: row.name,
+        description: row.description,
+        detection: row.detection,
+        url: row.url,
+        version: row.version,
+        revoked: row.revoked,
+        deprecated: row.deprecated,
+        revoked_by: row.revoked_by,
+        modified: row.modified,
+    })
+}
+
+fn to_actor(row: threat_actor::Model) -> ThreatActor {
+    ThreatActor {
+        stix_id: row.stix_id,
+        mitre_id: row.mitre_id,
+        name: row.name,
+        aliases: strings(&row.aliases),
+        description: row.description,
+        references: serde_json::from_value::<Vec<Reference>>(row.references).unwrap_or_default(),
+        revoked: row.revoked,
+        deprecated: row.deprecated,
+        modified: row.modified,
+    }
+}
+
+pub(crate) async fn list_tactics(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<Tactic>, RepositoryError> {
+    let rows = tactic::Entity::find()
+        .order_by_asc(tactic::Column::MatrixOrder)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(rows.into_iter().map(to_tactic).collect())
+}
+
+pub(crate) async fn list_techniques(
+    db: &impl ConnectionTrait,
+    filter: &TechniqueFilter,
+    page: PageRequest,
+) -> Result<Page<TechniqueSummary>, RepositoryError> {
+    let mut query = technique::Entity::find();
+    if !filter.include_subtechniques {
+        query = query.filter(technique::Column::IsSubtechnique.eq(false));
+    }
+    if !filter.include_revoked {
+        query = query
+            .filter(technique::Column::Revoked.eq(false))
+            .filter(technique::Column::Deprecated.eq(false));
+    }
+    if let Some(review) = filter.review_required {
+        query = query.filter(technique::Column::ReviewRequired.eq(review));
+    }
+    if let Some(tactic_ref) = &filter.tactic {
+        // Accept the tactic's id (TA0002) or its shortname (execution).
+        let shortname = tactic::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(tactic::Column::MitreId.eq(tactic_ref.to_uppercase()))
+                    .add(tactic::Column::Shortname.eq(tactic_ref.to_lowercase())),
+            )
+            .one(db)
+            .await
+            .map_err(unexpected)?
+            .map_or_else(|| tactic_ref.to_lowercase(), |t| t.shortname);
+        let members = technique_tactic::Entity::find()
+            .select_only()
+            .column(technique_tactic::Column::TechniqueStixId)
+            .filter(technique_tactic::Column::TacticShortname.eq(shortname))
+            .into_query();
+        query = query.filter(technique::Column::StixId.in_subquery(members));
+    }
+    if let Some(platform) = &filter.platform {
+        // Platforms are a short JSON array; a quoted substring match is exact per element.
+        let quoted = serde_json::Value::String(platform.clone()).to_string();
+        query = query.filter(
+            Expr::expr(Func::lower(
+                Expr::col(technique::Column::Platforms).cast_as("text"),
+            ))
+            .like(like(&quoted)),
+        );
+    }
+    if let Some(text) = &filter.text {
+        let pattern = like(text);
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(technique::Column::MitreId)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(technique::Column::Name)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(technique::Column::Description)))
+                        .like(pattern),
+                ),
+        );
+    }
+    let total = query.clone().count(db).await.map_err(unexpected)?;
+    let rows = query
+        .order_by_asc(technique::Column::MitreId)
+        .order_by_asc(technique::Column::Revoked)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let items = rows.iter().map(to_summary).collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
+}
+
+/// STIX ids related to `stix_id` by `kind`, on the other end of the relationship.
+async fn related(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    stix_id: &str,
+    outgoing: bool,
+) -> Result<Vec<String>, RepositoryError> {
+    let (mine, other) = if outgoing {
+        (
+            relationship::Column::SourceRef,
+            relationship::Column::TargetRef,
+        )
+    } else {
+        (
+            relationship::Column::TargetRef,
+            relationship::Column::SourceRef,
+        )
+    };
+    relationship::Entity::find()
+        .select_only()
+        .column(other)
+        .filter(relationship::Column::Kind.eq(kind))
+        .filter(mine.eq(stix_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+        .map_err(unexpected)
+}
+
+pub(crate) async fn find_technique(
+    db: &impl ConnectionTrait,
+    id: &TechniqueId,
+) -> Result<Option<TechniqueDetail>, RepositoryError> {
+    let Some(row) = technique::Entity::find()
+        .filter(technique::Column::MitreId.eq(id.as_str()))
+        .order_by_asc(technique::Column::Revoked)
+        .order_by_asc(technique::Column::Deprecated)
+        .one(db)
+        .await
+        .map_err(unexpected)?
+    else {
+        return Ok(None);
+    };
+    let review_required = row.review_required;
+    let stix_id = row.stix_id.clone();
+    let subtechniques = technique::Entity::find()
+        .filter(technique::Column::ParentMitreId.eq(id.as_str()))
+        .filter(technique::Column::Revoked.eq(false))
+        .order_by_asc(technique::Column::MitreId)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .iter()
+        .map(to_summary)
+        .collect::<Result<_, _>>()?;
+    let users = related(db, "uses", &stix_id, false).await?;
+    let mitigation_ids = related(db, "mitigates", &stix_id, false).await?;
+    let mitigations = mitigation::Entity::find()
+        .filter(mitigation::Column::StixId.is_in(mitigation_ids))
+        .order_by_asc(mitigation::Column::MitreId)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|m| Named {
+            mitre_id: Some(m.mitre_id),
+            name: m.name,
+        })
+        .collect();
+    let threat_actors = threat_actor::Entity::find()
+        .filter(threat_actor::Column::StixId.is_in(users.clone()))
+        .filter(threat_actor::Column::Revoked.eq(false))
+        .order_by_asc(threat_actor::Column::Name)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|a| Named {
+            mitre_id: a.mitre_id,
+            name: a.name,
+        })
+        .collect();
+    let software = software::Entity::find()
+        .filter(software::Column::StixId.is_in(users))
+        .filter(software::Column::Revoked.eq(false))
+        .order_by_asc(software::Column::Name)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|s| Named {
+            mitre_id: s.mitre_id,
+            name: s.name,
+        })
+        .collect();
+    Ok(Some(TechniqueDetail {
+        technique: to_technique(row)?,
+        review_required,
+        subtechniques,
+        mitigations,
+        threat_actors,
+        software,
+    }))
+}
+
+pub(crate) async fn list_threat_actors(
+    db: &impl ConnectionTrait,
+    filter: &ThreatActorFilter,
+    page: PageRequest,
+) -> Result<Page<ThreatActor>, RepositoryError> {
+    let mut query = threat_actor::Entity::find();
+    if !filter.include_revoked {
+        query = query
+            .filter(threat_actor::Column::Revoked.eq(false))
+            .filter(threat_actor::Column::Deprecated.eq(false));
+    }
+    if let Some(text) = &filter.text {
+        let pattern = like(text);
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(threat_actor::Column::Name)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(
+                        Expr::col(threat_actor::Column::Aliases).cast_as("text"),
+                    ))
+                    .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(threat_actor::Column::Description)))
+                        .like(pattern),
+                ),
+        );
+    }
+    let total = query.clone().count(db).await.map_err(unexpected)?;
+    let rows = query
+        .order_by_asc(threat_actor::Column::Name)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(Page {
+        items: rows.into_iter().map(to_actor).collect(),
+        total,
+        request: page,
+    })
+}
+
+pub(crate) async fn find_threat_actor(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<ThreatActorDetail>, RepositoryError> {
+    let Some(row) = threat_actor::Entity::find()
+        .filter(
+            Condition::any()
+                .add(threat_actor::Column::MitreId.eq(id.to_uppercase()))
+                .add(threat_actor::Column::StixId.eq(id)),
+        )
+        .order_by_asc(threat_actor::Column::Revoked)
+        .one(db)
+        .await
+        .map_err(unexpected)?
+    else {
+        return Ok(None);
+    };
+    let used = related(db, "uses", &row.stix_id, true).await?;
+    let techniques: Vec<technique::Model> = technique::Entity::find()
+        .filter(technique::Column::StixId.is_in(used))
+        .order_by_asc(technique::Column::MitreId)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    // The same technique can be reached twice (revoked and current): keep one per id.
+    let mut seen = HashMap::new();
+    let mut summaries = Vec::new();
+    for technique in &techniques {
+        if seen.insert(technique.mitre_id.clone(), ()).is_none() {
+            summaries.push(to_summary(technique)?);
+        }
+    }
+    Ok(Some(ThreatActorDetail {
+        actor: to_actor(row),
+        techniques: summaries,
+    }))
+}

@@ -1,0 +1,316 @@
+//! `/api/v1/tactics`, `/api/v1/techniques` and `/api/v1/threat-actors`: the ATT&CK catalog.
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use aegis_application::Services;
+use aegis_application::context::Initiator;
+use aegis_domain::catalog::{Tactic, ThreatActor};
+use aegis_domain::catalog_ports::{
+    Named, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorFilter,
+};
+
+use crate::auth::Authenticated;
+use crate::problem::{ApiError, Problem};
+use crate::views::{PageQuery, Paginated};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TacticView {
+    pub mitre_id: String,
+    pub name: String,
+    pub shortname: String,
+    pub description: String,
+    pub url: Option<String>,
+    /// Position in the matrix, from 1.
+    pub matrix_order: i32,
+}
+
+impl From<Tactic> for TacticView {
+    fn from(tactic: Tactic) -> Self {
+        Self {
+            mitre_id: tactic.mitre_id,
+            name: tactic.name,
+            shortname: tactic.shortname,
+            description: tactic.description,
+            url: tactic.url,
+            matrix_order: tactic.matrix_order,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TechniqueSummaryView {
+    pub mitre_id: String,
+    pub name: String,
+    /// Tactic shortnames.
+    pub tactics: Vec<String>,
+    pub platforms: Vec<String>,
+    pub is_subtechnique: bool,
+    pub revoked: bool,
+    pub deprecated: bool,
+    pub review_required: bool,
+}
+
+impl From<TechniqueSummary> for TechniqueSummaryView {
+    fn from(t: TechniqueSummary) -> Self {
+        Self {
+            mitre_id: t.mitre_id.to_string(),
+            name: t.name,
+            tactics: t.tactics,
+            platforms: t.platforms,
+            is_subtechnique: t.is_subtechnique,
+            revoked: t.revoked,
+            deprecated: t.deprecated,
+            review_required: t.review_required,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedView {
+    pub mitre_id: Option<String>,
+    pub name: String,
+}
+
+impl From<Named> for NamedView {
+    fn from(named: Named) -> Self {
+        Self {
+            mitre_id: named.mitre_id,
+            name: named.name,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TechniqueDetailView {
+    pub mitre_id: String,
+    pub stix_id: String,
+    pub name: String,
+    pub description: String,
+    pub tactics: Vec<String>,
+    pub platforms: Vec<String>,
+    pub detection: String,
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub parent: Option<String>,
+    pub revoked: bool,
+    pub deprecated: bool,
+    /// STIX id of the replacement of a revoked technique.
+    pub revoked_by: Option<String>,
+    pub review_required: bool,
+    pub subtechniques: Vec<TechniqueSummaryView>,
+    pub mitigations: Vec<NamedView>,
+    pub threat_actors: Vec<NamedView>,
+    pub software: Vec<NamedView>,
+}
+
+impl From<TechniqueDetail> for TechniqueDetailView {
+    fn from(detail: TechniqueDetail) -> Self {
+        let t = detail.technique;
+        Self {
+            mitre_id: t.mitre_id.to_string(),
+            stix_id: t.stix_id,
+            name: t.name,
+            description: t.description,
+            tactics: t.tactics,
+            platforms: t.platforms,
+            detection: t.detection,
+            url: t.url,
+            version: t.version,
+            parent: t.parent.map(|p| p.to_string()),
+            revoked: t.revoked,
+            deprecated: t.deprecated,
+            revoked_by: t.revoked_by,
+            review_required: detail.review_required,
+            subtechniques: detail.subtechniques.into_iter().map(Into::into).collect(),
+            mitigations: detail.mitigations.into_iter().map(Into::into).collect(),
+            threat_actors: detail.threat_actors.into_iter().map(Into::into).collect(),
+            software: detail.software.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreatActorView {
+    pub mitre_id: Option<String>,
+    pub stix_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub revoked: bool,
+    pub deprecated: bool,
+}
+
+impl From<ThreatActor> for ThreatActorView {
+    fn from(actor: ThreatActor) -> Self {
+        Self {
+            mitre_id: actor.mitre_id,
+            stix_id: actor.stix_id,
+            name: actor.name,
+            aliases: actor.aliases,
+            description: actor.description,
+            revoked: actor.revoked,
+            deprecated: actor.deprecated,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreatActorDetailView {
+    #[serde(flatten)]
+    pub actor: ThreatActorView,
+    pub references: Vec<ReferenceView>,
+    pub techniques: Vec<TechniqueSummaryView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceView {
+    pub source: String,
+    pub url: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TechniqueQuery {
+    /// Tactic id (TA0002) or shortname (execution).
+    pub tactic: Option<String>,
+    /// Platform, e.g. Windows.
+    pub platform: Option<String>,
+    /// Text in the id, name or description.
+    pub q: Option<String>,
+    /// Include sub-techniques (default false).
+    pub include_subtechniques: Option<bool>,
+    /// Include revoked and deprecated techniques (default false).
+    pub include_revoked: Option<bool>,
+    /// Only techniques flagged (true) or not flagged (false) for review.
+    pub review_required: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreatActorQuery {
+    /// Text in the name, aliases or description.
+    pub q: Option<String>,
+    /// Include revoked and deprecated actors (default false).
+    pub include_revoked: Option<bool>,
+}
+
+/// The tactics of the matrix, in matrix order.
+#[utoipa::path(get, path = "/api/v1/tactics", tag = "catalog",
+    responses((status = 200, body = Vec<TacticView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn tactics(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<Vec<TacticView>>, ApiError> {
+    let tactics = services.catalog.tactics(&Initiator::User(actor)).await?;
+    Ok(web::Json(tactics.into_iter().map(Into::into).collect()))
+}
+
+/// Techniques, filtered and paginated, ordered by ATT&CK id.
+#[utoipa::path(get, path = "/api/v1/techniques", tag = "catalog", params(TechniqueQuery, PageQuery),
+    responses((status = 200, body = Paginated<TechniqueSummaryView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn techniques(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    query: web::Query<TechniqueQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<TechniqueSummaryView>>, ApiError> {
+    let query = query.into_inner();
+    let filter = TechniqueFilter {
+        tactic: query.tactic.filter(|t| !t.trim().is_empty()),
+        platform: query.platform.filter(|p| !p.trim().is_empty()),
+        text: query.q.filter(|q| !q.trim().is_empty()),
+        include_subtechniques: query.include_subtechniques.unwrap_or(false),
+        include_revoked: query.include_revoked.unwrap_or(false),
+        review_required: query.review_required,
+    };
+    let page = services
+        .catalog
+        .techniques(&Initiator::User(actor), &filter, page.request())
+        .await?;
+    Ok(web::Json(Paginated::from_page(page, Into::into)))
+}
+
+/// One technique by ATT&CK id, with sub-techniques, mitigations, the actors and software
+/// that use it.
+#[utoipa::path(get, path = "/api/v1/techniques/{mitre_id}", tag = "catalog",
+    params(("mitre_id" = String, Path, description = "T1059 or T1059.001")),
+    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn technique(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    mitre_id: web::Path<String>,
+) -> Result<web::Json<TechniqueDetailView>, ApiError> {
+    let detail = services
+        .catalog
+        .technique(&Initiator::User(actor), &mitre_id)
+        .await?;
+    Ok(web::Json(detail.into()))
+}
+
+/// Threat actors (ATT&CK groups), filtered and paginated.
+#[utoipa::path(get, path = "/api/v1/threat-actors", tag = "catalog", params(ThreatActorQuery, PageQuery),
+    responses((status = 200, body = Paginated<ThreatActorView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn threat_actors(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    query: web::Query<ThreatActorQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<ThreatActorView>>, ApiError> {
+    let query = query.into_inner();
+    let filter = ThreatActorFilter {
+        text: query.q.filter(|q| !q.trim().is_empty()),
+        include_revoked: query.include_revoked.unwrap_or(false),
+    };
+    let page = services
+        .catalog
+        .threat_actors(&Initiator::User(actor), &filter, page.request())
+        .await?;
+    Ok(web::Json(Paginated::from_page(page, Into::into)))
+}
+
+/// One threat actor by ATT&CK id (G0016) or STIX id, with the techniques it uses.
+#[utoipa::path(get, path = "/api/v1/threat-actors/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "G0016 or a STIX id")),
+    responses((status = 200, body = ThreatActorDetailView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn threat_actor(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<ThreatActorDetailView>, ApiError> {
+    let detail = services
+        .catalog
+        .threat_actor(&Initiator::User(actor), &id)
+        .await?;
+    let references = detail
+        .actor
+        .references
+        .iter()
+        .map(|r| ReferenceView {
+            source: r.source.clone(),
+            url: r.url.clone(),
+            description: r.description.clone(),
+        })
+        .collect();
+    Ok(web::Json(ThreatActorDetailView {
+        references,
+        techniques: detail.techniques.into_iter().map(Into::into).collect(),
+        actor: detail.actor.into(),
+    }))
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/tactics", web::get().to(tactics))
+        .route("/techniques", web::get().to(techniques))
+        .route("/techniques/{mitre_id}", web::get().to(technique))
+        .route("/threat-actors", web::get().to(threat_actors))
+        .route("/threat-actors/{id}", web::get().to(threat_actor));
+}

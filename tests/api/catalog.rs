@@ -1,0 +1,255 @@
+//! The ATT&CK catalog: importing bundles idempotently, and reading tactics, techniques and
+//! threat actors over the API.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/attack")
+        .join(name)
+}
+
+on_both_databases!(
+    imports_are_idempotent_and_flag_changes,
+    |app: TestApp| async move {
+        let first = app.import_attack(&fixture("enterprise-v1.json")).await;
+        let technique = first.counts["technique"];
+        assert_eq!(
+            (technique.created, technique.updated, technique.unchanged),
+            (6, 0, 0)
+        );
+        assert_eq!(first.counts["tactic"].created, 3);
+        assert_eq!(first.counts["threat_actor"].created, 2);
+        assert_eq!(first.counts["relationship"].created, 7);
+        assert_eq!(first.skipped.len(), 1, "the technique without an ATT&CK id");
+        assert!(first.skipped[0].reason.contains("ATT&CK id"));
+
+        let again = app.import_attack(&fixture("enterprise-v1.json")).await;
+        assert!(again.is_unchanged());
+        assert_eq!(again.counts["technique"].unchanged, 6);
+
+        let newer = app.import_attack(&fixture("enterprise-v2.json")).await;
+        let technique = newer.counts["technique"];
+        assert_eq!(
+            (
+                technique.created,
+                technique.updated,
+                technique.unchanged,
+                technique.revoked
+            ),
+            (1, 2, 4, 1)
+        );
+        assert_eq!(newer.flagged_for_review, ["T1566"]);
+
+        let admin = app.admin_token().await;
+        let flagged: Value = app
+            .get("/api/v1/techniques?review_required=true", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(flagged["total"], 1);
+        assert_eq!(flagged["items"][0]["name"], "Phishing (renamed)");
+        // The deprecated technique is kept, and hidden unless asked for.
+        let visible: Value = app
+            .get("/api/v1/techniques", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = visible["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["T1059", "T1204", "T1566"]);
+        let all: Value = app
+            .get(
+                "/api/v1/techniques?include_revoked=true&include_subtechniques=true",
+                &admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(all["total"], 7);
+    }
+);
+
+on_both_databases!(
+    the_catalog_is_readable_by_every_role,
+    |app: TestApp| async move {
+        app.import_attack(&fixture("enterprise-v1.json")).await;
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+
+        let tactics: Value = app
+            .get("/api/v1/tactics", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let order: Vec<&str> = tactics
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["TA0001", "TA0002", "TA0005"], "matrix order");
+
+        let execution: Value = app
+            .get(
+                "/api/v1/techniques?tactic=TA0002&include_subtechniques=true",
+                &viewer,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(execution["total"], 3);
+        let by_shortname: Value = app
+            .get("/api/v1/techniques?tactic=execution", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(by_shortname["total"], 1);
+        let saas: Value = app
+            .get("/api/v1/techniques?platform=SaaS", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(saas["items"][0]["mitre_id"], "T1566");
+        let text: Value = app
+            .get(
+                "/api/v1/techniques?q=powershell&include_subtechniques=true",
+                &viewer,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(text["total"], 1, "the revoked duplicate stays hidden");
+
+        let detail: Value = app
+            .get("/api/v1/techniques/t1059", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(detail["name"], "Command and Scripting Interpreter");
+        let subs: Vec<&str> = detail["subtechniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(subs, ["T1059.001", "T1059.004"]);
+        let powershell: Value = app
+            .get("/api/v1/techniques/T1059.001", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(powershell["parent"], "T1059");
+        assert_eq!(powershell["threat_actors"][0]["name"], "APT29");
+        assert_eq!(powershell["software"][0]["mitre_id"], "S0154");
+        assert_eq!(powershell["mitigations"][0]["mitre_id"], "M1038");
+        let revoked: Value = app
+            .get("/api/v1/techniques/T1086", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(revoked["revoked"], true);
+        assert_eq!(revoked["revoked_by"], "attack-pattern--11");
+
+        let missing = app.get("/api/v1/techniques/T9999", &viewer).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(problem(missing).await["code"], "TECHNIQUE_NOT_FOUND");
+        let malformed = app.get("/api/v1/techniques/not-an-id", &viewer).await;
+        assert_eq!(problem(malformed).await["errors"][0]["field"], "mitre_id");
+
+        let actors: Value = app
+            .get("/api/v1/threat-actors?q=cozy", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(actors["total"], 1);
+        let apt29: Value = app
+            .get("/api/v1/threat-actors/G0016", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            apt29["aliases"],
+            serde_json::json!(["APT29", "Cozy Bear", "NOBELIUM"])
+        );
+        let used: Vec<&str> = apt29["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(used, ["T1059.001", "T1566"]);
+        assert_eq!(apt29["references"][0]["url"], "https://example.com/apt29");
+        let unknown = app.get("/api/v1/threat-actors/G9999", &viewer).await;
+        assert_eq!(problem(unknown).await["code"], "THREAT_ACTOR_NOT_FOUND");
+    }
+);
+
+#[tokio::test]
+async fn the_real_enterprise_bundle_imports_when_present() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../shared/feeds/attack-stix/mitre__cti/enterprise-attack/enterprise-attack.json.gz",
+    );
+    if !path.exists() {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    let report = app.import_attack(&path).await;
+    assert_eq!(report.counts["technique"].created, 835);
+    assert_eq!(report.counts["tactic"].created, 14);
+    assert!(report.skipped.is_empty());
+    assert!(app.import_attack(&path).await.is_unchanged());
+
+    let admin = app.admin_token().await;
+    let tactics: Value = app
+        .get("/api/v1/tactics", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tactics[0]["mitre_id"], "TA0043");
+    assert_eq!(tactics[13]["mitre_id"], "TA0040");
+    let t1059: Value = app
+        .get("/api/v1/techniques/T1059", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(t1059["subtechniques"].as_array().unwrap().len() >= 10);
+    let t1215: Value = app
+        .get("/api/v1/techniques/T1215", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t1215["revoked"], true);
+    let apt29: Value = app
+        .get("/api/v1/threat-actors/G0016", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(apt29["techniques"].as_array().unwrap().len() > 40);
+}
