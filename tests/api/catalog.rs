@@ -253,3 +253,78 @@ async fn the_real_enterprise_bundle_imports_when_present() {
         .unwrap();
     assert!(apt29["techniques"].as_array().unwrap().len() > 40);
 }
+
+#[tokio::test]
+async fn attack_comes_over_https_and_taxii_with_the_bundle_as_fallback() {
+    use std::collections::HashMap;
+
+    use aegis_infrastructure::feeds::remote::{TaxiiAttackSource, UrlAttackSource};
+
+    let bundle = std::fs::read(fixture("enterprise-v1.json")).unwrap();
+    let parsed: Value = serde_json::from_slice(&bundle).unwrap();
+    let objects = parsed["objects"].as_array().unwrap();
+    let (first, rest) = objects.split_at(10);
+    let page1 = serde_json::json!({"more": true, "next": "page-2", "objects": first});
+    let page2 = serde_json::json!({"more": false, "objects": rest});
+    let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzipped, &bundle).unwrap();
+    let routes = HashMap::from([
+        ("/enterprise-attack.json".to_owned(), (200, bundle.clone())),
+        (
+            "/enterprise-attack.json.gz".to_owned(),
+            (200, gzipped.finish().unwrap()),
+        ),
+        (
+            "/taxii/objects/".to_owned(),
+            (200, page1.to_string().into_bytes()),
+        ),
+        (
+            "/taxii/objects/?next=page-2".to_owned(),
+            (200, page2.to_string().into_bytes()),
+        ),
+        (
+            "/broken/objects/".to_owned(),
+            (503, b"maintenance".to_vec()),
+        ),
+    ]);
+    let server = crate::feed_server::serve(routes).await;
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let url = UrlAttackSource::new(format!("{}/enterprise-attack.json.gz", server.base));
+    let report = app.import_attack_from(&url).await.unwrap();
+    assert_eq!(report.counts["technique"].created, 6);
+
+    let taxii = TaxiiAttackSource::new(format!("{}/taxii/objects/", server.base), None);
+    let report = app.import_attack_from(&taxii).await.unwrap();
+    assert!(
+        report.is_unchanged(),
+        "the same objects over TAXII change nothing"
+    );
+    let requests = server.requests.lock().unwrap().clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("application/taxii+json;version=2.1"))
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /taxii/objects/?next=page-2"))
+    );
+
+    let fallback = UrlAttackSource::new(format!("{}/enterprise-attack.json", server.base));
+    let with_fallback =
+        TaxiiAttackSource::new(format!("{}/broken/objects/", server.base), Some(fallback));
+    assert!(
+        app.import_attack_from(&with_fallback)
+            .await
+            .unwrap()
+            .is_unchanged()
+    );
+
+    let without = TaxiiAttackSource::new(format!("{}/broken/objects/", server.base), None);
+    let error = app.import_attack_from(&without).await.unwrap_err();
+    assert!(error.to_string().contains("503"), "{error}");
+    let missing = UrlAttackSource::new(format!("{}/nothing-here.json", server.base));
+    assert!(app.import_attack_from(&missing).await.is_err());
+}

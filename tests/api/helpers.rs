@@ -85,23 +85,31 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
-    /// Imports an ATT&CK bundle into this app's database, as `aegis import attack` does.
+    /// Imports an ATT&CK bundle file into this app's database, as `aegis import attack` does.
     pub async fn import_attack(
         &self,
         path: &std::path::Path,
     ) -> aegis_domain::catalog_ports::ImportReport {
+        let source = aegis_infrastructure::feeds::attack::FileAttackSource::new(path);
+        self.import_attack_from(&source).await.unwrap()
+    }
+
+    /// Imports ATT&CK from any source.
+    pub async fn import_attack_from(
+        &self,
+        source: &dyn aegis_application::catalog::AttackSource,
+    ) -> Result<aegis_domain::catalog_ports::ImportReport, aegis_application::catalog::CatalogError>
+    {
         let prepared = aegis::app::prepare(&self.settings).await.unwrap();
         let initiator = aegis_application::context::Initiator::System {
             tenant: prepared.tenant.id,
         };
-        let source = aegis_infrastructure::feeds::attack::FileAttackSource::new(path);
         prepared
             .wired
             .services
             .catalog
-            .import_attack(&initiator, &source)
+            .import_attack(&initiator, source)
             .await
-            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -24,25 +24,48 @@ pub enum FeedInputError {
 /// `Io` when unreadable, `TooLarge` beyond `limit` bytes.
 pub fn read_feed_file(path: &Path, limit: u64) -> Result<Vec<u8>, FeedInputError> {
     let display = path.display().to_string();
-    let io = |source| FeedInputError::Io {
+    let raw = std::fs::read(path).map_err(|source| FeedInputError::Io {
         path: display.clone(),
         source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    let read = if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        raw.as_slice().take(limit + 1).read_to_end(&mut bytes)
-    };
-    read.map_err(io)?;
-    if bytes.len() as u64 > limit {
-        return Err(FeedInputError::TooLarge {
-            path: display,
+    })?;
+    decompress_bounded(raw, limit).map_err(|error| match error {
+        FeedInputError::Io { source, .. } => FeedInputError::Io {
+            path: display.clone(),
+            source,
+        },
+        FeedInputError::TooLarge { limit, .. } => FeedInputError::TooLarge {
+            path: display.clone(),
             limit,
-        });
+        },
+    })
+}
+
+/// `raw` itself, or its gzip decompression, refused beyond `limit` bytes.
+///
+/// # Errors
+/// `Io` for a corrupt gzip stream, `TooLarge` beyond `limit` bytes.
+pub fn decompress_bounded(raw: Vec<u8>, limit: u64) -> Result<Vec<u8>, FeedInputError> {
+    let too_large = || FeedInputError::TooLarge {
+        path: "download".to_owned(),
+        limit,
+    };
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return if raw.len() as u64 > limit {
+            Err(too_large())
+        } else {
+            Ok(raw)
+        };
+    }
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(raw.as_slice())
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| FeedInputError::Io {
+            path: "download".to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
     }
     Ok(bytes)
 }

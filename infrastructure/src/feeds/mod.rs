@@ -3,5 +3,6 @@
 
 pub mod attack;
 mod input;
+pub mod remote;
 
-pub use input::{FeedInputError, MAX_FEED_BYTES, read_feed_file};
+pub use input::{FeedInputError, MAX_FEED_BYTES, decompress_bounded, read_feed_file};

@@ -8,9 +8,13 @@ use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::migrator::MigrationStatus;
 
 use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
+use aegis_application::catalog::AttackSource;
 use aegis_application::context::{Initiator, RequestContext};
 use aegis_application::users::NewUser;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
+use aegis_infrastructure::feeds::remote::{
+    OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
+};
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -100,11 +104,19 @@ pub enum AdminAction {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportFeed {
-    /// MITRE ATT&CK Enterprise: a STIX 2.x bundle (.json or .json.gz).
+    /// MITRE ATT&CK Enterprise from a file, an HTTPS URL or a TAXII 2.1 server.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["path", "url", "taxii"])))]
     Attack {
-        /// The bundle file.
+        /// A STIX bundle file (.json or .json.gz): the air-gapped way.
         #[arg(long)]
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// A STIX bundle URL (default: the official Enterprise bundle); with --taxii, the
+        /// fallback when TAXII fails.
+        #[arg(long, num_args = 0..=1, default_missing_value = OFFICIAL_BUNDLE_URL)]
+        url: Option<String>,
+        /// A TAXII 2.1 collection's objects URL (default: MITRE's Enterprise collection).
+        #[arg(long, num_args = 0..=1, default_missing_value = OFFICIAL_TAXII_OBJECTS_URL)]
+        taxii: Option<String>,
     },
 }
 
@@ -306,11 +318,21 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
 
 async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
     let prepared = app::prepare(settings).await?;
-    let ImportFeed::Attack { path } = feed;
-    let source = FileAttackSource::new(&path);
+    let ImportFeed::Attack { path, url, taxii } = feed;
+    let source: Box<dyn AttackSource> = match (path, url, taxii) {
+        (Some(path), _, _) => Box::new(FileAttackSource::new(path)),
+        (None, url, Some(taxii)) => {
+            let fallback =
+                UrlAttackSource::new(url.unwrap_or_else(|| OFFICIAL_BUNDLE_URL.to_owned()));
+            Box::new(TaxiiAttackSource::new(taxii, Some(fallback)))
+        }
+        (None, url, None) => Box::new(UrlAttackSource::new(
+            url.unwrap_or_else(|| OFFICIAL_BUNDLE_URL.to_owned()),
+        )),
+    };
     let progress = indicatif::ProgressBar::new_spinner();
     progress.enable_steady_tick(std::time::Duration::from_millis(120));
-    progress.set_message(format!("importing ATT&CK from {}", path.display()));
+    progress.set_message(format!("importing ATT&CK from {}", source.describe()));
     let started = std::time::Instant::now();
     let initiator = Initiator::System {
         tenant: prepared.tenant.id,
@@ -319,13 +341,13 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
         .wired
         .services
         .catalog
-        .import_attack(&initiator, &source)
+        .import_attack(&initiator, source.as_ref())
         .await;
     progress.finish_and_clear();
     let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
     println!(
         "ATT&CK imported from {} in {:.2} s",
-        path.display(),
+        source.describe(),
         started.elapsed().as_secs_f64()
     );
     for (kind, counts) in &report.counts {
