@@ -16,6 +16,7 @@ pub mod role;
 pub mod session;
 pub mod tenant;
 pub mod user;
+pub mod workflow;
 
 pub use id::Id;
 pub use role::Role;
