@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod ports;
+pub mod test_cases;
 pub mod users;
 
 mod audit_trail;
@@ -48,6 +49,7 @@ pub struct Services {
     pub health: health::HealthService,
     pub bootstrap: bootstrap::BootstrapService,
     pub catalog: catalog::CatalogService,
+    pub tests: test_cases::TestService,
 }
 
 impl Services {
@@ -59,6 +61,7 @@ impl Services {
             audit_log: audit_log::AuditLogService::new(deps.clone()),
             health: health::HealthService::new(deps.clone()),
             catalog: catalog::CatalogService::new(deps.clone()),
+            tests: test_cases::TestService::new(deps.clone()),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

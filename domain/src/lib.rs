@@ -15,6 +15,7 @@ pub mod ports;
 pub mod role;
 pub mod session;
 pub mod tenant;
+pub mod test_case;
 pub mod user;
 pub mod workflow;
 

@@ -35,6 +35,8 @@ pub enum Action {
     ValidateBlue,
     /// Reopen a validated or rejected test for a retest.
     ReopenTest,
+    /// Comment on tests and campaigns (everyone who works on them).
+    Comment,
     /// Create, plan and activate campaigns.
     ManageCampaigns,
     /// Complete a campaign (red lead or admin: the red side closes an operation).
@@ -48,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -61,6 +63,7 @@ impl Action {
         Action::ValidateRed,
         Action::ValidateBlue,
         Action::ReopenTest,
+        Action::Comment,
         Action::ManageCampaigns,
         Action::CompleteCampaign,
         Action::ManageUsers,
@@ -82,6 +85,7 @@ impl Action {
             Action::ValidateRed => "validate_red",
             Action::ValidateBlue => "validate_blue",
             Action::ReopenTest => "reopen_test",
+            Action::Comment => "comment",
             Action::ManageCampaigns => "manage_campaigns",
             Action::CompleteCampaign => "complete_campaign",
             Action::ManageUsers => "manage_users",
@@ -108,7 +112,11 @@ pub const fn permits(role: Role, action: Action) -> bool {
             A::ReadOwnAccount | A::ManageOwnAccount | A::ReadCatalog | A::ReadOperations
         ),
         _ => match action {
-            A::ReadOwnAccount | A::ManageOwnAccount | A::ReadCatalog | A::ReadOperations => true,
+            A::ReadOwnAccount
+            | A::ManageOwnAccount
+            | A::ReadCatalog
+            | A::ReadOperations
+            | A::Comment => true,
             A::ExecuteRed => matches!(role, R::RedLead | R::RedTech),
             A::EvaluateBlue => matches!(role, R::BlueLead | R::BlueTech),
             A::FlagTechniqueForReview | A::PlanTests | A::ReopenTest | A::ManageCampaigns => {

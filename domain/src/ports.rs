@@ -326,6 +326,7 @@ pub trait AuditLogRepository: Send + Sync {
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
+    + TestRepository
     + UserRepository
     + RefreshSessionRepository
     + RevokedTokenRepository
@@ -336,10 +337,122 @@ pub trait Repositories:
 
 impl<T> Repositories for T where
     T: TenantRepository
+        + TestRepository
         + UserRepository
         + RefreshSessionRepository
         + RevokedTokenRepository
         + IdempotencyRepository
         + AuditLogRepository
 {
+}
+
+/// Filters of the test list; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestFilter {
+    pub state: Option<crate::workflow::TestState>,
+    pub technique: Option<crate::catalog::TechniqueId>,
+    /// Tactic shortname or id: tests of techniques under that tactic.
+    pub tactic: Option<String>,
+    pub campaign: Option<uuid::Uuid>,
+    pub assignee: Option<UserId>,
+    /// Tests waiting for this team: red has draft and red_executing, blue has blue_evaluating.
+    pub team: Option<crate::workflow::Team>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Case-insensitive text in the title or description.
+    pub text: Option<String>,
+}
+
+#[async_trait]
+pub trait TestRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_test(
+        &self,
+        tenant: TenantId,
+        test: &crate::test_case::TestCase,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_test(
+        &self,
+        tenant: TenantId,
+        test: crate::test_case::TestId,
+    ) -> Result<Option<crate::test_case::TestCase>, RepositoryError>;
+
+    /// Stores `test` (whose `version` is already the next one) if the stored version is still
+    /// `expected_version`.
+    ///
+    /// # Errors
+    /// `Duplicate("version")` when someone changed the test meanwhile; `NotFound("test")`.
+    async fn update_test(
+        &self,
+        tenant: TenantId,
+        test: &crate::test_case::TestCase,
+        expected_version: i32,
+    ) -> Result<(), RepositoryError>;
+
+    /// Deletes the test with its transitions, worklogs and comments.
+    ///
+    /// # Errors
+    /// `NotFound("test")`.
+    async fn delete_test(
+        &self,
+        tenant: TenantId,
+        test: crate::test_case::TestId,
+    ) -> Result<(), RepositoryError>;
+
+    /// Newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_tests(
+        &self,
+        tenant: TenantId,
+        filter: &TestFilter,
+        page: PageRequest,
+    ) -> Result<Page<crate::test_case::TestCase>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_transition(
+        &self,
+        tenant: TenantId,
+        record: &crate::test_case::TransitionRecord,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_worklog(
+        &self,
+        tenant: TenantId,
+        worklog: &crate::test_case::Worklog,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_comment(
+        &self,
+        tenant: TenantId,
+        comment: &crate::test_case::Comment,
+    ) -> Result<(), RepositoryError>;
+
+    /// The test's transitions, worklogs and comments, oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn test_history(
+        &self,
+        tenant: TenantId,
+        test: crate::test_case::TestId,
+    ) -> Result<TestHistory, RepositoryError>;
+}
+
+/// Everything that happened to a test.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestHistory {
+    pub transitions: Vec<crate::test_case::TransitionRecord>,
+    pub worklogs: Vec<crate::test_case::Worklog>,
+    pub comments: Vec<crate::test_case::Comment>,
 }

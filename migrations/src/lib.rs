@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_attack_catalog;
+mod m20261122_000003_tests;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_attack_catalog::Migration),
+            Box::new(m20261122_000003_tests::Migration),
         ]
     }
 }

@@ -18,3 +18,4 @@ mod conventions;
 mod permissions;
 mod system;
 mod users;
+mod workflow;

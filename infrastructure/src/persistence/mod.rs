@@ -11,6 +11,8 @@ mod error;
 mod idempotency;
 mod sessions;
 mod tenants;
+mod test_entities;
+mod tests;
 mod users;
 
 use std::time::Duration;
@@ -28,6 +30,7 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+use aegis_domain::test_case::{Comment, TestCase, TestId, TransitionRecord, Worklog};
 use aegis_domain::user::{Email, User, UserId};
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,75 @@ macro_rules! repositories {
             }
             async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
                 tenants::insert(self.conn(), tenant).await
+            }
+        }
+
+        #[async_trait]
+        impl TestRepository for $target {
+            async fn insert_test(
+                &self,
+                tenant: TenantId,
+                test: &TestCase,
+            ) -> Result<(), RepositoryError> {
+                tests::insert(self.conn(), tenant, test).await
+            }
+            async fn find_test(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<Option<TestCase>, RepositoryError> {
+                tests::find(self.conn(), tenant, test).await
+            }
+            async fn update_test(
+                &self,
+                tenant: TenantId,
+                test: &TestCase,
+                expected_version: i32,
+            ) -> Result<(), RepositoryError> {
+                tests::update(self.conn(), tenant, test, expected_version).await
+            }
+            async fn delete_test(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<(), RepositoryError> {
+                tests::delete(self.conn(), tenant, test).await
+            }
+            async fn list_tests(
+                &self,
+                tenant: TenantId,
+                filter: &TestFilter,
+                page: PageRequest,
+            ) -> Result<Page<TestCase>, RepositoryError> {
+                tests::list(self.conn(), tenant, filter, page).await
+            }
+            async fn insert_transition(
+                &self,
+                tenant: TenantId,
+                record: &TransitionRecord,
+            ) -> Result<(), RepositoryError> {
+                tests::insert_transition(self.conn(), tenant, record).await
+            }
+            async fn insert_worklog(
+                &self,
+                tenant: TenantId,
+                worklog: &Worklog,
+            ) -> Result<(), RepositoryError> {
+                tests::insert_worklog(self.conn(), tenant, worklog).await
+            }
+            async fn insert_comment(
+                &self,
+                tenant: TenantId,
+                comment: &Comment,
+            ) -> Result<(), RepositoryError> {
+                tests::insert_comment(self.conn(), tenant, comment).await
+            }
+            async fn test_history(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<TestHistory, RepositoryError> {
+                tests::history(self.conn(), tenant, test).await
             }
         }
 

@@ -124,6 +124,7 @@ pub fn serve(
                             .configure(routes::auth::configure),
                     )
                     .configure(routes::catalog::configure)
+                    .service(web::scope("/tests").configure(routes::tests::configure))
                     .service(web::scope("/users").configure(routes::users::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_logs::configure)),
             )

@@ -5,6 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
+use crate::routes::tests as test_routes;
 use crate::routes::{audit_logs, auth, catalog, system, users};
 use crate::views::{Paginated, UserView};
 
@@ -21,12 +22,16 @@ use crate::views::{Paginated, UserView};
         users::list, users::create, users::get, users::update, users::deactivate,
         users::reset_password, users::me, users::update_preferences,
         audit_logs::list, audit_logs::verify,
+        test_routes::create, test_routes::list, test_routes::get, test_routes::timeline,
+        test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,
+        test_routes::act, test_routes::comment,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         system::health, system::ready, system::metrics,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
         Paginated<audit_logs::AuditEntryResponse>,
+        Paginated<test_routes::TestView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
     )),
     modifiers(&SecuritySchemes),
@@ -34,6 +39,7 @@ use crate::views::{Paginated, UserView};
         (name = "auth", description = "Sign in, tokens and one's password"),
         (name = "users", description = "Accounts and roles"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "tests", description = "Tests through the red/blue validation workflow"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "system", description = "Health, readiness and metrics"),
     )

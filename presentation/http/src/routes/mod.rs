@@ -5,4 +5,5 @@ pub mod audit_logs;
 pub mod auth;
 pub mod catalog;
 pub mod system;
+pub mod tests;
 pub mod users;

@@ -1,0 +1,284 @@
+//! A test: one validation of one technique, carried through the red/blue workflow, with the
+//! red team's execution report, the blue team's evaluation, timers, worklogs and comments.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::TechniqueId;
+use crate::id::Id;
+use crate::tenant::TenantId;
+use crate::user::UserId;
+use crate::workflow::{Team, Workflow};
+
+pub type TestId = Id<TestCase>;
+
+/// How the defence fared, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    Prevented,
+    Detected,
+    Logged,
+    NotDetected,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Prevented,
+        Outcome::Detected,
+        Outcome::Logged,
+        Outcome::NotDetected,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Prevented => "prevented",
+            Outcome::Detected => "detected",
+            Outcome::Logged => "logged",
+            Outcome::NotDetected => "not_detected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// What red ran, when, with what, against what, and how it went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedReport {
+    pub executed_at: Option<DateTime<Utc>>,
+    pub procedure: Option<String>,
+    pub command: Option<String>,
+    pub tool: Option<String>,
+    pub targets: Vec<String>,
+    pub result_summary: Option<String>,
+}
+
+impl RedReport {
+    /// The fields still missing before red may submit.
+    pub fn missing_for_submission(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.executed_at.is_none() {
+            missing.push("executed_at");
+        }
+        if self.procedure.is_none() && self.command.is_none() {
+            missing.push("procedure");
+        }
+        if self.result_summary.is_none() {
+            missing.push("result_summary");
+        }
+        missing
+    }
+}
+
+/// What blue saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlueReport {
+    pub outcome: Option<Outcome>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub detection_source: Option<String>,
+    /// References to the detection rules that fired.
+    pub fired_rules: Vec<String>,
+    pub notes: Option<String>,
+}
+
+impl BlueReport {
+    /// The fields still missing before blue may submit.
+    pub fn missing_for_submission(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        match self.outcome {
+            None => missing.push("outcome"),
+            Some(Outcome::Detected) if self.detected_at.is_none() => missing.push("detected_at"),
+            Some(_) => {}
+        }
+        missing
+    }
+}
+
+/// The time a team's phase has taken so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseClock {
+    pub started_at: Option<DateTime<Utc>>,
+    pub paused_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCase {
+    pub id: TestId,
+    pub tenant_id: TenantId,
+    pub title: String,
+    pub description: String,
+    pub technique_id: TechniqueId,
+    pub objective: String,
+    pub target_environment: String,
+    pub assignee: Option<UserId>,
+    pub campaign_id: Option<uuid::Uuid>,
+    pub workflow: Workflow,
+    pub red_vote_notes: Option<String>,
+    pub blue_vote_notes: Option<String>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub red_clock: PhaseClock,
+    pub blue_clock: PhaseClock,
+    pub red: RedReport,
+    pub blue: BlueReport,
+    /// Incremented by every change: a stale version is refused (optimistic concurrency).
+    pub version: i32,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TestCase {
+    pub fn clock_mut(&mut self, team: Team) -> &mut PhaseClock {
+        match team {
+            Team::Red => &mut self.red_clock,
+            Team::Blue => &mut self.blue_clock,
+        }
+    }
+}
+
+/// A recorded workflow step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRecord {
+    pub id: uuid::Uuid,
+    pub test_id: TestId,
+    pub actor: UserId,
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub comment: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A closed phase: who worked, from when to when, minus pauses, sealed with a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worklog {
+    pub id: uuid::Uuid,
+    pub test_id: TestId,
+    pub team: Team,
+    pub actor: UserId,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub paused_seconds: i64,
+    pub duration_seconds: i64,
+    pub integrity_hash: String,
+}
+
+impl Worklog {
+    /// Closes a phase that started at `started_at` and ends at `ended_at`.
+    pub fn close(
+        id: uuid::Uuid,
+        test_id: TestId,
+        team: Team,
+        actor: UserId,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        paused_seconds: i64,
+    ) -> Self {
+        let duration_seconds = ((ended_at - started_at).num_seconds() - paused_seconds).max(0);
+        let integrity_hash = Self::hash(
+            test_id,
+            team,
+            actor,
+            started_at,
+            ended_at,
+            paused_seconds,
+            duration_seconds,
+        );
+        Self {
+            id,
+            test_id,
+            team,
+            actor,
+            started_at,
+            ended_at,
+            paused_seconds,
+            duration_seconds,
+            integrity_hash,
+        }
+    }
+
+    fn hash(
+        test_id: TestId,
+        team: Team,
+        actor: UserId,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        paused_seconds: i64,
+        duration_seconds: i64,
+    ) -> String {
+        let text = format!(
+            "{test_id}|{}|{actor}|{}|{}|{paused_seconds}|{duration_seconds}",
+            team.as_str(),
+            started_at.timestamp_micros(),
+            ended_at.timestamp_micros()
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
+    /// Whether the stored hash still matches the worklog's fields.
+    pub fn is_intact(&self) -> bool {
+        Self::hash(
+            self.test_id,
+            self.team,
+            self.actor,
+            self.started_at,
+            self.ended_at,
+            self.paused_seconds,
+            self.duration_seconds,
+        ) == self.integrity_hash
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: uuid::Uuid,
+    pub test_id: TestId,
+    pub author: UserId,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn worklogs_subtract_pauses_and_detect_edits() {
+        let start = DateTime::<Utc>::UNIX_EPOCH;
+        let nil = uuid::Uuid::nil();
+        let mut log = Worklog::close(
+            nil,
+            TestId::from_uuid(nil),
+            Team::Red,
+            UserId::from_uuid(nil),
+            start,
+            start + Duration::seconds(600),
+            120,
+        );
+        assert_eq!(log.duration_seconds, 480);
+        assert!(log.is_intact());
+        log.duration_seconds = 60;
+        assert!(!log.is_intact());
+    }
+
+    #[test]
+    fn submissions_name_what_is_missing() {
+        assert_eq!(
+            RedReport::default().missing_for_submission(),
+            ["executed_at", "procedure", "result_summary"]
+        );
+        let detected = BlueReport {
+            outcome: Some(Outcome::Detected),
+            ..BlueReport::default()
+        };
+        assert_eq!(detected.missing_for_submission(), ["detected_at"]);
+        let logged = BlueReport {
+            outcome: Some(Outcome::Logged),
+            ..BlueReport::default()
+        };
+        assert!(logged.missing_for_submission().is_empty());
+    }
+}

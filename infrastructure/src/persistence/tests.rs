@@ -1,0 +1,467 @@
+//! Tests and their history.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+
+use aegis_domain::catalog::TechniqueId;
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::{RepositoryError, TestFilter, TestHistory};
+use aegis_domain::tenant::TenantId;
+use aegis_domain::test_case::{
+    BlueReport, Comment, Outcome, PhaseClock, RedReport, TestCase, TestId, TransitionRecord,
+    Worklog,
+};
+use aegis_domain::user::UserId;
+use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
+
+use super::catalog_entities::{tactic, technique, technique_tactic};
+use super::error::{corrupt, on_write, unexpected};
+use super::test_entities::{comment, test, transition, worklog};
+
+fn verdict(text: Option<&str>) -> Result<Option<Verdict>, RepositoryError> {
+    match text {
+        None => Ok(None),
+        Some("approve") => Ok(Some(Verdict::Approve)),
+        Some("reject") => Ok(Some(Verdict::Reject)),
+        Some(other) => Err(corrupt("vote", other)),
+    }
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
+    let state = row
+        .state
+        .parse::<TestState>()
+        .map_err(|e| corrupt("test state", e))?;
+    let workflow = Workflow::restore(
+        state,
+        verdict(row.red_vote.as_deref())?,
+        verdict(row.blue_vote.as_deref())?,
+        row.paused,
+    );
+    let outcome = row
+        .blue_outcome
+        .as_deref()
+        .map(|o| Outcome::parse(o).ok_or_else(|| corrupt("outcome", o)))
+        .transpose()?;
+    Ok(TestCase {
+        id: TestId::from_uuid(row.id),
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        title: row.title,
+        description: row.description,
+        technique_id: TechniqueId::parse(&row.technique_id)
+            .map_err(|e| corrupt("technique id", e))?,
+        objective: row.objective,
+        target_environment: row.target_environment,
+        assignee: row.assignee_id.map(UserId::from_uuid),
+        campaign_id: row.campaign_id,
+        workflow,
+        red_vote_notes: row.red_vote_notes,
+        blue_vote_notes: row.blue_vote_notes,
+        paused_at: row.paused_at,
+        red_clock: PhaseClock {
+            started_at: row.red_started_at,
+            paused_seconds: row.red_paused_seconds,
+        },
+        blue_clock: PhaseClock {
+            started_at: row.blue_started_at,
+            paused_seconds: row.blue_paused_seconds,
+        },
+        red: RedReport {
+            executed_at: row.red_executed_at,
+            procedure: row.red_procedure,
+            command: row.red_command,
+            tool: row.red_tool,
+            targets: strings(&row.red_targets),
+            result_summary: row.red_result_summary,
+        },
+        blue: BlueReport {
+            outcome,
+            detected_at: row.blue_detected_at,
+            detection_source: row.blue_detection_source,
+            fired_rules: strings(&row.blue_fired_rules),
+            notes: row.blue_notes,
+        },
+        version: row.version,
+        created_by: UserId::from_uuid(row.created_by),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn to_row(t: &TestCase) -> test::ActiveModel {
+    let workflow = t.workflow;
+    test::ActiveModel {
+        id: Set(t.id.as_uuid()),
+        tenant_id: Set(t.tenant_id.as_uuid()),
+        title: Set(t.title.clone()),
+        description: Set(t.description.clone()),
+        technique_id: Set(t.technique_id.to_string()),
+        objective: Set(t.objective.clone()),
+        target_environment: Set(t.target_environment.clone()),
+        assignee_id: Set(t.assignee.map(|a| a.as_uuid())),
+        campaign_id: Set(t.campaign_id),
+        state: Set(workflow.state().as_str().to_owned()),
+        red_vote: Set(workflow.red_vote().map(|v| v.as_str().to_owned())),
+        red_vote_notes: Set(t.red_vote_notes.clone()),
+        blue_vote: Set(workflow.blue_vote().map(|v| v.as_str().to_owned())),
+        blue_vote_notes: Set(t.blue_vote_notes.clone()),
+        paused: Set(workflow.is_paused()),
+        paused_at: Set(t.paused_at),
+        red_started_at: Set(t.red_clock.started_at),
+        red_paused_seconds: Set(t.red_clock.paused_seconds),
+        blue_started_at: Set(t.blue_clock.started_at),
+        blue_paused_seconds: Set(t.blue_clock.paused_seconds),
+        red_executed_at: Set(t.red.executed_at),
+        red_procedure: Set(t.red.procedure.clone()),
+        red_command: Set(t.red.command.clone()),
+        red_tool: Set(t.red.tool.clone()),
+        red_targets: Set(serde_json::json!(t.red.targets)),
+        red_result_summary: Set(t.red.result_summary.clone()),
+        blue_outcome: Set(t.blue.outcome.map(|o| o.as_str().to_owned())),
+        blue_detected_at: Set(t.blue.detected_at),
+        blue_detection_source: Set(t.blue.detection_source.clone()),
+        blue_fired_rules: Set(serde_json::json!(t.blue.fired_rules)),
+        blue_notes: Set(t.blue.notes.clone()),
+        version: Set(t.version),
+        created_by: Set(t.created_by.as_uuid()),
+        created_at: Set(t.created_at),
+        updated_at: Set(t.updated_at),
+    }
+}
+
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    t: &TestCase,
+) -> Result<(), RepositoryError> {
+    if t.tenant_id != tenant {
+        return Err(RepositoryError::Unexpected(
+            "test belongs to another tenant".to_owned(),
+        ));
+    }
+    test::Entity::insert(to_row(t))
+        .exec_without_returning(db)
+        .await
+        .map_err(on_write("test"))?;
+    Ok(())
+}
+
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: TestId,
+) -> Result<Option<TestCase>, RepositoryError> {
+    test::Entity::find()
+        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(test::Column::Id.eq(id.as_uuid()))
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .map(to_domain)
+        .transpose()
+}
+
+pub(crate) async fn update(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    t: &TestCase,
+    expected_version: i32,
+) -> Result<(), RepositoryError> {
+    let mut row = to_row(t);
+    row.id = NotSet;
+    row.tenant_id = NotSet;
+    row.created_at = NotSet;
+    row.created_by = NotSet;
+    let result = test::Entity::update_many()
+        .set(row)
+        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(test::Column::Id.eq(t.id.as_uuid()))
+        .filter(test::Column::Version.eq(expected_version))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return match find(db, tenant, t.id).await? {
+            Some(_) => Err(RepositoryError::Duplicate("version".to_owned())),
+            None => Err(RepositoryError::NotFound("test".to_owned())),
+        };
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: TestId,
+) -> Result<(), RepositoryError> {
+    // Children first: SQLite only cascades with foreign keys on, and explicit is clearer.
+    for statement in [
+        comment::Entity::delete_many()
+            .filter(comment::Column::TestId.eq(id.as_uuid()))
+            .filter(comment::Column::TenantId.eq(tenant.as_uuid()))
+            .build(db.get_database_backend()),
+        worklog::Entity::delete_many()
+            .filter(worklog::Column::TestId.eq(id.as_uuid()))
+            .filter(worklog::Column::TenantId.eq(tenant.as_uuid()))
+            .build(db.get_database_backend()),
+        transition::Entity::delete_many()
+            .filter(transition::Column::TestId.eq(id.as_uuid()))
+            .filter(transition::Column::TenantId.eq(tenant.as_uuid()))
+            .build(db.get_database_backend()),
+    ] {
+        db.execute_raw(statement).await.map_err(unexpected)?;
+    }
+    let result = test::Entity::delete_many()
+        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(test::Column::Id.eq(id.as_uuid()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return Err(RepositoryError::NotFound("test".to_owned()));
+    }
+    Ok(())
+}
+
+pub(crate) async fn list(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &TestFilter,
+    page: PageRequest,
+) -> Result<Page<TestCase>, RepositoryError> {
+    let mut query = test::Entity::find().filter(test::Column::TenantId.eq(tenant.as_uuid()));
+    if let Some(state) = filter.state {
+        query = query.filter(test::Column::State.eq(state.as_str()));
+    }
+    if let Some(technique) = &filter.technique {
+        query = query.filter(test::Column::TechniqueId.eq(technique.as_str()));
+    }
+    if let Some(campaign) = filter.campaign {
+        query = query.filter(test::Column::CampaignId.eq(campaign));
+    }
+    if let Some(assignee) = filter.assignee {
+        query = query.filter(test::Column::AssigneeId.eq(assignee.as_uuid()));
+    }
+    if let Some(team) = filter.team {
+        let states: &[TestState] = match team {
+            Team::Red => &[TestState::Draft, TestState::RedExecuting],
+            Team::Blue => &[TestState::BlueEvaluating],
+        };
+        query = query.filter(test::Column::State.is_in(states.iter().map(|s| s.as_str())));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(test::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(test::Column::CreatedAt.lt(to));
+    }
+    if let Some(tactic_ref) = &filter.tactic {
+        let shortname = tactic::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(tactic::Column::MitreId.eq(tactic_ref.to_uppercase()))
+                    .add(tactic::Column::Shortname.eq(tactic_ref.to_lowercase())),
+            )
+            .one(db)
+            .await
+            .map_err(unexpected)?
+            .map_or_else(|| tactic_ref.to_lowercase(), |t| t.shortname);
+        let members = technique_tactic::Entity::find()
+            .select_only()
+            .column(technique_tactic::Column::TechniqueStixId)
+            .filter(technique_tactic::Column::TacticShortname.eq(shortname))
+            .into_query();
+        let ids = technique::Entity::find()
+            .select_only()
+            .column(technique::Column::MitreId)
+            .filter(technique::Column::StixId.in_subquery(members))
+            .into_query();
+        query = query.filter(test::Column::TechniqueId.in_subquery(ids));
+    }
+    if let Some(text) = &filter.text {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        query = query.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(test::Column::Title))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(test::Column::Description))).like(pattern)),
+        );
+    }
+    let total = query.clone().count(db).await.map_err(unexpected)?;
+    let rows = query
+        .order_by_desc(test::Column::CreatedAt)
+        .order_by_desc(test::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let items = rows.into_iter().map(to_domain).collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
+}
+
+pub(crate) async fn insert_transition(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    r: &TransitionRecord,
+) -> Result<(), RepositoryError> {
+    let row = transition::ActiveModel {
+        id: Set(r.id),
+        tenant_id: Set(tenant.as_uuid()),
+        test_id: Set(r.test_id.as_uuid()),
+        actor_id: Set(r.actor.as_uuid()),
+        action: Set(r.action.clone()),
+        from_state: Set(r.from.clone()),
+        to_state: Set(r.to.clone()),
+        comment: Set(r.comment.clone()),
+        occurred_at: Set(r.occurred_at),
+    };
+    transition::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_worklog(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    w: &Worklog,
+) -> Result<(), RepositoryError> {
+    let row = worklog::ActiveModel {
+        id: Set(w.id),
+        tenant_id: Set(tenant.as_uuid()),
+        test_id: Set(w.test_id.as_uuid()),
+        team: Set(w.team.as_str().to_owned()),
+        actor_id: Set(w.actor.as_uuid()),
+        started_at: Set(w.started_at),
+        ended_at: Set(w.ended_at),
+        paused_seconds: Set(w.paused_seconds),
+        duration_seconds: Set(w.duration_seconds),
+        integrity_hash: Set(w.integrity_hash.clone()),
+    };
+    worklog::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_comment(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    c: &Comment,
+) -> Result<(), RepositoryError> {
+    let row = comment::ActiveModel {
+        id: Set(c.id),
+        tenant_id: Set(tenant.as_uuid()),
+        test_id: Set(c.test_id.as_uuid()),
+        author_id: Set(c.author.as_uuid()),
+        body: Set(c.body.clone()),
+        created_at: Set(c.created_at),
+    };
+    comment::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn history(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: TestId,
+) -> Result<TestHistory, RepositoryError> {
+    let transitions = transition::Entity::find()
+        .filter(transition::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(transition::Column::TestId.eq(id.as_uuid()))
+        .order_by_asc(transition::Column::OccurredAt)
+        .order_by_asc(transition::Column::Id)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|r| TransitionRecord {
+            id: r.id,
+            test_id: TestId::from_uuid(r.test_id),
+            actor: UserId::from_uuid(r.actor_id),
+            action: r.action,
+            from: r.from_state,
+            to: r.to_state,
+            comment: r.comment,
+            occurred_at: r.occurred_at,
+        })
+        .collect();
+    let worklogs = worklog::Entity::find()
+        .filter(worklog::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(worklog::Column::TestId.eq(id.as_uuid()))
+        .order_by_asc(worklog::Column::EndedAt)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|w| {
+            let team = if w.team == "blue" {
+                Team::Blue
+            } else {
+                Team::Red
+            };
+            Worklog {
+                id: w.id,
+                test_id: TestId::from_uuid(w.test_id),
+                team,
+                actor: UserId::from_uuid(w.actor_id),
+                started_at: w.started_at,
+                ended_at: w.ended_at,
+                paused_seconds: w.paused_seconds,
+                duration_seconds: w.duration_seconds,
+                integrity_hash: w.integrity_hash,
+            }
+        })
+        .collect();
+    let comments = comment::Entity::find()
+        .filter(comment::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(comment::Column::TestId.eq(id.as_uuid()))
+        .order_by_asc(comment::Column::CreatedAt)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|c| Comment {
+            id: c.id,
+            test_id: TestId::from_uuid(c.test_id),
+            author: UserId::from_uuid(c.author_id),
+            body: c.body,
+            created_at: c.created_at,
+        })
+        .collect();
+    Ok(TestHistory {
+        transitions,
+        worklogs,
+        comments,
+    })
+}
