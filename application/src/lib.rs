@@ -12,6 +12,7 @@ pub mod context;
 pub mod error;
 pub mod health;
 pub mod idempotency;
+pub mod notifications;
 pub mod ports;
 pub mod test_cases;
 pub mod users;
@@ -50,6 +51,7 @@ pub struct Services {
     pub bootstrap: bootstrap::BootstrapService,
     pub catalog: catalog::CatalogService,
     pub tests: test_cases::TestService,
+    pub notifications: notifications::NotificationService,
 }
 
 impl Services {
@@ -62,6 +64,7 @@ impl Services {
             health: health::HealthService::new(deps.clone()),
             catalog: catalog::CatalogService::new(deps.clone()),
             tests: test_cases::TestService::new(deps.clone()),
+            notifications: notifications::NotificationService::new(deps.clone()),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

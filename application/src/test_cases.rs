@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use aegis_domain::catalog::TechniqueId;
+use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, TestFilter, TestHistory};
@@ -159,6 +160,30 @@ fn required(field: &str, value: &str, max: usize, fields: &mut Vec<FieldError>) 
 fn optional(value: String) -> Option<String> {
     let trimmed = value.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// What a notification about `action` on the test `title` says.
+fn notice(title: &str, action: WorkflowAction, notes: Option<&str>) -> (String, String) {
+    let (headline, body) = match action {
+        WorkflowAction::SubmitRed => (
+            "red has executed: evaluate it",
+            "Record what blue saw, then submit.".to_owned(),
+        ),
+        WorkflowAction::SubmitBlue => (
+            "ready for review",
+            "Both leads vote to validate or reject.".to_owned(),
+        ),
+        WorkflowAction::ValidateRed(_) | WorkflowAction::ValidateBlue(_) => (
+            "disputed: the other lead rejected",
+            format!("Their notes: {}", notes.unwrap_or("none")),
+        ),
+        WorkflowAction::Reopen => (
+            "reopened for a retest",
+            notes.unwrap_or("A lead reopened the test.").to_owned(),
+        ),
+        _ => ("changed", String::new()),
+    };
+    (format!("{title}: {headline}"), body)
 }
 
 #[derive(Clone)]
@@ -674,9 +699,33 @@ impl TestService {
                     test.blue_vote_notes = None;
                     test.paused_at = None;
                 }
-                // Notifications arrive with the notifications capability; the transition
-                // record below already tells who did what.
-                Effect::Notify(_) => {}
+                Effect::Notify(audience) => {
+                    let (title, body) = notice(&test.title, action, notes.as_deref());
+                    let mut notifications = Vec::new();
+                    for user in crate::notifications::recipients(
+                        uow.as_ref(),
+                        actor.tenant_id,
+                        audience,
+                        actor.user_id,
+                    )
+                    .await?
+                    {
+                        notifications.push(Notification {
+                            id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                            tenant_id: actor.tenant_id,
+                            user_id: user,
+                            kind: format!("test.{}", action.name()),
+                            title: title.clone(),
+                            body: body.clone(),
+                            entity_type: Some("test".to_owned()),
+                            entity_id: Some(test.id.to_string()),
+                            created_at: now,
+                            read_at: None,
+                        });
+                    }
+                    uow.insert_notifications(actor.tenant_id, &notifications)
+                        .await?;
+                }
             }
         }
         test.workflow = step.next;

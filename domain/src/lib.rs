@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod catalog_ports;
 pub mod id;
 pub mod lockout;
+pub mod notification;
 pub mod page;
 pub mod password;
 pub mod permission;

@@ -326,6 +326,7 @@ pub trait AuditLogRepository: Send + Sync {
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
+    + NotificationRepository
     + TestRepository
     + UserRepository
     + RefreshSessionRepository
@@ -337,6 +338,7 @@ pub trait Repositories:
 
 impl<T> Repositories for T where
     T: TenantRepository
+        + NotificationRepository
         + TestRepository
         + UserRepository
         + RefreshSessionRepository
@@ -455,4 +457,47 @@ pub struct TestHistory {
     pub transitions: Vec<crate::test_case::TransitionRecord>,
     pub worklogs: Vec<crate::test_case::Worklog>,
     pub comments: Vec<crate::test_case::Comment>,
+}
+
+#[async_trait]
+pub trait NotificationRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_notifications(
+        &self,
+        tenant: TenantId,
+        notifications: &[crate::notification::Notification],
+    ) -> Result<(), RepositoryError>;
+
+    /// The user's notifications, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<crate::notification::Notification>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn count_unread_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<u64, RepositoryError>;
+
+    /// Marks the user's notifications read: the one given, or all. Returns how many changed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn mark_notifications_read(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        only: Option<crate::notification::NotificationId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
 }

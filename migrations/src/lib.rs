@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_attack_catalog;
 mod m20261122_000003_tests;
+mod m20261122_000004_notifications;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_attack_catalog::Migration),
             Box::new(m20261122_000003_tests::Migration),
+            Box::new(m20261122_000004_notifications::Migration),
         ]
     }
 }

@@ -31,6 +31,30 @@ fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/tests", Action::ReadOperations, None),
         e(
             Method::GET,
+            "/api/v1/notifications",
+            Action::ReadOwnAccount,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/notifications/unread-count",
+            Action::ReadOwnAccount,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/notifications/{note}/read",
+            Action::ManageOwnAccount,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/notifications/read-all",
+            Action::ManageOwnAccount,
+            None,
+        ),
+        e(
+            Method::GET,
             "/api/v1/tests/{test}",
             Action::ReadOperations,
             None,
@@ -225,6 +249,7 @@ on_both_databases!(
                     .replace("{target}", &target)
                     .replace("{test}", &test)
                     .replace("{action}", "start-execution")
+                    .replace("{note}", &uuid::Uuid::new_v4().to_string())
                     .replace("{mitre_id}", "T1059")
                     .replace("{id}", "G0016");
                 let mut request = app
@@ -246,9 +271,11 @@ on_both_databases!(
                     endpoint.action.as_str().to_owned(),
                 )];
                 // Allowed means the role check passes: the request may still be refused
-                // for the test's state (409) or its content, but never for the role.
+                // for the test's state (409) or find nothing (404), but never for the role.
                 let ok = if allowed {
-                    status.is_success() || status == StatusCode::CONFLICT
+                    status.is_success()
+                        || status == StatusCode::CONFLICT
+                        || status == StatusCode::NOT_FOUND
                 } else {
                     status == StatusCode::FORBIDDEN
                 };
@@ -284,7 +311,10 @@ fn the_walk_covers_every_documented_endpoint() {
         .map(|e| {
             (
                 e.method.as_str().to_lowercase(),
-                e.path.replace("{target}", "{id}").replace("{test}", "{id}"),
+                e.path
+                    .replace("{target}", "{id}")
+                    .replace("{test}", "{id}")
+                    .replace("{note}", "{id}"),
             )
         })
         .collect();

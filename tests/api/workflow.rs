@@ -553,3 +553,137 @@ on_both_databases!(test_creation_is_idempotent, |app: TestApp| async move {
         .unwrap();
     assert_eq!(listed["total"], 1);
 });
+
+on_both_databases!(
+    whoever_must_act_next_is_notified,
+    |app: TestApp| async move {
+        let t = team(&app).await;
+        let test = app.create_test(&t.red_lead, "Notify me").await;
+        let id = test["id"].as_str().unwrap().to_owned();
+        ok(app
+            .step(&id, "start-execution", &t.red_tech, json!({}))
+            .await)
+        .await;
+        ok(app.call(Method::PATCH, &format!("/api/v1/tests/{id}/red"), &t.red_tech, Some(json!({"executed_at": "2026-11-22T12:00:00Z", "command": "id", "result_summary": "ok"}))).await).await;
+        ok(app.step(&id, "submit-red", &t.red_tech, json!({})).await).await;
+
+        let count: Value = app
+            .get("/api/v1/notifications/unread-count", &t.blue_tech)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(count["unread"], 1);
+        let red_count: Value = app
+            .get("/api/v1/notifications/unread-count", &t.red_lead)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            red_count["unread"], 0,
+            "red is not told about its own submission"
+        );
+        let listed: Value = app
+            .get("/api/v1/notifications?unread=true", &t.blue_tech)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let note = &listed["items"][0];
+        assert_eq!(note["kind"], "test.submit-red");
+        assert_eq!(note["entity_id"], id.as_str());
+        assert!(note["title"].as_str().unwrap().starts_with("Notify me"));
+        let note_id = note["id"].as_str().unwrap().to_owned();
+        let marked = ok(app
+            .call(
+                Method::POST,
+                &format!("/api/v1/notifications/{note_id}/read"),
+                &t.blue_tech,
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(marked["marked"], 1);
+        refused(
+            app.call(
+                Method::POST,
+                &format!("/api/v1/notifications/{note_id}/read"),
+                &t.blue_lead,
+                None,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "NOTIFICATION_NOT_FOUND",
+        )
+        .await;
+
+        ok(app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tests/{id}/blue"),
+                &t.blue_tech,
+                Some(json!({"outcome": "logged"})),
+            )
+            .await)
+        .await;
+        ok(app.step(&id, "submit-blue", &t.blue_tech, json!({})).await).await;
+        for lead in [&t.red_lead, &t.blue_lead] {
+            let count: Value = app
+                .get("/api/v1/notifications/unread-count", lead)
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert!(count["unread"].as_u64().unwrap() >= 1, "both leads review");
+        }
+        ok(app
+            .step(
+                &id,
+                "validate-red",
+                &t.red_lead,
+                json!({"verdict": "approve"}),
+            )
+            .await)
+        .await;
+        ok(app
+            .step(
+                &id,
+                "validate-blue",
+                &t.blue_lead,
+                json!({"verdict": "reject", "notes": "only logged"}),
+            )
+            .await)
+        .await;
+        let red_notes: Value = app
+            .get("/api/v1/notifications?unread=true", &t.red_lead)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let dispute = red_notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "test.validate-blue")
+            .expect("the approving lead hears of the dispute");
+        assert!(dispute["body"].as_str().unwrap().contains("only logged"));
+        let all = ok(app
+            .call(
+                Method::POST,
+                "/api/v1/notifications/read-all",
+                &t.red_lead,
+                None,
+            )
+            .await)
+        .await;
+        assert!(all["marked"].as_u64().unwrap() >= 2);
+        let count: Value = app
+            .get("/api/v1/notifications/unread-count", &t.red_lead)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(count["unread"], 0);
+    }
+);

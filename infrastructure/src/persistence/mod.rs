@@ -9,6 +9,7 @@ mod catalog_read;
 mod entities;
 mod error;
 mod idempotency;
+mod notifications;
 mod sessions;
 mod tenants;
 mod test_entities;
@@ -26,6 +27,7 @@ use sea_orm::{
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
+use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
@@ -127,6 +129,42 @@ macro_rules! repositories {
             }
             async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
                 tenants::insert(self.conn(), tenant).await
+            }
+        }
+
+        #[async_trait]
+        impl NotificationRepository for $target {
+            async fn insert_notifications(
+                &self,
+                tenant: TenantId,
+                items: &[Notification],
+            ) -> Result<(), RepositoryError> {
+                notifications::insert(self.conn(), tenant, items).await
+            }
+            async fn list_notifications(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+                unread_only: bool,
+                page: PageRequest,
+            ) -> Result<Page<Notification>, RepositoryError> {
+                notifications::list(self.conn(), tenant, user, unread_only, page).await
+            }
+            async fn count_unread_notifications(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+            ) -> Result<u64, RepositoryError> {
+                notifications::count_unread(self.conn(), tenant, user).await
+            }
+            async fn mark_notifications_read(
+                &self,
+                tenant: TenantId,
+                user: UserId,
+                only: Option<NotificationId>,
+                at: DateTime<Utc>,
+            ) -> Result<u64, RepositoryError> {
+                notifications::mark_read(self.conn(), tenant, user, only, at).await
             }
         }
 

@@ -125,6 +125,9 @@ pub fn serve(
                     )
                     .configure(routes::catalog::configure)
                     .service(web::scope("/tests").configure(routes::tests::configure))
+                    .service(
+                        web::scope("/notifications").configure(routes::notifications::configure),
+                    )
                     .service(web::scope("/users").configure(routes::users::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_logs::configure)),
             )

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
-use crate::routes::{audit_logs, auth, catalog, system, users};
+use crate::routes::{audit_logs, auth, catalog, notifications, system, users};
 use crate::views::{Paginated, UserView};
 
 #[derive(OpenApi)]
@@ -25,6 +25,8 @@ use crate::views::{Paginated, UserView};
         test_routes::create, test_routes::list, test_routes::get, test_routes::timeline,
         test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,
         test_routes::act, test_routes::comment,
+        notifications::list, notifications::unread_count, notifications::mark_read,
+        notifications::mark_all_read,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         system::health, system::ready, system::metrics,
     ),
@@ -32,6 +34,7 @@ use crate::views::{Paginated, UserView};
         Problem, ProblemField, UserView, Paginated<UserView>,
         Paginated<audit_logs::AuditEntryResponse>,
         Paginated<test_routes::TestView>,
+        Paginated<notifications::NotificationView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
     )),
     modifiers(&SecuritySchemes),
@@ -40,6 +43,7 @@ use crate::views::{Paginated, UserView};
         (name = "users", description = "Accounts and roles"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "tests", description = "Tests through the red/blue validation workflow"),
+        (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "system", description = "Health, readiness and metrics"),
     )

@@ -1,0 +1,151 @@
+//! In-app notifications.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use aegis_domain::notification::{Notification, NotificationId};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::RepositoryError;
+use aegis_domain::tenant::TenantId;
+use aegis_domain::user::UserId;
+
+use super::error::unexpected;
+
+pub(crate) mod entity {
+    #![expect(
+        unreachable_pub,
+        reason = "sea-orm's derives require public models inside private modules"
+    )]
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub user_id: Uuid,
+        pub kind: String,
+        pub title: String,
+        pub body: String,
+        pub entity_type: Option<String>,
+        pub entity_id: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub read_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    notifications: &[Notification],
+) -> Result<(), RepositoryError> {
+    if notifications.is_empty() {
+        return Ok(());
+    }
+    let rows = notifications.iter().map(|n| ActiveModel {
+        id: Set(n.id.as_uuid()),
+        tenant_id: Set(tenant.as_uuid()),
+        user_id: Set(n.user_id.as_uuid()),
+        kind: Set(n.kind.clone()),
+        title: Set(n.title.clone()),
+        body: Set(n.body.clone()),
+        entity_type: Set(n.entity_type.clone()),
+        entity_id: Set(n.entity_id.clone()),
+        created_at: Set(n.created_at),
+        read_at: Set(n.read_at),
+    });
+    Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn list(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    unread_only: bool,
+    page: PageRequest,
+) -> Result<Page<Notification>, RepositoryError> {
+    let mut query = Entity::find()
+        .filter(Column::TenantId.eq(tenant.as_uuid()))
+        .filter(Column::UserId.eq(user.as_uuid()));
+    if unread_only {
+        query = query.filter(Column::ReadAt.is_null());
+    }
+    let total = query.clone().count(db).await.map_err(unexpected)?;
+    let rows = query
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let items = rows
+        .into_iter()
+        .map(|row| Notification {
+            id: NotificationId::from_uuid(row.id),
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            user_id: UserId::from_uuid(row.user_id),
+            kind: row.kind,
+            title: row.title,
+            body: row.body,
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            created_at: row.created_at,
+            read_at: row.read_at,
+        })
+        .collect();
+    Ok(Page {
+        items,
+        total,
+        request: page,
+    })
+}
+
+pub(crate) async fn count_unread(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<u64, RepositoryError> {
+    Entity::find()
+        .filter(Column::TenantId.eq(tenant.as_uuid()))
+        .filter(Column::UserId.eq(user.as_uuid()))
+        .filter(Column::ReadAt.is_null())
+        .count(db)
+        .await
+        .map_err(unexpected)
+}
+
+pub(crate) async fn mark_read(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    only: Option<NotificationId>,
+    at: DateTime<Utc>,
+) -> Result<u64, RepositoryError> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::ReadAt, Expr::value(at))
+        .filter(Column::TenantId.eq(tenant.as_uuid()))
+        .filter(Column::UserId.eq(user.as_uuid()))
+        .filter(Column::ReadAt.is_null());
+    if let Some(id) = only {
+        update = update.filter(Column::Id.eq(id.as_uuid()));
+    }
+    Ok(update.exec(db).await.map_err(unexpected)?.rows_affected)
+}
