@@ -5,15 +5,16 @@ use async_trait::async_trait;
 
 use aegis_domain::catalog::{AttackRelease, Tactic, TechniqueId, ThreatActor};
 use aegis_domain::catalog_ports::{
-    ImportReport, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorDetail,
-    ThreatActorFilter,
+    ImportReport, ImportRun, ImportStatus, TechniqueDetail, TechniqueFilter, TechniqueSummary,
+    ThreatActorDetail, ThreatActorFilter,
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
 
 use crate::Dependencies;
-use crate::context::{Forbidden, Initiator};
+use crate::audit_trail::{self, Change};
+use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,14 +42,56 @@ pub enum CatalogError {
     NotFound(&'static str),
     #[error(transparent)]
     Feed(#[from] FeedError),
+    #[error("an import is already running")]
+    ImportRunning,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
 
 impl From<RepositoryError> for CatalogError {
     fn from(error: RepositoryError) -> Self {
-        Self::Unexpected(unexpected(&error))
+        match error {
+            RepositoryError::Duplicate(subject) if subject == "running import" => {
+                Self::ImportRunning
+            }
+            other => Self::Unexpected(unexpected(&other)),
+        }
     }
+}
+
+/// Fetches and applies a release; the run records how it ended either way.
+async fn run_import(
+    deps: &Dependencies,
+    run: uuid::Uuid,
+    source: &dyn AttackSource,
+) -> Result<ImportReport, CatalogError> {
+    let result = match source.fetch().await {
+        Ok(release) => deps
+            .catalog
+            .apply_attack_release(&release, deps.clock.now())
+            .await
+            .map_err(CatalogError::from),
+        Err(error) => Err(CatalogError::Feed(error)),
+    };
+    let now = deps.clock.now();
+    let recorded = match &result {
+        Ok(report) => deps.catalog.finish_import(run, Ok(report), now).await,
+        Err(error) => {
+            deps.catalog
+                .finish_import(run, Err(&error.to_string()), now)
+                .await
+        }
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%error, %run, "cannot record the end of an import");
+    }
+    match &result {
+        Ok(report) => {
+            tracing::info!(source = %source.describe(), totals = ?report.totals(), "ATT&CK import finished")
+        }
+        Err(error) => tracing::warn!(source = %source.describe(), %error, "ATT&CK import failed"),
+    }
+    result
 }
 
 impl Classified for CatalogError {
@@ -58,6 +101,7 @@ impl Classified for CatalogError {
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::Feed(e) => ErrorKind::Invalid(vec![FieldError::new("source", e.to_string())]),
+            Self::ImportRunning => ErrorKind::Conflict,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -67,8 +111,10 @@ impl Classified for CatalogError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) => "VALIDATION_FAILED",
             Self::NotFound("technique") => "TECHNIQUE_NOT_FOUND",
+            Self::NotFound("import") => "IMPORT_NOT_FOUND",
             Self::NotFound(_) => "THREAT_ACTOR_NOT_FOUND",
             Self::Feed(_) => "FEED_UNREADABLE",
+            Self::ImportRunning => "IMPORT_RUNNING",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -95,14 +141,82 @@ impl CatalogService {
         source: &dyn AttackSource,
     ) -> Result<ImportReport, CatalogError> {
         initiator.authorize(Action::ManageSystem)?;
-        let release = source.fetch().await?;
-        let report = self
-            .deps
-            .catalog
-            .apply_attack_release(&release, self.deps.clock.now())
+        let run = self.begin_run(initiator, source.describe()).await?;
+        run_import(&self.deps, run.id, source).await
+    }
+
+    async fn begin_run(
+        &self,
+        initiator: &Initiator,
+        source: String,
+    ) -> Result<ImportRun, CatalogError> {
+        let run = ImportRun {
+            id: self.deps.ids.new_id(),
+            source,
+            status: ImportStatus::Running,
+            requested_by: initiator.user_id(),
+            started_at: self.deps.clock.now(),
+            finished_at: None,
+            report: None,
+            error: None,
+        };
+        self.deps.catalog.begin_import(&run).await?;
+        Ok(run)
+    }
+
+    /// Starts an ATT&CK sync from the configured feed in the background and returns its run;
+    /// `import` tells how it goes.
+    ///
+    /// # Errors
+    /// `Forbidden` unless an admin, `ImportRunning` when one is already under way.
+    pub async fn start_sync(
+        &self,
+        actor: &Actor,
+        context: &RequestContext,
+    ) -> Result<ImportRun, CatalogError> {
+        actor.authorize(Action::ManageSystem)?;
+        let initiator = Initiator::User(actor.clone());
+        let run = self
+            .begin_run(&initiator, self.deps.attack_feed.describe())
             .await?;
-        tracing::info!(source = %source.describe(), totals = ?report.totals(), "ATT&CK import finished");
-        Ok(report)
+        let uow = self.deps.database.begin().await?;
+        let change = Change {
+            tenant: actor.tenant_id,
+            actor: Some(actor.user_id),
+            action: "catalog.sync_started",
+            entity_type: "catalog_import",
+            entity_id: Some(run.id.to_string()),
+            details: serde_json::json!({ "source": run.source }),
+        };
+        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        uow.commit().await?;
+        let deps = self.deps.clone();
+        let id = run.id;
+        self.deps.spawner.spawn(Box::pin(async move {
+            let source = deps.attack_feed.clone();
+            let _ = run_import(&deps, id, source.as_ref()).await;
+        }));
+        Ok(run)
+    }
+
+    /// # Errors
+    /// `Forbidden` unless an admin, `NotFound`.
+    pub async fn import(&self, actor: &Actor, id: uuid::Uuid) -> Result<ImportRun, CatalogError> {
+        actor.authorize(Action::ManageSystem)?;
+        self.deps
+            .catalog
+            .find_import(id)
+            .await?
+            .ok_or(CatalogError::NotFound("import"))
+    }
+
+    /// The latest imports, newest first.
+    ///
+    /// # Errors
+    /// `Forbidden` unless an admin.
+    pub async fn imports(&self, actor: &Actor) -> Result<Vec<ImportRun>, CatalogError> {
+        actor.authorize(Action::ManageSystem)?;
+        Ok(self.deps.catalog.list_imports(50).await?)
     }
 
     /// # Errors

@@ -38,6 +38,9 @@ pub struct Dependencies {
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
     pub evidence: Arc<dyn EvidenceStore>,
+    pub spawner: Arc<dyn ports::TaskSpawner>,
+    /// Where `sync-mitre` reads ATT&CK from (the configured URL or TAXII server).
+    pub attack_feed: Arc<dyn catalog::AttackSource>,
 }
 
 /// Every capability's service, ready to be shared by request handlers and the CLI.

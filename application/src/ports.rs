@@ -142,3 +142,11 @@ pub trait EvidenceStore: Send + Sync {
     /// `Unavailable` when it is not.
     async fn check(&self) -> Result<(), EvidenceStoreError>;
 }
+
+/// Work that outlives the request that started it (a feed sync).
+pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
+
+/// Runs background work on the server's runtime.
+pub trait TaskSpawner: Send + Sync {
+    fn spawn(&self, task: BackgroundTask);
+}

@@ -104,8 +104,74 @@ pub struct ThreatActorDetail {
     pub techniques: Vec<TechniqueSummary>,
 }
 
+/// The state of a catalog import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl ImportStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Running, Self::Succeeded, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// One import of the catalog, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRun {
+    pub id: uuid::Uuid,
+    pub source: String,
+    pub status: ImportStatus,
+    pub requested_by: Option<crate::user::UserId>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Counts per kind, flagged techniques and skipped objects, when it succeeded.
+    pub report: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
 #[async_trait]
 pub trait CatalogRepository: Send + Sync {
+    /// Records that an import starts.
+    ///
+    /// # Errors
+    /// `Duplicate("running import")` when another import started in the last hour is still
+    /// running (one at a time; an older one is presumed dead).
+    async fn begin_import(&self, run: &ImportRun) -> Result<(), RepositoryError>;
+
+    /// Records how an import ended: its report, or why it failed.
+    ///
+    /// # Errors
+    /// `NotFound("import")`.
+    async fn finish_import(
+        &self,
+        id: uuid::Uuid,
+        outcome: Result<&ImportReport, &str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_import(&self, id: uuid::Uuid) -> Result<Option<ImportRun>, RepositoryError>;
+
+    /// The most recent imports, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_imports(&self, limit: u64) -> Result<Vec<ImportRun>, RepositoryError>;
+
     /// Upserts the whole release in one transaction, keyed by STIX id, and reports what
     /// changed. Objects absent from the release are kept.
     ///

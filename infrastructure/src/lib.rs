@@ -4,6 +4,7 @@
 pub mod evidence;
 pub mod feeds;
 pub mod persistence;
+pub mod runtime;
 pub mod security;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -113,9 +113,12 @@ enum CatalogImports {
     Table,
     Id,
     Source,
+    Status,
+    RequestedBy,
     StartedAt,
     FinishedAt,
     Report,
+    Error,
 }
 
 #[async_trait::async_trait]
@@ -292,9 +295,12 @@ impl MigrationTrait for Migration {
                     .table(CatalogImports::Table)
                     .col(uuid(CatalogImports::Id).primary_key())
                     .col(string_len(CatalogImports::Source, 512))
+                    .col(string_len(CatalogImports::Status, 16))
+                    .col(uuid_null(CatalogImports::RequestedBy))
                     .col(timestamp_with_time_zone(CatalogImports::StartedAt))
-                    .col(timestamp_with_time_zone(CatalogImports::FinishedAt))
-                    .col(json(CatalogImports::Report))
+                    .col(timestamp_with_time_zone_null(CatalogImports::FinishedAt))
+                    .col(json_null(CatalogImports::Report))
+                    .col(text_null(CatalogImports::Error))
                     .to_owned(),
             )
             .await

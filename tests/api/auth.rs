@@ -275,6 +275,7 @@ async fn auth_endpoints_are_rate_limited_per_client() {
         Backend::Sqlite,
         AppOptions {
             auth_rate_limit_per_minute: 3,
+            ..AppOptions::default()
         },
     )
     .await;

@@ -328,3 +328,80 @@ async fn attack_comes_over_https_and_taxii_with_the_bundle_as_fallback() {
     let missing = UrlAttackSource::new(format!("{}/nothing-here.json", server.base));
     assert!(app.import_attack_from(&missing).await.is_err());
 }
+
+#[tokio::test]
+async fn admins_sync_mitre_in_the_background_and_watch_it() {
+    use std::collections::HashMap;
+
+    let bundle = std::fs::read(fixture("enterprise-v1.json")).unwrap();
+    let server =
+        crate::feed_server::serve(HashMap::from([("/attack.json".to_owned(), (200, bundle))]))
+            .await;
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        AppOptions {
+            attack_url: Some(format!("{}/attack.json", server.base)),
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, lead) = app.user_with_role(&admin, "red_lead").await;
+    let refused = app
+        .client
+        .post(app.url("/api/v1/system/sync-mitre"))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let started = app
+        .client
+        .post(app.url("/api/v1/system/sync-mitre"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let run: Value = started.json().await.unwrap();
+    let id = run["id"].as_str().unwrap().to_owned();
+    let mut status = run["status"].as_str().unwrap().to_owned();
+    let mut finished = Value::Null;
+    for _ in 0..100 {
+        if status != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        finished = app
+            .get(&format!("/api/v1/system/imports/{id}"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        status = finished["status"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(status, "succeeded", "{finished}");
+    assert_eq!(finished["report"]["counts"]["technique"]["created"], 6);
+    let techniques: Value = app
+        .get("/api/v1/techniques", &lead)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(techniques["total"], 3);
+    let history: Value = app
+        .get("/api/v1/system/imports", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0]["id"], id.as_str());
+    let audit: Value = app
+        .get("/api/v1/audit-logs?action=catalog.sync_started", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["total"], 1);
+}

@@ -36,12 +36,15 @@ impl Drop for TestApp {
 
 pub struct AppOptions {
     pub auth_rate_limit_per_minute: u32,
+    /// Where sync-mitre reads ATT&CK (nothing listens there by default).
+    pub attack_url: Option<String>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
         Self {
             auth_rate_limit_per_minute: 100_000,
+            attack_url: None,
         }
     }
 }
@@ -67,6 +70,9 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         // The lowest cost bcrypt allows: the tests exercise the flow, not the hash strength.
         bcrypt_cost: 4,
         auth_rate_limit_per_minute: options.auth_rate_limit_per_minute,
+        attack_url: options
+            .attack_url
+            .unwrap_or_else(|| "http://127.0.0.1:9/unreachable".to_owned()),
         http_workers: Some(1),
         ..Settings::default()
     };

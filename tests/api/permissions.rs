@@ -28,6 +28,18 @@ fn endpoints() -> Vec<Endpoint> {
     };
     vec![
         e(Method::GET, "/api/v1/tactics", Action::ReadCatalog, None),
+        e(
+            Method::GET,
+            "/api/v1/system/imports",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/system/imports/{import}",
+            Action::ManageSystem,
+            None,
+        ),
         e(Method::GET, "/api/v1/tests", Action::ReadOperations, None),
         e(
             Method::GET,
@@ -250,6 +262,7 @@ on_both_databases!(
                     .replace("{test}", &test)
                     .replace("{action}", "start-execution")
                     .replace("{note}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{import}", &uuid::Uuid::new_v4().to_string())
                     .replace("{mitre_id}", "T1059")
                     .replace("{id}", "G0016");
                 let mut request = app
@@ -305,6 +318,8 @@ fn the_walk_covers_every_documented_endpoint() {
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
         "/api/v1/auth/change-password",
+        // Starts a real sync; its role rules are tested in `catalog`.
+        "/api/v1/system/sync-mitre",
     ];
     let walked: Vec<(String, String)> = endpoints()
         .iter()
@@ -314,7 +329,8 @@ fn the_walk_covers_every_documented_endpoint() {
                 e.path
                     .replace("{target}", "{id}")
                     .replace("{test}", "{id}")
-                    .replace("{note}", "{id}"),
+                    .replace("{note}", "{id}")
+                    .replace("{import}", "{id}"),
             )
         })
         .collect();

@@ -758,6 +758,32 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
         Ok(Vec::new())
     }
+    async fn begin_import(
+        &self,
+        _: &aegis_domain::catalog_ports::ImportRun,
+    ) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+    async fn finish_import(
+        &self,
+        _: Uuid,
+        _: Result<&aegis_domain::catalog_ports::ImportReport, &str>,
+        _: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+    async fn find_import(
+        &self,
+        _: Uuid,
+    ) -> Result<Option<aegis_domain::catalog_ports::ImportRun>, RepositoryError> {
+        Ok(None)
+    }
+    async fn list_imports(
+        &self,
+        _: u64,
+    ) -> Result<Vec<aegis_domain::catalog_ports::ImportRun>, RepositoryError> {
+        Ok(Vec::new())
+    }
     async fn list_techniques(
         &self,
         _: &aegis_domain::catalog_ports::TechniqueFilter,
@@ -791,5 +817,29 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
         _: &str,
     ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
         Ok(None)
+    }
+}
+
+/// Background work is not exercised by these tests: it is dropped.
+pub struct NoBackground;
+
+impl TaskSpawner for NoBackground {
+    fn spawn(&self, _task: BackgroundTask) {}
+}
+
+/// A feed that is never reached in these tests.
+pub struct NoFeed;
+
+#[async_trait]
+impl aegis_application::catalog::AttackSource for NoFeed {
+    fn describe(&self) -> String {
+        "none".to_owned()
+    }
+    async fn fetch(
+        &self,
+    ) -> Result<aegis_domain::catalog::AttackRelease, aegis_application::catalog::FeedError> {
+        Err(aegis_application::catalog::FeedError(
+            "no feed in tests".to_owned(),
+        ))
     }
 }

@@ -47,6 +47,8 @@ async fn harness() -> Harness {
         ids: Arc::new(CountingIds::default()),
         secrets: Arc::new(CountingSecrets::default()),
         evidence: Arc::new(NoEvidence),
+        spawner: Arc::new(NoBackground),
+        attack_feed: Arc::new(NoFeed),
     };
     let services = Services::new(deps, AuthSettings::default());
     let tenant = services

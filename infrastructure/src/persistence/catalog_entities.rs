@@ -185,9 +185,12 @@ pub(crate) mod catalog_import {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub source: String,
+        pub status: String,
+        pub requested_by: Option<Uuid>,
         pub started_at: DateTimeUtc,
-        pub finished_at: DateTimeUtc,
-        pub report: Json,
+        pub finished_at: Option<DateTimeUtc>,
+        pub report: Option<Json>,
+        pub error: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

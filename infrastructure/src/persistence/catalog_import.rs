@@ -14,8 +14,7 @@ use aegis_domain::catalog_ports::{ImportCounts, ImportReport};
 use aegis_domain::ports::RepositoryError;
 
 use super::catalog_entities::{
-    catalog_import, mitigation, relationship, software, tactic, technique, technique_tactic,
-    threat_actor,
+    mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
 };
 use super::error::unexpected;
 
@@ -107,8 +106,6 @@ struct StoredTechnique {
 pub(crate) async fn apply(
     connection: &sea_orm::DatabaseConnection,
     release: &AttackRelease,
-    source: &str,
-    import_id: uuid::Uuid,
     started_at: DateTime<Utc>,
 ) -> Result<ImportReport, RepositoryError> {
     let tx = connection.begin().await.map_err(unexpected)?;
@@ -298,22 +295,11 @@ pub(crate) async fn apply(
         .counts
         .insert("relationship".into(), upsert(&tx, &stored, rows).await?);
 
-    let record = catalog_import::ActiveModel {
-        id: Set(import_id),
-        source: Set(source.chars().take(512).collect()),
-        started_at: Set(started_at),
-        finished_at: Set(Utc::now()),
-        report: Set(report_json(&report)),
-    };
-    catalog_import::Entity::insert(record)
-        .exec_without_returning(&tx)
-        .await
-        .map_err(unexpected)?;
     tx.commit().await.map_err(unexpected)?;
     Ok(report)
 }
 
-fn report_json(report: &ImportReport) -> serde_json::Value {
+pub(crate) fn report_json(report: &ImportReport) -> serde_json::Value {
     let counts: serde_json::Map<String, serde_json::Value> = report
         .counts
         .iter()

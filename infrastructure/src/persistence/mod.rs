@@ -6,6 +6,7 @@ mod audit;
 mod catalog_entities;
 mod catalog_import;
 mod catalog_read;
+mod catalog_runs;
 mod entities;
 mod error;
 mod idempotency;
@@ -438,14 +439,37 @@ impl aegis_domain::catalog_ports::CatalogRepository for SeaDatabase {
         release: &aegis_domain::catalog::AttackRelease,
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::catalog_ports::ImportReport, RepositoryError> {
-        catalog_import::apply(
-            &self.connection,
-            release,
-            "attack",
-            uuid::Uuid::now_v7(),
-            at,
-        )
-        .await
+        catalog_import::apply(&self.connection, release, at).await
+    }
+
+    async fn begin_import(
+        &self,
+        run: &aegis_domain::catalog_ports::ImportRun,
+    ) -> Result<(), RepositoryError> {
+        catalog_runs::begin(&self.connection, run).await
+    }
+
+    async fn finish_import(
+        &self,
+        id: uuid::Uuid,
+        outcome: Result<&aegis_domain::catalog_ports::ImportReport, &str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        catalog_runs::finish(&self.connection, id, outcome, at).await
+    }
+
+    async fn find_import(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<aegis_domain::catalog_ports::ImportRun>, RepositoryError> {
+        catalog_runs::find(&self.connection, id).await
+    }
+
+    async fn list_imports(
+        &self,
+        limit: u64,
+    ) -> Result<Vec<aegis_domain::catalog_ports::ImportRun>, RepositoryError> {
+        catalog_runs::list(&self.connection, limit).await
     }
 
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {

@@ -11,13 +11,16 @@ use secrecy::{ExposeSecret, SecretString};
 
 use aegis_application::auth::AuthSettings;
 use aegis_application::bootstrap::{BootstrapAdmin, DEFAULT_TENANT_SLUG};
+use aegis_application::catalog::AttackSource;
 use aegis_application::ports::EvidenceStore;
 use aegis_application::{Dependencies, Services};
 use aegis_domain::lockout::LockoutPolicy;
 use aegis_domain::tenant::Tenant;
 use aegis_http::HttpSettings;
 use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
+use aegis_infrastructure::feeds::remote::{TaxiiAttackSource, UrlAttackSource};
 use aegis_infrastructure::persistence::{SeaDatabase, connect};
+use aegis_infrastructure::runtime::TokioSpawner;
 use aegis_infrastructure::security::{
     BcryptPasswordHasher, JwtTokenService, OsSecretGenerator, SystemClock, UuidV7Generator,
 };
@@ -97,6 +100,8 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         ids: Arc::new(UuidV7Generator),
         secrets: Arc::new(OsSecretGenerator),
         evidence,
+        spawner: Arc::new(TokioSpawner),
+        attack_feed: attack_feed(settings),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -111,6 +116,16 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         services: Services::new(deps, auth),
         database,
     })
+}
+
+/// The configured ATT&CK feed for `sync-mitre`: TAXII with the bundle URL as fallback, or
+/// the bundle URL alone.
+fn attack_feed(settings: &Settings) -> Arc<dyn AttackSource> {
+    let bundle = UrlAttackSource::new(settings.attack_url.clone());
+    match &settings.attack_taxii_url {
+        Some(taxii) => Arc::new(TaxiiAttackSource::new(taxii.clone(), Some(bundle))),
+        None => Arc::new(bundle),
+    }
 }
 
 fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {

@@ -84,6 +84,10 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     pub log_level: String,
     pub http_workers: Option<usize>,
+    /// Where `sync-mitre` reads the ATT&CK bundle (and the fallback when TAXII fails).
+    pub attack_url: String,
+    /// A TAXII 2.1 objects URL; when set, `sync-mitre` reads TAXII first.
+    pub attack_taxii_url: Option<String>,
 }
 
 fn hide<S: serde::Serializer>(_: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -146,6 +150,8 @@ impl Default for Settings {
             log_format: None,
             log_level: "info".to_owned(),
             http_workers: None,
+            attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
+            attack_taxii_url: None,
         }
     }
 }

@@ -314,3 +314,87 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/threat-actors", web::get().to(threat_actors))
         .route("/threat-actors/{id}", web::get().to(threat_actor));
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRunView {
+    pub id: uuid::Uuid,
+    pub source: String,
+    /// running, succeeded or failed.
+    pub status: String,
+    pub requested_by: Option<uuid::Uuid>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Counts per kind (created, updated, unchanged, revoked), techniques flagged for review,
+    /// and skipped objects with their reasons.
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+impl From<aegis_domain::catalog_ports::ImportRun> for ImportRunView {
+    fn from(run: aegis_domain::catalog_ports::ImportRun) -> Self {
+        Self {
+            id: run.id,
+            source: run.source,
+            status: run.status.as_str().to_owned(),
+            requested_by: run.requested_by.map(|u| u.as_uuid()),
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            report: run.report,
+            error: run.error,
+        }
+    }
+}
+
+/// Start an ATT&CK sync from the configured feed (admin); it runs in the background.
+#[utoipa::path(post, path = "/api/v1/system/sync-mitre", tag = "catalog",
+    responses((status = 202, body = ImportRunView), (status = 403, body = Problem), (status = 409, body = Problem, description = "IMPORT_RUNNING")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn sync_mitre(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    crate::client::Context(context): crate::client::Context,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let run = services.catalog.start_sync(&actor, &context).await?;
+    Ok(actix_web::HttpResponse::Accepted().json(ImportRunView::from(run)))
+}
+
+/// The latest catalog imports, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/system/imports", tag = "catalog",
+    responses((status = 200, body = Vec<ImportRunView>), (status = 403, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn imports(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<Vec<ImportRunView>>, ApiError> {
+    Ok(web::Json(
+        services
+            .catalog
+            .imports(&actor)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// One catalog import and how it went (admin).
+#[utoipa::path(get, path = "/api/v1/system/imports/{id}", tag = "catalog", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ImportRunView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn import(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<ImportRunView>, ApiError> {
+    Ok(web::Json(
+        services.catalog.import(&actor, *id).await?.into(),
+    ))
+}
+
+pub fn configure_system(config: &mut web::ServiceConfig) {
+    config
+        .route("/sync-mitre", web::post().to(sync_mitre))
+        .route("/imports", web::get().to(imports))
+        .route("/imports/{id}", web::get().to(import));
+}
