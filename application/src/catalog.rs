@@ -3,14 +3,16 @@
 
 use async_trait::async_trait;
 
-use aegis_domain::catalog::{AttackRelease, Tactic, TechniqueId, ThreatActor};
+use aegis_domain::catalog::{AttackRelease, Tactic, Technique, TechniqueId, ThreatActor};
 use aegis_domain::catalog_ports::{
     ImportReport, ImportRun, ImportStatus, TechniqueDetail, TechniqueFilter, TechniqueSummary,
     ThreatActorDetail, ThreatActorFilter,
 };
 use aegis_domain::page::{Page, PageRequest};
-use aegis_domain::permission::Action;
+use aegis_domain::permission::{Action, permits};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::TestFilter;
+use aegis_domain::test_case::TestCase;
 
 use crate::Dependencies;
 use crate::audit_trail::{self, Change};
@@ -30,6 +32,29 @@ pub trait AttackSource: Send + Sync {
     /// # Errors
     /// `FeedError` when the source cannot be read or is not an ATT&CK bundle.
     async fn fetch(&self) -> Result<AttackRelease, FeedError>;
+}
+
+/// A technique as the API shows it: the catalog's view and the organization's tests of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TechniqueOverview {
+    pub detail: TechniqueDetail,
+    pub tests: Vec<TestCase>,
+}
+
+/// An organization's own technique, as an admin writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomTechnique {
+    pub mitre_id: String,
+    pub name: String,
+    pub description: String,
+    pub tactics: Vec<String>,
+    pub platforms: Vec<String>,
+    pub detection: String,
+}
+
+fn parse_technique_id(id: &str) -> Result<TechniqueId, CatalogError> {
+    TechniqueId::parse(id)
+        .map_err(|e| CatalogError::Invalid(vec![FieldError::new("mitre_id", e.to_string())]))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +137,7 @@ impl Classified for CatalogError {
             Self::Invalid(_) => "VALIDATION_FAILED",
             Self::NotFound("technique") => "TECHNIQUE_NOT_FOUND",
             Self::NotFound("import") => "IMPORT_NOT_FOUND",
+            Self::NotFound("custom technique") => "CUSTOM_TECHNIQUE_NOT_FOUND",
             Self::NotFound(_) => "THREAT_ACTOR_NOT_FOUND",
             Self::Feed(_) => "FEED_UNREADABLE",
             Self::ImportRunning => "IMPORT_RUNNING",
@@ -238,21 +264,232 @@ impl CatalogService {
         Ok(self.deps.catalog.list_techniques(filter, page).await?)
     }
 
+    /// A technique with its neighbourhood and the actor's organization's tests of it.
+    ///
     /// # Errors
     /// `Invalid` for a malformed id, `NotFound` for an unknown one.
     pub async fn technique(
         &self,
-        initiator: &Initiator,
+        actor: &Actor,
         id: &str,
-    ) -> Result<TechniqueDetail, CatalogError> {
-        initiator.authorize(Action::ReadCatalog)?;
-        let id = TechniqueId::parse(id)
-            .map_err(|e| CatalogError::Invalid(vec![FieldError::new("mitre_id", e.to_string())]))?;
-        self.deps
+    ) -> Result<TechniqueOverview, CatalogError> {
+        actor.authorize(Action::ReadCatalog)?;
+        let id = parse_technique_id(id)?;
+        let detail = self
+            .deps
             .catalog
             .find_technique(&id)
             .await?
-            .ok_or(CatalogError::NotFound("technique"))
+            .ok_or(CatalogError::NotFound("technique"))?;
+        let tests = if permits(actor.role, Action::ReadOperations) {
+            let filter = TestFilter {
+                technique: Some(id),
+                ..TestFilter::default()
+            };
+            self.deps
+                .database
+                .list_tests(actor.tenant_id, &filter, PageRequest::new(1, 50))
+                .await?
+                .items
+        } else {
+            Vec::new()
+        };
+        Ok(TechniqueOverview { detail, tests })
+    }
+
+    /// Flags a technique for review, or clears the flag (leads, admin).
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid`, `NotFound`.
+    pub async fn flag_for_review(
+        &self,
+        actor: &Actor,
+        id: &str,
+        required: bool,
+        reason: Option<String>,
+        context: &RequestContext,
+    ) -> Result<TechniqueOverview, CatalogError> {
+        actor.authorize(Action::FlagTechniqueForReview)?;
+        let technique = parse_technique_id(id)?;
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        self.deps
+            .catalog
+            .set_technique_review(&technique, required, reason.as_deref())
+            .await
+            .map_err(|e| match e {
+                RepositoryError::NotFound(_) => CatalogError::NotFound("technique"),
+                other => other.into(),
+            })?;
+        self.audit(
+            actor,
+            context,
+            "technique.review_flagged",
+            technique.as_str(),
+            serde_json::json!({
+                "review_required": required, "reason": reason,
+            }),
+        )
+        .await?;
+        self.technique(actor, technique.as_str()).await
+    }
+
+    /// Adds an organization's own technique (admin).
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid` naming the fields, `Conflict` when the id is taken.
+    pub async fn create_custom_technique(
+        &self,
+        actor: &Actor,
+        draft: CustomTechnique,
+        context: &RequestContext,
+    ) -> Result<TechniqueOverview, CatalogError> {
+        actor.authorize(Action::ManageCatalog)?;
+        let technique = self.validate_custom(&draft).await?;
+        self.deps
+            .catalog
+            .insert_custom_technique(&technique, self.deps.clock.now())
+            .await
+            .map_err(|e| match e {
+                RepositoryError::Duplicate(_) => CatalogError::Invalid(vec![FieldError::new(
+                    "mitre_id",
+                    "is already in the catalog",
+                )]),
+                other => other.into(),
+            })?;
+        self.audit(
+            actor,
+            context,
+            "technique.created",
+            technique.mitre_id.as_str(),
+            serde_json::json!({"name": technique.name}),
+        )
+        .await?;
+        self.technique(actor, technique.mitre_id.as_str()).await
+    }
+
+    /// Replaces a custom technique's content (admin); imported techniques change by import.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid`, `NotFound` when no custom technique has this id.
+    pub async fn update_custom_technique(
+        &self,
+        actor: &Actor,
+        id: &str,
+        mut draft: CustomTechnique,
+        context: &RequestContext,
+    ) -> Result<TechniqueOverview, CatalogError> {
+        actor.authorize(Action::ManageCatalog)?;
+        id.clone_into(&mut draft.mitre_id);
+        let technique = self.validate_custom(&draft).await?;
+        self.deps
+            .catalog
+            .update_custom_technique(&technique, self.deps.clock.now())
+            .await
+            .map_err(|e| match e {
+                RepositoryError::NotFound(_) => CatalogError::NotFound("custom technique"),
+                other => other.into(),
+            })?;
+        self.audit(
+            actor,
+            context,
+            "technique.updated",
+            technique.mitre_id.as_str(),
+            serde_json::json!({"name": technique.name}),
+        )
+        .await?;
+        self.technique(actor, technique.mitre_id.as_str()).await
+    }
+
+    async fn validate_custom(&self, draft: &CustomTechnique) -> Result<Technique, CatalogError> {
+        let mut fields = Vec::new();
+        let id = TechniqueId::parse(&draft.mitre_id)
+            .map_err(|e| FieldError::new("mitre_id", e.to_string()));
+        let name = draft.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            fields.push(FieldError::new(
+                "name",
+                "is required, at most 200 characters",
+            ));
+        }
+        let known: Vec<String> = self
+            .deps
+            .catalog
+            .list_tactics()
+            .await?
+            .into_iter()
+            .map(|t| t.shortname)
+            .collect();
+        let unknown: Vec<&String> = draft
+            .tactics
+            .iter()
+            .filter(|t| !known.contains(t))
+            .collect();
+        if draft.tactics.is_empty() || !unknown.is_empty() {
+            fields.push(FieldError::new(
+                "tactics",
+                format!("must name tactics of the catalog (unknown: {unknown:?})"),
+            ));
+        }
+        let id = match id {
+            Ok(id) => Some(id),
+            Err(field) => {
+                fields.push(field);
+                None
+            }
+        };
+        if let Some(parent) = id.as_ref().and_then(TechniqueId::parent)
+            && self.deps.catalog.find_technique(&parent).await?.is_none()
+        {
+            fields.push(FieldError::new(
+                "mitre_id",
+                format!("the parent {parent} is not in the catalog"),
+            ));
+        }
+        let (Some(id), true) = (id, fields.is_empty()) else {
+            return Err(CatalogError::Invalid(fields));
+        };
+        Ok(Technique {
+            stix_id: format!("x-aegis-technique--{}", id.as_str().to_lowercase()),
+            parent: id.parent(),
+            mitre_id: id,
+            name: name.to_owned(),
+            description: draft.description.trim().to_owned(),
+            tactics: draft.tactics.clone(),
+            platforms: draft.platforms.clone(),
+            detection: draft.detection.trim().to_owned(),
+            url: None,
+            version: Some("1.0".to_owned()),
+            revoked: false,
+            deprecated: false,
+            revoked_by: None,
+            modified: None,
+        })
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        context: &RequestContext,
+        action: &str,
+        technique: &str,
+        details: serde_json::Value,
+    ) -> Result<(), CatalogError> {
+        // The catalog is global and the audit trail per tenant: the change is recorded in the
+        // acting admin's or lead's organization, right after the catalog write.
+        let uow = self.deps.database.begin().await?;
+        let change = Change {
+            tenant: actor.tenant_id,
+            actor: Some(actor.user_id),
+            action,
+            entity_type: "technique",
+            entity_id: Some(technique.to_owned()),
+            details,
+        };
+        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        uow.commit().await?;
+        Ok(())
     }
 
     /// # Errors

@@ -183,6 +183,38 @@ pub trait CatalogRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<ImportReport, RepositoryError>;
 
+    /// Flags (or clears) a technique for review; `NotFound("technique")` when unknown.
+    ///
+    /// # Errors
+    /// `NotFound` or `Unexpected`.
+    async fn set_technique_review(
+        &self,
+        id: &TechniqueId,
+        required: bool,
+        reason: Option<&str>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Adds an organization's own technique.
+    ///
+    /// # Errors
+    /// `Duplicate("technique")` when the id is taken.
+    async fn insert_custom_technique(
+        &self,
+        technique: &Technique,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Replaces a custom technique's content.
+    ///
+    /// # Errors
+    /// `NotFound("custom technique")` when no custom technique has this id (imported ones
+    /// change only by import).
+    async fn update_custom_technique(
+        &self,
+        technique: &Technique,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn list_tactics(&self) -> Result<Vec<Tactic>, RepositoryError>;

@@ -405,3 +405,144 @@ async fn admins_sync_mitre_in_the_background_and_watch_it() {
         .unwrap();
     assert_eq!(audit["total"], 1);
 }
+
+on_both_databases!(
+    leads_flag_techniques_and_admins_add_their_own,
+    |app: TestApp| async move {
+        app.import_attack(&fixture("enterprise-v1.json")).await;
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
+        let (_, tech) = app.user_with_role(&admin, "blue_tech").await;
+        let flag = |token: String, body: Value| {
+            let app = &app;
+            async move {
+                app.client
+                    .patch(app.url("/api/v1/techniques/T1566/review"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            flag(tech.clone(), serde_json::json!({"review_required": true}))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        let flagged: Value = flag(
+            lead.clone(),
+            serde_json::json!({"review_required": true, "reason": "new phishing variants"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(flagged["review_required"], true);
+        let listed: Value = app
+            .get("/api/v1/techniques?review_required=true", &tech)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["items"][0]["mitre_id"], "T1566");
+        let cleared: Value = flag(lead.clone(), serde_json::json!({"review_required": false}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(cleared["review_required"], false);
+
+        let create = |token: String, body: Value| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url("/api/v1/techniques"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let custom = serde_json::json!({"mitre_id": "T1059.901", "name": "Internal scripting host", "tactics": ["execution"], "platforms": ["Windows"]});
+        assert_eq!(
+            create(lead.clone(), custom.clone()).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let created = create(admin.clone(), custom.clone()).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let created: Value = created.json().await.unwrap();
+        assert_eq!(created["custom"], true);
+        assert_eq!(created["parent"], "T1059");
+        let again = create(admin.clone(), custom).await;
+        assert_eq!(problem(again).await["errors"][0]["field"], "mitre_id");
+        let invalid = create(
+            admin.clone(),
+            serde_json::json!({"mitre_id": "T8888.001", "name": "", "tactics": ["nowhere"]}),
+        )
+        .await;
+        let fields: Vec<String> = problem(invalid).await["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(fields, ["name", "tactics", "mitre_id"]);
+        let parent: Value = app
+            .get("/api/v1/techniques/T1059", &tech)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            parent["subtechniques"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["mitre_id"] == "T1059.901")
+        );
+        let updated = app
+        .client
+        .patch(app.url("/api/v1/techniques/T1059.901"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "Internal scripting host v2", "tactics": ["execution", "defense-evasion"]}))
+        .send()
+        .await
+        .unwrap();
+        let updated: Value = updated.json().await.unwrap();
+        assert_eq!(
+            updated["tactics"],
+            serde_json::json!(["execution", "defense-evasion"])
+        );
+        let evasion: Value = app
+            .get(
+                "/api/v1/techniques?tactic=defense-evasion&include_subtechniques=true",
+                &tech,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            evasion["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["mitre_id"] == "T1059.901")
+        );
+        let imported = app
+            .client
+            .patch(app.url("/api/v1/techniques/T1566"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"name": "Renamed", "tactics": ["execution"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            problem(imported).await["code"],
+            "CUSTOM_TECHNIQUE_NOT_FOUND"
+        );
+    }
+);

@@ -29,6 +29,24 @@ fn endpoints() -> Vec<Endpoint> {
     vec![
         e(Method::GET, "/api/v1/tactics", Action::ReadCatalog, None),
         e(
+            Method::PATCH,
+            "/api/v1/techniques/{mitre_id}/review",
+            Action::FlagTechniqueForReview,
+            Some(json!({"review_required": true, "reason": "walk"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/techniques",
+            Action::ManageCatalog,
+            Some(json!({"mitre_id": "T9{n}", "name": "Walked", "tactics": ["execution"]})),
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/techniques/{mitre_id}",
+            Action::ManageCatalog,
+            Some(json!({"name": "Walked", "tactics": ["execution"]})),
+        ),
+        e(
             Method::GET,
             "/api/v1/system/imports",
             Action::ManageSystem,
@@ -270,10 +288,13 @@ on_both_databases!(
                     .request(endpoint.method.clone(), app.url(&path))
                     .bearer_auth(token);
                 if let Some(body) = &endpoint.body {
-                    let body = body.to_string().replace(
-                        "{unique}",
-                        &format!("new.{}@aegis.test", uuid::Uuid::new_v4().simple()),
-                    );
+                    let body = body
+                        .to_string()
+                        .replace("{n}", &format!("{:03}", rand_suffix()))
+                        .replace(
+                            "{unique}",
+                            &format!("new.{}@aegis.test", uuid::Uuid::new_v4().simple()),
+                        );
                     request = request
                         .header("content-type", "application/json")
                         .body(body);
@@ -346,4 +367,11 @@ fn the_walk_covers_every_documented_endpoint() {
             );
         }
     }
+}
+
+/// Three digits for a fresh custom technique id per request.
+fn rand_suffix() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(100);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 1000
 }

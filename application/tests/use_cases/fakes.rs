@@ -758,6 +758,28 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
         Ok(Vec::new())
     }
+    async fn set_technique_review(
+        &self,
+        _: &aegis_domain::catalog::TechniqueId,
+        _: bool,
+        _: Option<&str>,
+    ) -> Result<(), RepositoryError> {
+        Err(RepositoryError::NotFound("technique".into()))
+    }
+    async fn insert_custom_technique(
+        &self,
+        _: &aegis_domain::catalog::Technique,
+        _: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+    async fn update_custom_technique(
+        &self,
+        _: &aegis_domain::catalog::Technique,
+        _: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        Err(RepositoryError::NotFound("custom technique".into()))
+    }
     async fn begin_import(
         &self,
         _: &aegis_domain::catalog_ports::ImportRun,

@@ -386,3 +386,124 @@ pub(crate) async fn find_threat_actor(
         techniques: summaries,
     }))
 }
+
+pub(crate) async fn set_review(
+    db: &impl ConnectionTrait,
+    id: &TechniqueId,
+    required: bool,
+    reason: Option<&str>,
+) -> Result<(), RepositoryError> {
+    let result = technique::Entity::update_many()
+        .col_expr(technique::Column::ReviewRequired, Expr::value(required))
+        .col_expr(
+            technique::Column::ReviewReason,
+            Expr::value(reason.map(str::to_owned)),
+        )
+        .filter(technique::Column::MitreId.eq(id.as_str()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return Err(RepositoryError::NotFound("technique".to_owned()));
+    }
+    Ok(())
+}
+
+fn custom_row(t: &Technique, at: chrono::DateTime<chrono::Utc>) -> technique::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    technique::ActiveModel {
+        // Custom techniques have no STIX id of their own: derive a stable one from the id.
+        stix_id: Set(t.stix_id.clone()),
+        mitre_id: Set(t.mitre_id.to_string()),
+        name: Set(t.name.clone()),
+        description: Set(t.description.clone()),
+        tactics: Set(serde_json::json!(t.tactics)),
+        platforms: Set(serde_json::json!(t.platforms)),
+        detection: Set(t.detection.clone()),
+        url: Set(t.url.clone()),
+        version: Set(t.version.clone()),
+        parent_mitre_id: Set(t.parent.as_ref().map(ToString::to_string)),
+        is_subtechnique: Set(t.parent.is_some()),
+        revoked: Set(false),
+        deprecated: Set(t.deprecated),
+        revoked_by: Set(None),
+        review_required: Set(false),
+        review_reason: Set(None),
+        custom: Set(true),
+        modified: Set(Some(at)),
+        fingerprint: Set(t.fingerprint()),
+        imported_at: Set(at),
+    }
+}
+
+async fn relink(db: &impl ConnectionTrait, t: &Technique) -> Result<(), RepositoryError> {
+    use sea_orm::ActiveValue::Set;
+    technique_tactic::Entity::delete_many()
+        .filter(technique_tactic::Column::TechniqueStixId.eq(t.stix_id.as_str()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    let mut seen = std::collections::HashSet::new();
+    let links: Vec<_> = t
+        .tactics
+        .iter()
+        .filter(|s| seen.insert(s.as_str()))
+        .map(|s| technique_tactic::ActiveModel {
+            technique_stix_id: Set(t.stix_id.clone()),
+            tactic_shortname: Set(s.clone()),
+        })
+        .collect();
+    if !links.is_empty() {
+        technique_tactic::Entity::insert_many(links)
+            .exec_without_returning(db)
+            .await
+            .map_err(unexpected)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_custom(
+    db: &sea_orm::DatabaseConnection,
+    t: &Technique,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), RepositoryError> {
+    use sea_orm::TransactionTrait;
+    let tx = db.begin().await.map_err(unexpected)?;
+    let taken = technique::Entity::find()
+        .filter(technique::Column::MitreId.eq(t.mitre_id.as_str()))
+        .one(&tx)
+        .await
+        .map_err(unexpected)?;
+    if taken.is_some() {
+        return Err(RepositoryError::Duplicate("technique".to_owned()));
+    }
+    technique::Entity::insert(custom_row(t, at))
+        .exec_without_returning(&tx)
+        .await
+        .map_err(super::error::on_write("technique"))?;
+    relink(&tx, t).await?;
+    tx.commit().await.map_err(unexpected)
+}
+
+pub(crate) async fn update_custom(
+    db: &sea_orm::DatabaseConnection,
+    t: &Technique,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), RepositoryError> {
+    use sea_orm::TransactionTrait;
+    let tx = db.begin().await.map_err(unexpected)?;
+    let mut row = custom_row(t, at);
+    row.stix_id = sea_orm::ActiveValue::NotSet;
+    let result = technique::Entity::update_many()
+        .set(row)
+        .filter(technique::Column::StixId.eq(t.stix_id.as_str()))
+        .filter(technique::Column::Custom.eq(true))
+        .exec(&tx)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return Err(RepositoryError::NotFound("custom technique".to_owned()));
+    }
+    relink(&tx, t).await?;
+    tx.commit().await.map_err(unexpected)
+}

@@ -472,6 +472,31 @@ impl aegis_domain::catalog_ports::CatalogRepository for SeaDatabase {
         catalog_runs::list(&self.connection, limit).await
     }
 
+    async fn set_technique_review(
+        &self,
+        id: &aegis_domain::catalog::TechniqueId,
+        required: bool,
+        reason: Option<&str>,
+    ) -> Result<(), RepositoryError> {
+        catalog_read::set_review(&self.connection, id, required, reason).await
+    }
+
+    async fn insert_custom_technique(
+        &self,
+        technique: &aegis_domain::catalog::Technique,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        catalog_read::insert_custom(&self.connection, technique, at).await
+    }
+
+    async fn update_custom_technique(
+        &self,
+        technique: &aegis_domain::catalog::Technique,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        catalog_read::update_custom(&self.connection, technique, at).await
+    }
+
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
         catalog_read::list_tactics(&self.connection).await
     }

@@ -27,6 +27,7 @@ use crate::views::{Paginated, UserView};
         test_routes::act, test_routes::comment,
         notifications::list, notifications::unread_count, notifications::mark_read,
         notifications::mark_all_read,
+        catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::sync_mitre, catalog::imports, catalog::import,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         system::health, system::ready, system::metrics,

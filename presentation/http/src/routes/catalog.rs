@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use aegis_application::Services;
+use aegis_application::catalog::{CustomTechnique, TechniqueOverview};
 use aegis_application::context::Initiator;
 use aegis_domain::catalog::{Tactic, ThreatActor};
 use aegis_domain::catalog_ports::{
@@ -103,11 +104,18 @@ pub struct TechniqueDetailView {
     pub mitigations: Vec<NamedView>,
     pub threat_actors: Vec<NamedView>,
     pub software: Vec<NamedView>,
+    /// True for an organization's own technique.
+    pub custom: bool,
+    /// This organization's tests of the technique (the latest 50).
+    pub tests: Vec<crate::routes::tests::TestView>,
 }
 
-impl From<TechniqueDetail> for TechniqueDetailView {
-    fn from(detail: TechniqueDetail) -> Self {
+impl From<TechniqueOverview> for TechniqueDetailView {
+    fn from(overview: TechniqueOverview) -> Self {
+        let tests = overview.tests.into_iter().map(Into::into).collect();
+        let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
+        let custom = t.stix_id.starts_with("x-aegis-technique--");
         Self {
             mitre_id: t.mitre_id.to_string(),
             stix_id: t.stix_id,
@@ -127,6 +135,8 @@ impl From<TechniqueDetail> for TechniqueDetailView {
             mitigations: detail.mitigations.into_iter().map(Into::into).collect(),
             threat_actors: detail.threat_actors.into_iter().map(Into::into).collect(),
             software: detail.software.into_iter().map(Into::into).collect(),
+            custom,
+            tests,
         }
     }
 }
@@ -246,10 +256,7 @@ pub async fn technique(
     Authenticated(actor): Authenticated,
     mitre_id: web::Path<String>,
 ) -> Result<web::Json<TechniqueDetailView>, ApiError> {
-    let detail = services
-        .catalog
-        .technique(&Initiator::User(actor), &mitre_id)
-        .await?;
+    let detail = services.catalog.technique(&actor, &mitre_id).await?;
     Ok(web::Json(detail.into()))
 }
 
@@ -306,11 +313,111 @@ pub async fn threat_actor(
     }))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReviewRequest {
+    pub review_required: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CustomTechniqueRequest {
+    /// The new technique's id (create only), e.g. T9001 or T1059.901 under T1059.
+    #[serde(default)]
+    pub mitre_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Tactic shortnames of the catalog, e.g. execution.
+    pub tactics: Vec<String>,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub detection: String,
+}
+
+impl From<CustomTechniqueRequest> for CustomTechnique {
+    fn from(r: CustomTechniqueRequest) -> Self {
+        Self {
+            mitre_id: r.mitre_id,
+            name: r.name,
+            description: r.description,
+            tactics: r.tactics,
+            platforms: r.platforms,
+            detection: r.detection,
+        }
+    }
+}
+
+/// Flag a technique for review, or clear the flag (leads, admin).
+#[utoipa::path(patch, path = "/api/v1/techniques/{mitre_id}/review", tag = "catalog",
+    params(("mitre_id" = String, Path)), request_body = ReviewRequest,
+    responses((status = 200, body = TechniqueDetailView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn review(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    crate::client::Context(context): crate::client::Context,
+    mitre_id: web::Path<String>,
+    body: web::Json<ReviewRequest>,
+) -> Result<web::Json<TechniqueDetailView>, ApiError> {
+    let body = body.into_inner();
+    let overview = services
+        .catalog
+        .flag_for_review(
+            &actor,
+            &mitre_id,
+            body.review_required,
+            body.reason,
+            &context,
+        )
+        .await?;
+    Ok(web::Json(overview.into()))
+}
+
+/// Add an organization's own technique (admin).
+#[utoipa::path(post, path = "/api/v1/techniques", tag = "catalog", request_body = CustomTechniqueRequest,
+    responses((status = 201, body = TechniqueDetailView), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn create_technique(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    crate::client::Context(context): crate::client::Context,
+    body: web::Json<CustomTechniqueRequest>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let overview = services
+        .catalog
+        .create_custom_technique(&actor, body.into_inner().into(), &context)
+        .await?;
+    Ok(actix_web::HttpResponse::Created().json(TechniqueDetailView::from(overview)))
+}
+
+/// Change an organization's own technique (admin); imported ones change only by import.
+#[utoipa::path(patch, path = "/api/v1/techniques/{mitre_id}", tag = "catalog", params(("mitre_id" = String, Path)),
+    request_body = CustomTechniqueRequest,
+    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn update_technique(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    crate::client::Context(context): crate::client::Context,
+    mitre_id: web::Path<String>,
+    body: web::Json<CustomTechniqueRequest>,
+) -> Result<web::Json<TechniqueDetailView>, ApiError> {
+    let overview = services
+        .catalog
+        .update_custom_technique(&actor, &mitre_id, body.into_inner().into(), &context)
+        .await?;
+    Ok(web::Json(overview.into()))
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/tactics", web::get().to(tactics))
         .route("/techniques", web::get().to(techniques))
+        .route("/techniques", web::post().to(create_technique))
         .route("/techniques/{mitre_id}", web::get().to(technique))
+        .route("/techniques/{mitre_id}", web::patch().to(update_technique))
+        .route("/techniques/{mitre_id}/review", web::patch().to(review))
         .route("/threat-actors", web::get().to(threat_actors))
         .route("/threat-actors/{id}", web::get().to(threat_actor));
 }
