@@ -494,6 +494,45 @@ impl TestService {
         Ok(())
     }
 
+    /// Changes a team's report in its own phase: load, check the phase, apply, save, audit.
+    async fn edit_report(
+        &self,
+        actor: &Actor,
+        id: TestId,
+        team: Team,
+        expected_version: Option<i32>,
+        context: &RequestContext,
+        apply: impl FnOnce(&mut TestCase),
+    ) -> Result<TestCase, TestError> {
+        let (phase, action, audit_action) = match team {
+            Team::Red => (
+                TestState::RedExecuting,
+                "edit red fields",
+                "test.red_updated",
+            ),
+            Team::Blue => (
+                TestState::BlueEvaluating,
+                "edit blue fields",
+                "test.blue_updated",
+            ),
+        };
+        let uow = self.deps.database.begin().await?;
+        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
+        if test.workflow.state() != phase {
+            return Err(TestError::Refused(Refusal::NotAllowedInState {
+                state: test.workflow.state(),
+                action,
+            }));
+        }
+        apply(&mut test);
+        self.save(uow.as_ref(), &mut test).await?;
+        let details = serde_json::json!({"version": test.version});
+        self.audit(uow.as_ref(), actor, context, audit_action, &test, details)
+            .await?;
+        uow.commit().await?;
+        Ok(test)
+    }
+
     /// Red's report, only by red and only while red executes.
     ///
     /// # Errors
@@ -507,43 +546,26 @@ impl TestService {
         context: &RequestContext,
     ) -> Result<TestCase, TestError> {
         actor.authorize(Action::ExecuteRed)?;
-        let uow = self.deps.database.begin().await?;
-        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
-        if test.workflow.state() != TestState::RedExecuting {
-            return Err(TestError::Refused(Refusal::NotAllowedInState {
-                state: test.workflow.state(),
-                action: "edit red fields",
-            }));
-        }
-        let red = &mut test.red;
-        if let Some(at) = changes.executed_at {
-            red.executed_at = Some(at);
-        }
-        if let Some(targets) = changes.targets {
-            red.targets = targets.into_iter().filter_map(optional).collect();
-        }
-        for (value, target) in [
-            (changes.procedure, &mut red.procedure),
-            (changes.command, &mut red.command),
-            (changes.tool, &mut red.tool),
-            (changes.result_summary, &mut red.result_summary),
-        ] {
-            if let Some(value) = value {
-                *target = optional(value);
+        self.edit_report(actor, id, Team::Red, expected_version, context, |test| {
+            let red = &mut test.red;
+            if let Some(at) = changes.executed_at {
+                red.executed_at = Some(at);
             }
-        }
-        self.save(uow.as_ref(), &mut test).await?;
-        self.audit(
-            uow.as_ref(),
-            actor,
-            context,
-            "test.red_updated",
-            &test,
-            serde_json::json!({"version": test.version}),
-        )
-        .await?;
-        uow.commit().await?;
-        Ok(test)
+            if let Some(targets) = changes.targets {
+                red.targets = targets.into_iter().filter_map(optional).collect();
+            }
+            for (value, target) in [
+                (changes.procedure, &mut red.procedure),
+                (changes.command, &mut red.command),
+                (changes.tool, &mut red.tool),
+                (changes.result_summary, &mut red.result_summary),
+            ] {
+                if let Some(value) = value {
+                    *target = optional(value);
+                }
+            }
+        })
+        .await
     }
 
     /// Blue's evaluation, only by blue and only while blue evaluates.
@@ -571,44 +593,27 @@ impl TestService {
                 })
             })
             .transpose()?;
-        let uow = self.deps.database.begin().await?;
-        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
-        if test.workflow.state() != TestState::BlueEvaluating {
-            return Err(TestError::Refused(Refusal::NotAllowedInState {
-                state: test.workflow.state(),
-                action: "edit blue fields",
-            }));
-        }
-        let blue = &mut test.blue;
-        if let Some(outcome) = outcome {
-            blue.outcome = Some(outcome);
-        }
-        if let Some(at) = changes.detected_at {
-            blue.detected_at = Some(at);
-        }
-        if let Some(rules) = changes.fired_rules {
-            blue.fired_rules = rules.into_iter().filter_map(optional).collect();
-        }
-        for (value, target) in [
-            (changes.detection_source, &mut blue.detection_source),
-            (changes.notes, &mut blue.notes),
-        ] {
-            if let Some(value) = value {
-                *target = optional(value);
+        self.edit_report(actor, id, Team::Blue, expected_version, context, |test| {
+            let blue = &mut test.blue;
+            if let Some(outcome) = outcome {
+                blue.outcome = Some(outcome);
             }
-        }
-        self.save(uow.as_ref(), &mut test).await?;
-        self.audit(
-            uow.as_ref(),
-            actor,
-            context,
-            "test.blue_updated",
-            &test,
-            serde_json::json!({"version": test.version}),
-        )
-        .await?;
-        uow.commit().await?;
-        Ok(test)
+            if let Some(at) = changes.detected_at {
+                blue.detected_at = Some(at);
+            }
+            if let Some(rules) = changes.fired_rules {
+                blue.fired_rules = rules.into_iter().filter_map(optional).collect();
+            }
+            for (value, target) in [
+                (changes.detection_source, &mut blue.detection_source),
+                (changes.notes, &mut blue.notes),
+            ] {
+                if let Some(value) = value {
+                    *target = optional(value);
+                }
+            }
+        })
+        .await
     }
 
     /// One workflow step (`start-execution`, `submit-red`, ... `resume-timer`). `notes` go

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
@@ -20,6 +20,7 @@ use super::catalog_entities::{
     mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
 };
 use super::error::{corrupt, unexpected};
+use super::text_search::any_contains;
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
     value
@@ -31,15 +32,6 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn like(text: &str) -> LikeExpr {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 fn to_tactic(row: tactic::Model) -> Tactic {
@@ -117,6 +109,35 @@ pub(crate) async fn list_tactics(
     Ok(rows.into_iter().map(to_tactic).collect())
 }
 
+/// A subquery of `column` for the techniques under a tactic, given by id (`TA0002`) or
+/// shortname (`execution`).
+pub(crate) async fn techniques_of_tactic(
+    db: &impl ConnectionTrait,
+    tactic_ref: &str,
+    column: technique::Column,
+) -> Result<sea_orm::sea_query::SelectStatement, RepositoryError> {
+    let shortname = tactic::Entity::find()
+        .filter(
+            Condition::any()
+                .add(tactic::Column::MitreId.eq(tactic_ref.to_uppercase()))
+                .add(tactic::Column::Shortname.eq(tactic_ref.to_lowercase())),
+        )
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .map_or_else(|| tactic_ref.to_lowercase(), |t| t.shortname);
+    let members = technique_tactic::Entity::find()
+        .select_only()
+        .column(technique_tactic::Column::TechniqueStixId)
+        .filter(technique_tactic::Column::TacticShortname.eq(shortname))
+        .into_query();
+    Ok(technique::Entity::find()
+        .select_only()
+        .column(column)
+        .filter(technique::Column::StixId.in_subquery(members))
+        .into_query())
+}
+
 pub(crate) async fn list_techniques(
     db: &impl ConnectionTrait,
     filter: &TechniqueFilter,
@@ -135,51 +156,23 @@ pub(crate) async fn list_techniques(
         query = query.filter(technique::Column::ReviewRequired.eq(review));
     }
     if let Some(tactic_ref) = &filter.tactic {
-        // Accept the tactic's id (TA0002) or its shortname (execution).
-        let shortname = tactic::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(tactic::Column::MitreId.eq(tactic_ref.to_uppercase()))
-                    .add(tactic::Column::Shortname.eq(tactic_ref.to_lowercase())),
-            )
-            .one(db)
-            .await
-            .map_err(unexpected)?
-            .map_or_else(|| tactic_ref.to_lowercase(), |t| t.shortname);
-        let members = technique_tactic::Entity::find()
-            .select_only()
-            .column(technique_tactic::Column::TechniqueStixId)
-            .filter(technique_tactic::Column::TacticShortname.eq(shortname))
-            .into_query();
+        let members = techniques_of_tactic(db, tactic_ref, technique::Column::StixId).await?;
         query = query.filter(technique::Column::StixId.in_subquery(members));
     }
     if let Some(platform) = &filter.platform {
-        // Platforms are a short JSON array; a quoted substring match is exact per element.
+        // Platforms are a short JSON array; the quoted name matches exactly one element.
         let quoted = serde_json::Value::String(platform.clone()).to_string();
-        query = query.filter(
-            Expr::expr(Func::lower(
-                Expr::col(technique::Column::Platforms).cast_as("text"),
-            ))
-            .like(like(&quoted)),
-        );
+        query = query.filter(any_contains(&[technique::Column::Platforms], &quoted));
     }
     if let Some(text) = &filter.text {
-        let pattern = like(text);
-        query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(technique::Column::MitreId)))
-                        .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(technique::Column::Name)))
-                        .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(technique::Column::Description)))
-                        .like(pattern),
-                ),
-        );
+        query = query.filter(any_contains(
+            &[
+                technique::Column::MitreId,
+                technique::Column::Name,
+                technique::Column::Description,
+            ],
+            text,
+        ));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query
@@ -315,24 +308,14 @@ pub(crate) async fn list_threat_actors(
             .filter(threat_actor::Column::Deprecated.eq(false));
     }
     if let Some(text) = &filter.text {
-        let pattern = like(text);
-        query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(threat_actor::Column::Name)))
-                        .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(Func::lower(
-                        Expr::col(threat_actor::Column::Aliases).cast_as("text"),
-                    ))
-                    .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(threat_actor::Column::Description)))
-                        .like(pattern),
-                ),
-        );
+        query = query.filter(any_contains(
+            &[
+                threat_actor::Column::Name,
+                threat_actor::Column::Aliases,
+                threat_actor::Column::Description,
+            ],
+            text,
+        ));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query

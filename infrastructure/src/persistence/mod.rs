@@ -15,6 +15,7 @@ mod sessions;
 mod tenants;
 mod test_entities;
 mod tests;
+mod text_search;
 mod users;
 
 use std::time::Duration;

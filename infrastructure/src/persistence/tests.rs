@@ -1,9 +1,8 @@
 //! Tests and their history.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
 };
 
@@ -18,9 +17,11 @@ use aegis_domain::test_case::{
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 
-use super::catalog_entities::{tactic, technique, technique_tactic};
+use super::catalog_entities::technique;
+use super::catalog_read::techniques_of_tactic;
 use super::error::{corrupt, on_write, unexpected};
 use super::test_entities::{comment, test, transition, worklog};
+use super::text_search::any_contains;
 
 fn verdict(text: Option<&str>) -> Result<Option<Verdict>, RepositoryError> {
     match text {
@@ -272,40 +273,14 @@ pub(crate) async fn list(
         query = query.filter(test::Column::CreatedAt.lt(to));
     }
     if let Some(tactic_ref) = &filter.tactic {
-        let shortname = tactic::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(tactic::Column::MitreId.eq(tactic_ref.to_uppercase()))
-                    .add(tactic::Column::Shortname.eq(tactic_ref.to_lowercase())),
-            )
-            .one(db)
-            .await
-            .map_err(unexpected)?
-            .map_or_else(|| tactic_ref.to_lowercase(), |t| t.shortname);
-        let members = technique_tactic::Entity::find()
-            .select_only()
-            .column(technique_tactic::Column::TechniqueStixId)
-            .filter(technique_tactic::Column::TacticShortname.eq(shortname))
-            .into_query();
-        let ids = technique::Entity::find()
-            .select_only()
-            .column(technique::Column::MitreId)
-            .filter(technique::Column::StixId.in_subquery(members))
-            .into_query();
+        let ids = techniques_of_tactic(db, tactic_ref, technique::Column::MitreId).await?;
         query = query.filter(test::Column::TechniqueId.in_subquery(ids));
     }
     if let Some(text) = &filter.text {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
-        query = query.filter(
-            Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(test::Column::Title))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(test::Column::Description))).like(pattern)),
-        );
+        query = query.filter(any_contains(
+            &[test::Column::Title, test::Column::Description],
+            text,
+        ));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::ExprTrait, sea_query::Func,
-    sea_query::LikeExpr,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use aegis_domain::Role;
@@ -15,6 +14,7 @@ use aegis_domain::user::{Email, User, UserId};
 
 use super::entities::user;
 use super::error::{corrupt, on_write, unexpected};
+use super::text_search::any_contains;
 
 fn to_domain(row: user::Model) -> Result<User, RepositoryError> {
     Ok(User {
@@ -101,15 +101,6 @@ pub(crate) async fn find_by_email(
     one(row)
 }
 
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub(crate) async fn list(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -124,18 +115,10 @@ pub(crate) async fn list(
         query = query.filter(user::Column::IsActive.eq(active));
     }
     if let Some(text) = &filter.text {
-        let pattern = like_pattern(text);
-        query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(user::Column::Email)))
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
-                        .like(LikeExpr::new(pattern).escape('\\')),
-                ),
-        );
+        query = query.filter(any_contains(
+            &[user::Column::Email, user::Column::DisplayName],
+            text,
+        ));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let column = match filter.sort.key {

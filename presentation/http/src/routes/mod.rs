@@ -8,3 +8,21 @@ pub mod notifications;
 pub mod system;
 pub mod tests;
 pub mod users;
+
+use actix_web::HttpRequest;
+
+use aegis_application::idempotency::IdempotencyKey;
+
+use crate::problem::ApiError;
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The request's `Idempotency-Key`, if it sent one; a malformed key is a validation problem.
+pub(crate) fn idempotency_key(request: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+    request
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|value| IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
+        .transpose()
+        .map_err(|field| ApiError::validation(vec![field]))
+}

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use aegis_application::Services;
 use aegis_application::error::FieldError;
-use aegis_application::idempotency::IdempotencyKey;
 use aegis_application::test_cases::{BlueChanges, NewTest, RedChanges, TestChanges, Timeline};
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::ports::TestFilter;
@@ -20,7 +19,6 @@ use aegis_domain::workflow::{Team, TestState, Verdict, WorkflowAction};
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::routes::users::IDEMPOTENCY_KEY;
 use crate::views::{PageQuery, Paginated};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -341,13 +339,7 @@ pub async fn create(
     request: HttpRequest,
     body: web::Json<CreateTestRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = request
-        .headers()
-        .get(IDEMPOTENCY_KEY)
-        .map(|value| value.to_str().unwrap_or("\u{0}"))
-        .map(IdempotencyKey::parse)
-        .transpose()
-        .map_err(|f| ApiError::validation(vec![f]))?;
+    let key = crate::routes::idempotency_key(&request)?;
     let body = body.into_inner();
     let new = NewTest {
         title: body.title,

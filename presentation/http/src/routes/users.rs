@@ -9,7 +9,6 @@ use uuid::Uuid;
 use aegis_application::Services;
 use aegis_application::context::Initiator;
 use aegis_application::error::FieldError;
-use aegis_application::idempotency::IdempotencyKey;
 use aegis_application::users::{NewUser, UserChanges};
 use aegis_domain::Role;
 use aegis_domain::ports::{UserFilter, UserSort};
@@ -19,8 +18,6 @@ use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
 use crate::views::{PageQuery, Paginated, UserView};
-
-pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -128,13 +125,7 @@ pub async fn create(
     request: HttpRequest,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = request
-        .headers()
-        .get(IDEMPOTENCY_KEY)
-        .map(|value| value.to_str().unwrap_or("\u{0}"))
-        .map(IdempotencyKey::parse)
-        .transpose()
-        .map_err(|field| ApiError::validation(vec![field]))?;
+    let key = crate::routes::idempotency_key(&request)?;
     let body = body.into_inner();
     let new_user = NewUser {
         email: body.email,
