@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod context;
 pub mod error;
+pub mod evidence;
 pub mod health;
 pub mod idempotency;
 pub mod notifications;
@@ -43,6 +44,21 @@ pub struct Dependencies {
     pub attack_feed: Arc<dyn catalog::AttackSource>,
 }
 
+/// Size limits that use cases enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest evidence file accepted (default 1 GiB).
+    pub evidence_max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            evidence_max_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
 /// Every capability's service, ready to be shared by request handlers and the CLI.
 #[derive(Clone)]
 pub struct Services {
@@ -55,10 +71,11 @@ pub struct Services {
     pub catalog: catalog::CatalogService,
     pub tests: test_cases::TestService,
     pub notifications: notifications::NotificationService,
+    pub evidence: evidence::EvidenceService,
 }
 
 impl Services {
-    pub fn new(deps: Dependencies, auth_settings: auth::AuthSettings) -> Self {
+    pub fn new(deps: Dependencies, auth_settings: auth::AuthSettings, limits: Limits) -> Self {
         Self {
             auth: auth::AuthService::new(deps.clone(), auth_settings),
             account: account::AccountService::new(deps.clone()),
@@ -68,6 +85,7 @@ impl Services {
             catalog: catalog::CatalogService::new(deps.clone()),
             tests: test_cases::TestService::new(deps.clone()),
             notifications: notifications::NotificationService::new(deps.clone()),
+            evidence: evidence::EvidenceService::new(deps.clone(), limits.evidence_max_bytes),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

@@ -105,6 +105,8 @@ pub trait SecretGenerator: Send + Sync {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceStoreError {
+    #[error("the file is larger than the limit of {0} bytes")]
+    TooLarge(u64),
     #[error("evidence object `{0}` not found")]
     NotFound(String),
     #[error("evidence key `{0}` is not allowed")]
@@ -112,6 +114,11 @@ pub enum EvidenceStoreError {
     #[error("evidence store unavailable: {0}")]
     Unavailable(String),
 }
+
+/// A body streamed in chunks, so that no whole file is ever held in memory.
+pub type ByteChunks = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<Vec<u8>, EvidenceStoreError>> + Send + 'static>,
+>;
 
 /// Where evidence files live: a local directory (embedded) or an S3 bucket (production).
 /// Keys are relative paths of `[A-Za-z0-9._-]` segments separated by `/`.
@@ -129,6 +136,23 @@ pub trait EvidenceStore: Send + Sync {
     /// # Errors
     /// `NotFound` when nothing is stored under `key`.
     async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError>;
+
+    /// Stores `body` under `key` as it arrives; a failing chunk aborts and leaves nothing.
+    ///
+    /// # Errors
+    /// `InvalidKey`, `Unavailable`, or the error the stream itself yielded.
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: ByteChunks,
+    ) -> Result<(), EvidenceStoreError>;
+
+    /// The object under `key`, in chunks.
+    ///
+    /// # Errors
+    /// `NotFound` when nothing is stored under `key`.
+    async fn get_stream(&self, key: &str) -> Result<ByteChunks, EvidenceStoreError>;
 
     /// Deleting a missing key is not an error.
     ///

@@ -326,6 +326,7 @@ pub trait AuditLogRepository: Send + Sync {
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
+    + EvidenceRepository
     + NotificationRepository
     + TestRepository
     + UserRepository
@@ -338,6 +339,7 @@ pub trait Repositories:
 
 impl<T> Repositories for T where
     T: TenantRepository
+        + EvidenceRepository
         + NotificationRepository
         + TestRepository
         + UserRepository
@@ -500,4 +502,61 @@ pub trait NotificationRepository: Send + Sync {
         only: Option<crate::notification::NotificationId>,
         at: DateTime<Utc>,
     ) -> Result<u64, RepositoryError>;
+}
+
+#[async_trait]
+pub trait EvidenceRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_evidence(
+        &self,
+        tenant: TenantId,
+        evidence: &crate::evidence::Evidence,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_evidence(
+        &self,
+        tenant: TenantId,
+        id: crate::evidence::EvidenceId,
+    ) -> Result<Option<crate::evidence::Evidence>, RepositoryError>;
+
+    /// The test's files, oldest first, deleted ones included.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_evidence(
+        &self,
+        tenant: TenantId,
+        test: crate::test_case::TestId,
+    ) -> Result<Vec<crate::evidence::Evidence>, RepositoryError>;
+
+    /// Records the deletion on the row (which is kept, with its custody log).
+    ///
+    /// # Errors
+    /// `NotFound("evidence")`.
+    async fn mark_evidence_deleted(
+        &self,
+        tenant: TenantId,
+        evidence: &crate::evidence::Evidence,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_custody_event(
+        &self,
+        tenant: TenantId,
+        event: &crate::evidence::CustodyEvent,
+    ) -> Result<(), RepositoryError>;
+
+    /// Oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn custody_log(
+        &self,
+        tenant: TenantId,
+        evidence: crate::evidence::EvidenceId,
+    ) -> Result<Vec<crate::evidence::CustodyEvent>, RepositoryError>;
 }

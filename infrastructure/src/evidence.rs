@@ -8,7 +8,12 @@ use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::{Bucket, Region};
 
-use aegis_application::ports::{EvidenceStore, EvidenceStoreError};
+use aegis_application::ports::{ByteChunks, EvidenceStore, EvidenceStoreError};
+use futures::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Chunk size when reading files back.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Segments of `[A-Za-z0-9._-]` joined by `/`; no empty, `.` or `..` segment.
 fn validate_key(key: &str) -> Result<(), EvidenceStoreError> {
@@ -80,6 +85,64 @@ impl EvidenceStore for FilesystemEvidenceStore {
             std::io::ErrorKind::NotFound => EvidenceStoreError::NotFound(key.to_owned()),
             _ => unavailable(e),
         })
+    }
+
+    async fn put_stream(
+        &self,
+        key: &str,
+        _content_type: &str,
+        mut body: ByteChunks,
+    ) -> Result<(), EvidenceStoreError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(unavailable)?;
+        }
+        let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
+        let written: Result<(), EvidenceStoreError> = async {
+            let mut file = tokio::fs::File::create(&partial)
+                .await
+                .map_err(unavailable)?;
+            while let Some(chunk) = body.next().await {
+                file.write_all(&chunk?).await.map_err(unavailable)?;
+            }
+            file.sync_all().await.map_err(unavailable)
+        }
+        .await;
+        match written {
+            Ok(()) => tokio::fs::rename(&partial, &path)
+                .await
+                .map_err(unavailable),
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn get_stream(&self, key: &str) -> Result<ByteChunks, EvidenceStoreError> {
+        let path = self.path(key)?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => EvidenceStoreError::NotFound(key.to_owned()),
+                _ => unavailable(e),
+            })?;
+        let chunks = futures::stream::unfold(Some(file), |state| async move {
+            let mut file = state?;
+            let mut buffer = vec![0_u8; READ_CHUNK];
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(read) => {
+                    buffer.truncate(read);
+                    Some((Ok(buffer), Some(file)))
+                }
+                // One error ends the stream.
+                Err(e) => Some((Err(unavailable(e)), None)),
+            }
+        });
+        Ok(Box::pin(chunks))
     }
 
     async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError> {
@@ -176,6 +239,57 @@ impl EvidenceStore for S3EvidenceStore {
             .await
             .map_err(|e| s3_error(key, e))?;
         Ok(response.to_vec())
+    }
+
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: ByteChunks,
+    ) -> Result<(), EvidenceStoreError> {
+        validate_key(key)?;
+        // The stream's own error (a size limit, say) is kept aside so it is not reported as
+        // a storage failure.
+        let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = failure.clone();
+        let bytes = body.map(move |chunk| match chunk {
+            Ok(bytes) => Ok(bytes::Bytes::from(bytes)),
+            Err(error) => {
+                let message = error.to_string();
+                if let Ok(mut slot) = seen.lock() {
+                    *slot = Some(error);
+                }
+                Err(std::io::Error::other(message))
+            }
+        });
+        let mut reader = tokio_util::io::StreamReader::new(bytes);
+        let result = self
+            .bucket
+            .put_object_stream_builder(key)
+            .with_content_type(content_type)
+            // Bounded parallelism keeps memory flat: 2 parts of 8 MiB in flight at most.
+            .with_max_concurrent_chunks(2)
+            .execute_stream(&mut reader)
+            .await;
+        let stream_error = failure.lock().ok().and_then(|mut slot| slot.take());
+        match (result, stream_error) {
+            (_, Some(error)) => Err(error),
+            (Ok(_), None) => Ok(()),
+            (Err(error), None) => Err(s3_error(key, error)),
+        }
+    }
+
+    async fn get_stream(&self, key: &str) -> Result<ByteChunks, EvidenceStoreError> {
+        validate_key(key)?;
+        let response = self
+            .bucket
+            .get_object_stream(key)
+            .await
+            .map_err(|e| s3_error(key, e))?;
+        let chunks = response
+            .bytes
+            .map(|item| item.map(|bytes| bytes.to_vec()).map_err(unavailable));
+        Ok(Box::pin(chunks))
     }
 
     async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError> {

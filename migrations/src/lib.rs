@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_attack_catalog;
 mod m20261122_000003_tests;
 mod m20261122_000004_notifications;
+mod m20261122_000005_evidence;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_attack_catalog::Migration),
             Box::new(m20261122_000003_tests::Migration),
             Box::new(m20261122_000004_notifications::Migration),
+            Box::new(m20261122_000005_evidence::Migration),
         ]
     }
 }

@@ -38,6 +38,7 @@ pub struct AppOptions {
     pub auth_rate_limit_per_minute: u32,
     /// Where sync-mitre reads ATT&CK (nothing listens there by default).
     pub attack_url: Option<String>,
+    pub evidence_max_bytes: Option<u64>,
 }
 
 impl Default for AppOptions {
@@ -45,6 +46,7 @@ impl Default for AppOptions {
         Self {
             auth_rate_limit_per_minute: 100_000,
             attack_url: None,
+            evidence_max_bytes: None,
         }
     }
 }
@@ -74,6 +76,7 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
             .attack_url
             .unwrap_or_else(|| "http://127.0.0.1:9/unreachable".to_owned()),
         http_workers: Some(1),
+        evidence_max_bytes: options.evidence_max_bytes.unwrap_or(1024 * 1024 * 1024),
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();

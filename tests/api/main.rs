@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod conventions;
+mod evidence;
 mod permissions;
 mod system;
 mod users;

@@ -29,6 +29,8 @@ pub struct State {
     pub tests: Vec<aegis_domain::test_case::TestCase>,
     pub history: Vec<(aegis_domain::test_case::TestId, TestHistory)>,
     pub notifications: Vec<aegis_domain::notification::Notification>,
+    pub evidence: Vec<aegis_domain::evidence::Evidence>,
+    pub custody: Vec<aegis_domain::evidence::CustodyEvent>,
 }
 
 /// Shared state; a unit of work holds a private copy until it commits.
@@ -104,6 +106,80 @@ macro_rules! repositories {
                     ));
                 });
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl EvidenceRepository for $target {
+            async fn insert_evidence(
+                &self,
+                _tenant: TenantId,
+                item: &aegis_domain::evidence::Evidence,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| s.evidence.push(item.clone()));
+                Ok(())
+            }
+            async fn find_evidence(
+                &self,
+                tenant: TenantId,
+                id: aegis_domain::evidence::EvidenceId,
+            ) -> Result<Option<aegis_domain::evidence::Evidence>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.evidence
+                        .iter()
+                        .find(|e| e.tenant_id == tenant && e.id == id)
+                        .cloned()
+                }))
+            }
+            async fn list_evidence(
+                &self,
+                tenant: TenantId,
+                test: aegis_domain::test_case::TestId,
+            ) -> Result<Vec<aegis_domain::evidence::Evidence>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.evidence
+                        .iter()
+                        .filter(|e| e.tenant_id == tenant && e.test_id == test)
+                        .cloned()
+                        .collect()
+                }))
+            }
+            async fn mark_evidence_deleted(
+                &self,
+                tenant: TenantId,
+                item: &aegis_domain::evidence::Evidence,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    for e in s
+                        .evidence
+                        .iter_mut()
+                        .filter(|e| e.tenant_id == tenant && e.id == item.id)
+                    {
+                        *e = item.clone();
+                    }
+                });
+                Ok(())
+            }
+            async fn insert_custody_event(
+                &self,
+                _tenant: TenantId,
+                event: &aegis_domain::evidence::CustodyEvent,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| s.custody.push(event.clone()));
+                Ok(())
+            }
+            async fn custody_log(
+                &self,
+                _tenant: TenantId,
+                id: aegis_domain::evidence::EvidenceId,
+            ) -> Result<Vec<aegis_domain::evidence::CustodyEvent>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.custody
+                        .iter()
+                        .filter(|c| c.evidence_id == id)
+                        .cloned()
+                        .collect()
+                }))
             }
         }
 
@@ -737,6 +813,17 @@ impl EvidenceStore for NoEvidence {
     }
     async fn delete(&self, _: &str) -> Result<(), EvidenceStoreError> {
         Ok(())
+    }
+    async fn put_stream(
+        &self,
+        key: &str,
+        _: &str,
+        _: ByteChunks,
+    ) -> Result<(), EvidenceStoreError> {
+        Err(EvidenceStoreError::InvalidKey(key.to_owned()))
+    }
+    async fn get_stream(&self, key: &str) -> Result<ByteChunks, EvidenceStoreError> {
+        Err(EvidenceStoreError::NotFound(key.to_owned()))
     }
     async fn check(&self) -> Result<(), EvidenceStoreError> {
         Ok(())

@@ -50,7 +50,11 @@ async fn harness() -> Harness {
         spawner: Arc::new(NoBackground),
         attack_feed: Arc::new(NoFeed),
     };
-    let services = Services::new(deps, AuthSettings::default());
+    let services = Services::new(
+        deps,
+        AuthSettings::default(),
+        aegis_application::Limits::default(),
+    );
     let tenant = services
         .bootstrap
         .ensure_tenant("default", "Default")

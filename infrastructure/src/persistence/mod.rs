@@ -9,6 +9,7 @@ mod catalog_read;
 mod catalog_runs;
 mod entities;
 mod error;
+mod evidence;
 mod idempotency;
 mod notifications;
 mod sessions;
@@ -29,6 +30,7 @@ use sea_orm::{
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
+use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
@@ -131,6 +133,52 @@ macro_rules! repositories {
             }
             async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
                 tenants::insert(self.conn(), tenant).await
+            }
+        }
+
+        #[async_trait]
+        impl EvidenceRepository for $target {
+            async fn insert_evidence(
+                &self,
+                tenant: TenantId,
+                item: &Evidence,
+            ) -> Result<(), RepositoryError> {
+                evidence::insert(self.conn(), tenant, item).await
+            }
+            async fn find_evidence(
+                &self,
+                tenant: TenantId,
+                id: EvidenceId,
+            ) -> Result<Option<Evidence>, RepositoryError> {
+                evidence::find(self.conn(), tenant, id).await
+            }
+            async fn list_evidence(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<Vec<Evidence>, RepositoryError> {
+                evidence::list(self.conn(), tenant, test).await
+            }
+            async fn mark_evidence_deleted(
+                &self,
+                tenant: TenantId,
+                item: &Evidence,
+            ) -> Result<(), RepositoryError> {
+                evidence::mark_deleted(self.conn(), tenant, item).await
+            }
+            async fn insert_custody_event(
+                &self,
+                tenant: TenantId,
+                event: &CustodyEvent,
+            ) -> Result<(), RepositoryError> {
+                evidence::insert_custody(self.conn(), tenant, event).await
+            }
+            async fn custody_log(
+                &self,
+                tenant: TenantId,
+                id: EvidenceId,
+            ) -> Result<Vec<CustodyEvent>, RepositoryError> {
+                evidence::custody_log(self.conn(), tenant, id).await
             }
         }
 

@@ -113,7 +113,13 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         },
     };
     Ok(Wired {
-        services: Services::new(deps, auth),
+        services: Services::new(
+            deps,
+            auth,
+            aegis_application::Limits {
+                evidence_max_bytes: settings.evidence_max_bytes,
+            },
+        ),
         database,
     })
 }

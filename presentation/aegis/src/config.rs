@@ -84,6 +84,8 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     pub log_level: String,
     pub http_workers: Option<usize>,
+    /// The largest evidence file accepted, in bytes.
+    pub evidence_max_bytes: u64,
     /// Where `sync-mitre` reads the ATT&CK bundle (and the fallback when TAXII fails).
     pub attack_url: String,
     /// A TAXII 2.1 objects URL; when set, `sync-mitre` reads TAXII first.
@@ -150,6 +152,7 @@ impl Default for Settings {
             log_format: None,
             log_level: "info".to_owned(),
             http_workers: None,
+            evidence_max_bytes: 1024 * 1024 * 1024,
             attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
             attack_taxii_url: None,
         }

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
-use crate::routes::{audit_logs, auth, catalog, notifications, system, users};
+use crate::routes::{audit_logs, auth, catalog, evidence, notifications, system, users};
 use crate::views::{Paginated, UserView};
 
 #[derive(OpenApi)]
@@ -27,6 +27,8 @@ use crate::views::{Paginated, UserView};
         test_routes::act, test_routes::comment,
         notifications::list, notifications::unread_count, notifications::mark_read,
         notifications::mark_all_read,
+        evidence::upload, evidence::list, evidence::get, evidence::download, evidence::verify,
+        evidence::delete,
         catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::sync_mitre, catalog::imports, catalog::import,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
@@ -45,6 +47,7 @@ use crate::views::{Paginated, UserView};
         (name = "users", description = "Accounts and roles"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "tests", description = "Tests through the red/blue validation workflow"),
+        (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "system", description = "Health, readiness and metrics"),

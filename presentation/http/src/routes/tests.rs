@@ -633,5 +633,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/{id}/red", web::patch().to(update_red))
         .route("/{id}/blue", web::patch().to(update_blue))
         .route("/{id}/comments", web::post().to(comment))
+        .route(
+            "/{id}/evidence",
+            web::post().to(crate::routes::evidence::upload),
+        )
+        .route(
+            "/{id}/evidence",
+            web::get().to(crate::routes::evidence::list),
+        )
         .route("/{id}/{action}", web::post().to(act));
 }

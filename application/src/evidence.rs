@@ -1,0 +1,485 @@
+//! Evidence with a chain of custody: files streamed into the evidence store with their
+//! SHA-256 computed on the way, by the team whose phase it is; every upload, download,
+//! verification and deletion recorded; nothing changes once the test is validated.
+
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+
+use aegis_domain::evidence::{CustodyEvent, CustodyKind, Evidence, EvidenceId, sanitize_filename};
+use aegis_domain::permission::Action;
+use aegis_domain::ports::RepositoryError;
+use aegis_domain::test_case::{TestCase, TestId};
+use aegis_domain::workflow::{Refusal, Team, TestState};
+
+use crate::Dependencies;
+use crate::audit_trail::{self, Change};
+use crate::context::{Actor, Forbidden, RequestContext};
+use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{ByteChunks, EvidenceStoreError};
+
+/// Bytes looked at to recognise a file's type.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("invalid evidence request")]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("the file is larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("the evidence store failed: {0}")]
+    Store(String),
+    #[error("unexpected failure: {0}")]
+    Unexpected(String),
+}
+
+impl From<RepositoryError> for EvidenceError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(unexpected(&error))
+    }
+}
+
+impl From<EvidenceStoreError> for EvidenceError {
+    fn from(error: EvidenceStoreError) -> Self {
+        match error {
+            EvidenceStoreError::TooLarge(limit) => Self::TooLarge(limit),
+            EvidenceStoreError::NotFound(_) => Self::NotFound("stored object"),
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+impl Classified for EvidenceError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Forbidden(_) | Self::Refused(Refusal::NotPermitted { .. }) => {
+                ErrorKind::Forbidden
+            }
+            Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Refused(_) => ErrorKind::Conflict,
+            Self::TooLarge(limit) => ErrorKind::Invalid(vec![FieldError::new(
+                "file",
+                format!("must be at most {limit} bytes"),
+            )]),
+            Self::Store(_) | Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden(_) | Self::Refused(Refusal::NotPermitted { .. }) => "FORBIDDEN",
+            Self::Invalid(_) => "VALIDATION_FAILED",
+            Self::NotFound("test") => "TEST_NOT_FOUND",
+            Self::NotFound(_) => "EVIDENCE_NOT_FOUND",
+            Self::Refused(_) => "EVIDENCE_LOCKED",
+            Self::TooLarge(_) => "FILE_TOO_LARGE",
+            Self::Store(_) | Self::Unexpected(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// A file with its custody log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRecord {
+    pub evidence: Evidence,
+    pub custody: Vec<CustodyEvent>,
+}
+
+/// The outcome of re-hashing a stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub evidence: Evidence,
+    pub recomputed_sha256: String,
+    pub intact: bool,
+}
+
+/// What the upload stream has shown so far.
+#[derive(Default)]
+struct Observed {
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+/// The MIME type recognised from the first bytes: a known signature, else text when the
+/// bytes are UTF-8, else opaque bytes.
+fn sniff(head: &[u8]) -> String {
+    if let Some(kind) = infer::get(head) {
+        return kind.mime_type().to_owned();
+    }
+    if std::str::from_utf8(head).is_ok() || head.is_empty() {
+        "text/plain".to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    }
+}
+
+/// The team whose phase `state` is, for files.
+fn phase_team(state: TestState) -> Option<Team> {
+    match state {
+        TestState::Draft | TestState::RedExecuting => Some(Team::Red),
+        TestState::BlueEvaluating => Some(Team::Blue),
+        _ => None,
+    }
+}
+
+const fn team_action(team: Team) -> Action {
+    match team {
+        Team::Red => Action::ExecuteRed,
+        Team::Blue => Action::EvaluateBlue,
+    }
+}
+
+#[derive(Clone)]
+pub struct EvidenceService {
+    deps: Dependencies,
+    max_bytes: u64,
+}
+
+impl EvidenceService {
+    pub fn new(deps: Dependencies, max_bytes: u64) -> Self {
+        Self { deps, max_bytes }
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    async fn test(&self, actor: &Actor, id: TestId) -> Result<TestCase, EvidenceError> {
+        self.deps
+            .database
+            .find_test(actor.tenant_id, id)
+            .await?
+            .ok_or(EvidenceError::NotFound("test"))
+    }
+
+    /// Streams a file into the store for the team whose phase the test is in.
+    ///
+    /// # Errors
+    /// `Forbidden` for the other team and viewers, `Refused` outside the teams' phases (and
+    /// always once validated), `TooLarge`, `Store`.
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        test_id: TestId,
+        filename: &str,
+        body: ByteChunks,
+        context: &RequestContext,
+    ) -> Result<EvidenceRecord, EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        let test = self.test(actor, test_id).await?;
+        let state = test.workflow.state();
+        let team = phase_team(state).ok_or(EvidenceError::Refused(Refusal::NotAllowedInState {
+            state,
+            action: "add evidence",
+        }))?;
+        actor.authorize(team_action(team))?;
+
+        let id = EvidenceId::from_uuid(self.deps.ids.new_id());
+        let key = format!("{}/{}/{}", actor.tenant_id, test_id, id);
+        let observed = Arc::new(Mutex::new(Observed::default()));
+        let seen = observed.clone();
+        let limit = self.max_bytes;
+        let hashed: ByteChunks = Box::pin(body.map(move |chunk| {
+            let chunk = chunk?;
+            let mut state = seen
+                .lock()
+                .map_err(|_| EvidenceStoreError::Unavailable("hash state poisoned".into()))?;
+            state.size += chunk.len() as u64;
+            if state.size > limit {
+                return Err(EvidenceStoreError::TooLarge(limit));
+            }
+            state.hasher.update(&chunk);
+            if state.head.len() < SNIFF_BYTES {
+                let take = (SNIFF_BYTES - state.head.len()).min(chunk.len());
+                state.head.extend_from_slice(&chunk[..take]);
+            }
+            Ok(chunk)
+        }));
+        // The object is written first: a row never points at a missing object. Should the
+        // commit fail, the object is removed again.
+        self.deps
+            .evidence
+            .put_stream(&key, "application/octet-stream", hashed)
+            .await?;
+        let (sha256, size, content_type) = {
+            let mut state = observed
+                .lock()
+                .map_err(|_| EvidenceError::Unexpected("hash state poisoned".into()))?;
+            let hasher = std::mem::take(&mut state.hasher);
+            (
+                hex::encode(hasher.finalize()),
+                state.size,
+                sniff(&state.head),
+            )
+        };
+        let now = self.deps.clock.now();
+        let evidence = Evidence {
+            id,
+            tenant_id: actor.tenant_id,
+            test_id,
+            team,
+            filename: sanitize_filename(filename),
+            content_type,
+            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+            sha256: sha256.clone(),
+            object_key: key.clone(),
+            uploaded_by: actor.user_id,
+            uploaded_at: now,
+            deleted_at: None,
+            deleted_by: None,
+            delete_reason: None,
+        };
+        let event = CustodyEvent {
+            id: self.deps.ids.new_id(),
+            evidence_id: id,
+            kind: CustodyKind::Uploaded,
+            actor: actor.user_id,
+            occurred_at: now,
+            sha256,
+        };
+        let committed: Result<(), EvidenceError> = async {
+            let uow = self.deps.database.begin().await?;
+            uow.insert_evidence(actor.tenant_id, &evidence).await?;
+            uow.insert_custody_event(actor.tenant_id, &event).await?;
+            let change = self.change(actor, "evidence.uploaded", &evidence);
+            audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+            uow.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(error) = committed {
+            let _ = self.deps.evidence.delete(&key).await;
+            return Err(error);
+        }
+        Ok(EvidenceRecord {
+            evidence,
+            custody: vec![event],
+        })
+    }
+
+    /// The test's files, optionally of one team.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown test.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        test_id: TestId,
+        team: Option<Team>,
+    ) -> Result<Vec<Evidence>, EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        self.test(actor, test_id).await?;
+        let all = self
+            .deps
+            .database
+            .list_evidence(actor.tenant_id, test_id)
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|e| team.is_none_or(|t| e.team == t))
+            .collect())
+    }
+
+    /// A file's metadata and custody log.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: EvidenceId,
+    ) -> Result<EvidenceRecord, EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        let evidence = self
+            .deps
+            .database
+            .find_evidence(actor.tenant_id, id)
+            .await?
+            .ok_or(EvidenceError::NotFound("evidence"))?;
+        let custody = self.deps.database.custody_log(actor.tenant_id, id).await?;
+        Ok(EvidenceRecord { evidence, custody })
+    }
+
+    /// The file's bytes, streamed; the download is recorded first.
+    ///
+    /// # Errors
+    /// `NotFound` (also for a deleted file), `Store`.
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        id: EvidenceId,
+        context: &RequestContext,
+    ) -> Result<(Evidence, ByteChunks), EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        let evidence = self.live(actor, id).await?;
+        let body = self.deps.evidence.get_stream(&evidence.object_key).await?;
+        self.record(
+            actor,
+            &evidence,
+            CustodyKind::Downloaded,
+            evidence.sha256.clone(),
+            "evidence.downloaded",
+            context,
+        )
+        .await?;
+        Ok((evidence, body))
+    }
+
+    /// Re-hashes the stored object and records whether it still matches.
+    ///
+    /// # Errors
+    /// `NotFound`, `Store`.
+    pub async fn verify(
+        &self,
+        actor: &Actor,
+        id: EvidenceId,
+        context: &RequestContext,
+    ) -> Result<Verification, EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        let evidence = self.live(actor, id).await?;
+        let mut body = self.deps.evidence.get_stream(&evidence.object_key).await?;
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = body.next().await {
+            hasher.update(&chunk?);
+        }
+        let recomputed = hex::encode(hasher.finalize());
+        let intact = recomputed == evidence.sha256;
+        let kind = if intact {
+            CustodyKind::Verified
+        } else {
+            CustodyKind::VerificationFailed
+        };
+        self.record(
+            actor,
+            &evidence,
+            kind,
+            recomputed.clone(),
+            "evidence.verified",
+            context,
+        )
+        .await?;
+        Ok(Verification {
+            evidence,
+            recomputed_sha256: recomputed,
+            intact,
+        })
+    }
+
+    /// Deletes a file (admins, with a reason, before the test is validated). The row and its
+    /// custody log stay; the object goes.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid` without a reason, `Refused` once validated, `NotFound`.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: EvidenceId,
+        reason: &str,
+        context: &RequestContext,
+    ) -> Result<Evidence, EvidenceError> {
+        actor.authorize(Action::ManageSystem)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(EvidenceError::Invalid(vec![FieldError::new(
+                "reason",
+                "is required to delete evidence",
+            )]));
+        }
+        let mut evidence = self.live(actor, id).await?;
+        let test = self.test(actor, evidence.test_id).await?;
+        if test.workflow.state() == TestState::Validated {
+            return Err(EvidenceError::Refused(Refusal::NotAllowedInState {
+                state: TestState::Validated,
+                action: "delete evidence",
+            }));
+        }
+        let now = self.deps.clock.now();
+        evidence.deleted_at = Some(now);
+        evidence.deleted_by = Some(actor.user_id);
+        evidence.delete_reason = Some(reason.to_owned());
+        let uow = self.deps.database.begin().await?;
+        uow.mark_evidence_deleted(actor.tenant_id, &evidence)
+            .await?;
+        let event = CustodyEvent {
+            id: self.deps.ids.new_id(),
+            evidence_id: id,
+            kind: CustodyKind::Deleted,
+            actor: actor.user_id,
+            occurred_at: now,
+            sha256: evidence.sha256.clone(),
+        };
+        uow.insert_custody_event(actor.tenant_id, &event).await?;
+        let mut change = self.change(actor, "evidence.deleted", &evidence);
+        change.details = serde_json::json!({"reason": reason, "sha256": evidence.sha256});
+        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        uow.commit().await?;
+        // After the commit: a failure here leaves an orphan object, never a dangling row.
+        if let Err(error) = self.deps.evidence.delete(&evidence.object_key).await {
+            tracing::warn!(%error, key = %evidence.object_key, "deleted evidence object remains in the store");
+        }
+        Ok(evidence)
+    }
+
+    async fn live(&self, actor: &Actor, id: EvidenceId) -> Result<Evidence, EvidenceError> {
+        match self
+            .deps
+            .database
+            .find_evidence(actor.tenant_id, id)
+            .await?
+        {
+            Some(evidence) if evidence.deleted_at.is_none() => Ok(evidence),
+            _ => Err(EvidenceError::NotFound("evidence")),
+        }
+    }
+
+    async fn record(
+        &self,
+        actor: &Actor,
+        evidence: &Evidence,
+        kind: CustodyKind,
+        sha256: String,
+        action: &str,
+        context: &RequestContext,
+    ) -> Result<(), EvidenceError> {
+        let uow = self.deps.database.begin().await?;
+        let event = CustodyEvent {
+            id: self.deps.ids.new_id(),
+            evidence_id: evidence.id,
+            kind,
+            actor: actor.user_id,
+            occurred_at: self.deps.clock.now(),
+            sha256,
+        };
+        uow.insert_custody_event(actor.tenant_id, &event).await?;
+        let mut change = self.change(actor, action, evidence);
+        change.details = serde_json::json!({"custody": kind.as_str(), "sha256": event.sha256});
+        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        uow.commit().await?;
+        Ok(())
+    }
+
+    fn change<'a>(&self, actor: &Actor, action: &'a str, evidence: &Evidence) -> Change<'a> {
+        Change {
+            tenant: actor.tenant_id,
+            actor: Some(actor.user_id),
+            action,
+            entity_type: "evidence",
+            entity_id: Some(evidence.id.to_string()),
+            details: serde_json::json!({
+                "test_id": evidence.test_id,
+                "filename": evidence.filename,
+                "sha256": evidence.sha256,
+                "size_bytes": evidence.size_bytes,
+            }),
+        }
+    }
+}

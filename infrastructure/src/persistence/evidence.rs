@@ -1,0 +1,244 @@
+//! Evidence rows and their custody events.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use aegis_domain::evidence::{CustodyEvent, CustodyKind, Evidence, EvidenceId};
+use aegis_domain::ports::RepositoryError;
+use aegis_domain::tenant::TenantId;
+use aegis_domain::test_case::TestId;
+use aegis_domain::user::UserId;
+use aegis_domain::workflow::Team;
+
+use super::error::{corrupt, unexpected};
+
+pub(crate) mod entities {
+    #![expect(
+        unreachable_pub,
+        reason = "sea-orm's derives require public models inside private modules"
+    )]
+
+    pub(crate) mod evidence {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "evidence")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub tenant_id: Uuid,
+            pub test_id: Uuid,
+            pub team: String,
+            pub filename: String,
+            pub content_type: String,
+            pub size_bytes: i64,
+            pub sha256: String,
+            pub object_key: String,
+            pub uploaded_by: Uuid,
+            pub uploaded_at: DateTimeUtc,
+            pub deleted_at: Option<DateTimeUtc>,
+            pub deleted_by: Option<Uuid>,
+            pub delete_reason: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub(crate) mod custody {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "evidence_custody")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub tenant_id: Uuid,
+            pub evidence_id: Uuid,
+            pub kind: String,
+            pub actor_id: Uuid,
+            pub occurred_at: DateTimeUtc,
+            pub sha256: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+use entities::{custody, evidence};
+
+fn to_domain(row: evidence::Model) -> Result<Evidence, RepositoryError> {
+    let team = match row.team.as_str() {
+        "red" => Team::Red,
+        "blue" => Team::Blue,
+        other => return Err(corrupt("evidence team", other)),
+    };
+    Ok(Evidence {
+        id: EvidenceId::from_uuid(row.id),
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        test_id: TestId::from_uuid(row.test_id),
+        team,
+        filename: row.filename,
+        content_type: row.content_type,
+        size_bytes: row.size_bytes,
+        sha256: row.sha256,
+        object_key: row.object_key,
+        uploaded_by: UserId::from_uuid(row.uploaded_by),
+        uploaded_at: row.uploaded_at,
+        deleted_at: row.deleted_at,
+        deleted_by: row.deleted_by.map(UserId::from_uuid),
+        delete_reason: row.delete_reason,
+    })
+}
+
+fn to_row(e: &Evidence) -> evidence::ActiveModel {
+    evidence::ActiveModel {
+        id: Set(e.id.as_uuid()),
+        tenant_id: Set(e.tenant_id.as_uuid()),
+        test_id: Set(e.test_id.as_uuid()),
+        team: Set(e.team.as_str().to_owned()),
+        filename: Set(e.filename.clone()),
+        content_type: Set(e.content_type.clone()),
+        size_bytes: Set(e.size_bytes),
+        sha256: Set(e.sha256.clone()),
+        object_key: Set(e.object_key.clone()),
+        uploaded_by: Set(e.uploaded_by.as_uuid()),
+        uploaded_at: Set(e.uploaded_at),
+        deleted_at: Set(e.deleted_at),
+        deleted_by: Set(e.deleted_by.map(|u| u.as_uuid())),
+        delete_reason: Set(e.delete_reason.clone()),
+    }
+}
+
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    e: &Evidence,
+) -> Result<(), RepositoryError> {
+    if e.tenant_id != tenant {
+        return Err(RepositoryError::Unexpected(
+            "evidence belongs to another tenant".to_owned(),
+        ));
+    }
+    evidence::Entity::insert(to_row(e))
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: EvidenceId,
+) -> Result<Option<Evidence>, RepositoryError> {
+    evidence::Entity::find()
+        .filter(evidence::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(evidence::Column::Id.eq(id.as_uuid()))
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .map(to_domain)
+        .transpose()
+}
+
+pub(crate) async fn list(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    test: TestId,
+) -> Result<Vec<Evidence>, RepositoryError> {
+    evidence::Entity::find()
+        .filter(evidence::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(evidence::Column::TestId.eq(test.as_uuid()))
+        .order_by_asc(evidence::Column::UploadedAt)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+pub(crate) async fn mark_deleted(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    e: &Evidence,
+) -> Result<(), RepositoryError> {
+    let result = evidence::Entity::update_many()
+        .col_expr(
+            evidence::Column::DeletedAt,
+            sea_orm::sea_query::Expr::value(e.deleted_at),
+        )
+        .col_expr(
+            evidence::Column::DeletedBy,
+            sea_orm::sea_query::Expr::value(e.deleted_by.map(|u| u.as_uuid())),
+        )
+        .col_expr(
+            evidence::Column::DeleteReason,
+            sea_orm::sea_query::Expr::value(e.delete_reason.clone()),
+        )
+        .filter(evidence::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(evidence::Column::Id.eq(e.id.as_uuid()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return Err(RepositoryError::NotFound("evidence".to_owned()));
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_custody(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    event: &CustodyEvent,
+) -> Result<(), RepositoryError> {
+    let row = custody::ActiveModel {
+        id: Set(event.id),
+        tenant_id: Set(tenant.as_uuid()),
+        evidence_id: Set(event.evidence_id.as_uuid()),
+        kind: Set(event.kind.as_str().to_owned()),
+        actor_id: Set(event.actor.as_uuid()),
+        occurred_at: Set(event.occurred_at),
+        sha256: Set(event.sha256.clone()),
+    };
+    custody::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn custody_log(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: EvidenceId,
+) -> Result<Vec<CustodyEvent>, RepositoryError> {
+    custody::Entity::find()
+        .filter(custody::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(custody::Column::EvidenceId.eq(id.as_uuid()))
+        .order_by_asc(custody::Column::OccurredAt)
+        .order_by_asc(custody::Column::Id)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|row| {
+            Ok(CustodyEvent {
+                id: row.id,
+                evidence_id: EvidenceId::from_uuid(row.evidence_id),
+                kind: CustodyKind::parse(&row.kind)
+                    .ok_or_else(|| corrupt("custody kind", &row.kind))?,
+                actor: UserId::from_uuid(row.actor_id),
+                occurred_at: row.occurred_at,
+                sha256: row.sha256,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,299 @@
+//! Evidence files: streamed multipart upload, listing, metadata with the custody log,
+//! streamed download, verification and deletion.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use aegis_application::Services;
+use aegis_application::error::FieldError;
+use aegis_application::evidence::{EvidenceRecord, Verification};
+use aegis_application::ports::{ByteChunks, EvidenceStoreError};
+use aegis_domain::evidence::{Evidence, EvidenceId};
+use aegis_domain::test_case::TestId;
+use aegis_domain::workflow::Team;
+
+use crate::auth::Authenticated;
+use crate::client::Context;
+use crate::problem::{ApiError, Problem};
+
+/// Chunks in flight between the request body and the store: memory stays bounded.
+const PIPE_DEPTH: usize = 4;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustodyView {
+    /// uploaded, downloaded, verified, verification_failed or deleted.
+    pub kind: String,
+    pub actor_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub id: Uuid,
+    pub test_id: Uuid,
+    /// red or blue.
+    pub team: String,
+    pub filename: String,
+    /// Sniffed from the bytes.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub delete_reason: Option<String>,
+    /// Present on the detail and after an upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custody: Option<Vec<CustodyView>>,
+}
+
+impl EvidenceView {
+    fn new(evidence: Evidence, custody: Option<Vec<CustodyView>>) -> Self {
+        Self {
+            id: evidence.id.as_uuid(),
+            test_id: evidence.test_id.as_uuid(),
+            team: evidence.team.as_str().to_owned(),
+            filename: evidence.filename,
+            content_type: evidence.content_type,
+            size_bytes: evidence.size_bytes,
+            sha256: evidence.sha256,
+            uploaded_by: evidence.uploaded_by.as_uuid(),
+            uploaded_at: evidence.uploaded_at,
+            deleted_at: evidence.deleted_at,
+            delete_reason: evidence.delete_reason,
+            custody,
+        }
+    }
+}
+
+impl From<EvidenceRecord> for EvidenceView {
+    fn from(record: EvidenceRecord) -> Self {
+        let custody = record
+            .custody
+            .into_iter()
+            .map(|c| CustodyView {
+                kind: c.kind.as_str().to_owned(),
+                actor_id: c.actor.as_uuid(),
+                occurred_at: c.occurred_at,
+                sha256: c.sha256,
+            })
+            .collect();
+        Self::new(record.evidence, Some(custody))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    pub evidence_id: Uuid,
+    pub recorded_sha256: String,
+    pub recomputed_sha256: String,
+    pub intact: bool,
+}
+
+impl From<Verification> for VerificationView {
+    fn from(v: Verification) -> Self {
+        Self {
+            evidence_id: v.evidence.id.as_uuid(),
+            recorded_sha256: v.evidence.sha256,
+            recomputed_sha256: v.recomputed_sha256,
+            intact: v.intact,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceQuery {
+    /// red or blue.
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteEvidenceRequest {
+    pub reason: String,
+}
+
+/// Upload evidence (`multipart/form-data`, field `file`), streamed; by the team whose phase
+/// it is. The SHA-256 is computed on the way and the type sniffed from the bytes.
+#[utoipa::path(post, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses(
+        (status = 201, body = EvidenceView),
+        (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "EVIDENCE_LOCKED outside the teams' phases"),
+        (status = 422, body = Problem, description = "FILE_TOO_LARGE or no `file` field"),
+    ),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn upload(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    while let Some(field) = payload.next().await {
+        let mut field =
+            field.map_err(|e| ApiError::bad_request("UNREADABLE_BODY", e.to_string()))?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field
+            .content_disposition()
+            .and_then(|disposition| disposition.get_filename())
+            .unwrap_or("evidence")
+            .to_owned();
+        // The multipart stream is bound to this worker thread; a small channel hands its
+        // chunks to the store, which may run anywhere.
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<Result<Vec<u8>, EvidenceStoreError>>(PIPE_DEPTH);
+        let body: ByteChunks = Box::pin(futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)));
+        let pump = async move {
+            while let Some(chunk) = field.next().await {
+                let item = chunk
+                    .map(|bytes| bytes.to_vec())
+                    .map_err(|e| EvidenceStoreError::Unavailable(e.to_string()));
+                let failed = item.is_err();
+                if sender.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        };
+        let upload =
+            services
+                .evidence
+                .upload(&actor, TestId::from_uuid(*id), &filename, body, &context);
+        let ((), record) = futures::join!(pump, upload);
+        return Ok(HttpResponse::Created().json(EvidenceView::from(record?)));
+    }
+    Err(ApiError::validation(vec![FieldError::new(
+        "file",
+        "is required: send multipart/form-data with a `file` field",
+    )]))
+}
+
+/// The test's evidence, optionally of one team.
+#[utoipa::path(get, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), EvidenceQuery),
+    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn list(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    query: web::Query<EvidenceQuery>,
+) -> Result<web::Json<Vec<EvidenceView>>, ApiError> {
+    let team = match query.team.as_deref() {
+        None => None,
+        Some("red") => Some(Team::Red),
+        Some("blue") => Some(Team::Blue),
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "team",
+                "must be red or blue",
+            )]));
+        }
+    };
+    let items = services
+        .evidence
+        .list(&actor, TestId::from_uuid(*id), team)
+        .await?;
+    Ok(web::Json(
+        items
+            .into_iter()
+            .map(|e| EvidenceView::new(e, None))
+            .collect(),
+    ))
+}
+
+/// A file's metadata and chain of custody.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", tag = "evidence", params(("id" = Uuid, Path)),
+    responses((status = 200, body = EvidenceView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn get(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<EvidenceView>, ApiError> {
+    Ok(web::Json(
+        services
+            .evidence
+            .get(&actor, EvidenceId::from_uuid(*id))
+            .await?
+            .into(),
+    ))
+}
+
+/// The file itself, streamed through Aegis; the download joins the custody log.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/download", tag = "evidence", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn download(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (evidence, body) = services
+        .evidence
+        .download(&actor, EvidenceId::from_uuid(*id), &context)
+        .await?;
+    let disposition = header::ContentDisposition::attachment(evidence.filename.clone());
+    Ok(HttpResponse::Ok()
+        .content_type(evidence.content_type.clone())
+        .insert_header(disposition)
+        .insert_header(("X-Content-SHA256", evidence.sha256.clone()))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .streaming(body.map(|chunk| chunk.map(bytes::Bytes::from))))
+}
+
+/// Re-hash the stored file and record whether it is intact.
+#[utoipa::path(post, path = "/api/v1/evidence/{id}/verify", tag = "evidence", params(("id" = Uuid, Path)),
+    responses((status = 200, body = VerificationView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn verify(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<VerificationView>, ApiError> {
+    Ok(web::Json(
+        services
+            .evidence
+            .verify(&actor, EvidenceId::from_uuid(*id), &context)
+            .await?
+            .into(),
+    ))
+}
+
+/// Delete a file (admin, with a reason, before validation); its record and custody log stay.
+#[utoipa::path(delete, path = "/api/v1/evidence/{id}", tag = "evidence", params(("id" = Uuid, Path)),
+    request_body = DeleteEvidenceRequest,
+    responses((status = 200, body = EvidenceView), (status = 403, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn delete(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+    body: web::Json<DeleteEvidenceRequest>,
+) -> Result<web::Json<EvidenceView>, ApiError> {
+    let evidence = services
+        .evidence
+        .delete(&actor, EvidenceId::from_uuid(*id), &body.reason, &context)
+        .await?;
+    Ok(web::Json(EvidenceView::new(evidence, None)))
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/{id}", web::get().to(get))
+        .route("/{id}", web::delete().to(delete))
+        .route("/{id}/download", web::get().to(download))
+        .route("/{id}/verify", web::post().to(verify));
+}
