@@ -180,6 +180,7 @@ pub struct S3Settings {
 #[derive(Debug)]
 pub struct S3EvidenceStore {
     bucket: Box<Bucket>,
+    settings: S3Settings,
 }
 
 impl S3EvidenceStore {
@@ -187,25 +188,54 @@ impl S3EvidenceStore {
     /// `Unavailable` when the settings cannot make a client.
     pub fn new(settings: S3Settings) -> Result<Self, EvidenceStoreError> {
         let region = Region::Custom {
-            region: settings.region,
-            endpoint: settings.endpoint,
+            region: settings.region.clone(),
+            endpoint: settings.endpoint.clone(),
         };
-        let credentials = Credentials::new(
-            Some(&settings.access_key),
-            Some(&settings.secret_key),
-            None,
-            None,
-            None,
-        )
-        .map_err(unavailable)?;
+        let credentials = credentials(&settings)?;
         let bucket = Bucket::new(&settings.bucket, region, credentials).map_err(unavailable)?;
         let bucket = if settings.path_style {
             bucket.with_path_style()
         } else {
             bucket
         };
-        Ok(Self { bucket })
+        Ok(Self { bucket, settings })
     }
+
+    /// Creates the bucket when it does not exist yet (a fresh MinIO or Garage), so a new
+    /// installation needs no manual step.
+    ///
+    /// # Errors
+    /// `Unavailable` when the bucket is missing and cannot be created.
+    pub async fn ensure_bucket(&self) -> Result<(), EvidenceStoreError> {
+        if self.check().await.is_ok() {
+            return Ok(());
+        }
+        let settings = &self.settings;
+        let region = Region::Custom {
+            region: settings.region.clone(),
+            endpoint: settings.endpoint.clone(),
+        };
+        let config = s3::BucketConfiguration::default();
+        let created = if settings.path_style {
+            Bucket::create_with_path_style(&settings.bucket, region, credentials(settings)?, config)
+                .await
+        } else {
+            Bucket::create(&settings.bucket, region, credentials(settings)?, config).await
+        };
+        created.map_err(unavailable)?;
+        self.check().await
+    }
+}
+
+fn credentials(settings: &S3Settings) -> Result<Credentials, EvidenceStoreError> {
+    Credentials::new(
+        Some(&settings.access_key),
+        Some(&settings.secret_key),
+        None,
+        None,
+        None,
+    )
+    .map_err(unavailable)
 }
 
 fn s3_error(key: &str, error: S3Error) -> EvidenceStoreError {

@@ -91,3 +91,15 @@ async fn s3_store_reports_wrong_credentials_and_missing_buckets() {
         Err(EvidenceStoreError::Unavailable(_))
     ));
 }
+
+#[tokio::test]
+async fn a_missing_bucket_is_created() {
+    let fresh = S3Settings {
+        bucket: format!("aegis-{}", uuid::Uuid::now_v7().simple()),
+        ..s3_settings()
+    };
+    let store = S3EvidenceStore::new(fresh).unwrap();
+    assert!(store.check().await.is_err());
+    store.ensure_bucket().await.unwrap();
+    exercise(&store, "created").await;
+}

@@ -87,7 +87,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             }
         })?,
     };
-    let evidence = evidence_store(settings)?;
+    let evidence = evidence_store(settings).await?;
     let deps = Dependencies {
         database: database.clone(),
         catalog: database.clone(),
@@ -134,7 +134,7 @@ fn attack_feed(settings: &Settings) -> Arc<dyn AttackSource> {
     }
 }
 
-fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
+async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
     Ok(match settings.evidence_backend() {
         EvidenceBackend::Filesystem => {
             Arc::new(FilesystemEvidenceStore::new(settings.evidence_dir()))
@@ -159,7 +159,14 @@ fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, Startup
                     .ok_or_else(|| missing("S3_SECRET_KEY"))?,
                 path_style: settings.s3_path_style,
             };
-            Arc::new(S3EvidenceStore::new(s3).map_err(|e| StartupError::Evidence(e.to_string()))?)
+            let store =
+                S3EvidenceStore::new(s3).map_err(|e| StartupError::Evidence(e.to_string()))?;
+            // A store that is down at start is reported by /ready, not fatal: the bucket is
+            // created when it is reachable and missing.
+            if let Err(error) = store.ensure_bucket().await {
+                tracing::warn!(%error, "the evidence bucket is not available yet");
+            }
+            Arc::new(store)
         }
     })
 }
