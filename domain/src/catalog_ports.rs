@@ -58,6 +58,44 @@ pub struct TechniqueFilter {
     pub include_subtechniques: bool,
     pub include_revoked: bool,
     pub review_required: Option<bool>,
+    pub sort: TechniqueSort,
+}
+
+/// The order of a technique list; ties are broken by ATT&CK id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TechniqueSortKey {
+    #[default]
+    MitreId,
+    Name,
+    /// Last changed by MITRE (or by an admin, for custom techniques).
+    Modified,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TechniqueSort {
+    pub key: TechniqueSortKey,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown sort `{0}`: expected mitre_id, name or modified, with `-` for descending")]
+pub struct UnknownTechniqueSort(pub String);
+
+impl std::str::FromStr for TechniqueSort {
+    type Err = UnknownTechniqueSort;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = text
+            .strip_prefix('-')
+            .map_or((false, text), |rest| (true, rest));
+        let key = match name {
+            "mitre_id" => TechniqueSortKey::MitreId,
+            "name" => TechniqueSortKey::Name,
+            "modified" => TechniqueSortKey::Modified,
+            _ => return Err(UnknownTechniqueSort(text.to_owned())),
+        };
+        Ok(Self { key, descending })
+    }
 }
 
 /// A technique with what the catalog knows around it.

@@ -138,6 +138,15 @@ on_both_databases!(
             .unwrap();
         assert_eq!(text["total"], 1, "the revoked duplicate stays hidden");
 
+        let by_name: Value = app
+            .get("/api/v1/techniques?sort=-name", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(by_name["items"][0]["name"], "Phishing");
+        let bad_sort = app.get("/api/v1/techniques?sort=colour", &viewer).await;
+        assert_eq!(problem(bad_sort).await["errors"][0]["field"], "sort");
         let detail: Value = app
             .get("/api/v1/techniques/t1059", &viewer)
             .await

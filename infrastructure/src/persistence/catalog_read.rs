@@ -11,7 +11,8 @@ use sea_orm::{
 
 use aegis_domain::catalog::{Reference, Tactic, Technique, TechniqueId, ThreatActor};
 use aegis_domain::catalog_ports::{
-    Named, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorDetail, ThreatActorFilter,
+    Named, TechniqueDetail, TechniqueFilter, TechniqueSortKey, TechniqueSummary, ThreatActorDetail,
+    ThreatActorFilter,
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
@@ -175,7 +176,18 @@ pub(crate) async fn list_techniques(
         ));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
+    let order = if filter.sort.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let column = match filter.sort.key {
+        TechniqueSortKey::MitreId => technique::Column::MitreId,
+        TechniqueSortKey::Name => technique::Column::Name,
+        TechniqueSortKey::Modified => technique::Column::Modified,
+    };
     let rows = query
+        .order_by(column, order)
         .order_by_asc(technique::Column::MitreId)
         .order_by_asc(technique::Column::Revoked)
         .offset(page.offset())

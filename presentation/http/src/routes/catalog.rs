@@ -196,6 +196,8 @@ pub struct TechniqueQuery {
     pub include_revoked: Option<bool>,
     /// Only techniques flagged (true) or not flagged (false) for review.
     pub review_required: Option<bool>,
+    /// mitre_id (default), name or modified; `-` before it for descending.
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -230,7 +232,20 @@ pub async fn techniques(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<TechniqueSummaryView>>, ApiError> {
     let query = query.into_inner();
+    let sort = query
+        .sort
+        .as_deref()
+        .map(str::parse::<aegis_domain::catalog_ports::TechniqueSort>)
+        .transpose()
+        .map_err(|e| {
+            ApiError::validation(vec![aegis_application::error::FieldError::new(
+                "sort",
+                e.to_string(),
+            )])
+        })?
+        .unwrap_or_default();
     let filter = TechniqueFilter {
+        sort,
         tactic: query.tactic.filter(|t| !t.trim().is_empty()),
         platform: query.platform.filter(|p| !p.trim().is_empty()),
         text: query.q.filter(|q| !q.trim().is_empty()),
