@@ -7,21 +7,25 @@ cd "$(dirname "$0")/.."
 size_mib="${1:-1024}"
 cache="${AEGIS_CACHE_DIR:-$HOME/.cache/aegis}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target-release}"
-cargo build --release -q -p aegis
-bin="$CARGO_TARGET_DIR/release/aegis"
+# AEGIS_BIN names an already built binary; otherwise the release build is made.
+bin="${AEGIS_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release -q -p aegis
+  bin="$CARGO_TARGET_DIR/release/aegis"
+fi
 work="$(mktemp -d)"
 port=18090
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 admin_password='Bench#Keeper-2026'
 new_password='Kq9!vZr2#mTx7Lp'
-(cd "$work" && AEGIS_LISTEN="127.0.0.1:$port" AEGIS_ADMIN_EMAIL=bench@aegis.test AEGIS_ADMIN_PASSWORD="$admin_password" \
+(cd "$work" && AEGIS_LISTEN="127.0.0.1:$port" AEGIS_ADMIN_EMAIL=operator@aegis.test AEGIS_ADMIN_PASSWORD="$admin_password" \
   AEGIS_LOG=warn exec "$bin" serve >"$work/server.log" 2>&1) &
 server=$!
-until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.05; done
+until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }; sleep 0.05; done
 pid="$(pgrep -f "aegis serve" -n)"
 api="http://127.0.0.1:$port/api/v1"
 token="$(curl -s "$api/auth/login" -H 'content-type: application/json' \
-  -d "{\"email\":\"bench@aegis.test\",\"password\":\"$admin_password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+  -d "{\"email\":\"operator@aegis.test\",\"password\":\"$admin_password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 curl -s -o /dev/null "$api/auth/change-password" -H "authorization: Bearer $token" -H 'content-type: application/json' \
   -d "{\"current_password\":\"$admin_password\",\"new_password\":\"$new_password\"}"
 (cd "$work" && AEGIS_LOG=warn "$bin" import attack --path "$OLDPWD/tests/fixtures/attack/enterprise-v1.json" >/dev/null)
