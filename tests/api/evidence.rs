@@ -319,6 +319,19 @@ async fn evidence_lifecycle(app: TestApp) {
         Some(json!({"outcome": "logged"})),
     )
     .await;
+    let blue_by_red_param = app
+        .client
+        .post(app.url(&format!("/api/v1/tests/{test}/evidence?team=red")))
+        .bearer_auth(&crew.blue)
+        .multipart(Form::new().part("file", Part::bytes(b"x".to_vec()).file_name("x.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(blue_by_red_param).await["code"],
+        "EVIDENCE_LOCKED",
+        "a team files only as itself"
+    );
     assert_eq!(
         send(
             &app,
@@ -331,6 +344,24 @@ async fn evidence_lifecycle(app: TestApp) {
         .status(),
         StatusCode::OK
     );
+    let by_admin = app
+        .client
+        .post(app.url(&format!("/api/v1/tests/{test}/evidence?team=blue")))
+        .bearer_auth(&crew.admin)
+        .multipart(Form::new().part(
+            "file",
+            Part::bytes(b"siem export".to_vec()).file_name("siem.csv"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_admin.status(),
+        StatusCode::CREATED,
+        "admins pass the phase rule before validation"
+    );
+    let by_admin: Value = by_admin.json().await.unwrap();
+    assert_eq!(by_admin["team"], "blue");
     send(
         &app,
         Method::POST,
@@ -349,6 +380,7 @@ async fn evidence_lifecycle(app: TestApp) {
     .await;
     assert_eq!(validated.status(), StatusCode::OK);
     let locked = upload(&app, &test, &crew.admin, "after.txt", b"after".to_vec()).await;
+    // (Before validation, in review, an admin could still add a file for either team.)
     assert_eq!(problem(locked).await["code"], "EVIDENCE_LOCKED");
     let undeletable = send(
         &app,

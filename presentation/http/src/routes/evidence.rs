@@ -120,9 +120,21 @@ pub struct DeleteEvidenceRequest {
     pub reason: String,
 }
 
+fn parse_team(text: Option<&str>) -> Result<Option<Team>, ApiError> {
+    match text {
+        None => Ok(None),
+        Some("red") => Ok(Some(Team::Red)),
+        Some("blue") => Ok(Some(Team::Blue)),
+        Some(_) => Err(ApiError::validation(vec![FieldError::new(
+            "team",
+            "must be red or blue",
+        )])),
+    }
+}
+
 /// Upload evidence (`multipart/form-data`, field `file`), streamed; by the team whose phase
 /// it is. The SHA-256 is computed on the way and the type sniffed from the bytes.
-#[utoipa::path(post, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), EvidenceQuery),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses(
         (status = 201, body = EvidenceView),
@@ -136,8 +148,10 @@ pub async fn upload(
     Authenticated(actor): Authenticated,
     Context(context): Context,
     id: web::Path<Uuid>,
+    query: web::Query<EvidenceQuery>,
     mut payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
+    let team = parse_team(query.team.as_deref())?;
     while let Some(field) = payload.next().await {
         let mut field =
             field.map_err(|e| ApiError::bad_request("UNREADABLE_BODY", e.to_string()))?;
@@ -165,10 +179,14 @@ pub async fn upload(
                 }
             }
         };
-        let upload =
-            services
-                .evidence
-                .upload(&actor, TestId::from_uuid(*id), &filename, body, &context);
+        let upload = services.evidence.upload(
+            &actor,
+            TestId::from_uuid(*id),
+            &filename,
+            team,
+            body,
+            &context,
+        );
         let ((), record) = futures::join!(pump, upload);
         return Ok(HttpResponse::Created().json(EvidenceView::from(record?)));
     }
@@ -188,17 +206,7 @@ pub async fn list(
     id: web::Path<Uuid>,
     query: web::Query<EvidenceQuery>,
 ) -> Result<web::Json<Vec<EvidenceView>>, ApiError> {
-    let team = match query.team.as_deref() {
-        None => None,
-        Some("red") => Some(Team::Red),
-        Some("blue") => Some(Team::Blue),
-        Some(_) => {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "team",
-                "must be red or blue",
-            )]));
-        }
-    };
+    let team = parse_team(query.team.as_deref())?;
     let items = services
         .evidence
         .list(&actor, TestId::from_uuid(*id), team)
