@@ -61,11 +61,22 @@ impl EvidenceStore for FilesystemEvidenceStore {
         &self,
         key: &str,
         bytes: Vec<u8>,
-        content_type: &str,
+        _content_type: &str,
     ) -> Result<(), EvidenceStoreError> {
-        // One path for both: written aside, synced, then renamed into place.
-        let body = futures::stream::once(async move { Ok(bytes) });
-        self.put_stream(key, content_type, Box::pin(body)).await
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(unavailable)?;
+        }
+        // Write aside, then rename: a reader never sees half a file.
+        let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
+        tokio::fs::write(&partial, bytes)
+            .await
+            .map_err(unavailable)?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(unavailable)
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
@@ -88,8 +99,6 @@ impl EvidenceStore for FilesystemEvidenceStore {
                 .await
                 .map_err(unavailable)?;
         }
-        // Write aside, then rename: a reader never sees half a file, and a crash leaves at
-        // worst a stray partial file, never a truncated piece of evidence.
         let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
         let written: Result<(), EvidenceStoreError> = async {
             let mut file = tokio::fs::File::create(&partial)
