@@ -61,22 +61,11 @@ impl EvidenceStore for FilesystemEvidenceStore {
         &self,
         key: &str,
         bytes: Vec<u8>,
-        _content_type: &str,
+        content_type: &str,
     ) -> Result<(), EvidenceStoreError> {
-        let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(unavailable)?;
-        }
-        // Write aside, then rename: a reader never sees half a file.
-        let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
-        tokio::fs::write(&partial, bytes)
-            .await
-            .map_err(unavailable)?;
-        tokio::fs::rename(&partial, &path)
-            .await
-            .map_err(unavailable)
+        // One path for both: written aside, synced, then renamed into place.
+        let body = futures::stream::once(async move { Ok(bytes) });
+        self.put_stream(key, content_type, Box::pin(body)).await
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, EvidenceStoreError> {
@@ -99,6 +88,8 @@ impl EvidenceStore for FilesystemEvidenceStore {
                 .await
                 .map_err(unavailable)?;
         }
+        // Write aside, then rename: a reader never sees half a file, and a crash leaves at
+        // worst a stray partial file, never a truncated piece of evidence.
         let partial = path.with_extension(format!("partial-{}", uuid::Uuid::now_v7().simple()));
         let written: Result<(), EvidenceStoreError> = async {
             let mut file = tokio::fs::File::create(&partial)

@@ -41,11 +41,16 @@ impl TestDatabase {
         }
     }
 
+    /// A fresh database on the server of `AEGIS_TEST_POSTGRES_URL` (default: the local one).
+    ///
     /// # Panics
     /// When PostgreSQL is unreachable: the suite needs it, and says how to provide it.
     pub async fn postgres() -> Self {
-        let admin_url = std::env::var("AEGIS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        fresh_postgres(&postgres_admin_url()).await
+    }
+
+    async fn create_postgres(admin_url: &str) -> Self {
+        let admin_url = admin_url.to_owned();
         let name = format!("aegis_test_{}", uuid::Uuid::now_v7().simple());
         let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!("PostgreSQL is needed at {admin_url} (set AEGIS_TEST_POSTGRES_URL, or run scripts/test.sh): {e}")
@@ -65,6 +70,28 @@ impl TestDatabase {
             cleanup: Cleanup::PostgresDatabase { admin_url, name },
         }
     }
+}
+
+/// `AEGIS_TEST_POSTGRES_URL`, or the local server with trust authentication.
+pub fn postgres_admin_url() -> String {
+    std::env::var("AEGIS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
+}
+
+/// A new, empty database `aegis_test_<uuid>` on the server of `admin_url` (a URL of an
+/// existing database there, used to create and later drop it). Dropped with the value.
+///
+/// # Panics
+/// When PostgreSQL is unreachable or refuses to create the database.
+pub async fn fresh_postgres(admin_url: &str) -> TestDatabase {
+    TestDatabase::create_postgres(admin_url).await
+}
+
+/// A SQLite file in a new temporary directory, removed with the value.
+///
+/// # Panics
+/// When no temporary directory can be made.
+pub async fn fresh_sqlite() -> TestDatabase {
+    TestDatabase::sqlite().await
 }
 
 impl Drop for TestDatabase {

@@ -36,11 +36,32 @@ fn to_domain(row: audit_entry::Model) -> AuditEntry {
     }
 }
 
+/// Moves the head from `entry`'s predecessor to `entry`, then stores the entry.
+///
+/// The head moves only if it still is the predecessor the entry was chained to (a
+/// compare-and-swap on sequence and hash), so a stale, skipped or forked head is refused even
+/// by a caller that did not lock it; the unique `(tenant_id, sequence)` index is the second
+/// guard. Moving the head first means a refusal writes nothing, even outside a transaction.
 pub(crate) async fn append(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     entry: &AuditEntry,
 ) -> Result<(), RepositoryError> {
+    let predecessor = AuditHead {
+        sequence: entry.sequence - 1,
+        hash: entry.previous_hash.clone(),
+    };
+    let next = AuditHead {
+        sequence: entry.sequence,
+        hash: entry.hash.clone(),
+    };
+    if !tenants::swap_audit_head(db, tenant, &predecessor, &next).await? {
+        return Err(if tenants::find(db, tenant).await?.is_some() {
+            RepositoryError::Duplicate("audit sequence".to_owned())
+        } else {
+            RepositoryError::NotFound("tenant".to_owned())
+        });
+    }
     let record = &entry.record;
     let row = audit_entry::ActiveModel {
         id: Set(entry.id.as_uuid()),
@@ -61,15 +82,7 @@ pub(crate) async fn append(
         .exec_without_returning(db)
         .await
         .map_err(on_write("audit sequence"))?;
-    tenants::move_audit_head(
-        db,
-        tenant,
-        &AuditHead {
-            sequence: entry.sequence,
-            hash: entry.hash.clone(),
-        },
-    )
-    .await
+    Ok(())
 }
 
 pub(crate) async fn list(

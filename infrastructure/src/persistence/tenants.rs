@@ -99,20 +99,24 @@ pub(crate) async fn lock_audit_head(
     })
 }
 
-pub(crate) async fn move_audit_head(
+/// Moves the head to `next` if it still is `expected`; returns whether it moved.
+pub(crate) async fn swap_audit_head(
     db: &impl ConnectionTrait,
     id: TenantId,
-    head: &AuditHead,
-) -> Result<(), RepositoryError> {
-    tenant::Entity::update_many()
-        .col_expr(tenant::Column::AuditSequence, Expr::value(head.sequence))
+    expected: &AuditHead,
+    next: &AuditHead,
+) -> Result<bool, RepositoryError> {
+    let result = tenant::Entity::update_many()
+        .col_expr(tenant::Column::AuditSequence, Expr::value(next.sequence))
         .col_expr(
             tenant::Column::AuditHeadHash,
-            Expr::value(head.hash.clone()),
+            Expr::value(next.hash.clone()),
         )
         .filter(tenant::Column::Id.eq(id.as_uuid()))
+        .filter(tenant::Column::AuditSequence.eq(expected.sequence))
+        .filter(tenant::Column::AuditHeadHash.eq(expected.hash.as_str()))
         .exec(db)
         .await
         .map_err(unexpected)?;
-    Ok(())
+    Ok(result.rows_affected == 1)
 }
