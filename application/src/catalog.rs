@@ -50,6 +50,7 @@ pub struct CustomTechnique {
     pub tactics: Vec<String>,
     pub platforms: Vec<String>,
     pub detection: String,
+    pub data_components: Vec<String>,
 }
 
 fn parse_technique_id(id: &str) -> Result<TechniqueId, CatalogError> {
@@ -459,6 +460,18 @@ impl CatalogService {
             tactics: draft.tactics.clone(),
             platforms: draft.platforms.clone(),
             detection: draft.detection.trim().to_owned(),
+            data_components: {
+                let mut names: Vec<String> = draft
+                    .data_components
+                    .iter()
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            },
+            detection_strategies: Vec::new(),
             url: None,
             version: Some("1.0".to_owned()),
             revoked: false,

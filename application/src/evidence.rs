@@ -4,10 +4,15 @@
 
 use std::sync::{Arc, Mutex};
 
+use chrono::Duration;
+
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use aegis_domain::evidence::{CustodyEvent, CustodyKind, Evidence, EvidenceId, sanitize_filename};
+use aegis_domain::evidence::{
+    CustodyEvent, CustodyKind, Evidence, EvidenceId, PendingObject, PendingPurpose,
+    sanitize_filename,
+};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::test_case::{TestCase, TestId};
@@ -21,6 +26,20 @@ use crate::ports::{ByteChunks, EvidenceStoreError};
 
 /// Bytes looked at to recognise a file's type.
 const SNIFF_BYTES: usize = 8 * 1024;
+
+/// Pending-object records handled per sweep; the next sweep takes the rest.
+const SWEEP_BATCH: u64 = 1000;
+
+/// What one evidence sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SweepReport {
+    /// Objects of uploads that failed or were interrupted before their row was committed.
+    pub abandoned_uploads: u64,
+    /// Objects of deleted files.
+    pub purged: u64,
+    /// Objects the store would not remove this time (kept for the next sweep).
+    pub failed: u64,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
@@ -142,11 +161,23 @@ const fn team_action(team: Team) -> Action {
 pub struct EvidenceService {
     deps: Dependencies,
     max_bytes: u64,
+    link_ttl: std::time::Duration,
+}
+
+/// A time-limited link that fetches a file straight from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadLink {
+    pub url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl EvidenceService {
-    pub fn new(deps: Dependencies, max_bytes: u64) -> Self {
-        Self { deps, max_bytes }
+    pub fn new(deps: Dependencies, limits: &crate::Limits) -> Self {
+        Self {
+            deps,
+            max_bytes: limits.evidence_max_bytes,
+            link_ttl: limits.evidence_link_ttl,
+        }
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -213,12 +244,25 @@ impl EvidenceService {
             }
             Ok(chunk)
         }));
-        // The object is written first: a row never points at a missing object. Should the
-        // commit fail, the object is removed again.
-        self.deps
+        // The object is recorded as pending, then written, then claimed in the transaction
+        // that inserts its row: whatever fails or crashes in between leaves a record the
+        // sweep removes the object for, never an object nobody knows about.
+        let pending = PendingObject {
+            object_key: key.clone(),
+            tenant_id: actor.tenant_id,
+            purpose: PendingPurpose::Upload,
+            recorded_at: self.deps.clock.now(),
+        };
+        self.deps.database.record_pending_object(&pending).await?;
+        if let Err(error) = self
+            .deps
             .evidence
             .put_stream(&key, "application/octet-stream", hashed)
-            .await?;
+            .await
+        {
+            self.abandon(&pending).await;
+            return Err(error.into());
+        }
         let (sha256, size, content_type) = {
             let mut state = observed
                 .lock()
@@ -257,6 +301,11 @@ impl EvidenceService {
         };
         let committed: Result<(), EvidenceError> = async {
             let uow = self.deps.database.begin().await?;
+            if !uow.claim_pending_object(&key).await? {
+                return Err(EvidenceError::Store(
+                    "the upload outlived its grace period and its object was swept".into(),
+                ));
+            }
             uow.insert_evidence(actor.tenant_id, &evidence).await?;
             uow.insert_custody_event(actor.tenant_id, &event).await?;
             let change = self.change(actor, "evidence.uploaded", &evidence);
@@ -266,7 +315,7 @@ impl EvidenceService {
         }
         .await;
         if let Err(error) = committed {
-            let _ = self.deps.evidence.delete(&key).await;
+            self.abandon(&pending).await;
             return Err(error);
         }
         Ok(EvidenceRecord {
@@ -341,6 +390,44 @@ impl EvidenceService {
         )
         .await?;
         Ok((evidence, body))
+    }
+
+    /// A presigned link to the file, recorded in its custody log; `None` when the store
+    /// cannot make links (the local filesystem), where `download` streams it instead.
+    ///
+    /// # Errors
+    /// `NotFound` (also for a deleted file), `Store`.
+    pub async fn download_link(
+        &self,
+        actor: &Actor,
+        id: EvidenceId,
+        context: &RequestContext,
+    ) -> Result<Option<DownloadLink>, EvidenceError> {
+        actor.authorize(Action::ReadOperations)?;
+        let evidence = self.live(actor, id).await?;
+        let issued_at = self.deps.clock.now();
+        let Some(url) = self
+            .deps
+            .evidence
+            .presigned_download(&evidence.object_key, &evidence.filename, self.link_ttl)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.record(
+            actor,
+            &evidence,
+            CustodyKind::LinkIssued,
+            evidence.sha256.clone(),
+            "evidence.link_issued",
+            context,
+        )
+        .await?;
+        let ttl = Duration::from_std(self.link_ttl).unwrap_or(Duration::MAX);
+        Ok(Some(DownloadLink {
+            url,
+            expires_at: issued_at + ttl,
+        }))
     }
 
     /// Re-hashes the stored object and records whether it still matches.
@@ -427,15 +514,77 @@ impl EvidenceService {
             sha256: evidence.sha256.clone(),
         };
         uow.insert_custody_event(actor.tenant_id, &event).await?;
+        let purge = PendingObject {
+            object_key: evidence.object_key.clone(),
+            tenant_id: actor.tenant_id,
+            purpose: PendingPurpose::Purge,
+            recorded_at: now,
+        };
+        uow.record_pending_object(&purge).await?;
         let mut change = self.change(actor, "evidence.deleted", &evidence);
         change.details = serde_json::json!({"reason": reason, "sha256": evidence.sha256});
         audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
         uow.commit().await?;
-        // After the commit: a failure here leaves an orphan object, never a dangling row.
-        if let Err(error) = self.deps.evidence.delete(&evidence.object_key).await {
-            tracing::warn!(%error, key = %evidence.object_key, "deleted evidence object remains in the store");
+        // After the commit; should the store fail now, the purge record stays for the sweep.
+        if self.dispose(&purge).await.is_err() {
+            tracing::warn!(key = %evidence.object_key, "deleted evidence object left for the sweep");
         }
         Ok(evidence)
+    }
+
+    /// Removes the objects of failed or interrupted uploads older than `upload_grace` and of
+    /// deleted files, as recorded in the pending-object records of every tenant.
+    ///
+    /// # Errors
+    /// `Unexpected` when the records cannot be read; a store failure on one object is counted
+    /// and its record kept for the next sweep.
+    pub async fn sweep(&self, upload_grace: Duration) -> Result<SweepReport, EvidenceError> {
+        let now = self.deps.clock.now();
+        let upload_deadline = now - upload_grace;
+        let mut report = SweepReport::default();
+        let pending = self.deps.database.pending_objects(now, SWEEP_BATCH).await?;
+        for object in pending {
+            let due = match object.purpose {
+                PendingPurpose::Purge => true,
+                PendingPurpose::Upload => object.recorded_at < upload_deadline,
+            };
+            if !due {
+                continue;
+            }
+            match self.dispose(&object).await {
+                Ok(true) => match object.purpose {
+                    PendingPurpose::Upload => report.abandoned_uploads += 1,
+                    PendingPurpose::Purge => report.purged += 1,
+                },
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, key = %object.object_key, "evidence sweep could not remove an object");
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Claims the pending record of `key` and removes its object; false when someone else
+    /// claimed it first. On a store failure the record is put back for the next sweep.
+    async fn dispose(&self, object: &PendingObject) -> Result<bool, EvidenceError> {
+        let key = &object.object_key;
+        if !self.deps.database.claim_pending_object(key).await? {
+            return Ok(false);
+        }
+        if let Err(error) = self.deps.evidence.delete(key).await {
+            self.deps.database.record_pending_object(object).await?;
+            return Err(error.into());
+        }
+        Ok(true)
+    }
+
+    /// Best effort after a failed upload: the sweep retries whatever this leaves.
+    async fn abandon(&self, object: &PendingObject) {
+        if let Err(error) = self.dispose(object).await {
+            tracing::warn!(%error, key = %object.object_key, "failed upload left for the evidence sweep");
+        }
     }
 
     async fn live(&self, actor: &Actor, id: EvidenceId) -> Result<Evidence, EvidenceError> {

@@ -49,12 +49,15 @@ pub struct Dependencies {
 pub struct Limits {
     /// The largest evidence file accepted (default 1 GiB).
     pub evidence_max_bytes: u64,
+    /// How long a presigned download link stays valid (default five minutes).
+    pub evidence_link_ttl: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             evidence_max_bytes: 1024 * 1024 * 1024,
+            evidence_link_ttl: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -85,7 +88,7 @@ impl Services {
             catalog: catalog::CatalogService::new(deps.clone()),
             tests: test_cases::TestService::new(deps.clone()),
             notifications: notifications::NotificationService::new(deps.clone()),
-            evidence: evidence::EvidenceService::new(deps.clone(), limits.evidence_max_bytes),
+            evidence: evidence::EvidenceService::new(deps.clone(), &limits),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

@@ -160,6 +160,22 @@ pub trait EvidenceStore: Send + Sync {
     /// `Unavailable` on I/O failure.
     async fn delete(&self, key: &str) -> Result<(), EvidenceStoreError>;
 
+    /// A URL a browser can fetch the object from directly, valid for `expires_in`, that saves
+    /// it as `filename`; `None` when the store cannot make one (the local filesystem), in
+    /// which case downloads stream through Aegis.
+    ///
+    /// # Errors
+    /// `InvalidKey`, or `Unavailable` when the link cannot be signed.
+    async fn presigned_download(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, EvidenceStoreError> {
+        let _ = (key, filename, expires_in);
+        Ok(None)
+    }
+
     /// Checks that the store is reachable and writable enough to serve (readiness).
     ///
     /// # Errors

@@ -82,7 +82,12 @@ pub struct Technique {
     /// Tactic shortnames, in the order the bundle gives them.
     pub tactics: Vec<String>,
     pub platforms: Vec<String>,
+    /// Free detection guidance (ATT&CK up to v17; v18 moved it into detection strategies).
     pub detection: String,
+    /// Names of the data components that observe the technique (`Process Creation`), sorted.
+    pub data_components: Vec<String>,
+    /// The ATT&CK v18+ detection strategies for the technique.
+    pub detection_strategies: Vec<DetectionStrategy>,
     pub url: Option<String>,
     pub version: Option<String>,
     pub parent: Option<TechniqueId>,
@@ -91,6 +96,15 @@ pub struct Technique {
     /// The STIX id of the replacement, for revoked techniques.
     pub revoked_by: Option<String>,
     pub modified: Option<DateTime<Utc>>,
+}
+
+/// An ATT&CK detection strategy (`x-mitre-detection-strategy`, `DET0103`): how defenders
+/// observe a technique, through analytics over data components.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DetectionStrategy {
+    pub mitre_id: String,
+    pub name: String,
+    pub url: Option<String>,
 }
 
 /// A mitigation (`course-of-action`).
@@ -236,6 +250,13 @@ impl Technique {
         let tactics = self.tactics.join(",");
         let platforms = self.platforms.join(",");
         let modified = self.modified.map(|m| m.to_rfc3339()).unwrap_or_default();
+        let data_components = self.data_components.join(",");
+        let strategies = self
+            .detection_strategies
+            .iter()
+            .map(|s| s.mitre_id.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         fingerprint(&[
             self.mitre_id.as_str(),
             &self.name,
@@ -243,6 +264,8 @@ impl Technique {
             &tactics,
             &platforms,
             &self.detection,
+            &data_components,
+            &strategies,
             self.url.as_deref().unwrap_or_default(),
             self.version.as_deref().unwrap_or_default(),
             if self.revoked { "revoked" } else { "" },

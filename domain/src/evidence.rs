@@ -30,6 +30,41 @@ pub struct Evidence {
     pub delete_reason: Option<String>,
 }
 
+/// An object in the evidence store that no committed row accounts for yet (an upload in
+/// flight) or any more (a deleted file awaiting removal). Recorded before the store is touched
+/// and cleared in the same transaction as the row, so a crash or a storage outage halfway
+/// leaves a record the sweep finishes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingObject {
+    pub object_key: String,
+    pub tenant_id: TenantId,
+    pub purpose: PendingPurpose,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingPurpose {
+    /// Written by an upload whose row is not committed yet; garbage once its upload is over.
+    Upload,
+    /// Belongs to a deleted file; to be removed from the store.
+    Purge,
+}
+
+impl PendingPurpose {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Upload => "upload",
+            Self::Purge => "purge",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Upload, Self::Purge]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CustodyKind {
     Uploaded,
@@ -37,6 +72,8 @@ pub enum CustodyKind {
     Verified,
     VerificationFailed,
     Deleted,
+    /// A time-limited download link was handed out.
+    LinkIssued,
 }
 
 impl CustodyKind {
@@ -47,6 +84,7 @@ impl CustodyKind {
             Self::Verified => "verified",
             Self::VerificationFailed => "verification_failed",
             Self::Deleted => "deleted",
+            Self::LinkIssued => "link_issued",
         }
     }
 
@@ -57,6 +95,7 @@ impl CustodyKind {
             Self::Verified,
             Self::VerificationFailed,
             Self::Deleted,
+            Self::LinkIssued,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

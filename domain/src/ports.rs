@@ -559,4 +559,30 @@ pub trait EvidenceRepository: Send + Sync {
         tenant: TenantId,
         evidence: crate::evidence::EvidenceId,
     ) -> Result<Vec<crate::evidence::CustodyEvent>, RepositoryError>;
+
+    /// Records an object the store is about to hold (or still holds) without a live row.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn record_pending_object(
+        &self,
+        object: &crate::evidence::PendingObject,
+    ) -> Result<(), RepositoryError>;
+
+    /// Removes the record of `object_key`; false when there was none (someone else claimed
+    /// it first). Whoever claims a record owns what happens to its object.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn claim_pending_object(&self, object_key: &str) -> Result<bool, RepositoryError>;
+
+    /// Records of every tenant made before `recorded_before`, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn pending_objects(
+        &self,
+        recorded_before: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<crate::evidence::PendingObject>, RepositoryError>;
 }

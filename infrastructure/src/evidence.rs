@@ -165,12 +165,31 @@ pub struct S3Settings {
     pub access_key: String,
     pub secret_key: String,
     pub path_style: bool,
+    /// The endpoint browsers reach the store at, when it differs from `endpoint` (an internal
+    /// host name behind a proxy): presigned links are signed for this host.
+    pub public_endpoint: Option<String>,
+}
+
+fn bucket_at(settings: &S3Settings, endpoint: &str) -> Result<Box<Bucket>, EvidenceStoreError> {
+    let region = Region::Custom {
+        region: settings.region.clone(),
+        endpoint: endpoint.to_owned(),
+    };
+    let bucket =
+        Bucket::new(&settings.bucket, region, credentials(settings)?).map_err(unavailable)?;
+    Ok(if settings.path_style {
+        bucket.with_path_style()
+    } else {
+        bucket
+    })
 }
 
 /// Objects in an S3-compatible bucket (MinIO, Garage, AWS S3).
 #[derive(Debug)]
 pub struct S3EvidenceStore {
     bucket: Box<Bucket>,
+    /// The same bucket as browsers address it, for presigned links.
+    public_bucket: Box<Bucket>,
     settings: S3Settings,
 }
 
@@ -178,18 +197,19 @@ impl S3EvidenceStore {
     /// # Errors
     /// `Unavailable` when the settings cannot make a client.
     pub fn new(settings: S3Settings) -> Result<Self, EvidenceStoreError> {
-        let region = Region::Custom {
-            region: settings.region.clone(),
-            endpoint: settings.endpoint.clone(),
-        };
-        let credentials = credentials(&settings)?;
-        let bucket = Bucket::new(&settings.bucket, region, credentials).map_err(unavailable)?;
-        let bucket = if settings.path_style {
-            bucket.with_path_style()
-        } else {
-            bucket
-        };
-        Ok(Self { bucket, settings })
+        let bucket = bucket_at(&settings, &settings.endpoint)?;
+        let public_bucket = bucket_at(
+            &settings,
+            settings
+                .public_endpoint
+                .as_deref()
+                .unwrap_or(&settings.endpoint),
+        )?;
+        Ok(Self {
+            bucket,
+            public_bucket,
+            settings,
+        })
     }
 
     /// Creates the bucket when it does not exist yet (a fresh MinIO or Garage), so a new
@@ -319,6 +339,31 @@ impl EvidenceStore for S3EvidenceStore {
             Ok(_) | Err(S3Error::HttpFailWithBody(404, _)) => Ok(()),
             Err(other) => Err(unavailable(other)),
         }
+    }
+
+    async fn presigned_download(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, EvidenceStoreError> {
+        validate_key(key)?;
+        let seconds = u32::try_from(expires_in.as_secs()).unwrap_or(u32::MAX);
+        // Quotes and backslashes would break out of the header value; sanitized names have
+        // none, but the store does not rely on its caller for that.
+        let safe: String = filename
+            .chars()
+            .filter(|c| !matches!(c, '"' | '\\') && !c.is_control())
+            .collect();
+        let queries = std::collections::HashMap::from([(
+            "response-content-disposition".to_owned(),
+            format!("attachment; filename=\"{safe}\""),
+        )]);
+        self.public_bucket
+            .presign_get(key, seconds, Some(queries))
+            .await
+            .map(Some)
+            .map_err(unavailable)
     }
 
     async fn check(&self) -> Result<(), EvidenceStoreError> {

@@ -8,6 +8,8 @@ mod m20261122_000002_attack_catalog;
 mod m20261122_000003_tests;
 mod m20261122_000004_notifications;
 mod m20261122_000005_evidence;
+mod m20261129_000006_technique_detection;
+mod m20261129_000007_evidence_pending_objects;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_tests::Migration),
             Box::new(m20261122_000004_notifications::Migration),
             Box::new(m20261122_000005_evidence::Migration),
+            Box::new(m20261129_000006_technique_detection::Migration),
+            Box::new(m20261129_000007_evidence_pending_objects::Migration),
         ]
     }
 }

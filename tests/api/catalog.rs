@@ -247,6 +247,23 @@ async fn the_real_enterprise_bundle_imports_when_present() {
         .await
         .unwrap();
     assert!(t1059["subtechniques"].as_array().unwrap().len() >= 10);
+    let powershell: Value = app
+        .get("/api/v1/techniques/T1059.001", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let components = powershell["data_components"].as_array().unwrap();
+    assert!(
+        components.iter().any(|c| c == "Process Creation"),
+        "{components:?}"
+    );
+    assert!(
+        powershell["detection_strategies"][0]["mitre_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("DET")
+    );
     let t1215: Value = app
         .get("/api/v1/techniques/T1215", &admin)
         .await

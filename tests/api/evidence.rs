@@ -7,6 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use aegis::config::EvidenceBackend;
+use aegis_domain::evidence::{PendingObject, PendingPurpose};
+use aegis_domain::ports::EvidenceRepository;
+
 use crate::helpers::*;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
@@ -186,6 +190,43 @@ async fn evidence_lifecycle(app: TestApp) {
         "the download hashes to the recorded value"
     );
 
+    let link: Value = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/evidence/{id}/download-link"),
+        &crew.viewer,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let url = link["url"].as_str().unwrap();
+    let mut custody_kinds = vec!["uploaded", "downloaded"];
+    if app.settings.evidence_backend() == EvidenceBackend::S3 {
+        assert_eq!(link["presigned"], true);
+        assert!(
+            url.starts_with("http://localhost:"),
+            "signed for the public endpoint: {url}"
+        );
+        assert!(link["expires_at"].is_string());
+        // No session, no Aegis: the browser goes straight to the store.
+        let direct = reqwest::get(url).await.unwrap();
+        assert_eq!(direct.status(), StatusCode::OK, "{url}");
+        assert!(
+            direct.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("c2 beacon_1_.bin")
+        );
+        assert_eq!(sha256(&direct.bytes().await.unwrap()), sha256(&content));
+        custody_kinds.push("link_issued");
+    } else {
+        assert_eq!(link["presigned"], false);
+        assert_eq!(url, format!("/api/v1/evidence/{id}/download"));
+    }
+    custody_kinds.push("verified");
+
     let verified: Value = send(
         &app,
         Method::POST,
@@ -215,7 +256,7 @@ async fn evidence_lifecycle(app: TestApp) {
         .iter()
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["uploaded", "downloaded", "verified"]);
+    assert_eq!(kinds, custody_kinds);
 
     // Deleting needs an admin and a reason; the record and its custody stay.
     let png_id = png["id"].as_str().unwrap().to_owned();
@@ -425,6 +466,110 @@ async fn evidence_on_sqlite_and_the_filesystem() {
 #[tokio::test]
 async fn evidence_on_postgresql_and_s3() {
     evidence_lifecycle(spawn_production_app().await).await;
+}
+
+/// A crash between writing an upload's object and committing its row leaves a pending
+/// record; the sweep removes that object and nothing that belongs to a committed row.
+async fn interrupted_uploads_are_swept(app: TestApp) {
+    let crew = crew(&app).await;
+    let test = new_test(&app, &crew).await;
+    let kept: Value = upload(&app, &test, &crew.red, "kept.txt", b"kept".to_vec())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+    let services = &prepared.wired.services;
+    let store = aegis::app::evidence_store(&app.settings).await.unwrap();
+    let orphan_key = format!("{}/{test}/interrupted", prepared.tenant.id);
+    prepared
+        .wired
+        .database
+        .record_pending_object(&PendingObject {
+            object_key: orphan_key.clone(),
+            tenant_id: prepared.tenant.id,
+            purpose: PendingPurpose::Upload,
+            recorded_at: chrono::Utc::now() - chrono::Duration::minutes(5),
+        })
+        .await
+        .unwrap();
+    store
+        .put(
+            &orphan_key,
+            b"half an upload".to_vec(),
+            "application/octet-stream",
+        )
+        .await
+        .unwrap();
+
+    let within_grace = services
+        .evidence
+        .sweep(chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        within_grace.abandoned_uploads, 0,
+        "it may still be uploading"
+    );
+    assert!(store.get(&orphan_key).await.is_ok());
+
+    let report = services
+        .evidence
+        .sweep(chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(report.abandoned_uploads, 1);
+    assert_eq!(report.failed, 0);
+    assert!(store.get(&orphan_key).await.is_err(), "the orphan is gone");
+    let again = services
+        .evidence
+        .sweep(chrono::Duration::zero())
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default(), "nothing is swept twice");
+
+    let id = kept["id"].as_str().unwrap();
+    let download = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/evidence/{id}/download"),
+        &crew.viewer,
+        None,
+    )
+    .await;
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"kept");
+
+    // A deleted file's object goes at once, and its purge record with it.
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/evidence/{id}"),
+        &crew.admin,
+        Some(json!({"reason": "wrong host"})),
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let key = format!("{}/{test}/{id}", prepared.tenant.id);
+    assert!(store.get(&key).await.is_err());
+    assert!(
+        prepared
+            .wired
+            .database
+            .pending_objects(chrono::Utc::now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn interrupted_uploads_are_swept_on_sqlite_and_the_filesystem() {
+    interrupted_uploads_are_swept(spawn_app(Backend::Sqlite).await).await;
+}
+
+#[tokio::test]
+async fn interrupted_uploads_are_swept_on_postgresql_and_s3() {
+    interrupted_uploads_are_swept(spawn_production_app().await).await;
 }
 
 #[tokio::test]

@@ -273,6 +273,9 @@ pub async fn spawn_production_app() -> TestApp {
         s3_bucket: var("AEGIS_TEST_S3_BUCKET"),
         s3_access_key: Some(var("AEGIS_TEST_S3_ACCESS_KEY")),
         s3_secret_key: Some(SecretString::from(var("AEGIS_TEST_S3_SECRET_KEY"))),
+        // Browsers reach the store under another name than Aegis does: links must be
+        // signed for that one.
+        s3_public_endpoint: Some(var("AEGIS_TEST_S3_ENDPOINT").replace("127.0.0.1", "localhost")),
         bcrypt_cost: 4,
         http_workers: Some(1),
         ..Settings::default()

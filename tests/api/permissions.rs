@@ -47,6 +47,12 @@ fn endpoints() -> Vec<Endpoint> {
             None,
         ),
         e(
+            Method::GET,
+            "/api/v1/evidence/{evidence}/download-link",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
             Method::POST,
             "/api/v1/evidence/{evidence}/verify",
             Action::ReadOperations,

@@ -19,6 +19,7 @@ fn s3_settings() -> S3Settings {
         access_key: var("AEGIS_TEST_S3_ACCESS_KEY"),
         secret_key: var("AEGIS_TEST_S3_SECRET_KEY"),
         path_style: true,
+        public_endpoint: None,
     }
 }
 

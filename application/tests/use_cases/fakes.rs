@@ -31,6 +31,7 @@ pub struct State {
     pub notifications: Vec<aegis_domain::notification::Notification>,
     pub evidence: Vec<aegis_domain::evidence::Evidence>,
     pub custody: Vec<aegis_domain::evidence::CustodyEvent>,
+    pub pending_objects: Vec<aegis_domain::evidence::PendingObject>,
 }
 
 /// Shared state; a unit of work holds a private copy until it commits.
@@ -177,6 +178,34 @@ macro_rules! repositories {
                     s.custody
                         .iter()
                         .filter(|c| c.evidence_id == id)
+                        .cloned()
+                        .collect()
+                }))
+            }
+            async fn record_pending_object(
+                &self,
+                object: &aegis_domain::evidence::PendingObject,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| s.pending_objects.push(object.clone()));
+                Ok(())
+            }
+            async fn claim_pending_object(&self, key: &str) -> Result<bool, RepositoryError> {
+                Ok(self.with(|s| {
+                    let before = s.pending_objects.len();
+                    s.pending_objects.retain(|p| p.object_key != key);
+                    s.pending_objects.len() < before
+                }))
+            }
+            async fn pending_objects(
+                &self,
+                recorded_before: chrono::DateTime<chrono::Utc>,
+                limit: u64,
+            ) -> Result<Vec<aegis_domain::evidence::PendingObject>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.pending_objects
+                        .iter()
+                        .filter(|p| p.recorded_at < recorded_before)
+                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
                         .cloned()
                         .collect()
                 }))

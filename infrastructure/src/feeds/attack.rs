@@ -2,17 +2,18 @@
 //!
 //! Objects are read one at a time from raw JSON, so one malformed object is skipped with its
 //! id and reason instead of failing the whole bundle. Types the catalog does not keep
-//! (analytics, identities, markings...) are ignored.
+//! (identities, markings, campaigns...) are ignored; detection strategies, analytics and data
+//! components are folded into the techniques they observe.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use aegis_domain::catalog::{
-    AttackRelease, Mitigation, Reference, Relationship, RelationshipKind, Skipped, Software,
-    SoftwareKind, Tactic, Technique, TechniqueId, ThreatActor,
+    AttackRelease, DetectionStrategy, Mitigation, Reference, Relationship, RelationshipKind,
+    Skipped, Software, SoftwareKind, Tactic, Technique, TechniqueId, ThreatActor,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,99 @@ struct StixObject {
     relationship_type: Option<String>,
     source_ref: Option<String>,
     target_ref: Option<String>,
+    /// Before ATT&CK v10: `Process: Process Creation`.
+    x_mitre_data_sources: Vec<String>,
+    /// Detection strategies (v18+) name their analytics.
+    x_mitre_analytic_refs: Vec<String>,
+    /// Analytics (v18+) name the data components they read.
+    x_mitre_log_source_references: Vec<LogSourceReference>,
+}
+
+#[derive(Deserialize)]
+struct LogSourceReference {
+    x_mitre_data_component_ref: String,
+}
+
+/// What the bundle says about observing techniques, gathered while reading it: data
+/// components `detects` techniques up to v17; from v18 detection strategies `detects`
+/// techniques and reach data components through their analytics.
+#[derive(Default)]
+struct DetectionIndex {
+    component_names: HashMap<String, String>,
+    analytic_components: HashMap<String, Vec<String>>,
+    strategies: HashMap<String, (DetectionStrategy, Vec<String>)>,
+    detects: Vec<(String, String)>,
+}
+
+impl DetectionIndex {
+    fn read(&mut self, kind: &str, object: StixObject) {
+        if object.revoked || object.x_mitre_deprecated {
+            return;
+        }
+        match kind {
+            "x-mitre-data-component" => {
+                self.component_names.insert(object.id, object.name);
+            }
+            "x-mitre-analytic" => {
+                let components = object
+                    .x_mitre_log_source_references
+                    .into_iter()
+                    .map(|r| r.x_mitre_data_component_ref)
+                    .collect();
+                self.analytic_components.insert(object.id, components);
+            }
+            "x-mitre-detection-strategy" => {
+                if let Some(mitre_id) = object.attack_id() {
+                    let strategy = DetectionStrategy {
+                        url: object.attack_url(),
+                        mitre_id,
+                        name: object.name,
+                    };
+                    self.strategies
+                        .insert(object.id, (strategy, object.x_mitre_analytic_refs));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets each technique's data components and detection strategies.
+    fn attach(self, techniques: &mut [Technique]) {
+        let position: HashMap<String, usize> = techniques
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.stix_id.clone(), i))
+            .collect();
+        let mut components: Vec<BTreeSet<String>> = techniques
+            .iter()
+            .map(|t| t.data_components.iter().cloned().collect())
+            .collect();
+        for (source, target) in &self.detects {
+            let Some(&index) = position.get(target) else {
+                continue;
+            };
+            if let Some(name) = self.component_names.get(source) {
+                components[index].insert(name.clone());
+            } else if let Some((strategy, analytics)) = self.strategies.get(source) {
+                let names = analytics
+                    .iter()
+                    .filter_map(|a| self.analytic_components.get(a))
+                    .flatten()
+                    .filter_map(|c| self.component_names.get(c));
+                components[index].extend(names.cloned());
+                techniques[index]
+                    .detection_strategies
+                    .push(strategy.clone());
+            }
+        }
+        for (technique, names) in techniques.iter_mut().zip(components) {
+            technique.data_components = names.into_iter().collect();
+            technique
+                .detection_strategies
+                .sort_by(|a, b| a.mitre_id.cmp(&b.mitre_id));
+            technique.detection_strategies.dedup();
+        }
+    }
 }
 
 impl StixObject {
@@ -119,6 +213,7 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
     let mut release = AttackRelease::default();
     let mut tactics = Vec::new();
     let mut matrix_order: Vec<String> = Vec::new();
+    let mut detection = DetectionIndex::default();
     for raw in bundle.objects {
         let head = match serde_json::from_str::<Head>(raw.get()) {
             Ok(head) => head,
@@ -139,6 +234,9 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
                 | "malware"
                 | "tool"
                 | "relationship"
+                | "x-mitre-data-component"
+                | "x-mitre-analytic"
+                | "x-mitre-detection-strategy"
         );
         if !kept {
             continue;
@@ -186,16 +284,22 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
                 };
                 release.software.push(software(object, kind));
             }
+            "relationship" if object.relationship_type.as_deref() == Some("detects") => {
+                if let (Some(source), Some(target)) = (object.source_ref, object.target_ref) {
+                    detection.detects.push((source, target));
+                }
+            }
             "relationship" => {
                 if let Some(relationship) = relationship(&object) {
                     release.relationships.push(relationship);
                 }
             }
-            _ => {}
+            other => detection.read(other, object),
         }
     }
     order_tactics(&mut tactics, &matrix_order);
     release.tactics = tactics;
+    detection.attach(&mut release.techniques);
     link_revocations(&mut release);
     Ok(release)
 }
@@ -240,6 +344,14 @@ fn technique(object: &StixObject) -> Result<Technique, Skipped> {
         tactics,
         platforms: object.x_mitre_platforms.clone(),
         detection: object.x_mitre_detection.clone().unwrap_or_default(),
+        // Before v10 the technique named its sources; later bundles add components in
+        // `DetectionIndex::attach`.
+        data_components: object
+            .x_mitre_data_sources
+            .iter()
+            .map(|s| s.split_once(": ").map_or(s.as_str(), |(_, c)| c).to_owned())
+            .collect(),
+        detection_strategies: Vec::new(),
         url: object.attack_url(),
         version: object.x_mitre_version.clone(),
         revoked: object.revoked,
@@ -402,7 +514,15 @@ mod tests {
         {"type": "relationship", "id": "relationship--1", "relationship_type": "uses", "source_ref": "intrusion-set--1", "target_ref": "attack-pattern--2"},
         {"type": "relationship", "id": "relationship--2", "relationship_type": "revoked-by", "source_ref": "attack-pattern--3", "target_ref": "attack-pattern--2"},
         {"type": "relationship", "id": "relationship--3", "relationship_type": "detects", "source_ref": "x", "target_ref": "attack-pattern--1"},
-        {"type": "x-mitre-analytic", "id": "x-mitre-analytic--1"}
+        {"type": "x-mitre-data-component", "id": "x-mitre-data-component--1", "name": "Process Creation"},
+        {"type": "x-mitre-data-component", "id": "x-mitre-data-component--2", "name": "Script Execution"},
+        {"type": "x-mitre-analytic", "id": "x-mitre-analytic--1",
+         "x_mitre_log_source_references": [{"x_mitre_data_component_ref": "x-mitre-data-component--2", "name": "WinEventLog:PowerShell", "channel": "EventCode=4104"}]},
+        {"type": "x-mitre-detection-strategy", "id": "x-mitre-detection-strategy--1", "name": "PowerShell script blocks",
+         "x_mitre_analytic_refs": ["x-mitre-analytic--1"],
+         "external_references": [{"source_name": "mitre-attack", "external_id": "DET0001", "url": "https://attack.mitre.org/detectionstrategies/DET0001"}]},
+        {"type": "relationship", "id": "relationship--4", "relationship_type": "detects", "source_ref": "x-mitre-detection-strategy--1", "target_ref": "attack-pattern--2"},
+        {"type": "relationship", "id": "relationship--5", "relationship_type": "detects", "source_ref": "x-mitre-data-component--1", "target_ref": "attack-pattern--2"}
       ]
     }"#;
 
@@ -442,7 +562,18 @@ mod tests {
         assert_eq!(release.threat_actors[0].references.len(), 1);
         assert_eq!(release.software[0].kind, SoftwareKind::Tool);
         assert_eq!(release.mitigations[0].mitre_id, "M1038");
-        assert_eq!(release.relationships.len(), 2, "detects is not kept");
+        assert_eq!(
+            release.relationships.len(),
+            2,
+            "detects is folded, not kept"
+        );
+        let powershell = &release.techniques[1];
+        assert_eq!(
+            powershell.data_components,
+            ["Process Creation", "Script Execution"]
+        );
+        assert_eq!(powershell.detection_strategies[0].mitre_id, "DET0001");
+        assert!(release.techniques[0].data_components.is_empty());
         let skipped: Vec<&str> = release.skipped.iter().map(|s| s.stix_id.as_str()).collect();
         assert_eq!(skipped, ["attack-pattern--4", "attack-pattern--5"]);
         Ok(())
@@ -479,6 +610,26 @@ mod tests {
                 .any(|t| t.mitre_id.as_str() == "T1215" && t.revoked)
         );
         assert!(release.threat_actors.len() >= 180);
+        let powershell = release
+            .techniques
+            .iter()
+            .find(|t| t.mitre_id.as_str() == "T1059.001")
+            .unwrap_or_else(|| panic!("T1059.001 is in the bundle"));
+        assert!(!powershell.detection_strategies.is_empty());
+        assert!(
+            powershell
+                .data_components
+                .iter()
+                .any(|c| c == "Process Creation"),
+            "{:?}",
+            powershell.data_components
+        );
+        let observed = release
+            .techniques
+            .iter()
+            .filter(|t| !t.data_components.is_empty())
+            .count();
+        assert!(observed > 600, "{observed} techniques have data components");
         assert!(
             release.skipped.is_empty(),
             "{:?}",

@@ -43,6 +43,8 @@ pub(crate) mod technique {
         pub tactics: Json,
         pub platforms: Json,
         pub detection: String,
+        pub data_components: Json,
+        pub detection_strategies: Json,
         pub url: Option<String>,
         pub version: Option<String>,
         pub parent_mitre_id: Option<String>,

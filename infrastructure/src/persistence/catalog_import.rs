@@ -385,6 +385,8 @@ async fn apply_techniques(
             tactics: Set(serde_json::json!(t.tactics)),
             platforms: Set(serde_json::json!(t.platforms)),
             detection: Set(t.detection.clone()),
+            data_components: Set(serde_json::json!(t.data_components)),
+            detection_strategies: Set(serde_json::json!(t.detection_strategies)),
             url: Set(t.url.clone()),
             version: Set(t.version.clone()),
             parent_mitre_id: Set(t.parent.as_ref().map(ToString::to_string)),

@@ -76,6 +76,9 @@ fn to_technique(row: technique::Model) -> Result<Technique, RepositoryError> {
         name: row.name,
         description: row.description,
         detection: row.detection,
+        data_components: strings(&row.data_components),
+        detection_strategies: serde_json::from_value(row.detection_strategies)
+            .map_err(|e| corrupt("detection strategies", e))?,
         url: row.url,
         version: row.version,
         revoked: row.revoked,
@@ -415,6 +418,8 @@ fn custom_row(t: &Technique, at: chrono::DateTime<chrono::Utc>) -> technique::Ac
         tactics: Set(serde_json::json!(t.tactics)),
         platforms: Set(serde_json::json!(t.platforms)),
         detection: Set(t.detection.clone()),
+        data_components: Set(serde_json::json!(t.data_components)),
+        detection_strategies: Set(serde_json::json!(t.detection_strategies)),
         url: Set(t.url.clone()),
         version: Set(t.version.clone()),
         parent_mitre_id: Set(t.parent.as_ref().map(ToString::to_string)),

@@ -4,7 +4,9 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use aegis_domain::evidence::{CustodyEvent, CustodyKind, Evidence, EvidenceId};
+use aegis_domain::evidence::{
+    CustodyEvent, CustodyKind, Evidence, EvidenceId, PendingObject, PendingPurpose,
+};
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::TestId;
@@ -48,6 +50,25 @@ pub(crate) mod entities {
         impl ActiveModelBehavior for ActiveModel {}
     }
 
+    pub(crate) mod pending {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "evidence_pending_objects")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub object_key: String,
+            pub tenant_id: Uuid,
+            pub purpose: String,
+            pub recorded_at: DateTimeUtc,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
     pub(crate) mod custody {
         use sea_orm::entity::prelude::*;
 
@@ -71,7 +92,7 @@ pub(crate) mod entities {
     }
 }
 
-use entities::{custody, evidence};
+use entities::{custody, evidence, pending};
 
 fn to_domain(row: evidence::Model) -> Result<Evidence, RepositoryError> {
     let team = match row.team.as_str() {
@@ -238,6 +259,61 @@ pub(crate) async fn custody_log(
                 actor: UserId::from_uuid(row.actor_id),
                 occurred_at: row.occurred_at,
                 sha256: row.sha256,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn record_pending(
+    db: &impl ConnectionTrait,
+    object: &PendingObject,
+) -> Result<(), RepositoryError> {
+    let row = pending::ActiveModel {
+        object_key: Set(object.object_key.clone()),
+        tenant_id: Set(object.tenant_id.as_uuid()),
+        purpose: Set(object.purpose.as_str().to_owned()),
+        recorded_at: Set(object.recorded_at),
+    };
+    pending::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+pub(crate) async fn claim_pending(
+    db: &impl ConnectionTrait,
+    object_key: &str,
+) -> Result<bool, RepositoryError> {
+    let result = pending::Entity::delete_many()
+        .filter(pending::Column::ObjectKey.eq(object_key))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(result.rows_affected == 1)
+}
+
+pub(crate) async fn pending_before(
+    db: &impl ConnectionTrait,
+    recorded_before: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<PendingObject>, RepositoryError> {
+    use sea_orm::QuerySelect;
+    pending::Entity::find()
+        .filter(pending::Column::RecordedAt.lt(recorded_before))
+        .order_by_asc(pending::Column::RecordedAt)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|row| {
+            Ok(PendingObject {
+                purpose: PendingPurpose::parse(&row.purpose)
+                    .ok_or_else(|| corrupt("pending object purpose", &row.purpose))?,
+                object_key: row.object_key,
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                recorded_at: row.recorded_at,
             })
         })
         .collect()

@@ -30,7 +30,7 @@ use sea_orm::{
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
-use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId};
+use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId, PendingObject};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
@@ -179,6 +179,22 @@ macro_rules! repositories {
                 id: EvidenceId,
             ) -> Result<Vec<CustodyEvent>, RepositoryError> {
                 evidence::custody_log(self.conn(), tenant, id).await
+            }
+            async fn record_pending_object(
+                &self,
+                object: &PendingObject,
+            ) -> Result<(), RepositoryError> {
+                evidence::record_pending(self.conn(), object).await
+            }
+            async fn claim_pending_object(&self, key: &str) -> Result<bool, RepositoryError> {
+                evidence::claim_pending(self.conn(), key).await
+            }
+            async fn pending_objects(
+                &self,
+                recorded_before: chrono::DateTime<chrono::Utc>,
+                limit: u64,
+            ) -> Result<Vec<PendingObject>, RepositoryError> {
+                evidence::pending_before(self.conn(), recorded_before, limit).await
             }
         }
 

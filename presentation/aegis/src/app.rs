@@ -118,6 +118,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             auth,
             aegis_application::Limits {
                 evidence_max_bytes: settings.evidence_max_bytes,
+                evidence_link_ttl: std::time::Duration::from_secs(settings.evidence_link_seconds),
             },
         ),
         database,
@@ -134,7 +135,11 @@ fn attack_feed(settings: &Settings) -> Arc<dyn AttackSource> {
     }
 }
 
-async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
+/// The configured evidence store, its bucket created when S3 is reachable and it is missing.
+///
+/// # Errors
+/// `StartupError::Evidence` when the S3 settings are incomplete or unusable.
+pub async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, StartupError> {
     Ok(match settings.evidence_backend() {
         EvidenceBackend::Filesystem => {
             Arc::new(FilesystemEvidenceStore::new(settings.evidence_dir()))
@@ -158,6 +163,7 @@ async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, S
                     .map(|secret| secret.expose_secret().to_owned())
                     .ok_or_else(|| missing("S3_SECRET_KEY"))?,
                 path_style: settings.s3_path_style,
+                public_endpoint: settings.s3_public_endpoint.clone(),
             };
             let store =
                 S3EvidenceStore::new(s3).map_err(|e| StartupError::Evidence(e.to_string()))?;
@@ -169,6 +175,25 @@ async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore>, S
             Arc::new(store)
         }
     })
+}
+
+/// Sweeps the evidence store at start (what a crash left behind) and then periodically.
+fn spawn_evidence_sweep(
+    evidence: aegis_application::evidence::EvidenceService,
+    upload_grace: Duration,
+    every: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match evidence.sweep(upload_grace).await {
+                Ok(report) if report == Default::default() => {}
+                Ok(report) => tracing::info!(?report, "evidence sweep"),
+                Err(error) => tracing::warn!(%error, "evidence sweep failed"),
+            }
+        }
+    });
 }
 
 /// Applies pending migrations, or refuses to go on when they are pending and not applied
@@ -267,6 +292,11 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    spawn_evidence_sweep(
+        wired.services.evidence.clone(),
+        settings.evidence_upload_grace(),
+        std::time::Duration::from_secs(settings.evidence_sweep_minutes.saturating_mul(60)),
+    );
     let server = aegis_http::serve(listener, wired.services, http, workers).map_err(|source| {
         StartupError::Listen {
             address: settings.listen.clone(),

@@ -55,6 +55,11 @@ pub enum Command {
         feed: ImportFeed,
     },
     /// Inspect the audit trail.
+    /// Evidence store maintenance.
+    Evidence {
+        #[command(subcommand)]
+        action: EvidenceAction,
+    },
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -121,6 +126,13 @@ pub enum ImportFeed {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// Remove the objects of interrupted uploads (older than the grace period) and of
+    /// deleted files now, instead of waiting for the server's periodic sweep.
+    Sweep,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Recompute every tenant's hash chain; exits non-zero when one is broken.
     Verify,
@@ -161,6 +173,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
         Command::Import { feed } => import(&settings, feed).await,
+        Command::Evidence {
+            action: EvidenceAction::Sweep,
+        } => sweep_evidence(&settings).await,
         Command::Audit {
             action: AuditAction::Verify,
         } => verify_audit(&settings).await,
@@ -367,6 +382,28 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
     }
     if report.is_unchanged() {
         println!("  nothing changed: the catalog already holds this release");
+    }
+    Ok(())
+}
+
+async fn sweep_evidence(settings: &Settings) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let report = prepared
+        .wired
+        .services
+        .evidence
+        .sweep(settings.evidence_upload_grace())
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    println!(
+        "Evidence sweep: {} abandoned upload(s) and {} deleted file(s) removed, {} left for later",
+        report.abandoned_uploads, report.purged, report.failed
+    );
+    if report.failed > 0 {
+        return Err(CliError::Failed(format!(
+            "{} object(s) could not be removed; the store said why in the log",
+            report.failed
+        )));
     }
     Ok(())
 }

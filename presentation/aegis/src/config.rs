@@ -68,6 +68,9 @@ pub struct Settings {
     #[serde(serialize_with = "hide")]
     pub s3_secret_key: Option<SecretString>,
     pub s3_path_style: bool,
+    /// The S3 endpoint as browsers reach it, for presigned download links (default: the
+    /// endpoint itself).
+    pub s3_public_endpoint: Option<String>,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
     pub bcrypt_cost: u32,
@@ -86,6 +89,12 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     /// The largest evidence file accepted, in bytes.
     pub evidence_max_bytes: u64,
+    /// How long a presigned evidence download link stays valid, in seconds.
+    pub evidence_link_seconds: u64,
+    /// How long an upload may take before the sweep treats its object as abandoned, in hours.
+    pub evidence_upload_grace_hours: i64,
+    /// Minutes between two evidence sweeps of a running server.
+    pub evidence_sweep_minutes: u64,
     /// Where `sync-mitre` reads the ATT&CK bundle (and the fallback when TAXII fails).
     pub attack_url: String,
     /// A TAXII 2.1 objects URL; when set, `sync-mitre` reads TAXII first.
@@ -137,6 +146,7 @@ impl Default for Settings {
             s3_access_key: None,
             s3_secret_key: None,
             s3_path_style: true,
+            s3_public_endpoint: None,
             access_token_minutes: 15,
             refresh_token_days: 14,
             bcrypt_cost: 12,
@@ -153,6 +163,9 @@ impl Default for Settings {
             log_level: "info".to_owned(),
             http_workers: None,
             evidence_max_bytes: 1024 * 1024 * 1024,
+            evidence_link_seconds: 300,
+            evidence_upload_grace_hours: 6,
+            evidence_sweep_minutes: 15,
             attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
             attack_taxii_url: None,
         }
@@ -208,6 +221,10 @@ impl Settings {
         })
     }
 
+    pub fn evidence_upload_grace(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.evidence_upload_grace_hours)
+    }
+
     pub fn evidence_dir(&self) -> PathBuf {
         self.evidence_dir
             .clone()
@@ -251,6 +268,18 @@ impl Settings {
         }
         if self.database_max_connections == 0 {
             return refuse("AEGIS_DATABASE_MAX_CONNECTIONS must be at least 1".to_owned());
+        }
+        // S3 signs links for at most seven days.
+        if !(1..=604_800).contains(&self.evidence_link_seconds) {
+            return refuse(
+                "AEGIS_EVIDENCE_LINK_SECONDS must be between 1 and 604800 (seven days)".to_owned(),
+            );
+        }
+        if self.evidence_upload_grace_hours < 1 || self.evidence_sweep_minutes < 1 {
+            return refuse(
+                "AEGIS_EVIDENCE_UPLOAD_GRACE_HOURS and AEGIS_EVIDENCE_SWEEP_MINUTES must be positive"
+                    .to_owned(),
+            );
         }
         if !self.is_production() {
             return Ok(());

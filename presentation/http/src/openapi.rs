@@ -27,7 +27,7 @@ use crate::views::{Paginated, UserView};
         test_routes::act, test_routes::comment,
         notifications::list, notifications::unread_count, notifications::mark_read,
         notifications::mark_all_read,
-        evidence::upload, evidence::list, evidence::get, evidence::download, evidence::verify,
+        evidence::upload, evidence::list, evidence::get, evidence::download, evidence::download_link, evidence::verify,
         evidence::delete,
         catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::sync_mitre, catalog::imports, catalog::import,

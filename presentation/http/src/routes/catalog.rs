@@ -84,6 +84,14 @@ impl From<Named> for NamedView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct DetectionStrategyView {
+    /// `DET0103`.
+    pub mitre_id: String,
+    pub name: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TechniqueDetailView {
     pub mitre_id: String,
     pub stix_id: String,
@@ -92,6 +100,10 @@ pub struct TechniqueDetailView {
     pub tactics: Vec<String>,
     pub platforms: Vec<String>,
     pub detection: String,
+    /// Data components that observe the technique (`Process Creation`).
+    pub data_components: Vec<String>,
+    /// ATT&CK detection strategies (v18+).
+    pub detection_strategies: Vec<DetectionStrategyView>,
     pub url: Option<String>,
     pub version: Option<String>,
     pub parent: Option<String>,
@@ -124,6 +136,16 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             tactics: t.tactics,
             platforms: t.platforms,
             detection: t.detection,
+            data_components: t.data_components,
+            detection_strategies: t
+                .detection_strategies
+                .into_iter()
+                .map(|s| DetectionStrategyView {
+                    mitre_id: s.mitre_id,
+                    name: s.name,
+                    url: s.url,
+                })
+                .collect(),
             url: t.url,
             version: t.version,
             parent: t.parent.map(|p| p.to_string()),
@@ -348,6 +370,9 @@ pub struct CustomTechniqueRequest {
     pub platforms: Vec<String>,
     #[serde(default)]
     pub detection: String,
+    /// Data components that observe it, e.g. `Process Creation`.
+    #[serde(default)]
+    pub data_components: Vec<String>,
 }
 
 impl From<CustomTechniqueRequest> for CustomTechnique {
@@ -359,6 +384,7 @@ impl From<CustomTechniqueRequest> for CustomTechnique {
             tactics: r.tactics,
             platforms: r.platforms,
             detection: r.detection,
+            data_components: r.data_components,
         }
     }
 }

@@ -260,6 +260,45 @@ pub async fn download(
         .streaming(body.map(|chunk| chunk.map(bytes::Bytes::from))))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DownloadLinkView {
+    /// Where a browser fetches the file: a presigned store URL, or Aegis's own download
+    /// endpoint when the store cannot sign links (embedded profile).
+    pub url: String,
+    /// True for a presigned store URL, which needs no session and expires.
+    pub presigned: bool,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A link to fetch the file with: presigned on the store's public endpoint when the store is
+/// S3 (recorded in the custody log), Aegis's streaming download otherwise.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/download-link", tag = "evidence", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DownloadLinkView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn download_link(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<DownloadLinkView>, ApiError> {
+    let link = services
+        .evidence
+        .download_link(&actor, EvidenceId::from_uuid(*id), &context)
+        .await?;
+    Ok(web::Json(match link {
+        Some(link) => DownloadLinkView {
+            url: link.url,
+            presigned: true,
+            expires_at: Some(link.expires_at),
+        },
+        None => DownloadLinkView {
+            url: format!("/api/v1/evidence/{}/download", *id),
+            presigned: false,
+            expires_at: None,
+        },
+    }))
+}
+
 /// Re-hash the stored file and record whether it is intact.
 #[utoipa::path(post, path = "/api/v1/evidence/{id}/verify", tag = "evidence", params(("id" = Uuid, Path)),
     responses((status = 200, body = VerificationView), (status = 404, body = Problem)),
@@ -303,5 +342,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/{id}", web::get().to(get))
         .route("/{id}", web::delete().to(delete))
         .route("/{id}/download", web::get().to(download))
+        .route("/{id}/download-link", web::get().to(download_link))
         .route("/{id}/verify", web::post().to(verify));
 }
