@@ -35,10 +35,12 @@ pub trait AttackSource: Send + Sync {
 }
 
 /// A technique as the API shows it: the catalog's view and the organization's tests of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TechniqueOverview {
     pub detail: TechniqueDetail,
     pub tests: Vec<TestCase>,
+    /// The organization's stored coverage of the technique; `None` when never scored.
+    pub coverage: Option<aegis_domain::scoring::StoredScore>,
 }
 
 /// An organization's own technique, as an admin writes it.
@@ -295,7 +297,16 @@ impl CatalogService {
         } else {
             Vec::new()
         };
-        Ok(TechniqueOverview { detail, tests })
+        let coverage = self
+            .deps
+            .database
+            .technique_score(actor.tenant_id, &detail.technique.mitre_id)
+            .await?;
+        Ok(TechniqueOverview {
+            detail,
+            tests,
+            coverage,
+        })
     }
 
     /// Flags a technique for review, or clears the flag (leads, admin).

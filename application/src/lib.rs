@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod catalog;
 pub mod context;
+pub mod coverage;
 pub mod error;
 pub mod evidence;
 pub mod health;
@@ -42,6 +43,8 @@ pub struct Dependencies {
     pub spawner: Arc<dyn ports::TaskSpawner>,
     /// Where `sync-mitre` reads ATT&CK from (the configured URL or TAXII server).
     pub attack_feed: Arc<dyn catalog::AttackSource>,
+    /// How coverage is scored (weights and thresholds from configuration).
+    pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
 }
 
 /// Size limits that use cases enforce.
@@ -75,6 +78,7 @@ pub struct Services {
     pub tests: test_cases::TestService,
     pub notifications: notifications::NotificationService,
     pub evidence: evidence::EvidenceService,
+    pub coverage: coverage::CoverageService,
 }
 
 impl Services {
@@ -89,6 +93,7 @@ impl Services {
             tests: test_cases::TestService::new(deps.clone()),
             notifications: notifications::NotificationService::new(deps.clone()),
             evidence: evidence::EvidenceService::new(deps.clone(), &limits),
+            coverage: coverage::CoverageService::new(deps.clone()),
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

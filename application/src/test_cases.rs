@@ -34,6 +34,7 @@ pub struct NewTest {
     pub technique_id: String,
     pub objective: String,
     pub target_environment: String,
+    pub platform: Option<String>,
     pub assignee_id: Option<Uuid>,
 }
 
@@ -45,6 +46,7 @@ pub struct TestChanges {
     pub technique_id: Option<String>,
     pub objective: Option<String>,
     pub target_environment: Option<String>,
+    pub platform: Option<Option<String>>,
     pub assignee_id: Option<Option<Uuid>>,
 }
 
@@ -157,6 +159,26 @@ fn required(field: &str, value: &str, max: usize, fields: &mut Vec<FieldError>) 
 }
 
 /// An optional text: empty means cleared.
+impl TestService {
+    /// Recomputes the technique's coverage in the same transaction as the change.
+    async fn rescore(
+        &self,
+        uow: &dyn UnitOfWork,
+        tenant: aegis_domain::tenant::TenantId,
+        technique: &TechniqueId,
+    ) -> Result<(), TestError> {
+        crate::coverage::refresh(
+            uow,
+            tenant,
+            technique,
+            &self.deps.scoring,
+            self.deps.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 fn optional(value: String) -> Option<String> {
     let trimmed = value.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
@@ -281,6 +303,7 @@ impl TestService {
             technique_id,
             objective: request.objective.trim().to_owned(),
             target_environment: request.target_environment.trim().to_owned(),
+            platform: request.platform.clone().and_then(optional),
             assignee,
             campaign_id: None,
             workflow: Workflow::new(),
@@ -291,12 +314,15 @@ impl TestService {
             blue_clock: PhaseClock::default(),
             red: RedReport::default(),
             blue: BlueReport::default(),
+            validated_at: None,
             version: 1,
             created_by: actor.user_id,
             created_at: now,
             updated_at: now,
         };
         uow.insert_test(tenant, &test).await?;
+        self.rescore(uow.as_ref(), tenant, &test.technique_id)
+            .await?;
         self.audit(
             uow.as_ref(),
             actor,
@@ -429,11 +455,15 @@ impl TestService {
         if let Some(title) = title {
             test.title = title;
         }
+        let previous_technique = test.technique_id.clone();
         if let Some(technique) = technique {
             test.technique_id = technique;
         }
         if let Some(assignee) = assignee {
             test.assignee = assignee;
+        }
+        if let Some(platform) = changes.platform {
+            test.platform = platform.and_then(optional);
         }
         for (value, target) in [
             (changes.description, &mut test.description),
@@ -445,6 +475,12 @@ impl TestService {
             }
         }
         self.save(uow.as_ref(), &mut test).await?;
+        if previous_technique != test.technique_id {
+            self.rescore(uow.as_ref(), actor.tenant_id, &previous_technique)
+                .await?;
+            self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)
+                .await?;
+        }
         self.audit(
             uow.as_ref(),
             actor,
@@ -481,6 +517,8 @@ impl TestService {
             }));
         }
         uow.delete_test(actor.tenant_id, id).await?;
+        self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)
+            .await?;
         self.audit(
             uow.as_ref(),
             actor,
@@ -734,7 +772,16 @@ impl TestService {
             }
         }
         test.workflow = step.next;
+        if step.to == TestState::Validated {
+            test.validated_at = Some(now);
+        } else if step.from == TestState::Validated {
+            test.validated_at = None;
+        }
         self.save(uow.as_ref(), &mut test).await?;
+        if step.from != step.to {
+            self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)
+                .await?;
+        }
         let record = TransitionRecord {
             id: self.deps.ids.new_id(),
             test_id: test.id,

@@ -58,6 +58,9 @@ pub struct TechniqueFilter {
     pub include_subtechniques: bool,
     pub include_revoked: bool,
     pub review_required: Option<bool>,
+    /// Only techniques with this coverage status in this organization (never scored counts as
+    /// not covered).
+    pub coverage: Option<(crate::tenant::TenantId, crate::scoring::CoverageStatus)>,
     pub sort: TechniqueSort,
 }
 
@@ -275,6 +278,23 @@ pub trait CatalogRepository: Send + Sync {
         &self,
         id: &TechniqueId,
     ) -> Result<Option<TechniqueDetail>, RepositoryError>;
+
+    /// Every technique the filter selects, ordered by ATT&CK id, unpaginated (the matrix).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn all_techniques(
+        &self,
+        filter: &TechniqueFilter,
+    ) -> Result<Vec<TechniqueSummary>, RepositoryError>;
+
+    /// How many current threat actors use each technique (techniques no actor uses are absent).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn actors_per_technique(
+        &self,
+    ) -> Result<std::collections::HashMap<TechniqueId, u32>, RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.

@@ -15,6 +15,7 @@ pub mod password;
 pub mod permission;
 pub mod ports;
 pub mod role;
+pub mod scoring;
 pub mod session;
 pub mod tenant;
 pub mod test_case;

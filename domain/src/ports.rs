@@ -323,9 +323,51 @@ pub trait AuditLogRepository: Send + Sync {
     ) -> Result<Vec<AuditEntry>, RepositoryError>;
 }
 
+/// Each organization's stored coverage per technique.
+#[async_trait]
+pub trait CoverageRepository: Send + Sync {
+    /// Every test of one technique (all states), for scoring it.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn tests_of_technique(
+        &self,
+        tenant: TenantId,
+        technique: &crate::catalog::TechniqueId,
+    ) -> Result<Vec<crate::test_case::TestCase>, RepositoryError>;
+
+    /// Inserts or replaces the technique's score.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn save_technique_score(
+        &self,
+        tenant: TenantId,
+        score: &crate::scoring::StoredScore,
+    ) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn technique_score(
+        &self,
+        tenant: TenantId,
+        technique: &crate::catalog::TechniqueId,
+    ) -> Result<Option<crate::scoring::StoredScore>, RepositoryError>;
+
+    /// Every stored score of the organization (techniques never scored have none).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn technique_scores(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<crate::scoring::StoredScore>, RepositoryError>;
+}
+
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
+    + CoverageRepository
     + EvidenceRepository
     + NotificationRepository
     + TestRepository
@@ -339,6 +381,7 @@ pub trait Repositories:
 
 impl<T> Repositories for T where
     T: TenantRepository
+        + CoverageRepository
         + EvidenceRepository
         + NotificationRepository
         + TestRepository

@@ -111,6 +111,8 @@ pub struct TestCase {
     pub technique_id: TechniqueId,
     pub objective: String,
     pub target_environment: String,
+    /// The platform the test runs on (`Windows`, `Linux`...): coverage counts platform diversity.
+    pub platform: Option<String>,
     pub assignee: Option<UserId>,
     pub campaign_id: Option<uuid::Uuid>,
     pub workflow: Workflow,
@@ -121,6 +123,8 @@ pub struct TestCase {
     pub blue_clock: PhaseClock,
     pub red: RedReport,
     pub blue: BlueReport,
+    /// When both leads' approval validated the test; cleared by a reopen.
+    pub validated_at: Option<DateTime<Utc>>,
     /// Incremented by every change: a stale version is refused (optimistic concurrency).
     pub version: i32,
     pub created_by: UserId,

@@ -10,6 +10,7 @@ mod m20261122_000004_notifications;
 mod m20261122_000005_evidence;
 mod m20261129_000006_technique_detection;
 mod m20261129_000007_evidence_pending_objects;
+mod m20261129_000008_coverage;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_evidence::Migration),
             Box::new(m20261129_000006_technique_detection::Migration),
             Box::new(m20261129_000007_evidence_pending_objects::Migration),
+            Box::new(m20261129_000008_coverage::Migration),
         ]
     }
 }

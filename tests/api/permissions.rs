@@ -28,6 +28,8 @@ fn endpoints() -> Vec<Endpoint> {
     };
     vec![
         e(Method::GET, "/api/v1/tactics", Action::ReadCatalog, None),
+        e(Method::GET, "/api/v1/heatmap", Action::ReadCatalog, None),
+        e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,
             "/api/v1/tests/{test}/evidence",

@@ -32,6 +32,7 @@ pub struct State {
     pub evidence: Vec<aegis_domain::evidence::Evidence>,
     pub custody: Vec<aegis_domain::evidence::CustodyEvent>,
     pub pending_objects: Vec<aegis_domain::evidence::PendingObject>,
+    pub scores: Vec<(TenantId, aegis_domain::scoring::StoredScore)>,
 }
 
 /// Shared state; a unit of work holds a private copy until it commits.
@@ -107,6 +108,60 @@ macro_rules! repositories {
                     ));
                 });
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl CoverageRepository for $target {
+            async fn tests_of_technique(
+                &self,
+                tenant: TenantId,
+                technique: &aegis_domain::catalog::TechniqueId,
+            ) -> Result<Vec<aegis_domain::test_case::TestCase>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.tests
+                        .iter()
+                        .filter(|t| t.tenant_id == tenant && &t.technique_id == technique)
+                        .cloned()
+                        .collect()
+                }))
+            }
+            async fn save_technique_score(
+                &self,
+                tenant: TenantId,
+                score: &aegis_domain::scoring::StoredScore,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| {
+                    s.scores.retain(|(t, stored)| {
+                        *t != tenant || stored.technique_id != score.technique_id
+                    });
+                    s.scores.push((tenant, score.clone()));
+                });
+                Ok(())
+            }
+            async fn technique_score(
+                &self,
+                tenant: TenantId,
+                technique: &aegis_domain::catalog::TechniqueId,
+            ) -> Result<Option<aegis_domain::scoring::StoredScore>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.scores
+                        .iter()
+                        .find(|(t, stored)| *t == tenant && &stored.technique_id == technique)
+                        .map(|(_, stored)| stored.clone())
+                }))
+            }
+            async fn technique_scores(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Vec<aegis_domain::scoring::StoredScore>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.scores
+                        .iter()
+                        .filter(|(t, _)| *t == tenant)
+                        .map(|(_, stored)| stored.clone())
+                        .collect()
+                }))
             }
         }
 
@@ -873,6 +928,18 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
     }
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
         Ok(Vec::new())
+    }
+    async fn all_techniques(
+        &self,
+        _: &aegis_domain::catalog_ports::TechniqueFilter,
+    ) -> Result<Vec<aegis_domain::catalog_ports::TechniqueSummary>, RepositoryError> {
+        Ok(Vec::new())
+    }
+    async fn actors_per_technique(
+        &self,
+    ) -> Result<std::collections::HashMap<aegis_domain::catalog::TechniqueId, u32>, RepositoryError>
+    {
+        Ok(std::collections::HashMap::new())
     }
     async fn set_technique_review(
         &self,

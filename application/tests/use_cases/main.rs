@@ -49,6 +49,7 @@ async fn harness() -> Harness {
         evidence: Arc::new(NoEvidence),
         spawner: Arc::new(NoBackground),
         attack_feed: Arc::new(NoFeed),
+        scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
     };
     let services = Services::new(
         deps,

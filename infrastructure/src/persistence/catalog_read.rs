@@ -16,6 +16,8 @@ use aegis_domain::catalog_ports::{
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::scoring::CoverageStatus;
+use aegis_domain::tenant::TenantId;
 
 use super::catalog_entities::{
     mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
@@ -142,11 +144,10 @@ pub(crate) async fn techniques_of_tactic(
         .into_query())
 }
 
-pub(crate) async fn list_techniques(
+async fn filtered_techniques(
     db: &impl ConnectionTrait,
     filter: &TechniqueFilter,
-    page: PageRequest,
-) -> Result<Page<TechniqueSummary>, RepositoryError> {
+) -> Result<sea_orm::Select<technique::Entity>, RepositoryError> {
     let mut query = technique::Entity::find();
     if !filter.include_subtechniques {
         query = query.filter(technique::Column::IsSubtechnique.eq(false));
@@ -178,6 +179,109 @@ pub(crate) async fn list_techniques(
             text,
         ));
     }
+    if let Some((tenant, status)) = filter.coverage {
+        query = query.filter(with_coverage(tenant, status));
+    }
+    Ok(query)
+}
+
+/// Techniques whose stored score in `tenant` has `status`; never scored counts as not covered.
+fn with_coverage(tenant: TenantId, status: CoverageStatus) -> Condition {
+    use super::coverage::entities::technique_score;
+    let scored = |status_condition: sea_orm::sea_query::SimpleExpr| {
+        technique_score::Entity::find()
+            .select_only()
+            .column(technique_score::Column::TechniqueId)
+            .filter(technique_score::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(status_condition)
+            .into_query()
+    };
+    let not_covered = CoverageStatus::NotCovered.as_str();
+    if status == CoverageStatus::NotCovered {
+        Condition::all().add(
+            technique::Column::MitreId
+                .not_in_subquery(scored(technique_score::Column::Status.ne(not_covered))),
+        )
+    } else {
+        Condition::all().add(
+            technique::Column::MitreId
+                .in_subquery(scored(technique_score::Column::Status.eq(status.as_str()))),
+        )
+    }
+}
+
+pub(crate) async fn all_techniques(
+    db: &impl ConnectionTrait,
+    filter: &TechniqueFilter,
+) -> Result<Vec<TechniqueSummary>, RepositoryError> {
+    filtered_techniques(db, filter)
+        .await?
+        .order_by_asc(technique::Column::MitreId)
+        .order_by_asc(technique::Column::Revoked)
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .iter()
+        .map(to_summary)
+        .collect()
+}
+
+pub(crate) async fn actors_per_technique(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<TechniqueId, u32>, RepositoryError> {
+    let current_actors: std::collections::HashSet<String> = threat_actor::Entity::find()
+        .select_only()
+        .column(threat_actor::Column::StixId)
+        .filter(threat_actor::Column::Revoked.eq(false))
+        .filter(threat_actor::Column::Deprecated.eq(false))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .collect();
+    let techniques: HashMap<String, String> = technique::Entity::find()
+        .select_only()
+        .column(technique::Column::StixId)
+        .column(technique::Column::MitreId)
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .collect();
+    let uses: Vec<(String, String)> = relationship::Entity::find()
+        .select_only()
+        .column(relationship::Column::SourceRef)
+        .column(relationship::Column::TargetRef)
+        .filter(relationship::Column::Kind.eq("uses"))
+        .filter(relationship::Column::SourceRef.starts_with("intrusion-set--"))
+        .filter(relationship::Column::TargetRef.starts_with("attack-pattern--"))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let mut pairs = std::collections::HashSet::new();
+    let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
+    for (actor, target) in uses {
+        let Some(mitre_id) = techniques.get(&target) else {
+            continue;
+        };
+        if !current_actors.contains(&actor) || !pairs.insert((actor, mitre_id.clone())) {
+            continue;
+        }
+        let id = TechniqueId::parse(mitre_id).map_err(|e| corrupt("technique id", e))?;
+        *counts.entry(id).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+pub(crate) async fn list_techniques(
+    db: &impl ConnectionTrait,
+    filter: &TechniqueFilter,
+    page: PageRequest,
+) -> Result<Page<TechniqueSummary>, RepositoryError> {
+    let query = filtered_techniques(db, filter).await?;
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let order = if filter.sort.descending {
         sea_orm::Order::Desc

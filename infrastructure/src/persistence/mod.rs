@@ -7,6 +7,7 @@ mod catalog_entities;
 mod catalog_import;
 mod catalog_read;
 mod catalog_runs;
+mod coverage;
 mod entities;
 mod error;
 mod evidence;
@@ -30,10 +31,12 @@ use sea_orm::{
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
+use aegis_domain::catalog::TechniqueId;
 use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId, PendingObject};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
+use aegis_domain::scoring::StoredScore;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
 use aegis_domain::test_case::{Comment, TestCase, TestId, TransitionRecord, Worklog};
@@ -133,6 +136,37 @@ macro_rules! repositories {
             }
             async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
                 tenants::insert(self.conn(), tenant).await
+            }
+        }
+
+        #[async_trait]
+        impl CoverageRepository for $target {
+            async fn tests_of_technique(
+                &self,
+                tenant: TenantId,
+                technique: &TechniqueId,
+            ) -> Result<Vec<TestCase>, RepositoryError> {
+                coverage::tests_of_technique(self.conn(), tenant, technique).await
+            }
+            async fn save_technique_score(
+                &self,
+                tenant: TenantId,
+                score: &StoredScore,
+            ) -> Result<(), RepositoryError> {
+                coverage::save(self.conn(), tenant, score).await
+            }
+            async fn technique_score(
+                &self,
+                tenant: TenantId,
+                technique: &TechniqueId,
+            ) -> Result<Option<StoredScore>, RepositoryError> {
+                coverage::find(self.conn(), tenant, technique).await
+            }
+            async fn technique_scores(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Vec<StoredScore>, RepositoryError> {
+                coverage::all(self.conn(), tenant).await
             }
         }
 
@@ -587,6 +621,19 @@ impl aegis_domain::catalog_ports::CatalogRepository for SeaDatabase {
         page: PageRequest,
     ) -> Result<Page<aegis_domain::catalog::ThreatActor>, RepositoryError> {
         catalog_read::list_threat_actors(&self.connection, filter, page).await
+    }
+
+    async fn all_techniques(
+        &self,
+        filter: &aegis_domain::catalog_ports::TechniqueFilter,
+    ) -> Result<Vec<aegis_domain::catalog_ports::TechniqueSummary>, RepositoryError> {
+        catalog_read::all_techniques(&self.connection, filter).await
+    }
+
+    async fn actors_per_technique(
+        &self,
+    ) -> Result<std::collections::HashMap<TechniqueId, u32>, RepositoryError> {
+        catalog_read::actors_per_technique(&self.connection).await
     }
 
     async fn find_threat_actor(

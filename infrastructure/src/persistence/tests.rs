@@ -69,6 +69,7 @@ fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
             .map_err(|e| corrupt("technique id", e))?,
         objective: row.objective,
         target_environment: row.target_environment,
+        platform: row.platform,
         assignee: row.assignee_id.map(UserId::from_uuid),
         campaign_id: row.campaign_id,
         workflow,
@@ -98,6 +99,7 @@ fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
             fired_rules: strings(&row.blue_fired_rules),
             notes: row.blue_notes,
         },
+        validated_at: row.validated_at,
         version: row.version,
         created_by: UserId::from_uuid(row.created_by),
         created_at: row.created_at,
@@ -115,6 +117,8 @@ fn to_row(t: &TestCase) -> test::ActiveModel {
         technique_id: Set(t.technique_id.to_string()),
         objective: Set(t.objective.clone()),
         target_environment: Set(t.target_environment.clone()),
+        platform: Set(t.platform.clone()),
+        validated_at: Set(t.validated_at),
         assignee_id: Set(t.assignee.map(|a| a.as_uuid())),
         campaign_id: Set(t.campaign_id),
         state: Set(workflow.state().as_str().to_owned()),
@@ -238,6 +242,23 @@ pub(crate) async fn delete(
         return Err(RepositoryError::NotFound("test".to_owned()));
     }
     Ok(())
+}
+
+/// Every test of one technique, in any state.
+pub(crate) async fn of_technique(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    technique: &TechniqueId,
+) -> Result<Vec<TestCase>, RepositoryError> {
+    test::Entity::find()
+        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(test::Column::TechniqueId.eq(technique.as_str()))
+        .all(db)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(to_domain)
+        .collect()
 }
 
 pub(crate) async fn list(

@@ -102,6 +102,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         evidence,
         spawner: Arc::new(TokioSpawner),
         attack_feed: attack_feed(settings),
+        scoring: Arc::new(settings.scoring_policy()?),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

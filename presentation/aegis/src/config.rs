@@ -95,6 +95,17 @@ pub struct Settings {
     pub evidence_upload_grace_hours: i64,
     /// Minutes between two evidence sweeps of a running server.
     pub evidence_sweep_minutes: u64,
+    /// Coverage weights, in points: validated tests, detection rules, D3FEND
+    /// countermeasures, freshness, platform diversity (they must add up to 100).
+    pub scoring_weights: String,
+    /// How sub-technique scores roll up into their parent: average, max or min.
+    pub scoring_roll_up: String,
+    /// A technique whose latest validation is older than this many days is stale.
+    pub scoring_stale_after_days: i64,
+    /// A validation loses half its weight over this many days.
+    pub scoring_decay_half_life_days: f64,
+    /// Freshness falls linearly to zero over this many days.
+    pub scoring_freshness_days: f64,
     /// Where `sync-mitre` reads the ATT&CK bundle (and the fallback when TAXII fails).
     pub attack_url: String,
     /// A TAXII 2.1 objects URL; when set, `sync-mitre` reads TAXII first.
@@ -166,6 +177,11 @@ impl Default for Settings {
             evidence_link_seconds: 300,
             evidence_upload_grace_hours: 6,
             evidence_sweep_minutes: 15,
+            scoring_weights: "40,20,15,15,10".to_owned(),
+            scoring_roll_up: "max".to_owned(),
+            scoring_stale_after_days: 180,
+            scoring_decay_half_life_days: 365.0,
+            scoring_freshness_days: 180.0,
             attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
             attack_taxii_url: None,
         }
@@ -219,6 +235,47 @@ impl Settings {
             Profile::Embedded => EvidenceBackend::Filesystem,
             Profile::Production => EvidenceBackend::S3,
         })
+    }
+
+    /// The scoring policy these settings describe.
+    ///
+    /// # Errors
+    /// `Refused` naming the setting when the weights or thresholds are not usable.
+    pub fn scoring_policy(&self) -> Result<aegis_domain::scoring::ScoringPolicy, ConfigError> {
+        let refuse = |message: String| ConfigError::Refused(message);
+        let weights: Vec<f64> = self
+            .scoring_weights
+            .split(',')
+            .map(|w| w.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                refuse("AEGIS_SCORING_WEIGHTS must be five numbers, e.g. 40,20,15,15,10".to_owned())
+            })?;
+        let [tests, rules, countermeasures, freshness, diversity] = weights[..] else {
+            return Err(refuse(
+                "AEGIS_SCORING_WEIGHTS must be five numbers, e.g. 40,20,15,15,10".to_owned(),
+            ));
+        };
+        let roll_up =
+            aegis_domain::scoring::RollUp::parse(&self.scoring_roll_up).ok_or_else(|| {
+                refuse("AEGIS_SCORING_ROLL_UP must be average, max or min".to_owned())
+            })?;
+        let policy = aegis_domain::scoring::ScoringPolicy {
+            tests_weight: tests,
+            rules_weight: rules,
+            countermeasures_weight: countermeasures,
+            freshness_weight: freshness,
+            diversity_weight: diversity,
+            stale_after_days: self.scoring_stale_after_days,
+            decay_half_life_days: self.scoring_decay_half_life_days,
+            freshness_days: self.scoring_freshness_days,
+            roll_up,
+            ..aegis_domain::scoring::ScoringPolicy::default()
+        };
+        policy
+            .validate()
+            .map_err(|reason| refuse(format!("AEGIS_SCORING_*: {reason}")))?;
+        Ok(policy)
     }
 
     pub fn evidence_upload_grace(&self) -> chrono::Duration {

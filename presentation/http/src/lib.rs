@@ -124,6 +124,7 @@ pub fn serve(
                             .configure(routes::auth::configure),
                     )
                     .configure(routes::catalog::configure)
+                    .configure(routes::coverage::configure)
                     .service(web::scope("/evidence").configure(routes::evidence::configure))
                     .service(web::scope("/system").configure(routes::catalog::configure_system))
                     .service(web::scope("/tests").configure(routes::tests::configure))

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
-use crate::routes::{audit_logs, auth, catalog, evidence, notifications, system, users};
+use crate::routes::{audit_logs, auth, catalog, coverage, evidence, notifications, system, users};
 use crate::views::{Paginated, UserView};
 
 #[derive(OpenApi)]
@@ -32,6 +32,7 @@ use crate::views::{Paginated, UserView};
         catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::sync_mitre, catalog::imports, catalog::import,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
+        coverage::heatmap, coverage::summary,
         system::health, system::ready, system::metrics,
     ),
     components(schemas(
@@ -50,6 +51,7 @@ use crate::views::{Paginated, UserView};
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
+        (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]

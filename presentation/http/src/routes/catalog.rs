@@ -11,6 +11,7 @@ use aegis_domain::catalog::{Tactic, ThreatActor};
 use aegis_domain::catalog_ports::{
     Named, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorFilter,
 };
+use aegis_domain::scoring::CoverageStatus;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
@@ -51,11 +52,19 @@ pub struct TechniqueSummaryView {
     pub revoked: bool,
     pub deprecated: bool,
     pub review_required: bool,
+    /// This organization's coverage status (lists only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_status: Option<String>,
+    /// This organization's score, 0 to 100 (lists only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 impl From<TechniqueSummary> for TechniqueSummaryView {
     fn from(t: TechniqueSummary) -> Self {
         Self {
+            coverage_status: None,
+            score: None,
             mitre_id: t.mitre_id.to_string(),
             name: t.name,
             tactics: t.tactics,
@@ -120,11 +129,14 @@ pub struct TechniqueDetailView {
     pub custom: bool,
     /// This organization's tests of the technique (the latest 50).
     pub tests: Vec<crate::routes::tests::TestView>,
+    /// This organization's coverage of the technique, with the breakdown of its score.
+    pub coverage: crate::routes::coverage::CoverageView,
 }
 
 impl From<TechniqueOverview> for TechniqueDetailView {
     fn from(overview: TechniqueOverview) -> Self {
         let tests = overview.tests.into_iter().map(Into::into).collect();
+        let coverage = crate::routes::coverage::CoverageView::new(overview.coverage);
         let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
         let custom = t.stix_id.starts_with("x-aegis-technique--");
@@ -159,6 +171,7 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             software: detail.software.into_iter().map(Into::into).collect(),
             custom,
             tests,
+            coverage,
         }
     }
 }
@@ -220,6 +233,8 @@ pub struct TechniqueQuery {
     pub review_required: Option<bool>,
     /// mitre_id (default), name or modified; `-` before it for descending.
     pub sort: Option<String>,
+    /// not_covered, in_progress, partial, validated or stale, in this organization.
+    pub coverage_status: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -266,7 +281,21 @@ pub async fn techniques(
             )])
         })?
         .unwrap_or_default();
+    let coverage = query
+        .coverage_status
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|text| {
+            CoverageStatus::parse(text.trim()).ok_or_else(|| {
+                ApiError::validation(vec![aegis_application::error::FieldError::new(
+                    "coverage_status",
+                    "must be not_covered, in_progress, partial, validated or stale",
+                )])
+            })
+        })
+        .transpose()?;
     let filter = TechniqueFilter {
+        coverage: coverage.map(|status| (actor.tenant_id, status)),
         sort,
         tactic: query.tactic.filter(|t| !t.trim().is_empty()),
         platform: query.platform.filter(|p| !p.trim().is_empty()),
@@ -275,11 +304,23 @@ pub async fn techniques(
         include_revoked: query.include_revoked.unwrap_or(false),
         review_required: query.review_required,
     };
+    let scores = services.coverage.scores(&actor).await?;
     let page = services
         .catalog
         .techniques(&Initiator::User(actor), &filter, page.request())
         .await?;
-    Ok(web::Json(Paginated::from_page(page, Into::into)))
+    Ok(web::Json(Paginated::from_page(page, |t| {
+        let stored = scores.get(&t.mitre_id).map(|s| &s.score);
+        let mut view = TechniqueSummaryView::from(t);
+        view.coverage_status = Some(
+            stored
+                .map_or(CoverageStatus::NotCovered, |s| s.status)
+                .as_str()
+                .to_owned(),
+        );
+        view.score = Some(stored.map_or(0.0, |s| s.score));
+        view
+    })))
 }
 
 /// One technique by ATT&CK id, with sub-techniques, mitigations, the actors and software

@@ -4,6 +4,7 @@
 pub mod audit_logs;
 pub mod auth;
 pub mod catalog;
+pub mod coverage;
 pub mod evidence;
 pub mod notifications;
 pub mod system;

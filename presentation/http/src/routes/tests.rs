@@ -60,6 +60,8 @@ pub struct TestView {
     pub technique_id: String,
     pub objective: String,
     pub target_environment: String,
+    /// The platform it runs on (Windows, Linux, macOS...): coverage counts platform diversity.
+    pub platform: Option<String>,
     pub assignee_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
     /// draft, red_executing, blue_evaluating, in_review, validated, rejected or disputed.
@@ -67,6 +69,8 @@ pub struct TestView {
     pub paused: bool,
     pub red: RedReportView,
     pub blue: BlueReportView,
+    /// When both leads' approval validated it; null until then and after a reopen.
+    pub validated_at: Option<chrono::DateTime<chrono::Utc>>,
     pub red_vote: VoteView,
     pub blue_vote: VoteView,
     /// Send it back (If-Match or `version`) to change the test: a stale one is 409.
@@ -85,6 +89,8 @@ impl From<TestCase> for TestView {
             technique_id: t.technique_id.to_string(),
             objective: t.objective,
             target_environment: t.target_environment,
+            platform: t.platform,
+            validated_at: t.validated_at,
             assignee_id: t.assignee.map(|a| a.as_uuid()),
             campaign_id: t.campaign_id,
             state: t.workflow.state().as_str().to_owned(),
@@ -220,6 +226,8 @@ pub struct CreateTestRequest {
     pub objective: String,
     #[serde(default)]
     pub target_environment: String,
+    /// Windows, Linux, macOS...
+    pub platform: Option<String>,
     pub assignee_id: Option<Uuid>,
 }
 
@@ -230,6 +238,10 @@ pub struct UpdateTestRequest {
     pub technique_id: Option<String>,
     pub objective: Option<String>,
     pub target_environment: Option<String>,
+    /// A platform, or null to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub platform: Option<Option<String>>,
     /// A user id, or null to unassign.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -238,10 +250,13 @@ pub struct UpdateTestRequest {
     pub version: Option<i32>,
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<Uuid>>, D::Error> {
-    Option::<Uuid>::deserialize(deserializer).map(Some)
+/// Tells an explicit null (clear the field) from an absent field (leave it).
+fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -347,6 +362,7 @@ pub async fn create(
         technique_id: body.technique_id,
         objective: body.objective,
         target_environment: body.target_environment,
+        platform: body.platform,
         assignee_id: body.assignee_id,
     };
     let test = services
@@ -452,6 +468,7 @@ pub async fn update(
         technique_id: body.technique_id,
         objective: body.objective,
         target_environment: body.target_environment,
+        platform: body.platform,
         assignee_id: body.assignee_id,
     };
     let test = services

@@ -1,0 +1,359 @@
+//! Coverage: each technique's score recomputed when its tests change (in the same transaction
+//! as the change), and the read models built from the stored scores: the organization's
+//! coverage by tactic and the ATT&CK heatmap with its roll-ups.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use aegis_domain::catalog::TechniqueId;
+use aegis_domain::catalog_ports::{TechniqueFilter, TechniqueSummary};
+use aegis_domain::permission::Action;
+use aegis_domain::ports::{CoverageRepository, RepositoryError};
+use aegis_domain::scoring::{
+    CoverageStatus, ScoringPolicy, StoredScore, TechniqueInputs, TechniqueScore, ValidatedResult,
+    score_technique, weighted_mean,
+};
+use aegis_domain::tenant::TenantId;
+use aegis_domain::workflow::TestState;
+
+use crate::Dependencies;
+use crate::context::{Actor, Forbidden};
+use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("invalid coverage request")]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("unexpected failure: {0}")]
+    Unexpected(String),
+}
+
+impl From<RepositoryError> for CoverageError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(unexpected(&error))
+    }
+}
+
+impl Classified for CoverageError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Invalid(_) => "VALIDATION_FAILED",
+            Self::NotFound("threat actor") => "THREAT_ACTOR_NOT_FOUND",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Unexpected(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// Recomputes and stores one technique's score from its tests, through `repositories` (the
+/// caller's unit of work, so the score commits with the change that moved it).
+///
+/// # Errors
+/// `RepositoryError` from reading the tests or saving the score.
+pub async fn refresh(
+    repositories: &dyn CoverageRepository,
+    tenant: TenantId,
+    technique: &TechniqueId,
+    policy: &ScoringPolicy,
+    now: DateTime<Utc>,
+) -> Result<StoredScore, RepositoryError> {
+    let tests = repositories.tests_of_technique(tenant, technique).await?;
+    let mut inputs = TechniqueInputs::default();
+    let mut proven_rules: Vec<&str> = Vec::new();
+    for test in &tests {
+        match test.workflow.state() {
+            TestState::Validated => {
+                let (Some(outcome), Some(validated_at)) = (test.blue.outcome, test.validated_at)
+                else {
+                    continue;
+                };
+                inputs.validated.push(ValidatedResult {
+                    outcome,
+                    validated_at,
+                    platform: test.platform.clone(),
+                });
+                proven_rules.extend(test.blue.fired_rules.iter().map(String::as_str));
+            }
+            TestState::Rejected => {}
+            _ => inputs.open_tests += 1,
+        }
+    }
+    proven_rules.sort_unstable();
+    proven_rules.dedup();
+    inputs.proven_rules = u32::try_from(proven_rules.len()).unwrap_or(u32::MAX);
+    let stored = StoredScore {
+        technique_id: technique.clone(),
+        score: score_technique(&inputs, policy, now),
+        open_tests: inputs.open_tests,
+        computed_at: now,
+    };
+    repositories.save_technique_score(tenant, &stored).await?;
+    Ok(stored)
+}
+
+/// Filters of the heatmap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeatmapFilter {
+    pub platform: Option<String>,
+    /// Only the techniques this threat actor uses (ATT&CK id or STIX id).
+    pub threat_actor: Option<String>,
+}
+
+/// A cell of the heatmap: a technique with its own score and, for a parent, the roll-up of
+/// itself and its sub-techniques.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatmapCell {
+    pub technique: TechniqueSummary,
+    pub score: TechniqueScore,
+    pub open_tests: u32,
+    /// The score shown for the cell: its own, or rolled up with its sub-techniques'.
+    pub rolled_score: f64,
+    /// How many current threat actors use it.
+    pub actors: u32,
+    pub subtechniques: Vec<HeatmapCell>,
+}
+
+/// A column of the heatmap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatmapColumn {
+    pub tactic: aegis_domain::catalog::Tactic,
+    /// Mean of its techniques' rolled scores; `None` for an empty column.
+    pub score: Option<f64>,
+    pub techniques: Vec<HeatmapCell>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heatmap {
+    pub columns: Vec<HeatmapColumn>,
+    /// Mean of every technique's rolled score, each counted once.
+    pub organization_score: Option<f64>,
+    /// The same, each technique weighted by how many threat actors use it.
+    pub threat_weighted_score: Option<f64>,
+    /// Techniques (not sub-techniques) per status, each counted once.
+    pub status_counts: Vec<(CoverageStatus, u32)>,
+}
+
+#[derive(Clone)]
+pub struct CoverageService {
+    deps: Dependencies,
+}
+
+impl CoverageService {
+    pub fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+
+    /// The organization's stored score of one technique, if it was ever scored.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    pub async fn technique_score(
+        &self,
+        actor: &Actor,
+        technique: &TechniqueId,
+    ) -> Result<Option<StoredScore>, CoverageError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self
+            .deps
+            .database
+            .technique_score(actor.tenant_id, technique)
+            .await?)
+    }
+
+    /// Every stored score of the organization, by technique.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    pub async fn scores(
+        &self,
+        actor: &Actor,
+    ) -> Result<HashMap<TechniqueId, StoredScore>, CoverageError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self
+            .deps
+            .database
+            .technique_scores(actor.tenant_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.technique_id.clone(), s))
+            .collect())
+    }
+
+    /// The ATT&CK matrix with the organization's coverage: tactics in matrix order, techniques
+    /// with their sub-techniques, scores rolled up as the policy says.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown threat actor.
+    pub async fn heatmap(
+        &self,
+        actor: &Actor,
+        filter: &HeatmapFilter,
+    ) -> Result<Heatmap, CoverageError> {
+        actor.authorize(Action::ReadCatalog)?;
+        let catalog = &self.deps.catalog;
+        let only: Option<std::collections::HashSet<TechniqueId>> = match &filter.threat_actor {
+            None => None,
+            Some(id) => {
+                let detail = catalog
+                    .find_threat_actor(id)
+                    .await?
+                    .ok_or(CoverageError::NotFound("threat actor"))?;
+                // An actor using a sub-technique puts its parent on the map too.
+                Some(
+                    detail
+                        .techniques
+                        .iter()
+                        .flat_map(|t| [Some(t.mitre_id.clone()), t.mitre_id.parent()])
+                        .flatten()
+                        .collect(),
+                )
+            }
+        };
+        let techniques = catalog
+            .all_techniques(&TechniqueFilter {
+                platform: filter.platform.clone(),
+                include_subtechniques: true,
+                ..TechniqueFilter::default()
+            })
+            .await?;
+        let techniques: Vec<TechniqueSummary> = techniques
+            .into_iter()
+            .filter(|t| only.as_ref().is_none_or(|ids| ids.contains(&t.mitre_id)))
+            .collect();
+        let scores: HashMap<TechniqueId, StoredScore> = self
+            .deps
+            .database
+            .technique_scores(actor.tenant_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.technique_id.clone(), s))
+            .collect();
+        let actors = catalog.actors_per_technique().await?;
+        let tactics = catalog.list_tactics().await?;
+        Ok(build_heatmap(
+            &tactics,
+            techniques,
+            &scores,
+            &actors,
+            &self.deps.scoring,
+        ))
+    }
+}
+
+fn cell(
+    technique: TechniqueSummary,
+    scores: &HashMap<TechniqueId, StoredScore>,
+    actors: &HashMap<TechniqueId, u32>,
+) -> HeatmapCell {
+    let stored = scores.get(&technique.mitre_id);
+    let score = stored.map_or_else(TechniqueScore::uncovered, |s| s.score.clone());
+    HeatmapCell {
+        actors: actors.get(&technique.mitre_id).copied().unwrap_or_default(),
+        open_tests: stored.map_or(0, |s| s.open_tests),
+        rolled_score: score.score,
+        score,
+        technique,
+        subtechniques: Vec::new(),
+    }
+}
+
+/// Assembles the matrix: sub-techniques under their parents, parents rolled up, parents in
+/// every column of their tactics.
+fn build_heatmap(
+    tactics: &[aegis_domain::catalog::Tactic],
+    techniques: Vec<TechniqueSummary>,
+    scores: &HashMap<TechniqueId, StoredScore>,
+    actors: &HashMap<TechniqueId, u32>,
+    policy: &ScoringPolicy,
+) -> Heatmap {
+    let (subs, parents): (Vec<_>, Vec<_>) = techniques.into_iter().partition(|t| t.is_subtechnique);
+    let mut children: HashMap<TechniqueId, Vec<HeatmapCell>> = HashMap::new();
+    for sub in subs {
+        if let Some(parent) = sub.mitre_id.parent() {
+            children
+                .entry(parent)
+                .or_default()
+                .push(cell(sub, scores, actors));
+        }
+    }
+    let cells: Vec<HeatmapCell> = parents
+        .into_iter()
+        .map(|parent| {
+            let mut cell = cell(parent, scores, actors);
+            cell.subtechniques = children
+                .remove(&cell.technique.mitre_id)
+                .unwrap_or_default();
+            if !cell.subtechniques.is_empty() {
+                let parts: Vec<f64> = std::iter::once(cell.score.score)
+                    .chain(cell.subtechniques.iter().map(|s| s.score.score))
+                    .collect();
+                cell.rolled_score = policy.roll_up.combine(&parts).unwrap_or_default();
+            }
+            cell
+        })
+        .collect();
+    let organization_score = weighted_mean(
+        &cells
+            .iter()
+            .map(|c| (c.rolled_score, 1.0))
+            .collect::<Vec<_>>(),
+    );
+    let threat_weighted_score = weighted_mean(
+        &cells
+            .iter()
+            .map(|c| {
+                let used: u32 = c.actors + c.subtechniques.iter().map(|s| s.actors).sum::<u32>();
+                (c.rolled_score, f64::from(used))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let status_counts = CoverageStatus::ALL
+        .into_iter()
+        .map(|status| {
+            let count = cells.iter().filter(|c| c.score.status == status).count();
+            (status, u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .collect();
+    let columns = tactics
+        .iter()
+        .map(|tactic| {
+            let techniques: Vec<HeatmapCell> = cells
+                .iter()
+                .filter(|c| c.technique.tactics.contains(&tactic.shortname))
+                .cloned()
+                .collect();
+            let score = weighted_mean(
+                &techniques
+                    .iter()
+                    .map(|c| (c.rolled_score, 1.0))
+                    .collect::<Vec<_>>(),
+            );
+            HeatmapColumn {
+                tactic: tactic.clone(),
+                score,
+                techniques,
+            }
+        })
+        .collect();
+    Heatmap {
+        columns,
+        organization_score,
+        threat_weighted_score,
+        status_counts,
+    }
+}
