@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod conventions;
+mod coverage;
 mod evidence;
 mod permissions;
 mod system;

@@ -1,0 +1,233 @@
+//! Coverage over HTTP: a test's progress moves its technique's status and score, which the
+//! technique detail explains, the technique list filters on, and the heatmap rolls up.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> Value {
+    let response = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status}: {body}");
+    body
+}
+
+async fn read(app: &TestApp, path: &str, token: &str) -> Value {
+    let response = app.get(path, token).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["mitre_id"].as_str().unwrap())
+        .collect()
+}
+
+fn cell<'a>(map: &'a Value, tactic: &str, technique: &str) -> &'a Value {
+    let column = map["tactics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["shortname"] == tactic)
+        .unwrap_or_else(|| panic!("no {tactic} column"));
+    column["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mitre_id"] == technique)
+        .unwrap_or_else(|| panic!("no {technique} under {tactic}"))
+}
+
+on_both_databases!(
+    validation_moves_coverage_and_the_heatmap,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let mut tokens = Vec::new();
+        for role in ["red_lead", "red_tech", "blue_lead", "blue_tech", "viewer"] {
+            tokens.push(app.user_with_role(&admin, role).await.1);
+        }
+        let [red_lead, red_tech, blue_lead, blue_tech, viewer] =
+            <[String; 5]>::try_from(tokens).unwrap();
+
+        let uncovered = read(
+            &app,
+            "/api/v1/techniques?coverage_status=not_covered&include_subtechniques=true",
+            &viewer,
+        )
+        .await;
+        assert!(ids(&uncovered).contains(&"T1059.001"));
+        assert_eq!(uncovered["items"][0]["coverage_status"], "not_covered");
+        let bad = app
+            .get("/api/v1/techniques?coverage_status=sort-of", &viewer)
+            .await;
+        assert_eq!(problem(bad).await["errors"][0]["field"], "coverage_status");
+
+        let test = send(
+            &app,
+            Method::POST,
+            "/api/v1/tests",
+            &red_lead,
+            json!({"title": "Encoded cradle", "technique_id": "T1059.001", "platform": "Windows"}),
+        )
+        .await;
+        assert_eq!(test["platform"], "Windows");
+        let id = test["id"].as_str().unwrap().to_owned();
+        let in_progress = read(
+            &app,
+            "/api/v1/techniques?coverage_status=in_progress&include_subtechniques=true",
+            &viewer,
+        )
+        .await;
+        assert_eq!(ids(&in_progress), ["T1059.001"]);
+
+        let step = |action: &'static str, token: String, body: Value| {
+            let app = &app;
+            let id = id.clone();
+            async move {
+                send(
+                    app,
+                    Method::POST,
+                    &format!("/api/v1/tests/{id}/{action}"),
+                    &token,
+                    body,
+                )
+                .await
+            }
+        };
+        step("start-execution", red_tech.clone(), json!({})).await;
+        send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/tests/{id}/red"),
+            &red_tech,
+            json!({
+                "executed_at": "2026-11-22T10:00:00Z", "procedure": "Encoded download cradle",
+                "command": "powershell -enc SQBFAFgA", "tool": "Atomic Red Team",
+                "targets": ["WS-042"], "result_summary": "Payload executed",
+            }),
+        )
+        .await;
+        step("submit-red", red_tech.clone(), json!({})).await;
+        send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/tests/{id}/blue"),
+            &blue_tech,
+            json!({
+                "outcome": "detected", "detected_at": "2026-11-22T10:03:00Z",
+                "detection_source": "EDR", "fired_rules": ["sigma:3b6ab547"],
+            }),
+        )
+        .await;
+        step("submit-blue", blue_tech.clone(), json!({})).await;
+        step(
+            "validate-red",
+            red_lead.clone(),
+            json!({"verdict": "approve"}),
+        )
+        .await;
+        let validated = step(
+            "validate-blue",
+            blue_lead.clone(),
+            json!({"verdict": "approve"}),
+        )
+        .await;
+        assert_eq!(validated["state"], "validated");
+        assert!(validated["validated_at"].is_string());
+
+        let detail = read(&app, "/api/v1/techniques/T1059.001", &viewer).await;
+        let coverage = &detail["coverage"];
+        assert_eq!(coverage["status"], "validated");
+        assert_eq!(coverage["validated_tests"], 1);
+        assert_eq!(coverage["open_tests"], 0);
+        // Detected (0.85 of 40), one proven rule (1/3 of 20), fresh (15), one platform (1/3
+        // of 10): docs/scoring.md.
+        let breakdown = &coverage["breakdown"];
+        assert_eq!(breakdown["tests"], 34.0);
+        assert_eq!(breakdown["rules"], 6.7);
+        assert_eq!(breakdown["freshness"], 15.0);
+        assert_eq!(breakdown["diversity"], 3.3);
+        assert_eq!(breakdown["countermeasures"], 0.0);
+        assert_eq!(coverage["score"], 59.0);
+
+        let map = read(&app, "/api/v1/heatmap", &viewer).await;
+        let tactics: Vec<&str> = map["tactics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["tactic_id"].as_str().unwrap())
+            .collect();
+        let listed: Vec<Value> = read(&app, "/api/v1/tactics", &viewer)
+            .await
+            .as_array()
+            .unwrap()
+            .clone();
+        let matrix: Vec<&str> = listed
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(tactics, matrix, "columns in matrix order");
+        let parent = cell(&map, "execution", "T1059");
+        assert_eq!(parent["score"], 0.0, "the parent has no test of its own");
+        assert_eq!(parent["rolled_score"], 59.0, "max roll-up by default");
+        let sub = parent["subtechniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["mitre_id"] == "T1059.001")
+            .unwrap();
+        assert_eq!(sub["status"], "validated");
+        assert!(sub["threat_actors"].as_u64().unwrap() >= 1);
+        assert!(map["organization_score"].as_f64().unwrap() > 0.0);
+
+        let summary = read(&app, "/api/v1/coverage", &viewer).await;
+        assert!(summary["techniques"].as_u64().unwrap() >= 2);
+        let execution = summary["tactics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["shortname"] == "execution")
+            .unwrap();
+        assert!(execution["score"].as_f64().unwrap() > 0.0);
+
+        let apt29 = read(&app, "/api/v1/heatmap?threat_actor=G0016", &viewer).await;
+        let on_map: Vec<&str> = apt29["tactics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["techniques"].as_array().unwrap())
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert!(on_map.contains(&"T1059"), "{on_map:?}");
+        assert!(
+            on_map.iter().all(|t| ["T1059", "T1566"].contains(t)),
+            "{on_map:?}"
+        );
+        let unknown = app.get("/api/v1/heatmap?threat_actor=G9999", &viewer).await;
+        assert_eq!(problem(unknown).await["code"], "THREAT_ACTOR_NOT_FOUND");
+
+        // Reopening takes the validation back: the technique is under way again.
+        let reopened = step("reopen", admin.clone(), json!({"notes": "new EDR build"})).await;
+        assert!(reopened["validated_at"].is_null());
+        let detail = read(&app, "/api/v1/techniques/T1059.001", &viewer).await;
+        assert_eq!(detail["coverage"]["status"], "in_progress");
+        assert_eq!(detail["coverage"]["score"], 0.0);
+    }
+);
