@@ -175,6 +175,32 @@ impl CoverageService {
             .await?)
     }
 
+    /// Recomputes every stored score of every organization: time moves freshness, decay and
+    /// staleness, and a changed policy applies at once. Returns how many were recomputed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    pub async fn recompute_all(&self) -> Result<u64, CoverageError> {
+        let mut recomputed = 0;
+        for tenant in self.deps.database.list_tenants().await? {
+            let scores = self.deps.database.technique_scores(tenant.id).await?;
+            for stored in scores {
+                let uow = self.deps.database.begin().await?;
+                refresh(
+                    uow.as_ref(),
+                    tenant.id,
+                    &stored.technique_id,
+                    &self.deps.scoring,
+                    self.deps.clock.now(),
+                )
+                .await?;
+                uow.commit().await?;
+                recomputed += 1;
+            }
+        }
+        Ok(recomputed)
+    }
+
     /// Every stored score of the organization, by technique.
     ///
     /// # Errors

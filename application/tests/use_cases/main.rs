@@ -335,3 +335,71 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
     assert_eq!(report.broken_at_sequence, Some(2));
     let _ = UserId::from_uuid(uuid::Uuid::nil());
 }
+
+#[tokio::test]
+async fn stored_coverage_follows_the_calendar_when_recomputed() {
+    use aegis_domain::catalog::TechniqueId;
+    use aegis_domain::scoring::CoverageStatus;
+    use aegis_domain::test_case::{BlueReport, Outcome, PhaseClock, RedReport, TestCase, TestId};
+    use aegis_domain::workflow::{TestState, Verdict, Workflow};
+
+    let h = harness().await;
+    let technique = TechniqueId::parse("T1059.001").unwrap();
+    let now = aegis_application::ports::Clock::now(h.clock.as_ref());
+    let admin = UserId::from_uuid(uuid::Uuid::now_v7());
+    let validated = TestCase {
+        id: TestId::from_uuid(uuid::Uuid::now_v7()),
+        tenant_id: h.tenant.id,
+        title: "Encoded cradle".into(),
+        description: String::new(),
+        technique_id: technique.clone(),
+        objective: String::new(),
+        target_environment: String::new(),
+        platform: Some("Windows".into()),
+        assignee: None,
+        campaign_id: None,
+        workflow: Workflow::restore(
+            TestState::Validated,
+            Some(Verdict::Approve),
+            Some(Verdict::Approve),
+            false,
+        ),
+        red_vote_notes: None,
+        blue_vote_notes: None,
+        paused_at: None,
+        red_clock: PhaseClock::default(),
+        blue_clock: PhaseClock::default(),
+        red: RedReport::default(),
+        blue: BlueReport {
+            outcome: Some(Outcome::Prevented),
+            ..BlueReport::default()
+        },
+        validated_at: Some(now),
+        version: 1,
+        created_by: admin,
+        created_at: now,
+        updated_at: now,
+    };
+    h.database.state.lock().unwrap().tests.push(validated);
+    let uow = aegis_application::ports::Database::begin(&h.database)
+        .await
+        .unwrap();
+    let fresh = aegis_application::coverage::refresh(
+        uow.as_ref(),
+        h.tenant.id,
+        &technique,
+        &aegis_domain::scoring::ScoringPolicy::default(),
+        now,
+    )
+    .await
+    .unwrap();
+    uow.commit().await.unwrap();
+    assert_eq!(fresh.score.status, CoverageStatus::Validated);
+
+    h.clock.advance(Duration::days(200));
+    assert_eq!(h.services.coverage.recompute_all().await.unwrap(), 1);
+    let stored = h.database.state.lock().unwrap().scores[0].1.clone();
+    assert_eq!(stored.score.status, CoverageStatus::Stale);
+    assert!(stored.score.score < fresh.score.score);
+    assert_eq!(stored.score.breakdown.freshness, 0.0);
+}

@@ -178,6 +178,21 @@ pub async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore
     })
 }
 
+/// Recomputes stored coverage at start (the policy may have changed) and daily (time moves
+/// freshness, decay and staleness).
+fn spawn_coverage_refresh(coverage: aegis_application::coverage::CoverageService) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+        loop {
+            ticks.tick().await;
+            match coverage.recompute_all().await {
+                Ok(count) => tracing::info!(count, "coverage recomputed"),
+                Err(error) => tracing::warn!(%error, "coverage recomputation failed"),
+            }
+        }
+    });
+}
+
 /// Sweeps the evidence store at start (what a crash left behind) and then periodically.
 fn spawn_evidence_sweep(
     evidence: aegis_application::evidence::EvidenceService,
@@ -293,6 +308,7 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    spawn_coverage_refresh(wired.services.coverage.clone());
     spawn_evidence_sweep(
         wired.services.evidence.clone(),
         settings.evidence_upload_grace(),
