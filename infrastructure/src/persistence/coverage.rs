@@ -7,7 +7,6 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::scoring::{Breakdown, CoverageStatus, StoredScore, TechniqueScore};
 use aegis_domain::tenant::TenantId;
-use aegis_domain::test_case::TestCase;
 
 use super::error::{corrupt, unexpected};
 
@@ -61,14 +60,6 @@ fn to_domain(row: technique_score::Model) -> Result<StoredScore, RepositoryError
         open_tests: u32::try_from(row.open_tests).unwrap_or_default(),
         computed_at: row.computed_at,
     })
-}
-
-pub(crate) async fn tests_of_technique(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
-    technique: &TechniqueId,
-) -> Result<Vec<TestCase>, RepositoryError> {
-    super::tests::of_technique(db, tenant, technique).await
 }
 
 pub(crate) async fn save(

@@ -146,7 +146,7 @@ macro_rules! repositories {
                 tenant: TenantId,
                 technique: &TechniqueId,
             ) -> Result<Vec<TestCase>, RepositoryError> {
-                coverage::tests_of_technique(self.conn(), tenant, technique).await
+                tests::of_technique(self.conn(), tenant, technique).await
             }
             async fn save_technique_score(
                 &self,
