@@ -170,20 +170,22 @@ impl CatalogService {
         source: &dyn AttackSource,
     ) -> Result<ImportReport, CatalogError> {
         initiator.authorize(Action::ManageSystem)?;
-        let run = self.begin_run(initiator, source.describe()).await?;
+        let run = self
+            .begin_run(initiator.user_id(), source.describe())
+            .await?;
         run_import(&self.deps, run.id, source).await
     }
 
     async fn begin_run(
         &self,
-        initiator: &Initiator,
+        requested_by: Option<aegis_domain::user::UserId>,
         source: String,
     ) -> Result<ImportRun, CatalogError> {
         let run = ImportRun {
             id: self.deps.ids.new_id(),
             source,
             status: ImportStatus::Running,
-            requested_by: initiator.user_id(),
+            requested_by,
             started_at: self.deps.clock.now(),
             finished_at: None,
             report: None,
@@ -193,39 +195,29 @@ impl CatalogService {
         Ok(run)
     }
 
-    /// Starts an ATT&CK sync from the configured feed in the background and returns its run;
-    /// `import` tells how it goes.
+    /// Imports the configured ATT&CK feed: the work of the ATT&CK sync job. The import is
+    /// recorded under `import_id` (the job run's id), so an attempt repeated after its worker
+    /// died restarts that import instead of waiting for it.
     ///
     /// # Errors
-    /// `Forbidden` unless an admin, `ImportRunning` when one is already under way.
-    pub async fn start_sync(
+    /// `ImportRunning` when another import is under way, `Feed` when the source fails.
+    pub async fn sync_from_feed(
         &self,
-        actor: &Actor,
-        context: &RequestContext,
-    ) -> Result<ImportRun, CatalogError> {
-        actor.authorize(Action::ManageSystem)?;
-        let initiator = Initiator::User(actor.clone());
-        let run = self
-            .begin_run(&initiator, self.deps.attack_feed.describe())
-            .await?;
-        let uow = self.deps.database.begin().await?;
-        let change = Change {
-            tenant: actor.tenant_id,
-            actor: Some(actor.user_id),
-            action: "catalog.sync_started",
-            entity_type: "catalog_import",
-            entity_id: Some(run.id.to_string()),
-            details: serde_json::json!({ "source": run.source }),
+        import_id: uuid::Uuid,
+    ) -> Result<ImportReport, CatalogError> {
+        let source = self.deps.attack_feed.clone();
+        let run = ImportRun {
+            id: import_id,
+            source: source.describe(),
+            status: ImportStatus::Running,
+            requested_by: None,
+            started_at: self.deps.clock.now(),
+            finished_at: None,
+            report: None,
+            error: None,
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
-        uow.commit().await?;
-        let deps = self.deps.clone();
-        let id = run.id;
-        self.deps.spawner.spawn(Box::pin(async move {
-            let source = deps.attack_feed.clone();
-            let _ = run_import(&deps, id, source.as_ref()).await;
-        }));
-        Ok(run)
+        self.deps.catalog.begin_import(&run).await?;
+        run_import(&self.deps, run.id, source.as_ref()).await
     }
 
     /// # Errors

@@ -231,6 +231,15 @@ impl CoverageService {
         filter: &HeatmapFilter,
     ) -> Result<Heatmap, CoverageError> {
         actor.authorize(Action::ReadCatalog)?;
+        self.heatmap_of(actor.tenant_id, filter).await
+    }
+
+    /// The heatmap of an organization, for the snapshots and reports that run without a user.
+    pub(crate) async fn heatmap_of(
+        &self,
+        tenant: aegis_domain::tenant::TenantId,
+        filter: &HeatmapFilter,
+    ) -> Result<Heatmap, CoverageError> {
         let catalog = &self.deps.catalog;
         let only: Option<std::collections::HashSet<TechniqueId>> = match &filter.threat_actor {
             None => None,
@@ -264,7 +273,7 @@ impl CoverageService {
         let scores: HashMap<TechniqueId, StoredScore> = self
             .deps
             .database
-            .technique_scores(actor.tenant_id)
+            .technique_scores(tenant)
             .await?
             .into_iter()
             .map(|s| (s.technique_id.clone(), s))

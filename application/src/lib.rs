@@ -14,8 +14,11 @@ pub mod error;
 pub mod evidence;
 pub mod health;
 pub mod idempotency;
+pub mod intel;
+pub mod jobs;
 pub mod notifications;
 pub mod ports;
+pub mod snapshots;
 pub mod test_cases;
 pub mod users;
 
@@ -40,7 +43,8 @@ pub struct Dependencies {
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
     pub evidence: Arc<dyn EvidenceStore>,
-    pub spawner: Arc<dyn ports::TaskSpawner>,
+    /// Where job attempts wait for a worker.
+    pub jobs: Arc<dyn ports::JobQueue>,
     /// Where `sync-mitre` reads ATT&CK from (the configured URL or TAXII server).
     pub attack_feed: Arc<dyn catalog::AttackSource>,
     /// How coverage is scored (weights and thresholds from configuration).
@@ -79,21 +83,41 @@ pub struct Services {
     pub notifications: notifications::NotificationService,
     pub evidence: evidence::EvidenceService,
     pub coverage: coverage::CoverageService,
+    pub snapshots: snapshots::SnapshotService,
+    pub jobs: jobs::JobService,
 }
 
 impl Services {
-    pub fn new(deps: Dependencies, auth_settings: auth::AuthSettings, limits: Limits) -> Self {
+    pub fn new(
+        deps: Dependencies,
+        auth_settings: auth::AuthSettings,
+        limits: Limits,
+        job_settings: jobs::JobSettings,
+    ) -> Self {
+        let catalog = catalog::CatalogService::new(deps.clone());
+        let coverage = coverage::CoverageService::new(deps.clone());
+        let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
+        let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
+        let work = jobs::JobWork {
+            catalog: catalog.clone(),
+            coverage: coverage.clone(),
+            evidence: evidence.clone(),
+            snapshots: snapshots.clone(),
+            intel: intel::IntelService::new(deps.clone()),
+        };
         Self {
+            jobs: jobs::JobService::new(deps.clone(), job_settings, work),
+            snapshots,
             auth: auth::AuthService::new(deps.clone(), auth_settings),
             account: account::AccountService::new(deps.clone()),
             users: users::UserService::new(deps.clone()),
             audit_log: audit_log::AuditLogService::new(deps.clone()),
             health: health::HealthService::new(deps.clone()),
-            catalog: catalog::CatalogService::new(deps.clone()),
+            catalog,
             tests: test_cases::TestService::new(deps.clone()),
             notifications: notifications::NotificationService::new(deps.clone()),
-            evidence: evidence::EvidenceService::new(deps.clone(), &limits),
-            coverage: coverage::CoverageService::new(deps.clone()),
+            evidence,
+            coverage,
             bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }

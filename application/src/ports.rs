@@ -183,10 +183,30 @@ pub trait EvidenceStore: Send + Sync {
     async fn check(&self) -> Result<(), EvidenceStoreError>;
 }
 
-/// Work that outlives the request that started it (a feed sync).
-pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
+/// One attempt of a job run, as the queue carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTicket {
+    pub run_id: uuid::Uuid,
+    pub kind: aegis_domain::job::JobKind,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+}
 
-/// Runs background work on the server's runtime.
-pub trait TaskSpawner: Send + Sync {
-    fn spawn(&self, task: BackgroundTask);
+#[derive(Debug, thiserror::Error)]
+#[error("the job queue failed: {0}")]
+pub struct JobQueueError(pub String);
+
+/// The durable queue that job attempts wait in until a worker takes them.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Queues the attempt to start after `delay`. Queuing an attempt that is already queued
+    /// does nothing, so schedulers in several processes may all queue the same due run.
+    ///
+    /// # Errors
+    /// `JobQueueError` when the queue cannot be written.
+    async fn enqueue(
+        &self,
+        ticket: &JobTicket,
+        delay: std::time::Duration,
+    ) -> Result<(), JobQueueError>;
 }

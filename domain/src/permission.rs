@@ -39,6 +39,8 @@ pub enum Action {
     Comment,
     /// Create, plan and activate campaigns.
     ManageCampaigns,
+    /// Record the organization's coverage posture on demand (leads).
+    TakeSnapshot,
     /// Complete a campaign (red lead or admin: the red side closes an operation).
     CompleteCampaign,
     /// List, create, change and deactivate users.
@@ -50,7 +52,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -65,6 +67,7 @@ impl Action {
         Action::ReopenTest,
         Action::Comment,
         Action::ManageCampaigns,
+        Action::TakeSnapshot,
         Action::CompleteCampaign,
         Action::ManageUsers,
         Action::ReadAuditLog,
@@ -87,6 +90,7 @@ impl Action {
             Action::ReopenTest => "reopen_test",
             Action::Comment => "comment",
             Action::ManageCampaigns => "manage_campaigns",
+            Action::TakeSnapshot => "take_snapshot",
             Action::CompleteCampaign => "complete_campaign",
             Action::ManageUsers => "manage_users",
             Action::ReadAuditLog => "read_audit_log",
@@ -119,7 +123,11 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::Comment => true,
             A::ExecuteRed => matches!(role, R::RedLead | R::RedTech),
             A::EvaluateBlue => matches!(role, R::BlueLead | R::BlueTech),
-            A::FlagTechniqueForReview | A::PlanTests | A::ReopenTest | A::ManageCampaigns => {
+            A::FlagTechniqueForReview
+            | A::PlanTests
+            | A::ReopenTest
+            | A::ManageCampaigns
+            | A::TakeSnapshot => {
                 matches!(role, R::RedLead | R::BlueLead)
             }
             A::ValidateRed | A::CompleteCampaign => matches!(role, R::RedLead),

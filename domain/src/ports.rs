@@ -364,10 +364,114 @@ pub trait CoverageRepository: Send + Sync {
     ) -> Result<Vec<crate::scoring::StoredScore>, RepositoryError>;
 }
 
+/// The history of background job runs. Runs belong to the installation, not a tenant.
+#[async_trait]
+pub trait JobRunRepository: Send + Sync {
+    /// Records a queued run unless a run with the same key exists; true when recorded.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_job_run(&self, run: &crate::job::JobRun) -> Result<bool, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_job_run(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::job::JobRun>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_job_run_by_key(
+        &self,
+        run_key: &str,
+    ) -> Result<Option<crate::job::JobRun>, RepositoryError>;
+
+    /// Starts the run's next attempt: writes `run` (its attempts one more than stored, its
+    /// outcome running) only if the stored run still has `run.attempts - 1` attempts and has
+    /// not finished. False when another worker started that attempt first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn start_job_attempt(&self, run: &crate::job::JobRun) -> Result<bool, RepositoryError>;
+
+    /// Writes the run's progress (attempts, times, outcome, counts, error).
+    ///
+    /// # Errors
+    /// `NotFound` when the run does not exist, `Unexpected` on storage failure.
+    async fn update_job_run(&self, run: &crate::job::JobRun) -> Result<(), RepositoryError>;
+
+    /// Runs, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_job_runs(
+        &self,
+        kind: Option<crate::job::JobKind>,
+        outcome: Option<crate::job::JobOutcome>,
+        page: PageRequest,
+    ) -> Result<Page<crate::job::JobRun>, RepositoryError>;
+
+    /// The newest run of each job that has run at all.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn latest_job_runs(&self) -> Result<Vec<crate::job::JobRun>, RepositoryError>;
+
+    /// Runs that still wait for an attempt (queued or retrying), oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn waiting_job_runs(&self) -> Result<Vec<crate::job::JobRun>, RepositoryError>;
+}
+
+/// Posture snapshots of an organization.
+#[async_trait]
+pub trait SnapshotRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_snapshot(
+        &self,
+        snapshot: &crate::snapshot::PostureSnapshot,
+    ) -> Result<(), RepositoryError>;
+
+    /// Snapshots taken in `[from, to]`, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_snapshots(
+        &self,
+        tenant: TenantId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        page: PageRequest,
+    ) -> Result<Page<crate::snapshot::PostureSnapshot>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_snapshot(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::snapshot::PostureSnapshot>, RepositoryError>;
+
+    /// Returns whether it existed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn delete_snapshot(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+    ) -> Result<bool, RepositoryError>;
+}
+
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
     + CoverageRepository
+    + JobRunRepository
+    + SnapshotRepository
     + EvidenceRepository
     + NotificationRepository
     + TestRepository
@@ -382,6 +486,8 @@ pub trait Repositories:
 impl<T> Repositories for T where
     T: TenantRepository
         + CoverageRepository
+        + JobRunRepository
+        + SnapshotRepository
         + EvidenceRepository
         + NotificationRepository
         + TestRepository
@@ -544,6 +650,16 @@ pub trait NotificationRepository: Send + Sync {
         user: UserId,
         only: Option<crate::notification::NotificationId>,
         at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
+    /// Deletes the tenant's notifications read before `cutoff`; returns how many went.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn delete_read_notifications(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
     ) -> Result<u64, RepositoryError>;
 }
 

@@ -3,8 +3,8 @@
 
 pub mod evidence;
 pub mod feeds;
+pub mod jobs;
 pub mod persistence;
-pub mod runtime;
 pub mod security;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -11,6 +11,8 @@ mod m20261122_000005_evidence;
 mod m20261129_000006_technique_detection;
 mod m20261129_000007_evidence_pending_objects;
 mod m20261129_000008_coverage;
+mod m20261129_000009_job_runs;
+mod m20261129_000010_posture_snapshots;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_technique_detection::Migration),
             Box::new(m20261129_000007_evidence_pending_objects::Migration),
             Box::new(m20261129_000008_coverage::Migration),
+            Box::new(m20261129_000009_job_runs::Migration),
+            Box::new(m20261129_000010_posture_snapshots::Migration),
         ]
     }
 }

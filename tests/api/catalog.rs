@@ -391,24 +391,16 @@ async fn admins_sync_mitre_in_the_background_and_watch_it() {
         .unwrap();
     assert_eq!(started.status(), StatusCode::ACCEPTED);
     let run: Value = started.json().await.unwrap();
+    assert_eq!(run["job"], "attack_sync");
+    assert_eq!(run["trigger"], "manual");
     let id = run["id"].as_str().unwrap().to_owned();
-    let mut status = run["status"].as_str().unwrap().to_owned();
-    let mut finished = Value::Null;
-    for _ in 0..100 {
-        if status != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        finished = app
-            .get(&format!("/api/v1/system/imports/{id}"), &admin)
-            .await
-            .json()
-            .await
-            .unwrap();
-        status = finished["status"].as_str().unwrap().to_owned();
-    }
-    assert_eq!(status, "succeeded", "{finished}");
-    assert_eq!(finished["report"]["counts"]["technique"]["created"], 6);
+    let finished = app.wait_for_job(&id, &admin).await;
+    assert_eq!(finished["outcome"], "succeeded", "{finished}");
+    assert_eq!(finished["attempts"], 1);
+    assert!(
+        finished["counts"]["created"].as_u64().unwrap() >= 6,
+        "{finished}"
+    );
     let techniques: Value = app
         .get("/api/v1/techniques", &lead)
         .await
@@ -422,9 +414,10 @@ async fn admins_sync_mitre_in_the_background_and_watch_it() {
         .json()
         .await
         .unwrap();
-    assert_eq!(history[0]["id"], id.as_str());
+    assert_eq!(history[0]["status"], "succeeded");
+    assert_eq!(history[0]["report"]["counts"]["technique"]["created"], 6);
     let audit: Value = app
-        .get("/api/v1/audit-logs?action=catalog.sync_started", &admin)
+        .get("/api/v1/audit-logs?action=job.run_requested", &admin)
         .await
         .json()
         .await

@@ -77,6 +77,7 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
             .unwrap_or_else(|| "http://127.0.0.1:9/unreachable".to_owned()),
         http_workers: Some(1),
         evidence_max_bytes: options.evidence_max_bytes.unwrap_or(1024 * 1024 * 1024),
+        job_poll_millis: 100,
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();
@@ -194,6 +195,24 @@ impl TestApp {
         let (id, password) = self.create_user(admin, &email, role).await;
         let token = self.ready_user(&email, &password).await;
         (id, token)
+    }
+
+    /// Polls a job run until it finishes (succeeded or dead) and returns it.
+    pub async fn wait_for_job(&self, id: &str, token: &str) -> Value {
+        let mut run = Value::Null;
+        for _ in 0..300 {
+            run = self
+                .get(&format!("/api/v1/system/jobs/{id}"), token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if matches!(run["outcome"].as_str(), Some("succeeded" | "dead")) {
+                return run;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("job {id} did not finish: {run}");
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {

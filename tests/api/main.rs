@@ -17,6 +17,7 @@ mod catalog;
 mod conventions;
 mod coverage;
 mod evidence;
+mod jobs;
 mod permissions;
 mod system;
 mod users;

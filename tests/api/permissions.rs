@@ -96,6 +96,61 @@ fn endpoints() -> Vec<Endpoint> {
             Action::ManageSystem,
             None,
         ),
+        e(
+            Method::GET,
+            "/api/v1/system/jobs",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/system/jobs/{import}",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/system/jobs/{job}/run",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/system/run-intel-scan",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/system/scheduler-status",
+            Action::ManageSystem,
+            None,
+        ),
+        e(Method::GET, "/api/v1/snapshots", Action::ReadCatalog, None),
+        e(
+            Method::GET,
+            "/api/v1/snapshots/trend",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/snapshots",
+            Action::TakeSnapshot,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/snapshots/{import}",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/snapshots/{import}",
+            Action::ManageSystem,
+            None,
+        ),
         e(Method::GET, "/api/v1/tests", Action::ReadOperations, None),
         e(
             Method::GET,
@@ -319,6 +374,7 @@ on_both_databases!(
                     .replace("{action}", "start-execution")
                     .replace("{note}", &uuid::Uuid::new_v4().to_string())
                     .replace("{import}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{job}", "coverage_refresh")
                     .replace("{evidence}", &uuid::Uuid::new_v4().to_string())
                     .replace("{mitre_id}", "T1059")
                     .replace("{id}", "G0016");

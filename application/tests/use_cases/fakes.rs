@@ -33,6 +33,8 @@ pub struct State {
     pub custody: Vec<aegis_domain::evidence::CustodyEvent>,
     pub pending_objects: Vec<aegis_domain::evidence::PendingObject>,
     pub scores: Vec<(TenantId, aegis_domain::scoring::StoredScore)>,
+    pub job_runs: Vec<aegis_domain::job::JobRun>,
+    pub snapshots: Vec<aegis_domain::snapshot::PostureSnapshot>,
 }
 
 /// Shared state; a unit of work holds a private copy until it commits.
@@ -268,7 +270,183 @@ macro_rules! repositories {
         }
 
         #[async_trait]
+        impl JobRunRepository for $target {
+            async fn insert_job_run(
+                &self,
+                run: &aegis_domain::job::JobRun,
+            ) -> Result<bool, RepositoryError> {
+                Ok(self.with(|s| {
+                    if s.job_runs.iter().any(|r| r.run_key == run.run_key) {
+                        return false;
+                    }
+                    s.job_runs.push(run.clone());
+                    true
+                }))
+            }
+            async fn find_job_run(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<aegis_domain::job::JobRun>, RepositoryError> {
+                Ok(self.with(|s| s.job_runs.iter().find(|r| r.id == id).cloned()))
+            }
+            async fn find_job_run_by_key(
+                &self,
+                run_key: &str,
+            ) -> Result<Option<aegis_domain::job::JobRun>, RepositoryError> {
+                Ok(self.with(|s| s.job_runs.iter().find(|r| r.run_key == run_key).cloned()))
+            }
+            async fn start_job_attempt(
+                &self,
+                run: &aegis_domain::job::JobRun,
+            ) -> Result<bool, RepositoryError> {
+                Ok(
+                    self.with(|s| match s.job_runs.iter_mut().find(|r| r.id == run.id) {
+                        Some(stored)
+                            if stored.attempts + 1 == run.attempts
+                                && !stored.outcome.is_final() =>
+                        {
+                            *stored = run.clone();
+                            true
+                        }
+                        _ => false,
+                    }),
+                )
+            }
+            async fn update_job_run(
+                &self,
+                run: &aegis_domain::job::JobRun,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| match s.job_runs.iter_mut().find(|r| r.id == run.id) {
+                    Some(stored) => {
+                        *stored = run.clone();
+                        Ok(())
+                    }
+                    None => Err(RepositoryError::NotFound("job run".to_owned())),
+                })
+            }
+            async fn list_job_runs(
+                &self,
+                kind: Option<aegis_domain::job::JobKind>,
+                outcome: Option<aegis_domain::job::JobOutcome>,
+                page: PageRequest,
+            ) -> Result<Page<aegis_domain::job::JobRun>, RepositoryError> {
+                let mut items: Vec<_> = self.with(|s| {
+                    s.job_runs
+                        .iter()
+                        .filter(|r| kind.is_none_or(|k| r.kind == k))
+                        .filter(|r| outcome.is_none_or(|o| r.outcome == o))
+                        .cloned()
+                        .collect()
+                });
+                items.reverse();
+                Ok(Page {
+                    total: items.len() as u64,
+                    items,
+                    request: page,
+                })
+            }
+            async fn latest_job_runs(
+                &self,
+            ) -> Result<Vec<aegis_domain::job::JobRun>, RepositoryError> {
+                Ok(self.with(|s| {
+                    aegis_domain::job::JobKind::ALL
+                        .iter()
+                        .filter_map(|k| s.job_runs.iter().rev().find(|r| r.kind == *k).cloned())
+                        .collect()
+                }))
+            }
+            async fn waiting_job_runs(
+                &self,
+            ) -> Result<Vec<aegis_domain::job::JobRun>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.job_runs
+                        .iter()
+                        .filter(|r| {
+                            matches!(
+                                r.outcome,
+                                aegis_domain::job::JobOutcome::Queued
+                                    | aegis_domain::job::JobOutcome::Retrying
+                            )
+                        })
+                        .cloned()
+                        .collect()
+                }))
+            }
+        }
+
+        #[async_trait]
+        impl SnapshotRepository for $target {
+            async fn insert_snapshot(
+                &self,
+                snapshot: &aegis_domain::snapshot::PostureSnapshot,
+            ) -> Result<(), RepositoryError> {
+                self.with(|s| s.snapshots.push(snapshot.clone()));
+                Ok(())
+            }
+            async fn list_snapshots(
+                &self,
+                tenant: TenantId,
+                from: Option<DateTime<Utc>>,
+                to: Option<DateTime<Utc>>,
+                page: PageRequest,
+            ) -> Result<Page<aegis_domain::snapshot::PostureSnapshot>, RepositoryError> {
+                let mut items: Vec<_> = self.with(|s| {
+                    s.snapshots
+                        .iter()
+                        .filter(|x| x.tenant_id == tenant)
+                        .filter(|x| from.is_none_or(|f| x.taken_at >= f))
+                        .filter(|x| to.is_none_or(|t| x.taken_at <= t))
+                        .cloned()
+                        .collect()
+                });
+                items.reverse();
+                Ok(Page {
+                    total: items.len() as u64,
+                    items,
+                    request: page,
+                })
+            }
+            async fn find_snapshot(
+                &self,
+                tenant: TenantId,
+                id: uuid::Uuid,
+            ) -> Result<Option<aegis_domain::snapshot::PostureSnapshot>, RepositoryError> {
+                Ok(self.with(|s| {
+                    s.snapshots
+                        .iter()
+                        .find(|x| x.tenant_id == tenant && x.id == id)
+                        .cloned()
+                }))
+            }
+            async fn delete_snapshot(
+                &self,
+                tenant: TenantId,
+                id: uuid::Uuid,
+            ) -> Result<bool, RepositoryError> {
+                Ok(self.with(|s| {
+                    let before = s.snapshots.len();
+                    s.snapshots
+                        .retain(|x| !(x.tenant_id == tenant && x.id == id));
+                    s.snapshots.len() < before
+                }))
+            }
+        }
+
+        #[async_trait]
         impl NotificationRepository for $target {
+            async fn delete_read_notifications(
+                &self,
+                tenant: TenantId,
+                cutoff: DateTime<Utc>,
+            ) -> Result<u64, RepositoryError> {
+                Ok(self.with(|s| {
+                    let before = s.notifications.len();
+                    s.notifications.retain(|n| {
+                        !(n.tenant_id == tenant && n.read_at.is_some_and(|at| at < cutoff))
+                    });
+                    (before - s.notifications.len()) as u64
+                }))
+            }
             async fn insert_notifications(
                 &self,
                 _tenant: TenantId,
@@ -1025,11 +1203,40 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
     }
 }
 
-/// Background work is not exercised by these tests: it is dropped.
-pub struct NoBackground;
+/// A queue that remembers what was queued, so tests can deliver the attempts themselves.
+#[derive(Clone, Default)]
+pub struct RecordingQueue {
+    pub queued: Arc<Mutex<Vec<(JobTicket, std::time::Duration)>>>,
+}
 
-impl TaskSpawner for NoBackground {
-    fn spawn(&self, _task: BackgroundTask) {}
+impl RecordingQueue {
+    pub fn take(&self) -> Vec<(JobTicket, std::time::Duration)> {
+        std::mem::take(
+            &mut *self
+                .queued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+#[async_trait]
+impl JobQueue for RecordingQueue {
+    async fn enqueue(
+        &self,
+        ticket: &JobTicket,
+        delay: std::time::Duration,
+    ) -> Result<(), JobQueueError> {
+        let mut queued = self
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Like the real queue: an attempt already queued is not queued twice.
+        if !queued.iter().any(|(t, _)| t == ticket) {
+            queued.push((*ticket, delay));
+        }
+        Ok(())
+    }
 }
 
 /// A feed that is never reached in these tests.

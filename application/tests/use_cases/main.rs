@@ -8,6 +8,7 @@
 )]
 
 mod fakes;
+mod jobs;
 
 use std::sync::Arc;
 
@@ -31,11 +32,13 @@ struct Harness {
     database: MemoryDatabase,
     clock: Arc<FixedClock>,
     tenant: Tenant,
+    queue: RecordingQueue,
 }
 
 async fn harness() -> Harness {
     let database = MemoryDatabase::default();
     let clock = Arc::new(FixedClock::new());
+    let queue = RecordingQueue::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -47,7 +50,7 @@ async fn harness() -> Harness {
         ids: Arc::new(CountingIds::default()),
         secrets: Arc::new(CountingSecrets::default()),
         evidence: Arc::new(NoEvidence),
-        spawner: Arc::new(NoBackground),
+        jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
     };
@@ -55,6 +58,7 @@ async fn harness() -> Harness {
         deps,
         AuthSettings::default(),
         aegis_application::Limits::default(),
+        aegis_application::jobs::JobSettings::default(),
     );
     let tenant = services
         .bootstrap
@@ -71,6 +75,7 @@ async fn harness() -> Harness {
         database,
         clock,
         tenant,
+        queue,
     }
 }
 

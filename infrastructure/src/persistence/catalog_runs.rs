@@ -37,6 +37,7 @@ pub(crate) async fn begin(
     let running = Entity::find()
         .filter(Column::Status.eq(ImportStatus::Running.as_str()))
         .filter(Column::StartedAt.gt(recent))
+        .filter(Column::Id.ne(run.id))
         .one(&tx)
         .await
         .map_err(unexpected)?;
@@ -53,6 +54,11 @@ pub(crate) async fn begin(
         report: Set(run.report.clone()),
         error: Set(run.error.clone()),
     };
+    // The same id again is the same job run retried after its worker died: it restarts.
+    Entity::delete_by_id(run.id)
+        .exec(&tx)
+        .await
+        .map_err(unexpected)?;
     Entity::insert(row)
         .exec_without_returning(&tx)
         .await

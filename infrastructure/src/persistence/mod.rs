@@ -12,8 +12,10 @@ mod entities;
 mod error;
 mod evidence;
 mod idempotency;
+mod job_runs;
 mod notifications;
 mod sessions;
+mod snapshots;
 mod tenants;
 mod test_entities;
 mod tests;
@@ -33,11 +35,13 @@ use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId, PendingObject};
+use aegis_domain::job::{JobKind, JobOutcome, JobRun};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::scoring::StoredScore;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use aegis_domain::snapshot::PostureSnapshot;
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
 use aegis_domain::test_case::{Comment, TestCase, TestId, TransitionRecord, Worklog};
 use aegis_domain::user::{Email, User, UserId};
@@ -265,6 +269,85 @@ macro_rules! repositories {
                 at: DateTime<Utc>,
             ) -> Result<u64, RepositoryError> {
                 notifications::mark_read(self.conn(), tenant, user, only, at).await
+            }
+            async fn delete_read_notifications(
+                &self,
+                tenant: TenantId,
+                cutoff: DateTime<Utc>,
+            ) -> Result<u64, RepositoryError> {
+                notifications::delete_read(self.conn(), tenant, cutoff).await
+            }
+        }
+
+        #[async_trait]
+        impl SnapshotRepository for $target {
+            async fn insert_snapshot(
+                &self,
+                snapshot: &PostureSnapshot,
+            ) -> Result<(), RepositoryError> {
+                snapshots::insert(self.conn(), snapshot).await
+            }
+            async fn list_snapshots(
+                &self,
+                tenant: TenantId,
+                from: Option<DateTime<Utc>>,
+                to: Option<DateTime<Utc>>,
+                page: PageRequest,
+            ) -> Result<Page<PostureSnapshot>, RepositoryError> {
+                snapshots::list(self.conn(), tenant, from, to, page).await
+            }
+            async fn find_snapshot(
+                &self,
+                tenant: TenantId,
+                id: uuid::Uuid,
+            ) -> Result<Option<PostureSnapshot>, RepositoryError> {
+                snapshots::find(self.conn(), tenant, id).await
+            }
+            async fn delete_snapshot(
+                &self,
+                tenant: TenantId,
+                id: uuid::Uuid,
+            ) -> Result<bool, RepositoryError> {
+                snapshots::delete(self.conn(), tenant, id).await
+            }
+        }
+
+        #[async_trait]
+        impl JobRunRepository for $target {
+            async fn insert_job_run(&self, run: &JobRun) -> Result<bool, RepositoryError> {
+                job_runs::insert(self.conn(), run).await
+            }
+            async fn find_job_run(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<JobRun>, RepositoryError> {
+                job_runs::find(self.conn(), id).await
+            }
+            async fn find_job_run_by_key(
+                &self,
+                run_key: &str,
+            ) -> Result<Option<JobRun>, RepositoryError> {
+                job_runs::find_by_key(self.conn(), run_key).await
+            }
+            async fn start_job_attempt(&self, run: &JobRun) -> Result<bool, RepositoryError> {
+                job_runs::start_attempt(self.conn(), run).await
+            }
+            async fn update_job_run(&self, run: &JobRun) -> Result<(), RepositoryError> {
+                job_runs::update(self.conn(), run).await
+            }
+            async fn list_job_runs(
+                &self,
+                kind: Option<JobKind>,
+                outcome: Option<JobOutcome>,
+                page: PageRequest,
+            ) -> Result<Page<JobRun>, RepositoryError> {
+                job_runs::list(self.conn(), kind, outcome, page).await
+            }
+            async fn latest_job_runs(&self) -> Result<Vec<JobRun>, RepositoryError> {
+                job_runs::latest(self.conn()).await
+            }
+            async fn waiting_job_runs(&self) -> Result<Vec<JobRun>, RepositoryError> {
+                job_runs::waiting(self.conn()).await
             }
         }
 

@@ -149,3 +149,17 @@ pub(crate) async fn mark_read(
     }
     Ok(update.exec(db).await.map_err(unexpected)?.rows_affected)
 }
+
+pub(crate) async fn delete_read(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, RepositoryError> {
+    Ok(Entity::delete_many()
+        .filter(Column::TenantId.eq(tenant.as_uuid()))
+        .filter(Column::ReadAt.lt(cutoff))
+        .exec(db)
+        .await
+        .map_err(unexpected)?
+        .rows_affected)
+}

@@ -19,8 +19,8 @@ use aegis_domain::tenant::Tenant;
 use aegis_http::HttpSettings;
 use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
 use aegis_infrastructure::feeds::remote::{TaxiiAttackSource, UrlAttackSource};
+use aegis_infrastructure::jobs::{ApalisJobQueue, run_workers};
 use aegis_infrastructure::persistence::{SeaDatabase, connect};
-use aegis_infrastructure::runtime::TokioSpawner;
 use aegis_infrastructure::security::{
     BcryptPasswordHasher, JwtTokenService, OsSecretGenerator, SystemClock, UuidV7Generator,
 };
@@ -46,6 +46,8 @@ pub enum StartupError {
     PendingMigrations(String),
     #[error("the evidence store cannot be set up: {0}")]
     Evidence(String),
+    #[error("the job queue cannot be set up: {0}")]
+    Jobs(String),
     #[error("bootstrap failed: {0}")]
     Bootstrap(String),
     #[error("cannot listen on {address}: {source}")]
@@ -55,10 +57,11 @@ pub enum StartupError {
     },
 }
 
-/// Everything wired: the services and the database they run on.
+/// Everything wired: the services, the database they run on and the job queue.
 pub struct Wired {
     pub services: Services,
     pub database: Arc<SeaDatabase>,
+    pub job_queue: ApalisJobQueue,
 }
 
 /// Opens the database and builds the services, without serving HTTP (the CLI's commands).
@@ -88,6 +91,10 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         })?,
     };
     let evidence = evidence_store(settings).await?;
+    let job_queue = ApalisJobQueue::open(&database, &settings.worker_settings())
+        .await
+        .map_err(|e| StartupError::Jobs(e.to_string()))?;
+    let job_settings = settings.job_settings()?;
     let deps = Dependencies {
         database: database.clone(),
         catalog: database.clone(),
@@ -100,7 +107,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         ids: Arc::new(UuidV7Generator),
         secrets: Arc::new(OsSecretGenerator),
         evidence,
-        spawner: Arc::new(TokioSpawner),
+        jobs: Arc::new(job_queue.clone()),
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
     };
@@ -121,8 +128,10 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
                 evidence_max_bytes: settings.evidence_max_bytes,
                 evidence_link_ttl: std::time::Duration::from_secs(settings.evidence_link_seconds),
             },
+            job_settings,
         ),
         database,
+        job_queue,
     })
 }
 
@@ -178,36 +187,31 @@ pub async fn evidence_store(settings: &Settings) -> Result<Arc<dyn EvidenceStore
     })
 }
 
-/// Recomputes stored coverage at start (the policy may have changed) and daily (time moves
-/// freshness, decay and staleness).
-fn spawn_coverage_refresh(coverage: aegis_application::coverage::CoverageService) {
+/// What a previous run may have left: coverage scored under another policy, evidence
+/// objects of a crash. The scheduled jobs take over from here.
+fn spawn_start_up_work(services: &Services, upload_grace: Duration) {
+    let coverage = services.coverage.clone();
+    let evidence = services.evidence.clone();
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
-        loop {
-            ticks.tick().await;
-            match coverage.recompute_all().await {
-                Ok(count) => tracing::info!(count, "coverage recomputed"),
-                Err(error) => tracing::warn!(%error, "coverage recomputation failed"),
-            }
+        match coverage.recompute_all().await {
+            Ok(count) => tracing::info!(count, "coverage recomputed"),
+            Err(error) => tracing::warn!(%error, "coverage recomputation failed"),
+        }
+        match evidence.sweep(upload_grace).await {
+            Ok(report) => tracing::info!(?report, "evidence swept"),
+            Err(error) => tracing::warn!(%error, "evidence sweep failed"),
         }
     });
 }
 
-/// Sweeps the evidence store at start (what a crash left behind) and then periodically.
-fn spawn_evidence_sweep(
-    evidence: aegis_application::evidence::EvidenceService,
-    upload_grace: Duration,
-    every: std::time::Duration,
-) {
+/// Runs the job workers and schedulers of this process in the background.
+pub fn spawn_job_workers(settings: &Settings, wired: &Wired) {
+    let queue = wired.job_queue.clone();
+    let jobs = wired.services.jobs.clone();
+    let worker = settings.worker_settings();
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match evidence.sweep(upload_grace).await {
-                Ok(report) if report == Default::default() => {}
-                Ok(report) => tracing::info!(?report, "evidence sweep"),
-                Err(error) => tracing::warn!(%error, "evidence sweep failed"),
-            }
+        if let Err(error) = run_workers(queue, jobs, worker, std::future::pending()).await {
+            tracing::error!(%error, "the job workers stopped");
         }
     });
 }
@@ -308,12 +312,10 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-    spawn_coverage_refresh(wired.services.coverage.clone());
-    spawn_evidence_sweep(
-        wired.services.evidence.clone(),
-        settings.evidence_upload_grace(),
-        std::time::Duration::from_secs(settings.evidence_sweep_minutes.saturating_mul(60)),
-    );
+    spawn_start_up_work(&wired.services, settings.evidence_upload_grace());
+    if settings.jobs_in_process {
+        spawn_job_workers(settings, &wired);
+    }
     let server = aegis_http::serve(listener, wired.services, http, workers).map_err(|source| {
         StartupError::Listen {
             address: settings.listen.clone(),

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `admin` and `audit`.
+//! The command line: `serve`, `worker`, `migrate`, `admin`, `import`, `jobs`, `evidence`
+//! and `audit`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -37,8 +38,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API and the web pages.
+    /// Serve the API and the web pages (and, unless AEGIS_JOBS_IN_PROCESS=false, run jobs).
     Serve,
+    /// Run the job workers and schedulers without serving HTTP; run as many as you like.
+    Worker,
+    /// Run a background job now, in the foreground, recorded in the job history.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -54,12 +62,12 @@ pub enum Command {
         #[command(subcommand)]
         feed: ImportFeed,
     },
-    /// Inspect the audit trail.
     /// Evidence store maintenance.
     Evidence {
         #[command(subcommand)]
         action: EvidenceAction,
     },
+    /// Inspect the audit trail.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -126,6 +134,13 @@ pub enum ImportFeed {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Run one job: attack_sync, intel_scan, notification_cleanup, coverage_snapshot,
+    /// coverage_refresh or evidence_sweep.
+    Run { job: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum EvidenceAction {
     /// Remove the objects of interrupted uploads (older than the grace period) and of
     /// deleted files now, instead of waiting for the server's periodic sweep.
@@ -170,6 +185,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     telemetry::init(&settings);
     match cli.command {
         Command::Serve => serve(&settings).await,
+        Command::Worker => worker(&settings).await,
+        Command::Jobs {
+            action: JobsAction::Run { job },
+        } => run_job(&settings, &job).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
         Command::Import { feed } => import(&settings, feed).await,
@@ -384,6 +403,56 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
         println!("  nothing changed: the catalog already holds this release");
     }
     Ok(())
+}
+
+async fn worker(settings: &Settings) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let wired = prepared.wired;
+    tracing::info!(
+        concurrency = settings.job_concurrency,
+        "job workers running; Ctrl-C stops them"
+    );
+    aegis_infrastructure::jobs::run_workers(
+        wired.job_queue,
+        wired.services.jobs,
+        settings.worker_settings(),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )
+    .await
+    .map_err(|e| CliError::Failed(e.to_string()))
+}
+
+async fn run_job(settings: &Settings, job: &str) -> Result<(), CliError> {
+    let kind = aegis_domain::job::JobKind::parse(job).ok_or_else(|| {
+        let known: Vec<&str> = aegis_domain::job::JobKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        CliError::Failed(format!("unknown job `{job}`; one of: {}", known.join(", ")))
+    })?;
+    let prepared = app::prepare(settings).await?;
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let run = prepared
+        .wired
+        .services
+        .jobs
+        .run_in_foreground(&initiator, kind)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let counts: Vec<String> = run
+        .counts
+        .iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    println!("{kind}: {} ({})", run.outcome.as_str(), counts.join(", "));
+    match run.error {
+        Some(error) => Err(CliError::Failed(error)),
+        None => Ok(()),
+    }
 }
 
 async fn sweep_evidence(settings: &Settings) -> Result<(), CliError> {

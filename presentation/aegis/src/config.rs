@@ -8,6 +8,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use aegis_application::jobs::{JobSchedule, JobSettings};
+use aegis_domain::job::{JobKind, RetryPolicy};
+use aegis_infrastructure::jobs::WorkerSettings;
+
 /// Passwords that ship in documentation and scripts everywhere; production refuses them.
 const WELL_KNOWN_PASSWORDS: [&str; 8] = [
     "admin",
@@ -93,8 +97,30 @@ pub struct Settings {
     pub evidence_link_seconds: u64,
     /// How long an upload may take before the sweep treats its object as abandoned, in hours.
     pub evidence_upload_grace_hours: i64,
-    /// Minutes between two evidence sweeps of a running server.
-    pub evidence_sweep_minutes: u64,
+    /// Run the job workers and schedulers inside `serve` (turn off when `aegis worker`
+    /// processes run them).
+    pub jobs_in_process: bool,
+    /// Job attempts one process runs at once.
+    pub job_concurrency: usize,
+    /// How often an idle worker looks for due attempts, in milliseconds.
+    pub job_poll_millis: u64,
+    /// How often a worker reports it is alive, in seconds; after three missed heartbeats its
+    /// attempts go back to the queue.
+    pub job_heartbeat_seconds: u64,
+    /// Attempts of a failing job before it is dead-lettered.
+    pub job_max_attempts: u32,
+    /// The wait before the first retry, in seconds; it doubles with each attempt (at most an
+    /// hour).
+    pub job_retry_seconds: u64,
+    /// Read notifications are deleted after this many days.
+    pub notification_retention_days: i64,
+    /// Cron expressions (seconds first, UTC) of the scheduled jobs, or `off`.
+    pub schedule_attack_sync: String,
+    pub schedule_intel_scan: String,
+    pub schedule_notification_cleanup: String,
+    pub schedule_coverage_snapshot: String,
+    pub schedule_coverage_refresh: String,
+    pub schedule_evidence_sweep: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -176,7 +202,21 @@ impl Default for Settings {
             evidence_max_bytes: 1024 * 1024 * 1024,
             evidence_link_seconds: 300,
             evidence_upload_grace_hours: 6,
-            evidence_sweep_minutes: 15,
+            jobs_in_process: true,
+            job_concurrency: 4,
+            job_poll_millis: 1000,
+            job_heartbeat_seconds: 30,
+            job_max_attempts: 5,
+            job_retry_seconds: 30,
+            notification_retention_days: 90,
+            schedule_attack_sync: JobKind::AttackSync.default_schedule().to_owned(),
+            schedule_intel_scan: JobKind::IntelScan.default_schedule().to_owned(),
+            schedule_notification_cleanup: JobKind::NotificationCleanup
+                .default_schedule()
+                .to_owned(),
+            schedule_coverage_snapshot: JobKind::CoverageSnapshot.default_schedule().to_owned(),
+            schedule_coverage_refresh: JobKind::CoverageRefresh.default_schedule().to_owned(),
+            schedule_evidence_sweep: JobKind::EvidenceSweep.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -278,6 +318,59 @@ impl Settings {
         Ok(policy)
     }
 
+    /// How jobs are scheduled, retried and what they keep.
+    ///
+    /// # Errors
+    /// `Refused` naming the setting when a schedule or limit is not usable.
+    pub fn job_settings(&self) -> Result<JobSettings, ConfigError> {
+        let mut schedules = Vec::new();
+        for kind in JobKind::ALL {
+            let expression = match kind {
+                JobKind::AttackSync => &self.schedule_attack_sync,
+                JobKind::IntelScan => &self.schedule_intel_scan,
+                JobKind::NotificationCleanup => &self.schedule_notification_cleanup,
+                JobKind::CoverageSnapshot => &self.schedule_coverage_snapshot,
+                JobKind::CoverageRefresh => &self.schedule_coverage_refresh,
+                JobKind::EvidenceSweep => &self.schedule_evidence_sweep,
+            };
+            if expression.trim().eq_ignore_ascii_case("off") {
+                continue;
+            }
+            let schedule = JobSchedule::parse(kind, expression.trim()).map_err(|reason| {
+                ConfigError::Refused(format!(
+                    "AEGIS_SCHEDULE_{}: {reason}",
+                    kind.as_str().to_uppercase()
+                ))
+            })?;
+            schedules.push(schedule);
+        }
+        if self.job_max_attempts < 1 || self.notification_retention_days < 1 {
+            return Err(ConfigError::Refused(
+                "AEGIS_JOB_MAX_ATTEMPTS and AEGIS_NOTIFICATION_RETENTION_DAYS must be positive"
+                    .to_owned(),
+            ));
+        }
+        Ok(JobSettings {
+            retry: RetryPolicy {
+                max_attempts: self.job_max_attempts,
+                first_delay: std::time::Duration::from_secs(self.job_retry_seconds),
+                max_delay: std::time::Duration::from_secs(60 * 60),
+            },
+            schedules,
+            notification_retention: chrono::Duration::days(self.notification_retention_days),
+            evidence_upload_grace: self.evidence_upload_grace(),
+        })
+    }
+
+    /// How this process's job workers poll and report.
+    pub fn worker_settings(&self) -> WorkerSettings {
+        WorkerSettings {
+            concurrency: self.job_concurrency.max(1),
+            poll_interval: std::time::Duration::from_millis(self.job_poll_millis.max(50)),
+            heartbeat: std::time::Duration::from_secs(self.job_heartbeat_seconds.max(1)),
+        }
+    }
+
     pub fn evidence_upload_grace(&self) -> chrono::Duration {
         chrono::Duration::hours(self.evidence_upload_grace_hours)
     }
@@ -332,11 +425,8 @@ impl Settings {
                 "AEGIS_EVIDENCE_LINK_SECONDS must be between 1 and 604800 (seven days)".to_owned(),
             );
         }
-        if self.evidence_upload_grace_hours < 1 || self.evidence_sweep_minutes < 1 {
-            return refuse(
-                "AEGIS_EVIDENCE_UPLOAD_GRACE_HOURS and AEGIS_EVIDENCE_SWEEP_MINUTES must be positive"
-                    .to_owned(),
-            );
+        if self.evidence_upload_grace_hours < 1 {
+            return refuse("AEGIS_EVIDENCE_UPLOAD_GRACE_HOURS must be positive".to_owned());
         }
         if !self.is_production() {
             return Ok(());

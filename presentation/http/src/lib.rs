@@ -126,7 +126,12 @@ pub fn serve(
                     .configure(routes::catalog::configure)
                     .configure(routes::coverage::configure)
                     .service(web::scope("/evidence").configure(routes::evidence::configure))
-                    .service(web::scope("/system").configure(routes::catalog::configure_system))
+                    .service(
+                        web::scope("/system")
+                            .configure(routes::catalog::configure_system)
+                            .configure(routes::jobs::configure),
+                    )
+                    .service(web::scope("/snapshots").configure(routes::snapshots::configure))
                     .service(web::scope("/tests").configure(routes::tests::configure))
                     .service(
                         web::scope("/notifications").configure(routes::notifications::configure),

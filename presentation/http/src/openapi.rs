@@ -6,7 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
-use crate::routes::{audit_logs, auth, catalog, coverage, evidence, notifications, system, users};
+use crate::routes::{
+    audit_logs, auth, catalog, coverage, evidence, jobs, notifications, snapshots, system, users,
+};
 use crate::views::{Paginated, UserView};
 
 #[derive(OpenApi)]
@@ -30,7 +32,9 @@ use crate::views::{Paginated, UserView};
         evidence::upload, evidence::list, evidence::get, evidence::download, evidence::download_link, evidence::verify,
         evidence::delete,
         catalog::review, catalog::create_technique, catalog::update_technique,
-        catalog::sync_mitre, catalog::imports, catalog::import,
+        catalog::imports, catalog::import,
+        jobs::list, jobs::get, jobs::run, jobs::sync_mitre, jobs::run_intel_scan, jobs::scheduler_status,
+        snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary,
         system::health, system::ready, system::metrics,
@@ -41,6 +45,7 @@ use crate::views::{Paginated, UserView};
         Paginated<test_routes::TestView>,
         Paginated<notifications::NotificationView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
+        Paginated<jobs::JobRunView>, Paginated<snapshots::SnapshotView>,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -52,6 +57,8 @@ use crate::views::{Paginated, UserView};
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),
+        (name = "snapshots", description = "Posture snapshots and the coverage trend"),
+        (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]

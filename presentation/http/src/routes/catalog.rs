@@ -535,19 +535,6 @@ impl From<aegis_domain::catalog_ports::ImportRun> for ImportRunView {
     }
 }
 
-/// Start an ATT&CK sync from the configured feed (admin); it runs in the background.
-#[utoipa::path(post, path = "/api/v1/system/sync-mitre", tag = "catalog",
-    responses((status = 202, body = ImportRunView), (status = 403, body = Problem), (status = 409, body = Problem, description = "IMPORT_RUNNING")),
-    security(("bearer" = []), ("cookie" = [])))]
-pub async fn sync_mitre(
-    services: web::Data<Services>,
-    Authenticated(actor): Authenticated,
-    crate::client::Context(context): crate::client::Context,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    let run = services.catalog.start_sync(&actor, &context).await?;
-    Ok(actix_web::HttpResponse::Accepted().json(ImportRunView::from(run)))
-}
-
 /// The latest catalog imports, newest first (admin).
 #[utoipa::path(get, path = "/api/v1/system/imports", tag = "catalog",
     responses((status = 200, body = Vec<ImportRunView>), (status = 403, body = Problem)),
@@ -583,7 +570,6 @@ pub async fn import(
 
 pub fn configure_system(config: &mut web::ServiceConfig) {
     config
-        .route("/sync-mitre", web::post().to(sync_mitre))
         .route("/imports", web::get().to(imports))
         .route("/imports/{id}", web::get().to(import));
 }

@@ -1,0 +1,160 @@
+//! The intel scan: what the catalog imports since the last scan added, changed or revoked,
+//! told to the people who plan tests.
+
+use aegis_domain::Role;
+use aegis_domain::catalog_ports::{ImportRun, ImportStatus};
+use aegis_domain::job::{JobKind, JobOutcome};
+use aegis_domain::notification::{Notification, NotificationId};
+use aegis_domain::page::PageRequest;
+use aegis_domain::ports::{RepositoryError, UserFilter};
+use aegis_domain::user::UserId;
+use aegis_domain::workflow::Audience;
+
+use crate::Dependencies;
+use crate::notifications::recipients;
+
+/// What a scan found and whom it told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntelScan {
+    /// Successful imports since the previous scan.
+    pub imports: u64,
+    pub new_techniques: u64,
+    pub changed_techniques: u64,
+    pub revoked_techniques: u64,
+    /// Techniques whose name or description changed, to review.
+    pub flagged: Vec<String>,
+    pub notified: u64,
+}
+
+#[derive(Clone)]
+pub struct IntelService {
+    deps: Dependencies,
+}
+
+/// The newest imports looked at; the scan runs weekly and imports daily.
+const IMPORTS_LOOKED_AT: u64 = 100;
+/// Techniques named in a notification; the rest are counted.
+const FLAGGED_NAMED: usize = 20;
+
+impl IntelService {
+    pub(crate) fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+
+    /// Compares the imports that finished since the previous successful scan and notifies
+    /// the leads and admins of every organization when anything changed.
+    ///
+    /// # Errors
+    /// `RepositoryError` on storage failure; nobody is notified then.
+    pub async fn scan(&self) -> Result<IntelScan, RepositoryError> {
+        let previous = self
+            .deps
+            .database
+            .list_job_runs(
+                Some(JobKind::IntelScan),
+                Some(JobOutcome::Succeeded),
+                PageRequest::new(1, 1),
+            )
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .and_then(|run| run.started_at);
+        let imports: Vec<ImportRun> = self
+            .deps
+            .catalog
+            .list_imports(IMPORTS_LOOKED_AT)
+            .await?
+            .into_iter()
+            .filter(|run| run.status == ImportStatus::Succeeded)
+            .filter(|run| match (previous, run.finished_at) {
+                (Some(since), Some(finished)) => finished > since,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            })
+            .collect();
+        let mut scan = IntelScan {
+            imports: imports.len() as u64,
+            ..IntelScan::default()
+        };
+        for run in &imports {
+            let Some(report) = &run.report else { continue };
+            let techniques = &report["counts"]["technique"];
+            let number = |key: &str| techniques[key].as_u64().unwrap_or_default();
+            scan.new_techniques += number("created");
+            scan.changed_techniques += number("updated");
+            scan.revoked_techniques += number("revoked");
+            if let Some(flagged) = report["flagged_for_review"].as_array() {
+                scan.flagged
+                    .extend(flagged.iter().filter_map(|v| v.as_str()).map(str::to_owned));
+            }
+        }
+        scan.flagged.sort_unstable();
+        scan.flagged.dedup();
+        if scan.new_techniques + scan.changed_techniques + scan.revoked_techniques == 0 {
+            return Ok(scan);
+        }
+        let newest = imports.first().map(|run| run.id.to_string());
+        for tenant in self.deps.database.list_tenants().await? {
+            let uow = self.deps.database.begin().await?;
+            let nobody = UserId::from_uuid(uuid::Uuid::nil());
+            let mut people =
+                recipients(uow.as_ref(), tenant.id, Audience::BothLeads, nobody).await?;
+            let admins = uow
+                .list_users(
+                    tenant.id,
+                    &UserFilter {
+                        role: Some(Role::Admin),
+                        is_active: Some(true),
+                        ..UserFilter::default()
+                    },
+                    PageRequest::new(1, PageRequest::MAX_PER_PAGE),
+                )
+                .await?;
+            people.extend(admins.items.into_iter().map(|u| u.id));
+            let now = self.deps.clock.now();
+            let notifications: Vec<Notification> = people
+                .into_iter()
+                .map(|user_id| Notification {
+                    id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                    tenant_id: tenant.id,
+                    user_id,
+                    kind: "intel.catalog_changed".to_owned(),
+                    title: format!(
+                        "ATT&CK changed: {} new, {} changed, {} revoked techniques",
+                        scan.new_techniques, scan.changed_techniques, scan.revoked_techniques
+                    ),
+                    body: review_list(&scan.flagged),
+                    entity_type: Some("catalog_import".to_owned()),
+                    entity_id: newest.clone(),
+                    created_at: now,
+                    read_at: None,
+                })
+                .collect();
+            uow.insert_notifications(tenant.id, &notifications).await?;
+            uow.commit().await?;
+            scan.notified += notifications.len() as u64;
+        }
+        Ok(scan)
+    }
+}
+
+fn review_list(flagged: &[String]) -> String {
+    if flagged.is_empty() {
+        return "No technique needs review.".to_owned();
+    }
+    let named: Vec<&str> = flagged
+        .iter()
+        .take(FLAGGED_NAMED)
+        .map(String::as_str)
+        .collect();
+    let rest = flagged.len().saturating_sub(FLAGGED_NAMED);
+    let mut body = format!(
+        "To review (name or description changed): {}",
+        named.join(", ")
+    );
+    if rest > 0 {
+        body.push_str(&format!(" and {rest} more"));
+    }
+    body
+}
