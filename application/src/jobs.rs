@@ -153,23 +153,23 @@ impl JobService {
         &self.settings.schedules
     }
 
-    /// Queues a run now on an admin's request.
+    /// Queues a run now on an admin's (or the operator's) request.
     ///
     /// # Errors
     /// `Forbidden` unless an admin; `Queue` when the queue cannot be written (the run is then
     /// recorded as dead with the reason).
     pub async fn run_now(
         &self,
-        actor: &Actor,
+        initiator: &Initiator,
         kind: JobKind,
         context: &RequestContext,
     ) -> Result<JobRun, JobError> {
-        actor.authorize(Action::ManageSystem)?;
+        initiator.authorize(Action::ManageSystem)?;
         let mut run = JobRun::queued(
             self.deps.ids.new_id(),
             kind,
             JobTrigger::Manual {
-                by: Some(actor.user_id),
+                by: initiator.user_id(),
             },
             self.deps.clock.now(),
             self.settings.retry.max_attempts,
@@ -177,8 +177,8 @@ impl JobService {
         let uow = self.deps.database.begin().await?;
         uow.insert_job_run(&run).await?;
         let change = Change {
-            tenant: actor.tenant_id,
-            actor: Some(actor.user_id),
+            tenant: initiator.tenant(),
+            actor: initiator.user_id(),
             action: "job.run_requested",
             entity_type: "job_run",
             entity_id: Some(run.id.to_string()),

@@ -126,7 +126,11 @@ async fn only_admins_run_jobs_and_read_their_history() {
     let refused = h
         .services
         .jobs
-        .run_now(&lead, JobKind::IntelScan, &Harness::context())
+        .run_now(
+            &Initiator::User(lead.clone()),
+            JobKind::IntelScan,
+            &Harness::context(),
+        )
         .await;
     assert!(matches!(refused, Err(JobError::Forbidden(_))));
     assert!(h.queue.take().is_empty());
@@ -135,7 +139,11 @@ async fn only_admins_run_jobs_and_read_their_history() {
     let run = h
         .services
         .jobs
-        .run_now(&admin, JobKind::IntelScan, &Harness::context())
+        .run_now(
+            &Initiator::User(admin.clone()),
+            JobKind::IntelScan,
+            &Harness::context(),
+        )
         .await
         .unwrap();
     assert_eq!(run.outcome, JobOutcome::Queued);

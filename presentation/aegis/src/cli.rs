@@ -137,7 +137,12 @@ pub enum ImportFeed {
 pub enum JobsAction {
     /// Run one job: attack_sync, intel_scan, notification_cleanup, coverage_snapshot,
     /// coverage_refresh or evidence_sweep.
-    Run { job: String },
+    Run {
+        job: String,
+        /// Queue it for the workers and print the run's id instead of running it here.
+        #[arg(long)]
+        queued: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,8 +192,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve(&settings).await,
         Command::Worker => worker(&settings).await,
         Command::Jobs {
-            action: JobsAction::Run { job },
-        } => run_job(&settings, &job).await,
+            action: JobsAction::Run { job, queued },
+        } => run_job(&settings, &job, queued).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
         Command::Import { feed } => import(&settings, feed).await,
@@ -424,7 +429,7 @@ async fn worker(settings: &Settings) -> Result<(), CliError> {
     .map_err(|e| CliError::Failed(e.to_string()))
 }
 
-async fn run_job(settings: &Settings, job: &str) -> Result<(), CliError> {
+async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), CliError> {
     let kind = aegis_domain::job::JobKind::parse(job).ok_or_else(|| {
         let known: Vec<&str> = aegis_domain::job::JobKind::ALL
             .iter()
@@ -436,10 +441,16 @@ async fn run_job(settings: &Settings, job: &str) -> Result<(), CliError> {
     let initiator = Initiator::System {
         tenant: prepared.tenant.id,
     };
-    let run = prepared
-        .wired
-        .services
-        .jobs
+    let jobs = &prepared.wired.services.jobs;
+    if queued {
+        let run = jobs
+            .run_now(&initiator, kind, &RequestContext::default())
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        println!("{}", run.id);
+        return Ok(());
+    }
+    let run = jobs
         .run_in_foreground(&initiator, kind)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -160,7 +160,8 @@ async fn start(
     context: &aegis_application::context::RequestContext,
     kind: JobKind,
 ) -> Result<HttpResponse, ApiError> {
-    let run = services.jobs.run_now(actor, kind, context).await?;
+    let initiator = aegis_application::context::Initiator::User(actor.clone());
+    let run = services.jobs.run_now(&initiator, kind, context).await?;
     Ok(HttpResponse::Accepted().json(JobRunView::from(run)))
 }
 
