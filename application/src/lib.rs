@@ -16,6 +16,7 @@ pub mod health;
 pub mod idempotency;
 pub mod intel;
 pub mod jobs;
+pub mod navigator;
 pub mod notifications;
 pub mod ports;
 pub mod snapshots;
@@ -85,6 +86,7 @@ pub struct Services {
     pub coverage: coverage::CoverageService,
     pub snapshots: snapshots::SnapshotService,
     pub jobs: jobs::JobService,
+    pub navigator: navigator::NavigatorService,
 }
 
 impl Services {
@@ -98,6 +100,7 @@ impl Services {
         let coverage = coverage::CoverageService::new(deps.clone());
         let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
         let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
+        let tests = test_cases::TestService::new(deps.clone());
         let work = jobs::JobWork {
             catalog: catalog.clone(),
             coverage: coverage.clone(),
@@ -107,14 +110,19 @@ impl Services {
         };
         Self {
             jobs: jobs::JobService::new(deps.clone(), job_settings, work),
+            navigator: navigator::NavigatorService::new(
+                deps.clone(),
+                coverage.clone(),
+                tests.clone(),
+            ),
             snapshots,
+            tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),
             account: account::AccountService::new(deps.clone()),
             users: users::UserService::new(deps.clone()),
             audit_log: audit_log::AuditLogService::new(deps.clone()),
             health: health::HealthService::new(deps.clone()),
             catalog,
-            tests: test_cases::TestService::new(deps.clone()),
             notifications: notifications::NotificationService::new(deps.clone()),
             evidence,
             coverage,

@@ -38,6 +38,13 @@ pub struct NewTest {
     pub assignee_id: Option<Uuid>,
 }
 
+/// A draft to plan for a technique, from a layer or a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftTest {
+    pub technique: TechniqueId,
+    pub description: String,
+}
+
 /// Changes to a draft's general fields; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TestChanges {
@@ -294,46 +301,15 @@ impl TestService {
                 Prior::None => {}
             }
         }
-        let now = self.deps.clock.now();
-        let test = TestCase {
-            id: TestId::from_uuid(self.deps.ids.new_id()),
-            tenant_id: tenant,
-            title,
-            description: request.description.trim().to_owned(),
-            technique_id,
-            objective: request.objective.trim().to_owned(),
-            target_environment: request.target_environment.trim().to_owned(),
-            platform: request.platform.clone().and_then(optional),
-            assignee,
-            campaign_id: None,
-            workflow: Workflow::new(),
-            red_vote_notes: None,
-            blue_vote_notes: None,
-            paused_at: None,
-            red_clock: PhaseClock::default(),
-            blue_clock: PhaseClock::default(),
-            red: RedReport::default(),
-            blue: BlueReport::default(),
-            validated_at: None,
-            version: 1,
-            created_by: actor.user_id,
-            created_at: now,
-            updated_at: now,
-        };
-        uow.insert_test(tenant, &test).await?;
-        self.rescore(uow.as_ref(), tenant, &test.technique_id)
+        let mut test = self.new_draft(actor, title, technique_id);
+        test.description = request.description.trim().to_owned();
+        test.objective = request.objective.trim().to_owned();
+        test.target_environment = request.target_environment.trim().to_owned();
+        test.platform = request.platform.clone().and_then(optional);
+        test.assignee = assignee;
+        self.insert_draft(uow.as_ref(), actor, context, &test)
             .await?;
-        self.audit(
-            uow.as_ref(),
-            actor,
-            context,
-            "test.created",
-            &test,
-            serde_json::json!({
-                "title": test.title, "technique_id": test.technique_id.as_str(),
-            }),
-        )
-        .await?;
+        let now = test.created_at;
         if let Some(idempotent) = &idempotent {
             idempotent
                 .remember(uow.as_ref(), &test.id.as_uuid(), now)
@@ -847,6 +823,102 @@ impl TestService {
         .await?;
         uow.commit().await?;
         Ok(comment)
+    }
+
+    /// A draft with nothing filled in but its title and technique.
+    fn new_draft(&self, actor: &Actor, title: String, technique_id: TechniqueId) -> TestCase {
+        let now = self.deps.clock.now();
+        TestCase {
+            id: TestId::from_uuid(self.deps.ids.new_id()),
+            tenant_id: actor.tenant_id,
+            title,
+            description: String::new(),
+            technique_id,
+            objective: String::new(),
+            target_environment: String::new(),
+            platform: None,
+            assignee: None,
+            campaign_id: None,
+            workflow: Workflow::new(),
+            red_vote_notes: None,
+            blue_vote_notes: None,
+            paused_at: None,
+            red_clock: PhaseClock::default(),
+            blue_clock: PhaseClock::default(),
+            red: RedReport::default(),
+            blue: BlueReport::default(),
+            validated_at: None,
+            version: 1,
+            created_by: actor.user_id,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Stores a new draft with its technique's rescoring and its audit entry.
+    async fn insert_draft(
+        &self,
+        uow: &dyn UnitOfWork,
+        actor: &Actor,
+        context: &RequestContext,
+        test: &TestCase,
+    ) -> Result<(), TestError> {
+        uow.insert_test(actor.tenant_id, test).await?;
+        self.rescore(uow, actor.tenant_id, &test.technique_id)
+            .await?;
+        self.audit(
+            uow,
+            actor,
+            context,
+            "test.created",
+            test,
+            serde_json::json!({
+                "title": test.title, "technique_id": test.technique_id.as_str(),
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Creates drafts for many techniques at once (a Navigator layer, a plan), all or none;
+    /// techniques the catalog does not hold are returned instead of created.
+    ///
+    /// # Errors
+    /// `Forbidden` unless a lead or admin.
+    pub async fn create_drafts(
+        &self,
+        actor: &Actor,
+        drafts: Vec<DraftTest>,
+        source: &str,
+        context: &RequestContext,
+    ) -> Result<(Vec<TestCase>, Vec<TechniqueId>), TestError> {
+        actor.authorize(Action::PlanTests)?;
+        let mut planned = Vec::new();
+        let mut unknown = Vec::new();
+        for draft in drafts {
+            match self.deps.catalog.find_technique(&draft.technique).await? {
+                Some(detail) => {
+                    let title: String = format!(
+                        "{} {} (from {source})",
+                        draft.technique, detail.technique.name
+                    )
+                    .chars()
+                    .take(200)
+                    .collect();
+                    let mut test = self.new_draft(actor, title, draft.technique);
+                    test.description = draft.description;
+                    planned.push(test);
+                }
+                None => unknown.push(draft.technique),
+            }
+        }
+        let uow = self.deps.database.begin().await?;
+        for test in &planned {
+            self.insert_draft(uow.as_ref(), actor, context, test)
+                .await?;
+        }
+        uow.commit().await?;
+        Ok((planned, unknown))
     }
 
     async fn audit(

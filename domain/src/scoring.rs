@@ -44,6 +44,17 @@ impl CoverageStatus {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
+
+    /// For people: `Not covered`, `In progress`, `Partial`, `Validated`, `Stale`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::NotCovered => "Not covered",
+            Self::InProgress => "In progress",
+            Self::Partial => "Partial",
+            Self::Validated => "Validated",
+            Self::Stale => "Stale",
+        }
+    }
 }
 
 /// How sub-technique scores combine into their parent's.

@@ -231,3 +231,159 @@ on_both_databases!(
         assert_eq!(detail["coverage"]["score"], 0.0);
     }
 );
+
+on_both_databases!(
+    the_heatmap_exports_as_a_navigator_layer_and_a_layer_plans_tests,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+
+        let response = app.get("/api/v1/heatmap/navigator-layer", &viewer).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let disposition = response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(disposition.contains("attachment"), "{disposition}");
+        let layer: Value = response.json().await.unwrap();
+        assert_eq!(layer["versions"]["layer"], "4.5");
+        assert_eq!(layer["domain"], "enterprise-attack");
+        assert!(
+            layer["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Aegis coverage")
+        );
+        assert_eq!(layer["gradient"]["minValue"], 0.0);
+        assert_eq!(layer["gradient"]["maxValue"], 100.0);
+        assert_eq!(layer["gradient"]["colors"].as_array().unwrap().len(), 3);
+        assert_eq!(layer["legendItems"].as_array().unwrap().len(), 4);
+        let techniques = layer["techniques"].as_array().unwrap();
+        let ids: Vec<&str> = techniques
+            .iter()
+            .map(|t| t["techniqueID"].as_str().unwrap())
+            .collect();
+        for id in ["T1059", "T1059.001", "T1059.004", "T1566", "T1027"] {
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+        assert!(!ids.contains(&"T1086"), "revoked techniques stay out");
+        let powershell = techniques
+            .iter()
+            .find(|t| t["techniqueID"] == "T1059.001")
+            .unwrap();
+        assert_eq!(powershell["tactic"], "execution");
+        assert_eq!(powershell["score"], 0.0);
+        assert!(powershell["color"].as_str().unwrap().starts_with('#'));
+        assert_eq!(powershell["metadata"][0]["name"], "status");
+        assert_eq!(powershell["metadata"][0]["value"], "not_covered");
+        assert_eq!(
+            powershell["links"][0]["url"],
+            "https://attack.mitre.org/techniques/T1059/001/"
+        );
+
+        let execution: Value = app
+            .get("/api/v1/heatmap/navigator-layer?tactic=TA0002", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let tactics: std::collections::HashSet<&str> = execution["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["tactic"].as_str().unwrap())
+            .collect();
+        assert_eq!(tactics, std::collections::HashSet::from(["execution"]));
+        assert!(execution["name"].as_str().unwrap().ends_with("(Execution)"));
+        let unknown = app
+            .get("/api/v1/heatmap/navigator-layer?tactic=TA9999", &viewer)
+            .await;
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+        let planned = json!({
+            "name": "Red team priorities",
+            "domain": "enterprise-attack",
+            "versions": {"layer": "4.5"},
+            "techniques": [
+                {"techniqueID": "T1059", "tactic": "execution", "score": 50},
+                {"techniqueID": "T1059", "tactic": "execution", "comment": "Focus on PowerShell"},
+                {"techniqueID": "T1566", "comment": "Spear-phishing attachment"},
+                {"techniqueID": "T1027"},
+                {"techniqueID": "T1027.001", "score": 10, "enabled": false},
+                {"techniqueID": "T1234", "score": 1},
+                {"techniqueID": "bogus", "score": 1}
+            ]
+        });
+        let refused = send_raw(&app, "/api/v1/heatmap/navigator-layer", &viewer, &planned).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let imported = send_raw(&app, "/api/v1/heatmap/navigator-layer", &lead, &planned).await;
+        assert_eq!(imported.status(), StatusCode::CREATED);
+        let imported: Value = imported.json().await.unwrap();
+        let created = imported["created"].as_array().unwrap();
+        assert_eq!(created.len(), 2, "{imported}");
+        let t1059 = created
+            .iter()
+            .find(|t| t["technique_id"] == "T1059")
+            .unwrap();
+        assert_eq!(t1059["state"], "draft");
+        assert!(
+            t1059["title"]
+                .as_str()
+                .unwrap()
+                .contains("Red team priorities")
+        );
+        let description = t1059["description"].as_str().unwrap();
+        assert!(description.contains("Layer score: 50"), "{description}");
+        assert!(description.contains("Focus on PowerShell"), "{description}");
+        let skipped: Vec<(&str, &str)> = imported["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["technique_id"].as_str().unwrap(),
+                    s["reason"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            vec![
+                ("bogus", "not an ATT&CK technique id"),
+                ("T1234", "not in the catalog")
+            ]
+        );
+
+        let other = json!({"name": "Mobile", "domain": "mobile-attack", "techniques": []});
+        let refused = send_raw(&app, "/api/v1/heatmap/navigator-layer", &lead, &other).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "domain");
+
+        // Our own export plans a test for every technique on it.
+        let round_trip = send_raw(&app, "/api/v1/heatmap/navigator-layer", &lead, &layer).await;
+        assert_eq!(round_trip.status(), StatusCode::CREATED);
+        let round_trip: Value = round_trip.json().await.unwrap();
+        assert_eq!(round_trip["created"].as_array().unwrap().len(), 5);
+        let tests: Value = app
+            .get("/api/v1/tests", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tests["total"], 7);
+    }
+);
+
+async fn send_raw(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}

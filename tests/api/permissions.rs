@@ -32,6 +32,18 @@ fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,
+            "/api/v1/heatmap/navigator-layer",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/heatmap/navigator-layer",
+            Action::PlanTests,
+            Some(json!({"name": "walk", "techniques": [{"techniqueID": "T1059", "score": 1}]})),
+        ),
+        e(
+            Method::GET,
             "/api/v1/tests/{test}/evidence",
             Action::ReadOperations,
             None,

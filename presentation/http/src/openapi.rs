@@ -36,7 +36,7 @@ use crate::views::{Paginated, UserView};
         jobs::list, jobs::get, jobs::run, jobs::sync_mitre, jobs::run_intel_scan, jobs::scheduler_status,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
-        coverage::heatmap, coverage::summary,
+        coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
         system::health, system::ready, system::metrics,
     ),
     components(schemas(

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use aegis_application::Services;
 use aegis_application::coverage::{Heatmap, HeatmapCell, HeatmapFilter};
+use aegis_application::navigator::{LayerScope, NavigatorLayer};
 use aegis_domain::scoring::{Breakdown, CoverageStatus, StoredScore, TechniqueScore, heat_color};
 
 use crate::auth::Authenticated;
@@ -278,5 +279,94 @@ pub async fn summary(
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/heatmap", web::get().to(heatmap))
+        .route("/heatmap/navigator-layer", web::get().to(navigator_layer))
+        .route(
+            "/heatmap/navigator-layer",
+            web::post().to(import_navigator_layer),
+        )
         .route("/coverage", web::get().to(summary));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LayerQuery {
+    /// Only techniques for this platform, e.g. Windows.
+    pub platform: Option<String>,
+    /// Only the techniques this threat actor uses (G0016 or a STIX id).
+    pub threat_actor: Option<String>,
+    /// One tactic's column: shortname (`execution`) or id (`TA0002`).
+    pub tactic: Option<String>,
+}
+
+/// The coverage heatmap as an ATT&CK Navigator layer (format 4.5), for the whole matrix, a
+/// tactic or a threat actor; downloaded as a file.
+#[utoipa::path(get, path = "/api/v1/heatmap/navigator-layer", tag = "coverage", params(LayerQuery),
+    responses((status = 200, description = "An ATT&CK Navigator layer, format 4.5", content_type = "application/json"),
+        (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn navigator_layer(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    query: web::Query<LayerQuery>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let scope = LayerScope {
+        heatmap: HeatmapFilter {
+            platform: query.platform.filter(|p| !p.trim().is_empty()),
+            threat_actor: query.threat_actor.filter(|a| !a.trim().is_empty()),
+        },
+        tactic: query.tactic.filter(|t| !t.trim().is_empty()),
+    };
+    let layer = services.navigator.export(&actor, &scope).await?;
+    Ok(actix_web::HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"aegis-coverage-layer.json\"",
+        ))
+        .json(layer))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkippedTechniqueView {
+    pub technique_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LayerImportView {
+    /// The draft tests created, one per scored or annotated technique.
+    pub created: Vec<crate::routes::tests::TestView>,
+    pub skipped: Vec<SkippedTechniqueView>,
+}
+
+/// Import an ATT&CK Navigator layer: one draft test per technique it scores or comments on
+/// (leads), all in one transaction; unknown techniques are listed, not fatal.
+#[utoipa::path(post, path = "/api/v1/heatmap/navigator-layer", tag = "coverage",
+    request_body(content = Object, description = "An ATT&CK Navigator layer (format 4.x)", content_type = "application/json"),
+    responses((status = 201, body = LayerImportView), (status = 200, body = LayerImportView, description = "Nothing to plan"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn import_navigator_layer(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    crate::client::Context(context): crate::client::Context,
+    layer: web::Json<NavigatorLayer>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let imported = services.navigator.import(&actor, &layer, &context).await?;
+    let view = LayerImportView {
+        skipped: imported
+            .skipped
+            .into_iter()
+            .map(|(technique_id, reason)| SkippedTechniqueView {
+                technique_id,
+                reason,
+            })
+            .collect(),
+        created: imported.created.into_iter().map(Into::into).collect(),
+    };
+    Ok(if view.created.is_empty() {
+        actix_web::HttpResponse::Ok().json(view)
+    } else {
+        actix_web::HttpResponse::Created().json(view)
+    })
 }
