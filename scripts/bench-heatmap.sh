@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the ATT&CK heatmap of the full Enterprise matrix from a release `aegis serve` on the
 # embedded profile (SQLite). Reports the time of GET /api/v1/heatmap (first and median of 10)
-# and the response size. The heatmap page's first paint needs this under a second.
+# and the response size, then the same for the Navigator layer export. The heatmap page's first
+# paint needs this under a second.
 #   scripts/bench-heatmap.sh [enterprise-attack.json.gz]   (default: ../shared/feeds copy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,20 @@ for _ in $(seq 10); do
   times+=("$(curl -s -o "$work/heatmap.json" -w '%{time_total}' -H 'accept-encoding: identity' \
     -H "authorization: Bearer $token" "$api/heatmap")")
 done
+layer_times=()
+for _ in $(seq 10); do
+  layer_times+=("$(curl -s -o "$work/layer.json" -w '%{time_total}' -H 'accept-encoding: identity' \
+    -H "authorization: Bearer $token" "$api/heatmap/navigator-layer")")
+done
+python3 - "$work/layer.json" "${layer_times[@]}" <<'PY'
+import json, statistics, sys
+path, *times = sys.argv[1:]
+times = [float(t) * 1000 for t in times]
+layer = json.load(open(path))
+size = len(open(path, "rb").read())
+print(f"navigator layer: {len(layer['techniques'])} technique entries, {size / 1024:.0f} KiB")
+print(f"GET /api/v1/heatmap/navigator-layer: first {times[0]:.0f} ms, median of 10 {statistics.median(times):.0f} ms")
+PY
 python3 - "$work/heatmap.json" "${times[@]}" <<'PY'
 import json, statistics, sys
 path, *times = sys.argv[1:]

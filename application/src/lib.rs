@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod context;
 pub mod coverage;
+pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod health;
@@ -87,6 +88,7 @@ pub struct Services {
     pub snapshots: snapshots::SnapshotService,
     pub jobs: jobs::JobService,
     pub navigator: navigator::NavigatorService,
+    pub dashboard: dashboard::DashboardService,
 }
 
 impl Services {
@@ -115,6 +117,7 @@ impl Services {
                 coverage.clone(),
                 tests.clone(),
             ),
+            dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
             snapshots,
             tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),

@@ -1,6 +1,8 @@
 //! Posture snapshots: the organization's coverage recorded weekly and on demand, and the
 //! trend drawn from them.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use aegis_domain::page::{Page, PageRequest};
@@ -14,7 +16,7 @@ use aegis_domain::user::UserId;
 use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
-use crate::coverage::{CoverageError, CoverageService, HeatmapFilter};
+use crate::coverage::{CoverageError, CoverageService, Heatmap, HeatmapFilter};
 use crate::error::{Classified, ErrorKind, unexpected};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,67 @@ pub struct TrendPoint {
     pub validated_tests: u32,
 }
 
+/// A technique is covered when it, or one of its sub-techniques, has a partial or validated
+/// status.
+pub(crate) fn is_covered(cell: &crate::coverage::HeatmapCell) -> bool {
+    COVERED.contains(&cell.score.status)
+        || cell
+            .subtechniques
+            .iter()
+            .any(|sub| COVERED.contains(&sub.score.status))
+}
+
+/// The posture a heatmap shows (id, tenant and time left for the caller to set).
+pub(crate) fn posture(heatmap: &Heatmap, validated_tests: u32) -> PostureSnapshot {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut techniques = HashSet::new();
+    let mut covered = HashSet::new();
+    let by_tactic = heatmap
+        .columns
+        .iter()
+        .map(|column| {
+            let covered_here = column
+                .techniques
+                .iter()
+                .filter(|cell| is_covered(cell))
+                .inspect(|cell| {
+                    covered.insert(cell.technique.mitre_id.clone());
+                })
+                .count();
+            techniques.extend(
+                column
+                    .techniques
+                    .iter()
+                    .map(|c| c.technique.mitre_id.clone()),
+            );
+            TacticPosture {
+                tactic: column.tactic.shortname.clone(),
+                name: column.tactic.name.clone(),
+                score: column.score,
+                techniques: count(column.techniques.len()),
+                covered: count(covered_here),
+            }
+        })
+        .collect();
+    PostureSnapshot {
+        id: uuid::Uuid::nil(),
+        tenant_id: TenantId::from_uuid(uuid::Uuid::nil()),
+        taken_at: DateTime::<Utc>::default(),
+        taken_by: None,
+        organization_score: heatmap.organization_score,
+        threat_weighted_score: heatmap.threat_weighted_score,
+        total_techniques: count(techniques.len()),
+        covered_techniques: count(covered.len()),
+        validated_tests,
+        status_counts: heatmap
+            .status_counts
+            .iter()
+            .map(|(status, n)| (status.as_str().to_owned(), *n))
+            .collect(),
+        by_tactic,
+    }
+}
+
 #[derive(Clone)]
 pub struct SnapshotService {
     deps: Dependencies,
@@ -93,53 +156,15 @@ impl SnapshotService {
             .heatmap_of(tenant, &HeatmapFilter::default())
             .await?;
         let scores = self.deps.database.technique_scores(tenant).await?;
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let mut techniques = std::collections::HashSet::new();
-        let mut covered = std::collections::HashSet::new();
-        let by_tactic = heatmap
-            .columns
-            .iter()
-            .map(|column| {
-                let covered_here = column
-                    .techniques
-                    .iter()
-                    .filter(|cell| COVERED.contains(&cell.score.status))
-                    .inspect(|cell| {
-                        covered.insert(cell.technique.mitre_id.clone());
-                    })
-                    .count();
-                techniques.extend(
-                    column
-                        .techniques
-                        .iter()
-                        .map(|c| c.technique.mitre_id.clone()),
-                );
-                TacticPosture {
-                    tactic: column.tactic.shortname.clone(),
-                    name: column.tactic.name.clone(),
-                    score: column.score,
-                    techniques: count(column.techniques.len()),
-                    covered: count(covered_here),
-                }
-            })
-            .collect();
-        Ok(PostureSnapshot {
-            id: self.deps.ids.new_id(),
-            tenant_id: tenant,
-            taken_at: self.deps.clock.now(),
-            taken_by,
-            organization_score: heatmap.organization_score,
-            threat_weighted_score: heatmap.threat_weighted_score,
-            total_techniques: count(techniques.len()),
-            covered_techniques: count(covered.len()),
-            validated_tests: scores.iter().map(|s| s.score.validated_tests).sum(),
-            status_counts: heatmap
-                .status_counts
-                .iter()
-                .map(|(status, n)| (status.as_str().to_owned(), *n))
-                .collect(),
-            by_tactic,
-        })
+        let mut snapshot = posture(
+            &heatmap,
+            scores.iter().map(|s| s.score.validated_tests).sum(),
+        );
+        snapshot.id = self.deps.ids.new_id();
+        snapshot.tenant_id = tenant;
+        snapshot.taken_at = self.deps.clock.now();
+        snapshot.taken_by = taken_by;
+        Ok(snapshot)
     }
 
     /// Records the organization's posture now, on a lead's request.

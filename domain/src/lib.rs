@@ -10,6 +10,8 @@ pub mod evidence;
 pub mod id;
 pub mod job;
 pub mod lockout;
+pub mod metrics;
+pub mod narrative;
 pub mod notification;
 pub mod page;
 pub mod password;

@@ -466,12 +466,46 @@ pub trait SnapshotRepository: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 }
 
+/// Read-only aggregates for dashboards and metrics.
+#[async_trait]
+pub trait MetricsRepository: Send + Sync {
+    /// The facts of every test of the organization (a few columns each).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn test_facts(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<crate::metrics::TestFacts>, RepositoryError>;
+
+    /// Workflow actions since `since`, counted by actor and action.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn workflow_actions_by_actor(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(UserId, String, u64)>, RepositoryError>;
+
+    /// The newest workflow steps, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn recent_activity(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+    ) -> Result<Vec<crate::metrics::ActivityItem>, RepositoryError>;
+}
+
 /// Every repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
     + CoverageRepository
     + JobRunRepository
     + SnapshotRepository
+    + MetricsRepository
     + EvidenceRepository
     + NotificationRepository
     + TestRepository
@@ -488,6 +522,7 @@ impl<T> Repositories for T where
         + CoverageRepository
         + JobRunRepository
         + SnapshotRepository
+        + MetricsRepository
         + EvidenceRepository
         + NotificationRepository
         + TestRepository

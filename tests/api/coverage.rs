@@ -223,6 +223,78 @@ on_both_databases!(
         let unknown = app.get("/api/v1/heatmap?threat_actor=G9999", &viewer).await;
         assert_eq!(problem(unknown).await["code"], "THREAT_ACTOR_NOT_FOUND");
 
+        // The dashboard and the metrics follow the validation.
+        let board = read(&app, "/api/v1/dashboard", &viewer).await;
+        let kpis = &board["kpis"];
+        assert_eq!(kpis["validated_tests"], 1, "{board}");
+        assert_eq!(kpis["total_techniques"], 3);
+        assert_eq!(
+            kpis["covered_techniques"], 1,
+            "T1059 is covered through T1059.001"
+        );
+        assert_eq!(kpis["coverage_percent"], 33.3);
+        assert_eq!(kpis["open_tests"], 0);
+        assert!(kpis["organization_score"].as_f64().unwrap() > 0.0);
+        let execution = board["by_tactic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tactic"] == "execution")
+            .unwrap();
+        assert_eq!(execution["covered"], 1);
+        let latest = &board["activity"][0];
+        assert_eq!(latest["action"], "validate-blue", "{board}");
+        assert_eq!(latest["test_title"], "Encoded cradle");
+        assert_eq!(latest["to_state"], "validated");
+        assert!(latest["actor_name"].is_string());
+        let story = &board["narrative"];
+        assert!(
+            story["posture"]
+                .as_str()
+                .unwrap()
+                .contains("33.3% of the matrix"),
+            "{story}"
+        );
+        assert_eq!(
+            story["improvements"],
+            "1 test validated in the last 30 days, proving coverage of 1 technique."
+        );
+        assert!(
+            story["top_risks"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("T1566 Phishing: used by"),
+            "{story}"
+        );
+        assert_eq!(story["trend"], "No earlier snapshot to compare with yet.");
+
+        let metrics = read(&app, "/api/v1/metrics", &viewer).await;
+        assert_eq!(metrics["total_tests"], 1);
+        let validated_step = metrics["funnel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["state"] == "validated")
+            .unwrap();
+        assert_eq!(validated_step["tests"], 1);
+        assert_eq!(metrics["validation_rate"], 1.0);
+        assert_eq!(metrics["detection_rate"], 1.0);
+        assert_eq!(
+            metrics["mean_time_to_detect_seconds"], 180.0,
+            "10:00 to 10:03"
+        );
+        assert_eq!(metrics["never_tested_techniques"], 4);
+        assert_eq!(metrics["validated_techniques"], 1);
+        assert_eq!(metrics["detection_trend"].as_array().unwrap().len(), 12);
+        let operators = metrics["operators"].as_array().unwrap();
+        assert_eq!(operators.len(), 4, "{metrics}");
+        assert!(
+            operators
+                .iter()
+                .any(|o| o["actions"]["submit-red"] == 1 && o["actions"]["start-execution"] == 1),
+            "{metrics}"
+        );
+
         // Reopening takes the validation back: the technique is under way again.
         let reopened = step("reopen", admin.clone(), json!({"notes": "new EDR build"})).await;
         assert!(reopened["validated_at"].is_null());

@@ -29,6 +29,13 @@ fn endpoints() -> Vec<Endpoint> {
     vec![
         e(Method::GET, "/api/v1/tactics", Action::ReadCatalog, None),
         e(Method::GET, "/api/v1/heatmap", Action::ReadCatalog, None),
+        e(
+            Method::GET,
+            "/api/v1/dashboard",
+            Action::ReadOperations,
+            None,
+        ),
+        e(Method::GET, "/api/v1/metrics", Action::ReadOperations, None),
         e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use aegis_domain::catalog::{AttackRelease, fingerprint};
@@ -108,7 +108,7 @@ pub(crate) async fn apply(
     release: &AttackRelease,
     started_at: DateTime<Utc>,
 ) -> Result<ImportReport, RepositoryError> {
-    let tx = connection.begin().await.map_err(unexpected)?;
+    let tx = super::begin_write(connection).await.map_err(unexpected)?;
     let mut report = ImportReport {
         skipped: release.skipped.clone(),
         ..ImportReport::default()

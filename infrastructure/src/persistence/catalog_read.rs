@@ -571,8 +571,7 @@ pub(crate) async fn insert_custom(
     t: &Technique,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), RepositoryError> {
-    use sea_orm::TransactionTrait;
-    let tx = db.begin().await.map_err(unexpected)?;
+    let tx = super::begin_write(db).await.map_err(unexpected)?;
     let taken = technique::Entity::find()
         .filter(technique::Column::MitreId.eq(t.mitre_id.as_str()))
         .one(&tx)
@@ -594,8 +593,7 @@ pub(crate) async fn update_custom(
     t: &Technique,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), RepositoryError> {
-    use sea_orm::TransactionTrait;
-    let tx = db.begin().await.map_err(unexpected)?;
+    let tx = super::begin_write(db).await.map_err(unexpected)?;
     let mut row = custom_row(t, at);
     row.stix_id = sea_orm::ActiveValue::NotSet;
     let result = technique::Entity::update_many()

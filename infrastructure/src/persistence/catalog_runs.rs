@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use aegis_domain::catalog_ports::{ImportReport, ImportRun, ImportStatus};
@@ -32,7 +32,7 @@ pub(crate) async fn begin(
     db: &sea_orm::DatabaseConnection,
     run: &ImportRun,
 ) -> Result<(), RepositoryError> {
-    let tx = db.begin().await.map_err(unexpected)?;
+    let tx = super::begin_write(db).await.map_err(unexpected)?;
     let recent = run.started_at - Duration::hours(1);
     let running = Entity::find()
         .filter(Column::Status.eq(ImportStatus::Running.as_str()))

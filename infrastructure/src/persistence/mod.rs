@@ -13,6 +13,7 @@ mod error;
 mod evidence;
 mod idempotency;
 mod job_runs;
+mod metrics;
 mod notifications;
 mod sessions;
 mod snapshots;
@@ -49,6 +50,24 @@ use aegis_domain::user::{Email, User, UserId};
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to the database: {0}")]
 pub struct DbSetupError(String);
+
+/// A transaction that will write. On SQLite it takes the write lock at `BEGIN` (IMMEDIATE):
+/// a deferred transaction that reads first cannot wait for another process's writer and fails
+/// with `database is locked`, while an immediate one waits out the busy timeout.
+pub(crate) async fn begin_write(
+    connection: &DatabaseConnection,
+) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    if connection.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        connection
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..sea_orm::TransactionOptions::default()
+            })
+            .await
+    } else {
+        connection.begin().await
+    }
+}
 
 /// The database behind the `Database` port.
 #[derive(Debug, Clone)]
@@ -276,6 +295,30 @@ macro_rules! repositories {
                 cutoff: DateTime<Utc>,
             ) -> Result<u64, RepositoryError> {
                 notifications::delete_read(self.conn(), tenant, cutoff).await
+            }
+        }
+
+        #[async_trait]
+        impl MetricsRepository for $target {
+            async fn test_facts(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Vec<aegis_domain::metrics::TestFacts>, RepositoryError> {
+                metrics::test_facts(self.conn(), tenant).await
+            }
+            async fn workflow_actions_by_actor(
+                &self,
+                tenant: TenantId,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<(UserId, String, u64)>, RepositoryError> {
+                metrics::actions_by_actor(self.conn(), tenant, since).await
+            }
+            async fn recent_activity(
+                &self,
+                tenant: TenantId,
+                limit: u64,
+            ) -> Result<Vec<aegis_domain::metrics::ActivityItem>, RepositoryError> {
+                metrics::recent_activity(self.conn(), tenant, limit).await
             }
         }
 
@@ -605,7 +648,9 @@ impl UnitOfWork for SeaUnitOfWork {
 #[async_trait]
 impl Database for SeaDatabase {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, RepositoryError> {
-        let transaction = self.connection.begin().await.map_err(error::unexpected)?;
+        let transaction = begin_write(&self.connection)
+            .await
+            .map_err(error::unexpected)?;
         Ok(Box::new(SeaUnitOfWork { transaction }))
     }
 

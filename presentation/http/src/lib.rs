@@ -125,6 +125,7 @@ pub fn serve(
                     )
                     .configure(routes::catalog::configure)
                     .configure(routes::coverage::configure)
+                    .configure(routes::dashboard::configure)
                     .service(web::scope("/evidence").configure(routes::evidence::configure))
                     .service(
                         web::scope("/system")

@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
 use crate::routes::{
-    audit_logs, auth, catalog, coverage, evidence, jobs, notifications, snapshots, system, users,
+    audit_logs, auth, catalog, coverage, dashboard, evidence, jobs, notifications, snapshots,
+    system, users,
 };
 use crate::views::{Paginated, UserView};
 
@@ -34,6 +35,7 @@ use crate::views::{Paginated, UserView};
         catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::imports, catalog::import,
         jobs::list, jobs::get, jobs::run, jobs::sync_mitre, jobs::run_intel_scan, jobs::scheduler_status,
+        dashboard::dashboard, dashboard::metrics,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
@@ -57,6 +59,7 @@ use crate::views::{Paginated, UserView};
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),
+        (name = "dashboard", description = "KPIs, the executive narrative and pipeline metrics"),
         (name = "snapshots", description = "Posture snapshots and the coverage trend"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "system", description = "Health, readiness and metrics"),

@@ -5,6 +5,7 @@ pub mod audit_logs;
 pub mod auth;
 pub mod catalog;
 pub mod coverage;
+pub mod dashboard;
 pub mod evidence;
 pub mod jobs;
 pub mod notifications;
