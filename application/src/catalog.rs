@@ -41,6 +41,8 @@ pub struct TechniqueOverview {
     pub tests: Vec<TestCase>,
     /// The organization's stored coverage of the technique; `None` when never scored.
     pub coverage: Option<aegis_domain::scoring::StoredScore>,
+    /// Detection rules tagged with the technique (deprecated ones last).
+    pub rules: Vec<aegis_domain::detection::RuleSummary>,
 }
 
 /// An organization's own technique, as an admin writes it.
@@ -294,10 +296,16 @@ impl CatalogService {
             .database
             .technique_score(actor.tenant_id, &detail.technique.mitre_id)
             .await?;
+        let rules = self
+            .deps
+            .rules
+            .rules_for_technique(detail.technique.mitre_id.as_str())
+            .await?;
         Ok(TechniqueOverview {
             detail,
             tests,
             coverage,
+            rules,
         })
     }
 

@@ -95,7 +95,25 @@ pub async fn refresh(
     }
     proven_rules.sort_unstable();
     proven_rules.dedup();
-    inputs.proven_rules = u32::try_from(proven_rules.len()).unwrap_or(u32::MAX);
+    // Imported rules for the technique: proven when a validated test saw one fire. A fired
+    // rule the catalog does not hold (a team's own) still counts as proven.
+    let active: Vec<_> = repositories
+        .detection_rules_of(technique.as_str())
+        .await?
+        .into_iter()
+        .filter(|rule| !rule.deprecated)
+        .collect();
+    let proven_active = active
+        .iter()
+        .filter(|rule| proven_rules.iter().any(|fired| rule.is_named_by(fired)))
+        .count();
+    let unmatched_fired = proven_rules
+        .iter()
+        .filter(|fired| !active.iter().any(|rule| rule.is_named_by(fired)))
+        .count();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    inputs.proven_rules = count(proven_active + unmatched_fired);
+    inputs.unproven_rules = count(active.len() - proven_active);
     let stored = StoredScore {
         technique_id: technique.clone(),
         score: score_technique(&inputs, policy, now),
@@ -181,15 +199,34 @@ impl CoverageService {
     /// # Errors
     /// `Unexpected` on storage failure.
     pub async fn recompute_all(&self) -> Result<u64, CoverageError> {
+        self.recompute_with(&[]).await
+    }
+
+    /// Recomputes every stored score and the scores of `also` (techniques whose inputs just
+    /// changed, such as newly imported detection rules), in every organization.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    pub async fn recompute_with(&self, also: &[TechniqueId]) -> Result<u64, CoverageError> {
         let mut recomputed = 0;
         for tenant in self.deps.database.list_tenants().await? {
-            let scores = self.deps.database.technique_scores(tenant.id).await?;
-            for stored in scores {
+            let mut techniques: Vec<TechniqueId> = self
+                .deps
+                .database
+                .technique_scores(tenant.id)
+                .await?
+                .into_iter()
+                .map(|stored| stored.technique_id)
+                .collect();
+            techniques.extend(also.iter().cloned());
+            techniques.sort();
+            techniques.dedup();
+            for technique in techniques {
                 let uow = self.deps.database.begin().await?;
                 refresh(
                     uow.as_ref(),
                     tenant.id,
-                    &stored.technique_id,
+                    &technique,
                     &self.deps.scoring,
                     self.deps.clock.now(),
                 )

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod navigator;
 pub mod notifications;
 pub mod ports;
+pub mod rules;
 pub mod snapshots;
 pub mod test_cases;
 pub mod users;
@@ -39,6 +40,8 @@ use ports::{
 pub struct Dependencies {
     pub database: Arc<dyn Database>,
     pub catalog: Arc<dyn CatalogRepository>,
+    /// Detection rules (global, like the catalog).
+    pub rules: Arc<dyn aegis_domain::detection::RuleRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,
@@ -89,6 +92,7 @@ pub struct Services {
     pub jobs: jobs::JobService,
     pub navigator: navigator::NavigatorService,
     pub dashboard: dashboard::DashboardService,
+    pub rules: rules::RuleService,
 }
 
 impl Services {
@@ -118,6 +122,7 @@ impl Services {
                 tests.clone(),
             ),
             dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
+            rules: rules::RuleService::new(deps.clone(), coverage.clone()),
             snapshots,
             tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),

@@ -362,6 +362,16 @@ pub trait CoverageRepository: Send + Sync {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<crate::scoring::StoredScore>, RepositoryError>;
+
+    /// The detection rules tagged with the technique. Rules are global (like the catalog);
+    /// they are read here so a score is computed on one connection, inside its transaction.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn detection_rules_of(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<crate::detection::RuleSummary>, RepositoryError>;
 }
 
 /// The history of background job runs. Runs belong to the installation, not a tenant.

@@ -13,6 +13,7 @@ mod m20261129_000007_evidence_pending_objects;
 mod m20261129_000008_coverage;
 mod m20261129_000009_job_runs;
 mod m20261129_000010_posture_snapshots;
+mod m20261129_000011_detection_rules;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_coverage::Migration),
             Box::new(m20261129_000009_job_runs::Migration),
             Box::new(m20261129_000010_posture_snapshots::Migration),
+            Box::new(m20261129_000011_detection_rules::Migration),
         ]
     }
 }

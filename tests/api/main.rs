@@ -19,6 +19,7 @@ mod coverage;
 mod evidence;
 mod jobs;
 mod permissions;
+mod rules;
 mod system;
 mod users;
 mod workflow;

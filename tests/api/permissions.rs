@@ -36,6 +36,18 @@ fn endpoints() -> Vec<Endpoint> {
             None,
         ),
         e(Method::GET, "/api/v1/metrics", Action::ReadOperations, None),
+        e(
+            Method::GET,
+            "/api/v1/detection-rules",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/detection-rules/{import}",
+            Action::ReadCatalog,
+            None,
+        ),
         e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,

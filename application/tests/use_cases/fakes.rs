@@ -165,6 +165,12 @@ macro_rules! repositories {
                         .collect()
                 }))
             }
+            async fn detection_rules_of(
+                &self,
+                _technique: &str,
+            ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+                Ok(Vec::new())
+            }
         }
 
         #[async_trait]
@@ -1271,6 +1277,50 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
         &self,
         _: &str,
     ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::detection::RuleRepository for EmptyCatalog {
+    async fn apply_rules(
+        &self,
+        _: aegis_domain::detection::RuleSource,
+        rules: &[aegis_domain::detection::DetectionRule],
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+        Ok(aegis_domain::detection::RuleCounts {
+            created: rules.len() as u64,
+            ..aegis_domain::detection::RuleCounts::default()
+        })
+    }
+    async fn rules_for_technique(
+        &self,
+        _: &str,
+    ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        Ok(Vec::new())
+    }
+    async fn list_rules(
+        &self,
+        _: &aegis_domain::detection::RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            request: page,
+        })
+    }
+    async fn find_rule(
+        &self,
+        _: Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::detection::RuleSummary,
+            aegis_domain::detection::DetectionRule,
+        )>,
+        RepositoryError,
+    > {
         Ok(None)
     }
 }

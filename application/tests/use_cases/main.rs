@@ -42,6 +42,7 @@ async fn harness() -> Harness {
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
+        rules: Arc::new(EmptyCatalog),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

@@ -2,7 +2,12 @@
 //! writer (the catalog repository) that upserts them idempotently.
 
 pub mod attack;
+pub mod collection;
+pub mod elastic;
 mod input;
 pub mod remote;
+mod rule_fields;
+pub mod rule_files;
+pub mod sigma;
 
 pub use input::{FeedInputError, MAX_FEED_BYTES, decompress_bounded, read_feed_file};

@@ -15,6 +15,7 @@ mod idempotency;
 mod job_runs;
 mod metrics;
 mod notifications;
+mod rules;
 mod sessions;
 mod snapshots;
 mod tenants;
@@ -190,6 +191,12 @@ macro_rules! repositories {
                 tenant: TenantId,
             ) -> Result<Vec<StoredScore>, RepositoryError> {
                 coverage::all(self.conn(), tenant).await
+            }
+            async fn detection_rules_of(
+                &self,
+                technique: &str,
+            ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+                rules::for_technique(self.conn(), technique).await
             }
         }
 
@@ -656,6 +663,43 @@ impl Database for SeaDatabase {
 
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.connection.ping().await.map_err(error::unexpected)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::detection::RuleRepository for SeaDatabase {
+    async fn apply_rules(
+        &self,
+        source: aegis_domain::detection::RuleSource,
+        items: &[aegis_domain::detection::DetectionRule],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+        rules::apply(&self.connection, source, items, at).await
+    }
+    async fn rules_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        rules::for_technique(&self.connection, technique).await
+    }
+    async fn list_rules(
+        &self,
+        filter: &aegis_domain::detection::RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        rules::list(&self.connection, filter, page).await
+    }
+    async fn find_rule(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::detection::RuleSummary,
+            aegis_domain::detection::DetectionRule,
+        )>,
+        RepositoryError,
+    > {
+        rules::find(&self.connection, id).await
     }
 }
 

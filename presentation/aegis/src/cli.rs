@@ -12,10 +12,12 @@ use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
 use aegis_application::catalog::AttackSource;
 use aegis_application::context::{Initiator, RequestContext};
 use aegis_application::users::NewUser;
+use aegis_domain::detection::RuleSource;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
+use aegis_infrastructure::feeds::rule_files::RuleFiles;
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -130,6 +132,18 @@ pub enum ImportFeed {
         /// A TAXII 2.1 collection's objects URL (default: MITRE's Enterprise collection).
         #[arg(long, num_args = 0..=1, default_missing_value = OFFICIAL_TAXII_OBJECTS_URL)]
         taxii: Option<String>,
+    },
+    /// Sigma rules (YAML) from a file, a directory, a .zip (e.g. sigma_all_rules.zip) or a
+    /// .tar.gz.
+    Sigma {
+        #[arg(long)]
+        path: PathBuf,
+    },
+    /// Elastic detection rules (TOML) from a file, a directory (the repository's rules/), a
+    /// .zip or a .tar.gz.
+    Elastic {
+        #[arg(long)]
+        path: PathBuf,
     },
 }
 
@@ -356,8 +370,16 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
 }
 
 async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
+    let (path, url, taxii) = match feed {
+        ImportFeed::Attack { path, url, taxii } => (path, url, taxii),
+        ImportFeed::Sigma { path } => {
+            return import_rules(settings, RuleFiles::new(RuleSource::Sigma, path)).await;
+        }
+        ImportFeed::Elastic { path } => {
+            return import_rules(settings, RuleFiles::new(RuleSource::Elastic, path)).await;
+        }
+    };
     let prepared = app::prepare(settings).await?;
-    let ImportFeed::Attack { path, url, taxii } = feed;
     let source: Box<dyn AttackSource> = match (path, url, taxii) {
         (Some(path), _, _) => Box::new(FileAttackSource::new(path)),
         (None, url, Some(taxii)) => {
@@ -464,6 +486,47 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
         Some(error) => Err(CliError::Failed(error)),
         None => Ok(()),
     }
+}
+
+async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliError> {
+    use aegis_application::rules::RuleFeed;
+
+    let prepared = app::prepare(settings).await?;
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    progress.set_message(format!("importing {}", feed.describe()));
+    let started = std::time::Instant::now();
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let result = prepared
+        .wired
+        .services
+        .rules
+        .import(&initiator, &feed)
+        .await;
+    progress.finish_and_clear();
+    let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    println!(
+        "{} rules imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} scores recomputed",
+        report.source.as_str(),
+        started.elapsed().as_secs_f64(),
+        report.counts.created,
+        report.counts.updated,
+        report.counts.unchanged,
+        report.skipped.len(),
+        report.rescored
+    );
+    for (path, reason) in &report.skipped {
+        println!("  skipped {path}: {reason}");
+    }
+    if !report.unresolved_techniques.is_empty() {
+        println!(
+            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
+            report.unresolved_techniques.join(", ")
+        );
+    }
+    Ok(())
 }
 
 async fn sweep_evidence(settings: &Settings) -> Result<(), CliError> {

@@ -133,6 +133,7 @@ pub fn serve(
                             .configure(routes::jobs::configure),
                     )
                     .service(web::scope("/snapshots").configure(routes::snapshots::configure))
+                    .service(web::scope("/detection-rules").configure(routes::rules::configure))
                     .service(web::scope("/tests").configure(routes::tests::configure))
                     .service(
                         web::scope("/notifications").configure(routes::notifications::configure),

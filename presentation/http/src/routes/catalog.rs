@@ -131,12 +131,15 @@ pub struct TechniqueDetailView {
     pub tests: Vec<crate::routes::tests::TestView>,
     /// This organization's coverage of the technique, with the breakdown of its score.
     pub coverage: crate::routes::coverage::CoverageView,
+    /// Detection rules (Sigma, Elastic) tagged with the technique.
+    pub detection_rules: Vec<crate::routes::rules::RuleSummaryView>,
 }
 
 impl From<TechniqueOverview> for TechniqueDetailView {
     fn from(overview: TechniqueOverview) -> Self {
         let tests = overview.tests.into_iter().map(Into::into).collect();
         let coverage = crate::routes::coverage::CoverageView::new(overview.coverage);
+        let detection_rules = overview.rules.into_iter().map(Into::into).collect();
         let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
         let custom = t.stix_id.starts_with("x-aegis-technique--");
@@ -172,6 +175,7 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             custom,
             tests,
             coverage,
+            detection_rules,
         }
     }
 }

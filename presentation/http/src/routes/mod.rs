@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod evidence;
 pub mod jobs;
 pub mod notifications;
+pub mod rules;
 pub mod snapshots;
 pub mod system;
 pub mod tests;

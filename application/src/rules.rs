@@ -1,0 +1,204 @@
+//! Detection rules: imported from the public rule sets, listed, shown with their technique,
+//! and counted by the scoring engine.
+
+use aegis_domain::detection::{DetectionRule, RuleCounts, RuleFilter, RuleSource, RuleSummary};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::permission::Action;
+use aegis_domain::ports::RepositoryError;
+
+use crate::Dependencies;
+use crate::catalog::FeedError;
+use crate::context::{Actor, Forbidden, Initiator};
+use crate::coverage::CoverageService;
+use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+
+/// What a rule feed yields: the rules it could read, and the files it could not, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleBatch {
+    pub rules: Vec<DetectionRule>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A source of detection rules: a directory, an archive, a download.
+#[async_trait::async_trait]
+pub trait RuleFeed: Send + Sync {
+    fn source(&self) -> RuleSource;
+    fn describe(&self) -> String;
+    /// # Errors
+    /// `FeedError` when the source as a whole cannot be read.
+    async fn fetch(&self) -> Result<RuleBatch, FeedError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("detection rule not found")]
+    NotFound,
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error("unexpected failure: {0}")]
+    Unexpected(String),
+}
+
+impl From<RepositoryError> for RuleError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(unexpected(&error))
+    }
+}
+
+impl Classified for RuleError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::NotFound => ErrorKind::NotFound,
+            Self::Feed(e) => ErrorKind::Invalid(vec![FieldError::new("source", e.to_string())]),
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound => "DETECTION_RULE_NOT_FOUND",
+            Self::Feed(_) => "FEED_UNREADABLE",
+            Self::Unexpected(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// How an import went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleImportReport {
+    pub source: RuleSource,
+    pub counts: RuleCounts,
+    /// Files or rules not imported, with why.
+    pub skipped: Vec<(String, String)>,
+    /// Rules naming techniques the catalog does not hold yet (kept; they resolve when a newer
+    /// ATT&CK release brings the technique).
+    pub unresolved_techniques: Vec<String>,
+    pub rescored: u64,
+}
+
+#[derive(Clone)]
+pub struct RuleService {
+    deps: Dependencies,
+    coverage: CoverageService,
+}
+
+impl RuleService {
+    pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {
+        Self { deps, coverage }
+    }
+
+    /// Imports a feed's rules (upserted by their own ids, in one transaction) and rescores
+    /// coverage, since rules count in it.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages the catalog; `Feed` when the feed cannot be
+    /// read at all.
+    pub async fn import(
+        &self,
+        initiator: &Initiator,
+        feed: &dyn RuleFeed,
+    ) -> Result<RuleImportReport, RuleError> {
+        initiator.authorize(Action::ManageCatalog)?;
+        let batch = feed.fetch().await?;
+        let mut skipped = batch.skipped;
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut rules = Vec::with_capacity(batch.rules.len());
+        for rule in batch.rules {
+            if let Some(first) = seen.get(&rule.source_id) {
+                skipped.push((
+                    rule.path.clone(),
+                    format!("duplicate id {} (kept the one in {first})", rule.source_id),
+                ));
+                continue;
+            }
+            seen.insert(rule.source_id.clone(), rule.path.clone());
+            rules.push(rule);
+        }
+        let counts = self
+            .deps
+            .rules
+            .apply_rules(feed.source(), &rules, self.deps.clock.now())
+            .await?;
+        let mut tagged: Vec<&String> = rules.iter().flat_map(|r| r.techniques.iter()).collect();
+        tagged.sort();
+        tagged.dedup();
+        let catalog: std::collections::HashSet<aegis_domain::catalog::TechniqueId> = self
+            .deps
+            .catalog
+            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+                include_subtechniques: true,
+                ..aegis_domain::catalog_ports::TechniqueFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|t| t.mitre_id)
+            .collect();
+        let mut unresolved = Vec::new();
+        let mut known = Vec::new();
+        for technique in tagged {
+            match aegis_domain::catalog::TechniqueId::parse(technique) {
+                Ok(id) if catalog.contains(&id) => known.push(id),
+                _ => unresolved.push(technique.clone()),
+            }
+        }
+        let rescored = self
+            .coverage
+            .recompute_with(&known)
+            .await
+            .map_err(|e| RuleError::Unexpected(e.to_string()))?;
+        tracing::info!(source = %feed.describe(), ?counts, skipped = skipped.len(), "detection rules imported");
+        Ok(RuleImportReport {
+            source: feed.source(),
+            counts,
+            skipped,
+            unresolved_techniques: unresolved,
+            rescored,
+        })
+    }
+
+    /// # Errors
+    /// `Forbidden` for a role that cannot read the catalog.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: &RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<RuleSummary>, RuleError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self.deps.rules.list_rules(filter, page).await?)
+    }
+
+    /// A rule with its whole text, licence and attribution.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+    ) -> Result<(RuleSummary, DetectionRule), RuleError> {
+        actor.authorize(Action::ReadCatalog)?;
+        self.deps
+            .rules
+            .find_rule(id)
+            .await?
+            .ok_or(RuleError::NotFound)
+    }
+
+    /// The rules tagged with a technique, for its detail page.
+    ///
+    /// # Errors
+    /// `Forbidden` for a role that cannot read the catalog.
+    pub async fn of_technique(
+        &self,
+        actor: &Actor,
+        technique: &str,
+    ) -> Result<Vec<RuleSummary>, RuleError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self.deps.rules.rules_for_technique(technique).await?)
+    }
+}

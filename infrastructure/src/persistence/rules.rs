@@ -1,0 +1,356 @@
+//! Detection rules: upserted per source by their own ids, in one transaction, with the
+//! technique ids each is tagged with.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use sha2::{Digest, Sha256};
+
+use aegis_domain::detection::{DetectionRule, RuleCounts, RuleFilter, RuleSource, RuleSummary};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::RepositoryError;
+
+use super::error::{corrupt, unexpected};
+use super::text_search::any_contains;
+
+pub(crate) mod entities {
+    #![expect(
+        unreachable_pub,
+        reason = "sea-orm's derives require public models inside private modules"
+    )]
+
+    pub(crate) mod rule {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "detection_rules")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub source: String,
+            pub source_id: String,
+            pub title: String,
+            pub description: String,
+            pub status: String,
+            pub severity: String,
+            pub risk_score: Option<i32>,
+            pub kind: String,
+            pub tactics: Json,
+            pub author: Option<String>,
+            pub references: Json,
+            pub false_positives: Json,
+            pub created_on: Option<Date>,
+            pub modified_on: Option<Date>,
+            pub log_source: Option<String>,
+            pub text: String,
+            pub path: String,
+            pub deprecated: bool,
+            pub licence: String,
+            pub fingerprint: String,
+            pub imported_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub(crate) mod rule_technique {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "detection_rule_techniques")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub rule_id: Uuid,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub technique_id: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+use entities::{rule, rule_technique};
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn fingerprint(rule: &DetectionRule) -> String {
+    let mut digest = Sha256::new();
+    digest.update(rule.text.as_bytes());
+    digest.update([0]);
+    digest.update(rule.path.as_bytes());
+    hex::encode(digest.finalize())
+}
+
+fn to_row(
+    id: uuid::Uuid,
+    rule: &DetectionRule,
+    print: String,
+    imported_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> rule::ActiveModel {
+    rule::ActiveModel {
+        id: Set(id),
+        source: Set(rule.source.as_str().to_owned()),
+        source_id: Set(rule.source_id.clone()),
+        title: Set(rule.title.clone()),
+        description: Set(rule.description.clone()),
+        status: Set(rule.status.chars().take(32).collect()),
+        severity: Set(rule.severity.chars().take(16).collect()),
+        risk_score: Set(rule.risk_score.and_then(|s| i32::try_from(s).ok())),
+        kind: Set(rule.kind.chars().take(64).collect()),
+        tactics: Set(serde_json::json!(rule.tactics)),
+        author: Set(rule.author.clone()),
+        references: Set(serde_json::json!(rule.references)),
+        false_positives: Set(serde_json::json!(rule.false_positives)),
+        created_on: Set(rule.created),
+        modified_on: Set(rule.modified),
+        log_source: Set(rule.log_source.clone()),
+        text: Set(rule.text.clone()),
+        path: Set(rule.path.clone()),
+        deprecated: Set(rule.is_deprecated()),
+        licence: Set(rule.source.licence().to_owned()),
+        fingerprint: Set(print),
+        imported_at: Set(imported_at),
+        updated_at: Set(at),
+    }
+}
+
+pub(crate) async fn apply(
+    db: &DatabaseConnection,
+    source: RuleSource,
+    rules: &[DetectionRule],
+    at: DateTime<Utc>,
+) -> Result<RuleCounts, RepositoryError> {
+    let tx = super::begin_write(db).await.map_err(unexpected)?;
+    let stored: HashMap<String, (uuid::Uuid, String, DateTime<Utc>)> = rule::Entity::find()
+        .select_only()
+        .columns([
+            rule::Column::SourceId,
+            rule::Column::Id,
+            rule::Column::Fingerprint,
+            rule::Column::ImportedAt,
+        ])
+        .filter(rule::Column::Source.eq(source.as_str()))
+        .into_tuple::<(String, uuid::Uuid, String, DateTime<Utc>)>()
+        .all(&tx)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|(source_id, id, print, imported)| (source_id, (id, print, imported)))
+        .collect();
+    let mut counts = RuleCounts::default();
+    for item in rules {
+        let print = fingerprint(item);
+        let id = match stored.get(&item.source_id) {
+            Some((_, old, _)) if *old == print => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some((id, _, imported)) => {
+                rule::Entity::update(to_row(*id, item, print, *imported, at))
+                    .exec(&tx)
+                    .await
+                    .map_err(unexpected)?;
+                rule_technique::Entity::delete_many()
+                    .filter(rule_technique::Column::RuleId.eq(*id))
+                    .exec(&tx)
+                    .await
+                    .map_err(unexpected)?;
+                counts.updated += 1;
+                *id
+            }
+            None => {
+                let id = uuid::Uuid::now_v7();
+                rule::Entity::insert(to_row(id, item, print, at, at))
+                    .exec_without_returning(&tx)
+                    .await
+                    .map_err(unexpected)?;
+                counts.created += 1;
+                id
+            }
+        };
+        if !item.techniques.is_empty() {
+            let links = item
+                .techniques
+                .iter()
+                .map(|technique| rule_technique::ActiveModel {
+                    rule_id: Set(id),
+                    technique_id: Set(technique.chars().take(16).collect()),
+                });
+            rule_technique::Entity::insert_many(links)
+                .exec_without_returning(&tx)
+                .await
+                .map_err(unexpected)?;
+        }
+    }
+    tx.commit().await.map_err(unexpected)?;
+    Ok(counts)
+}
+
+async fn techniques_of(
+    db: &impl ConnectionTrait,
+    ids: Vec<uuid::Uuid>,
+) -> Result<HashMap<uuid::Uuid, Vec<String>>, RepositoryError> {
+    let mut by_rule: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let links = rule_technique::Entity::find()
+            .filter(rule_technique::Column::RuleId.is_in(chunk.to_vec()))
+            .order_by_asc(rule_technique::Column::TechniqueId)
+            .all(db)
+            .await
+            .map_err(unexpected)?;
+        for link in links {
+            by_rule
+                .entry(link.rule_id)
+                .or_default()
+                .push(link.technique_id);
+        }
+    }
+    Ok(by_rule)
+}
+
+fn summary(row: &rule::Model, techniques: Vec<String>) -> Result<RuleSummary, RepositoryError> {
+    Ok(RuleSummary {
+        id: row.id,
+        source: RuleSource::parse(&row.source)
+            .ok_or_else(|| corrupt("rule source", &row.source))?,
+        source_id: row.source_id.clone(),
+        title: row.title.clone(),
+        status: row.status.clone(),
+        severity: row.severity.clone(),
+        author: row.author.clone(),
+        deprecated: row.deprecated,
+        techniques,
+    })
+}
+
+async fn summaries(
+    db: &impl ConnectionTrait,
+    rows: Vec<rule::Model>,
+) -> Result<Vec<RuleSummary>, RepositoryError> {
+    let mut techniques = techniques_of(db, rows.iter().map(|r| r.id).collect()).await?;
+    rows.iter()
+        .map(|row| summary(row, techniques.remove(&row.id).unwrap_or_default()))
+        .collect()
+}
+
+pub(crate) async fn for_technique(
+    db: &impl ConnectionTrait,
+    technique: &str,
+) -> Result<Vec<RuleSummary>, RepositoryError> {
+    let ids: Vec<uuid::Uuid> = rule_technique::Entity::find()
+        .select_only()
+        .column(rule_technique::Column::RuleId)
+        .filter(rule_technique::Column::TechniqueId.eq(technique))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let rows = rule::Entity::find()
+        .filter(rule::Column::Id.is_in(ids))
+        .order_by_asc(rule::Column::Deprecated)
+        .order_by_asc(rule::Column::Title)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    summaries(db, rows).await
+}
+
+pub(crate) async fn list(
+    db: &impl ConnectionTrait,
+    filter: &RuleFilter,
+    page: PageRequest,
+) -> Result<Page<RuleSummary>, RepositoryError> {
+    let mut query = rule::Entity::find();
+    if let Some(source) = filter.source {
+        query = query.filter(rule::Column::Source.eq(source.as_str()));
+    }
+    if !filter.include_deprecated {
+        query = query.filter(rule::Column::Deprecated.eq(false));
+    }
+    if let Some(text) = &filter.text {
+        query = query.filter(any_contains(&[rule::Column::Title], text));
+    }
+    if let Some(technique) = &filter.technique {
+        let tagged = rule_technique::Entity::find()
+            .select_only()
+            .column(rule_technique::Column::RuleId)
+            .filter(rule_technique::Column::TechniqueId.eq(technique.as_str()))
+            .into_query();
+        query = query.filter(rule::Column::Id.in_subquery(tagged));
+    }
+    let total = query.clone().count(db).await.map_err(unexpected)?;
+    let rows = query
+        .order_by_asc(rule::Column::Title)
+        .order_by_asc(rule::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page())
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(Page {
+        items: summaries(db, rows).await?,
+        total,
+        request: page,
+    })
+}
+
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<(RuleSummary, DetectionRule)>, RepositoryError> {
+    let Some(row) = rule::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(unexpected)?
+    else {
+        return Ok(None);
+    };
+    let techniques = techniques_of(db, vec![row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let summary = summary(&row, techniques.clone())?;
+    let rule = DetectionRule {
+        source: summary.source,
+        source_id: row.source_id,
+        title: row.title,
+        description: row.description,
+        status: row.status,
+        severity: row.severity,
+        risk_score: row.risk_score.and_then(|s| u32::try_from(s).ok()),
+        kind: row.kind,
+        techniques,
+        tactics: strings(&row.tactics),
+        author: row.author,
+        references: strings(&row.references),
+        false_positives: strings(&row.false_positives),
+        created: row.created_on,
+        modified: row.modified_on,
+        log_source: row.log_source,
+        text: row.text,
+        path: row.path,
+    };
+    Ok(Some((summary, rule)))
+}

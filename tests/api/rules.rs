@@ -1,0 +1,211 @@
+//! Detection rules: imported from Sigma and Elastic rule sets (a directory, an archive), kept
+//! with their attribution, shown on their techniques, and counted in coverage.
+
+use std::io::Write;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use aegis_application::rules::RuleImportReport;
+use aegis_domain::detection::RuleSource;
+use aegis_infrastructure::feeds::rule_files::RuleFiles;
+
+use crate::helpers::*;
+
+const ENCODED: &str = "title: Encoded PowerShell Command Line
+id: 5f3c8a1e-0000-4000-8000-000000000001
+status: test
+description: Detects PowerShell started with an encoded command.
+author: Aegis Test Author
+date: 2024/01/15
+tags:
+  - attack.execution
+  - attack.t1059.001
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  selection:
+    CommandLine|contains: ' -enc '
+  condition: selection
+falsepositives:
+  - Administrative scripts
+level: high
+";
+
+const OLD: &str = "title: Old PowerShell Rule
+id: 5f3c8a1e-0000-4000-8000-000000000002
+status: deprecated
+author: Someone Else
+tags: [attack.t1059.001]
+logsource: {product: windows}
+detection: {selection: {Image: powershell.exe}, condition: selection}
+level: low
+";
+
+const FUTURE: &str = "title: Technique From A Newer ATT&CK
+id: 5f3c8a1e-0000-4000-8000-000000000003
+author: Aegis Test Author
+tags: [attack.t1685]
+logsource: {product: windows}
+detection: {selection: {Image: x.exe}, condition: selection}
+level: medium
+";
+
+const ELASTIC: &str = r#"[metadata]
+creation_date = "2024/02/01"
+maturity = "production"
+updated_date = "2024/03/01"
+
+[rule]
+author = ["Elastic"]
+description = "Phishing attachment opened."
+name = "Suspicious Attachment Execution"
+risk_score = 73
+rule_id = "0e1c2d3e-0000-4000-8000-00000000e1a5"
+severity = "high"
+type = "eql"
+language = "eql"
+query = '''
+process where process.parent.name == "outlook.exe"
+'''
+
+[[rule.threat]]
+framework = "MITRE ATT&CK"
+[[rule.threat.technique]]
+id = "T1566"
+name = "Phishing"
+[rule.threat.tactic]
+id = "TA0001"
+name = "Initial Access"
+"#;
+
+async fn import(app: &TestApp, feed: RuleFiles) -> RuleImportReport {
+    let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+    let initiator = aegis_application::context::Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    prepared
+        .wired
+        .services
+        .rules
+        .import(&initiator, &feed)
+        .await
+        .unwrap()
+}
+
+async fn read(app: &TestApp, path: &str, token: &str) -> Value {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+on_both_databases!(
+    sigma_and_elastic_rules_land_on_their_techniques_and_count_in_coverage,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let sigma = dir.path().join("sigma");
+        std::fs::create_dir_all(sigma.join("rules/windows")).unwrap();
+        std::fs::create_dir_all(sigma.join("deprecated")).unwrap();
+        std::fs::write(sigma.join("rules/windows/encoded.yml"), ENCODED).unwrap();
+        std::fs::write(sigma.join("deprecated/old.yml"), OLD).unwrap();
+        std::fs::write(sigma.join("rules/windows/future.yml"), FUTURE).unwrap();
+        std::fs::write(sigma.join("rules/windows/broken.yml"), "title: [unclosed").unwrap();
+        std::fs::write(sigma.join("README.md"), "not a rule").unwrap();
+
+        let report = import(&app, RuleFiles::new(RuleSource::Sigma, &sigma)).await;
+        assert_eq!(report.counts.created, 3, "{report:?}");
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.skipped[0].0, "rules/windows/broken.yml");
+        assert_eq!(report.unresolved_techniques, ["T1685"]);
+        let again = import(&app, RuleFiles::new(RuleSource::Sigma, &sigma)).await;
+        assert_eq!(
+            (
+                again.counts.created,
+                again.counts.updated,
+                again.counts.unchanged
+            ),
+            (0, 0, 3),
+            "idempotent"
+        );
+
+        // Elastic from a zip; an entry that climbs out of the archive is refused.
+        let archive = dir.path().join("elastic.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("rules/initial_access_attachment.toml", options)
+            .unwrap();
+        zip.write_all(ELASTIC.as_bytes()).unwrap();
+        zip.start_file("../outside.toml", options).unwrap();
+        zip.write_all(ELASTIC.as_bytes()).unwrap();
+        zip.finish().unwrap();
+        let elastic = import(&app, RuleFiles::new(RuleSource::Elastic, &archive)).await;
+        assert_eq!(elastic.counts.created, 1, "{elastic:?}");
+        assert_eq!(
+            elastic.skipped,
+            [(
+                "../outside.toml".to_owned(),
+                "the entry's path leaves the archive".to_owned()
+            )]
+        );
+
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let active = read(&app, "/api/v1/detection-rules?technique=t1059.001", &viewer).await;
+        assert_eq!(active["total"], 1);
+        assert_eq!(active["items"][0]["author"], "Aegis Test Author");
+        let all = read(
+            &app,
+            "/api/v1/detection-rules?technique=T1059.001&include_deprecated=true",
+            &viewer,
+        )
+        .await;
+        assert_eq!(all["total"], 2);
+        let elastic_only = read(&app, "/api/v1/detection-rules?source=elastic", &viewer).await;
+        assert_eq!(elastic_only["total"], 1);
+        assert_eq!(elastic_only["items"][0]["techniques"][0], "T1566");
+        let unresolved = read(&app, "/api/v1/detection-rules?technique=T1685", &viewer).await;
+        assert_eq!(unresolved["total"], 1, "kept until ATT&CK brings T1685");
+        let bad = app
+            .get("/api/v1/detection-rules?source=splunk", &viewer)
+            .await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        let id = active["items"][0]["id"].as_str().unwrap();
+        let detail = read(&app, &format!("/api/v1/detection-rules/{id}"), &viewer).await;
+        assert_eq!(detail["source"], "sigma");
+        assert!(
+            detail["licence"]
+                .as_str()
+                .unwrap()
+                .contains("Detection Rule License")
+        );
+        assert_eq!(detail["text"], ENCODED);
+        assert_eq!(detail["log_source"], "windows/process_creation/");
+        assert_eq!(detail["created"], "2024-01-15");
+        let missing = app
+            .get(
+                &format!("/api/v1/detection-rules/{}", uuid::Uuid::new_v4()),
+                &viewer,
+            )
+            .await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+        let technique = read(&app, "/api/v1/techniques/T1059.001", &viewer).await;
+        let rules = technique["detection_rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0]["deprecated"], false, "active rules first");
+        assert_eq!(rules[1]["deprecated"], true);
+        // One active, unproven rule: a few points, never "covered" on its own.
+        let coverage = &technique["coverage"];
+        assert!(
+            coverage["breakdown"]["rules"].as_f64().unwrap() > 0.0,
+            "{coverage}"
+        );
+        assert_eq!(coverage["status"], "not_covered");
+        let phishing = read(&app, "/api/v1/techniques/T1566", &viewer).await;
+        assert_eq!(phishing["detection_rules"][0]["source"], "elastic");
+    }
+);
