@@ -43,6 +43,8 @@ pub struct TechniqueOverview {
     pub coverage: Option<aegis_domain::scoring::StoredScore>,
     /// Detection rules tagged with the technique (deprecated ones last).
     pub rules: Vec<aegis_domain::detection::RuleSummary>,
+    /// D3FEND countermeasures of the technique.
+    pub countermeasures: Vec<aegis_domain::detection::Countermeasure>,
 }
 
 /// An organization's own technique, as an admin writes it.
@@ -301,11 +303,17 @@ impl CatalogService {
             .rules
             .rules_for_technique(detail.technique.mitre_id.as_str())
             .await?;
+        let countermeasures = self
+            .deps
+            .countermeasures
+            .countermeasures_for_technique(detail.technique.mitre_id.as_str())
+            .await?;
         Ok(TechniqueOverview {
             detail,
             tests,
             coverage,
             rules,
+            countermeasures,
         })
     }
 

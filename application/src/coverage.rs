@@ -114,6 +114,9 @@ pub async fn refresh(
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     inputs.proven_rules = count(proven_active + unmatched_fired);
     inputs.unproven_rules = count(active.len() - proven_active);
+    inputs.countermeasures = repositories
+        .countermeasure_count(technique.as_str())
+        .await?;
     let stored = StoredScore {
         technique_id: technique.clone(),
         score: score_technique(&inputs, policy, now),

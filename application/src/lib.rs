@@ -42,6 +42,8 @@ pub struct Dependencies {
     pub catalog: Arc<dyn CatalogRepository>,
     /// Detection rules (global, like the catalog).
     pub rules: Arc<dyn aegis_domain::detection::RuleRepository>,
+    /// D3FEND countermeasures (global, like the catalog).
+    pub countermeasures: Arc<dyn aegis_domain::detection::CountermeasureRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,

@@ -29,6 +29,30 @@ pub trait RuleFeed: Send + Sync {
     async fn fetch(&self) -> Result<RuleBatch, FeedError>;
 }
 
+/// What a D3FEND feed yields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountermeasureBatch {
+    pub countermeasures: Vec<aegis_domain::detection::Countermeasure>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A source of D3FEND countermeasures: API responses on disk or online.
+#[async_trait::async_trait]
+pub trait CountermeasureFeed: Send + Sync {
+    fn describe(&self) -> String;
+    /// # Errors
+    /// `FeedError` when the source as a whole cannot be read.
+    async fn fetch(&self) -> Result<CountermeasureBatch, FeedError>;
+}
+
+/// How a D3FEND import went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountermeasureImportReport {
+    pub counts: RuleCounts,
+    pub skipped: Vec<(String, String)>,
+    pub rescored: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     #[error(transparent)]
@@ -156,6 +180,57 @@ impl RuleService {
             counts,
             skipped,
             unresolved_techniques: unresolved,
+            rescored,
+        })
+    }
+
+    /// Imports D3FEND countermeasures (upserted by D3FEND id, in one transaction) and
+    /// rescores the techniques they counter.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages the catalog; `Feed` when the feed cannot be
+    /// read at all.
+    pub async fn import_countermeasures(
+        &self,
+        initiator: &Initiator,
+        feed: &dyn CountermeasureFeed,
+    ) -> Result<CountermeasureImportReport, RuleError> {
+        initiator.authorize(Action::ManageCatalog)?;
+        let batch = feed.fetch().await?;
+        let counts = self
+            .deps
+            .countermeasures
+            .apply_countermeasures(&batch.countermeasures, self.deps.clock.now())
+            .await?;
+        let mut countered: Vec<aegis_domain::catalog::TechniqueId> = batch
+            .countermeasures
+            .iter()
+            .flat_map(|c| c.techniques.iter())
+            .filter_map(|t| aegis_domain::catalog::TechniqueId::parse(t).ok())
+            .collect();
+        countered.sort();
+        countered.dedup();
+        let catalog: std::collections::HashSet<aegis_domain::catalog::TechniqueId> = self
+            .deps
+            .catalog
+            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+                include_subtechniques: true,
+                ..aegis_domain::catalog_ports::TechniqueFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|t| t.mitre_id)
+            .collect();
+        countered.retain(|t| catalog.contains(t));
+        let rescored = self
+            .coverage
+            .recompute_with(&countered)
+            .await
+            .map_err(|e| RuleError::Unexpected(e.to_string()))?;
+        tracing::info!(source = %feed.describe(), ?counts, "D3FEND countermeasures imported");
+        Ok(CountermeasureImportReport {
+            counts,
+            skipped: batch.skipped,
             rescored,
         })
     }

@@ -255,3 +255,39 @@ pub trait RuleRepository: Send + Sync {
         id: uuid::Uuid,
     ) -> Result<Option<(RuleSummary, DetectionRule)>, crate::ports::RepositoryError>;
 }
+
+/// A D3FEND defensive technique and the ATT&CK techniques it counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Countermeasure {
+    /// `D3-EFA`.
+    pub d3fend_id: String,
+    pub name: String,
+    /// The D3FEND tactic: Model, Harden, Detect, Isolate, Deceive, Evict, Restore.
+    pub tactic: String,
+    /// ATT&CK technique ids, upper-case, sorted.
+    pub techniques: Vec<String>,
+}
+
+/// Where D3FEND countermeasures are kept: global, like the catalog.
+#[async_trait::async_trait]
+pub trait CountermeasureRepository: Send + Sync {
+    /// Upserts by D3FEND id in one transaction; a countermeasure's technique links are
+    /// replaced by this import's.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure; nothing is written then.
+    async fn apply_countermeasures(
+        &self,
+        countermeasures: &[Countermeasure],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<RuleCounts, crate::ports::RepositoryError>;
+
+    /// The countermeasures of exactly this technique id, by D3FEND tactic and name.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn countermeasures_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<Countermeasure>, crate::ports::RepositoryError>;
+}

@@ -372,6 +372,12 @@ pub trait CoverageRepository: Send + Sync {
         &self,
         technique: &str,
     ) -> Result<Vec<crate::detection::RuleSummary>, RepositoryError>;
+
+    /// How many D3FEND countermeasures counter the technique (global, like the rules).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError>;
 }
 
 /// The history of background job runs. Runs belong to the installation, not a tenant.

@@ -14,6 +14,7 @@ mod m20261129_000008_coverage;
 mod m20261129_000009_job_runs;
 mod m20261129_000010_posture_snapshots;
 mod m20261129_000011_detection_rules;
+mod m20261129_000012_countermeasures;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_job_runs::Migration),
             Box::new(m20261129_000010_posture_snapshots::Migration),
             Box::new(m20261129_000011_detection_rules::Migration),
+            Box::new(m20261129_000012_countermeasures::Migration),
         ]
     }
 }

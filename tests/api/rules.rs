@@ -209,3 +209,72 @@ on_both_databases!(
         assert_eq!(phishing["detection_rules"][0]["source"], "elastic");
     }
 );
+
+fn d3fend_row(technique: &str, id: &str, name: &str, tactic: &str) -> Value {
+    serde_json::json!({
+        "off_tech_id": {"type": "literal", "value": technique},
+        "def_tech_id": {"type": "literal", "value": id},
+        "def_tech_label": {"type": "literal", "value": name},
+        "def_tactic_label": {"type": "literal", "value": tactic},
+    })
+}
+
+on_both_databases!(
+    d3fend_countermeasures_land_on_their_techniques_and_count_in_coverage,
+    |app: TestApp| async move {
+        use aegis_infrastructure::feeds::rule_files::D3fendFiles;
+
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let api = dir.path().join("offensive-technique/attack");
+        std::fs::create_dir_all(&api).unwrap();
+        let response = |rows: Vec<Value>| {
+            serde_json::json!({"off_to_def": {"head": {"vars": []}, "results": {"bindings": rows}}})
+                .to_string()
+        };
+        std::fs::write(
+            api.join("T1059.001.json"),
+            response(vec![
+                d3fend_row("T1059.001", "D3-EAL", "Executable Allowlisting", "Harden"),
+                d3fend_row("T1059.001", "D3-SEA", "Script Execution Analysis", "Detect"),
+            ]),
+        )
+        .unwrap();
+        std::fs::write(api.join("T1486.json"), response(vec![])).unwrap();
+        std::fs::write(api.join("broken.json"), "{").unwrap();
+
+        let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+        let initiator = aegis_application::context::Initiator::System {
+            tenant: prepared.tenant.id,
+        };
+        let rules = &prepared.wired.services.rules;
+        let report = rules
+            .import_countermeasures(&initiator, &D3fendFiles::new(dir.path()))
+            .await
+            .unwrap();
+        assert_eq!(report.counts.created, 2, "{report:?}");
+        assert_eq!(report.skipped.len(), 1);
+        let again = rules
+            .import_countermeasures(&initiator, &D3fendFiles::new(dir.path()))
+            .await
+            .unwrap();
+        assert_eq!(again.counts.unchanged, 2);
+
+        let admin = app.admin_token().await;
+        let technique = read(&app, "/api/v1/techniques/T1059.001", &admin).await;
+        let countermeasures = technique["countermeasures"].as_array().unwrap();
+        assert_eq!(countermeasures.len(), 2, "{technique}");
+        assert_eq!(countermeasures[0]["tactic"], "Detect");
+        assert_eq!(countermeasures[0]["d3fend_id"], "D3-SEA");
+        assert_eq!(
+            countermeasures[0]["url"],
+            "https://d3fend.mitre.org/technique/d3f:ScriptExecutionAnalysis/"
+        );
+        let breakdown = &technique["coverage"]["breakdown"];
+        assert!(
+            breakdown["countermeasures"].as_f64().unwrap() > 0.0,
+            "{breakdown}"
+        );
+    }
+);

@@ -171,6 +171,9 @@ macro_rules! repositories {
             ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
                 Ok(Vec::new())
             }
+            async fn countermeasure_count(&self, _technique: &str) -> Result<u32, RepositoryError> {
+                Ok(0)
+            }
         }
 
         #[async_trait]
@@ -1322,6 +1325,26 @@ impl aegis_domain::detection::RuleRepository for EmptyCatalog {
         RepositoryError,
     > {
         Ok(None)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::detection::CountermeasureRepository for EmptyCatalog {
+    async fn apply_countermeasures(
+        &self,
+        items: &[aegis_domain::detection::Countermeasure],
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+        Ok(aegis_domain::detection::RuleCounts {
+            created: items.len() as u64,
+            ..aegis_domain::detection::RuleCounts::default()
+        })
+    }
+    async fn countermeasures_for_technique(
+        &self,
+        _: &str,
+    ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
+        Ok(Vec::new())
     }
 }
 

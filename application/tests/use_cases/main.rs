@@ -43,6 +43,7 @@ async fn harness() -> Harness {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
         rules: Arc::new(EmptyCatalog),
+        countermeasures: Arc::new(EmptyCatalog),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

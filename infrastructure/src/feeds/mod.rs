@@ -3,6 +3,7 @@
 
 pub mod attack;
 pub mod collection;
+pub mod d3fend;
 pub mod elastic;
 mod input;
 pub mod remote;

@@ -78,3 +78,50 @@ impl RuleFeed for RuleFiles {
         .map_err(|e| FeedError(format!("the rule reader stopped: {e}")))?
     }
 }
+
+/// D3FEND API responses (`offensive-technique/attack/<T>.json`) under `path`: a directory, an
+/// archive or one file.
+#[derive(Debug, Clone)]
+pub struct D3fendFiles {
+    path: PathBuf,
+    limits: CollectionLimits,
+}
+
+impl D3fendFiles {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            limits: CollectionLimits::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
+    fn describe(&self) -> String {
+        format!("D3FEND from {}", self.path.display())
+    }
+
+    async fn fetch(&self) -> Result<aegis_application::rules::CountermeasureBatch, FeedError> {
+        let (path, limits) = (self.path.clone(), self.limits);
+        tokio::task::spawn_blocking(move || {
+            let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
+            let collection =
+                read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
+            let mut skipped = collection.skipped;
+            let mut pairings = Vec::new();
+            for file in &collection.files {
+                match super::d3fend::parse_d3fend_file(file) {
+                    Ok(found) => pairings.extend(found),
+                    Err(reason) => skipped.push((file.path.clone(), reason)),
+                }
+            }
+            Ok(aegis_application::rules::CountermeasureBatch {
+                countermeasures: super::d3fend::countermeasures(pairings),
+                skipped,
+            })
+        })
+        .await
+        .map_err(|e| FeedError(format!("the D3FEND reader stopped: {e}")))?
+    }
+}

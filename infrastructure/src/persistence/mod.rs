@@ -7,6 +7,7 @@ mod catalog_entities;
 mod catalog_import;
 mod catalog_read;
 mod catalog_runs;
+mod countermeasures;
 mod coverage;
 mod entities;
 mod error;
@@ -197,6 +198,9 @@ macro_rules! repositories {
                 technique: &str,
             ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
                 rules::for_technique(self.conn(), technique).await
+            }
+            async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError> {
+                countermeasures::count_for_technique(self.conn(), technique).await
             }
         }
 
@@ -663,6 +667,23 @@ impl Database for SeaDatabase {
 
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.connection.ping().await.map_err(error::unexpected)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::detection::CountermeasureRepository for SeaDatabase {
+    async fn apply_countermeasures(
+        &self,
+        items: &[aegis_domain::detection::Countermeasure],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+        countermeasures::apply(&self.connection, items, at).await
+    }
+    async fn countermeasures_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
+        countermeasures::for_technique(&self.connection, technique).await
     }
 }
 

@@ -99,6 +99,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         database: database.clone(),
         catalog: database.clone(),
         rules: database.clone(),
+        countermeasures: database.clone(),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
         tokens: Arc::new(JwtTokenService::new(
             secret_key.expose_secret().as_bytes(),

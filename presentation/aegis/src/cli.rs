@@ -17,7 +17,7 @@ use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
-use aegis_infrastructure::feeds::rule_files::RuleFiles;
+use aegis_infrastructure::feeds::rule_files::{D3fendFiles, RuleFiles};
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -142,6 +142,12 @@ pub enum ImportFeed {
     /// Elastic detection rules (TOML) from a file, a directory (the repository's rules/), a
     /// .zip or a .tar.gz.
     Elastic {
+        #[arg(long)]
+        path: PathBuf,
+    },
+    /// D3FEND countermeasures from API responses (offensive-technique/attack/<T>.json): a
+    /// directory, a .zip or a .tar.gz.
+    D3fend {
         #[arg(long)]
         path: PathBuf,
     },
@@ -378,6 +384,9 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
         ImportFeed::Elastic { path } => {
             return import_rules(settings, RuleFiles::new(RuleSource::Elastic, path)).await;
         }
+        ImportFeed::D3fend { path } => {
+            return import_d3fend(settings, D3fendFiles::new(path)).await;
+        }
     };
     let prepared = app::prepare(settings).await?;
     let source: Box<dyn AttackSource> = match (path, url, taxii) {
@@ -525,6 +534,34 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
             "  kept for a newer ATT&CK release (not in the catalog yet): {}",
             report.unresolved_techniques.join(", ")
         );
+    }
+    Ok(())
+}
+
+async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let started = std::time::Instant::now();
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let report = prepared
+        .wired
+        .services
+        .rules
+        .import_countermeasures(&initiator, &feed)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    println!(
+        "D3FEND countermeasures imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} scores recomputed",
+        started.elapsed().as_secs_f64(),
+        report.counts.created,
+        report.counts.updated,
+        report.counts.unchanged,
+        report.skipped.len(),
+        report.rescored
+    );
+    for (path, reason) in &report.skipped {
+        println!("  skipped {path}: {reason}");
     }
     Ok(())
 }

@@ -133,6 +133,18 @@ pub struct TechniqueDetailView {
     pub coverage: crate::routes::coverage::CoverageView,
     /// Detection rules (Sigma, Elastic) tagged with the technique.
     pub detection_rules: Vec<crate::routes::rules::RuleSummaryView>,
+    /// D3FEND countermeasures of the technique.
+    pub countermeasures: Vec<CountermeasureView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountermeasureView {
+    /// `D3-EFA`.
+    pub d3fend_id: String,
+    pub name: String,
+    /// Model, Harden, Detect, Isolate, Deceive, Evict or Restore.
+    pub tactic: String,
+    pub url: String,
 }
 
 impl From<TechniqueOverview> for TechniqueDetailView {
@@ -140,6 +152,19 @@ impl From<TechniqueOverview> for TechniqueDetailView {
         let tests = overview.tests.into_iter().map(Into::into).collect();
         let coverage = crate::routes::coverage::CoverageView::new(overview.coverage);
         let detection_rules = overview.rules.into_iter().map(Into::into).collect();
+        let countermeasures = overview
+            .countermeasures
+            .into_iter()
+            .map(|c| CountermeasureView {
+                url: format!(
+                    "https://d3fend.mitre.org/technique/d3f:{}/",
+                    c.name.replace(' ', "")
+                ),
+                d3fend_id: c.d3fend_id,
+                name: c.name,
+                tactic: c.tactic,
+            })
+            .collect();
         let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
         let custom = t.stix_id.starts_with("x-aegis-technique--");
@@ -176,6 +201,7 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             tests,
             coverage,
             detection_rules,
+            countermeasures,
         }
     }
 }
