@@ -146,6 +146,10 @@ pub struct HeatmapCell {
     pub rolled_score: f64,
     /// How many current threat actors use it.
     pub actors: u32,
+    /// Active detection rules tagged with it.
+    pub rules: u32,
+    /// D3FEND countermeasures of it.
+    pub countermeasures: u32,
     pub subtechniques: Vec<HeatmapCell>,
 }
 
@@ -318,27 +322,45 @@ impl CoverageService {
             .into_iter()
             .map(|s| (s.technique_id.clone(), s))
             .collect();
-        let actors = catalog.actors_per_technique().await?;
+        let counts = Counts {
+            actors: catalog.actors_per_technique().await?,
+            rules: self.deps.rules.active_rule_counts().await?,
+            countermeasures: self.deps.countermeasures.countermeasure_counts().await?,
+        };
         let tactics = catalog.list_tactics().await?;
         Ok(build_heatmap(
             &tactics,
             techniques,
             &scores,
-            &actors,
+            &counts,
             &self.deps.scoring,
         ))
     }
 }
 
+/// What the heatmap counts per technique besides its score.
+struct Counts {
+    actors: HashMap<TechniqueId, u32>,
+    rules: HashMap<String, u32>,
+    countermeasures: HashMap<String, u32>,
+}
+
 fn cell(
     technique: TechniqueSummary,
     scores: &HashMap<TechniqueId, StoredScore>,
-    actors: &HashMap<TechniqueId, u32>,
+    counts: &Counts,
 ) -> HeatmapCell {
     let stored = scores.get(&technique.mitre_id);
     let score = stored.map_or_else(TechniqueScore::uncovered, |s| s.score.clone());
+    let id = technique.mitre_id.as_str();
     HeatmapCell {
-        actors: actors.get(&technique.mitre_id).copied().unwrap_or_default(),
+        actors: counts
+            .actors
+            .get(&technique.mitre_id)
+            .copied()
+            .unwrap_or_default(),
+        rules: counts.rules.get(id).copied().unwrap_or_default(),
+        countermeasures: counts.countermeasures.get(id).copied().unwrap_or_default(),
         open_tests: stored.map_or(0, |s| s.open_tests),
         rolled_score: score.score,
         score,
@@ -353,7 +375,7 @@ fn build_heatmap(
     tactics: &[aegis_domain::catalog::Tactic],
     techniques: Vec<TechniqueSummary>,
     scores: &HashMap<TechniqueId, StoredScore>,
-    actors: &HashMap<TechniqueId, u32>,
+    counts: &Counts,
     policy: &ScoringPolicy,
 ) -> Heatmap {
     let (subs, parents): (Vec<_>, Vec<_>) = techniques.into_iter().partition(|t| t.is_subtechnique);
@@ -363,13 +385,13 @@ fn build_heatmap(
             children
                 .entry(parent)
                 .or_default()
-                .push(cell(sub, scores, actors));
+                .push(cell(sub, scores, counts));
         }
     }
     let cells: Vec<HeatmapCell> = parents
         .into_iter()
         .map(|parent| {
-            let mut cell = cell(parent, scores, actors);
+            let mut cell = cell(parent, scores, counts);
             cell.subtechniques = children
                 .remove(&cell.technique.mitre_id)
                 .unwrap_or_default();

@@ -207,6 +207,17 @@ fn layer_technique(cell: &HeatmapCell, tactic: &str, rolled: bool) -> LayerTechn
             value: at.format("%Y-%m-%d").to_string(),
         });
     }
+    for (name, count) in [
+        ("detection rules", cell.rules),
+        ("countermeasures", cell.countermeasures),
+    ] {
+        if count > 0 {
+            metadata.push(LayerMetadata {
+                name: name.to_owned(),
+                value: count.to_string(),
+            });
+        }
+    }
     if cell.actors > 0 {
         metadata.push(LayerMetadata {
             name: "threat actors".to_owned(),

@@ -248,6 +248,14 @@ pub trait RuleRepository: Send + Sync {
         page: crate::page::PageRequest,
     ) -> Result<crate::page::Page<RuleSummary>, crate::ports::RepositoryError>;
 
+    /// Active (not deprecated) rules per technique id, for the heatmap.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn active_rule_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, crate::ports::RepositoryError>;
+
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn find_rule(
@@ -290,4 +298,12 @@ pub trait CountermeasureRepository: Send + Sync {
         &self,
         technique: &str,
     ) -> Result<Vec<Countermeasure>, crate::ports::RepositoryError>;
+
+    /// Countermeasures per technique id, for the heatmap.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn countermeasure_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, crate::ports::RepositoryError>;
 }

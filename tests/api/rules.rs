@@ -207,8 +207,38 @@ on_both_databases!(
         assert_eq!(coverage["status"], "not_covered");
         let phishing = read(&app, "/api/v1/techniques/T1566", &viewer).await;
         assert_eq!(phishing["detection_rules"][0]["source"], "elastic");
+
+        let map = read(&app, "/api/v1/heatmap", &viewer).await;
+        let powershell = sub_cell(&map, "execution", "T1059", "T1059.001");
+        assert_eq!(
+            powershell["detection_rules"], 1,
+            "deprecated rules do not count"
+        );
     }
 );
+
+fn sub_cell<'a>(map: &'a Value, tactic: &str, parent: &str, sub: &str) -> &'a Value {
+    map["tactics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["shortname"] == tactic)
+        .and_then(|c| {
+            c["techniques"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["mitre_id"] == parent)
+        })
+        .and_then(|t| {
+            t["subtechniques"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["mitre_id"] == sub)
+        })
+        .unwrap_or_else(|| panic!("no {sub} under {parent} in {tactic}"))
+}
 
 fn d3fend_row(technique: &str, id: &str, name: &str, tactic: &str) -> Value {
     serde_json::json!({
@@ -275,6 +305,11 @@ on_both_databases!(
         assert!(
             breakdown["countermeasures"].as_f64().unwrap() > 0.0,
             "{breakdown}"
+        );
+        let map = read(&app, "/api/v1/heatmap", &admin).await;
+        assert_eq!(
+            sub_cell(&map, "execution", "T1059", "T1059.001")["countermeasures"],
+            2
         );
     }
 );

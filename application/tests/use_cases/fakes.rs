@@ -1314,6 +1314,11 @@ impl aegis_domain::detection::RuleRepository for EmptyCatalog {
             request: page,
         })
     }
+    async fn active_rule_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        Ok(std::collections::HashMap::new())
+    }
     async fn find_rule(
         &self,
         _: Uuid,
@@ -1345,6 +1350,11 @@ impl aegis_domain::detection::CountermeasureRepository for EmptyCatalog {
         _: &str,
     ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
         Ok(Vec::new())
+    }
+    async fn countermeasure_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        Ok(std::collections::HashMap::new())
     }
 }
 

@@ -183,3 +183,21 @@ pub(crate) async fn count_for_technique(
         .map_err(unexpected)?;
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
+
+pub(crate) async fn counts(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<String, u32>, RepositoryError> {
+    let rows: Vec<(String, i64)> = link::Entity::find()
+        .select_only()
+        .column(link::Column::TechniqueId)
+        .column_as(link::Column::D3fendId.count(), "countermeasures")
+        .group_by(link::Column::TechniqueId)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(rows
+        .into_iter()
+        .map(|(technique, n)| (technique, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
+}

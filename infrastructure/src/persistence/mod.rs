@@ -685,6 +685,11 @@ impl aegis_domain::detection::CountermeasureRepository for SeaDatabase {
     ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
         countermeasures::for_technique(&self.connection, technique).await
     }
+    async fn countermeasure_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        countermeasures::counts(&self.connection).await
+    }
 }
 
 #[async_trait]
@@ -709,6 +714,11 @@ impl aegis_domain::detection::RuleRepository for SeaDatabase {
         page: PageRequest,
     ) -> Result<Page<aegis_domain::detection::RuleSummary>, RepositoryError> {
         rules::list(&self.connection, filter, page).await
+    }
+    async fn active_rule_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        rules::active_counts(&self.connection).await
     }
     async fn find_rule(
         &self,

@@ -354,3 +354,27 @@ pub(crate) async fn find(
     };
     Ok(Some((summary, rule)))
 }
+
+pub(crate) async fn active_counts(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<String, u32>, RepositoryError> {
+    let active = rule::Entity::find()
+        .select_only()
+        .column(rule::Column::Id)
+        .filter(rule::Column::Deprecated.eq(false))
+        .into_query();
+    let rows: Vec<(String, i64)> = rule_technique::Entity::find()
+        .select_only()
+        .column(rule_technique::Column::TechniqueId)
+        .column_as(rule_technique::Column::RuleId.count(), "rules")
+        .filter(rule_technique::Column::RuleId.in_subquery(active))
+        .group_by(rule_technique::Column::TechniqueId)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(rows
+        .into_iter()
+        .map(|(technique, n)| (technique, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
+}

@@ -85,6 +85,10 @@ pub struct HeatmapCellView {
     pub open_tests: u32,
     /// Current threat actors that use it.
     pub threat_actors: u32,
+    /// Active detection rules (Sigma, Elastic) tagged with it.
+    pub detection_rules: u32,
+    /// D3FEND countermeasures of it.
+    pub countermeasures: u32,
     #[schema(no_recursion)]
     pub subtechniques: Vec<HeatmapCellView>,
 }
@@ -103,6 +107,8 @@ impl From<HeatmapCell> for HeatmapCellView {
             validated_tests: cell.score.validated_tests,
             open_tests: cell.open_tests,
             threat_actors: cell.actors,
+            detection_rules: cell.rules,
+            countermeasures: cell.countermeasures,
             subtechniques: cell.subtechniques.into_iter().map(Into::into).collect(),
         }
     }
