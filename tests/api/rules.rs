@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use aegis_application::rules::RuleImportReport;
 use aegis_domain::detection::RuleSource;
-use aegis_infrastructure::feeds::rule_files::RuleFiles;
+use aegis_infrastructure::feeds::rule_files::{Location, RuleFiles};
 
 use crate::helpers::*;
 
@@ -150,6 +150,36 @@ on_both_databases!(
                 "the entry's path leaves the archive".to_owned()
             )]
         );
+
+        // The same archive online: downloaded, then read like the file (nothing changes).
+        let served = crate::feed_server::serve(std::collections::HashMap::from([(
+            "/releases/elastic.zip".to_owned(),
+            (200, std::fs::read(&archive).unwrap()),
+        )]))
+        .await;
+        let online = RuleFiles::at(
+            RuleSource::Elastic,
+            Location::Url(format!("{}/releases/elastic.zip", served.base)),
+        );
+        let downloaded = import(&app, online).await;
+        assert_eq!(downloaded.counts.unchanged, 1, "{downloaded:?}");
+        let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+        let missing = RuleFiles::at(
+            RuleSource::Elastic,
+            Location::Url(format!("{}/releases/nothing.zip", served.base)),
+        );
+        let refused = prepared
+            .wired
+            .services
+            .rules
+            .import(
+                &aegis_application::context::Initiator::System {
+                    tenant: prepared.tenant.id,
+                },
+                &missing,
+            )
+            .await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("404")));
 
         let admin = app.admin_token().await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;

@@ -59,6 +59,34 @@ async fn get(client: &reqwest::Client, url: &str, accept: &str) -> Result<Vec<u8
     bounded_body(response).await
 }
 
+/// Downloads `url` (bounded like a feed file) into `dir`, under the URL's last path segment so
+/// that its extension (`.zip`, `.tar.gz`, `.yml`, ...) says how to read it.
+///
+/// # Errors
+/// `FeedError` when the download fails, is refused, or cannot be written.
+pub(crate) async fn download_into(
+    url: &str,
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf, FeedError> {
+    let body = get(&client()?, url, "*/*").await?;
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|path| path.rsplit('/').next())
+        .filter(|segment| {
+            !segment.is_empty()
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        })
+        .unwrap_or("download");
+    let path = dir.join(name);
+    tokio::fs::write(&path, body)
+        .await
+        .map_err(|e| FeedError(format!("cannot keep the download: {e}")))?;
+    Ok(path)
+}
+
 fn parse(bytes: Vec<u8>) -> Result<AttackRelease, FeedError> {
     let bytes = decompress_bounded(bytes, MAX_FEED_BYTES).map_err(|e| FeedError(e.to_string()))?;
     parse_bundle(&bytes).map_err(|e| FeedError(e.to_string()))

@@ -12,19 +12,55 @@ use super::collection::{CollectionLimits, read_collection};
 use super::elastic::parse_elastic_file;
 use super::sigma::parse_sigma_file;
 
-/// The rules of `source` under `path`.
+/// Where a rule set is: on disk, or at a URL that is downloaded first (a release archive such
+/// as `sigma_all_rules.zip`, or one file).
+#[derive(Debug, Clone)]
+pub enum Location {
+    Path(PathBuf),
+    Url(String),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Path(path) => write!(f, "{}", path.display()),
+            Self::Url(url) => f.write_str(url),
+        }
+    }
+}
+
+/// The download of a URL location lives in this directory until the import is read.
+async fn materialize(
+    location: &Location,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), FeedError> {
+    match location {
+        Location::Path(path) => Ok((path.clone(), None)),
+        Location::Url(url) => {
+            let dir = tempfile::tempdir()
+                .map_err(|e| FeedError(format!("no room for the download: {e}")))?;
+            let path = super::remote::download_into(url, dir.path()).await?;
+            Ok((path, Some(dir)))
+        }
+    }
+}
+
+/// The rules of `source` at a location.
 #[derive(Debug, Clone)]
 pub struct RuleFiles {
     source: RuleSource,
-    path: PathBuf,
+    location: Location,
     limits: CollectionLimits,
 }
 
 impl RuleFiles {
     pub fn new(source: RuleSource, path: impl Into<PathBuf>) -> Self {
+        Self::at(source, Location::Path(path.into()))
+    }
+
+    pub fn at(source: RuleSource, location: Location) -> Self {
         Self {
             source,
-            path: path.into(),
+            location,
             limits: CollectionLimits::default(),
         }
     }
@@ -45,16 +81,14 @@ impl RuleFeed for RuleFiles {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{} rules from {}",
-            self.source.as_str(),
-            self.path.display()
-        )
+        format!("{} rules from {}", self.source.as_str(), self.location)
     }
 
     async fn fetch(&self) -> Result<RuleBatch, FeedError> {
-        let (source, path, limits) = (self.source, self.path.clone(), self.limits);
+        let (path, download) = materialize(&self.location).await?;
+        let (source, limits) = (self.source, self.limits);
         tokio::task::spawn_blocking(move || {
+            let _download = download;
             let wanted = move |p: &str| is_rule_file(source, p);
             let collection =
                 read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
@@ -79,18 +113,22 @@ impl RuleFeed for RuleFiles {
     }
 }
 
-/// D3FEND API responses (`offensive-technique/attack/<T>.json`) under `path`: a directory, an
-/// archive or one file.
+/// D3FEND API responses (`offensive-technique/attack/<T>.json`) at a location: a directory,
+/// an archive or one file.
 #[derive(Debug, Clone)]
 pub struct D3fendFiles {
-    path: PathBuf,
+    location: Location,
     limits: CollectionLimits,
 }
 
 impl D3fendFiles {
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self::at(Location::Path(path.into()))
+    }
+
+    pub fn at(location: Location) -> Self {
         Self {
-            path: path.into(),
+            location,
             limits: CollectionLimits::default(),
         }
     }
@@ -99,12 +137,14 @@ impl D3fendFiles {
 #[async_trait]
 impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
     fn describe(&self) -> String {
-        format!("D3FEND from {}", self.path.display())
+        format!("D3FEND from {}", self.location)
     }
 
     async fn fetch(&self) -> Result<aegis_application::rules::CountermeasureBatch, FeedError> {
-        let (path, limits) = (self.path.clone(), self.limits);
+        let (path, download) = materialize(&self.location).await?;
+        let limits = self.limits;
         tokio::task::spawn_blocking(move || {
+            let _download = download;
             let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
             let collection =
                 read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;

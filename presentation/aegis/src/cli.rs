@@ -17,7 +17,7 @@ use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
-use aegis_infrastructure::feeds::rule_files::{D3fendFiles, RuleFiles};
+use aegis_infrastructure::feeds::rule_files::{D3fendFiles, Location, RuleFiles};
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -135,21 +135,33 @@ pub enum ImportFeed {
     },
     /// Sigma rules (YAML) from a file, a directory, a .zip (e.g. sigma_all_rules.zip) or a
     /// .tar.gz.
+    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
     Sigma {
         #[arg(long)]
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Elastic detection rules (TOML) from a file, a directory (the repository's rules/), a
     /// .zip or a .tar.gz.
+    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
     Elastic {
         #[arg(long)]
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// D3FEND countermeasures from API responses (offensive-technique/attack/<T>.json): a
     /// directory, a .zip or a .tar.gz.
+    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
     D3fend {
         #[arg(long)]
-        path: PathBuf,
+        path: Option<PathBuf>,
+        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -378,14 +390,16 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
 async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
     let (path, url, taxii) = match feed {
         ImportFeed::Attack { path, url, taxii } => (path, url, taxii),
-        ImportFeed::Sigma { path } => {
-            return import_rules(settings, RuleFiles::new(RuleSource::Sigma, path)).await;
+        ImportFeed::Sigma { path, url } => {
+            let feed = RuleFiles::at(RuleSource::Sigma, location(path, url));
+            return import_rules(settings, feed).await;
         }
-        ImportFeed::Elastic { path } => {
-            return import_rules(settings, RuleFiles::new(RuleSource::Elastic, path)).await;
+        ImportFeed::Elastic { path, url } => {
+            let feed = RuleFiles::at(RuleSource::Elastic, location(path, url));
+            return import_rules(settings, feed).await;
         }
-        ImportFeed::D3fend { path } => {
-            return import_d3fend(settings, D3fendFiles::new(path)).await;
+        ImportFeed::D3fend { path, url } => {
+            return import_d3fend(settings, D3fendFiles::at(location(path, url))).await;
         }
     };
     let prepared = app::prepare(settings).await?;
@@ -494,6 +508,15 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
     match run.error {
         Some(error) => Err(CliError::Failed(error)),
         None => Ok(()),
+    }
+}
+
+/// `--path` or `--url` (clap makes sure one is given).
+fn location(path: Option<PathBuf>, url: Option<String>) -> Location {
+    match (path, url) {
+        (Some(path), _) => Location::Path(path),
+        (None, Some(url)) => Location::Url(url),
+        (None, None) => Location::Path(PathBuf::from(".")),
     }
 }
 
