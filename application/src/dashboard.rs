@@ -296,21 +296,18 @@ impl DashboardService {
         let now = self.deps.clock.now();
         let database = &self.deps.database;
         let facts = database.test_facts(tenant).await?;
-        let heatmap = self
-            .coverage
-            .heatmap_of(tenant, &HeatmapFilter::default())
-            .await?;
-        let mut catalog: Vec<TechniqueId> = Vec::new();
-        let mut seen = HashSet::new();
-        for cell in heatmap.columns.iter().flat_map(|c| c.techniques.iter()) {
-            for id in std::iter::once(&cell.technique.mitre_id)
-                .chain(cell.subtechniques.iter().map(|s| &s.technique.mitre_id))
-            {
-                if seen.insert(id.clone()) {
-                    catalog.push(id.clone());
-                }
-            }
-        }
+        // The techniques the heatmap shows: not revoked or deprecated, sub-techniques too.
+        let catalog: Vec<TechniqueId> = self
+            .deps
+            .catalog
+            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+                include_subtechniques: true,
+                ..aegis_domain::catalog_ports::TechniqueFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|t| t.mitre_id)
+            .collect();
         let since = now - Duration::days(i64::from(days.max(1)));
         let actions = database.workflow_actions_by_actor(tenant, since).await?;
         Ok(MetricsReport {

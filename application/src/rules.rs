@@ -150,17 +150,7 @@ impl RuleService {
         let mut tagged: Vec<&String> = rules.iter().flat_map(|r| r.techniques.iter()).collect();
         tagged.sort();
         tagged.dedup();
-        let catalog: std::collections::HashSet<aegis_domain::catalog::TechniqueId> = self
-            .deps
-            .catalog
-            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
-                include_subtechniques: true,
-                ..aegis_domain::catalog_ports::TechniqueFilter::default()
-            })
-            .await?
-            .into_iter()
-            .map(|t| t.mitre_id)
-            .collect();
+        let catalog = self.catalog_ids().await?;
         let mut unresolved = Vec::new();
         let mut known = Vec::new();
         for technique in tagged {
@@ -210,17 +200,7 @@ impl RuleService {
             .collect();
         countered.sort();
         countered.dedup();
-        let catalog: std::collections::HashSet<aegis_domain::catalog::TechniqueId> = self
-            .deps
-            .catalog
-            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
-                include_subtechniques: true,
-                ..aegis_domain::catalog_ports::TechniqueFilter::default()
-            })
-            .await?
-            .into_iter()
-            .map(|t| t.mitre_id)
-            .collect();
+        let catalog = self.catalog_ids().await?;
         countered.retain(|t| catalog.contains(t));
         let rescored = self
             .coverage
@@ -233,6 +213,25 @@ impl RuleService {
             skipped: batch.skipped,
             rescored,
         })
+    }
+
+    /// Every technique id the catalog holds, to tell tagged ids it knows from those it will
+    /// know after a newer ATT&CK release.
+    async fn catalog_ids(
+        &self,
+    ) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError>
+    {
+        Ok(self
+            .deps
+            .catalog
+            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+                include_subtechniques: true,
+                ..aegis_domain::catalog_ports::TechniqueFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|t| t.mitre_id)
+            .collect())
     }
 
     /// # Errors

@@ -539,19 +539,13 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
         .await;
     progress.finish_and_clear();
     let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
-    println!(
-        "{} rules imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} scores recomputed",
-        report.source.as_str(),
-        started.elapsed().as_secs_f64(),
-        report.counts.created,
-        report.counts.updated,
-        report.counts.unchanged,
-        report.skipped.len(),
-        report.rescored
+    print_import_summary(
+        &format!("{} rules", report.source.as_str()),
+        started,
+        report.counts,
+        &report.skipped,
+        report.rescored,
     );
-    for (path, reason) in &report.skipped {
-        println!("  skipped {path}: {reason}");
-    }
     if !report.unresolved_techniques.is_empty() {
         println!(
             "  kept for a newer ATT&CK release (not in the catalog yet): {}",
@@ -559,6 +553,26 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
         );
     }
     Ok(())
+}
+
+fn print_import_summary(
+    what: &str,
+    started: std::time::Instant,
+    counts: aegis_domain::detection::RuleCounts,
+    skipped: &[(String, String)],
+    rescored: u64,
+) {
+    println!(
+        "{what} imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {rescored} scores recomputed",
+        started.elapsed().as_secs_f64(),
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        skipped.len(),
+    );
+    for (path, reason) in skipped {
+        println!("  skipped {path}: {reason}");
+    }
 }
 
 async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), CliError> {
@@ -574,18 +588,13 @@ async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), Cli
         .import_countermeasures(&initiator, &feed)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    println!(
-        "D3FEND countermeasures imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} scores recomputed",
-        started.elapsed().as_secs_f64(),
-        report.counts.created,
-        report.counts.updated,
-        report.counts.unchanged,
-        report.skipped.len(),
-        report.rescored
+    print_import_summary(
+        "D3FEND countermeasures",
+        started,
+        report.counts,
+        &report.skipped,
+        report.rescored,
     );
-    for (path, reason) in &report.skipped {
-        println!("  skipped {path}: {reason}");
-    }
     Ok(())
 }
 
