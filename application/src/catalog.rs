@@ -45,6 +45,10 @@ pub struct TechniqueOverview {
     pub rules: Vec<aegis_domain::detection::RuleSummary>,
     /// D3FEND countermeasures of the technique.
     pub countermeasures: Vec<aegis_domain::detection::Countermeasure>,
+    /// Test templates for the technique (Atomic Red Team, CALDERA, LOLBAS, GTFOBins).
+    pub templates: Vec<aegis_domain::template::TemplateSummary>,
+    /// Living-off-the-land binaries with a use that enables the technique.
+    pub binaries: Vec<aegis_domain::template::BinarySummary>,
 }
 
 /// An organization's own technique, as an admin writes it.
@@ -308,12 +312,34 @@ impl CatalogService {
             .countermeasures
             .countermeasures_for_technique(detail.technique.mitre_id.as_str())
             .await?;
+        let templates = self
+            .deps
+            .templates
+            .list_templates(
+                &aegis_domain::template::TemplateFilter {
+                    technique: Some(detail.technique.mitre_id.as_str().to_owned()),
+                    ..aegis_domain::template::TemplateFilter::default()
+                },
+                aegis_domain::page::PageRequest::new(
+                    1,
+                    aegis_domain::page::PageRequest::MAX_PER_PAGE,
+                ),
+            )
+            .await?
+            .items;
+        let binaries = self
+            .deps
+            .templates
+            .binaries_for_technique(detail.technique.mitre_id.as_str())
+            .await?;
         Ok(TechniqueOverview {
             detail,
             tests,
             coverage,
             rules,
             countermeasures,
+            templates,
+            binaries,
         })
     }
 

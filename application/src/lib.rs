@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod ports;
 pub mod rules;
 pub mod snapshots;
+pub mod templates;
 pub mod test_cases;
 pub mod users;
 
@@ -44,6 +45,8 @@ pub struct Dependencies {
     pub rules: Arc<dyn aegis_domain::detection::RuleRepository>,
     /// D3FEND countermeasures (global, like the catalog).
     pub countermeasures: Arc<dyn aegis_domain::detection::CountermeasureRepository>,
+    /// Test templates and living-off-the-land binaries (global, like the catalog).
+    pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,
@@ -95,6 +98,7 @@ pub struct Services {
     pub navigator: navigator::NavigatorService,
     pub dashboard: dashboard::DashboardService,
     pub rules: rules::RuleService,
+    pub templates: templates::TemplateService,
 }
 
 impl Services {
@@ -125,6 +129,7 @@ impl Services {
             ),
             dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
             rules: rules::RuleService::new(deps.clone(), coverage.clone()),
+            templates: templates::TemplateService::new(deps.clone(), tests.clone()),
             snapshots,
             tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),

@@ -1,7 +1,7 @@
 //! Detection rules: imported from the public rule sets, listed, shown with their technique,
 //! and counted by the scoring engine.
 
-use aegis_domain::detection::{DetectionRule, RuleCounts, RuleFilter, RuleSource, RuleSummary};
+use aegis_domain::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSource, RuleSummary};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
@@ -48,7 +48,7 @@ pub trait CountermeasureFeed: Send + Sync {
 /// How a D3FEND import went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountermeasureImportReport {
-    pub counts: RuleCounts,
+    pub counts: ImportCounts,
     pub skipped: Vec<(String, String)>,
     pub rescored: u64,
 }
@@ -95,7 +95,7 @@ impl Classified for RuleError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleImportReport {
     pub source: RuleSource,
-    pub counts: RuleCounts,
+    pub counts: ImportCounts,
     /// Files or rules not imported, with why.
     pub skipped: Vec<(String, String)>,
     /// Rules naming techniques the catalog does not hold yet (kept; they resolve when a newer
@@ -150,7 +150,7 @@ impl RuleService {
         let mut tagged: Vec<&String> = rules.iter().flat_map(|r| r.techniques.iter()).collect();
         tagged.sort();
         tagged.dedup();
-        let catalog = self.catalog_ids().await?;
+        let catalog = catalog_ids(&self.deps).await?;
         let mut unresolved = Vec::new();
         let mut known = Vec::new();
         for technique in tagged {
@@ -200,7 +200,7 @@ impl RuleService {
             .collect();
         countered.sort();
         countered.dedup();
-        let catalog = self.catalog_ids().await?;
+        let catalog = catalog_ids(&self.deps).await?;
         countered.retain(|t| catalog.contains(t));
         let rescored = self
             .coverage
@@ -213,25 +213,6 @@ impl RuleService {
             skipped: batch.skipped,
             rescored,
         })
-    }
-
-    /// Every technique id the catalog holds, to tell tagged ids it knows from those it will
-    /// know after a newer ATT&CK release.
-    async fn catalog_ids(
-        &self,
-    ) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError>
-    {
-        Ok(self
-            .deps
-            .catalog
-            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
-                include_subtechniques: true,
-                ..aegis_domain::catalog_ports::TechniqueFilter::default()
-            })
-            .await?
-            .into_iter()
-            .map(|t| t.mitre_id)
-            .collect())
     }
 
     /// # Errors
@@ -275,4 +256,21 @@ impl RuleService {
         actor.authorize(Action::ReadCatalog)?;
         Ok(self.deps.rules.rules_for_technique(technique).await?)
     }
+}
+
+/// Every technique id the catalog holds, to tell the ids a feed names that it knows from
+/// those it will know after a newer ATT&CK release.
+pub(crate) async fn catalog_ids(
+    deps: &Dependencies,
+) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError> {
+    Ok(deps
+        .catalog
+        .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+            include_subtechniques: true,
+            ..aegis_domain::catalog_ports::TechniqueFilter::default()
+        })
+        .await?
+        .into_iter()
+        .map(|t| t.mitre_id)
+        .collect())
 }

@@ -258,6 +258,23 @@ impl TestService {
         key: Option<&IdempotencyKey>,
         context: &RequestContext,
     ) -> Result<TestCase, TestError> {
+        self.create_planned(actor, request, RedReport::default(), key, context)
+            .await
+    }
+
+    /// Creates a draft whose red procedure is already planned (from a template): red starts
+    /// from it instead of an empty form.
+    ///
+    /// # Errors
+    /// As `create`.
+    pub async fn create_planned(
+        &self,
+        actor: &Actor,
+        request: NewTest,
+        plan: RedReport,
+        key: Option<&IdempotencyKey>,
+        context: &RequestContext,
+    ) -> Result<TestCase, TestError> {
         actor.authorize(Action::PlanTests)?;
         let mut fields = Vec::new();
         let title = required("title", &request.title, 200, &mut fields);
@@ -307,6 +324,7 @@ impl TestService {
         test.target_environment = request.target_environment.trim().to_owned();
         test.platform = request.platform.clone().and_then(optional);
         test.assignee = assignee;
+        test.red = plan;
         self.insert_draft(uow.as_ref(), actor, context, &test)
             .await?;
         let now = test.created_at;

@@ -208,13 +208,7 @@ pub struct RuleFilter {
     pub include_deprecated: bool,
 }
 
-/// What an import of rules did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RuleCounts {
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-}
+pub use crate::feed::ImportCounts;
 
 /// Where detection rules are kept: global, like the ATT&CK catalog.
 #[async_trait::async_trait]
@@ -229,7 +223,7 @@ pub trait RuleRepository: Send + Sync {
         source: RuleSource,
         rules: &[DetectionRule],
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<RuleCounts, crate::ports::RepositoryError>;
+    ) -> Result<ImportCounts, crate::ports::RepositoryError>;
 
     /// The rules tagged with exactly this technique id, deprecated ones included.
     ///
@@ -288,7 +282,7 @@ pub trait CountermeasureRepository: Send + Sync {
         &self,
         countermeasures: &[Countermeasure],
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<RuleCounts, crate::ports::RepositoryError>;
+    ) -> Result<ImportCounts, crate::ports::RepositoryError>;
 
     /// The countermeasures of exactly this technique id, by D3FEND tactic and name.
     ///

@@ -15,6 +15,7 @@ mod m20261129_000009_job_runs;
 mod m20261129_000010_posture_snapshots;
 mod m20261129_000011_detection_rules;
 mod m20261129_000012_countermeasures;
+mod m20261129_000013_test_templates;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_posture_snapshots::Migration),
             Box::new(m20261129_000011_detection_rules::Migration),
             Box::new(m20261129_000012_countermeasures::Migration),
+            Box::new(m20261129_000013_test_templates::Migration),
         ]
     }
 }

@@ -21,5 +21,6 @@ mod jobs;
 mod permissions;
 mod rules;
 mod system;
+mod templates;
 mod users;
 mod workflow;

@@ -48,6 +48,24 @@ fn endpoints() -> Vec<Endpoint> {
             Action::ReadCatalog,
             None,
         ),
+        e(
+            Method::GET,
+            "/api/v1/test-templates",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/test-templates/{import}",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/tests/from-template",
+            Action::PlanTests,
+            Some(json!({"template_id": "00000000-0000-4000-8000-000000000000"})),
+        ),
         e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,

@@ -1291,10 +1291,10 @@ impl aegis_domain::detection::RuleRepository for EmptyCatalog {
         _: aegis_domain::detection::RuleSource,
         rules: &[aegis_domain::detection::DetectionRule],
         _: DateTime<Utc>,
-    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
-        Ok(aegis_domain::detection::RuleCounts {
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
+        Ok(aegis_domain::detection::ImportCounts {
             created: rules.len() as u64,
-            ..aegis_domain::detection::RuleCounts::default()
+            ..aegis_domain::detection::ImportCounts::default()
         })
     }
     async fn rules_for_technique(
@@ -1339,10 +1339,10 @@ impl aegis_domain::detection::CountermeasureRepository for EmptyCatalog {
         &self,
         items: &[aegis_domain::detection::Countermeasure],
         _: DateTime<Utc>,
-    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
-        Ok(aegis_domain::detection::RuleCounts {
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
+        Ok(aegis_domain::detection::ImportCounts {
             created: items.len() as u64,
-            ..aegis_domain::detection::RuleCounts::default()
+            ..aegis_domain::detection::ImportCounts::default()
         })
     }
     async fn countermeasures_for_technique(
@@ -1355,6 +1355,68 @@ impl aegis_domain::detection::CountermeasureRepository for EmptyCatalog {
         &self,
     ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
         Ok(std::collections::HashMap::new())
+    }
+}
+
+#[async_trait]
+impl aegis_domain::template::TemplateRepository for EmptyCatalog {
+    async fn apply_templates(
+        &self,
+        _: aegis_domain::template::TemplateSource,
+        templates: &[aegis_domain::template::TestTemplate],
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        Ok(aegis_domain::feed::ImportCounts {
+            created: templates.len() as u64,
+            ..aegis_domain::feed::ImportCounts::default()
+        })
+    }
+    async fn apply_binaries(
+        &self,
+        _: aegis_domain::template::TemplateSource,
+        binaries: &[aegis_domain::template::LolBinary],
+        _: DateTime<Utc>,
+    ) -> Result<
+        (
+            aegis_domain::feed::ImportCounts,
+            aegis_domain::feed::ImportCounts,
+        ),
+        RepositoryError,
+    > {
+        let created = aegis_domain::feed::ImportCounts {
+            created: binaries.len() as u64,
+            ..aegis_domain::feed::ImportCounts::default()
+        };
+        Ok((created, aegis_domain::feed::ImportCounts::default()))
+    }
+    async fn list_templates(
+        &self,
+        _: &aegis_domain::template::TemplateFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::template::TemplateSummary>, RepositoryError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            request: page,
+        })
+    }
+    async fn find_template(
+        &self,
+        _: Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::template::TemplateSummary,
+            aegis_domain::template::TestTemplate,
+        )>,
+        RepositoryError,
+    > {
+        Ok(None)
+    }
+    async fn binaries_for_technique(
+        &self,
+        _: &str,
+    ) -> Result<Vec<aegis_domain::template::BinarySummary>, RepositoryError> {
+        Ok(Vec::new())
     }
 }
 

@@ -44,6 +44,7 @@ async fn harness() -> Harness {
         catalog: Arc::new(EmptyCatalog),
         rules: Arc::new(EmptyCatalog),
         countermeasures: Arc::new(EmptyCatalog),
+        templates: Arc::new(EmptyCatalog),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

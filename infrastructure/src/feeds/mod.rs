@@ -1,14 +1,19 @@
 //! Feed importers: each a pure, bounded parser from the source's bytes to domain values, and a
 //! writer (the catalog repository) that upserts them idempotently.
 
+pub mod atomic;
 pub mod attack;
+pub mod caldera;
 pub mod collection;
 pub mod d3fend;
 pub mod elastic;
 mod input;
+pub mod lolbin;
 pub mod remote;
 mod rule_fields;
 pub mod rule_files;
 pub mod sigma;
+pub mod template_files;
+mod yaml;
 
 pub use input::{FeedInputError, MAX_FEED_BYTES, decompress_bounded, read_feed_file};

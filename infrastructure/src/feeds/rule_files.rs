@@ -30,7 +30,7 @@ impl std::fmt::Display for Location {
 }
 
 /// The download of a URL location lives in this directory until the import is read.
-async fn materialize(
+pub(crate) async fn materialize(
     location: &Location,
 ) -> Result<(PathBuf, Option<tempfile::TempDir>), FeedError> {
     match location {

@@ -8,9 +8,7 @@ use aegis_domain::detection::{DetectionRule, RuleSource, technique_from_tag};
 
 use super::collection::FeedFile;
 use super::rule_fields::{rule_date, tidy, utf8};
-
-/// Events an alias may replay in one file before the file is refused.
-const MAX_ALIAS_EVENTS: usize = 10_000;
+use super::yaml::documents;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -156,13 +154,7 @@ fn rule(document: SigmaDocument, text: &str, path: &str) -> Result<DetectionRule
 /// Why the file yields no rule: not UTF-8, not YAML, an alias bomb, no title or id.
 pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
     let text = utf8(&file.bytes)?;
-    let options = serde_saphyr::options! {
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: MAX_ALIAS_EVENTS,
-        },
-    };
-    let documents: Vec<SigmaDocument> = serde_saphyr::from_multiple_with_options(text, options)
-        .map_err(|e| format!("not a Sigma rule: {}", first_line(&e.to_string())))?;
+    let documents: Vec<SigmaDocument> = documents(text, "a Sigma rule")?;
     let mut documents = documents.into_iter();
     let Some(first) = documents.next() else {
         return Err("the file holds no rule".to_owned());
@@ -177,10 +169,6 @@ pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
             .map(|doc| rule(doc, text, &file.path))
             .collect()
     }
-}
-
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use aegis_domain::detection::{Countermeasure, RuleCounts};
+use aegis_domain::detection::{Countermeasure, ImportCounts};
 use aegis_domain::ports::RepositoryError;
 
 use super::error::unexpected;
@@ -78,7 +78,7 @@ pub(crate) async fn apply(
     db: &DatabaseConnection,
     items: &[Countermeasure],
     at: DateTime<Utc>,
-) -> Result<RuleCounts, RepositoryError> {
+) -> Result<ImportCounts, RepositoryError> {
     let tx = super::begin_write(db).await.map_err(unexpected)?;
     let stored: HashMap<String, String> = countermeasure::Entity::find()
         .select_only()
@@ -92,7 +92,7 @@ pub(crate) async fn apply(
         .map_err(unexpected)?
         .into_iter()
         .collect();
-    let mut counts = RuleCounts::default();
+    let mut counts = ImportCounts::default();
     for item in items {
         let print = fingerprint(item);
         let row = countermeasure::ActiveModel {

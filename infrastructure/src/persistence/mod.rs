@@ -19,6 +19,7 @@ mod notifications;
 mod rules;
 mod sessions;
 mod snapshots;
+mod templates;
 mod tenants;
 mod test_entities;
 mod tests;
@@ -676,7 +677,7 @@ impl aegis_domain::detection::CountermeasureRepository for SeaDatabase {
         &self,
         items: &[aegis_domain::detection::Countermeasure],
         at: DateTime<Utc>,
-    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
         countermeasures::apply(&self.connection, items, at).await
     }
     async fn countermeasures_for_technique(
@@ -693,13 +694,64 @@ impl aegis_domain::detection::CountermeasureRepository for SeaDatabase {
 }
 
 #[async_trait]
+impl aegis_domain::template::TemplateRepository for SeaDatabase {
+    async fn apply_templates(
+        &self,
+        source: aegis_domain::template::TemplateSource,
+        items: &[aegis_domain::template::TestTemplate],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        templates::apply_templates(&self.connection, source, items, at).await
+    }
+    async fn apply_binaries(
+        &self,
+        source: aegis_domain::template::TemplateSource,
+        items: &[aegis_domain::template::LolBinary],
+        at: DateTime<Utc>,
+    ) -> Result<
+        (
+            aegis_domain::feed::ImportCounts,
+            aegis_domain::feed::ImportCounts,
+        ),
+        RepositoryError,
+    > {
+        templates::apply_binaries(&self.connection, source, items, at).await
+    }
+    async fn list_templates(
+        &self,
+        filter: &aegis_domain::template::TemplateFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::template::TemplateSummary>, RepositoryError> {
+        templates::list(&self.connection, filter, page).await
+    }
+    async fn find_template(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::template::TemplateSummary,
+            aegis_domain::template::TestTemplate,
+        )>,
+        RepositoryError,
+    > {
+        templates::find(&self.connection, id).await
+    }
+    async fn binaries_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::template::BinarySummary>, RepositoryError> {
+        templates::binaries_for_technique(&self.connection, technique).await
+    }
+}
+
+#[async_trait]
 impl aegis_domain::detection::RuleRepository for SeaDatabase {
     async fn apply_rules(
         &self,
         source: aegis_domain::detection::RuleSource,
         items: &[aegis_domain::detection::DetectionRule],
         at: DateTime<Utc>,
-    ) -> Result<aegis_domain::detection::RuleCounts, RepositoryError> {
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
         rules::apply(&self.connection, source, items, at).await
     }
     async fn rules_for_technique(

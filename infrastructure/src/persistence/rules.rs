@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use aegis_domain::detection::{DetectionRule, RuleCounts, RuleFilter, RuleSource, RuleSummary};
+use aegis_domain::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSource, RuleSummary};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
 
@@ -141,7 +141,7 @@ pub(crate) async fn apply(
     source: RuleSource,
     rules: &[DetectionRule],
     at: DateTime<Utc>,
-) -> Result<RuleCounts, RepositoryError> {
+) -> Result<ImportCounts, RepositoryError> {
     let tx = super::begin_write(db).await.map_err(unexpected)?;
     let stored: HashMap<String, (uuid::Uuid, String, DateTime<Utc>)> = rule::Entity::find()
         .select_only()
@@ -159,7 +159,7 @@ pub(crate) async fn apply(
         .into_iter()
         .map(|(source_id, id, print, imported)| (source_id, (id, print, imported)))
         .collect();
-    let mut counts = RuleCounts::default();
+    let mut counts = ImportCounts::default();
     for item in rules {
         let print = fingerprint(item);
         let id = match stored.get(&item.source_id) {

@@ -100,6 +100,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         catalog: database.clone(),
         rules: database.clone(),
         countermeasures: database.clone(),
+        templates: database.clone(),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
         tokens: Arc::new(JwtTokenService::new(
             secret_key.expose_secret().as_bytes(),

@@ -13,11 +13,13 @@ use aegis_application::catalog::AttackSource;
 use aegis_application::context::{Initiator, RequestContext};
 use aegis_application::users::NewUser;
 use aegis_domain::detection::RuleSource;
+use aegis_domain::template::TemplateSource;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
 use aegis_infrastructure::feeds::rule_files::{D3fendFiles, Location, RuleFiles};
+use aegis_infrastructure::feeds::template_files::LibraryFiles;
 use aegis_migrations::Migrator;
 
 use crate::app::{self, StartupError};
@@ -133,36 +135,43 @@ pub enum ImportFeed {
         #[arg(long, num_args = 0..=1, default_missing_value = OFFICIAL_TAXII_OBJECTS_URL)]
         taxii: Option<String>,
     },
-    /// Sigma rules (YAML) from a file, a directory, a .zip (e.g. sigma_all_rules.zip) or a
-    /// .tar.gz.
-    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
-    Sigma {
-        #[arg(long)]
-        path: Option<PathBuf>,
-        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
-        #[arg(long)]
-        url: Option<String>,
-    },
-    /// Elastic detection rules (TOML) from a file, a directory (the repository's rules/), a
-    /// .zip or a .tar.gz.
-    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
-    Elastic {
-        #[arg(long)]
-        path: Option<PathBuf>,
-        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
-        #[arg(long)]
-        url: Option<String>,
-    },
-    /// D3FEND countermeasures from API responses (offensive-technique/attack/<T>.json): a
-    /// directory, a .zip or a .tar.gz.
-    #[command(group(clap::ArgGroup::new("from").required(true).args(["path", "url"])))]
-    D3fend {
-        #[arg(long)]
-        path: Option<PathBuf>,
-        /// Download it first (a release archive such as sigma_all_rules.zip, or one file).
-        #[arg(long)]
-        url: Option<String>,
-    },
+    /// Sigma rules (YAML); e.g. --url of sigma_all_rules.zip.
+    Sigma(FeedLocation),
+    /// Elastic detection rules (TOML): the repository's rules/ or an archive of it.
+    Elastic(FeedLocation),
+    /// D3FEND countermeasures from API responses (offensive-technique/attack/<T>.json).
+    D3fend(FeedLocation),
+    /// Atomic Red Team tests (atomics/<T>/<T>.yaml): the atomics folder or an archive of the
+    /// repository, e.g. --url https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip
+    Atomic(FeedLocation),
+    /// CALDERA abilities (data/abilities/**.yml) of the stockpile plugin.
+    Caldera(FeedLocation),
+    /// LOLBAS entries (yml/**.yml).
+    Lolbas(FeedLocation),
+    /// GTFOBins pages (_gtfobins/*, with _data/functions.yml for the ATT&CK mapping).
+    Gtfobins(FeedLocation),
+}
+
+/// Where a feed is: on disk or to download first.
+#[derive(Debug, clap::Args)]
+#[group(id = "from", required = true, multiple = false)]
+pub struct FeedLocation {
+    /// A file, a directory, a .zip or a .tar.gz.
+    #[arg(long)]
+    path: Option<PathBuf>,
+    /// Download it first (a release archive or one file).
+    #[arg(long)]
+    url: Option<String>,
+}
+
+impl From<FeedLocation> for Location {
+    fn from(from: FeedLocation) -> Self {
+        match (from.path, from.url) {
+            (Some(path), _) => Self::Path(path),
+            (None, Some(url)) => Self::Url(url),
+            (None, None) => Self::Path(PathBuf::from(".")),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,20 +397,30 @@ fn describe_user_error(error: &aegis_application::users::UserError) -> CliError 
 }
 
 async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
-    let (path, url, taxii) = match feed {
-        ImportFeed::Attack { path, url, taxii } => (path, url, taxii),
-        ImportFeed::Sigma { path, url } => {
-            let feed = RuleFiles::at(RuleSource::Sigma, location(path, url));
-            return import_rules(settings, feed).await;
+    match feed {
+        ImportFeed::Attack { path, url, taxii } => import_attack(settings, path, url, taxii).await,
+        ImportFeed::Sigma(from) => {
+            import_rules(settings, RuleFiles::at(RuleSource::Sigma, from.into())).await
         }
-        ImportFeed::Elastic { path, url } => {
-            let feed = RuleFiles::at(RuleSource::Elastic, location(path, url));
-            return import_rules(settings, feed).await;
+        ImportFeed::Elastic(from) => {
+            import_rules(settings, RuleFiles::at(RuleSource::Elastic, from.into())).await
         }
-        ImportFeed::D3fend { path, url } => {
-            return import_d3fend(settings, D3fendFiles::at(location(path, url))).await;
+        ImportFeed::D3fend(from) => import_d3fend(settings, D3fendFiles::at(from.into())).await,
+        ImportFeed::Atomic(from) => import_library(settings, TemplateSource::Atomic, from).await,
+        ImportFeed::Caldera(from) => import_library(settings, TemplateSource::Caldera, from).await,
+        ImportFeed::Lolbas(from) => import_library(settings, TemplateSource::Lolbas, from).await,
+        ImportFeed::Gtfobins(from) => {
+            import_library(settings, TemplateSource::Gtfobins, from).await
         }
-    };
+    }
+}
+
+async fn import_attack(
+    settings: &Settings,
+    path: Option<PathBuf>,
+    url: Option<String>,
+    taxii: Option<String>,
+) -> Result<(), CliError> {
     let prepared = app::prepare(settings).await?;
     let source: Box<dyn AttackSource> = match (path, url, taxii) {
         (Some(path), _, _) => Box::new(FileAttackSource::new(path)),
@@ -512,14 +531,6 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
 }
 
 /// `--path` or `--url` (clap makes sure one is given).
-fn location(path: Option<PathBuf>, url: Option<String>) -> Location {
-    match (path, url) {
-        (Some(path), _) => Location::Path(path),
-        (None, Some(url)) => Location::Url(url),
-        (None, None) => Location::Path(PathBuf::from(".")),
-    }
-}
-
 async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliError> {
     use aegis_application::rules::RuleFeed;
 
@@ -558,7 +569,7 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
 fn print_import_summary(
     what: &str,
     started: std::time::Instant,
-    counts: aegis_domain::detection::RuleCounts,
+    counts: aegis_domain::detection::ImportCounts,
     skipped: &[(String, String)],
     rescored: u64,
 ) {
@@ -573,6 +584,61 @@ fn print_import_summary(
     for (path, reason) in skipped {
         println!("  skipped {path}: {reason}");
     }
+}
+
+/// Atomic Red Team and CALDERA templates, or LOLBAS and GTFOBins binaries with the templates
+/// their commands make.
+async fn import_library(
+    settings: &Settings,
+    source: TemplateSource,
+    from: FeedLocation,
+) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let feed = LibraryFiles::at(source, from.into());
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    progress.set_message(format!("importing {}", source.title()));
+    let started = std::time::Instant::now();
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let templates = &prepared.wired.services.templates;
+    let result = match source {
+        TemplateSource::Atomic | TemplateSource::Caldera => {
+            templates.import(&initiator, &feed).await
+        }
+        TemplateSource::Lolbas | TemplateSource::Gtfobins => {
+            templates.import_binaries(&initiator, &feed).await
+        }
+    };
+    progress.finish_and_clear();
+    let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    let counts = |what: &str, c: aegis_domain::feed::ImportCounts| {
+        format!(
+            "{what}: {} created, {} updated, {} unchanged",
+            c.created, c.updated, c.unchanged
+        )
+    };
+    let binaries = matches!(source, TemplateSource::Lolbas | TemplateSource::Gtfobins)
+        .then(|| format!("{}; ", counts("binaries", report.binaries)))
+        .unwrap_or_default();
+    println!(
+        "{} imported in {:.2} s: {binaries}{}; {} skipped",
+        source.title(),
+        started.elapsed().as_secs_f64(),
+        counts("templates", report.templates),
+        report.skipped.len(),
+    );
+    for (path, reason) in &report.skipped {
+        println!("  skipped {path}: {reason}");
+    }
+    if !report.unresolved_techniques.is_empty() {
+        println!(
+            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
+            report.unresolved_techniques.join(", ")
+        );
+    }
+    Ok(())
 }
 
 async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), CliError> {

@@ -8,7 +8,7 @@ use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
 use crate::routes::{
     audit_logs, auth, catalog, coverage, dashboard, evidence, jobs, notifications, rules,
-    snapshots, system, users,
+    snapshots, system, templates, users,
 };
 use crate::views::{Paginated, UserView};
 
@@ -37,6 +37,7 @@ use crate::views::{Paginated, UserView};
         jobs::list, jobs::get, jobs::run, jobs::sync_mitre, jobs::run_intel_scan, jobs::scheduler_status,
         dashboard::dashboard, dashboard::metrics,
         rules::list, rules::get,
+        templates::list, templates::get, templates::create_test,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
@@ -48,7 +49,7 @@ use crate::views::{Paginated, UserView};
         Paginated<test_routes::TestView>,
         Paginated<notifications::NotificationView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
-        Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<snapshots::SnapshotView>,
+        Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<templates::TemplateSummaryView>, Paginated<snapshots::SnapshotView>,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -135,6 +135,10 @@ pub struct TechniqueDetailView {
     pub detection_rules: Vec<crate::routes::rules::RuleSummaryView>,
     /// D3FEND countermeasures of the technique.
     pub countermeasures: Vec<CountermeasureView>,
+    /// Test templates for the technique (`POST /api/v1/tests/from-template` makes a test).
+    pub templates: Vec<crate::routes::templates::TemplateSummaryView>,
+    /// Living-off-the-land binaries (LOLBAS, GTFOBins) with the uses that enable it.
+    pub lol_binaries: Vec<crate::routes::templates::BinaryView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -165,6 +169,8 @@ impl From<TechniqueOverview> for TechniqueDetailView {
                 tactic: c.tactic,
             })
             .collect();
+        let templates = overview.templates.into_iter().map(Into::into).collect();
+        let lol_binaries = overview.binaries.into_iter().map(Into::into).collect();
         let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
         let custom = t.stix_id.starts_with("x-aegis-technique--");
@@ -202,6 +208,8 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             coverage,
             detection_rules,
             countermeasures,
+            templates,
+            lol_binaries,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod rules;
 pub mod snapshots;
 pub mod system;
+pub mod templates;
 pub mod tests;
 pub mod users;
 

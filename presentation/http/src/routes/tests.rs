@@ -336,7 +336,7 @@ fn expected_version(request: &HttpRequest, body: Option<i32>) -> Result<Option<i
     }
 }
 
-fn tagged(status: StatusCode, test: TestCase) -> HttpResponse {
+pub(crate) fn tagged(status: StatusCode, test: TestCase) -> HttpResponse {
     let etag = format!("\"{}\"", test.version);
     HttpResponse::build(status)
         .insert_header((actix_web::http::header::ETAG, etag))
@@ -643,6 +643,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("", web::get().to(list))
         .route("", web::post().to(create))
+        .route(
+            "/from-template",
+            web::post().to(crate::routes::templates::create_test),
+        )
         .route("/{id}", web::get().to(get))
         .route("/{id}", web::patch().to(update))
         .route("/{id}", web::delete().to(delete))
