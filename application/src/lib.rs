@@ -24,6 +24,7 @@ pub mod rules;
 pub mod snapshots;
 pub mod templates;
 pub mod test_cases;
+pub mod threat_intel;
 pub mod users;
 
 mod audit_trail;
@@ -47,6 +48,8 @@ pub struct Dependencies {
     pub countermeasures: Arc<dyn aegis_domain::detection::CountermeasureRepository>,
     /// Test templates and living-off-the-land binaries (global, like the catalog).
     pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
+    /// Threat intelligence beyond ATT&CK (global, like the catalog).
+    pub intel: Arc<dyn aegis_domain::threat_intel::IntelRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,
@@ -99,6 +102,7 @@ pub struct Services {
     pub dashboard: dashboard::DashboardService,
     pub rules: rules::RuleService,
     pub templates: templates::TemplateService,
+    pub threat_intel: threat_intel::ThreatIntelService,
 }
 
 impl Services {
@@ -130,6 +134,7 @@ impl Services {
             dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
             rules: rules::RuleService::new(deps.clone(), coverage.clone()),
             templates: templates::TemplateService::new(deps.clone(), tests.clone()),
+            threat_intel: threat_intel::ThreatIntelService::new(deps.clone()),
             snapshots,
             tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),

@@ -142,7 +142,10 @@ pub struct ThreatActorFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreatActorDetail {
     pub actor: ThreatActor,
+    /// Techniques ATT&CK or merged intelligence says it uses.
     pub techniques: Vec<TechniqueSummary>,
+    /// Intelligence merged into this actor (STIX bundles beyond ATT&CK).
+    pub intel: Vec<crate::threat_intel::IntelActor>,
 }
 
 /// The state of a catalog import.

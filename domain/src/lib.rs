@@ -26,6 +26,7 @@ pub mod snapshot;
 pub mod template;
 pub mod tenant;
 pub mod test_case;
+pub mod threat_intel;
 pub mod user;
 pub mod workflow;
 

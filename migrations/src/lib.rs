@@ -16,6 +16,7 @@ mod m20261129_000010_posture_snapshots;
 mod m20261129_000011_detection_rules;
 mod m20261129_000012_countermeasures;
 mod m20261129_000013_test_templates;
+mod m20261129_000014_intel_actors;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_detection_rules::Migration),
             Box::new(m20261129_000012_countermeasures::Migration),
             Box::new(m20261129_000013_test_templates::Migration),
+            Box::new(m20261129_000014_intel_actors::Migration),
         ]
     }
 }

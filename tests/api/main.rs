@@ -22,5 +22,6 @@ mod permissions;
 mod rules;
 mod system;
 mod templates;
+mod threat_intel;
 mod users;
 mod workflow;

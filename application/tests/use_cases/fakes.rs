@@ -1420,6 +1420,25 @@ impl aegis_domain::template::TemplateRepository for EmptyCatalog {
     }
 }
 
+#[async_trait]
+impl aegis_domain::threat_intel::IntelRepository for EmptyCatalog {
+    async fn apply_intel(
+        &self,
+        actors: &[aegis_domain::threat_intel::IntelActor],
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::threat_intel::IntelCounts, RepositoryError> {
+        let mut counts = aegis_domain::threat_intel::IntelCounts::default();
+        counts.actors.created = actors.len() as u64;
+        Ok(counts)
+    }
+    async fn intel_for_actor(
+        &self,
+        _: &str,
+    ) -> Result<Vec<aegis_domain::threat_intel::IntelActor>, RepositoryError> {
+        Ok(Vec::new())
+    }
+}
+
 /// A queue that remembers what was queued, so tests can deliver the attempts themselves.
 #[derive(Clone, Default)]
 pub struct RecordingQueue {

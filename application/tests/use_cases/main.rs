@@ -45,6 +45,7 @@ async fn harness() -> Harness {
         rules: Arc::new(EmptyCatalog),
         countermeasures: Arc::new(EmptyCatalog),
         templates: Arc::new(EmptyCatalog),
+        intel: Arc::new(EmptyCatalog),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

@@ -13,6 +13,7 @@ pub mod remote;
 mod rule_fields;
 pub mod rule_files;
 pub mod sigma;
+pub mod stix_intel;
 pub mod template_files;
 mod yaml;
 

@@ -30,7 +30,7 @@ impl std::fmt::Display for Location {
 }
 
 /// The download of a URL location lives in this directory until the import is read.
-pub(crate) async fn materialize(
+async fn materialize(
     location: &Location,
 ) -> Result<(PathBuf, Option<tempfile::TempDir>), FeedError> {
     match location {
@@ -42,6 +42,25 @@ pub(crate) async fn materialize(
             Ok((path, Some(dir)))
         }
     }
+}
+
+/// Reads the wanted files at a location (downloading a URL first) off the async runtime,
+/// within the collection limits, and hands them to `parse`.
+pub(crate) async fn read_location<T: Send + 'static>(
+    location: &Location,
+    limits: CollectionLimits,
+    wanted: impl Fn(&str) -> bool + Send + 'static,
+    parse: impl FnOnce(super::collection::Collection) -> T + Send + 'static,
+) -> Result<T, FeedError> {
+    let (path, download) = materialize(location).await?;
+    tokio::task::spawn_blocking(move || {
+        let _download = download;
+        let collection =
+            read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
+        Ok(parse(collection))
+    })
+    .await
+    .map_err(|e| FeedError(format!("the reader stopped: {e}")))?
 }
 
 /// The rules of `source` at a location.
@@ -85,13 +104,9 @@ impl RuleFeed for RuleFiles {
     }
 
     async fn fetch(&self) -> Result<RuleBatch, FeedError> {
-        let (path, download) = materialize(&self.location).await?;
-        let (source, limits) = (self.source, self.limits);
-        tokio::task::spawn_blocking(move || {
-            let _download = download;
-            let wanted = move |p: &str| is_rule_file(source, p);
-            let collection =
-                read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
+        let source = self.source;
+        let wanted = move |p: &str| is_rule_file(source, p);
+        read_location(&self.location, self.limits, wanted, move |collection| {
             let mut batch = RuleBatch {
                 rules: Vec::new(),
                 skipped: collection.skipped,
@@ -106,10 +121,9 @@ impl RuleFeed for RuleFiles {
                     Err(reason) => batch.skipped.push((file.path.clone(), reason)),
                 }
             }
-            Ok(batch)
+            batch
         })
         .await
-        .map_err(|e| FeedError(format!("the rule reader stopped: {e}")))?
     }
 }
 
@@ -141,13 +155,8 @@ impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
     }
 
     async fn fetch(&self) -> Result<aegis_application::rules::CountermeasureBatch, FeedError> {
-        let (path, download) = materialize(&self.location).await?;
-        let limits = self.limits;
-        tokio::task::spawn_blocking(move || {
-            let _download = download;
-            let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
-            let collection =
-                read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
+        let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
+        read_location(&self.location, self.limits, wanted, |collection| {
             let mut skipped = collection.skipped;
             let mut pairings = Vec::new();
             for file in &collection.files {
@@ -156,12 +165,11 @@ impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
                     Err(reason) => skipped.push((file.path.clone(), reason)),
                 }
             }
-            Ok(aegis_application::rules::CountermeasureBatch {
+            aegis_application::rules::CountermeasureBatch {
                 countermeasures: super::d3fend::countermeasures(pairings),
                 skipped,
-            })
+            }
         })
         .await
-        .map_err(|e| FeedError(format!("the D3FEND reader stopped: {e}")))?
     }
 }

@@ -9,12 +9,12 @@ use aegis_domain::template::TemplateSource;
 
 use super::atomic::parse_atomic_file;
 use super::caldera::parse_caldera_file;
-use super::collection::{CollectionLimits, read_collection};
+use super::collection::CollectionLimits;
 use super::lolbin::{
     default_function_techniques, is_gtfobins_file, is_lolbas_entry, parse_function_techniques,
     parse_gtfobins_file, parse_lolbas_file,
 };
-use super::rule_files::{Location, materialize};
+use super::rule_files::{Location, read_location};
 
 /// The templates or binaries of one source at a location.
 #[derive(Debug, Clone)]
@@ -33,23 +33,12 @@ impl LibraryFiles {
         }
     }
 
-    /// Reads the wanted files of the location off the async runtime and hands them to
-    /// `parse`.
     async fn read<T: Send + 'static>(
         &self,
         wanted: fn(&str) -> bool,
         parse: impl FnOnce(super::collection::Collection) -> T + Send + 'static,
     ) -> Result<T, FeedError> {
-        let (path, download) = materialize(&self.location).await?;
-        let limits = self.limits;
-        tokio::task::spawn_blocking(move || {
-            let _download = download;
-            let collection =
-                read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
-            Ok(parse(collection))
-        })
-        .await
-        .map_err(|e| FeedError(format!("the reader stopped: {e}")))?
+        read_location(&self.location, self.limits, wanted, parse).await
     }
 }
 

@@ -444,11 +444,35 @@ pub(crate) async fn list_threat_actors(
         .all(db)
         .await
         .map_err(unexpected)?;
+    let mut intel =
+        super::intel::aliases_for(db, rows.iter().map(|r| r.stix_id.clone()).collect()).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let mut actor = to_actor(row);
+            if let Some(names) = intel.remove(&actor.stix_id) {
+                merge_aliases(&mut actor, names);
+            }
+            actor
+        })
+        .collect();
     Ok(Page {
-        items: rows.into_iter().map(to_actor).collect(),
+        items,
         total,
         request: page,
     })
+}
+
+/// Adds the names intelligence knows an actor by to its aliases, once each.
+fn merge_aliases(actor: &mut ThreatActor, names: impl IntoIterator<Item = String>) {
+    for name in names {
+        let known = std::iter::once(&actor.name)
+            .chain(&actor.aliases)
+            .any(|n| n.eq_ignore_ascii_case(&name));
+        if !known {
+            actor.aliases.push(name);
+        }
+    }
 }
 
 pub(crate) async fn find_threat_actor(
@@ -469,8 +493,21 @@ pub(crate) async fn find_threat_actor(
         return Ok(None);
     };
     let used = related(db, "uses", &row.stix_id, true).await?;
+    let intel = super::intel::for_actor(db, &row.stix_id).await?;
+    let reported: Vec<String> = intel
+        .iter()
+        .flat_map(|i| i.techniques.iter().cloned())
+        .collect();
     let techniques: Vec<technique::Model> = technique::Entity::find()
-        .filter(technique::Column::StixId.is_in(used))
+        .filter(
+            Condition::any()
+                .add(technique::Column::StixId.is_in(used))
+                .add(
+                    Condition::all()
+                        .add(technique::Column::MitreId.is_in(reported))
+                        .add(technique::Column::Revoked.eq(false)),
+                ),
+        )
         .order_by_asc(technique::Column::MitreId)
         .all(db)
         .await
@@ -483,9 +520,17 @@ pub(crate) async fn find_threat_actor(
             summaries.push(to_summary(technique)?);
         }
     }
+    let mut actor = to_actor(row);
+    merge_aliases(
+        &mut actor,
+        intel
+            .iter()
+            .flat_map(|i| std::iter::once(i.name.clone()).chain(i.aliases.iter().cloned())),
+    );
     Ok(Some(ThreatActorDetail {
-        actor: to_actor(row),
+        actor,
         techniques: summaries,
+        intel,
     }))
 }
 

@@ -13,6 +13,7 @@ mod entities;
 mod error;
 mod evidence;
 mod idempotency;
+mod intel;
 mod job_runs;
 mod metrics;
 mod notifications;
@@ -741,6 +742,23 @@ impl aegis_domain::template::TemplateRepository for SeaDatabase {
         technique: &str,
     ) -> Result<Vec<aegis_domain::template::BinarySummary>, RepositoryError> {
         templates::binaries_for_technique(&self.connection, technique).await
+    }
+}
+
+#[async_trait]
+impl aegis_domain::threat_intel::IntelRepository for SeaDatabase {
+    async fn apply_intel(
+        &self,
+        actors: &[aegis_domain::threat_intel::IntelActor],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::threat_intel::IntelCounts, RepositoryError> {
+        intel::apply(&self.connection, actors, at).await
+    }
+    async fn intel_for_actor(
+        &self,
+        actor_stix_id: &str,
+    ) -> Result<Vec<aegis_domain::threat_intel::IntelActor>, RepositoryError> {
+        intel::for_actor(&self.connection, actor_stix_id).await
     }
 }
 

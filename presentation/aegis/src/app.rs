@@ -101,6 +101,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         rules: database.clone(),
         countermeasures: database.clone(),
         templates: database.clone(),
+        intel: database.clone(),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
         tokens: Arc::new(JwtTokenService::new(
             secret_key.expose_secret().as_bytes(),

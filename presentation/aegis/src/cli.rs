@@ -19,6 +19,7 @@ use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
 use aegis_infrastructure::feeds::rule_files::{D3fendFiles, Location, RuleFiles};
+use aegis_infrastructure::feeds::stix_intel::StixIntelFiles;
 use aegis_infrastructure::feeds::template_files::LibraryFiles;
 use aegis_migrations::Migrator;
 
@@ -150,6 +151,9 @@ pub enum ImportFeed {
     Lolbas(FeedLocation),
     /// GTFOBins pages (_gtfobins/*, with _data/functions.yml for the ATT&CK mapping).
     Gtfobins(FeedLocation),
+    /// Threat intelligence in STIX 2.x bundles (.json): intrusion sets and threat actors,
+    /// merged with the ATT&CK groups by STIX id and alias.
+    Stix(FeedLocation),
 }
 
 /// Where a feed is: on disk or to download first.
@@ -412,6 +416,7 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
         ImportFeed::Gtfobins(from) => {
             import_library(settings, TemplateSource::Gtfobins, from).await
         }
+        ImportFeed::Stix(from) => import_intel(settings, from).await,
     }
 }
 
@@ -628,6 +633,42 @@ async fn import_library(
         started.elapsed().as_secs_f64(),
         counts("templates", report.templates),
         report.skipped.len(),
+    );
+    for (path, reason) in &report.skipped {
+        println!("  skipped {path}: {reason}");
+    }
+    if !report.unresolved_techniques.is_empty() {
+        println!(
+            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
+            report.unresolved_techniques.join(", ")
+        );
+    }
+    Ok(())
+}
+
+async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let started = std::time::Instant::now();
+    let initiator = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let report = prepared
+        .wired
+        .services
+        .threat_intel
+        .import(&initiator, &StixIntelFiles::at(from.into()))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let counts = report.counts;
+    println!(
+        "STIX intelligence imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} merged into ATT&CK groups, {} new actors",
+        started.elapsed().as_secs_f64(),
+        counts.actors.created,
+        counts.actors.updated,
+        counts.actors.unchanged,
+        report.skipped.len(),
+        counts.merged,
+        counts.added,
     );
     for (path, reason) in &report.skipped {
         println!("  skipped {path}: {reason}");

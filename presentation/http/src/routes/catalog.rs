@@ -245,6 +245,27 @@ pub struct ThreatActorDetailView {
     pub actor: ThreatActorView,
     pub references: Vec<ReferenceView>,
     pub techniques: Vec<TechniqueSummaryView>,
+    /// STIX industry sectors merged intelligence says it targets.
+    pub target_sectors: Vec<String>,
+    /// Regions and countries merged intelligence says it targets.
+    pub target_regions: Vec<String>,
+    /// The intelligence merged into this actor, by source.
+    pub intel: Vec<IntelSourceView>,
+}
+
+/// One intelligence report's view of an actor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntelSourceView {
+    pub stix_id: String,
+    /// intrusion-set or threat-actor.
+    pub kind: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// The file it was imported from.
+    pub path: String,
+    /// ATT&CK ids it reports, known to the catalog or not yet.
+    pub techniques: Vec<String>,
+    pub references: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -422,10 +443,34 @@ pub async fn threat_actor(
             description: r.description.clone(),
         })
         .collect();
+    let union = |pick: fn(&aegis_domain::threat_intel::IntelActor) -> &Vec<String>| {
+        let mut all: Vec<String> = detail.intel.iter().flat_map(|i| pick(i).clone()).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let target_sectors = union(|i| &i.sectors);
+    let target_regions = union(|i| &i.regions);
+    let intel = detail
+        .intel
+        .into_iter()
+        .map(|i| IntelSourceView {
+            stix_id: i.stix_id,
+            kind: i.kind,
+            name: i.name,
+            aliases: i.aliases,
+            path: i.path,
+            techniques: i.techniques,
+            references: i.references,
+        })
+        .collect();
     Ok(web::Json(ThreatActorDetailView {
         references,
         techniques: detail.techniques.into_iter().map(Into::into).collect(),
         actor: detail.actor.into(),
+        target_sectors,
+        target_regions,
+        intel,
     }))
 }
 
