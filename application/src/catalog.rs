@@ -178,9 +178,16 @@ impl CatalogService {
         source: &dyn AttackSource,
     ) -> Result<ImportReport, CatalogError> {
         initiator.authorize(Action::ManageSystem)?;
-        let run = self
-            .begin_run(initiator.user_id(), source.describe())
-            .await?;
+        self.apply_attack_source(initiator.user_id(), source).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_attack_source(
+        &self,
+        requested_by: Option<aegis_domain::user::UserId>,
+        source: &dyn AttackSource,
+    ) -> Result<ImportReport, CatalogError> {
+        let run = self.begin_run(requested_by, source.describe()).await?;
         run_import(&self.deps, run.id, source).await
     }
 

@@ -129,6 +129,7 @@ pub(crate) struct JobWork {
     pub(crate) evidence: crate::evidence::EvidenceService,
     pub(crate) snapshots: crate::snapshots::SnapshotService,
     pub(crate) intel: crate::intel::IntelService,
+    pub(crate) feed_sync: crate::data_sources::FeedSyncService,
 }
 
 #[derive(Clone)]
@@ -401,6 +402,19 @@ impl JobService {
                 Ok(count(&[
                     ("abandoned_uploads", report.abandoned_uploads),
                     ("purged", report.purged),
+                ]))
+            }
+            JobKind::FeedSync => {
+                let reports = work.feed_sync.sync_due().await.map_err(|e| e.to_string())?;
+                let total = |pick: fn(&crate::data_sources::SyncReport) -> u64| {
+                    reports.iter().map(pick).sum::<u64>()
+                };
+                Ok(count(&[
+                    ("sources", reports.len() as u64),
+                    ("created", total(|r| r.counts.created)),
+                    ("updated", total(|r| r.counts.updated)),
+                    ("unchanged", total(|r| r.counts.unchanged)),
+                    ("skipped", total(|r| r.counts.skipped)),
                 ]))
             }
         }

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod context;
 pub mod coverage;
 pub mod dashboard;
+pub mod data_sources;
 pub mod error;
 pub mod evidence;
 pub mod health;
@@ -50,6 +51,12 @@ pub struct Dependencies {
     pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
     /// Threat intelligence beyond ATT&CK (global, like the catalog).
     pub intel: Arc<dyn aegis_domain::threat_intel::IntelRepository>,
+    /// The data-source registry (global, like the catalog).
+    pub data_sources: Arc<dyn aegis_domain::data_source::DataSourceRepository>,
+    /// Makes each source's feed from a URL or an uploaded bundle.
+    pub feeds: Arc<dyn data_sources::FeedFactory>,
+    /// Keeps data-source credentials encrypted at rest.
+    pub cipher: Arc<dyn data_sources::CredentialCipher>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenService>,
     pub clock: Arc<dyn Clock>,
@@ -103,6 +110,7 @@ pub struct Services {
     pub rules: rules::RuleService,
     pub templates: templates::TemplateService,
     pub threat_intel: threat_intel::ThreatIntelService,
+    pub data_sources: data_sources::DataSourceService,
 }
 
 impl Services {
@@ -117,24 +125,43 @@ impl Services {
         let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
         let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
         let tests = test_cases::TestService::new(deps.clone());
+        let rules = rules::RuleService::new(deps.clone(), coverage.clone());
+        let templates = templates::TemplateService::new(deps.clone(), tests.clone());
+        let threat_intel = threat_intel::ThreatIntelService::new(deps.clone());
+        let feed_sync = data_sources::FeedSyncService::new(
+            deps.clone(),
+            data_sources::Importers {
+                catalog: catalog.clone(),
+                rules: rules.clone(),
+                templates: templates.clone(),
+                threat_intel: threat_intel.clone(),
+            },
+        );
         let work = jobs::JobWork {
             catalog: catalog.clone(),
             coverage: coverage.clone(),
             evidence: evidence.clone(),
             snapshots: snapshots.clone(),
             intel: intel::IntelService::new(deps.clone()),
+            feed_sync: feed_sync.clone(),
         };
+        let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
-            jobs: jobs::JobService::new(deps.clone(), job_settings, work),
+            data_sources: data_sources::DataSourceService::new(
+                deps.clone(),
+                feed_sync,
+                jobs.clone(),
+            ),
+            jobs,
             navigator: navigator::NavigatorService::new(
                 deps.clone(),
                 coverage.clone(),
                 tests.clone(),
             ),
             dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
-            rules: rules::RuleService::new(deps.clone(), coverage.clone()),
-            templates: templates::TemplateService::new(deps.clone(), tests.clone()),
-            threat_intel: threat_intel::ThreatIntelService::new(deps.clone()),
+            rules,
+            templates,
+            threat_intel,
             snapshots,
             tests,
             auth: auth::AuthService::new(deps.clone(), auth_settings),

@@ -127,6 +127,14 @@ impl RuleService {
         feed: &dyn RuleFeed,
     ) -> Result<RuleImportReport, RuleError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_rule_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_rule_feed(
+        &self,
+        feed: &dyn RuleFeed,
+    ) -> Result<RuleImportReport, RuleError> {
         let batch = feed.fetch().await?;
         let mut skipped = batch.skipped;
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -186,6 +194,14 @@ impl RuleService {
         feed: &dyn CountermeasureFeed,
     ) -> Result<CountermeasureImportReport, RuleError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_countermeasure_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_countermeasure_feed(
+        &self,
+        feed: &dyn CountermeasureFeed,
+    ) -> Result<CountermeasureImportReport, RuleError> {
         let batch = feed.fetch().await?;
         let counts = self
             .deps

@@ -173,6 +173,14 @@ impl TemplateService {
         feed: &dyn TemplateFeed,
     ) -> Result<TemplateImportReport, TemplateError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_template_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_template_feed(
+        &self,
+        feed: &dyn TemplateFeed,
+    ) -> Result<TemplateImportReport, TemplateError> {
         let batch = feed.fetch().await?;
         let mut skipped = batch.skipped;
         let templates = first_of_each(
@@ -210,6 +218,14 @@ impl TemplateService {
         feed: &dyn BinaryFeed,
     ) -> Result<TemplateImportReport, TemplateError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_binary_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_binary_feed(
+        &self,
+        feed: &dyn BinaryFeed,
+    ) -> Result<TemplateImportReport, TemplateError> {
         let batch = feed.fetch().await?;
         let mut skipped = batch.skipped;
         let binaries = first_of_each(

@@ -91,6 +91,14 @@ impl ThreatIntelService {
         feed: &dyn IntelFeed,
     ) -> Result<IntelImportReport, IntelError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_feed(
+        &self,
+        feed: &dyn IntelFeed,
+    ) -> Result<IntelImportReport, IntelError> {
         let batch = feed.fetch().await?;
         let mut skipped = batch.skipped;
         let mut seen = std::collections::HashSet::new();

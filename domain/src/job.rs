@@ -23,16 +23,19 @@ pub enum JobKind {
     CoverageRefresh,
     /// Removes evidence objects that crashed uploads or deletes left behind.
     EvidenceSweep,
+    /// Syncs the data sources whose schedule came due or that an admin asked to sync.
+    FeedSync,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
         Self::CoverageSnapshot,
         Self::CoverageRefresh,
         Self::EvidenceSweep,
+        Self::FeedSync,
     ];
 
     #[must_use]
@@ -44,6 +47,7 @@ impl JobKind {
             Self::CoverageSnapshot => "coverage_snapshot",
             Self::CoverageRefresh => "coverage_refresh",
             Self::EvidenceSweep => "evidence_sweep",
+            Self::FeedSync => "feed_sync",
         }
     }
 
@@ -63,6 +67,7 @@ impl JobKind {
             Self::CoverageSnapshot => "0 0 0 * * Sun",
             Self::CoverageRefresh => "0 15 0 * * *",
             Self::EvidenceSweep => "0 */15 * * * *",
+            Self::FeedSync => "0 */5 * * * *",
         }
     }
 
@@ -77,6 +82,9 @@ impl JobKind {
             Self::CoverageSnapshot => "Record each organization's coverage posture",
             Self::CoverageRefresh => "Recompute coverage as validations age",
             Self::EvidenceSweep => "Remove evidence objects left behind by interrupted work",
+            Self::FeedSync => {
+                "Sync the data sources whose schedule came due or that an admin asked to sync"
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ mod m20261129_000011_detection_rules;
 mod m20261129_000012_countermeasures;
 mod m20261129_000013_test_templates;
 mod m20261129_000014_intel_actors;
+mod m20261129_000015_data_sources;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_countermeasures::Migration),
             Box::new(m20261129_000013_test_templates::Migration),
             Box::new(m20261129_000014_intel_actors::Migration),
+            Box::new(m20261129_000015_data_sources::Migration),
         ]
     }
 }

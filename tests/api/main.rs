@@ -16,6 +16,7 @@ mod auth;
 mod catalog;
 mod conventions;
 mod coverage;
+mod data_sources;
 mod evidence;
 mod jobs;
 mod permissions;

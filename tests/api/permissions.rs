@@ -66,6 +66,25 @@ fn endpoints() -> Vec<Endpoint> {
             Action::PlanTests,
             Some(json!({"template_id": "00000000-0000-4000-8000-000000000000"})),
         ),
+        e(Method::GET, "/api/v1/data-sources", Action::ReadCatalog, None),
+        e(
+            Method::PATCH,
+            "/api/v1/data-sources/{kind}",
+            Action::ManageSystem,
+            Some(json!({"enabled": true})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/data-sources/{kind}/sync",
+            Action::ManageSystem,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/data-sources/{kind}/bundle",
+            Action::ManageSystem,
+            Some(json!({"type": "bundle", "id": "bundle--walk", "objects": []})),
+        ),
         e(Method::GET, "/api/v1/coverage", Action::ReadCatalog, None),
         e(
             Method::GET,
@@ -424,6 +443,7 @@ on_both_databases!(
                     .replace("{note}", &uuid::Uuid::new_v4().to_string())
                     .replace("{import}", &uuid::Uuid::new_v4().to_string())
                     .replace("{job}", "coverage_refresh")
+                    .replace("{kind}", "stix")
                     .replace("{evidence}", &uuid::Uuid::new_v4().to_string())
                     .replace("{mitre_id}", "T1059")
                     .replace("{id}", "G0016");

@@ -46,6 +46,9 @@ async fn harness() -> Harness {
         countermeasures: Arc::new(EmptyCatalog),
         templates: Arc::new(EmptyCatalog),
         intel: Arc::new(EmptyCatalog),
+        data_sources: Arc::new(EmptyCatalog),
+        feeds: Arc::new(fakes::NoFeeds),
+        cipher: Arc::new(fakes::PlainCipher),
         hasher: Arc::new(PlainHasher),
         tokens: Arc::new(TransparentTokens {
             clock: clock.clone(),

@@ -7,6 +7,7 @@ pub mod caldera;
 pub mod collection;
 pub mod d3fend;
 pub mod elastic;
+pub mod factory;
 mod input;
 pub mod lolbin;
 pub mod remote;

@@ -47,9 +47,20 @@ async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, FeedEr
 }
 
 async fn get(client: &reqwest::Client, url: &str, accept: &str) -> Result<Vec<u8>, FeedError> {
-    let response = client
-        .get(url)
-        .header(reqwest::header::ACCEPT, accept)
+    get_with(client, url, accept, None).await
+}
+
+async fn get_with(
+    client: &reqwest::Client,
+    url: &str,
+    accept: &str,
+    token: Option<&str>,
+) -> Result<Vec<u8>, FeedError> {
+    let mut request = client.get(url).header(reqwest::header::ACCEPT, accept);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| FeedError(format!("{url}: {e}")))?;
@@ -66,9 +77,10 @@ async fn get(client: &reqwest::Client, url: &str, accept: &str) -> Result<Vec<u8
 /// `FeedError` when the download fails, is refused, or cannot be written.
 pub(crate) async fn download_into(
     url: &str,
+    token: Option<&str>,
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf, FeedError> {
-    let body = get(&client()?, url, "*/*").await?;
+    let body = get_with(&client()?, url, "*/*", token).await?;
     let name = url
         .split(['?', '#'])
         .next()
@@ -87,7 +99,7 @@ pub(crate) async fn download_into(
     Ok(path)
 }
 
-fn parse(bytes: Vec<u8>) -> Result<AttackRelease, FeedError> {
+fn parse_release(bytes: Vec<u8>) -> Result<AttackRelease, FeedError> {
     let bytes = decompress_bounded(bytes, MAX_FEED_BYTES).map_err(|e| FeedError(e.to_string()))?;
     parse_bundle(&bytes).map_err(|e| FeedError(e.to_string()))
 }
@@ -112,7 +124,7 @@ impl AttackSource for UrlAttackSource {
 
     async fn fetch(&self) -> Result<AttackRelease, FeedError> {
         let bytes = get(&client()?, &self.url, "application/json").await?;
-        tokio::task::spawn_blocking(move || parse(bytes))
+        tokio::task::spawn_blocking(move || parse_release(bytes))
             .await
             .map_err(|e| FeedError(e.to_string()))?
     }
@@ -167,7 +179,7 @@ impl TaxiiAttackSource {
                     let bundle = serde_json::json!({"type": "bundle", "id": "bundle--taxii", "objects": objects});
                     let bytes =
                         serde_json::to_vec(&bundle).map_err(|e| FeedError(e.to_string()))?;
-                    return tokio::task::spawn_blocking(move || parse(bytes))
+                    return tokio::task::spawn_blocking(move || parse_release(bytes))
                         .await
                         .map_err(|e| FeedError(e.to_string()))?;
                 }

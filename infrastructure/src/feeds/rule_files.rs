@@ -14,18 +14,36 @@ use super::sigma::parse_sigma_file;
 
 /// Where a rule set is: on disk, or at a URL that is downloaded first (a release archive such
 /// as `sigma_all_rules.zip`, or one file).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Location {
     Path(PathBuf),
     Url(String),
+    /// A URL that wants a bearer token (a GitHub token against the API's rate limit).
+    AuthorizedUrl {
+        url: String,
+        token: String,
+    },
+    /// An uploaded bundle, kept in its temporary directory as long as the location lives.
+    Bundle {
+        path: PathBuf,
+        dir: std::sync::Arc<tempfile::TempDir>,
+    },
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Path(path) => write!(f, "{}", path.display()),
-            Self::Url(url) => f.write_str(url),
+            Self::Url(url) | Self::AuthorizedUrl { url, .. } => f.write_str(url),
+            Self::Bundle { .. } => f.write_str("an uploaded bundle"),
         }
+    }
+}
+
+/// Shown as `Display` is, so that a token never reaches a log.
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Location({self})")
     }
 }
 
@@ -33,15 +51,15 @@ impl std::fmt::Display for Location {
 async fn materialize(
     location: &Location,
 ) -> Result<(PathBuf, Option<tempfile::TempDir>), FeedError> {
-    match location {
-        Location::Path(path) => Ok((path.clone(), None)),
-        Location::Url(url) => {
-            let dir = tempfile::tempdir()
-                .map_err(|e| FeedError(format!("no room for the download: {e}")))?;
-            let path = super::remote::download_into(url, dir.path()).await?;
-            Ok((path, Some(dir)))
-        }
-    }
+    let (url, token) = match location {
+        Location::Path(path) | Location::Bundle { path, .. } => return Ok((path.clone(), None)),
+        Location::Url(url) => (url, None),
+        Location::AuthorizedUrl { url, token } => (url, Some(token.as_str())),
+    };
+    let dir =
+        tempfile::tempdir().map_err(|e| FeedError(format!("no room for the download: {e}")))?;
+    let path = super::remote::download_into(url, token, dir.path()).await?;
+    Ok((path, Some(dir)))
 }
 
 /// Reads the wanted files at a location (downloading a URL first) off the async runtime,

@@ -9,6 +9,7 @@ mod catalog_read;
 mod catalog_runs;
 mod countermeasures;
 mod coverage;
+mod data_sources;
 mod entities;
 mod error;
 mod evidence;
@@ -759,6 +760,21 @@ impl aegis_domain::threat_intel::IntelRepository for SeaDatabase {
         actor_stix_id: &str,
     ) -> Result<Vec<aegis_domain::threat_intel::IntelActor>, RepositoryError> {
         intel::for_actor(&self.connection, actor_stix_id).await
+    }
+}
+
+#[async_trait]
+impl aegis_domain::data_source::DataSourceRepository for SeaDatabase {
+    async fn data_sources(
+        &self,
+    ) -> Result<Vec<aegis_domain::data_source::DataSource>, RepositoryError> {
+        data_sources::all(&self.connection).await
+    }
+    async fn save_data_source(
+        &self,
+        source: &aegis_domain::data_source::DataSource,
+    ) -> Result<(), RepositoryError> {
+        data_sources::save(&self.connection, source).await
     }
 }
 

@@ -102,6 +102,11 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         countermeasures: database.clone(),
         templates: database.clone(),
         intel: database.clone(),
+        data_sources: database.clone(),
+        feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
+        cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
+            secret_key.expose_secret().as_bytes(),
+        )),
         hasher: Arc::new(BcryptPasswordHasher::new(settings.bcrypt_cost)),
         tokens: Arc::new(JwtTokenService::new(
             secret_key.expose_secret().as_bytes(),

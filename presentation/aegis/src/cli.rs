@@ -181,7 +181,7 @@ impl From<FeedLocation> for Location {
 #[derive(Debug, Subcommand)]
 pub enum JobsAction {
     /// Run one job: attack_sync, intel_scan, notification_cleanup, coverage_snapshot,
-    /// coverage_refresh or evidence_sweep.
+    /// coverage_refresh, evidence_sweep or feed_sync.
     Run {
         job: String,
         /// Queue it for the workers and print the run's id instead of running it here.

@@ -121,6 +121,7 @@ pub struct Settings {
     pub schedule_coverage_snapshot: String,
     pub schedule_coverage_refresh: String,
     pub schedule_evidence_sweep: String,
+    pub schedule_feed_sync: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -217,6 +218,7 @@ impl Default for Settings {
             schedule_coverage_snapshot: JobKind::CoverageSnapshot.default_schedule().to_owned(),
             schedule_coverage_refresh: JobKind::CoverageRefresh.default_schedule().to_owned(),
             schedule_evidence_sweep: JobKind::EvidenceSweep.default_schedule().to_owned(),
+            schedule_feed_sync: JobKind::FeedSync.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -332,6 +334,7 @@ impl Settings {
                 JobKind::CoverageSnapshot => &self.schedule_coverage_snapshot,
                 JobKind::CoverageRefresh => &self.schedule_coverage_refresh,
                 JobKind::EvidenceSweep => &self.schedule_evidence_sweep,
+                JobKind::FeedSync => &self.schedule_feed_sync,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

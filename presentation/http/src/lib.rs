@@ -134,6 +134,10 @@ pub fn serve(
                     )
                     .service(web::scope("/snapshots").configure(routes::snapshots::configure))
                     .service(web::scope("/detection-rules").configure(routes::rules::configure))
+                    .service(
+                        web::scope("/data-sources")
+                            .configure(routes::data_sources::configure_routes),
+                    )
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
                     .service(web::scope("/tests").configure(routes::tests::configure))
                     .service(

@@ -85,3 +85,12 @@ impl PageQuery {
         PageRequest::new(self.page.unwrap_or(1), self.per_page.unwrap_or(50))
     }
 }
+
+/// Tells an explicit null (clear the field) from an absent field (leave it).
+pub(crate) fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

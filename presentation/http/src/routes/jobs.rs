@@ -17,13 +17,13 @@ use crate::client::Context;
 use crate::problem::{ApiError, Problem};
 use crate::views::{PageQuery, Paginated};
 
-const JOB_NAMES: &str = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh or evidence_sweep";
+const JOB_NAMES: &str = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh, evidence_sweep or feed_sync";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobRunView {
     pub id: Uuid,
     /// attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh or
-    /// evidence_sweep.
+    /// evidence_sweep, feed_sync.
     pub job: String,
     /// schedule or manual.
     pub trigger: String,
@@ -166,7 +166,7 @@ async fn start(
 }
 
 /// Queue a job to run now (admin); `GET /api/v1/system/jobs/{id}` tells how it goes.
-#[utoipa::path(post, path = "/api/v1/system/jobs/{job}/run", tag = "jobs", params(("job" = String, Path, description = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh or evidence_sweep")),
+#[utoipa::path(post, path = "/api/v1/system/jobs/{job}/run", tag = "jobs", params(("job" = String, Path, description = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh, evidence_sweep or feed_sync")),
     responses((status = 202, body = JobRunView), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn run(

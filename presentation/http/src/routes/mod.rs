@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod coverage;
 pub mod dashboard;
+pub mod data_sources;
 pub mod evidence;
 pub mod jobs;
 pub mod notifications;

@@ -239,24 +239,15 @@ pub struct UpdateTestRequest {
     pub objective: Option<String>,
     pub target_environment: Option<String>,
     /// A platform, or null to clear it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::views::double_option")]
     #[schema(value_type = Option<String>)]
     pub platform: Option<Option<String>>,
     /// A user id, or null to unassign.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::views::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
     /// The version read; or send If-Match.
     pub version: Option<i32>,
-}
-
-/// Tells an explicit null (clear the field) from an absent field (leave it).
-fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

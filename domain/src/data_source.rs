@@ -1,0 +1,207 @@
+//! The registry of public content sources: where each feed is fetched from, whether and when
+//! it syncs, the credential it needs, and how its last sync went.
+
+use chrono::{DateTime, Utc};
+
+use crate::ports::RepositoryError;
+
+/// The nine public sources Aegis imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeedKind {
+    Attack,
+    Atomic,
+    Caldera,
+    Sigma,
+    Elastic,
+    D3fend,
+    Lolbas,
+    Gtfobins,
+    Stix,
+}
+
+impl FeedKind {
+    pub const ALL: [Self; 9] = [
+        Self::Attack,
+        Self::Atomic,
+        Self::Caldera,
+        Self::Sigma,
+        Self::Elastic,
+        Self::D3fend,
+        Self::Lolbas,
+        Self::Gtfobins,
+        Self::Stix,
+    ];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Attack => "attack",
+            Self::Atomic => "atomic",
+            Self::Caldera => "caldera",
+            Self::Sigma => "sigma",
+            Self::Elastic => "elastic",
+            Self::D3fend => "d3fend",
+            Self::Lolbas => "lolbas",
+            Self::Gtfobins => "gtfobins",
+            Self::Stix => "stix",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    #[must_use]
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Attack => "MITRE ATT&CK Enterprise",
+            Self::Atomic => "Atomic Red Team",
+            Self::Caldera => "CALDERA stockpile abilities",
+            Self::Sigma => "Sigma rules",
+            Self::Elastic => "Elastic detection rules",
+            Self::D3fend => "MITRE D3FEND",
+            Self::Lolbas => "LOLBAS",
+            Self::Gtfobins => "GTFOBins",
+            Self::Stix => "STIX threat intelligence",
+        }
+    }
+
+    /// The licence the source's content is published under, recorded with it.
+    #[must_use]
+    pub const fn licence(self) -> &'static str {
+        match self {
+            Self::Attack => "ATT&CK Terms of Use",
+            Self::Atomic => "MIT",
+            Self::Caldera => "Apache-2.0",
+            Self::Sigma => "Detection Rule License 1.1 (keep the author attribution)",
+            Self::Elastic => "Elastic License 2.0",
+            Self::D3fend => "MIT; D3FEND terms of use",
+            Self::Lolbas | Self::Gtfobins => "GPL-3.0",
+            Self::Stix => "as the publisher states (Unit 42 playbooks: MIT)",
+        }
+    }
+
+    /// Where the publisher serves it: an archive or file the importer reads like a local one.
+    #[must_use]
+    pub const fn default_url(self) -> &'static str {
+        match self {
+            Self::Attack => {
+                "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json"
+            }
+            Self::Atomic => {
+                "https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip"
+            }
+            Self::Caldera => "https://github.com/mitre/stockpile/archive/refs/heads/master.zip",
+            Self::Sigma => {
+                "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip"
+            }
+            Self::Elastic => {
+                "https://github.com/elastic/detection-rules/archive/refs/heads/main.zip"
+            }
+            Self::D3fend => {
+                "https://github.com/d3fend/d3fend-website-next/archive/refs/heads/gh-pages.zip"
+            }
+            Self::Lolbas => {
+                "https://github.com/LOLBAS-Project/LOLBAS/archive/refs/heads/master.zip"
+            }
+            Self::Gtfobins => {
+                "https://github.com/GTFOBins/GTFOBins.github.io/archive/refs/heads/master.zip"
+            }
+            Self::Stix => {
+                "https://github.com/pan-unit42/playbook_viewer/archive/refs/heads/master.zip"
+            }
+        }
+    }
+}
+
+/// How a source's last sync went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncStatus {
+    Never,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl SyncStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Never, Self::Running, Self::Succeeded, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// What a sync changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+}
+
+/// One source in the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSource {
+    pub kind: FeedKind,
+    pub url: String,
+    /// Disabled sources are neither scheduled nor synced on request.
+    pub enabled: bool,
+    /// A 6-field cron expression (UTC); `None` syncs only on request or by upload.
+    pub schedule: Option<String>,
+    /// The credential (e.g. a GitHub token) encrypted at rest; never shown.
+    pub credential: Option<Vec<u8>>,
+    pub status: SyncStatus,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_counts: Option<SyncCounts>,
+    pub last_error: Option<String>,
+    /// Set by "sync now" until the sync job takes it.
+    pub sync_requested_at: Option<DateTime<Utc>>,
+}
+
+impl DataSource {
+    /// The registry entry of a source nobody has configured.
+    #[must_use]
+    pub fn default_for(kind: FeedKind) -> Self {
+        Self {
+            kind,
+            url: kind.default_url().to_owned(),
+            enabled: true,
+            schedule: None,
+            credential: None,
+            status: SyncStatus::Never,
+            last_sync_at: None,
+            last_counts: None,
+            last_error: None,
+            sync_requested_at: None,
+        }
+    }
+}
+
+/// Where the registry is kept: global, like the catalog.
+#[async_trait::async_trait]
+pub trait DataSourceRepository: Send + Sync {
+    /// The configured sources (those never configured are absent).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn data_sources(&self) -> Result<Vec<DataSource>, RepositoryError>;
+
+    /// Stores a source whole.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn save_data_source(&self, source: &DataSource) -> Result<(), RepositoryError>;
+}
