@@ -75,6 +75,7 @@ pub async fn refresh(
     let tests = repositories.tests_of_technique(tenant, technique).await?;
     let mut inputs = TechniqueInputs::default();
     let mut proven_rules: Vec<&str> = Vec::new();
+    let mut silent_rules: Vec<&str> = Vec::new();
     for test in &tests {
         match test.workflow.state() {
             TestState::Validated => {
@@ -87,7 +88,8 @@ pub async fn refresh(
                     validated_at,
                     platform: test.platform.clone(),
                 });
-                proven_rules.extend(test.blue.fired_rules.iter().map(String::as_str));
+                proven_rules.extend(test.blue.fired_rules());
+                silent_rules.extend(test.blue.silent_rules());
             }
             TestState::Rejected => {}
             _ => inputs.open_tests += 1,
@@ -111,9 +113,16 @@ pub async fn refresh(
         .iter()
         .filter(|fired| !active.iter().any(|rule| rule.is_named_by(fired)))
         .count();
+    // A rule a validated test checked and saw stay silent (and none saw fire) earns nothing:
+    // it is known not to catch the technique as tested.
+    let silent_active = active
+        .iter()
+        .filter(|rule| !proven_rules.iter().any(|fired| rule.is_named_by(fired)))
+        .filter(|rule| silent_rules.iter().any(|silent| rule.is_named_by(silent)))
+        .count();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     inputs.proven_rules = count(proven_active + unmatched_fired);
-    inputs.unproven_rules = count(active.len() - proven_active);
+    inputs.unproven_rules = count(active.len() - proven_active - silent_active);
     inputs.countermeasures = repositories
         .countermeasure_count(technique.as_str())
         .await?;

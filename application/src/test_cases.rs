@@ -12,8 +12,8 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, TestFilter, TestHistory};
 use aegis_domain::test_case::{
-    BlueReport, Comment, Outcome, PhaseClock, RedReport, TestCase, TestId, TransitionRecord,
-    Worklog,
+    BlueReport, Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
+    TransitionRecord, Worklog,
 };
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{
@@ -74,7 +74,11 @@ pub struct BlueChanges {
     pub outcome: Option<String>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
+    /// Rules that fired (shorthand for `triggered` results); replaces the rule results.
     pub fired_rules: Option<Vec<String>>,
+    /// Each checked rule with `triggered`, `not_triggered` or `not_evaluated`; replaces the
+    /// rule results.
+    pub rule_results: Option<Vec<(String, String)>>,
     pub notes: Option<String>,
 }
 
@@ -625,6 +629,7 @@ impl TestService {
                 })
             })
             .transpose()?;
+        let rule_results = blue_rule_results(changes.fired_rules, changes.rule_results)?;
         self.edit_report(actor, id, Team::Blue, expected_version, context, |test| {
             let blue = &mut test.blue;
             if let Some(outcome) = outcome {
@@ -633,8 +638,8 @@ impl TestService {
             if let Some(at) = changes.detected_at {
                 blue.detected_at = Some(at);
             }
-            if let Some(rules) = changes.fired_rules {
-                blue.fired_rules = rules.into_iter().filter_map(optional).collect();
+            if let Some(results) = rule_results {
+                blue.rule_results = results;
             }
             for (value, target) in [
                 (changes.detection_source, &mut blue.detection_source),
@@ -958,4 +963,40 @@ impl TestService {
         };
         audit_trail::record(&self.deps, uow, context, change).await
     }
+}
+
+/// Blue's rule results from the request: the verdicts given, or the fired rules as
+/// `triggered`; one result per rule (the last given wins), blank names dropped.
+fn blue_rule_results(
+    fired: Option<Vec<String>>,
+    results: Option<Vec<(String, String)>>,
+) -> Result<Option<Vec<RuleResult>>, TestError> {
+    let given: Vec<(String, RuleVerdict)> = match (fired, results) {
+        (_, Some(results)) => results
+            .into_iter()
+            .enumerate()
+            .map(|(n, (rule, verdict))| {
+                RuleVerdict::parse(verdict.trim())
+                    .map(|v| (rule, v))
+                    .ok_or_else(|| {
+                        invalid(
+                            &format!("rule_results[{n}].result"),
+                            "must be triggered, not_triggered or not_evaluated",
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        (Some(fired), None) => fired
+            .into_iter()
+            .map(|rule| (rule, RuleVerdict::Triggered))
+            .collect(),
+        (None, None) => return Ok(None),
+    };
+    let mut kept: Vec<RuleResult> = Vec::new();
+    for (rule, verdict) in given {
+        let Some(rule) = optional(rule) else { continue };
+        kept.retain(|r| !r.rule.eq_ignore_ascii_case(&rule));
+        kept.push(RuleResult { rule, verdict });
+    }
+    Ok(Some(kept))
 }

@@ -77,9 +77,62 @@ pub struct BlueReport {
     pub outcome: Option<Outcome>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
-    /// References to the detection rules that fired.
-    pub fired_rules: Vec<String>,
+    /// What each detection rule blue checked did: fired, stayed silent, or was not checked.
+    pub rule_results: Vec<RuleResult>,
     pub notes: Option<String>,
+}
+
+/// Whether a detection rule fired when red ran the procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleVerdict {
+    Triggered,
+    NotTriggered,
+    /// The rule was not deployed or its logs were not looked at.
+    NotEvaluated,
+}
+
+impl RuleVerdict {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Triggered => "triggered",
+            Self::NotTriggered => "not_triggered",
+            Self::NotEvaluated => "not_evaluated",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Triggered, Self::NotTriggered, Self::NotEvaluated]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
+}
+
+/// One rule's verdict: the rule is named by its id, `source:id` or title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleResult {
+    pub rule: String,
+    pub verdict: RuleVerdict,
+}
+
+impl BlueReport {
+    /// The rules that fired.
+    pub fn fired_rules(&self) -> impl Iterator<Item = &str> {
+        self.rules_with(RuleVerdict::Triggered)
+    }
+
+    /// The rules that were checked and stayed silent.
+    pub fn silent_rules(&self) -> impl Iterator<Item = &str> {
+        self.rules_with(RuleVerdict::NotTriggered)
+    }
+
+    fn rules_with(&self, verdict: RuleVerdict) -> impl Iterator<Item = &str> {
+        self.rule_results
+            .iter()
+            .filter(move |r| r.verdict == verdict)
+            .map(|r| r.rule.as_str())
+    }
 }
 
 impl BlueReport {

@@ -215,6 +215,79 @@ impl TestApp {
         panic!("job {id} did not finish: {run}");
     }
 
+    /// Sends `body` as JSON and returns the answer's JSON, asserting a 2xx status.
+    pub async fn send_ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> Value {
+        let response = self
+            .client
+            .request(method.clone(), self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path} -> {status}: {answer}");
+        answer
+    }
+
+    /// Takes a new test of `technique` through the whole workflow, red and blue each by a
+    /// user of their team, with blue's evaluation `blue`; returns the validated test.
+    pub async fn validated_test(&self, admin: &str, technique: &str, blue: Value) -> Value {
+        use reqwest::Method;
+        let mut tokens = Vec::new();
+        for role in ["red_lead", "red_tech", "blue_lead", "blue_tech"] {
+            tokens.push(self.user_with_role(admin, role).await.1);
+        }
+        let [red_lead, red_tech, blue_lead, blue_tech] = [0, 1, 2, 3].map(|i| tokens[i].clone());
+        let test = self
+            .send_ok(
+                Method::POST,
+                "/api/v1/tests",
+                &red_lead,
+                json!({"title": format!("Validate {technique}"), "technique_id": technique}),
+            )
+            .await;
+        let id = test["id"].as_str().unwrap().to_owned();
+        let act = |action: &str| format!("/api/v1/tests/{id}/{action}");
+        self.send_ok(Method::POST, &act("start-execution"), &red_tech, json!({}))
+            .await;
+        self.send_ok(
+            Method::PATCH,
+            &act("red"),
+            &red_tech,
+            json!({"executed_at": "2026-11-22T10:00:00Z", "procedure": "Procedure", "command": "whoami",
+                   "tool": "manual", "targets": ["WS-1"], "result_summary": "ran"}),
+        )
+        .await;
+        self.send_ok(Method::POST, &act("submit-red"), &red_tech, json!({}))
+            .await;
+        self.send_ok(Method::PATCH, &act("blue"), &blue_tech, blue)
+            .await;
+        self.send_ok(Method::POST, &act("submit-blue"), &blue_tech, json!({}))
+            .await;
+        self.send_ok(
+            Method::POST,
+            &act("validate-red"),
+            &red_lead,
+            json!({"verdict": "approve"}),
+        )
+        .await;
+        self.send_ok(
+            Method::POST,
+            &act("validate-blue"),
+            &blue_lead,
+            json!({"verdict": "approve"}),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

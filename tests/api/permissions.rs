@@ -66,7 +66,12 @@ fn endpoints() -> Vec<Endpoint> {
             Action::PlanTests,
             Some(json!({"template_id": "00000000-0000-4000-8000-000000000000"})),
         ),
-        e(Method::GET, "/api/v1/data-sources", Action::ReadCatalog, None),
+        e(
+            Method::GET,
+            "/api/v1/data-sources",
+            Action::ReadCatalog,
+            None,
+        ),
         e(
             Method::PATCH,
             "/api/v1/data-sources/{kind}",

@@ -343,3 +343,88 @@ on_both_databases!(
         );
     }
 );
+
+fn sigma_rule(id: &str, title: &str) -> String {
+    format!(
+        "title: {title}\nid: {id}\nstatus: test\nauthor: Aegis Test Author\ntags: [attack.t1059.001]\n\
+         logsource: {{product: windows}}\ndetection: {{selection: {{Image: x.exe}}, condition: selection}}\nlevel: high\n"
+    )
+}
+
+on_both_databases!(
+    blue_records_each_rule_result_and_only_fired_rules_are_proven,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        for (n, title) in ["Fires", "Stays Silent", "Not Looked At"]
+            .iter()
+            .enumerate()
+        {
+            std::fs::write(
+                dir.path().join(format!("rule{n}.yml")),
+                sigma_rule(&format!("6a7b8c9d-0000-4000-8000-00000000000{n}"), title),
+            )
+            .unwrap();
+        }
+        import(&app, RuleFiles::new(RuleSource::Sigma, dir.path())).await;
+        let admin = app.admin_token().await;
+
+        let (_, blue_tech) = app.user_with_role(&admin, "blue_tech").await;
+        let test = app
+            .send_ok(
+                reqwest::Method::POST,
+                "/api/v1/tests",
+                &admin,
+                serde_json::json!({"title": "Bad verdict", "technique_id": "T1059.001"}),
+            )
+            .await;
+        let bad = app
+            .client
+            .patch(app.url(&format!(
+                "/api/v1/tests/{}/blue",
+                test["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&blue_tech)
+            .json(&serde_json::json!({"rule_results": [{"rule": "Fires", "result": "maybe"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            problem(bad).await["errors"][0]["field"],
+            "rule_results[0].result"
+        );
+
+        let validated = app
+            .validated_test(
+                &admin,
+                "T1059.001",
+                serde_json::json!({
+                    "outcome": "detected", "detected_at": "2026-11-22T10:03:00Z",
+                    "rule_results": [
+                        {"rule": "sigma:6a7b8c9d-0000-4000-8000-000000000000", "result": "triggered"},
+                        {"rule": "Stays Silent", "result": "not_triggered"},
+                        {"rule": "Not Looked At", "result": "not_evaluated"},
+                    ],
+                }),
+            )
+            .await;
+        assert_eq!(validated["state"], "validated");
+        assert_eq!(
+            validated["blue"]["fired_rules"],
+            serde_json::json!(["sigma:6a7b8c9d-0000-4000-8000-000000000000"])
+        );
+        assert_eq!(
+            validated["blue"]["rule_results"][1]["result"],
+            "not_triggered"
+        );
+        // One proven rule (1), the silent one earns nothing, the unchecked one a quarter:
+        // 20 × 1.25 / 3 = 8.3 (docs/scoring.md).
+        let technique = read(&app, "/api/v1/techniques/T1059.001", &admin).await;
+        assert_eq!(
+            technique["coverage"]["breakdown"]["rules"], 8.3,
+            "{}",
+            technique["coverage"]
+        );
+    }
+);

@@ -96,7 +96,7 @@ fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
             outcome,
             detected_at: row.blue_detected_at,
             detection_source: row.blue_detection_source,
-            fired_rules: strings(&row.blue_fired_rules),
+            rule_results: rule_results(&row.blue_fired_rules),
             notes: row.blue_notes,
         },
         validated_at: row.validated_at,
@@ -141,7 +141,13 @@ fn to_row(t: &TestCase) -> test::ActiveModel {
         blue_outcome: Set(t.blue.outcome.map(|o| o.as_str().to_owned())),
         blue_detected_at: Set(t.blue.detected_at),
         blue_detection_source: Set(t.blue.detection_source.clone()),
-        blue_fired_rules: Set(serde_json::json!(t.blue.fired_rules)),
+        blue_fired_rules: Set(serde_json::json!(
+            t.blue
+                .rule_results
+                .iter()
+                .map(|r| serde_json::json!({"rule": r.rule, "verdict": r.verdict.as_str()}))
+                .collect::<Vec<_>>()
+        )),
         blue_notes: Set(t.blue.notes.clone()),
         version: Set(t.version),
         created_by: Set(t.created_by.as_uuid()),
@@ -460,4 +466,28 @@ pub(crate) async fn history(
         worklogs,
         comments,
     })
+}
+
+/// Blue's rule results: `{rule, verdict}` objects, or the plain names of fired rules that
+/// tests stored before verdicts existed.
+fn rule_results(value: &serde_json::Value) -> Vec<aegis_domain::test_case::RuleResult> {
+    use aegis_domain::test_case::{RuleResult, RuleVerdict};
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| match item {
+                    serde_json::Value::String(rule) => Some(RuleResult {
+                        rule: rule.clone(),
+                        verdict: RuleVerdict::Triggered,
+                    }),
+                    other => Some(RuleResult {
+                        rule: other.get("rule")?.as_str()?.to_owned(),
+                        verdict: RuleVerdict::parse(other.get("verdict")?.as_str()?)?,
+                    }),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

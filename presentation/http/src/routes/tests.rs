@@ -39,10 +39,22 @@ pub struct BlueReportView {
     pub outcome: Option<String>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
+    /// The rules whose result is `triggered`.
     pub fired_rules: Vec<String>,
+    /// Each detection rule blue checked, with what it did.
+    pub rule_results: Vec<RuleResultView>,
     pub notes: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub paused_seconds: i64,
+}
+
+/// One detection rule's result in a test.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RuleResultView {
+    /// The rule's id, `source:id` (e.g. `sigma:3b6ab547-…`) or title.
+    pub rule: String,
+    /// triggered, not_triggered or not_evaluated.
+    pub result: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,8 +120,17 @@ impl From<TestCase> for TestView {
             blue: BlueReportView {
                 outcome: t.blue.outcome.map(|o| o.as_str().to_owned()),
                 detected_at: t.blue.detected_at,
+                fired_rules: t.blue.fired_rules().map(str::to_owned).collect(),
                 detection_source: t.blue.detection_source,
-                fired_rules: t.blue.fired_rules,
+                rule_results: t
+                    .blue
+                    .rule_results
+                    .iter()
+                    .map(|r| RuleResultView {
+                        rule: r.rule.clone(),
+                        result: r.verdict.as_str().to_owned(),
+                    })
+                    .collect(),
                 notes: t.blue.notes,
                 started_at: t.blue_clock.started_at,
                 paused_seconds: t.blue_clock.paused_seconds,
@@ -267,7 +288,11 @@ pub struct BlueReportRequest {
     pub outcome: Option<String>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
+    /// Shorthand: these rules fired (each becomes a `triggered` result).
     pub fired_rules: Option<Vec<String>>,
+    /// Each checked rule with triggered, not_triggered or not_evaluated; replaces the
+    /// test's rule results (and takes precedence over `fired_rules`).
+    pub rule_results: Option<Vec<RuleResultView>>,
     pub notes: Option<String>,
     pub version: Option<i32>,
 }
@@ -536,6 +561,9 @@ pub async fn update_blue(
         detected_at: body.detected_at,
         detection_source: body.detection_source,
         fired_rules: body.fired_rules,
+        rule_results: body
+            .rule_results
+            .map(|results| results.into_iter().map(|r| (r.rule, r.result)).collect()),
         notes: body.notes,
     };
     let test = services
