@@ -82,15 +82,17 @@ impl FeedKind {
         }
     }
 
-    /// Where the publisher serves it: an archive or file the importer reads like a local one.
+    /// Where the publisher serves it: an archive or file the importer reads like a local one,
+    /// or a GitHub tree listing whose wanted files are fetched one by one.
     #[must_use]
     pub const fn default_url(self) -> &'static str {
         match self {
             Self::Attack => {
                 "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json"
             }
+            // The tree listing is one API request; the files come from the raw host.
             Self::Atomic => {
-                "https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip"
+                "https://api.github.com/repos/redcanaryco/atomic-red-team/git/trees/master?recursive=1"
             }
             Self::Caldera => "https://github.com/mitre/stockpile/archive/refs/heads/master.zip",
             Self::Sigma => {

@@ -322,3 +322,63 @@ on_both_databases!(
         assert_eq!(problem(refused).await["errors"][0]["field"], "technique_id");
     }
 );
+
+on_both_databases!(
+    atomic_red_team_online_reads_the_github_tree_and_raw_files_with_the_token,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let tree = json!({"sha": "0a1b2c", "truncated": false, "tree": [
+            {"path": "atomics", "type": "tree"},
+            {"path": "atomics/T1059.001/T1059.001.yaml", "type": "blob", "size": ATOMIC.len()},
+            {"path": "atomics/Indexes/index.yaml", "type": "blob", "size": 10},
+            {"path": "README.md", "type": "blob", "size": 10},
+            {"path": "atomics/huge.yaml", "type": "blob", "size": 1_000_000_000},
+        ]});
+        let served = crate::feed_server::serve(std::collections::HashMap::from([
+            (
+                "/api/v3/repos/redcanaryco/atomic-red-team/git/trees/master?recursive=1".to_owned(),
+                (200, tree.to_string().into_bytes()),
+            ),
+            (
+                "/raw/redcanaryco/atomic-red-team/0a1b2c/atomics/T1059.001/T1059.001.yaml"
+                    .to_owned(),
+                (200, ATOMIC.as_bytes().to_vec()),
+            ),
+        ]))
+        .await;
+        let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+        let initiator = aegis_application::context::Initiator::System {
+            tenant: prepared.tenant.id,
+        };
+        let feed = LibraryFiles::at(
+            TemplateSource::Atomic,
+            Location::AuthorizedUrl {
+                url: format!(
+                    "{}/api/v3/repos/redcanaryco/atomic-red-team/git/trees/master?recursive=1",
+                    served.base
+                ),
+                token: "ghp_tree-token".to_owned(),
+            },
+        );
+        let report = prepared
+            .wired
+            .services
+            .templates
+            .import(&initiator, &feed)
+            .await
+            .unwrap();
+        assert_eq!(report.templates.created, 2, "{report:?}");
+        assert_eq!(report.skipped.len(), 1, "the oversized file: {report:?}");
+        let heads = served.requests.lock().unwrap().clone();
+        assert_eq!(
+            heads.len(),
+            2,
+            "the listing and the one wanted file: {heads:?}"
+        );
+        assert!(heads.iter().all(|h| {
+            h.to_ascii_lowercase()
+                .contains("authorization: bearer ghp_tree-token")
+        }));
+    }
+);

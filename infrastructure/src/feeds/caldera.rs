@@ -96,52 +96,47 @@ fn executors(ability: &mut Ability) -> Vec<Executor> {
         .as_deref()
         .is_some_and(|p| p.eq_ignore_ascii_case("elevated"));
     let mut found = Vec::new();
-    for (platforms, by_executor) in std::mem::take(&mut ability.platforms) {
-        for (names, how) in by_executor {
-            let Some(how) = how else { continue };
-            let Some(command) = how
-                .command
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-            else {
-                continue;
-            };
-            let cleanup = how.cleanup.text();
-            for os in split(&platforms) {
-                for name in split(&names) {
-                    found.push(Executor {
-                        name: name.to_owned(),
-                        platform: Some(platform(os)),
-                        command: command.clone(),
-                        cleanup: cleanup.clone(),
-                        elevation_required: elevated,
-                        payloads: how.payloads.clone(),
-                    });
-                }
-            }
-        }
-    }
-    for how in std::mem::take(&mut ability.executors) {
-        let Some(command) = how
-            .command
+    // One executor per platform and executor name, however many a key joins with commas.
+    let mut add = |platforms: &str,
+                   names: &str,
+                   command: Option<String>,
+                   cleanup: Cleanup,
+                   payloads: Vec<String>| {
+        let Some(command) = command
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
         else {
-            continue;
+            return;
         };
-        let cleanup = how.cleanup.text();
-        for os in split(how.platform.as_deref().unwrap_or_default()) {
-            for name in split(how.name.as_deref().unwrap_or("sh")) {
+        let cleanup = cleanup.text();
+        for os in split(platforms) {
+            for name in split(names) {
                 found.push(Executor {
                     name: name.to_owned(),
                     platform: Some(platform(os)),
                     command: command.clone(),
                     cleanup: cleanup.clone(),
                     elevation_required: elevated,
-                    payloads: how.payloads.clone(),
+                    payloads: payloads.clone(),
                 });
             }
         }
+    };
+    for (platforms, by_executor) in std::mem::take(&mut ability.platforms) {
+        for (names, how) in by_executor {
+            if let Some(how) = how {
+                add(&platforms, &names, how.command, how.cleanup, how.payloads);
+            }
+        }
+    }
+    for how in std::mem::take(&mut ability.executors) {
+        add(
+            how.platform.as_deref().unwrap_or_default(),
+            how.name.as_deref().unwrap_or("sh"),
+            how.command,
+            how.cleanup,
+            how.payloads,
+        );
     }
     found
 }

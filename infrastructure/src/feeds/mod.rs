@@ -8,6 +8,7 @@ pub mod collection;
 pub mod d3fend;
 pub mod elastic;
 pub mod factory;
+mod github_tree;
 mod input;
 pub mod lolbin;
 pub mod remote;

@@ -19,7 +19,7 @@ pub const OFFICIAL_TAXII_OBJECTS_URL: &str = "https://attack-taxii.mitre.org/api
 
 const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 
-fn client() -> Result<reqwest::Client, FeedError> {
+pub(crate) fn client() -> Result<reqwest::Client, FeedError> {
     reqwest::Client::builder()
         .user_agent(concat!("aegis/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
@@ -50,7 +50,7 @@ async fn get(client: &reqwest::Client, url: &str, accept: &str) -> Result<Vec<u8
     get_with(client, url, accept, None).await
 }
 
-async fn get_with(
+pub(crate) async fn get_with(
     client: &reqwest::Client,
     url: &str,
     accept: &str,

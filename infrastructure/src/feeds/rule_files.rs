@@ -62,19 +62,47 @@ async fn materialize(
     Ok((path, Some(dir)))
 }
 
-/// Reads the wanted files at a location (downloading a URL first) off the async runtime,
-/// within the collection limits, and hands them to `parse`.
+/// Reads the wanted files at a location (downloading a URL first: an archive or a file, or
+/// the wanted files of a GitHub tree listing) off the async runtime, within the collection
+/// limits, and hands them to `parse`.
 pub(crate) async fn read_location<T: Send + 'static>(
     location: &Location,
     limits: CollectionLimits,
-    wanted: impl Fn(&str) -> bool + Send + 'static,
+    wanted: impl Fn(&str) -> bool + Send + Sync + 'static,
     parse: impl FnOnce(super::collection::Collection) -> T + Send + 'static,
 ) -> Result<T, FeedError> {
-    let (path, download) = materialize(location).await?;
+    let tree = match location {
+        Location::Url(url) if super::github_tree::is_tree_url(url) => Some((url, None)),
+        Location::AuthorizedUrl { url, token } if super::github_tree::is_tree_url(url) => {
+            Some((url, Some(token.as_str())))
+        }
+        _ => None,
+    };
+    let (path, download, refused) = match tree {
+        Some((url, token)) => {
+            let dir = tempfile::tempdir()
+                .map_err(|e| FeedError(format!("no room for the download: {e}")))?;
+            let refused = super::github_tree::fetch_tree(
+                &super::remote::client()?,
+                url,
+                token,
+                &wanted,
+                limits,
+                dir.path(),
+            )
+            .await?;
+            (dir.path().to_owned(), Some(dir), refused)
+        }
+        None => {
+            let (path, download) = materialize(location).await?;
+            (path, download, Vec::new())
+        }
+    };
     tokio::task::spawn_blocking(move || {
         let _download = download;
-        let collection =
+        let mut collection =
             read_collection(&path, &wanted, limits).map_err(|e| FeedError(e.to_string()))?;
+        collection.skipped.extend(refused);
         Ok(parse(collection))
     })
     .await

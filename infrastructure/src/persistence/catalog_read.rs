@@ -23,19 +23,8 @@ use super::catalog_entities::{
     mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
 };
 use super::error::{corrupt, unexpected};
+use super::json_values::strings;
 use super::text_search::any_contains;
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn to_tactic(row: tactic::Model) -> Tactic {
     Tactic {

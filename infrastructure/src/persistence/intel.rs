@@ -18,6 +18,7 @@ use aegis_domain::threat_intel::{IntelActor, IntelCounts, comparable_name, share
 
 use super::catalog_entities::threat_actor;
 use super::error::{corrupt, unexpected};
+use super::json_values::strings;
 
 pub(crate) mod entities {
     #![expect(
@@ -57,18 +58,6 @@ struct CatalogActor {
     stix_id: String,
     from_attack: bool,
     names: Vec<String>,
-}
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The catalog actor an intelligence actor describes: the one with its STIX id, else an

@@ -16,6 +16,7 @@ mod evidence;
 mod idempotency;
 mod intel;
 mod job_runs;
+mod json_values;
 mod metrics;
 mod notifications;
 mod rules;

@@ -15,6 +15,7 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
 
 use super::error::{corrupt, unexpected};
+use super::json_values::strings;
 use super::text_search::any_contains;
 
 pub(crate) mod entities {
@@ -81,18 +82,6 @@ pub(crate) mod entities {
 }
 
 use entities::{rule, rule_technique};
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn fingerprint(rule: &DetectionRule) -> String {
     let mut digest = Sha256::new();

@@ -20,6 +20,7 @@ use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 use super::catalog_entities::technique;
 use super::catalog_read::techniques_of_tactic;
 use super::error::{corrupt, on_write, unexpected};
+use super::json_values::strings;
 use super::test_entities::{comment, test, transition, worklog};
 use super::text_search::any_contains;
 
@@ -30,18 +31,6 @@ fn verdict(text: Option<&str>) -> Result<Option<Verdict>, RepositoryError> {
         Some("reject") => Ok(Some(Verdict::Reject)),
         Some(other) => Err(corrupt("vote", other)),
     }
-}
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {

@@ -562,12 +562,7 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
         &report.skipped,
         report.rescored,
     );
-    if !report.unresolved_techniques.is_empty() {
-        println!(
-            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
-            report.unresolved_techniques.join(", ")
-        );
-    }
+    print_skipped_and_unresolved(&[], &report.unresolved_techniques);
     Ok(())
 }
 
@@ -586,8 +581,19 @@ fn print_import_summary(
         counts.unchanged,
         skipped.len(),
     );
+    print_skipped_and_unresolved(skipped, &[]);
+}
+
+/// Each file an import skipped with why, and the technique ids it kept for a newer release.
+fn print_skipped_and_unresolved(skipped: &[(String, String)], unresolved: &[String]) {
     for (path, reason) in skipped {
         println!("  skipped {path}: {reason}");
+    }
+    if !unresolved.is_empty() {
+        println!(
+            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
+            unresolved.join(", ")
+        );
     }
 }
 
@@ -634,15 +640,7 @@ async fn import_library(
         counts("templates", report.templates),
         report.skipped.len(),
     );
-    for (path, reason) in &report.skipped {
-        println!("  skipped {path}: {reason}");
-    }
-    if !report.unresolved_techniques.is_empty() {
-        println!(
-            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
-            report.unresolved_techniques.join(", ")
-        );
-    }
+    print_skipped_and_unresolved(&report.skipped, &report.unresolved_techniques);
     Ok(())
 }
 
@@ -670,15 +668,7 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
         counts.merged,
         counts.added,
     );
-    for (path, reason) in &report.skipped {
-        println!("  skipped {path}: {reason}");
-    }
-    if !report.unresolved_techniques.is_empty() {
-        println!(
-            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
-            report.unresolved_techniques.join(", ")
-        );
-    }
+    print_skipped_and_unresolved(&report.skipped, &report.unresolved_techniques);
     Ok(())
 }
 

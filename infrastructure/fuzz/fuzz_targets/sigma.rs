@@ -1,0 +1,12 @@
+//! The sigma parser: any bytes are refused with a reason or parsed, never a panic.
+#![no_main]
+
+use aegis_infrastructure::feeds::collection::FeedFile;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let file = FeedFile {
+        path: "parse_sigma_file:rules/x.yml".to_owned(),
+        bytes: data.to_vec(),
+    };
+    let _ = aegis_infrastructure::feeds::sigma::(&file);
+});
