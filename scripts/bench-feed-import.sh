@@ -19,7 +19,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 summary() { (cd "$1" && AEGIS_LOG=warn "$bin" import "$2" --path "$3" >"$work/out.txt") && head -n1 "$work/out.txt"; }
 
-feeds="../shared/feeds"
+feeds="$(cd .. && pwd)/shared/feeds"
 if [ -d "$feeds" ]; then
   echo "== shared samples"
   mkdir -p "$work/shared"

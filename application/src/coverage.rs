@@ -153,7 +153,8 @@ pub struct HeatmapCell {
     pub open_tests: u32,
     /// The score shown for the cell: its own, or rolled up with its sub-techniques'.
     pub rolled_score: f64,
-    /// How many current threat actors use it.
+    /// How many in-scope threat actors use it: the organization's tracked actors when it
+    /// tracks any, else every current actor. The threat-weighted score weighs by it.
     pub actors: u32,
     /// Active detection rules tagged with it.
     pub rules: u32,
@@ -288,6 +289,35 @@ impl CoverageService {
     }
 
     /// The heatmap of an organization, for the snapshots and reports that run without a user.
+    /// Per technique, how many in-scope actors use it: the tracked ones when the
+    /// organization tracks any (with merged intelligence), else every current actor.
+    async fn actors_in_scope(
+        &self,
+        tenant: aegis_domain::tenant::TenantId,
+    ) -> Result<HashMap<TechniqueId, u32>, RepositoryError> {
+        let tracked = self.deps.tracking.tracked_actors(tenant).await?;
+        if tracked.is_empty() {
+            return self.deps.catalog.actors_per_technique().await;
+        }
+        let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
+        for actor in tracked {
+            let Some(detail) = self
+                .deps
+                .catalog
+                .find_threat_actor(&actor.actor_stix_id)
+                .await?
+            else {
+                continue;
+            };
+            for id in crate::threat_intel::technique_ids(&detail) {
+                if let Ok(id) = TechniqueId::parse(&id) {
+                    *counts.entry(id).or_default() += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     pub(crate) async fn heatmap_of(
         &self,
         tenant: aegis_domain::tenant::TenantId,
@@ -332,7 +362,7 @@ impl CoverageService {
             .map(|s| (s.technique_id.clone(), s))
             .collect();
         let counts = Counts {
-            actors: catalog.actors_per_technique().await?,
+            actors: self.actors_in_scope(tenant).await?,
             rules: self.deps.rules.active_rule_counts().await?,
             countermeasures: self.deps.countermeasures.countermeasure_counts().await?,
         };

@@ -23,6 +23,9 @@ pub struct IntelScan {
     pub revoked_techniques: u64,
     /// Techniques whose name or description changed, to review.
     pub flagged: Vec<String>,
+    /// Tracked actors, over every organization, reported using techniques they were not known
+    /// to use.
+    pub tracked_actor_news: u64,
     pub notified: u64,
 }
 
@@ -91,11 +94,15 @@ impl IntelService {
         }
         scan.flagged.sort_unstable();
         scan.flagged.dedup();
-        if scan.new_techniques + scan.changed_techniques + scan.revoked_techniques == 0 {
-            return Ok(scan);
-        }
+        let catalog_changed =
+            scan.new_techniques + scan.changed_techniques + scan.revoked_techniques > 0;
         let newest = imports.first().map(|run| run.id.to_string());
         for tenant in self.deps.database.list_tenants().await? {
+            let news = self.tracked_actor_news(tenant.id).await?;
+            if !catalog_changed && news.is_empty() {
+                continue;
+            }
+            scan.tracked_actor_news += news.len() as u64;
             let uow = self.deps.database.begin().await?;
             let nobody = UserId::from_uuid(uuid::Uuid::nil());
             let mut people =
@@ -113,29 +120,89 @@ impl IntelService {
                 .await?;
             people.extend(admins.items.into_iter().map(|u| u.id));
             let now = self.deps.clock.now();
-            let notifications: Vec<Notification> = people
-                .into_iter()
-                .map(|user_id| Notification {
-                    id: NotificationId::from_uuid(self.deps.ids.new_id()),
-                    tenant_id: tenant.id,
-                    user_id,
-                    kind: "intel.catalog_changed".to_owned(),
-                    title: format!(
-                        "ATT&CK changed: {} new, {} changed, {} revoked techniques",
-                        scan.new_techniques, scan.changed_techniques, scan.revoked_techniques
-                    ),
-                    body: review_list(&scan.flagged),
-                    entity_type: Some("catalog_import".to_owned()),
-                    entity_id: newest.clone(),
-                    created_at: now,
-                    read_at: None,
-                })
-                .collect();
+            let catalog_news =
+                people
+                    .iter()
+                    .filter(|_| catalog_changed)
+                    .map(|&user_id| Notification {
+                        id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                        tenant_id: tenant.id,
+                        user_id,
+                        kind: "intel.catalog_changed".to_owned(),
+                        title: format!(
+                            "ATT&CK changed: {} new, {} changed, {} revoked techniques",
+                            scan.new_techniques, scan.changed_techniques, scan.revoked_techniques
+                        ),
+                        body: review_list(&scan.flagged),
+                        entity_type: Some("catalog_import".to_owned()),
+                        entity_id: newest.clone(),
+                        created_at: now,
+                        read_at: None,
+                    });
+            let actor_news =
+                people
+                    .iter()
+                    .filter(|_| !news.is_empty())
+                    .map(|&user_id| Notification {
+                        id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                        tenant_id: tenant.id,
+                        user_id,
+                        kind: "intel.tracked_actor_techniques".to_owned(),
+                        title: format!(
+                            "{} tracked actors use techniques they were not known to use",
+                            news.len()
+                        ),
+                        body: news
+                            .iter()
+                            .map(|(tracked, new)| format!("{}: {}", tracked.name, new.join(", ")))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        entity_type: Some("threat_actor".to_owned()),
+                        entity_id: news
+                            .first()
+                            .map(|(tracked, _)| tracked.actor_stix_id.clone()),
+                        created_at: now,
+                        read_at: None,
+                    });
+            let notifications: Vec<Notification> = catalog_news.chain(actor_news).collect();
             uow.insert_notifications(tenant.id, &notifications).await?;
             uow.commit().await?;
             scan.notified += notifications.len() as u64;
+            // Known only once the leads have been told.
+            for (mut tracked, new) in news {
+                tracked.known_techniques.extend(new);
+                tracked.known_techniques.sort();
+                self.deps
+                    .tracking
+                    .save_tracked_actor(tenant.id, &tracked)
+                    .await?;
+            }
         }
         Ok(scan)
+    }
+
+    /// Each tracked actor of the organization now reported using techniques it was not known
+    /// to use, with those techniques.
+    async fn tracked_actor_news(
+        &self,
+        tenant: aegis_domain::tenant::TenantId,
+    ) -> Result<Vec<(aegis_domain::threat_intel::TrackedActor, Vec<String>)>, RepositoryError> {
+        let mut news = Vec::new();
+        for tracked in self.deps.tracking.tracked_actors(tenant).await? {
+            let Some(detail) = self
+                .deps
+                .catalog
+                .find_threat_actor(&tracked.actor_stix_id)
+                .await?
+            else {
+                continue;
+            };
+            let new = tracked.new_techniques(&crate::threat_intel::technique_ids(&detail));
+            if !new.is_empty() {
+                news.push((tracked, new));
+            }
+        }
+        Ok(news)
     }
 }
 

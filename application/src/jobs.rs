@@ -349,6 +349,7 @@ impl JobService {
                     ("new_techniques", scan.new_techniques),
                     ("changed_techniques", scan.changed_techniques),
                     ("revoked_techniques", scan.revoked_techniques),
+                    ("tracked_actor_news", scan.tracked_actor_news),
                     ("notified", scan.notified),
                 ]))
             }

@@ -51,6 +51,8 @@ pub struct Dependencies {
     pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
     /// Threat intelligence beyond ATT&CK (global, like the catalog).
     pub intel: Arc<dyn aegis_domain::threat_intel::IntelRepository>,
+    /// The threat actors each organization tracks.
+    pub tracking: Arc<dyn aegis_domain::threat_intel::TrackedActorRepository>,
     /// The data-source registry (global, like the catalog).
     pub data_sources: Arc<dyn aegis_domain::data_source::DataSourceRepository>,
     /// Makes each source's feed from a URL or an uploaded bundle.

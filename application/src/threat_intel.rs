@@ -3,11 +3,12 @@
 
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
-use aegis_domain::threat_intel::{IntelActor, IntelCounts};
+use aegis_domain::threat_intel::{IntelActor, IntelCounts, TrackedActor};
 
 use crate::Dependencies;
+use crate::audit_trail::{self, Change};
 use crate::catalog::FeedError;
-use crate::context::{Forbidden, Initiator};
+use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 
 /// What an intelligence feed yields.
@@ -32,6 +33,8 @@ pub enum IntelError {
     Forbidden(#[from] Forbidden),
     #[error(transparent)]
     Feed(#[from] FeedError),
+    #[error("threat actor not found")]
+    NotFound,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -47,6 +50,7 @@ impl Classified for IntelError {
         match self {
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Feed(e) => ErrorKind::Invalid(vec![FieldError::new("source", e.to_string())]),
+            Self::NotFound => ErrorKind::NotFound,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -55,6 +59,7 @@ impl Classified for IntelError {
         match self {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Feed(_) => "FEED_UNREADABLE",
+            Self::NotFound => "THREAT_ACTOR_NOT_FOUND",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -136,4 +141,132 @@ impl ThreatIntelService {
             unresolved_techniques: unresolved,
         })
     }
+
+    /// The actors the organization tracks.
+    ///
+    /// # Errors
+    /// `Forbidden` for a role that cannot read the catalog.
+    pub async fn tracked(&self, actor: &Actor) -> Result<Vec<TrackedActor>, IntelError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self.deps.tracking.tracked_actors(actor.tenant_id).await?)
+    }
+
+    /// Tracks an actor (by ATT&CK or STIX id) for the organization (leads, admin): it weighs in
+    /// the threat-weighted score, and new techniques reported for it reach the leads.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn track(
+        &self,
+        actor: &Actor,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<TrackedActor, IntelError> {
+        actor.authorize(Action::PlanTests)?;
+        let detail = self
+            .deps
+            .catalog
+            .find_threat_actor(id)
+            .await?
+            .ok_or(IntelError::NotFound)?;
+        let existing = self
+            .deps
+            .tracking
+            .tracked_actors(actor.tenant_id)
+            .await?
+            .into_iter()
+            .find(|t| t.actor_stix_id == detail.actor.stix_id);
+        let tracked = TrackedActor {
+            actor_stix_id: detail.actor.stix_id.clone(),
+            name: detail.actor.name.clone(),
+            mitre_id: detail.actor.mitre_id.clone(),
+            known_techniques: technique_ids(&detail),
+            tracked_by: existing
+                .as_ref()
+                .map_or(Some(actor.user_id), |e| e.tracked_by),
+            tracked_at: existing.map_or_else(|| self.deps.clock.now(), |e| e.tracked_at),
+        };
+        self.deps
+            .tracking
+            .save_tracked_actor(actor.tenant_id, &tracked)
+            .await?;
+        self.audit(actor, context, "threat_actor.tracked", &tracked)
+            .await?;
+        Ok(tracked)
+    }
+
+    /// Stops tracking an actor (leads, admin).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound` when the actor is unknown or not tracked.
+    pub async fn untrack(
+        &self,
+        actor: &Actor,
+        id: &str,
+        context: &RequestContext,
+    ) -> Result<(), IntelError> {
+        actor.authorize(Action::PlanTests)?;
+        let detail = self
+            .deps
+            .catalog
+            .find_threat_actor(id)
+            .await?
+            .ok_or(IntelError::NotFound)?;
+        let tracked = self
+            .deps
+            .tracking
+            .tracked_actors(actor.tenant_id)
+            .await?
+            .into_iter()
+            .find(|t| t.actor_stix_id == detail.actor.stix_id)
+            .ok_or(IntelError::NotFound)?;
+        self.deps
+            .tracking
+            .untrack_actor(actor.tenant_id, &tracked.actor_stix_id)
+            .await?;
+        self.audit(actor, context, "threat_actor.untracked", &tracked)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        context: &RequestContext,
+        action: &'static str,
+        tracked: &TrackedActor,
+    ) -> Result<(), RepositoryError> {
+        let uow = self.deps.database.begin().await?;
+        let change = Change {
+            tenant: actor.tenant_id,
+            actor: Some(actor.user_id),
+            action,
+            entity_type: "threat_actor",
+            entity_id: Some(tracked.actor_stix_id.clone()),
+            details: serde_json::json!({ "name": tracked.name, "mitre_id": tracked.mitre_id }),
+        };
+        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        uow.commit().await
+    }
+}
+
+/// The ATT&CK ids of the techniques an actor uses (ATT&CK's and merged intelligence's, the
+/// latter including ids the catalog does not hold yet), sorted.
+pub(crate) fn technique_ids(
+    detail: &aegis_domain::catalog_ports::ThreatActorDetail,
+) -> Vec<String> {
+    let mut ids: Vec<String> = detail
+        .techniques
+        .iter()
+        .map(|t| t.mitre_id.to_string())
+        .chain(
+            detail
+                .intel
+                .iter()
+                .flat_map(|i| i.techniques.iter().cloned()),
+        )
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }

@@ -95,6 +95,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tracked_actor_knows_which_techniques_are_new() {
+        let tracked = TrackedActor {
+            actor_stix_id: "intrusion-set--1".to_owned(),
+            name: "APT29".to_owned(),
+            mitre_id: Some("G0016".to_owned()),
+            known_techniques: vec!["T1059".to_owned(), "T1566".to_owned()],
+            tracked_by: None,
+            tracked_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let current = ["T1566", "T1685", "T1059", "T1027", "T1685"].map(str::to_owned);
+        assert_eq!(tracked.new_techniques(&current), ["T1027", "T1685"]);
+    }
+
+    #[test]
     fn names_compare_without_case_spaces_or_punctuation() {
         assert_eq!(comparable_name("APT 28"), comparable_name("apt-28"));
         assert_eq!(comparable_name("Fancy Bear"), "fancybear");
@@ -104,4 +118,64 @@ mod tests {
         ));
         assert!(!shares_a_name(&["apt28".to_owned()], &["apt29".to_owned()]));
     }
+}
+
+/// An actor an organization tracks: it is in scope for the threat-weighted score, and the
+/// intel scan tells the leads when it is reported using techniques it was not known to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedActor {
+    /// The catalog actor's STIX id.
+    pub actor_stix_id: String,
+    pub name: String,
+    pub mitre_id: Option<String>,
+    /// The techniques it was known to use when last looked at, sorted.
+    pub known_techniques: Vec<String>,
+    pub tracked_by: Option<crate::user::UserId>,
+    pub tracked_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TrackedActor {
+    /// The techniques in `current` it was not known to use, sorted.
+    #[must_use]
+    pub fn new_techniques(&self, current: &[String]) -> Vec<String> {
+        let mut new: Vec<String> = current
+            .iter()
+            .filter(|t| !self.known_techniques.contains(t))
+            .cloned()
+            .collect();
+        new.sort();
+        new.dedup();
+        new
+    }
+}
+
+/// An organization's tracked actors.
+#[async_trait::async_trait]
+pub trait TrackedActorRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn tracked_actors(
+        &self,
+        tenant: crate::tenant::TenantId,
+    ) -> Result<Vec<TrackedActor>, RepositoryError>;
+
+    /// Tracks an actor, or refreshes what is known of one already tracked.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn save_tracked_actor(
+        &self,
+        tenant: crate::tenant::TenantId,
+        actor: &TrackedActor,
+    ) -> Result<(), RepositoryError>;
+
+    /// Whether it was tracked.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn untrack_actor(
+        &self,
+        tenant: crate::tenant::TenantId,
+        actor_stix_id: &str,
+    ) -> Result<bool, RepositoryError>;
 }

@@ -73,6 +73,24 @@ fn endpoints() -> Vec<Endpoint> {
             None,
         ),
         e(
+            Method::GET,
+            "/api/v1/tracked-actors",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::PUT,
+            "/api/v1/tracked-actors/{id}",
+            Action::PlanTests,
+            None,
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/tracked-actors/{id}",
+            Action::PlanTests,
+            None,
+        ),
+        e(
             Method::PATCH,
             "/api/v1/data-sources/{kind}",
             Action::ManageSystem,

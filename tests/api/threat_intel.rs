@@ -122,3 +122,120 @@ on_both_databases!(
         );
     }
 );
+
+async fn run_intel_scan(app: &TestApp, admin: &str) -> Value {
+    let run = app
+        .send_ok(
+            reqwest::Method::POST,
+            "/api/v1/system/run-intel-scan",
+            admin,
+            json!({}),
+        )
+        .await;
+    app.wait_for_job(run["id"].as_str().unwrap(), admin).await
+}
+
+on_both_databases!(
+    leads_track_actors_and_hear_of_their_new_techniques_once,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "red_lead").await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let track = |token: String, id: &'static str| {
+            let app = &app;
+            async move {
+                app.client
+                    .put(app.url(&format!("/api/v1/tracked-actors/{id}")))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            track(viewer.clone(), "G0016").await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            track(lead.clone(), "G9999").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let tracked = track(lead.clone(), "G0016").await;
+        assert_eq!(tracked.status(), StatusCode::OK);
+        let tracked: Value = tracked.json().await.unwrap();
+        assert_eq!(tracked["known_techniques"], json!(["T1059.001", "T1566"]));
+        let listed: Value = app
+            .get("/api/v1/tracked-actors", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed[0]["name"], "APT29");
+
+        // In scope: only the tracked actor weighs; FIN7's and Cobalt Strike's use no longer do.
+        let map: Value = app
+            .get("/api/v1/heatmap", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let cells: Vec<&Value> = map["tactics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["techniques"].as_array().unwrap())
+            .collect();
+        let phishing = cells.iter().find(|c| c["mitre_id"] == "T1566").unwrap();
+        assert_eq!(phishing["threat_actors"], 1, "{phishing}");
+
+        run_intel_scan(&app, &admin).await;
+        // New intelligence: a playbook says APT29 (as CozyDuke) also uses T1027.
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = json!({"type": "bundle", "id": "bundle--1", "objects": [
+            {"type": "intrusion-set", "id": "intrusion-set--cozyduke", "name": "CozyDuke", "aliases": ["Cozy Bear"]},
+            {"type": "attack-pattern", "id": "attack-pattern--obf", "name": "T1027",
+             "external_references": [{"source_name": "mitre-attack", "external_id": "T1027"}]},
+            {"type": "relationship", "id": "relationship--1", "relationship_type": "uses",
+             "source_ref": "intrusion-set--cozyduke", "target_ref": "attack-pattern--obf"},
+        ]});
+        std::fs::write(dir.path().join("playbook.json"), bundle.to_string()).unwrap();
+        import(&app, dir.path()).await;
+        let scan = run_intel_scan(&app, &admin).await;
+        assert_eq!(scan["counts"]["tracked_actor_news"], 1, "{scan}");
+        let notes: Value = app
+            .get("/api/v1/notifications", &lead)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let news = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "intel.tracked_actor_techniques")
+            .unwrap_or_else(|| panic!("{notes}"));
+        assert_eq!(news["body"], "APT29: T1027");
+        let again = run_intel_scan(&app, &admin).await;
+        assert_eq!(
+            again["counts"]["tracked_actor_news"], 0,
+            "told once: {again}"
+        );
+
+        let untrack = |token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .delete(app.url("/api/v1/tracked-actors/G0016"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(untrack(lead.clone()).await, StatusCode::NO_CONTENT);
+        assert_eq!(untrack(lead.clone()).await, StatusCode::NOT_FOUND);
+    }
+);

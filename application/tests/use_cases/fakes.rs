@@ -1454,6 +1454,26 @@ impl aegis_domain::data_source::DataSourceRepository for EmptyCatalog {
     }
 }
 
+#[async_trait]
+impl aegis_domain::threat_intel::TrackedActorRepository for EmptyCatalog {
+    async fn tracked_actors(
+        &self,
+        _: TenantId,
+    ) -> Result<Vec<aegis_domain::threat_intel::TrackedActor>, RepositoryError> {
+        Ok(Vec::new())
+    }
+    async fn save_tracked_actor(
+        &self,
+        _: TenantId,
+        _: &aegis_domain::threat_intel::TrackedActor,
+    ) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+    async fn untrack_actor(&self, _: TenantId, _: &str) -> Result<bool, RepositoryError> {
+        Ok(false)
+    }
+}
+
 /// No feed can be made: use-case tests never sync.
 pub struct NoFeeds;
 

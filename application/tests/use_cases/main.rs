@@ -47,6 +47,7 @@ async fn harness() -> Harness {
         templates: Arc::new(EmptyCatalog),
         intel: Arc::new(EmptyCatalog),
         data_sources: Arc::new(EmptyCatalog),
+        tracking: Arc::new(EmptyCatalog),
         feeds: Arc::new(fakes::NoFeeds),
         cipher: Arc::new(fakes::PlainCipher),
         hasher: Arc::new(PlainHasher),

@@ -27,6 +27,7 @@ mod tenants;
 mod test_entities;
 mod tests;
 mod text_search;
+mod tracked_actors;
 mod users;
 
 use std::time::Duration;
@@ -776,6 +777,30 @@ impl aegis_domain::data_source::DataSourceRepository for SeaDatabase {
         source: &aegis_domain::data_source::DataSource,
     ) -> Result<(), RepositoryError> {
         data_sources::save(&self.connection, source).await
+    }
+}
+
+#[async_trait]
+impl aegis_domain::threat_intel::TrackedActorRepository for SeaDatabase {
+    async fn tracked_actors(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<aegis_domain::threat_intel::TrackedActor>, RepositoryError> {
+        tracked_actors::all(&self.connection, tenant).await
+    }
+    async fn save_tracked_actor(
+        &self,
+        tenant: TenantId,
+        actor: &aegis_domain::threat_intel::TrackedActor,
+    ) -> Result<(), RepositoryError> {
+        tracked_actors::save(&self.connection, tenant, actor).await
+    }
+    async fn untrack_actor(
+        &self,
+        tenant: TenantId,
+        actor_stix_id: &str,
+    ) -> Result<bool, RepositoryError> {
+        tracked_actors::remove(&self.connection, tenant, actor_stix_id).await
     }
 }
 

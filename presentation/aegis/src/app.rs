@@ -103,6 +103,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         templates: database.clone(),
         intel: database.clone(),
         data_sources: database.clone(),
+        tracking: database.clone(),
         feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
         cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),

@@ -15,6 +15,7 @@ pub mod snapshots;
 pub mod system;
 pub mod templates;
 pub mod tests;
+pub mod tracking;
 pub mod users;
 
 use actix_web::HttpRequest;
