@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_atomic_file:atomics/T1059/T1059.yaml".to_owned(),
+        path: "atomics/T1059/T1059.yaml".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::atomic::(&file);
+    let _ = aegis_infrastructure::feeds::atomic::parse_atomic_file(&file);
 });

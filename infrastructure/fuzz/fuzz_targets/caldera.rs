@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_caldera_file:abilities/x.yml".to_owned(),
+        path: "abilities/x.yml".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::caldera::(&file);
+    let _ = aegis_infrastructure::feeds::caldera::parse_caldera_file(&file);
 });

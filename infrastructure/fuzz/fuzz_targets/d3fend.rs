@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_d3fend_file:T1059.json".to_owned(),
+        path: "attack/T1059.json".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::d3fend::(&file);
+    let _ = aegis_infrastructure::feeds::d3fend::parse_d3fend_file(&file);
 });

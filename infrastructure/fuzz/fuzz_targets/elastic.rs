@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_elastic_file:rules/x.toml".to_owned(),
+        path: "rules/x.toml".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::elastic::(&file);
+    let _ = aegis_infrastructure::feeds::elastic::parse_elastic_file(&file);
 });

@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_lolbas_file:yml/OSBinaries/X.yml".to_owned(),
+        path: "yml/OSBinaries/X.yml".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::lolbin::(&file);
+    let _ = aegis_infrastructure::feeds::lolbin::parse_lolbas_file(&file);
 });

@@ -5,8 +5,8 @@ use aegis_infrastructure::feeds::collection::FeedFile;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FeedFile {
-        path: "parse_sigma_file:rules/x.yml".to_owned(),
+        path: "rules/x.yml".to_owned(),
         bytes: data.to_vec(),
     };
-    let _ = aegis_infrastructure::feeds::sigma::(&file);
+    let _ = aegis_infrastructure::feeds::sigma::parse_sigma_file(&file);
 });

@@ -173,6 +173,13 @@ impl RuleFeed for RuleFiles {
     }
 }
 
+/// A per-technique response (`…/attack/<T>.json`, or a `.json` at the top of the import): the
+/// rest of a D3FEND site archive (technique pages, the ontology) is not read.
+fn is_d3fend_response(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".json") && (!lower.contains('/') || lower.contains("attack/"))
+}
+
 /// D3FEND API responses (`offensive-technique/attack/<T>.json`) at a location: a directory,
 /// an archive or one file.
 #[derive(Debug, Clone)]
@@ -201,8 +208,7 @@ impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
     }
 
     async fn fetch(&self) -> Result<aegis_application::rules::CountermeasureBatch, FeedError> {
-        let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
-        read_location(&self.location, self.limits, wanted, |collection| {
+        read_location(&self.location, self.limits, is_d3fend_response, |collection| {
             let mut skipped = collection.skipped;
             let mut pairings = Vec::new();
             for file in &collection.files {
