@@ -288,7 +288,6 @@ impl CoverageService {
         self.heatmap_of(actor.tenant_id, filter).await
     }
 
-    /// The heatmap of an organization, for the snapshots and reports that run without a user.
     /// Per technique, how many in-scope actors use it: the tracked ones when the
     /// organization tracks any (with merged intelligence), else every current actor.
     async fn actors_in_scope(
@@ -318,6 +317,7 @@ impl CoverageService {
         Ok(counts)
     }
 
+    /// The heatmap of an organization, for the snapshots and reports that run without a user.
     pub(crate) async fn heatmap_of(
         &self,
         tenant: aegis_domain::tenant::TenantId,

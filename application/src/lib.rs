@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod data_sources;
 pub mod error;
 pub mod evidence;
+pub mod exports;
 pub mod health;
 pub mod idempotency;
 pub mod intel;
@@ -113,6 +114,7 @@ pub struct Services {
     pub templates: templates::TemplateService,
     pub threat_intel: threat_intel::ThreatIntelService,
     pub data_sources: data_sources::DataSourceService,
+    pub exports: exports::ExportService,
 }
 
 impl Services {
@@ -149,6 +151,7 @@ impl Services {
         };
         let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
+            exports: exports::ExportService::new(deps.clone(), coverage.clone()),
             data_sources: data_sources::DataSourceService::new(
                 deps.clone(),
                 feed_sync,

@@ -18,6 +18,7 @@ mod conventions;
 mod coverage;
 mod data_sources;
 mod evidence;
+mod exports;
 mod jobs;
 mod permissions;
 mod rules;

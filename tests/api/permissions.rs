@@ -79,6 +79,18 @@ fn endpoints() -> Vec<Endpoint> {
             None,
         ),
         e(
+            Method::GET,
+            "/api/v1/exports/tests",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/exports/techniques",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
             Method::PUT,
             "/api/v1/tracked-actors/{id}",
             Action::PlanTests,

@@ -208,20 +208,25 @@ impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
     }
 
     async fn fetch(&self) -> Result<aegis_application::rules::CountermeasureBatch, FeedError> {
-        read_location(&self.location, self.limits, is_d3fend_response, |collection| {
-            let mut skipped = collection.skipped;
-            let mut pairings = Vec::new();
-            for file in &collection.files {
-                match super::d3fend::parse_d3fend_file(file) {
-                    Ok(found) => pairings.extend(found),
-                    Err(reason) => skipped.push((file.path.clone(), reason)),
+        read_location(
+            &self.location,
+            self.limits,
+            is_d3fend_response,
+            |collection| {
+                let mut skipped = collection.skipped;
+                let mut pairings = Vec::new();
+                for file in &collection.files {
+                    match super::d3fend::parse_d3fend_file(file) {
+                        Ok(found) => pairings.extend(found),
+                        Err(reason) => skipped.push((file.path.clone(), reason)),
+                    }
                 }
-            }
-            aegis_application::rules::CountermeasureBatch {
-                countermeasures: super::d3fend::countermeasures(pairings),
-                skipped,
-            }
-        })
+                aegis_application::rules::CountermeasureBatch {
+                    countermeasures: super::d3fend::countermeasures(pairings),
+                    skipped,
+                }
+            },
+        )
         .await
     }
 }

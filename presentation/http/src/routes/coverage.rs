@@ -182,7 +182,7 @@ pub struct HeatmapQuery {
 }
 
 impl HeatmapQuery {
-    fn filter(self) -> HeatmapFilter {
+    pub(crate) fn filter(self) -> HeatmapFilter {
         HeatmapFilter {
             platform: self.platform.filter(|p| !p.trim().is_empty()),
             threat_actor: self.threat_actor.filter(|a| !a.trim().is_empty()),

@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
 pub mod evidence;
+pub mod exports;
 pub mod jobs;
 pub mod notifications;
 pub mod rules;

@@ -330,6 +330,41 @@ pub struct TestListQuery {
     pub q: Option<String>,
 }
 
+impl TestListQuery {
+    /// The filter it asks for, or the field at fault.
+    pub(crate) fn filter(self) -> Result<TestFilter, ApiError> {
+        let state = self
+            .state
+            .as_deref()
+            .map(str::parse::<TestState>)
+            .transpose()
+            .map_err(|e| field("state", e.to_string()))?;
+        let technique = self
+            .technique_id
+            .as_deref()
+            .map(TechniqueId::parse)
+            .transpose()
+            .map_err(|e| field("technique_id", e.to_string()))?;
+        let team = match self.team.as_deref() {
+            None => None,
+            Some("red") => Some(Team::Red),
+            Some("blue") => Some(Team::Blue),
+            Some(_) => return Err(field("team", "must be red or blue")),
+        };
+        Ok(TestFilter {
+            state,
+            technique,
+            tactic: self.tactic.filter(|t| !t.trim().is_empty()),
+            campaign: self.campaign_id,
+            assignee: self.assignee_id.map(UserId::from_uuid),
+            team,
+            created_from: self.from,
+            created_to: self.to,
+            text: self.q.filter(|q| !q.trim().is_empty()),
+        })
+    }
+}
+
 fn field(name: &str, message: impl Into<String>) -> ApiError {
     ApiError::validation(vec![FieldError::new(name, message)])
 }
@@ -398,36 +433,7 @@ pub async fn list(
     query: web::Query<TestListQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<TestView>>, ApiError> {
-    let query = query.into_inner();
-    let state = query
-        .state
-        .as_deref()
-        .map(str::parse::<TestState>)
-        .transpose()
-        .map_err(|e| field("state", e.to_string()))?;
-    let technique = query
-        .technique_id
-        .as_deref()
-        .map(TechniqueId::parse)
-        .transpose()
-        .map_err(|e| field("technique_id", e.to_string()))?;
-    let team = match query.team.as_deref() {
-        None => None,
-        Some("red") => Some(Team::Red),
-        Some("blue") => Some(Team::Blue),
-        Some(_) => return Err(field("team", "must be red or blue")),
-    };
-    let filter = TestFilter {
-        state,
-        technique,
-        tactic: query.tactic.filter(|t| !t.trim().is_empty()),
-        campaign: query.campaign_id,
-        assignee: query.assignee_id.map(UserId::from_uuid),
-        team,
-        created_from: query.from,
-        created_to: query.to,
-        text: query.q.filter(|q| !q.trim().is_empty()),
-    };
+    let filter = query.into_inner().filter()?;
     let tests = services.tests.list(&actor, &filter, page.request()).await?;
     Ok(web::Json(Paginated::from_page(tests, TestView::from)))
 }
