@@ -163,19 +163,7 @@ impl ThreatIntelService {
         context: &RequestContext,
     ) -> Result<TrackedActor, IntelError> {
         actor.authorize(Action::PlanTests)?;
-        let detail = self
-            .deps
-            .catalog
-            .find_threat_actor(id)
-            .await?
-            .ok_or(IntelError::NotFound)?;
-        let existing = self
-            .deps
-            .tracking
-            .tracked_actors(actor.tenant_id)
-            .await?
-            .into_iter()
-            .find(|t| t.actor_stix_id == detail.actor.stix_id);
+        let (detail, existing) = self.actor_and_tracking(actor, id).await?;
         let tracked = TrackedActor {
             actor_stix_id: detail.actor.stix_id.clone(),
             name: detail.actor.name.clone(),
@@ -206,6 +194,29 @@ impl ThreatIntelService {
         context: &RequestContext,
     ) -> Result<(), IntelError> {
         actor.authorize(Action::PlanTests)?;
+        let (_, tracked) = self.actor_and_tracking(actor, id).await?;
+        let tracked = tracked.ok_or(IntelError::NotFound)?;
+        self.deps
+            .tracking
+            .untrack_actor(actor.tenant_id, &tracked.actor_stix_id)
+            .await?;
+        self.audit(actor, context, "threat_actor.untracked", &tracked)
+            .await?;
+        Ok(())
+    }
+
+    /// The catalog actor with this ATT&CK or STIX id, and its tracking by the organization.
+    async fn actor_and_tracking(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<
+        (
+            aegis_domain::catalog_ports::ThreatActorDetail,
+            Option<TrackedActor>,
+        ),
+        IntelError,
+    > {
         let detail = self
             .deps
             .catalog
@@ -218,15 +229,8 @@ impl ThreatIntelService {
             .tracked_actors(actor.tenant_id)
             .await?
             .into_iter()
-            .find(|t| t.actor_stix_id == detail.actor.stix_id)
-            .ok_or(IntelError::NotFound)?;
-        self.deps
-            .tracking
-            .untrack_actor(actor.tenant_id, &tracked.actor_stix_id)
-            .await?;
-        self.audit(actor, context, "threat_actor.untracked", &tracked)
-            .await?;
-        Ok(())
+            .find(|t| t.actor_stix_id == detail.actor.stix_id);
+        Ok((detail, tracked))
     }
 
     async fn audit(

@@ -536,25 +536,39 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
 }
 
 /// `--path` or `--url` (clap makes sure one is given).
-async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliError> {
-    use aegis_application::rules::RuleFeed;
-
+/// Runs one feed import as the system, under a spinner, and says how long it took.
+async fn run_import<T, E, Fut>(
+    settings: &Settings,
+    what: String,
+    import: impl FnOnce(aegis_application::Services, Initiator) -> Fut,
+) -> Result<(T, std::time::Instant), CliError>
+where
+    E: std::fmt::Display,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
     let prepared = app::prepare(settings).await?;
     let progress = indicatif::ProgressBar::new_spinner();
     progress.enable_steady_tick(std::time::Duration::from_millis(120));
-    progress.set_message(format!("importing {}", feed.describe()));
+    progress.set_message(format!("importing {what}"));
     let started = std::time::Instant::now();
     let initiator = Initiator::System {
         tenant: prepared.tenant.id,
     };
-    let result = prepared
-        .wired
-        .services
-        .rules
-        .import(&initiator, &feed)
-        .await;
+    let result = import(prepared.wired.services.clone(), initiator).await;
     progress.finish_and_clear();
     let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok((report, started))
+}
+
+async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliError> {
+    use aegis_application::rules::RuleFeed;
+
+    let (report, started) = run_import(
+        settings,
+        feed.describe(),
+        |services, initiator| async move { services.rules.import(&initiator, &feed).await },
+    )
+    .await?;
     print_import_summary(
         &format!("{} rules", report.source.as_str()),
         started,
@@ -604,26 +618,22 @@ async fn import_library(
     source: TemplateSource,
     from: FeedLocation,
 ) -> Result<(), CliError> {
-    let prepared = app::prepare(settings).await?;
     let feed = LibraryFiles::at(source, from.into());
-    let progress = indicatif::ProgressBar::new_spinner();
-    progress.enable_steady_tick(std::time::Duration::from_millis(120));
-    progress.set_message(format!("importing {}", source.title()));
-    let started = std::time::Instant::now();
-    let initiator = Initiator::System {
-        tenant: prepared.tenant.id,
-    };
-    let templates = &prepared.wired.services.templates;
-    let result = match source {
-        TemplateSource::Atomic | TemplateSource::Caldera => {
-            templates.import(&initiator, &feed).await
-        }
-        TemplateSource::Lolbas | TemplateSource::Gtfobins => {
-            templates.import_binaries(&initiator, &feed).await
-        }
-    };
-    progress.finish_and_clear();
-    let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    let (report, started) = run_import(
+        settings,
+        source.title().to_owned(),
+        |services, initiator| async move {
+            match source {
+                TemplateSource::Atomic | TemplateSource::Caldera => {
+                    services.templates.import(&initiator, &feed).await
+                }
+                TemplateSource::Lolbas | TemplateSource::Gtfobins => {
+                    services.templates.import_binaries(&initiator, &feed).await
+                }
+            }
+        },
+    )
+    .await?;
     let counts = |what: &str, c: aegis_domain::feed::ImportCounts| {
         format!(
             "{what}: {} created, {} updated, {} unchanged",
@@ -645,18 +655,13 @@ async fn import_library(
 }
 
 async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), CliError> {
-    let prepared = app::prepare(settings).await?;
-    let started = std::time::Instant::now();
-    let initiator = Initiator::System {
-        tenant: prepared.tenant.id,
-    };
-    let report = prepared
-        .wired
-        .services
-        .threat_intel
-        .import(&initiator, &StixIntelFiles::at(from.into()))
-        .await
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let feed = StixIntelFiles::at(from.into());
+    let (report, started) = run_import(
+        settings,
+        "STIX intelligence".to_owned(),
+        |services, initiator| async move { services.threat_intel.import(&initiator, &feed).await },
+    )
+    .await?;
     let counts = report.counts;
     println!(
         "STIX intelligence imported in {:.2} s: {} created, {} updated, {} unchanged, {} skipped; {} merged into ATT&CK groups, {} new actors",
@@ -673,18 +678,17 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
 }
 
 async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), CliError> {
-    let prepared = app::prepare(settings).await?;
-    let started = std::time::Instant::now();
-    let initiator = Initiator::System {
-        tenant: prepared.tenant.id,
-    };
-    let report = prepared
-        .wired
-        .services
-        .rules
-        .import_countermeasures(&initiator, &feed)
-        .await
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let (report, started) = run_import(
+        settings,
+        "D3FEND".to_owned(),
+        |services, initiator| async move {
+            services
+                .rules
+                .import_countermeasures(&initiator, &feed)
+                .await
+        },
+    )
+    .await?;
     print_import_summary(
         "D3FEND countermeasures",
         started,
