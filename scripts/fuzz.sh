@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel archive)
+  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid archive)
 fi
 feeds="$(cd .. && pwd)/shared/feeds"
 seed() {
@@ -34,6 +34,7 @@ seed caldera '*caldera-stockpile/*.yml'
 seed lolbas '*lolbas/*.yml'
 seed gtfobins '*gtfobins/*_gtfobins/*'
 seed stix_intel '*stix-threat-intel/*.json'
+seed ctid '*compliance/ctid-mappings-explorer/*.json'
 seed archive '*.zip'
 (cd infrastructure && cargo +nightly fuzz build -O)
 run() {

@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
 pub mod catalog;
+pub mod compliance;
 pub mod context;
 pub mod coverage;
 pub mod dashboard;
@@ -52,6 +53,8 @@ pub struct Dependencies {
     pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
     /// Threat intelligence beyond ATT&CK (global, like the catalog).
     pub intel: Arc<dyn aegis_domain::threat_intel::IntelRepository>,
+    /// Compliance frameworks and their control → technique mappings (global).
+    pub compliance: Arc<dyn aegis_domain::compliance::ComplianceRepository>,
     /// The threat actors each organization tracks.
     pub tracking: Arc<dyn aegis_domain::threat_intel::TrackedActorRepository>,
     /// The data-source registry (global, like the catalog).
@@ -115,6 +118,7 @@ pub struct Services {
     pub threat_intel: threat_intel::ThreatIntelService,
     pub data_sources: data_sources::DataSourceService,
     pub exports: exports::ExportService,
+    pub compliance: compliance::ComplianceService,
 }
 
 impl Services {
@@ -152,6 +156,7 @@ impl Services {
         let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
             exports: exports::ExportService::new(deps.clone(), coverage.clone()),
+            compliance: compliance::ComplianceService::new(deps.clone()),
             data_sources: data_sources::DataSourceService::new(
                 deps.clone(),
                 feed_sync,

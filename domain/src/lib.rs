@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod catalog_ports;
+pub mod compliance;
 pub mod data_source;
 pub mod detection;
 pub mod evidence;

@@ -19,6 +19,7 @@ mod m20261129_000013_test_templates;
 mod m20261129_000014_intel_actors;
 mod m20261129_000015_data_sources;
 mod m20261129_000016_tracked_actors;
+mod m20261129_000017_compliance;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_intel_actors::Migration),
             Box::new(m20261129_000015_data_sources::Migration),
             Box::new(m20261129_000016_tracked_actors::Migration),
+            Box::new(m20261129_000017_compliance::Migration),
         ]
     }
 }

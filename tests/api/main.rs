@@ -14,6 +14,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod catalog;
+mod compliance;
 mod conventions;
 mod coverage;
 mod data_sources;

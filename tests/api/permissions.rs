@@ -80,6 +80,18 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             Method::GET,
+            "/api/v1/compliance/frameworks",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/compliance/frameworks/{import}",
+            Action::ReadCatalog,
+            None,
+        ),
+        e(
+            Method::GET,
             "/api/v1/exports/tests",
             Action::ReadOperations,
             None,

@@ -1474,6 +1474,38 @@ impl aegis_domain::threat_intel::TrackedActorRepository for EmptyCatalog {
     }
 }
 
+#[async_trait]
+impl aegis_domain::compliance::ComplianceRepository for EmptyCatalog {
+    async fn apply_framework(
+        &self,
+        _: &aegis_domain::compliance::Framework,
+        mappings: &[aegis_domain::compliance::ControlMapping],
+        _: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        Ok(aegis_domain::feed::ImportCounts {
+            created: mappings.len() as u64,
+            ..aegis_domain::feed::ImportCounts::default()
+        })
+    }
+    async fn frameworks(
+        &self,
+    ) -> Result<Vec<aegis_domain::compliance::FrameworkSummary>, RepositoryError> {
+        Ok(Vec::new())
+    }
+    async fn framework_mappings(
+        &self,
+        _: &str,
+    ) -> Result<
+        Option<(
+            aegis_domain::compliance::Framework,
+            Vec<aegis_domain::compliance::ControlMapping>,
+        )>,
+        RepositoryError,
+    > {
+        Ok(None)
+    }
+}
+
 /// No feed can be made: use-case tests never sync.
 pub struct NoFeeds;
 

@@ -48,6 +48,7 @@ async fn harness() -> Harness {
         intel: Arc::new(EmptyCatalog),
         data_sources: Arc::new(EmptyCatalog),
         tracking: Arc::new(EmptyCatalog),
+        compliance: Arc::new(EmptyCatalog),
         feeds: Arc::new(fakes::NoFeeds),
         cipher: Arc::new(fakes::PlainCipher),
         hasher: Arc::new(PlainHasher),

@@ -7,6 +7,7 @@ mod catalog_entities;
 mod catalog_import;
 mod catalog_read;
 mod catalog_runs;
+mod compliance;
 mod countermeasures;
 mod coverage;
 mod data_sources;
@@ -801,6 +802,35 @@ impl aegis_domain::threat_intel::TrackedActorRepository for SeaDatabase {
         actor_stix_id: &str,
     ) -> Result<bool, RepositoryError> {
         tracked_actors::remove(&self.connection, tenant, actor_stix_id).await
+    }
+}
+
+#[async_trait]
+impl aegis_domain::compliance::ComplianceRepository for SeaDatabase {
+    async fn apply_framework(
+        &self,
+        framework: &aegis_domain::compliance::Framework,
+        mappings: &[aegis_domain::compliance::ControlMapping],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        compliance::apply(&self.connection, framework, mappings, at).await
+    }
+    async fn frameworks(
+        &self,
+    ) -> Result<Vec<aegis_domain::compliance::FrameworkSummary>, RepositoryError> {
+        compliance::summaries(&self.connection).await
+    }
+    async fn framework_mappings(
+        &self,
+        id: &str,
+    ) -> Result<
+        Option<(
+            aegis_domain::compliance::Framework,
+            Vec<aegis_domain::compliance::ControlMapping>,
+        )>,
+        RepositoryError,
+    > {
+        compliance::mappings_of(&self.connection, id).await
     }
 }
 

@@ -104,6 +104,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         intel: database.clone(),
         data_sources: database.clone(),
         tracking: database.clone(),
+        compliance: database.clone(),
         feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
         cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),

@@ -15,6 +15,7 @@ use aegis_application::users::NewUser;
 use aegis_domain::detection::RuleSource;
 use aegis_domain::template::TemplateSource;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
+use aegis_infrastructure::feeds::ctid::CtidFiles;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
@@ -154,6 +155,9 @@ pub enum ImportFeed {
     /// Threat intelligence in STIX 2.x bundles (.json): intrusion sets and threat actors,
     /// merged with the ATT&CK groups by STIX id and alias.
     Stix(FeedLocation),
+    /// Compliance mappings: Center for Threat-Informed Defense Mappings Explorer JSON (NIST SP
+    /// 800-53 rev 5, CSA CCM, …).
+    Compliance(FeedLocation),
 }
 
 /// Where a feed is: on disk or to download first.
@@ -417,6 +421,7 @@ async fn import(settings: &Settings, feed: ImportFeed) -> Result<(), CliError> {
             import_library(settings, TemplateSource::Gtfobins, from).await
         }
         ImportFeed::Stix(from) => import_intel(settings, from).await,
+        ImportFeed::Compliance(from) => import_compliance(settings, from).await,
     }
 }
 
@@ -674,6 +679,30 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
         counts.added,
     );
     print_skipped_and_unresolved(&report.skipped, &report.unresolved_techniques);
+    Ok(())
+}
+
+async fn import_compliance(settings: &Settings, from: FeedLocation) -> Result<(), CliError> {
+    let feed = CtidFiles::at(from.into());
+    let (report, started) = run_import(
+        settings,
+        "compliance mappings".to_owned(),
+        |services, initiator| async move { services.compliance.import(&initiator, &feed).await },
+    )
+    .await?;
+    println!(
+        "compliance mappings imported in {:.2} s: {} frameworks, {} skipped",
+        started.elapsed().as_secs_f64(),
+        report.frameworks.len(),
+        report.skipped.len()
+    );
+    for (framework, counts) in &report.frameworks {
+        println!(
+            "  {framework}: {} created, {} updated, {} unchanged mappings",
+            counts.created, counts.updated, counts.unchanged
+        );
+    }
+    print_skipped_and_unresolved(&report.skipped, &[]);
     Ok(())
 }
 

@@ -134,6 +134,7 @@ pub fn serve(
                     )
                     .service(web::scope("/snapshots").configure(routes::snapshots::configure))
                     .service(web::scope("/detection-rules").configure(routes::rules::configure))
+                    .service(web::scope("/compliance").configure(routes::compliance::configure))
                     .service(web::scope("/exports").configure(routes::exports::configure))
                     .service(web::scope("/tracked-actors").configure(routes::tracking::configure))
                     .service(

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
 use crate::routes::{
-    audit_logs, auth, catalog, coverage, dashboard, data_sources, evidence, exports, jobs,
-    notifications, rules, snapshots, system, templates, tracking, users,
+    audit_logs, auth, catalog, compliance, coverage, dashboard, data_sources, evidence, exports,
+    jobs, notifications, rules, snapshots, system, templates, tracking, users,
 };
 use crate::views::{Paginated, UserView};
 
@@ -41,6 +41,7 @@ use crate::views::{Paginated, UserView};
         data_sources::list, data_sources::configure, data_sources::sync, data_sources::upload_bundle,
         tracking::list, tracking::track, tracking::untrack,
         exports::tests, exports::techniques,
+        compliance::frameworks, compliance::framework,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,

@@ -4,6 +4,7 @@
 pub mod audit_logs;
 pub mod auth;
 pub mod catalog;
+pub mod compliance;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;

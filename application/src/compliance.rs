@@ -1,0 +1,228 @@
+//! Compliance through ATT&CK: imported control → technique mappings, and each control's
+//! coverage from the organization's validated tests of its techniques.
+
+use std::collections::HashMap;
+
+use aegis_domain::compliance::{
+    ControlCoverage, ControlMapping, ControlStatus, Framework, FrameworkSummary, control_coverage,
+};
+use aegis_domain::feed::ImportCounts;
+use aegis_domain::permission::Action;
+use aegis_domain::ports::RepositoryError;
+
+use crate::Dependencies;
+use crate::catalog::FeedError;
+use crate::context::{Actor, Forbidden, Initiator};
+use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+
+/// What a compliance feed yields: each file's framework and mappings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComplianceBatch {
+    pub frameworks: Vec<(Framework, Vec<ControlMapping>)>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A source of compliance mappings.
+#[async_trait::async_trait]
+pub trait ComplianceFeed: Send + Sync {
+    fn describe(&self) -> String;
+    /// # Errors
+    /// `FeedError` when the source as a whole cannot be read.
+    async fn fetch(&self) -> Result<ComplianceBatch, FeedError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComplianceError {
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("framework not found")]
+    NotFound,
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error("unexpected failure: {0}")]
+    Unexpected(String),
+}
+
+impl From<RepositoryError> for ComplianceError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Unexpected(unexpected(&error))
+    }
+}
+
+impl Classified for ComplianceError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::NotFound => ErrorKind::NotFound,
+            Self::Feed(e) => ErrorKind::Invalid(vec![FieldError::new("source", e.to_string())]),
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound => "FRAMEWORK_NOT_FOUND",
+            Self::Feed(_) => "FEED_UNREADABLE",
+            Self::Unexpected(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// How an import went, per framework.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplianceImportReport {
+    pub frameworks: Vec<(String, ImportCounts)>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A framework's controls with their coverage, and its totals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameworkCoverage {
+    pub framework: Framework,
+    pub controls: Vec<ControlCoverage>,
+    /// Percent of controls covered, and of controls with at least one validated technique.
+    pub covered_percent: f64,
+    pub touched_percent: f64,
+}
+
+#[derive(Clone)]
+pub struct ComplianceService {
+    deps: Dependencies,
+}
+
+impl ComplianceService {
+    pub(crate) fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+
+    /// Imports each framework of the feed; a framework's mappings are replaced as a whole.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages the catalog; `Feed` when nothing can be read.
+    pub async fn import(
+        &self,
+        initiator: &Initiator,
+        feed: &dyn ComplianceFeed,
+    ) -> Result<ComplianceImportReport, ComplianceError> {
+        initiator.authorize(Action::ManageCatalog)?;
+        let batch = feed.fetch().await?;
+        let mut skipped = batch.skipped;
+        let mut newest: Vec<(Framework, Vec<ControlMapping>)> = Vec::new();
+        // Several files may map one framework against different ATT&CK releases: the newest
+        // release wins, so that importing a folder of them is stable.
+        for (framework, mappings) in batch.frameworks {
+            match newest.iter_mut().find(|(f, _)| f.id == framework.id) {
+                Some(kept)
+                    if attack_release(&kept.0.attack_version)
+                        >= attack_release(&framework.attack_version) =>
+                {
+                    skipped.push((
+                        framework.id.clone(),
+                        format!(
+                            "a mapping against ATT&CK {}; kept the one against ATT&CK {}",
+                            framework.attack_version, kept.0.attack_version
+                        ),
+                    ));
+                }
+                Some(kept) => {
+                    skipped.push((
+                        kept.0.id.clone(),
+                        format!(
+                            "a mapping against ATT&CK {}; kept the one against ATT&CK {}",
+                            kept.0.attack_version, framework.attack_version
+                        ),
+                    ));
+                    *kept = (framework, mappings);
+                }
+                None => newest.push((framework, mappings)),
+            }
+        }
+        let mut frameworks = Vec::new();
+        for (framework, mappings) in &newest {
+            let counts = self
+                .deps
+                .compliance
+                .apply_framework(framework, mappings, self.deps.clock.now())
+                .await?;
+            frameworks.push((framework.id.clone(), counts));
+        }
+        tracing::info!(source = %feed.describe(), frameworks = frameworks.len(), "compliance mappings imported");
+        Ok(ComplianceImportReport {
+            frameworks,
+            skipped,
+        })
+    }
+
+    /// # Errors
+    /// `Forbidden` for a role that cannot read the catalog.
+    pub async fn frameworks(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<FrameworkSummary>, ComplianceError> {
+        actor.authorize(Action::ReadCatalog)?;
+        Ok(self.deps.compliance.frameworks().await?)
+    }
+
+    /// A framework's controls with the organization's coverage of each, optionally only those
+    /// with one status (`gap` lists the controls no validated technique backs, with the
+    /// techniques whose tests would close them).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn framework(
+        &self,
+        actor: &Actor,
+        id: &str,
+        status: Option<ControlStatus>,
+    ) -> Result<FrameworkCoverage, ComplianceError> {
+        actor.authorize(Action::ReadCatalog)?;
+        let (framework, mappings) = self
+            .deps
+            .compliance
+            .framework_mappings(id)
+            .await?
+            .ok_or(ComplianceError::NotFound)?;
+        let scores: HashMap<String, (f64, aegis_domain::scoring::CoverageStatus)> = self
+            .deps
+            .database
+            .technique_scores(actor.tenant_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.technique_id.to_string(), (s.score.score, s.score.status)))
+            .collect();
+        let controls = control_coverage(&mappings, &scores);
+        let percent = |n: usize| {
+            if controls.is_empty() {
+                0.0
+            } else {
+                (n as f64 * 1000.0 / controls.len() as f64).round() / 10.0
+            }
+        };
+        let covered = controls
+            .iter()
+            .filter(|c| c.status == ControlStatus::Covered)
+            .count();
+        let touched = controls
+            .iter()
+            .filter(|c| c.status != ControlStatus::Gap)
+            .count();
+        Ok(FrameworkCoverage {
+            covered_percent: percent(covered),
+            touched_percent: percent(touched),
+            controls: controls
+                .into_iter()
+                .filter(|c| status.is_none_or(|s| c.status == s))
+                .collect(),
+            framework,
+        })
+    }
+}
+
+/// An ATT&CK release as comparable numbers (`16.1` → `[16, 1]`).
+fn attack_release(version: &str) -> Vec<u32> {
+    version
+        .split('.')
+        .map(|part| part.trim().parse().unwrap_or(0))
+        .collect()
+}
