@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use aegis_domain::compliance::{
-    ControlCoverage, ControlMapping, ControlStatus, Framework, FrameworkSummary, control_coverage,
+    ControlCoverage, ControlMapping, ControlStatus, Crosswalk, Framework, FrameworkSummary,
+    control_coverage, derive_mappings,
 };
 use aegis_domain::feed::ImportCounts;
 use aegis_domain::permission::Action;
@@ -19,6 +20,8 @@ use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComplianceBatch {
     pub frameworks: Vec<(Framework, Vec<ControlMapping>)>,
+    /// Frameworks reached through another's mappings (ISO 27001, NIST CSF via SP 800-53).
+    pub crosswalks: Vec<Crosswalk>,
     pub skipped: Vec<(String, String)>,
 }
 
@@ -80,6 +83,8 @@ pub struct ComplianceImportReport {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameworkCoverage {
     pub framework: Framework,
+    /// Reached through another framework's mappings by a crosswalk, not mapped directly.
+    pub derived: bool,
     pub controls: Vec<ControlCoverage>,
     /// Percent of controls covered, and of controls with at least one validated technique.
     pub covered_percent: f64,
@@ -147,6 +152,32 @@ impl ComplianceService {
                 .await?;
             frameworks.push((framework.id.clone(), counts));
         }
+        // Crosswalks after the direct mappings, so a folder holding both derives from the
+        // mappings it just brought.
+        for crosswalk in &batch.crosswalks {
+            let Some((_, via)) = self
+                .deps
+                .compliance
+                .framework_mappings(&crosswalk.via)
+                .await?
+            else {
+                skipped.push((
+                    crosswalk.target.id.clone(),
+                    format!(
+                        "derived through {}: import its mappings first",
+                        crosswalk.via
+                    ),
+                ));
+                continue;
+            };
+            let derived = derive_mappings(crosswalk, &via);
+            let counts = self
+                .deps
+                .compliance
+                .apply_framework(&crosswalk.target, &derived, self.deps.clock.now())
+                .await?;
+            frameworks.push((crosswalk.target.id.clone(), counts));
+        }
         tracing::info!(source = %feed.describe(), frameworks = frameworks.len(), "compliance mappings imported");
         Ok(ComplianceImportReport {
             frameworks,
@@ -191,6 +222,7 @@ impl ComplianceService {
             .into_iter()
             .map(|s| (s.technique_id.to_string(), (s.score.score, s.score.status)))
             .collect();
+        let derived = !mappings.is_empty() && mappings.iter().all(|m| m.mapping_type == "derived");
         let controls = control_coverage(&mappings, &scores);
         let percent = |n: usize| {
             if controls.is_empty() {
@@ -208,6 +240,7 @@ impl ComplianceService {
             .filter(|c| c.status != ControlStatus::Gap)
             .count();
         Ok(FrameworkCoverage {
+            derived,
             covered_percent: percent(covered),
             touched_percent: percent(touched),
             controls: controls

@@ -167,6 +167,78 @@ pub trait ComplianceRepository: Send + Sync {
     ) -> Result<Option<(Framework, Vec<ControlMapping>)>, RepositoryError>;
 }
 
+/// A control-to-control crosswalk from a framework without an ATT&CK mapping (ISO 27001,
+/// NIST CSF) to one with (`via`, NIST SP 800-53 rev 5): the target's controls reach the
+/// techniques of the controls they correspond to, marked as derived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crosswalk {
+    pub target: Framework,
+    /// The framework id the crosswalk leads to.
+    pub via: String,
+    /// (target control id, target control name, `via` control id).
+    pub pairs: Vec<(String, String, String)>,
+}
+
+/// A control id as both publishers agree on it: `AC-02` and `AC-2` are one, and so are
+/// `AC-2(1)` and `AC-02(01)`.
+#[must_use]
+pub fn control_key(id: &str) -> String {
+    let id = id.trim().to_ascii_uppercase();
+    let mut key = String::with_capacity(id.len());
+    let mut number = String::new();
+    let flush = |number: &mut String, key: &mut String| {
+        if !number.is_empty() {
+            let trimmed = number.trim_start_matches('0');
+            key.push_str(if trimmed.is_empty() { "0" } else { trimmed });
+            number.clear();
+        }
+    };
+    for c in id.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else {
+            flush(&mut number, &mut key);
+            if !c.is_whitespace() {
+                key.push(c);
+            }
+        }
+    }
+    flush(&mut number, &mut key);
+    key
+}
+
+/// The target framework's mappings derived through the crosswalk from `via`'s mappings.
+#[must_use]
+pub fn derive_mappings(crosswalk: &Crosswalk, via: &[ControlMapping]) -> Vec<ControlMapping> {
+    let mut by_control: HashMap<String, Vec<&ControlMapping>> = HashMap::new();
+    for mapping in via {
+        by_control
+            .entry(control_key(&mapping.control_id))
+            .or_default()
+            .push(mapping);
+    }
+    let mut derived: Vec<ControlMapping> = crosswalk
+        .pairs
+        .iter()
+        .flat_map(|(control, name, through)| {
+            by_control
+                .get(&control_key(through))
+                .into_iter()
+                .flatten()
+                .map(move |m| ControlMapping {
+                    control_id: control.clone(),
+                    control_name: name.clone(),
+                    group: None,
+                    technique: m.technique.clone(),
+                    mapping_type: "derived".to_owned(),
+                })
+        })
+        .collect();
+    derived.sort_by(|a, b| (&a.control_id, &a.technique).cmp(&(&b.control_id, &b.technique)));
+    derived.dedup_by(|a, b| a.control_id == b.control_id && a.technique == b.technique);
+    derived
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +251,47 @@ mod tests {
             technique: technique.to_owned(),
             mapping_type: "mitigates".to_owned(),
         }
+    }
+
+    #[test]
+    fn crosswalked_controls_reach_the_techniques_of_their_counterparts() {
+        assert_eq!(control_key("AC-02"), "AC-2");
+        assert_eq!(control_key("ac-2 (01)"), "AC-2(1)");
+        assert_eq!(control_key("A.9.2.1"), "A.9.2.1");
+        let crosswalk = Crosswalk {
+            target: Framework {
+                id: "iso_27001-2013".to_owned(),
+                name: "ISO/IEC 27001".to_owned(),
+                version: "2013".to_owned(),
+                attack_version: String::new(),
+                source: String::new(),
+            },
+            via: "nist_800_53-rev5".to_owned(),
+            pairs: vec![
+                (
+                    "A.9.2.1".to_owned(),
+                    "User registration".to_owned(),
+                    "AC-2".to_owned(),
+                ),
+                (
+                    "A.9.2.2".to_owned(),
+                    "User access provisioning".to_owned(),
+                    "AC-2".to_owned(),
+                ),
+                (
+                    "A.12.1.1".to_owned(),
+                    "Procedures".to_owned(),
+                    "XX-9".to_owned(),
+                ),
+            ],
+        };
+        let derived = derive_mappings(
+            &crosswalk,
+            &[mapping("AC-02", "T1078"), mapping("AC-02", "T1110")],
+        );
+        assert_eq!(derived.len(), 4);
+        assert!(derived.iter().all(|m| m.mapping_type == "derived"));
+        assert!(derived.iter().all(|m| m.control_id != "A.12.1.1"));
     }
 
     #[test]

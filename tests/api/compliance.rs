@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use aegis_infrastructure::feeds::ctid::CtidFiles;
+use aegis_infrastructure::feeds::ctid::ComplianceFiles;
 use aegis_infrastructure::feeds::rule_files::Location;
 
 use crate::helpers::*;
@@ -49,7 +49,7 @@ on_both_databases!(
             tenant: prepared.tenant.id,
         };
         let compliance = &prepared.wired.services.compliance;
-        let feed = CtidFiles::at(Location::Path(dir.path().to_owned()));
+        let feed = ComplianceFiles::at(Location::Path(dir.path().to_owned()));
         let report = compliance.import(&initiator, &feed).await.unwrap();
         assert_eq!(report.frameworks.len(), 1, "{report:?}");
         assert_eq!(report.frameworks[0].1.created, 4);
@@ -76,6 +76,7 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(before["covered_percent"], 0.0);
+        assert_eq!(before["derived"], false);
         assert!(
             before["controls"]
                 .as_array()

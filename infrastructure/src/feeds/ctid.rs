@@ -1,4 +1,5 @@
-//! Center for Threat-Informed Defense Mappings Explorer files: a framework's controls mapped
+//! Center for Threat-Informed Defense Mappings Explorer files (and, through
+//! `compliance_sheets`, the CIS and NIST workbooks): a framework's controls mapped
 //! to the ATT&CK techniques they mitigate (NIST SP 800-53 rev 5, CSA CCM and the others it
 //! publishes in the same format). Rows marked `non_mappable` carry no control and are left out.
 
@@ -101,14 +102,15 @@ pub fn parse_ctid_file(file: &FeedFile) -> Result<(Framework, Vec<ControlMapping
     Ok((framework, mappings))
 }
 
-/// Mappings Explorer files at a location: a file, a directory or an archive of `.json`.
+/// Compliance files at a location (a file, a directory or an archive): Mappings Explorer
+/// `.json`, and the CIS and NIST `.xlsx` workbooks.
 #[derive(Debug, Clone)]
-pub struct CtidFiles {
+pub struct ComplianceFiles {
     location: super::rule_files::Location,
     limits: super::collection::CollectionLimits,
 }
 
-impl CtidFiles {
+impl ComplianceFiles {
     pub fn at(location: super::rule_files::Location) -> Self {
         Self {
             location,
@@ -118,7 +120,7 @@ impl CtidFiles {
 }
 
 #[async_trait::async_trait]
-impl aegis_application::compliance::ComplianceFeed for CtidFiles {
+impl aegis_application::compliance::ComplianceFeed for ComplianceFiles {
     fn describe(&self) -> String {
         format!("compliance mappings from {}", self.location)
     }
@@ -127,15 +129,28 @@ impl aegis_application::compliance::ComplianceFeed for CtidFiles {
         &self,
     ) -> Result<aegis_application::compliance::ComplianceBatch, aegis_application::catalog::FeedError>
     {
-        let wanted = |p: &str| p.to_ascii_lowercase().ends_with(".json");
+        use super::compliance_sheets::{Workbook, parse_compliance_workbook};
+
+        let wanted = |p: &str| {
+            let lower = p.to_ascii_lowercase();
+            lower.ends_with(".json") || lower.ends_with(".xlsx")
+        };
         super::rule_files::read_location(&self.location, self.limits, wanted, |collection| {
             let mut batch = aegis_application::compliance::ComplianceBatch {
-                frameworks: Vec::new(),
                 skipped: collection.skipped,
+                ..aegis_application::compliance::ComplianceBatch::default()
             };
             for file in &collection.files {
-                match parse_ctid_file(file) {
-                    Ok(found) => batch.frameworks.push(found),
+                let parsed = if file.path.to_ascii_lowercase().ends_with(".xlsx") {
+                    parse_compliance_workbook(file)
+                } else {
+                    parse_ctid_file(file).map(|(f, m)| Workbook::Mapping(f, m))
+                };
+                match parsed {
+                    Ok(Workbook::Mapping(framework, mappings)) => {
+                        batch.frameworks.push((framework, mappings));
+                    }
+                    Ok(Workbook::Crosswalk(crosswalk)) => batch.crosswalks.push(crosswalk),
                     Err(reason) => batch.skipped.push((file.path.clone(), reason)),
                 }
             }

@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod attack;
 pub mod caldera;
 pub mod collection;
+pub mod compliance_sheets;
 pub mod ctid;
 pub mod d3fend;
 pub mod elastic;

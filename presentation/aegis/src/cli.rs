@@ -15,7 +15,7 @@ use aegis_application::users::NewUser;
 use aegis_domain::detection::RuleSource;
 use aegis_domain::template::TemplateSource;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
-use aegis_infrastructure::feeds::ctid::CtidFiles;
+use aegis_infrastructure::feeds::ctid::ComplianceFiles;
 use aegis_infrastructure::feeds::remote::{
     OFFICIAL_BUNDLE_URL, OFFICIAL_TAXII_OBJECTS_URL, TaxiiAttackSource, UrlAttackSource,
 };
@@ -156,7 +156,8 @@ pub enum ImportFeed {
     /// merged with the ATT&CK groups by STIX id and alias.
     Stix(FeedLocation),
     /// Compliance mappings: Center for Threat-Informed Defense Mappings Explorer JSON (NIST SP
-    /// 800-53 rev 5, CSA CCM, …).
+    /// 800-53 rev 5, CSA CCM, …), the CIS Controls v8 export and NIST's crosswalks to ISO 27001
+    /// and the CSF (.xlsx).
     Compliance(FeedLocation),
 }
 
@@ -683,7 +684,7 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
 }
 
 async fn import_compliance(settings: &Settings, from: FeedLocation) -> Result<(), CliError> {
-    let feed = CtidFiles::at(from.into());
+    let feed = ComplianceFiles::at(from.into());
     let (report, started) = run_import(
         settings,
         "compliance mappings".to_owned(),

@@ -72,6 +72,9 @@ pub struct ControlView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FrameworkCoverageView {
     pub framework: FrameworkView,
+    /// Reached through another framework by a crosswalk (ISO 27001, NIST CSF via SP 800-53):
+    /// weaker than a direct mapping.
+    pub derived: bool,
     /// Percent of controls covered.
     pub covered_percent: f64,
     /// Percent of controls with at least one validated technique.
@@ -83,6 +86,7 @@ impl From<FrameworkCoverage> for FrameworkCoverageView {
     fn from(c: FrameworkCoverage) -> Self {
         Self {
             framework: c.framework.into(),
+            derived: c.derived,
             covered_percent: c.covered_percent,
             touched_percent: c.touched_percent,
             controls: c
