@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid archive)
+  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid workbook archive)
 fi
 feeds="$(cd .. && pwd)/shared/feeds"
 seed() {
@@ -35,6 +35,7 @@ seed lolbas '*lolbas/*.yml'
 seed gtfobins '*gtfobins/*_gtfobins/*'
 seed stix_intel '*stix-threat-intel/*.json'
 seed ctid '*compliance/ctid-mappings-explorer/*.json'
+seed workbook '*compliance/*.xlsx'
 seed archive '*.zip'
 (cd infrastructure && cargo +nightly fuzz build -O)
 run() {
