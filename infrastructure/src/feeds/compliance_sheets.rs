@@ -50,8 +50,15 @@ fn rows(workbook: &mut Xlsx<Cursor<&[u8]>>, sheet: &str) -> Result<Vec<Vec<Data>
 /// One compliance workbook.
 ///
 /// # Errors
-/// Why the file yields nothing: not a workbook, or none of the known layouts.
+/// Why the file yields nothing: not a workbook, a malformed one, or none of the known layouts.
 pub fn parse_compliance_workbook(file: &FeedFile) -> Result<Workbook, String> {
+    // calamine 0.31 indexes shared strings without a bound check, so a crafted workbook makes
+    // it panic (found by the `workbook` fuzz target): that file is refused, not the import.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(file)))
+        .unwrap_or_else(|_| Err("the workbook is malformed".to_owned()))
+}
+
+fn read_workbook(file: &FeedFile) -> Result<Workbook, String> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(file.bytes.as_slice()))
         .map_err(|e| format!("not an .xlsx workbook: {e}"))?;
     let sheets = workbook.sheet_names();
@@ -239,5 +246,22 @@ mod shared_samples {
             parse_compliance_workbook(&other).is_err(),
             "an unknown layout is refused"
         );
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    #[test]
+    fn the_fuzzers_crashing_workbook_is_refused_without_a_panic() {
+        let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/workbook-shared-string-index.xlsx");
+        let bytes = std::fs::read(&crash).unwrap_or_else(|e| panic!("{}: {e}", crash.display()));
+        let file = FeedFile {
+            path: "crash.xlsx".to_owned(),
+            bytes,
+        };
+        assert!(parse_compliance_workbook(&file).is_err());
     }
 }
