@@ -111,6 +111,14 @@ impl ComplianceService {
         feed: &dyn ComplianceFeed,
     ) -> Result<ComplianceImportReport, ComplianceError> {
         initiator.authorize(Action::ManageCatalog)?;
+        self.apply_feed(feed).await
+    }
+
+    /// The import itself, for callers that have authorized it (the feed-sync job).
+    pub(crate) async fn apply_feed(
+        &self,
+        feed: &dyn ComplianceFeed,
+    ) -> Result<ComplianceImportReport, ComplianceError> {
         let batch = feed.fetch().await?;
         let mut skipped = batch.skipped;
         let mut newest: Vec<(Framework, Vec<ControlMapping>)> = Vec::new();

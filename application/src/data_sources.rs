@@ -44,6 +44,7 @@ pub enum SourceFeed {
     Templates(Box<dyn TemplateFeed>),
     Binaries(Box<dyn BinaryFeed>),
     Intel(Box<dyn IntelFeed>),
+    Compliance(Box<dyn crate::compliance::ComplianceFeed>),
 }
 
 /// Makes the feed of a source kind from an origin.
@@ -135,6 +136,7 @@ pub(crate) struct Importers {
     pub(crate) rules: RuleService,
     pub(crate) templates: TemplateService,
     pub(crate) threat_intel: ThreatIntelService,
+    pub(crate) compliance: crate::compliance::ComplianceService,
 }
 
 /// Syncs sources: the work of the feed-sync job and of bundle uploads.
@@ -321,6 +323,23 @@ impl FeedSyncService {
                     counts(report.counts.actors, report.skipped.len()),
                     report.skipped,
                 )
+            }
+            SourceFeed::Compliance(feed) => {
+                let report = importers
+                    .compliance
+                    .apply_feed(feed.as_ref())
+                    .await
+                    .map_err(|e| text(&e))?;
+                let total =
+                    report
+                        .frameworks
+                        .iter()
+                        .fold(ImportCounts::default(), |sum, (_, c)| ImportCounts {
+                            created: sum.created + c.created,
+                            updated: sum.updated + c.updated,
+                            unchanged: sum.unchanged + c.unchanged,
+                        });
+                (counts(total, report.skipped.len()), report.skipped)
             }
         };
         Ok(SyncReport {

@@ -136,6 +136,7 @@ impl Services {
         let rules = rules::RuleService::new(deps.clone(), coverage.clone());
         let templates = templates::TemplateService::new(deps.clone(), tests.clone());
         let threat_intel = threat_intel::ThreatIntelService::new(deps.clone());
+        let compliance = compliance::ComplianceService::new(deps.clone());
         let feed_sync = data_sources::FeedSyncService::new(
             deps.clone(),
             data_sources::Importers {
@@ -143,6 +144,7 @@ impl Services {
                 rules: rules.clone(),
                 templates: templates.clone(),
                 threat_intel: threat_intel.clone(),
+                compliance: compliance.clone(),
             },
         );
         let work = jobs::JobWork {
@@ -156,7 +158,7 @@ impl Services {
         let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
             exports: exports::ExportService::new(deps.clone(), coverage.clone()),
-            compliance: compliance::ComplianceService::new(deps.clone()),
+            compliance,
             data_sources: data_sources::DataSourceService::new(
                 deps.clone(),
                 feed_sync,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::RepositoryError;
 
-/// The nine public sources Aegis imports.
+/// The public sources Aegis imports: the nine content feeds and the compliance mappings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FeedKind {
     Attack,
@@ -17,10 +17,11 @@ pub enum FeedKind {
     Lolbas,
     Gtfobins,
     Stix,
+    Compliance,
 }
 
 impl FeedKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Attack,
         Self::Atomic,
         Self::Caldera,
@@ -30,6 +31,7 @@ impl FeedKind {
         Self::Lolbas,
         Self::Gtfobins,
         Self::Stix,
+        Self::Compliance,
     ];
 
     #[must_use]
@@ -44,6 +46,7 @@ impl FeedKind {
             Self::Lolbas => "lolbas",
             Self::Gtfobins => "gtfobins",
             Self::Stix => "stix",
+            Self::Compliance => "compliance",
         }
     }
 
@@ -64,6 +67,7 @@ impl FeedKind {
             Self::Lolbas => "LOLBAS",
             Self::Gtfobins => "GTFOBins",
             Self::Stix => "STIX threat intelligence",
+            Self::Compliance => "Compliance mappings (CTID Mappings Explorer)",
         }
     }
 
@@ -79,6 +83,9 @@ impl FeedKind {
             Self::D3fend => "MIT; D3FEND terms of use",
             Self::Lolbas | Self::Gtfobins => "GPL-3.0",
             Self::Stix => "as the publisher states (Unit 42 playbooks: MIT)",
+            Self::Compliance => {
+                "Apache-2.0 (CTID); CIS Controls: CC BY-NC-ND 4.0, loaded by the user"
+            }
         }
     }
 
@@ -112,6 +119,9 @@ impl FeedKind {
             }
             Self::Stix => {
                 "https://github.com/pan-unit42/playbook_viewer/archive/refs/heads/master.zip"
+            }
+            Self::Compliance => {
+                "https://raw.githubusercontent.com/center-for-threat-informed-defense/mappings-explorer/main/mappings/nist_800_53/attack-16.1/nist_800_53-rev5/enterprise/nist_800_53-rev5_attack-16.1-enterprise.json"
             }
         }
     }

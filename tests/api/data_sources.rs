@@ -48,7 +48,7 @@ on_both_databases!(
         let admin = app.admin_token().await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
         let all = sources(&app, &viewer).await;
-        assert_eq!(all.len(), 9);
+        assert_eq!(all.len(), 10);
         let sigma = source(&all, "sigma");
         assert_eq!(sigma["status"], "never");
         assert!(
@@ -166,6 +166,26 @@ on_both_databases!(
         assert_eq!(bundle.status(), StatusCode::OK);
         let bundle: Value = bundle.json().await.unwrap();
         assert_eq!(bundle["counts"]["unchanged"], 1, "{bundle}");
+        let mappings = json!({
+            "metadata": {"mapping_framework": "nist_800_53", "mapping_framework_version": "rev5", "attack_version": "16.1"},
+            "mapping_objects": [{"capability_id": "SI-04", "capability_description": "System Monitoring",
+                "mapping_type": "mitigates", "attack_object_id": "T1059.001", "status": "complete"}]
+        });
+        let compliance = upload("compliance", mappings.to_string().into_bytes()).await;
+        assert_eq!(compliance.status(), StatusCode::OK);
+        let compliance: Value = compliance.json().await.unwrap();
+        assert_eq!(compliance["counts"]["created"], 1, "{compliance}");
+        // A workbook uploaded alone is read as one (the shared CIS export, when present).
+        let cis = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../shared/feeds/compliance/cis-controls/CIS_Controls_v8_ATTCKv82_condensed.xlsx",
+        );
+        if let Ok(bytes) = std::fs::read(&cis) {
+            let workbook: Value = upload("compliance", bytes).await.json().await.unwrap();
+            assert!(
+                workbook["counts"]["created"].as_u64().unwrap() > 100,
+                "{workbook}"
+            );
+        }
         let broken = upload("attack", b"{\"type\": \"not a bundle\"".to_vec()).await;
         assert_eq!(problem(broken).await["errors"][0]["field"], "bundle");
         let attack = sources(&app, &viewer).await;

@@ -45,13 +45,22 @@ impl AttackSource for LocatedAttackSource {
 /// archive its first bytes announce, else one file in the source's format.
 fn bundle_name(kind: FeedKind, bytes: &[u8]) -> &'static str {
     if bytes.starts_with(b"PK\x03\x04") {
-        return "bundle.zip";
+        // A workbook is a zip too: one with Office's content-types part is read as a workbook.
+        let head = &bytes[..bytes.len().min(4096)];
+        let workbook = head.windows(19).any(|w| w == b"[Content_Types].xml");
+        return if kind == FeedKind::Compliance && workbook {
+            "bundle.xlsx"
+        } else {
+            "bundle.zip"
+        };
     }
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return "bundle.tar.gz";
     }
     match kind {
-        FeedKind::Attack | FeedKind::D3fend | FeedKind::Stix => "bundle.json",
+        FeedKind::Attack | FeedKind::D3fend | FeedKind::Stix | FeedKind::Compliance => {
+            "bundle.json"
+        }
         FeedKind::Elastic => "bundle.toml",
         FeedKind::Gtfobins => "bundle",
         FeedKind::Atomic | FeedKind::Caldera | FeedKind::Sigma | FeedKind::Lolbas => "bundle.yml",
@@ -93,6 +102,9 @@ impl FeedFactory for SourceFeeds {
             FeedKind::Lolbas => SourceFeed::Binaries(Box::new(library(TemplateSource::Lolbas))),
             FeedKind::Gtfobins => SourceFeed::Binaries(Box::new(library(TemplateSource::Gtfobins))),
             FeedKind::Stix => SourceFeed::Intel(Box::new(StixIntelFiles::at(location))),
+            FeedKind::Compliance => {
+                SourceFeed::Compliance(Box::new(super::ctid::ComplianceFiles::at(location)))
+            }
         })
     }
 }

@@ -40,7 +40,7 @@ impl From<SyncCounts> for SyncCountsView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DataSourceView {
-    /// attack, atomic, caldera, sigma, elastic, d3fend, lolbas, gtfobins or stix.
+    /// attack, atomic, caldera, sigma, elastic, d3fend, lolbas, gtfobins, stix or compliance.
     pub kind: String,
     pub title: String,
     pub url: String,
