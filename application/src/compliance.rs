@@ -79,6 +79,20 @@ pub struct ComplianceImportReport {
     pub skipped: Vec<(String, String)>,
 }
 
+impl ComplianceImportReport {
+    /// The mappings of every framework together.
+    #[must_use]
+    pub fn totals(&self) -> ImportCounts {
+        self.frameworks
+            .iter()
+            .fold(ImportCounts::default(), |sum, (_, c)| ImportCounts {
+                created: sum.created + c.created,
+                updated: sum.updated + c.updated,
+                unchanged: sum.unchanged + c.unchanged,
+            })
+    }
+}
+
 /// A framework's controls with their coverage, and its totals.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameworkCoverage {

@@ -225,7 +225,7 @@ impl FeedSyncService {
         Ok(outcome)
     }
 
-    async fn record(
+    pub(crate) async fn record(
         &self,
         kind: FeedKind,
         outcome: Result<SyncReport, String>,
@@ -330,16 +330,10 @@ impl FeedSyncService {
                     .apply_feed(feed.as_ref())
                     .await
                     .map_err(|e| text(&e))?;
-                let total =
-                    report
-                        .frameworks
-                        .iter()
-                        .fold(ImportCounts::default(), |sum, (_, c)| ImportCounts {
-                            created: sum.created + c.created,
-                            updated: sum.updated + c.updated,
-                            unchanged: sum.unchanged + c.unchanged,
-                        });
-                (counts(total, report.skipped.len()), report.skipped)
+                (
+                    counts(report.totals(), report.skipped.len()),
+                    report.skipped,
+                )
             }
         };
         Ok(SyncReport {
@@ -519,6 +513,26 @@ impl DataSourceService {
         )
         .await?;
         Ok(report)
+    }
+
+    /// Records an import made outside the registry (the command line) on its source, so
+    /// that the registry shows when each feed last came in and how.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages the system.
+    pub async fn record_import(
+        &self,
+        initiator: &Initiator,
+        kind: FeedKind,
+        outcome: Result<SyncCounts, String>,
+    ) -> Result<(), DataSourceError> {
+        initiator.authorize(Action::ManageSystem)?;
+        let outcome = outcome.map(|counts| SyncReport {
+            kind,
+            counts,
+            skipped: Vec::new(),
+        });
+        Ok(self.sync.record(kind, outcome).await?)
     }
 
     async fn audit(

@@ -12,7 +12,9 @@ use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
 use aegis_application::catalog::AttackSource;
 use aegis_application::context::{Initiator, RequestContext};
 use aegis_application::users::NewUser;
+use aegis_domain::data_source::{FeedKind, SyncCounts};
 use aegis_domain::detection::RuleSource;
+use aegis_domain::feed::ImportCounts;
 use aegis_domain::template::TemplateSource;
 use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::feeds::ctid::ComplianceFiles;
@@ -545,8 +547,9 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
 /// Runs one feed import as the system, under a spinner, and says how long it took.
 async fn run_import<T, E, Fut>(
     settings: &Settings,
-    what: String,
+    kind: FeedKind,
     import: impl FnOnce(aegis_application::Services, Initiator) -> Fut,
+    counts: impl Fn(&T) -> SyncCounts,
 ) -> Result<(T, std::time::Instant), CliError>
 where
     E: std::fmt::Display,
@@ -555,24 +558,49 @@ where
     let prepared = app::prepare(settings).await?;
     let progress = indicatif::ProgressBar::new_spinner();
     progress.enable_steady_tick(std::time::Duration::from_millis(120));
-    progress.set_message(format!("importing {what}"));
+    progress.set_message(format!("importing {}", kind.title()));
     let started = std::time::Instant::now();
     let initiator = Initiator::System {
         tenant: prepared.tenant.id,
     };
-    let result = import(prepared.wired.services.clone(), initiator).await;
+    let services = prepared.wired.services.clone();
+    let result = import(services.clone(), initiator.clone()).await;
     progress.finish_and_clear();
+    // The registry shows command-line imports too.
+    let outcome = result.as_ref().map(&counts).map_err(ToString::to_string);
+    if let Err(error) = services
+        .data_sources
+        .record_import(&initiator, kind, outcome)
+        .await
+    {
+        tracing::warn!(%error, "the import is not recorded on its data source");
+    }
     let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
     Ok((report, started))
+}
+
+/// A sync's counts from an import's.
+fn sync_counts(counts: ImportCounts, skipped: usize) -> SyncCounts {
+    SyncCounts {
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        skipped: skipped as u64,
+    }
 }
 
 async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliError> {
     use aegis_application::rules::RuleFeed;
 
+    let kind = match feed.source() {
+        RuleSource::Sigma => FeedKind::Sigma,
+        RuleSource::Elastic => FeedKind::Elastic,
+    };
     let (report, started) = run_import(
         settings,
-        feed.describe(),
+        kind,
         |services, initiator| async move { services.rules.import(&initiator, &feed).await },
+        |r| sync_counts(r.counts, r.skipped.len()),
     )
     .await?;
     print_import_summary(
@@ -625,9 +653,15 @@ async fn import_library(
     from: FeedLocation,
 ) -> Result<(), CliError> {
     let feed = LibraryFiles::at(source, from.into());
+    let kind = match source {
+        TemplateSource::Atomic => FeedKind::Atomic,
+        TemplateSource::Caldera => FeedKind::Caldera,
+        TemplateSource::Lolbas => FeedKind::Lolbas,
+        TemplateSource::Gtfobins => FeedKind::Gtfobins,
+    };
     let (report, started) = run_import(
         settings,
-        source.title().to_owned(),
+        kind,
         |services, initiator| async move {
             match source {
                 TemplateSource::Atomic | TemplateSource::Caldera => {
@@ -638,6 +672,7 @@ async fn import_library(
                 }
             }
         },
+        |r| sync_counts(r.templates, r.skipped.len()),
     )
     .await?;
     let counts = |what: &str, c: aegis_domain::feed::ImportCounts| {
@@ -664,8 +699,9 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
     let feed = StixIntelFiles::at(from.into());
     let (report, started) = run_import(
         settings,
-        "STIX intelligence".to_owned(),
+        FeedKind::Stix,
         |services, initiator| async move { services.threat_intel.import(&initiator, &feed).await },
+        |r| sync_counts(r.counts.actors, r.skipped.len()),
     )
     .await?;
     let counts = report.counts;
@@ -687,8 +723,9 @@ async fn import_compliance(settings: &Settings, from: FeedLocation) -> Result<()
     let feed = ComplianceFiles::at(from.into());
     let (report, started) = run_import(
         settings,
-        "compliance mappings".to_owned(),
+        FeedKind::Compliance,
         |services, initiator| async move { services.compliance.import(&initiator, &feed).await },
+        |r| sync_counts(r.totals(), r.skipped.len()),
     )
     .await?;
     println!(
@@ -710,13 +747,14 @@ async fn import_compliance(settings: &Settings, from: FeedLocation) -> Result<()
 async fn import_d3fend(settings: &Settings, feed: D3fendFiles) -> Result<(), CliError> {
     let (report, started) = run_import(
         settings,
-        "D3FEND".to_owned(),
+        FeedKind::D3fend,
         |services, initiator| async move {
             services
                 .rules
                 .import_countermeasures(&initiator, &feed)
                 .await
         },
+        |r| sync_counts(r.counts, r.skipped.len()),
     )
     .await?;
     print_import_summary(

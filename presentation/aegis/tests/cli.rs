@@ -184,3 +184,62 @@ fn production_refuses_to_start_without_a_strong_secret() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("AEGIS_SECRET_KEY is too weak"));
 }
+
+#[test]
+fn command_line_imports_show_on_their_data_source() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let rules = data.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("encoded.yml"),
+        "title: Encoded PowerShell\nid: 0c1d2e3f-0000-4000-8000-0000000000c1\nauthor: Aegis\n\
+         tags: [attack.t1059.001]\nlogsource: {product: windows}\n\
+         detection: {sel: {CommandLine|contains: ' -enc '}, condition: sel}\nlevel: high\n",
+    )
+    .unwrap();
+    let imported = aegis(
+        data,
+        &["import", "sigma", "--path", rules.to_str().unwrap()],
+        None,
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let failed = aegis(data, &["import", "stix", "--path", "/nonexistent"], None);
+    assert!(!failed.status.success());
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rows = runtime.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", data.join("aegis.db").display());
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT kind, status, last_counts FROM data_sources ORDER BY kind",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let kind: String = row.try_get("", "kind").unwrap();
+            let status: String = row.try_get("", "status").unwrap();
+            let counts: Option<String> = row.try_get("", "last_counts").ok();
+            (kind, status, counts)
+        })
+        .collect::<Vec<_>>()
+    });
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("sigma", "succeeded")
+    );
+    assert!(
+        rows[0]
+            .2
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"created\":1"),
+        "{rows:?}"
+    );
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("stix", "failed"));
+}
