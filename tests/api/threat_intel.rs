@@ -120,6 +120,16 @@ on_both_databases!(
             crew["references"][0]["url"],
             "https://intel.example/new-crew"
         );
+
+        // An alias only intelligence knows finds the ATT&CK group it was merged into.
+        let by_alias: Value = app
+            .get("/api/v1/threat-actors?q=cozyduke", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(by_alias["total"], 1, "{by_alias}");
+        assert_eq!(by_alias["items"][0]["mitre_id"], "G0016");
     }
 );
 

@@ -416,14 +416,18 @@ pub(crate) async fn list_threat_actors(
             .filter(threat_actor::Column::Deprecated.eq(false));
     }
     if let Some(text) = &filter.text {
-        query = query.filter(any_contains(
-            &[
-                threat_actor::Column::Name,
-                threat_actor::Column::Aliases,
-                threat_actor::Column::Description,
-            ],
-            text,
-        ));
+        // Names that merged intelligence knows an actor by find it too.
+        query = query.filter(
+            any_contains(
+                &[
+                    threat_actor::Column::Name,
+                    threat_actor::Column::Aliases,
+                    threat_actor::Column::Description,
+                ],
+                text,
+            )
+            .add(threat_actor::Column::StixId.in_subquery(super::intel::actors_named(text))),
+        );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query

@@ -233,3 +233,17 @@ pub(crate) async fn aliases_for(
     }
     Ok(aliases)
 }
+
+/// The catalog actors that intelligence names (name or alias) with `text`, as a subquery.
+pub(crate) fn actors_named(text: &str) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::{QuerySelect, QueryTrait};
+
+    intel_actor::Entity::find()
+        .select_only()
+        .column(intel_actor::Column::ActorStixId)
+        .filter(super::text_search::any_contains(
+            &[intel_actor::Column::Body],
+            text,
+        ))
+        .into_query()
+}
