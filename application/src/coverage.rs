@@ -308,7 +308,7 @@ impl CoverageService {
             else {
                 continue;
             };
-            for id in crate::threat_intel::technique_ids(&detail) {
+            for id in detail.technique_ids() {
                 if let Ok(id) = TechniqueId::parse(&id) {
                     *counts.entry(id).or_default() += 1;
                 }

@@ -197,7 +197,7 @@ impl IntelService {
             else {
                 continue;
             };
-            let new = tracked.new_techniques(&crate::threat_intel::technique_ids(&detail));
+            let new = tracked.new_techniques(&detail.technique_ids());
             if !new.is_empty() {
                 news.push((tracked, new));
             }

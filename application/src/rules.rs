@@ -290,3 +290,22 @@ pub(crate) async fn catalog_ids(
         .map(|t| t.mitre_id)
         .collect())
 }
+
+/// The ids among `ids` that the catalog does not hold (yet), sorted, each once: a feed's
+/// references to a newer ATT&CK release, kept until that release is imported.
+pub(crate) async fn unresolved_techniques<'a>(
+    deps: &Dependencies,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<Vec<String>, RepositoryError> {
+    let known = catalog_ids(deps).await?;
+    let mut unresolved: Vec<String> = ids
+        .filter(|id| {
+            aegis_domain::catalog::TechniqueId::parse(id)
+                .map_or(true, |parsed| !known.contains(&parsed))
+        })
+        .map(str::to_owned)
+        .collect();
+    unresolved.sort();
+    unresolved.dedup();
+    Ok(unresolved)
+}

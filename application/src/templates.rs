@@ -194,9 +194,11 @@ impl TemplateService {
             .templates
             .apply_templates(feed.source(), &templates, self.deps.clock.now())
             .await?;
-        let unresolved = self
-            .unresolved(templates.iter().map(|t| t.technique.as_str()))
-            .await?;
+        let unresolved = crate::rules::unresolved_techniques(
+            &self.deps,
+            templates.iter().map(|t| t.technique.as_str()),
+        )
+        .await?;
         tracing::info!(source = %feed.describe(), ?counts, skipped = skipped.len(), "test templates imported");
         Ok(TemplateImportReport {
             source: feed.source(),
@@ -240,9 +242,9 @@ impl TemplateService {
             .apply_binaries(feed.source(), &binaries, self.deps.clock.now())
             .await?;
         let techniques: Vec<String> = binaries.iter().flat_map(LolBinary::techniques).collect();
-        let unresolved = self
-            .unresolved(techniques.iter().map(String::as_str))
-            .await?;
+        let unresolved =
+            crate::rules::unresolved_techniques(&self.deps, techniques.iter().map(String::as_str))
+                .await?;
         tracing::info!(source = %feed.describe(), ?binary_counts, ?template_counts, "binaries imported");
         Ok(TemplateImportReport {
             source: feed.source(),
@@ -251,24 +253,6 @@ impl TemplateService {
             skipped,
             unresolved_techniques: unresolved,
         })
-    }
-
-    /// The technique ids among `ids` that the catalog does not hold, sorted.
-    async fn unresolved<'a>(
-        &self,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> Result<Vec<String>, RepositoryError> {
-        let known = crate::rules::catalog_ids(&self.deps).await?;
-        let mut unresolved: Vec<String> = ids
-            .filter(|id| {
-                aegis_domain::catalog::TechniqueId::parse(id)
-                    .map_or(true, |parsed| !known.contains(&parsed))
-            })
-            .map(str::to_owned)
-            .collect();
-        unresolved.sort();
-        unresolved.dedup();
-        Ok(unresolved)
     }
 
     /// # Errors

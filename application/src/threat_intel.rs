@@ -123,17 +123,13 @@ impl ThreatIntelService {
             .intel
             .apply_intel(&actors, self.deps.clock.now())
             .await?;
-        let known = crate::rules::catalog_ids(&self.deps).await?;
-        let mut unresolved: Vec<String> = actors
-            .iter()
-            .flat_map(|a| a.techniques.iter())
-            .filter(|t| {
-                aegis_domain::catalog::TechniqueId::parse(t).map_or(true, |id| !known.contains(&id))
-            })
-            .cloned()
-            .collect();
-        unresolved.sort();
-        unresolved.dedup();
+        let unresolved = crate::rules::unresolved_techniques(
+            &self.deps,
+            actors
+                .iter()
+                .flat_map(|a| a.techniques.iter().map(String::as_str)),
+        )
+        .await?;
         tracing::info!(source = %feed.describe(), ?counts, "threat intelligence imported");
         Ok(IntelImportReport {
             counts,
@@ -168,7 +164,7 @@ impl ThreatIntelService {
             actor_stix_id: detail.actor.stix_id.clone(),
             name: detail.actor.name.clone(),
             mitre_id: detail.actor.mitre_id.clone(),
-            known_techniques: technique_ids(&detail),
+            known_techniques: detail.technique_ids(),
             tracked_by: existing
                 .as_ref()
                 .map_or(Some(actor.user_id), |e| e.tracked_by),
@@ -252,25 +248,4 @@ impl ThreatIntelService {
         audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
         uow.commit().await
     }
-}
-
-/// The ATT&CK ids of the techniques an actor uses (ATT&CK's and merged intelligence's, the
-/// latter including ids the catalog does not hold yet), sorted.
-pub(crate) fn technique_ids(
-    detail: &aegis_domain::catalog_ports::ThreatActorDetail,
-) -> Vec<String> {
-    let mut ids: Vec<String> = detail
-        .techniques
-        .iter()
-        .map(|t| t.mitre_id.to_string())
-        .chain(
-            detail
-                .intel
-                .iter()
-                .flat_map(|i| i.techniques.iter().cloned()),
-        )
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }

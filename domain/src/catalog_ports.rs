@@ -148,6 +148,23 @@ pub struct ThreatActorDetail {
     pub intel: Vec<crate::threat_intel::IntelActor>,
 }
 
+impl ThreatActorDetail {
+    /// The ATT&CK ids of the techniques it uses, ATT&CK's and merged intelligence's (the latter
+    /// including ids the catalog does not hold yet), sorted, each once.
+    #[must_use]
+    pub fn technique_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .techniques
+            .iter()
+            .map(|t| t.mitre_id.to_string())
+            .chain(self.intel.iter().flat_map(|i| i.techniques.iter().cloned()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
 /// The state of a catalog import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportStatus {
