@@ -4,6 +4,7 @@
 //! the infrastructure layer implements. Values that exist are valid: constructors parse.
 
 pub mod audit;
+pub mod campaign;
 pub mod catalog;
 pub mod catalog_ports;
 pub mod compliance;
@@ -11,6 +12,7 @@ pub mod data_source;
 pub mod detection;
 pub mod evidence;
 pub mod feed;
+pub mod finding;
 pub mod id;
 pub mod job;
 pub mod lockout;

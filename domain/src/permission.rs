@@ -41,6 +41,8 @@ pub enum Action {
     ManageCampaigns,
     /// Record the organization's coverage posture on demand (leads).
     TakeSnapshot,
+    /// Triage findings, plan their remediation, accept risks and order retests (leads).
+    ManageFindings,
     /// Complete a campaign (red lead or admin: the red side closes an operation).
     CompleteCampaign,
     /// List, create, change and deactivate users.
@@ -52,7 +54,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -68,6 +70,7 @@ impl Action {
         Action::Comment,
         Action::ManageCampaigns,
         Action::TakeSnapshot,
+        Action::ManageFindings,
         Action::CompleteCampaign,
         Action::ManageUsers,
         Action::ReadAuditLog,
@@ -91,6 +94,7 @@ impl Action {
             Action::Comment => "comment",
             Action::ManageCampaigns => "manage_campaigns",
             Action::TakeSnapshot => "take_snapshot",
+            Action::ManageFindings => "manage_findings",
             Action::CompleteCampaign => "complete_campaign",
             Action::ManageUsers => "manage_users",
             Action::ReadAuditLog => "read_audit_log",
@@ -127,6 +131,7 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::PlanTests
             | A::ReopenTest
             | A::ManageCampaigns
+            | A::ManageFindings
             | A::TakeSnapshot => {
                 matches!(role, R::RedLead | R::BlueLead)
             }

@@ -525,6 +525,8 @@ pub trait Repositories:
     + EvidenceRepository
     + NotificationRepository
     + TestRepository
+    + crate::campaign::CampaignRepository
+    + crate::finding::FindingRepository
     + UserRepository
     + RefreshSessionRepository
     + RevokedTokenRepository
@@ -542,6 +544,8 @@ impl<T> Repositories for T where
         + EvidenceRepository
         + NotificationRepository
         + TestRepository
+        + crate::campaign::CampaignRepository
+        + crate::finding::FindingRepository
         + UserRepository
         + RefreshSessionRepository
         + RevokedTokenRepository
@@ -565,6 +569,8 @@ pub struct TestFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Case-insensitive text in the title or description.
     pub text: Option<String>,
+    /// Leave out the tests of blind (red team) campaigns that red has not released yet.
+    pub unreleased_hidden: bool,
 }
 
 #[async_trait]

@@ -20,6 +20,7 @@ mod m20261129_000014_intel_actors;
 mod m20261129_000015_data_sources;
 mod m20261129_000016_tracked_actors;
 mod m20261129_000017_compliance;
+mod m20261206_000018_campaigns;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_data_sources::Migration),
             Box::new(m20261129_000016_tracked_actors::Migration),
             Box::new(m20261129_000017_compliance::Migration),
+            Box::new(m20261206_000018_campaigns::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! `SeaUnitOfWork` (a transaction) both expose them through the domain's ports.
 
 mod audit;
+mod campaigns;
 mod catalog_entities;
 mod catalog_import;
 mod catalog_read;
@@ -14,6 +15,7 @@ mod data_sources;
 mod entities;
 mod error;
 mod evidence;
+mod findings;
 mod idempotency;
 mod intel;
 mod job_runs;
@@ -42,6 +44,10 @@ use sea_orm::{
 
 use aegis_application::ports::{Database, UnitOfWork};
 use aegis_domain::audit::AuditEntry;
+use aegis_domain::campaign::{
+    Campaign, CampaignFilter, CampaignId, CampaignRepository, Dependency,
+};
+use aegis_domain::finding::{Finding, FindingFilter, FindingId, FindingRepository};
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId, PendingObject};
 use aegis_domain::job::{JobKind, JobOutcome, JobRun};
@@ -614,6 +620,138 @@ macro_rules! repositories {
                 record: &IdempotencyRecord,
             ) -> Result<(), RepositoryError> {
                 idempotency::insert(self.conn(), tenant, record).await
+            }
+        }
+
+        #[async_trait]
+        impl CampaignRepository for $target {
+            async fn insert_campaign(
+                &self,
+                tenant: TenantId,
+                campaign: &Campaign,
+            ) -> Result<(), RepositoryError> {
+                campaigns::insert(self.conn(), tenant, campaign).await
+            }
+            async fn find_campaign(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<Option<Campaign>, RepositoryError> {
+                campaigns::find(self.conn(), tenant, id).await
+            }
+            async fn update_campaign(
+                &self,
+                tenant: TenantId,
+                campaign: &Campaign,
+                expected_version: i32,
+            ) -> Result<(), RepositoryError> {
+                campaigns::update(self.conn(), tenant, campaign, expected_version).await
+            }
+            async fn delete_campaign(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<(), RepositoryError> {
+                campaigns::delete(self.conn(), tenant, id).await
+            }
+            async fn list_campaigns(
+                &self,
+                tenant: TenantId,
+                filter: &CampaignFilter,
+                page: PageRequest,
+            ) -> Result<Page<Campaign>, RepositoryError> {
+                campaigns::list(self.conn(), tenant, filter, page).await
+            }
+            async fn due_campaigns(
+                &self,
+                tenant: TenantId,
+                now: DateTime<Utc>,
+            ) -> Result<Vec<Campaign>, RepositoryError> {
+                campaigns::due(self.conn(), tenant, now).await
+            }
+            async fn successor_of(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<Option<Campaign>, RepositoryError> {
+                campaigns::successor(self.conn(), tenant, id).await
+            }
+            async fn tests_of_campaign(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<Vec<TestCase>, RepositoryError> {
+                campaigns::tests(self.conn(), tenant, id).await
+            }
+            async fn transitions_of_campaign(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<Vec<TransitionRecord>, RepositoryError> {
+                campaigns::transitions(self.conn(), tenant, id).await
+            }
+            async fn dependencies_in_campaign(
+                &self,
+                tenant: TenantId,
+                id: CampaignId,
+            ) -> Result<Vec<Dependency>, RepositoryError> {
+                campaigns::dependencies(self.conn(), tenant, id).await
+            }
+            async fn replace_dependencies(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+                depends_on: &[TestId],
+            ) -> Result<(), RepositoryError> {
+                campaigns::replace_dependencies(self.conn(), tenant, test, depends_on).await
+            }
+            async fn drop_dependencies_of(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<(), RepositoryError> {
+                campaigns::drop_dependencies_of(self.conn(), tenant, test).await
+            }
+        }
+
+        #[async_trait]
+        impl FindingRepository for $target {
+            async fn insert_finding(
+                &self,
+                tenant: TenantId,
+                finding: &Finding,
+            ) -> Result<(), RepositoryError> {
+                findings::insert(self.conn(), tenant, finding).await
+            }
+            async fn find_finding(
+                &self,
+                tenant: TenantId,
+                id: FindingId,
+            ) -> Result<Option<Finding>, RepositoryError> {
+                findings::find(self.conn(), tenant, id).await
+            }
+            async fn update_finding(
+                &self,
+                tenant: TenantId,
+                finding: &Finding,
+                expected_version: i32,
+            ) -> Result<(), RepositoryError> {
+                findings::update(self.conn(), tenant, finding, expected_version).await
+            }
+            async fn list_findings(
+                &self,
+                tenant: TenantId,
+                filter: &FindingFilter,
+                page: PageRequest,
+            ) -> Result<Page<Finding>, RepositoryError> {
+                findings::list(self.conn(), tenant, filter, page).await
+            }
+            async fn findings_of_test(
+                &self,
+                tenant: TenantId,
+                test: TestId,
+            ) -> Result<Vec<Finding>, RepositoryError> {
+                findings::of_test(self.conn(), tenant, test).await
             }
         }
 

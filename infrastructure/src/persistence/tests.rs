@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
 };
 
@@ -17,6 +17,9 @@ use aegis_domain::test_case::{
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 
+use aegis_domain::campaign::CampaignKind;
+
+use super::campaigns::entities::campaign;
 use super::catalog_entities::technique;
 use super::catalog_read::techniques_of_tactic;
 use super::error::{corrupt, on_write, unexpected};
@@ -211,6 +214,7 @@ pub(crate) async fn delete(
     id: TestId,
 ) -> Result<(), RepositoryError> {
     // Children first: SQLite only cascades with foreign keys on, and explicit is clearer.
+    super::campaigns::drop_dependencies_of(db, tenant, id).await?;
     for statement in [
         comment::Entity::delete_many()
             .filter(comment::Column::TestId.eq(id.as_uuid()))
@@ -245,9 +249,22 @@ pub(crate) async fn of_technique(
     tenant: TenantId,
     technique: &TechniqueId,
 ) -> Result<Vec<TestCase>, RepositoryError> {
+    matching(
+        db,
+        Condition::all()
+            .add(test::Column::TenantId.eq(tenant.as_uuid()))
+            .add(test::Column::TechniqueId.eq(technique.as_str())),
+    )
+    .await
+}
+
+/// Every test meeting `condition`, in any state.
+pub(crate) async fn matching(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+) -> Result<Vec<TestCase>, RepositoryError> {
     test::Entity::find()
-        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(test::Column::TechniqueId.eq(technique.as_str()))
+        .filter(condition)
         .all(db)
         .await
         .map_err(unexpected)?
@@ -297,6 +314,22 @@ pub(crate) async fn list(
             &[test::Column::Title, test::Column::Description],
             text,
         ));
+    }
+    if filter.unreleased_hidden {
+        let blind = campaign::Entity::find()
+            .select_only()
+            .column(campaign::Column::Id)
+            .filter(campaign::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(campaign::Column::Kind.eq(CampaignKind::RedTeam.as_str()))
+            .into_query();
+        query = query.filter(
+            Condition::any()
+                .add(test::Column::CampaignId.is_null())
+                .add(test::Column::CampaignId.not_in_subquery(blind))
+                .add(test::Column::State.is_not_in(
+                    [TestState::Draft, TestState::RedExecuting].map(TestState::as_str),
+                )),
+        );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query
@@ -382,6 +415,19 @@ pub(crate) async fn insert_comment(
     Ok(())
 }
 
+pub(crate) fn transition_to_domain(r: transition::Model) -> TransitionRecord {
+    TransitionRecord {
+        id: r.id,
+        test_id: TestId::from_uuid(r.test_id),
+        actor: UserId::from_uuid(r.actor_id),
+        action: r.action,
+        from: r.from_state,
+        to: r.to_state,
+        comment: r.comment,
+        occurred_at: r.occurred_at,
+    }
+}
+
 pub(crate) async fn history(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -396,16 +442,7 @@ pub(crate) async fn history(
         .await
         .map_err(unexpected)?
         .into_iter()
-        .map(|r| TransitionRecord {
-            id: r.id,
-            test_id: TestId::from_uuid(r.test_id),
-            actor: UserId::from_uuid(r.actor_id),
-            action: r.action,
-            from: r.from_state,
-            to: r.to_state,
-            comment: r.comment,
-            occurred_at: r.occurred_at,
-        })
+        .map(transition_to_domain)
         .collect();
     let worklogs = worklog::Entity::find()
         .filter(worklog::Column::TenantId.eq(tenant.as_uuid()))
