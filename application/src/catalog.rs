@@ -295,7 +295,8 @@ impl CatalogService {
             let filter = TestFilter {
                 technique: Some(id),
                 ..TestFilter::default()
-            };
+            }
+            .seen_by(actor.role);
             self.deps
                 .database
                 .list_tests(actor.tenant_id, &filter, PageRequest::new(1, 50))

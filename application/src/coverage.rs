@@ -73,10 +73,31 @@ pub async fn refresh(
     now: DateTime<Utc>,
 ) -> Result<StoredScore, RepositoryError> {
     let tests = repositories.tests_of_technique(tenant, technique).await?;
+    let inputs = inputs_of(repositories, technique, &tests).await?;
+    let stored = StoredScore {
+        technique_id: technique.clone(),
+        score: score_technique(&inputs, policy, now),
+        open_tests: inputs.open_tests,
+        computed_at: now,
+    };
+    repositories.save_technique_score(tenant, &stored).await?;
+    Ok(stored)
+}
+
+/// What `technique`'s score depends on, given its tests (all the organization's, or one
+/// campaign's): outcomes, open tests, proven and unproven rules, countermeasures.
+///
+/// # Errors
+/// `RepositoryError` from reading the rules or countermeasures.
+pub(crate) async fn inputs_of(
+    repositories: &dyn CoverageRepository,
+    technique: &TechniqueId,
+    tests: &[aegis_domain::test_case::TestCase],
+) -> Result<TechniqueInputs, RepositoryError> {
     let mut inputs = TechniqueInputs::default();
     let mut proven_rules: Vec<&str> = Vec::new();
     let mut silent_rules: Vec<&str> = Vec::new();
-    for test in &tests {
+    for test in tests {
         match test.workflow.state() {
             TestState::Validated => {
                 let (Some(outcome), Some(validated_at)) = (test.blue.outcome, test.validated_at)
@@ -126,14 +147,34 @@ pub async fn refresh(
     inputs.countermeasures = repositories
         .countermeasure_count(technique.as_str())
         .await?;
-    let stored = StoredScore {
-        technique_id: technique.clone(),
-        score: score_technique(&inputs, policy, now),
-        open_tests: inputs.open_tests,
-        computed_at: now,
-    };
-    repositories.save_technique_score(tenant, &stored).await?;
-    Ok(stored)
+    Ok(inputs)
+}
+
+/// Per technique, how many in-scope actors use it: the tracked ones when the organization
+/// tracks any (with merged intelligence), else every current actor.
+///
+/// # Errors
+/// `RepositoryError` from the catalog or the tracking registry.
+pub(crate) async fn actors_in_scope(
+    deps: &Dependencies,
+    tenant: TenantId,
+) -> Result<HashMap<TechniqueId, u32>, RepositoryError> {
+    let tracked = deps.tracking.tracked_actors(tenant).await?;
+    if tracked.is_empty() {
+        return deps.catalog.actors_per_technique().await;
+    }
+    let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
+    for actor in tracked {
+        let Some(detail) = deps.catalog.find_threat_actor(&actor.actor_stix_id).await? else {
+            continue;
+        };
+        for id in detail.technique_ids() {
+            if let Ok(id) = TechniqueId::parse(&id) {
+                *counts.entry(id).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// Filters of the heatmap.
@@ -288,35 +329,6 @@ impl CoverageService {
         self.heatmap_of(actor.tenant_id, filter).await
     }
 
-    /// Per technique, how many in-scope actors use it: the tracked ones when the
-    /// organization tracks any (with merged intelligence), else every current actor.
-    async fn actors_in_scope(
-        &self,
-        tenant: aegis_domain::tenant::TenantId,
-    ) -> Result<HashMap<TechniqueId, u32>, RepositoryError> {
-        let tracked = self.deps.tracking.tracked_actors(tenant).await?;
-        if tracked.is_empty() {
-            return self.deps.catalog.actors_per_technique().await;
-        }
-        let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
-        for actor in tracked {
-            let Some(detail) = self
-                .deps
-                .catalog
-                .find_threat_actor(&actor.actor_stix_id)
-                .await?
-            else {
-                continue;
-            };
-            for id in detail.technique_ids() {
-                if let Ok(id) = TechniqueId::parse(&id) {
-                    *counts.entry(id).or_default() += 1;
-                }
-            }
-        }
-        Ok(counts)
-    }
-
     /// The heatmap of an organization, for the snapshots and reports that run without a user.
     pub(crate) async fn heatmap_of(
         &self,
@@ -362,7 +374,7 @@ impl CoverageService {
             .map(|s| (s.technique_id.clone(), s))
             .collect();
         let counts = Counts {
-            actors: self.actors_in_scope(tenant).await?,
+            actors: actors_in_scope(&self.deps, tenant).await?,
             rules: self.deps.rules.active_rule_counts().await?,
             countermeasures: self.deps.countermeasures.countermeasure_counts().await?,
         };

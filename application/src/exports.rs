@@ -1,9 +1,10 @@
 //! Exports for spreadsheets and pipelines: tests page by page as they are read (an export of
 //! any size holds one page at a time), and every technique with its score and breakdown.
 
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
-use aegis_domain::page::PageRequest;
+use aegis_domain::finding::FindingFilter;
+use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, TestFilter};
 use aegis_domain::test_case::TestCase;
@@ -12,6 +13,7 @@ use crate::Dependencies;
 use crate::context::{Actor, Forbidden};
 use crate::coverage::{CoverageError, CoverageService, HeatmapCell, HeatmapFilter};
 use crate::error::{Classified, ErrorKind, unexpected};
+use crate::findings::FindingView;
 
 /// Tests read per round trip.
 const EXPORT_PAGE: u64 = 200;
@@ -50,6 +52,31 @@ impl Classified for ExportError {
     }
 }
 
+/// Every page `fetch` returns, one stream item each, until a short or empty page.
+fn pages<T, F, Fut>(fetch: F) -> BoxStream<'static, Result<Vec<T>, ExportError>>
+where
+    T: Send + 'static,
+    F: Fn(PageRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Page<T>, RepositoryError>> + Send,
+{
+    let fetch = std::sync::Arc::new(fetch);
+    stream::try_unfold(Some(1_u64), move |next| {
+        let fetch = fetch.clone();
+        async move {
+            let Some(number) = next else {
+                return Ok(None);
+            };
+            let page = fetch(PageRequest::new(number, EXPORT_PAGE)).await?;
+            if page.items.is_empty() {
+                return Ok(None);
+            }
+            let more = (page.items.len() as u64) == EXPORT_PAGE;
+            Ok(Some((page.items, more.then_some(number + 1))))
+        }
+    })
+    .boxed()
+}
+
 /// One technique's row: the cell, and its parent for a sub-technique.
 #[derive(Debug, Clone)]
 pub struct TechniqueRow {
@@ -80,27 +107,42 @@ impl ExportService {
         filter: TestFilter,
     ) -> Result<BoxStream<'static, Result<Vec<TestCase>, ExportError>>, ExportError> {
         actor.authorize(Action::ReadOperations)?;
+        let filter = filter.seen_by(actor.role);
         let database = self.deps.database.clone();
         let tenant = actor.tenant_id;
-        let pages = stream::try_unfold(Some(1_u64), move |next| {
+        Ok(pages(move |request| {
             let database = database.clone();
             let filter = filter.clone();
-            async move {
-                let Some(number) = next else {
-                    return Ok(None);
-                };
-                let page = database
-                    .list_tests(tenant, &filter, PageRequest::new(number, EXPORT_PAGE))
-                    .await
-                    .map_err(ExportError::from)?;
-                if page.items.is_empty() {
-                    return Ok(None);
-                }
-                let more = (page.items.len() as u64) == EXPORT_PAGE;
-                Ok(Some((page.items, more.then_some(number + 1))))
-            }
+            async move { database.list_tests(tenant, &filter, request).await }
+        }))
+    }
+
+    /// The organization's findings matching `filter` (remediation status, steps, due dates),
+    /// most severe first, one page per item.
+    ///
+    /// # Errors
+    /// `Forbidden` for a role that cannot read operations.
+    pub fn findings(
+        &self,
+        actor: &Actor,
+        filter: FindingFilter,
+    ) -> Result<BoxStream<'static, Result<Vec<FindingView>, ExportError>>, ExportError> {
+        actor.authorize(Action::ReadOperations)?;
+        let database = self.deps.database.clone();
+        let tenant = actor.tenant_id;
+        let today = self.deps.clock.now().date_naive();
+        let findings = pages(move |request| {
+            let database = database.clone();
+            let filter = filter.clone();
+            async move { database.list_findings(tenant, &filter, request).await }
         });
-        Ok(pages.boxed())
+        Ok(findings
+            .map_ok(move |page| {
+                page.into_iter()
+                    .map(|finding| FindingView::of(finding, today))
+                    .collect()
+            })
+            .boxed())
     }
 
     /// Every technique on the organization's heatmap (sub-techniques after their parent) with

@@ -130,6 +130,7 @@ pub(crate) struct JobWork {
     pub(crate) snapshots: crate::snapshots::SnapshotService,
     pub(crate) intel: crate::intel::IntelService,
     pub(crate) feed_sync: crate::data_sources::FeedSyncService,
+    pub(crate) campaigns: crate::campaigns::CampaignService,
 }
 
 #[derive(Clone)]
@@ -417,6 +418,14 @@ impl JobService {
                     ("unchanged", total(|r| r.counts.unchanged)),
                     ("skipped", total(|r| r.counts.skipped)),
                 ]))
+            }
+            JobKind::RecurringCampaigns => {
+                let spawned = work
+                    .campaigns
+                    .spawn_due_runs()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[("spawned", spawned)]))
             }
         }
     }

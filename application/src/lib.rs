@@ -7,6 +7,7 @@ pub mod account;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod campaigns;
 pub mod catalog;
 pub mod compliance;
 pub mod context;
@@ -16,6 +17,7 @@ pub mod data_sources;
 pub mod error;
 pub mod evidence;
 pub mod exports;
+pub mod findings;
 pub mod health;
 pub mod idempotency;
 pub mod intel;
@@ -119,6 +121,8 @@ pub struct Services {
     pub data_sources: data_sources::DataSourceService,
     pub exports: exports::ExportService,
     pub compliance: compliance::ComplianceService,
+    pub campaigns: campaigns::CampaignService,
+    pub findings: findings::FindingService,
 }
 
 impl Services {
@@ -133,6 +137,7 @@ impl Services {
         let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
         let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
         let tests = test_cases::TestService::new(deps.clone());
+        let campaigns = campaigns::CampaignService::new(deps.clone(), tests.clone());
         let rules = rules::RuleService::new(deps.clone(), coverage.clone());
         let templates = templates::TemplateService::new(deps.clone(), tests.clone());
         let threat_intel = threat_intel::ThreatIntelService::new(deps.clone());
@@ -154,9 +159,12 @@ impl Services {
             snapshots: snapshots.clone(),
             intel: intel::IntelService::new(deps.clone()),
             feed_sync: feed_sync.clone(),
+            campaigns: campaigns.clone(),
         };
         let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
+            campaigns,
+            findings: findings::FindingService::new(deps.clone(), tests.clone()),
             exports: exports::ExportService::new(deps.clone(), coverage.clone()),
             compliance,
             data_sources: data_sources::DataSourceService::new(

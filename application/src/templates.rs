@@ -305,48 +305,71 @@ impl TemplateService {
             .find_template(request.template_id)
             .await?
             .ok_or(TemplateError::NotFound)?;
-        let procedure = template
-            .render(request.platform.as_deref(), &request.input_arguments)
-            .map_err(|e| TemplateError::Invalid(vec![FieldError::new(e.field(), e.to_string())]))?;
-        let title = request
-            .title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| format!("{} ({})", template.name, template.source.title()))
-            .chars()
-            .take(200)
-            .collect();
-        let mut steps = template.description.clone();
-        if let Some(cleanup) = &procedure.cleanup {
-            steps.push_str("\n\nCleanup:\n");
-            steps.push_str(cleanup);
-        }
-        let plan = RedReport {
-            procedure: Some(steps.trim().to_owned()).filter(|s| !s.is_empty()),
-            command: Some(procedure.command),
-            tool: Some(format!(
-                "{} {} ({})",
-                template.source.title(),
-                template.source_id,
-                procedure.executor
-            )),
-            ..RedReport::default()
-        };
+        let (new, plan) = planned_test(
+            &template,
+            request.platform.as_deref(),
+            &request.input_arguments,
+            request.title,
+        )
+        .map_err(|e| TemplateError::Invalid(vec![FieldError::new(e.field(), e.to_string())]))?;
         let new = NewTest {
-            title,
-            description: template.description.clone(),
-            technique_id: template.technique.clone(),
-            objective: format!(
-                "Run the {} procedure \"{}\" and confirm it is prevented or detected.",
-                template.source.title(),
-                template.name
-            ),
             target_environment: request.target_environment,
-            platform: procedure.platform,
             assignee_id: request.assignee_id,
+            ..new
         };
         Ok(self
             .tests
             .create_planned(actor, new, plan, key, context)
             .await?)
     }
+}
+
+/// A draft test planned from `template`: its command rendered for `platform` with the given
+/// argument values (defaults fill the rest) becomes red's procedure.
+///
+/// # Errors
+/// `RenderError` naming the argument or platform that does not fit.
+pub(crate) fn planned_test(
+    template: &TestTemplate,
+    platform: Option<&str>,
+    arguments: &BTreeMap<String, String>,
+    title: Option<String>,
+) -> Result<(NewTest, RedReport), aegis_domain::template::RenderError> {
+    let procedure = template.render(platform, arguments)?;
+    let title = title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| format!("{} ({})", template.name, template.source.title()))
+        .chars()
+        .take(200)
+        .collect();
+    let mut steps = template.description.clone();
+    if let Some(cleanup) = &procedure.cleanup {
+        steps.push_str("\n\nCleanup:\n");
+        steps.push_str(cleanup);
+    }
+    let plan = RedReport {
+        procedure: Some(steps.trim().to_owned()).filter(|s| !s.is_empty()),
+        command: Some(procedure.command),
+        tool: Some(format!(
+            "{} {} ({})",
+            template.source.title(),
+            template.source_id,
+            procedure.executor
+        )),
+        ..RedReport::default()
+    };
+    let new = NewTest {
+        title,
+        description: template.description.clone(),
+        technique_id: template.technique.clone(),
+        objective: format!(
+            "Run the {} procedure \"{}\" and confirm it is prevented or detected.",
+            template.source.title(),
+            template.name
+        ),
+        target_environment: String::new(),
+        platform: procedure.platform,
+        assignee_id: None,
+    };
+    Ok((new, plan))
 }

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use aegis_domain::campaign::{Campaign, CampaignId, CampaignStatus, pending_dependencies};
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{RepositoryError, TestFilter, TestHistory};
+use aegis_domain::ports::{Repositories, RepositoryError, TestFilter, TestHistory};
 use aegis_domain::test_case::{
     BlueReport, Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
     TransitionRecord, Worklog,
@@ -103,6 +104,12 @@ pub enum TestError {
     Refused(Refusal),
     #[error("the Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    #[error("it depends on tests that are not validated yet: {}", list_ids(.0))]
+    DependenciesPending(Vec<TestId>),
+    #[error("its campaign is {0}: tests run only while their campaign is active")]
+    CampaignNotActive(CampaignStatus),
+    #[error("its campaign is {0}: the campaign's tests no longer change")]
+    CampaignClosed(CampaignStatus),
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -130,9 +137,12 @@ impl Classified for TestError {
             }
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound => ErrorKind::NotFound,
-            Self::VersionConflict { .. } | Self::Refused(_) | Self::IdempotencyConflict => {
-                ErrorKind::Conflict
-            }
+            Self::VersionConflict { .. }
+            | Self::Refused(_)
+            | Self::IdempotencyConflict
+            | Self::DependenciesPending(_)
+            | Self::CampaignNotActive(_)
+            | Self::CampaignClosed(_) => ErrorKind::Conflict,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -146,9 +156,19 @@ impl Classified for TestError {
             Self::Refused(Refusal::NotAllowedInState { .. }) => "TRANSITION_NOT_ALLOWED",
             Self::Refused(_) => "TIMER_STATE",
             Self::IdempotencyConflict => "IDEMPOTENCY_KEY_REUSED",
+            Self::DependenciesPending(_) => "DEPENDENCIES_NOT_VALIDATED",
+            Self::CampaignNotActive(_) => "CAMPAIGN_NOT_ACTIVE",
+            Self::CampaignClosed(_) => "CAMPAIGN_CLOSED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
+}
+
+fn list_ids(ids: &[TestId]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> TestError {
@@ -350,10 +370,11 @@ impl TestService {
         page: PageRequest,
     ) -> Result<Page<TestCase>, TestError> {
         actor.authorize(Action::ReadOperations)?;
+        let filter = filter.clone().seen_by(actor.role);
         Ok(self
             .deps
             .database
-            .list_tests(actor.tenant_id, filter, page)
+            .list_tests(actor.tenant_id, &filter, page)
             .await?)
     }
 
@@ -361,11 +382,13 @@ impl TestService {
     /// `NotFound` when the test is not in the actor's organization.
     pub async fn get(&self, actor: &Actor, id: TestId) -> Result<TestCase, TestError> {
         actor.authorize(Action::ReadOperations)?;
-        self.deps
-            .database
+        let database = self.deps.database.as_ref();
+        let test = database
             .find_test(actor.tenant_id, id)
             .await?
-            .ok_or(TestError::NotFound)
+            .ok_or(TestError::NotFound)?;
+        campaign_as_seen(database, actor, &test).await?;
+        Ok(test)
     }
 
     /// The test with its transitions, worklogs and comments.
@@ -378,18 +401,23 @@ impl TestService {
         Ok(Timeline { test, history })
     }
 
-    /// Loads the test inside `uow` and checks the client's version, if it sent one.
+    /// Loads the test inside `uow` for a change, with its campaign: checks the client's
+    /// version, if it sent one, and refuses tests of completed or archived campaigns.
     async fn load(
         &self,
         uow: &dyn UnitOfWork,
         actor: &Actor,
         id: TestId,
         expected_version: Option<i32>,
-    ) -> Result<TestCase, TestError> {
+    ) -> Result<(TestCase, Option<Campaign>), TestError> {
         let test = uow
             .find_test(actor.tenant_id, id)
             .await?
             .ok_or(TestError::NotFound)?;
+        let campaign = campaign_as_seen(uow, actor, &test).await?;
+        if let Some(closed) = campaign.as_ref().filter(|c| c.status.is_closed()) {
+            return Err(TestError::CampaignClosed(closed.status));
+        }
         if let Some(expected) = expected_version
             && expected != test.version
         {
@@ -397,7 +425,7 @@ impl TestService {
                 current: test.version,
             });
         }
-        Ok(test)
+        Ok((test, campaign))
     }
 
     async fn save(&self, uow: &dyn UnitOfWork, test: &mut TestCase) -> Result<(), TestError> {
@@ -443,7 +471,7 @@ impl TestService {
             return Err(TestError::Invalid(fields));
         }
         let uow = self.deps.database.begin().await?;
-        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
+        let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         if test.workflow.state() != TestState::Draft {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
                 state: test.workflow.state(),
@@ -504,7 +532,7 @@ impl TestService {
     ) -> Result<(), TestError> {
         actor.authorize(Action::PlanTests)?;
         let uow = self.deps.database.begin().await?;
-        let test = self.load(uow.as_ref(), actor, id, None).await?;
+        let (test, campaign) = self.load(uow.as_ref(), actor, id, None).await?;
         if !matches!(
             test.workflow.state(),
             TestState::Draft | TestState::Rejected
@@ -515,6 +543,14 @@ impl TestService {
             }));
         }
         uow.delete_test(actor.tenant_id, id).await?;
+        if let Some(mut campaign) = campaign {
+            campaign.test_order.retain(|t| *t != id);
+            let expected = campaign.version;
+            campaign.version += 1;
+            campaign.updated_at = self.deps.clock.now();
+            uow.update_campaign(actor.tenant_id, &campaign, expected)
+                .await?;
+        }
         self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)
             .await?;
         self.audit(
@@ -553,7 +589,7 @@ impl TestService {
             ),
         };
         let uow = self.deps.database.begin().await?;
-        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
+        let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         if test.workflow.state() != phase {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
                 state: test.workflow.state(),
@@ -670,8 +706,13 @@ impl TestService {
     ) -> Result<TestCase, TestError> {
         let notes = notes.and_then(optional);
         let uow = self.deps.database.begin().await?;
-        let mut test = self.load(uow.as_ref(), actor, id, expected_version).await?;
+        let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         let step = transition(&test.workflow, action, actor.role).map_err(TestError::Refused)?;
+        if action == WorkflowAction::StartExecution
+            && let Some(campaign) = &campaign
+        {
+            ready_to_start(uow.as_ref(), &test, campaign).await?;
+        }
         match action {
             WorkflowAction::SubmitRed => {
                 let missing = test.red.missing_for_submission();
@@ -781,6 +822,10 @@ impl TestService {
             self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)
                 .await?;
         }
+        if step.to == TestState::Validated {
+            crate::findings::on_validated(&self.deps, uow.as_ref(), context, actor.user_id, &test)
+                .await?;
+        }
         let record = TransitionRecord {
             id: self.deps.ids.new_id(),
             test_id: test.id,
@@ -826,7 +871,7 @@ impl TestService {
             return Err(TestError::Invalid(fields));
         }
         let uow = self.deps.database.begin().await?;
-        let test = self.load(uow.as_ref(), actor, id, None).await?;
+        let (test, _) = self.load(uow.as_ref(), actor, id, None).await?;
         let comment = Comment {
             id: self.deps.ids.new_id(),
             test_id: id,
@@ -849,7 +894,12 @@ impl TestService {
     }
 
     /// A draft with nothing filled in but its title and technique.
-    fn new_draft(&self, actor: &Actor, title: String, technique_id: TechniqueId) -> TestCase {
+    pub(crate) fn new_draft(
+        &self,
+        actor: &Actor,
+        title: String,
+        technique_id: TechniqueId,
+    ) -> TestCase {
         let now = self.deps.clock.now();
         TestCase {
             id: TestId::from_uuid(self.deps.ids.new_id()),
@@ -879,7 +929,7 @@ impl TestService {
     }
 
     /// Stores a new draft with its technique's rescoring and its audit entry.
-    async fn insert_draft(
+    pub(crate) async fn insert_draft(
         &self,
         uow: &dyn UnitOfWork,
         actor: &Actor,
@@ -962,6 +1012,53 @@ impl TestService {
             details,
         };
         audit_trail::record(&self.deps, uow, context, change).await
+    }
+}
+
+/// The campaign of `test` as `actor` may see it: a test of a blind campaign that red has
+/// not released does not exist for the blue side.
+async fn campaign_as_seen(
+    repositories: &(impl Repositories + ?Sized),
+    actor: &Actor,
+    test: &TestCase,
+) -> Result<Option<Campaign>, TestError> {
+    let Some(id) = test.campaign_id else {
+        return Ok(None);
+    };
+    let campaign = repositories
+        .find_campaign(actor.tenant_id, CampaignId::from_uuid(id))
+        .await?;
+    if campaign
+        .as_ref()
+        .is_some_and(|c| !c.kind.reveals(actor.role, test.workflow.state()))
+    {
+        return Err(TestError::NotFound);
+    }
+    Ok(campaign)
+}
+
+/// A campaign's test starts only while the campaign is active and once every test it
+/// depends on has validated.
+async fn ready_to_start(
+    uow: &dyn UnitOfWork,
+    test: &TestCase,
+    campaign: &Campaign,
+) -> Result<(), TestError> {
+    if campaign.status != CampaignStatus::Active {
+        return Err(TestError::CampaignNotActive(campaign.status));
+    }
+    let edges = uow
+        .dependencies_in_campaign(test.tenant_id, campaign.id)
+        .await?;
+    if !edges.iter().any(|e| e.test == test.id) {
+        return Ok(());
+    }
+    let tests = uow.tests_of_campaign(test.tenant_id, campaign.id).await?;
+    let pending = pending_dependencies(test.id, &edges, &tests);
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(TestError::DependenciesPending(pending))
     }
 }
 

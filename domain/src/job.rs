@@ -25,10 +25,12 @@ pub enum JobKind {
     EvidenceSweep,
     /// Syncs the data sources whose schedule came due or that an admin asked to sync.
     FeedSync,
+    /// Spawns the next run of every recurring campaign that came due.
+    RecurringCampaigns,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -36,6 +38,7 @@ impl JobKind {
         Self::CoverageRefresh,
         Self::EvidenceSweep,
         Self::FeedSync,
+        Self::RecurringCampaigns,
     ];
 
     #[must_use]
@@ -48,6 +51,7 @@ impl JobKind {
             Self::CoverageRefresh => "coverage_refresh",
             Self::EvidenceSweep => "evidence_sweep",
             Self::FeedSync => "feed_sync",
+            Self::RecurringCampaigns => "recurring_campaigns",
         }
     }
 
@@ -68,6 +72,7 @@ impl JobKind {
             Self::CoverageRefresh => "0 15 0 * * *",
             Self::EvidenceSweep => "0 */15 * * * *",
             Self::FeedSync => "0 */5 * * * *",
+            Self::RecurringCampaigns => "0 0 1 * * *",
         }
     }
 
@@ -85,6 +90,7 @@ impl JobKind {
             Self::FeedSync => {
                 "Sync the data sources whose schedule came due or that an admin asked to sync"
             }
+            Self::RecurringCampaigns => "Spawn the next run of each recurring campaign that is due",
         }
     }
 }

@@ -573,6 +573,17 @@ pub struct TestFilter {
     pub unreleased_hidden: bool,
 }
 
+impl TestFilter {
+    /// The filter as `role` may apply it: the blue side never lists what a blind campaign's
+    /// red team has not released.
+    #[must_use]
+    pub const fn seen_by(mut self, role: crate::role::Role) -> Self {
+        self.unreleased_hidden = !crate::campaign::CampaignKind::RedTeam
+            .reveals(role, crate::workflow::TestState::Draft);
+        self
+    }
+}
+
 #[async_trait]
 pub trait TestRepository: Send + Sync {
     /// # Errors

@@ -186,6 +186,42 @@ pub struct TestCase {
 }
 
 impl TestCase {
+    /// A new draft of the same plan: what to run, where and how (red's planned procedure,
+    /// command and tool), without anything that happened to this one.
+    #[must_use]
+    pub fn fresh_copy(&self, id: TestId, created_by: UserId, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            tenant_id: self.tenant_id,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            technique_id: self.technique_id.clone(),
+            objective: self.objective.clone(),
+            target_environment: self.target_environment.clone(),
+            platform: self.platform.clone(),
+            assignee: self.assignee,
+            campaign_id: None,
+            workflow: Workflow::new(),
+            red_vote_notes: None,
+            blue_vote_notes: None,
+            paused_at: None,
+            red_clock: PhaseClock::default(),
+            blue_clock: PhaseClock::default(),
+            red: RedReport {
+                procedure: self.red.procedure.clone(),
+                command: self.red.command.clone(),
+                tool: self.red.tool.clone(),
+                ..RedReport::default()
+            },
+            blue: BlueReport::default(),
+            validated_at: None,
+            version: 1,
+            created_by,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn clock_mut(&mut self, team: Team) -> &mut PhaseClock {
         match team {
             Team::Red => &mut self.red_clock,

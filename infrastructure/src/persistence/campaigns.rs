@@ -176,7 +176,10 @@ fn to_row(c: &Campaign) -> campaign::ActiveModel {
         predecessor_id: Set(c.predecessor_id.map(|id| id.as_uuid())),
         run_number: Set(c.run_number),
         test_order: Set(serde_json::json!(
-            c.test_order.iter().map(ToString::to_string).collect::<Vec<_>>()
+            c.test_order
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
         )),
         version: Set(c.version),
         created_by: Set(c.created_by.map(|u| u.as_uuid())),

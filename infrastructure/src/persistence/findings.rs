@@ -127,7 +127,11 @@ fn to_domain(row: finding::Model) -> Result<Finding, RepositoryError> {
         steps,
         risk_acceptance,
         retest_id: row.retest_id.map(TestId::from_uuid),
-        last_retest_outcome: row.last_retest_outcome.as_deref().map(outcome).transpose()?,
+        last_retest_outcome: row
+            .last_retest_outcome
+            .as_deref()
+            .map(outcome)
+            .transpose()?,
         resolved_at: row.resolved_at,
         version: row.version,
         created_at: row.created_at,
@@ -317,4 +321,3 @@ pub(crate) async fn of_test(
         .map(to_domain)
         .collect()
 }
-

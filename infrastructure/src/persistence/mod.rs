@@ -47,9 +47,9 @@ use aegis_domain::audit::AuditEntry;
 use aegis_domain::campaign::{
     Campaign, CampaignFilter, CampaignId, CampaignRepository, Dependency,
 };
-use aegis_domain::finding::{Finding, FindingFilter, FindingId, FindingRepository};
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::evidence::{CustodyEvent, Evidence, EvidenceId, PendingObject};
+use aegis_domain::finding::{Finding, FindingFilter, FindingId, FindingRepository};
 use aegis_domain::job::{JobKind, JobOutcome, JobRun};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};

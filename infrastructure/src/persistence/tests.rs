@@ -322,14 +322,15 @@ pub(crate) async fn list(
             .filter(campaign::Column::TenantId.eq(tenant.as_uuid()))
             .filter(campaign::Column::Kind.eq(CampaignKind::RedTeam.as_str()))
             .into_query();
-        query = query.filter(
-            Condition::any()
-                .add(test::Column::CampaignId.is_null())
-                .add(test::Column::CampaignId.not_in_subquery(blind))
-                .add(test::Column::State.is_not_in(
-                    [TestState::Draft, TestState::RedExecuting].map(TestState::as_str),
-                )),
-        );
+        query =
+            query.filter(
+                Condition::any()
+                    .add(test::Column::CampaignId.is_null())
+                    .add(test::Column::CampaignId.not_in_subquery(blind))
+                    .add(test::Column::State.is_not_in(
+                        [TestState::Draft, TestState::RedExecuting].map(TestState::as_str),
+                    )),
+            );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query

@@ -122,6 +122,7 @@ pub struct Settings {
     pub schedule_coverage_refresh: String,
     pub schedule_evidence_sweep: String,
     pub schedule_feed_sync: String,
+    pub schedule_recurring_campaigns: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -219,6 +220,7 @@ impl Default for Settings {
             schedule_coverage_refresh: JobKind::CoverageRefresh.default_schedule().to_owned(),
             schedule_evidence_sweep: JobKind::EvidenceSweep.default_schedule().to_owned(),
             schedule_feed_sync: JobKind::FeedSync.default_schedule().to_owned(),
+            schedule_recurring_campaigns: JobKind::RecurringCampaigns.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -335,6 +337,7 @@ impl Settings {
                 JobKind::CoverageRefresh => &self.schedule_coverage_refresh,
                 JobKind::EvidenceSweep => &self.schedule_evidence_sweep,
                 JobKind::FeedSync => &self.schedule_feed_sync,
+                JobKind::RecurringCampaigns => &self.schedule_recurring_campaigns,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

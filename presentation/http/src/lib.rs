@@ -143,6 +143,8 @@ pub fn serve(
                     )
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
                     .service(web::scope("/tests").configure(routes::tests::configure))
+                    .service(web::scope("/campaigns").configure(routes::campaigns::configure))
+                    .service(web::scope("/findings").configure(routes::findings::configure))
                     .service(
                         web::scope("/notifications").configure(routes::notifications::configure),
                     )

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
 use crate::routes::{
-    audit_logs, auth, catalog, compliance, coverage, dashboard, data_sources, evidence, exports,
-    jobs, notifications, rules, snapshots, system, templates, tracking, users,
+    audit_logs, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, evidence,
+    exports, findings, jobs, notifications, rules, snapshots, system, templates, tracking, users,
 };
 use crate::views::{Paginated, UserView};
 
@@ -40,7 +40,14 @@ use crate::views::{Paginated, UserView};
         templates::list, templates::get, templates::create_test,
         data_sources::list, data_sources::configure, data_sources::sync, data_sources::upload_bundle,
         tracking::list, tracking::track, tracking::untrack,
-        exports::tests, exports::techniques,
+        exports::tests, exports::techniques, exports::findings,
+        campaigns::list, campaigns::create, campaigns::get, campaigns::update, campaigns::delete,
+        campaigns::schedule, campaigns::link_test, campaigns::unlink_test, campaigns::reorder,
+        campaigns::set_dependencies, campaigns::activate, campaigns::complete, campaigns::archive,
+        campaigns::from_threat_actor, campaigns::export, campaigns::import, campaigns::coverage,
+        campaigns::timeline,
+        findings::list, findings::get, findings::update, findings::accept_risk, findings::retest,
+        findings::add_step, findings::update_step, findings::remove_step,
         compliance::frameworks, compliance::framework,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
@@ -53,6 +60,7 @@ use crate::views::{Paginated, UserView};
         Paginated<test_routes::TestView>,
         Paginated<notifications::NotificationView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
+        Paginated<campaigns::CampaignView>, Paginated<findings::FindingResponse>,
         Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<templates::TemplateSummaryView>, Paginated<snapshots::SnapshotView>,
     )),
     modifiers(&SecuritySchemes),
@@ -61,6 +69,8 @@ use crate::views::{Paginated, UserView};
         (name = "users", description = "Accounts and roles"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "tests", description = "Tests through the red/blue validation workflow"),
+        (name = "campaigns", description = "Campaigns: plans, schedules, dependencies, recurrence and runs"),
+        (name = "findings", description = "Findings from missed detections, their remediation and retests"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),

@@ -9,12 +9,15 @@ use utoipa::IntoParams;
 
 use aegis_application::Services;
 use aegis_application::error::FieldError;
-use aegis_application::exports::TechniqueRow;
+use aegis_application::exports::{ExportError, TechniqueRow};
+use aegis_application::findings::FindingView;
+use aegis_domain::finding::StepStatus;
 use aegis_domain::test_case::TestCase;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::routes::coverage::HeatmapQuery;
+use crate::routes::findings::{FindingListQuery, FindingResponse};
 use crate::routes::tests::{TestListQuery, TestView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +138,30 @@ pub async fn tests(
     let pages = services
         .exports
         .tests(&actor, query.into_inner().filter()?)?;
+    Ok(streamed(
+        "tests",
+        format,
+        TEST_COLUMNS,
+        pages,
+        test_record,
+        TestView::from,
+    ))
+}
+
+/// Streams `pages` as CSV rows (`record`) under `columns`, or as one JSON array of `view`s;
+/// a page that cannot be read ends the stream with its error.
+fn streamed<T, V, const N: usize>(
+    name: &str,
+    format: Format,
+    columns: [&'static str; N],
+    pages: futures::stream::BoxStream<'static, Result<Vec<T>, ExportError>>,
+    record: fn(&T) -> [String; N],
+    view: fn(T) -> V,
+) -> HttpResponse
+where
+    T: 'static,
+    V: serde::Serialize + 'static,
+{
     // A JSON export is one array, `[]` when nothing matches; a CSV one starts with its header.
     let (open, close): (&'static [u8], &'static [u8]) = match format {
         Format::Csv => (b"", b""),
@@ -144,27 +171,24 @@ pub async fn tests(
     let rows = pages.map(move |page| {
         let page = page.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
         let chunk = match format {
-            Format::Csv => csv_chunk(None, page.iter().map(test_record)),
+            Format::Csv => csv_chunk(None, page.iter().map(record)),
             Format::Json => {
                 let mut text = String::new();
-                for test in page {
+                for item in page {
                     if !first {
                         text.push(',');
                     }
                     first = false;
-                    text.push_str(
-                        &serde_json::to_string(&TestView::from(test)).unwrap_or_default(),
-                    );
+                    text.push_str(&serde_json::to_string(&view(item)).unwrap_or_default());
                 }
                 Bytes::from(text)
             }
         };
-        first = false;
         Ok::<_, actix_web::Error>(chunk)
     });
     let header = match format {
-        // No test at all still gets its header row.
-        Format::Csv => csv_chunk(Some(TEST_COLUMNS), std::iter::empty()),
+        // An empty export still gets its header row.
+        Format::Csv => csv_chunk(Some(columns), std::iter::empty()),
         Format::Json => Bytes::from_static(open),
     };
     let body = futures::stream::once(async move { Ok::<_, actix_web::Error>(header) })
@@ -172,11 +196,95 @@ pub async fn tests(
         .chain(futures::stream::once(async move {
             Ok(Bytes::from_static(close))
         }));
-    let (disposition, content_type) = attachment("tests", format);
-    Ok(HttpResponse::Ok()
+    let (disposition, content_type) = attachment(name, format);
+    HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("content-disposition", disposition))
-        .streaming(body))
+        .streaming(body)
+}
+
+const FINDING_COLUMNS: [&str; 17] = [
+    "id",
+    "title",
+    "technique_id",
+    "severity",
+    "status",
+    "outcome",
+    "owner_id",
+    "due_on",
+    "overdue",
+    "test_id",
+    "campaign_id",
+    "retest_id",
+    "steps",
+    "steps_done",
+    "risk_reason",
+    "risk_expires_on",
+    "created_at",
+];
+
+fn finding_record(view: &FindingView) -> [String; 17] {
+    let finding = &view.finding;
+    let acceptance = finding.risk_acceptance.as_ref();
+    let done = finding
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Done)
+        .count();
+    [
+        finding.id.to_string(),
+        finding.title.clone(),
+        finding.technique_id.to_string(),
+        finding.severity.as_str().to_owned(),
+        finding.status.as_str().to_owned(),
+        finding.outcome.as_str().to_owned(),
+        finding.owner.map(|o| o.to_string()).unwrap_or_default(),
+        finding.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        view.overdue.to_string(),
+        finding.test_id.to_string(),
+        finding
+            .campaign_id
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        finding.retest_id.map(|t| t.to_string()).unwrap_or_default(),
+        finding
+            .steps
+            .iter()
+            .map(|s| format!("{} [{}]", s.title, s.status.as_str()))
+            .collect::<Vec<_>>()
+            .join("; "),
+        done.to_string(),
+        acceptance.map(|a| a.reason.clone()).unwrap_or_default(),
+        acceptance
+            .map(|a| a.expires_on.to_string())
+            .unwrap_or_default(),
+        finding.created_at.to_rfc3339(),
+    ]
+}
+
+/// The organization's findings and their remediation (the finding list's filters), streamed
+/// as CSV or a JSON array.
+#[utoipa::path(get, path = "/api/v1/exports/findings", tag = "findings", params(FormatQuery, FindingListQuery),
+    responses((status = 200, description = "CSV or a JSON array of findings", content_type = "text/csv"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn findings(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    format: web::Query<FormatQuery>,
+    query: web::Query<FindingListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = format.format()?;
+    let filter = services.findings.filter(&query.into_inner().into())?;
+    let pages = services.exports.findings(&actor, filter)?;
+    Ok(streamed(
+        "findings",
+        format,
+        FINDING_COLUMNS,
+        pages,
+        finding_record,
+        FindingResponse::from,
+    ))
 }
 
 const TECHNIQUE_COLUMNS: [&str; 18] = [
@@ -271,5 +379,6 @@ pub async fn techniques(
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/tests", web::get().to(tests))
-        .route("/techniques", web::get().to(techniques));
+        .route("/techniques", web::get().to(techniques))
+        .route("/findings", web::get().to(findings));
 }

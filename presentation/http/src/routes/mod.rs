@@ -3,6 +3,7 @@
 
 pub mod audit_logs;
 pub mod auth;
+pub mod campaigns;
 pub mod catalog;
 pub mod compliance;
 pub mod coverage;
@@ -10,6 +11,7 @@ pub mod dashboard;
 pub mod data_sources;
 pub mod evidence;
 pub mod exports;
+pub mod findings;
 pub mod jobs;
 pub mod notifications;
 pub mod rules;

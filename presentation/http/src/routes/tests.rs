@@ -361,6 +361,7 @@ impl TestListQuery {
             created_from: self.from,
             created_to: self.to,
             text: self.q.filter(|q| !q.trim().is_empty()),
+            unreleased_hidden: false,
         })
     }
 }
@@ -370,7 +371,10 @@ fn field(name: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// The version the client holds: `If-Match` wins over the body.
-fn expected_version(request: &HttpRequest, body: Option<i32>) -> Result<Option<i32>, ApiError> {
+pub(crate) fn expected_version(
+    request: &HttpRequest,
+    body: Option<i32>,
+) -> Result<Option<i32>, ApiError> {
     match request.headers().get(actix_web::http::header::IF_MATCH) {
         Some(value) => {
             let text = value
@@ -381,7 +385,7 @@ fn expected_version(request: &HttpRequest, body: Option<i32>) -> Result<Option<i
                 .trim_matches('"');
             text.parse()
                 .map(Some)
-                .map_err(|_| field("If-Match", "must be the test's version, e.g. \"3\""))
+                .map_err(|_| field("If-Match", "must be the version you read, e.g. \"3\""))
         }
         None => Ok(body),
     }
@@ -679,6 +683,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/{id}/red", web::patch().to(update_red))
         .route("/{id}/blue", web::patch().to(update_blue))
         .route("/{id}/comments", web::post().to(comment))
+        .route(
+            "/{id}/dependencies",
+            web::put().to(crate::routes::campaigns::set_dependencies),
+        )
         .route(
             "/{id}/evidence",
             web::post().to(crate::routes::evidence::upload),
