@@ -39,6 +39,8 @@ pub enum CampaignError {
     NotFound,
     #[error("threat actor not found")]
     ThreatActorNotFound,
+    #[error("the test is not in a campaign: only a campaign's tests depend on each other")]
+    NotInCampaign,
     #[error("the campaign was changed by someone else; reload it and retry")]
     VersionConflict,
     #[error("{0}")]
@@ -65,7 +67,7 @@ impl Classified for CampaignError {
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound | Self::ThreatActorNotFound => ErrorKind::NotFound,
-            Self::VersionConflict | Self::Refused(_) => ErrorKind::Conflict,
+            Self::VersionConflict | Self::Refused(_) | Self::NotInCampaign => ErrorKind::Conflict,
             Self::Test(e) => e.kind(),
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
@@ -78,6 +80,7 @@ impl Classified for CampaignError {
             Self::NotFound => "CAMPAIGN_NOT_FOUND",
             Self::ThreatActorNotFound => "THREAT_ACTOR_NOT_FOUND",
             Self::VersionConflict => "VERSION_CONFLICT",
+            Self::NotInCampaign => "TEST_NOT_IN_CAMPAIGN",
             Self::Refused(CampaignRefusal::NoTests) => "CAMPAIGN_HAS_NO_TESTS",
             Self::Refused(_) => "CAMPAIGN_STATUS_CONFLICT",
             Self::Test(e) => e.code(),
@@ -551,6 +554,7 @@ impl CampaignService {
             }
         }
         if !fields.is_empty() {
+            fields.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(CampaignError::Invalid(fields));
         }
         let now = self.deps.clock.now();
@@ -1198,7 +1202,6 @@ impl CampaignService {
                 skipped.push((technique, "validated recently".to_owned()));
                 continue;
             }
-            let test_id = TestId::from_uuid(self.deps.ids.new_id());
             let test = match self.best_template(&technique, platform).await? {
                 Some((new, plan)) => {
                     from_templates += 1;
@@ -1226,10 +1229,7 @@ impl CampaignService {
                     test
                 }
             };
-            planned.push(TestCase {
-                id: test_id,
-                ..test
-            });
+            planned.push(test);
         }
         let name = request
             .name

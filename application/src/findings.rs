@@ -154,6 +154,7 @@ pub(crate) async fn on_validated(
     context: &RequestContext,
     actor: UserId,
     test: &TestCase,
+    threat: &ThreatByTechnique,
 ) -> Result<Vec<Finding>, RepositoryError> {
     let Some(outcome) = test.blue.outcome else {
         return Ok(Vec::new());
@@ -196,11 +197,7 @@ pub(crate) async fn on_validated(
     let already_open = existing
         .iter()
         .any(|f| f.test_id == test.id && f.status.is_unresolved());
-    let actors = crate::coverage::actors_in_scope(deps, tenant)
-        .await?
-        .get(&test.technique_id)
-        .copied()
-        .unwrap_or_default();
+    let actors = threat.get(&test.technique_id).copied().unwrap_or_default();
     let Some(severity) = Severity::assess(outcome, actors).filter(|_| !already_open) else {
         return Ok(changed);
     };
@@ -246,6 +243,11 @@ pub(crate) async fn on_validated(
     changed.push(finding);
     Ok(changed)
 }
+
+/// How many in-scope threat actors use each technique: read before the validation's unit of
+/// work begins (SQLite has one connection, which the unit of work holds).
+pub(crate) type ThreatByTechnique =
+    std::collections::HashMap<aegis_domain::catalog::TechniqueId, u32>;
 
 #[expect(
     clippy::too_many_arguments,
@@ -647,7 +649,8 @@ impl FindingService {
         changes: StepChanges,
         context: &RequestContext,
     ) -> Result<FindingView, FindingError> {
-        actor.authorize(Action::ReadOperations)?;
+        // Whoever works on tests may be a step's assignee; viewers only read.
+        actor.authorize(Action::Comment)?;
         let manager = actor.authorize(Action::ManageFindings).is_ok();
         let title = changes.title.as_deref().map(step_title).transpose()?;
         let status = changes

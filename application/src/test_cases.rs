@@ -705,6 +705,13 @@ impl TestService {
         context: &RequestContext,
     ) -> Result<TestCase, TestError> {
         let notes = notes.and_then(optional);
+        // A vote may validate the test and open a finding, whose severity weighs the threat.
+        let threat = match action {
+            WorkflowAction::ValidateRed(_) | WorkflowAction::ValidateBlue(_) => {
+                crate::coverage::actors_in_scope(&self.deps, actor.tenant_id).await?
+            }
+            _ => crate::findings::ThreatByTechnique::new(),
+        };
         let uow = self.deps.database.begin().await?;
         let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         let step = transition(&test.workflow, action, actor.role).map_err(TestError::Refused)?;
@@ -823,8 +830,15 @@ impl TestService {
                 .await?;
         }
         if step.to == TestState::Validated {
-            crate::findings::on_validated(&self.deps, uow.as_ref(), context, actor.user_id, &test)
-                .await?;
+            crate::findings::on_validated(
+                &self.deps,
+                uow.as_ref(),
+                context,
+                actor.user_id,
+                &test,
+                &threat,
+            )
+            .await?;
         }
         let record = TransitionRecord {
             id: self.deps.ids.new_id(),

@@ -34,6 +34,14 @@ impl Drop for TestApp {
     fn drop(&mut self) {}
 }
 
+/// One user of each working role, signed in.
+pub struct Crew {
+    pub red_lead: String,
+    pub red_tech: String,
+    pub blue_lead: String,
+    pub blue_tech: String,
+}
+
 pub struct AppOptions {
     pub auth_rate_limit_per_minute: u32,
     /// Where sync-mitre reads ATT&CK (nothing listens there by default).
@@ -237,52 +245,78 @@ impl TestApp {
         answer
     }
 
-    /// Takes a new test of `technique` through the whole workflow, red and blue each by a
-    /// user of their team, with blue's evaluation `blue`; returns the validated test.
-    pub async fn validated_test(&self, admin: &str, technique: &str, blue: Value) -> Value {
-        use reqwest::Method;
+    /// A user of each working role.
+    pub async fn crew(&self, admin: &str) -> Crew {
         let mut tokens = Vec::new();
         for role in ["red_lead", "red_tech", "blue_lead", "blue_tech"] {
             tokens.push(self.user_with_role(admin, role).await.1);
         }
         let [red_lead, red_tech, blue_lead, blue_tech] = [0, 1, 2, 3].map(|i| tokens[i].clone());
+        Crew {
+            red_lead,
+            red_tech,
+            blue_lead,
+            blue_tech,
+        }
+    }
+
+    /// Takes a new test of `technique` through the whole workflow, red and blue each by a
+    /// user of their team, with blue's evaluation `blue`; returns the validated test.
+    pub async fn validated_test(&self, admin: &str, technique: &str, blue: Value) -> Value {
+        let crew = self.crew(admin).await;
         let test = self
             .send_ok(
-                Method::POST,
+                reqwest::Method::POST,
                 "/api/v1/tests",
-                &red_lead,
+                &crew.red_lead,
                 json!({"title": format!("Validate {technique}"), "technique_id": technique}),
             )
             .await;
-        let id = test["id"].as_str().unwrap().to_owned();
+        self.run_to_validation(&crew, test["id"].as_str().unwrap(), blue)
+            .await
+    }
+
+    /// Takes the draft test `id` from start-execution to validated; returns it.
+    pub async fn run_to_validation(&self, crew: &Crew, id: &str, blue: Value) -> Value {
+        use reqwest::Method;
         let act = |action: &str| format!("/api/v1/tests/{id}/{action}");
-        self.send_ok(Method::POST, &act("start-execution"), &red_tech, json!({}))
-            .await;
+        self.send_ok(
+            Method::POST,
+            &act("start-execution"),
+            &crew.red_tech,
+            json!({}),
+        )
+        .await;
         self.send_ok(
             Method::PATCH,
             &act("red"),
-            &red_tech,
+            &crew.red_tech,
             json!({"executed_at": "2026-11-22T10:00:00Z", "procedure": "Procedure", "command": "whoami",
                    "tool": "manual", "targets": ["WS-1"], "result_summary": "ran"}),
         )
         .await;
-        self.send_ok(Method::POST, &act("submit-red"), &red_tech, json!({}))
+        self.send_ok(Method::POST, &act("submit-red"), &crew.red_tech, json!({}))
             .await;
-        self.send_ok(Method::PATCH, &act("blue"), &blue_tech, blue)
-            .await;
-        self.send_ok(Method::POST, &act("submit-blue"), &blue_tech, json!({}))
+        self.send_ok(Method::PATCH, &act("blue"), &crew.blue_tech, blue)
             .await;
         self.send_ok(
             Method::POST,
+            &act("submit-blue"),
+            &crew.blue_tech,
+            json!({}),
+        )
+        .await;
+        self.send_ok(
+            Method::POST,
             &act("validate-red"),
-            &red_lead,
+            &crew.red_lead,
             json!({"verdict": "approve"}),
         )
         .await;
         self.send_ok(
             Method::POST,
             &act("validate-blue"),
-            &blue_lead,
+            &crew.blue_lead,
             json!({"verdict": "approve"}),
         )
         .await

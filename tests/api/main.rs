@@ -13,6 +13,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod campaigns;
 mod catalog;
 mod compliance;
 mod conventions;

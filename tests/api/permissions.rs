@@ -410,6 +410,172 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             Method::GET,
+            "/api/v1/campaigns",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns",
+            Action::ManageCampaigns,
+            Some(json!({"name": "Walk"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/from-threat-actor",
+            Action::ManageCampaigns,
+            Some(json!({"threat_actor_id": "G0016"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/import",
+            Action::ManageCampaigns,
+            Some(
+                json!({"template": {"format": "aegis.campaign-template/1", "name": "Walk",
+                                     "campaign_type": "purple_team", "tests": []}}),
+            ),
+        ),
+        e(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/campaigns/{campaign}",
+            Action::ManageCampaigns,
+            Some(json!({"name": "Walked"})),
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/campaigns/{campaign}",
+            Action::ManageCampaigns,
+            None,
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/campaigns/{campaign}/schedule",
+            Action::ManageCampaigns,
+            Some(json!({"start_date": "2026-12-01"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/{campaign}/tests",
+            Action::ManageCampaigns,
+            Some(json!({"test_id": "00000000-0000-4000-8000-000000000000"})),
+        ),
+        e(
+            Method::PUT,
+            "/api/v1/campaigns/{campaign}/tests/order",
+            Action::ManageCampaigns,
+            Some(json!({"test_ids": []})),
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/campaigns/{campaign}/tests/{test_id}",
+            Action::ManageCampaigns,
+            None,
+        ),
+        e(
+            Method::PUT,
+            "/api/v1/tests/{test}/dependencies",
+            Action::ManageCampaigns,
+            Some(json!({"depends_on": []})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/{campaign}/activate",
+            Action::ManageCampaigns,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/{campaign}/complete",
+            Action::CompleteCampaign,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/campaigns/{campaign}/archive",
+            Action::ManageCampaigns,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/export",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/coverage",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/campaigns/{campaign}/timeline",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/findings",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/exports/findings",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/findings/{finding}",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::PATCH,
+            "/api/v1/findings/{finding}",
+            Action::ManageFindings,
+            Some(json!({"severity": "high"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/findings/{finding}/accept-risk",
+            Action::ManageFindings,
+            Some(json!({"reason": "walk", "expires_on": "2099-01-01"})),
+        ),
+        e(
+            Method::POST,
+            "/api/v1/findings/{finding}/retest",
+            Action::ManageFindings,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/findings/{finding}/steps",
+            Action::ManageFindings,
+            Some(json!({"title": "Walk"})),
+        ),
+        // Leads change any step; a step's assignee (anyone who works on tests) its progress.
+        e(
+            Method::PATCH,
+            "/api/v1/findings/{finding}/steps/{step_id}",
+            Action::Comment,
+            Some(json!({"status": "done"})),
+        ),
+        e(
+            Method::DELETE,
+            "/api/v1/findings/{finding}/steps/{step_id}",
+            Action::ManageFindings,
+            None,
+        ),
+        e(
+            Method::GET,
             "/api/v1/audit-logs",
             Action::ReadAuditLog,
             None,
@@ -493,6 +659,10 @@ on_both_databases!(
                     .replace("{kind}", "stix")
                     .replace("{evidence}", &uuid::Uuid::new_v4().to_string())
                     .replace("{mitre_id}", "T1059")
+                    .replace("{campaign}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{finding}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{step_id}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{test_id}", &uuid::Uuid::new_v4().to_string())
                     .replace("{id}", "G0016");
                 let mut request = app
                     .client
@@ -565,7 +735,9 @@ fn the_walk_covers_every_documented_endpoint() {
                     .replace("{test}", "{id}")
                     .replace("{note}", "{id}")
                     .replace("{import}", "{id}")
-                    .replace("{evidence}", "{id}"),
+                    .replace("{evidence}", "{id}")
+                    .replace("{campaign}", "{id}")
+                    .replace("{finding}", "{id}"),
             )
         })
         .collect();
