@@ -976,7 +976,7 @@ impl CampaignService {
         let campaign_id = test
             .campaign_id
             .map(CampaignId::from_uuid)
-            .ok_or_else(|| invalid("test_id", "only a test in a campaign can depend on others"))?;
+            .ok_or(CampaignError::NotInCampaign)?;
         let mut depends_on = depends_on;
         depends_on.sort();
         depends_on.dedup();
@@ -1899,7 +1899,7 @@ mod tests {
 
     fn run(id: &str, outcome: Option<Outcome>, score: f64) -> CampaignTechnique {
         CampaignTechnique {
-            technique_id: TechniqueId::parse(id).expect("id"),
+            technique_id: TechniqueId::parse(id).unwrap_or_else(|e| panic!("{e}")),
             tests: 1,
             outcome,
             score: TechniqueScore {

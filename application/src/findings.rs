@@ -683,7 +683,7 @@ impl FindingService {
                     .position(|s| s.id == step_id)
                     .ok_or(FindingError::StepNotFound)?;
                 let assigned = finding.steps[index].assignee == Some(user);
-                if !manager && !(assigned && only_progress) {
+                if !(manager || (assigned && only_progress)) {
                     return Err(FindingError::Forbidden(Forbidden {
                         role,
                         action: Action::ManageFindings,

@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn recurrence_reads_back_what_it_writes() {
         for text in ["every 7 days", "0 6 * * MON", "0 0 6 1 * *"] {
-            let parsed = Recurrence::parse(text).expect(text);
+            let parsed = Recurrence::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(Recurrence::parse(&parsed.describe()), Ok(parsed));
         }
         assert_eq!(
@@ -627,10 +627,12 @@ mod tests {
     #[test]
     fn next_due_times_follow_the_rule() {
         let monday = DateTime::parse_from_rfc3339("2026-11-30T06:00:00Z")
-            .expect("date")
+            .unwrap_or_else(|e| panic!("{e}"))
             .with_timezone(&Utc);
-        let weekly = Recurrence::cron("0 6 * * MON").expect("cron");
-        let next = weekly.next_after(monday).expect("fires");
+        let weekly = Recurrence::cron("0 6 * * MON").unwrap_or_else(|e| panic!("{e}"));
+        let next = weekly
+            .next_after(monday)
+            .unwrap_or_else(|| panic!("a weekly rule fires"));
         assert_eq!(next - monday, chrono::Duration::days(7));
         assert_eq!(
             Recurrence::EveryDays(3).next_after(monday),

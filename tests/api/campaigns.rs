@@ -505,6 +505,19 @@ on_both_databases!(
         let test_id = test["id"].as_str().unwrap().to_owned();
         let (status, problem) = status_of(
             &app,
+            Method::PUT,
+            &format!("/api/v1/tests/{test_id}/dependencies"),
+            &crew.red_lead,
+            json!({"depends_on": []}),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::CONFLICT, Some("TEST_NOT_IN_CAMPAIGN")),
+            "{problem}"
+        );
+        let (status, problem) = status_of(
+            &app,
             Method::POST,
             &format!("/api/v1/campaigns/{id}/activate"),
             &crew.red_lead,
