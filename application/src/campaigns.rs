@@ -15,7 +15,7 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
-use aegis_domain::scoring::{TechniqueScore, score_technique, weighted_mean};
+use aegis_domain::scoring::{TechniqueScore, weighted_mean};
 use aegis_domain::template::{TemplateFilter, TemplateSource};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{Outcome, RedReport, TestCase, TestId, TransitionRecord};
@@ -1594,30 +1594,26 @@ impl CampaignService {
         id: CampaignId,
     ) -> Result<Vec<CampaignTechnique>, CampaignError> {
         let tests = self.deps.database.tests_of_campaign(tenant, id).await?;
-        let mut by_technique: BTreeMap<TechniqueId, Vec<TestCase>> = BTreeMap::new();
-        for test in tests {
-            by_technique
-                .entry(test.technique_id.clone())
-                .or_default()
-                .push(test);
-        }
-        let now = self.deps.clock.now();
-        let mut results = Vec::new();
-        for (technique, tests) in by_technique {
-            let inputs =
-                crate::coverage::inputs_of(self.deps.database.as_ref(), &technique, &tests).await?;
-            let outcome = tests
-                .iter()
-                .filter(|t| t.workflow.state() == TestState::Validated)
-                .max_by_key(|t| t.validated_at)
-                .and_then(|t| t.blue.outcome);
-            results.push(CampaignTechnique {
+        let scored = crate::coverage::scores_of_tests(
+            self.deps.database.as_ref(),
+            tests,
+            &self.deps.scoring,
+            self.deps.clock.now(),
+        )
+        .await?;
+        let results = scored
+            .into_iter()
+            .map(|(technique_id, tests, stored)| CampaignTechnique {
                 tests: u32::try_from(tests.len()).unwrap_or(u32::MAX),
-                score: score_technique(&inputs, &self.deps.scoring, now),
-                technique_id: technique,
-                outcome,
-            });
-        }
+                outcome: tests
+                    .iter()
+                    .filter(|t| t.workflow.state() == TestState::Validated)
+                    .max_by_key(|t| t.validated_at)
+                    .and_then(|t| t.blue.outcome),
+                score: stored.score,
+                technique_id,
+            })
+            .collect();
         Ok(results)
     }
 

@@ -6,15 +6,18 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use aegis_domain::campaign::CampaignId;
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::catalog_ports::{TechniqueFilter, TechniqueSummary};
+use aegis_domain::page::PageRequest;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{CoverageRepository, RepositoryError};
+use aegis_domain::ports::{CoverageRepository, RepositoryError, TestFilter};
 use aegis_domain::scoring::{
     CoverageStatus, ScoringPolicy, StoredScore, TechniqueInputs, TechniqueScore, ValidatedResult,
     score_technique, weighted_mean,
 };
 use aegis_domain::tenant::TenantId;
+use aegis_domain::test_case::TestCase;
 use aegis_domain::workflow::TestState;
 
 use crate::Dependencies;
@@ -54,6 +57,7 @@ impl Classified for CoverageError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) => "VALIDATION_FAILED",
             Self::NotFound("threat actor") => "THREAT_ACTOR_NOT_FOUND",
+            Self::NotFound("campaign") => "CAMPAIGN_NOT_FOUND",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
@@ -92,7 +96,7 @@ pub async fn refresh(
 pub(crate) async fn inputs_of(
     repositories: &dyn CoverageRepository,
     technique: &TechniqueId,
-    tests: &[aegis_domain::test_case::TestCase],
+    tests: &[TestCase],
 ) -> Result<TechniqueInputs, RepositoryError> {
     let mut inputs = TechniqueInputs::default();
     let mut proven_rules: Vec<&str> = Vec::new();
@@ -183,6 +187,57 @@ pub struct HeatmapFilter {
     pub platform: Option<String>,
     /// Only the techniques this threat actor uses (ATT&CK id or STIX id).
     pub threat_actor: Option<String>,
+    /// Only this campaign's techniques, scored from its tests alone.
+    pub campaign: Option<CampaignId>,
+    /// Scores from the tests validated in this window alone (either end may be open).
+    pub validated_from: Option<DateTime<Utc>>,
+    pub validated_to: Option<DateTime<Utc>>,
+}
+
+impl HeatmapFilter {
+    fn has_window(&self) -> bool {
+        self.validated_from.is_some() || self.validated_to.is_some()
+    }
+
+    fn in_window(&self, test: &TestCase) -> bool {
+        test.validated_at.is_some_and(|at| {
+            self.validated_from.is_none_or(|from| at >= from)
+                && self.validated_to.is_none_or(|to| at < to)
+        })
+    }
+}
+
+/// Scores each technique of `tests` from those tests alone (a campaign's run, a period), with
+/// the organization's rules and countermeasures; the tests come back grouped by technique.
+///
+/// # Errors
+/// `RepositoryError` from reading rules or countermeasures.
+pub(crate) async fn scores_of_tests(
+    repositories: &dyn CoverageRepository,
+    tests: Vec<TestCase>,
+    policy: &ScoringPolicy,
+    now: DateTime<Utc>,
+) -> Result<Vec<(TechniqueId, Vec<TestCase>, StoredScore)>, RepositoryError> {
+    let mut by_technique: std::collections::BTreeMap<TechniqueId, Vec<TestCase>> =
+        std::collections::BTreeMap::new();
+    for test in tests {
+        by_technique
+            .entry(test.technique_id.clone())
+            .or_default()
+            .push(test);
+    }
+    let mut scored = Vec::with_capacity(by_technique.len());
+    for (technique, tests) in by_technique {
+        let inputs = inputs_of(repositories, &technique, &tests).await?;
+        let stored = StoredScore {
+            technique_id: technique.clone(),
+            score: score_technique(&inputs, policy, now),
+            open_tests: inputs.open_tests,
+            computed_at: now,
+        };
+        scored.push((technique, tests, stored));
+    }
+    Ok(scored)
 }
 
 /// A cell of the heatmap: a technique with its own score and, for a parent, the roll-up of
@@ -329,6 +384,64 @@ impl CoverageService {
         self.heatmap_of(actor.tenant_id, filter).await
     }
 
+    /// The tests a campaign or a validation window puts in view (`None`: the stored scores
+    /// speak for every test), and the techniques a campaign limits the map to (with their
+    /// parents).
+    async fn tests_in_view(
+        &self,
+        tenant: TenantId,
+        filter: &HeatmapFilter,
+    ) -> Result<
+        (
+            Option<Vec<TestCase>>,
+            Option<std::collections::HashSet<TechniqueId>>,
+        ),
+        CoverageError,
+    > {
+        let database = &self.deps.database;
+        if let Some(campaign) = filter.campaign {
+            database
+                .find_campaign(tenant, campaign)
+                .await?
+                .ok_or(CoverageError::NotFound("campaign"))?;
+            let mut tests = database.tests_of_campaign(tenant, campaign).await?;
+            let techniques = tests
+                .iter()
+                .flat_map(|t| [Some(t.technique_id.clone()), t.technique_id.parent()])
+                .flatten()
+                .collect();
+            if filter.has_window() {
+                tests.retain(|t| filter.in_window(t));
+            }
+            return Ok((Some(tests), Some(techniques)));
+        }
+        if !filter.has_window() {
+            return Ok((None, None));
+        }
+        let window = TestFilter {
+            state: Some(TestState::Validated),
+            validated_from: filter.validated_from,
+            validated_to: filter.validated_to,
+            ..TestFilter::default()
+        };
+        let mut tests = Vec::new();
+        for number in 1.. {
+            let page = database
+                .list_tests(
+                    tenant,
+                    &window,
+                    PageRequest::new(number, PageRequest::MAX_PER_PAGE),
+                )
+                .await?;
+            let done = page.items.len() < usize::try_from(PageRequest::MAX_PER_PAGE).unwrap_or(200);
+            tests.extend(page.items);
+            if done {
+                break;
+            }
+        }
+        Ok((Some(tests), None))
+    }
+
     /// The heatmap of an organization, for the snapshots and reports that run without a user.
     pub(crate) async fn heatmap_of(
         &self,
@@ -361,18 +474,32 @@ impl CoverageService {
                 ..TechniqueFilter::default()
             })
             .await?;
+        let (in_view, only_campaign) = self.tests_in_view(tenant, filter).await?;
         let techniques: Vec<TechniqueSummary> = techniques
             .into_iter()
             .filter(|t| only.as_ref().is_none_or(|ids| ids.contains(&t.mitre_id)))
+            .filter(|t| {
+                only_campaign
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&t.mitre_id))
+            })
             .collect();
-        let scores: HashMap<TechniqueId, StoredScore> = self
-            .deps
-            .database
-            .technique_scores(tenant)
+        let scores: HashMap<TechniqueId, StoredScore> = match in_view {
+            None => self.deps.database.technique_scores(tenant).await?,
+            Some(tests) => scores_of_tests(
+                self.deps.database.as_ref(),
+                tests,
+                &self.deps.scoring,
+                self.deps.clock.now(),
+            )
             .await?
             .into_iter()
-            .map(|s| (s.technique_id.clone(), s))
-            .collect();
+            .map(|(_, _, stored)| stored)
+            .collect(),
+        }
+        .into_iter()
+        .map(|s| (s.technique_id.clone(), s))
+        .collect();
         let counts = Counts {
             actors: actors_in_scope(&self.deps, tenant).await?,
             rules: self.deps.rules.active_rule_counts().await?,

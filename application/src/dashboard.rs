@@ -74,6 +74,8 @@ pub struct Kpis {
     pub coverage_percent: f64,
     pub validated_tests: u32,
     pub open_tests: u32,
+    /// Campaigns under way.
+    pub active_campaigns: u32,
     pub organization_score: Option<f64>,
     pub threat_weighted_score: Option<f64>,
     pub last_snapshot: Option<PostureSnapshot>,
@@ -266,6 +268,15 @@ impl DashboardService {
         let open_tests =
             metrics.total_tests - count(TestState::Validated) - count(TestState::Rejected);
         let activity = database.recent_activity(tenant, ACTIVITY_ITEMS).await?;
+        let active = aegis_domain::campaign::CampaignFilter {
+            status: Some(aegis_domain::campaign::CampaignStatus::Active),
+            ..aegis_domain::campaign::CampaignFilter::default()
+        };
+        let active_campaigns = database
+            .list_campaigns(tenant, &active, aegis_domain::page::PageRequest::new(1, 1))
+            .await?
+            .total;
+        let active_campaigns = u32::try_from(active_campaigns).unwrap_or(u32::MAX);
         let people = self.people(tenant).await?;
         Ok(Dashboard {
             kpis: Kpis {
@@ -274,6 +285,7 @@ impl DashboardService {
                 coverage_percent: current.coverage_percent(),
                 validated_tests: current.validated_tests,
                 open_tests,
+                active_campaigns,
                 organization_score: current.organization_score,
                 threat_weighted_score: current.threat_weighted_score,
                 last_snapshot,

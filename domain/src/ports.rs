@@ -567,6 +567,10 @@ pub struct TestFilter {
     pub team: Option<crate::workflow::Team>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Validated at or after.
+    pub validated_from: Option<DateTime<Utc>>,
+    /// Validated before.
+    pub validated_to: Option<DateTime<Utc>>,
     /// Case-insensitive text in the title or description.
     pub text: Option<String>,
     /// Leave out the tests of blind (red team) campaigns that red has not released yet.

@@ -665,6 +665,76 @@ on_both_databases!(
         )
         .await;
 
+        // The campaign's own heatmap: its techniques (with their parents), scored from its tests.
+        let map = read(
+            &app,
+            &format!("/api/v1/heatmap?campaign_id={id}"),
+            &crew.red_tech,
+        )
+        .await;
+        let mut cells: Vec<(String, String)> = Vec::new();
+        for column in map["tactics"].as_array().unwrap() {
+            for cell in column["techniques"].as_array().unwrap() {
+                for c in std::iter::once(cell).chain(cell["subtechniques"].as_array().unwrap()) {
+                    cells.push((
+                        c["mitre_id"].as_str().unwrap().to_owned(),
+                        c["status"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+        cells.sort();
+        cells.dedup();
+        assert_eq!(
+            cells,
+            [
+                ("T1059", "not_covered"),
+                ("T1059.001", "in_progress"),
+                ("T1566", "partial")
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned())),
+            "{map}"
+        );
+        // A window with no validation in it: the same campaign, nothing proven yet.
+        let later = read(
+            &app,
+            &format!("/api/v1/heatmap?campaign_id={id}&from=2999-01-01T00:00:00Z"),
+            &crew.red_tech,
+        )
+        .await;
+        assert_eq!(later["organization_score"], 0.0, "{later}");
+        let whole = read(
+            &app,
+            "/api/v1/heatmap?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z",
+            &crew.red_tech,
+        )
+        .await;
+        assert!(
+            whole["organization_score"].as_f64().unwrap() > 0.0,
+            "{whole}"
+        );
+        let (status, problem) = status_of(
+            &app,
+            Method::GET,
+            &format!("/api/v1/heatmap?campaign_id={}", uuid::Uuid::new_v4()),
+            &crew.red_tech,
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("CAMPAIGN_NOT_FOUND"))
+        );
+        let layer = read(
+            &app,
+            &format!("/api/v1/heatmap/navigator-layer?campaign_id={id}"),
+            &crew.red_tech,
+        )
+        .await;
+        assert_eq!(layer["techniques"].as_array().unwrap().len(), 3, "{layer}");
+        let board = read(&app, "/api/v1/dashboard", &crew.red_tech).await;
+        assert_eq!(board["kpis"]["active_campaigns"], 1);
+
         let template = read(
             &app,
             &format!("/api/v1/campaigns/{id}/export"),

@@ -305,6 +305,12 @@ pub(crate) async fn list(
     if let Some(to) = filter.created_to {
         query = query.filter(test::Column::CreatedAt.lt(to));
     }
+    if let Some(from) = filter.validated_from {
+        query = query.filter(test::Column::ValidatedAt.gte(from));
+    }
+    if let Some(to) = filter.validated_to {
+        query = query.filter(test::Column::ValidatedAt.lt(to));
+    }
     if let Some(tactic_ref) = &filter.tactic {
         let ids = techniques_of_tactic(db, tactic_ref, technique::Column::MitreId).await?;
         query = query.filter(test::Column::TechniqueId.in_subquery(ids));

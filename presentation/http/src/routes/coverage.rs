@@ -1,12 +1,15 @@
 //! `/api/v1/heatmap` and `/api/v1/coverage`: the organization's coverage of the ATT&CK matrix.
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use aegis_application::Services;
 use aegis_application::coverage::{Heatmap, HeatmapCell, HeatmapFilter};
 use aegis_application::navigator::{LayerScope, NavigatorLayer};
+use aegis_domain::campaign::CampaignId;
 use aegis_domain::scoring::{Breakdown, CoverageStatus, StoredScore, TechniqueScore, heat_color};
 
 use crate::auth::Authenticated;
@@ -179,6 +182,12 @@ pub struct HeatmapQuery {
     pub platform: Option<String>,
     /// Only the techniques this threat actor uses (G0016 or a STIX id).
     pub threat_actor: Option<String>,
+    /// Only this campaign's techniques, scored from its tests alone.
+    pub campaign_id: Option<Uuid>,
+    /// Scores from the tests validated at or after this time alone (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// ...and before this time.
+    pub to: Option<DateTime<Utc>>,
 }
 
 impl HeatmapQuery {
@@ -186,6 +195,9 @@ impl HeatmapQuery {
         HeatmapFilter {
             platform: self.platform.filter(|p| !p.trim().is_empty()),
             threat_actor: self.threat_actor.filter(|a| !a.trim().is_empty()),
+            campaign: self.campaign_id.map(CampaignId::from_uuid),
+            validated_from: self.from,
+            validated_to: self.to,
         }
     }
 }
@@ -296,32 +308,25 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LayerQuery {
-    /// Only techniques for this platform, e.g. Windows.
-    pub platform: Option<String>,
-    /// Only the techniques this threat actor uses (G0016 or a STIX id).
-    pub threat_actor: Option<String>,
     /// One tactic's column: shortname (`execution`) or id (`TA0002`).
     pub tactic: Option<String>,
 }
 
 /// The coverage heatmap as an ATT&CK Navigator layer (format 4.5), for the whole matrix, a
-/// tactic or a threat actor; downloaded as a file.
-#[utoipa::path(get, path = "/api/v1/heatmap/navigator-layer", tag = "coverage", params(LayerQuery),
+/// tactic, a threat actor, a campaign or a period; downloaded as a file.
+#[utoipa::path(get, path = "/api/v1/heatmap/navigator-layer", tag = "coverage", params(HeatmapQuery, LayerQuery),
     responses((status = 200, description = "An ATT&CK Navigator layer, format 4.5", content_type = "application/json"),
         (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn navigator_layer(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
+    heatmap: web::Query<HeatmapQuery>,
     query: web::Query<LayerQuery>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    let query = query.into_inner();
     let scope = LayerScope {
-        heatmap: HeatmapFilter {
-            platform: query.platform.filter(|p| !p.trim().is_empty()),
-            threat_actor: query.threat_actor.filter(|a| !a.trim().is_empty()),
-        },
-        tactic: query.tactic.filter(|t| !t.trim().is_empty()),
+        heatmap: heatmap.into_inner().filter(),
+        tactic: query.into_inner().tactic.filter(|t| !t.trim().is_empty()),
     };
     let layer = services.navigator.export(&actor, &scope).await?;
     Ok(actix_web::HttpResponse::Ok()

@@ -27,6 +27,8 @@ pub struct KpisView {
     pub validated_tests: u32,
     /// Tests neither validated nor rejected.
     pub open_tests: u32,
+    /// Campaigns under way.
+    pub active_campaigns: u32,
     pub organization_score: Option<f64>,
     pub threat_weighted_score: Option<f64>,
     pub last_snapshot: Option<SnapshotView>,
@@ -98,6 +100,7 @@ pub async fn dashboard(
             coverage_percent: board.kpis.coverage_percent,
             validated_tests: board.kpis.validated_tests,
             open_tests: board.kpis.open_tests,
+            active_campaigns: board.kpis.active_campaigns,
             organization_score: board.kpis.organization_score,
             threat_weighted_score: board.kpis.threat_weighted_score,
             last_snapshot: board.kpis.last_snapshot.map(Into::into),

@@ -326,6 +326,10 @@ pub struct TestListQuery {
     pub from: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// Validated at or after (RFC 3339).
+    pub validated_from: Option<DateTime<Utc>>,
+    /// Validated before (RFC 3339).
+    pub validated_to: Option<DateTime<Utc>>,
     /// Text in the title or description.
     pub q: Option<String>,
 }
@@ -360,6 +364,8 @@ impl TestListQuery {
             team,
             created_from: self.from,
             created_to: self.to,
+            validated_from: self.validated_from,
+            validated_to: self.validated_to,
             text: self.q.filter(|q| !q.trim().is_empty()),
             unreleased_hidden: false,
         })
