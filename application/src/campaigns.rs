@@ -1540,22 +1540,32 @@ impl CampaignService {
         id: CampaignId,
     ) -> Result<CampaignCoverage, CampaignError> {
         actor.authorize(Action::ReadOperations)?;
-        let database = self.deps.database.as_ref();
-        let campaign = database
+        let campaign = self
+            .deps
+            .database
             .find_campaign(actor.tenant_id, id)
             .await?
             .ok_or(CampaignError::NotFound)?;
-        let techniques = self.run_results(actor.tenant_id, id).await?;
+        self.coverage_of(actor.tenant_id, &campaign).await
+    }
+
+    /// A campaign's own coverage and the comparison with its previous run, for reports too.
+    pub(crate) async fn coverage_of(
+        &self,
+        tenant: TenantId,
+        campaign: &Campaign,
+    ) -> Result<CampaignCoverage, CampaignError> {
+        let database = self.deps.database.as_ref();
+        let id = campaign.id;
+        let techniques = self.run_results(tenant, id).await?;
         let score = mean_score(&techniques);
         let (previous, changes) = match campaign.predecessor_id {
             None => (None, Vec::new()),
             Some(previous_id) => {
-                let before = self.run_results(actor.tenant_id, previous_id).await?;
-                let previous_tests = database
-                    .tests_of_campaign(actor.tenant_id, previous_id)
-                    .await?;
+                let before = self.run_results(tenant, previous_id).await?;
+                let previous_tests = database.tests_of_campaign(tenant, previous_id).await?;
                 let run_number = database
-                    .find_campaign(actor.tenant_id, previous_id)
+                    .find_campaign(tenant, previous_id)
                     .await?
                     .map_or(campaign.run_number - 1, |c| c.run_number);
                 let validated = previous_tests

@@ -204,7 +204,11 @@ impl DashboardService {
     /// `Forbidden` for a role that cannot read operations.
     pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, DashboardError> {
         actor.authorize(Action::ReadOperations)?;
-        let tenant = actor.tenant_id;
+        self.dashboard_of(actor.tenant_id).await
+    }
+
+    /// The dashboard of an organization, for the reports that are generated without a user.
+    pub(crate) async fn dashboard_of(&self, tenant: TenantId) -> Result<Dashboard, DashboardError> {
         let now = self.deps.clock.now();
         let database = &self.deps.database;
         let heatmap = self

@@ -131,6 +131,7 @@ pub(crate) struct JobWork {
     pub(crate) intel: crate::intel::IntelService,
     pub(crate) feed_sync: crate::data_sources::FeedSyncService,
     pub(crate) campaigns: crate::campaigns::CampaignService,
+    pub(crate) reports: crate::reports::ReportGenerator,
 }
 
 #[derive(Clone)]
@@ -426,6 +427,17 @@ impl JobService {
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(count(&[("spawned", spawned)]))
+            }
+            JobKind::ReportGeneration => {
+                let counts = work
+                    .reports
+                    .generate_queued()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("generated", counts.generated),
+                    ("failed", counts.failed),
+                ]))
             }
         }
     }

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod navigator;
 pub mod notifications;
 pub mod ports;
+pub mod reports;
 pub mod rules;
 pub mod snapshots;
 pub mod templates;
@@ -61,6 +62,12 @@ pub struct Dependencies {
     pub tracking: Arc<dyn aegis_domain::threat_intel::TrackedActorRepository>,
     /// The data-source registry (global, like the catalog).
     pub data_sources: Arc<dyn aegis_domain::data_source::DataSourceRepository>,
+    /// Generated reports (what was asked for; the documents live in the evidence store).
+    pub reports: Arc<dyn aegis_domain::report::ReportRepository>,
+    /// Renders report content as HTML or PDF.
+    pub renderer: Arc<dyn reports::ReportRenderer>,
+    /// Signs report digests with the server's key.
+    pub signer: Arc<dyn reports::DocumentSigner>,
     /// Makes each source's feed from a URL or an uploaded bundle.
     pub feeds: Arc<dyn data_sources::FeedFactory>,
     /// Keeps data-source credentials encrypted at rest.
@@ -123,6 +130,7 @@ pub struct Services {
     pub compliance: compliance::ComplianceService,
     pub campaigns: campaigns::CampaignService,
     pub findings: findings::FindingService,
+    pub reports: reports::ReportService,
 }
 
 impl Services {
@@ -160,9 +168,16 @@ impl Services {
             intel: intel::IntelService::new(deps.clone()),
             feed_sync: feed_sync.clone(),
             campaigns: campaigns.clone(),
+            reports: reports::ReportGenerator::new(
+                deps.clone(),
+                coverage.clone(),
+                dashboard::DashboardService::new(deps.clone(), coverage.clone()),
+                campaigns.clone(),
+            ),
         };
         let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
         Self {
+            reports: reports::ReportService::new(deps.clone(), jobs.clone()),
             campaigns,
             findings: findings::FindingService::new(deps.clone(), tests.clone()),
             exports: exports::ExportService::new(deps.clone(), coverage.clone()),

@@ -27,10 +27,12 @@ pub enum JobKind {
     FeedSync,
     /// Spawns the next run of every recurring campaign that came due.
     RecurringCampaigns,
+    /// Generates the reports that were asked for.
+    ReportGeneration,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -39,6 +41,7 @@ impl JobKind {
         Self::EvidenceSweep,
         Self::FeedSync,
         Self::RecurringCampaigns,
+        Self::ReportGeneration,
     ];
 
     #[must_use]
@@ -52,6 +55,7 @@ impl JobKind {
             Self::EvidenceSweep => "evidence_sweep",
             Self::FeedSync => "feed_sync",
             Self::RecurringCampaigns => "recurring_campaigns",
+            Self::ReportGeneration => "report_generation",
         }
     }
 
@@ -73,6 +77,7 @@ impl JobKind {
             Self::EvidenceSweep => "0 */15 * * * *",
             Self::FeedSync => "0 */5 * * * *",
             Self::RecurringCampaigns => "0 0 1 * * *",
+            Self::ReportGeneration => "0 */10 * * * *",
         }
     }
 
@@ -91,6 +96,7 @@ impl JobKind {
                 "Sync the data sources whose schedule came due or that an admin asked to sync"
             }
             Self::RecurringCampaigns => "Spawn the next run of each recurring campaign that is due",
+            Self::ReportGeneration => "Generate the reports that were asked for",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod page;
 pub mod password;
 pub mod permission;
 pub mod ports;
+pub mod report;
 pub mod role;
 pub mod scoring;
 pub mod session;

@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod feeds;
 pub mod jobs;
 pub mod persistence;
+pub mod reports;
 pub mod security;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -21,6 +21,7 @@ mod m20261129_000015_data_sources;
 mod m20261129_000016_tracked_actors;
 mod m20261129_000017_compliance;
 mod m20261206_000018_campaigns;
+mod m20261206_000019_reports;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_tracked_actors::Migration),
             Box::new(m20261129_000017_compliance::Migration),
             Box::new(m20261206_000018_campaigns::Migration),
+            Box::new(m20261206_000019_reports::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ mod evidence;
 mod exports;
 mod jobs;
 mod permissions;
+mod reports;
 mod rules;
 mod system;
 mod templates;

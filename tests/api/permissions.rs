@@ -519,6 +519,31 @@ fn endpoints() -> Vec<Endpoint> {
             Action::ReadOperations,
             None,
         ),
+        e(Method::GET, "/api/v1/reports", Action::ReadOperations, None),
+        e(
+            Method::POST,
+            "/api/v1/reports",
+            Action::TakeSnapshot,
+            Some(json!({"kind": "executive_summary"})),
+        ),
+        e(
+            Method::GET,
+            "/api/v1/reports/{report}",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::GET,
+            "/api/v1/reports/{report}/download",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
+            Method::POST,
+            "/api/v1/reports/{report}/verify",
+            Action::ReadOperations,
+            None,
+        ),
         e(
             Method::GET,
             "/api/v1/findings",
@@ -661,6 +686,7 @@ on_both_databases!(
                     .replace("{mitre_id}", "T1059")
                     .replace("{campaign}", &uuid::Uuid::new_v4().to_string())
                     .replace("{finding}", &uuid::Uuid::new_v4().to_string())
+                    .replace("{report}", &uuid::Uuid::new_v4().to_string())
                     .replace("{step_id}", &uuid::Uuid::new_v4().to_string())
                     .replace("{test_id}", &uuid::Uuid::new_v4().to_string())
                     .replace("{id}", "G0016");
@@ -737,7 +763,8 @@ fn the_walk_covers_every_documented_endpoint() {
                     .replace("{import}", "{id}")
                     .replace("{evidence}", "{id}")
                     .replace("{campaign}", "{id}")
-                    .replace("{finding}", "{id}"),
+                    .replace("{finding}", "{id}")
+                    .replace("{report}", "{id}"),
             )
         })
         .collect();

@@ -22,6 +22,7 @@ mod job_runs;
 mod json_values;
 mod metrics;
 mod notifications;
+mod reports;
 mod rules;
 mod sessions;
 mod snapshots;
@@ -811,6 +812,42 @@ impl Database for SeaDatabase {
 
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.connection.ping().await.map_err(error::unexpected)
+    }
+}
+
+#[async_trait]
+impl aegis_domain::report::ReportRepository for SeaDatabase {
+    async fn insert_report(
+        &self,
+        report: &aegis_domain::report::Report,
+    ) -> Result<(), RepositoryError> {
+        reports::insert(&self.connection, report).await
+    }
+    async fn update_report(
+        &self,
+        report: &aegis_domain::report::Report,
+    ) -> Result<(), RepositoryError> {
+        reports::update(&self.connection, report).await
+    }
+    async fn find_report(
+        &self,
+        tenant: TenantId,
+        id: aegis_domain::report::ReportId,
+    ) -> Result<Option<aegis_domain::report::Report>, RepositoryError> {
+        reports::find(&self.connection, tenant, id).await
+    }
+    async fn list_reports(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::report::Report>, RepositoryError> {
+        reports::list(&self.connection, tenant, page).await
+    }
+    async fn queued_reports(
+        &self,
+        limit: u64,
+    ) -> Result<Vec<aegis_domain::report::Report>, RepositoryError> {
+        reports::queued(&self.connection, limit).await
     }
 }
 

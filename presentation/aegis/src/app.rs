@@ -105,6 +105,11 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         data_sources: database.clone(),
         tracking: database.clone(),
         compliance: database.clone(),
+        reports: database.clone(),
+        renderer: Arc::new(aegis_infrastructure::reports::DocumentRenderer),
+        signer: Arc::new(aegis_infrastructure::reports::HmacSigner::new(
+            secret_key.expose_secret().as_bytes(),
+        )),
         feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
         cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),

@@ -123,6 +123,7 @@ pub struct Settings {
     pub schedule_evidence_sweep: String,
     pub schedule_feed_sync: String,
     pub schedule_recurring_campaigns: String,
+    pub schedule_report_generation: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -221,6 +222,7 @@ impl Default for Settings {
             schedule_evidence_sweep: JobKind::EvidenceSweep.default_schedule().to_owned(),
             schedule_feed_sync: JobKind::FeedSync.default_schedule().to_owned(),
             schedule_recurring_campaigns: JobKind::RecurringCampaigns.default_schedule().to_owned(),
+            schedule_report_generation: JobKind::ReportGeneration.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -338,6 +340,7 @@ impl Settings {
                 JobKind::EvidenceSweep => &self.schedule_evidence_sweep,
                 JobKind::FeedSync => &self.schedule_feed_sync,
                 JobKind::RecurringCampaigns => &self.schedule_recurring_campaigns,
+                JobKind::ReportGeneration => &self.schedule_report_generation,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

@@ -17,7 +17,7 @@ use aegis_infrastructure::test_support::TestDatabase;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const SCHEDULES: [&str; 8] = [
+const SCHEDULES: [&str; 9] = [
     "AEGIS_SCHEDULE_ATTACK_SYNC",
     "AEGIS_SCHEDULE_INTEL_SCAN",
     "AEGIS_SCHEDULE_NOTIFICATION_CLEANUP",
@@ -26,6 +26,7 @@ const SCHEDULES: [&str; 8] = [
     "AEGIS_SCHEDULE_EVIDENCE_SWEEP",
     "AEGIS_SCHEDULE_FEED_SYNC",
     "AEGIS_SCHEDULE_RECURRING_CAMPAIGNS",
+    "AEGIS_SCHEDULE_REPORT_GENERATION",
 ];
 
 /// The `aegis` binary on `database`, with every schedule off unless `env` sets it.

@@ -145,6 +145,7 @@ pub fn serve(
                     .service(web::scope("/tests").configure(routes::tests::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
                     .service(web::scope("/findings").configure(routes::findings::configure))
+                    .service(web::scope("/reports").configure(routes::reports::configure))
                     .service(
                         web::scope("/notifications").configure(routes::notifications::configure),
                     )

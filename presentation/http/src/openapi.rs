@@ -8,7 +8,8 @@ use crate::problem::{Problem, ProblemField};
 use crate::routes::tests as test_routes;
 use crate::routes::{
     audit_logs, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, evidence,
-    exports, findings, jobs, notifications, rules, snapshots, system, templates, tracking, users,
+    exports, findings, jobs, notifications, reports, rules, snapshots, system, templates, tracking,
+    users,
 };
 use crate::views::{Paginated, UserView};
 
@@ -48,6 +49,7 @@ use crate::views::{Paginated, UserView};
         campaigns::timeline,
         findings::list, findings::get, findings::update, findings::accept_risk, findings::retest,
         findings::add_step, findings::update_step, findings::remove_step,
+        reports::list, reports::request, reports::get, reports::download, reports::verify,
         compliance::frameworks, compliance::framework,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
@@ -61,6 +63,7 @@ use crate::views::{Paginated, UserView};
         Paginated<notifications::NotificationView>,
         Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
         Paginated<campaigns::CampaignView>, Paginated<findings::FindingResponse>,
+        Paginated<reports::ReportView>,
         Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<templates::TemplateSummaryView>, Paginated<snapshots::SnapshotView>,
     )),
     modifiers(&SecuritySchemes),
@@ -71,6 +74,7 @@ use crate::views::{Paginated, UserView};
         (name = "tests", description = "Tests through the red/blue validation workflow"),
         (name = "campaigns", description = "Campaigns: plans, schedules, dependencies, recurrence and runs"),
         (name = "findings", description = "Findings from missed detections, their remediation and retests"),
+        (name = "reports", description = "Executive, coverage and campaign reports: generated, signed, verified"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),

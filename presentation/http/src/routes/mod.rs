@@ -14,6 +14,7 @@ pub mod exports;
 pub mod findings;
 pub mod jobs;
 pub mod notifications;
+pub mod reports;
 pub mod rules;
 pub mod snapshots;
 pub mod system;

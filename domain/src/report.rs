@@ -1,0 +1,185 @@
+//! Reports: documents generated in the background from the organization's coverage,
+//! campaigns and findings, stored through the evidence store and signed so a reader can tell
+//! they are the ones Aegis produced.
+
+use chrono::{DateTime, Utc};
+
+use crate::id::Id;
+use crate::page::{Page, PageRequest};
+use crate::ports::RepositoryError;
+use crate::tenant::TenantId;
+use crate::user::UserId;
+
+pub type ReportId = Id<Report>;
+
+/// The original's three report templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportKind {
+    /// Posture, trend, top gaps and what improved, for executives.
+    ExecutiveSummary,
+    /// Coverage by tactic, the heatmap, every technique's score and the control gaps.
+    CoverageReport,
+    /// One campaign: plan, progress, outcomes, run over run, findings.
+    PurpleCampaign,
+}
+
+impl ReportKind {
+    pub const ALL: [Self; 3] = [
+        Self::ExecutiveSummary,
+        Self::CoverageReport,
+        Self::PurpleCampaign,
+    ];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ExecutiveSummary => "executive_summary",
+            Self::CoverageReport => "coverage_report",
+            Self::PurpleCampaign => "purple_campaign",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    #[must_use]
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::ExecutiveSummary => "Executive summary",
+            Self::CoverageReport => "Coverage report",
+            Self::PurpleCampaign => "Purple-team campaign report",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportFormat {
+    Html,
+    Pdf,
+}
+
+impl ReportFormat {
+    pub const ALL: [Self; 2] = [Self::Html, Self::Pdf];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Pdf => "pdf",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    #[must_use]
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html; charset=utf-8",
+            Self::Pdf => "application/pdf",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportStatus {
+    Queued,
+    Ready,
+    Failed,
+}
+
+impl ReportStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Ready => "ready",
+            Self::Failed => "failed",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Ready, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// Where a generated document is and how to check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub object_key: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the document, hex.
+    pub sha256: String,
+    /// HMAC-SHA256 of the digest with the server's key, hex.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub id: ReportId,
+    pub tenant_id: TenantId,
+    pub kind: ReportKind,
+    pub format: ReportFormat,
+    pub campaign_id: Option<uuid::Uuid>,
+    pub status: ReportStatus,
+    pub requested_by: UserId,
+    pub requested_at: DateTime<Utc>,
+    pub generated_at: Option<DateTime<Utc>>,
+    pub document: Option<StoredDocument>,
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// The file name a download gets.
+    #[must_use]
+    pub fn file_name(&self) -> String {
+        format!(
+            "aegis-{}-{}.{}",
+            self.kind.as_str().replace('_', "-"),
+            self.requested_at.format("%Y%m%d-%H%M%S"),
+            self.format.as_str()
+        )
+    }
+}
+
+#[async_trait::async_trait]
+pub trait ReportRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_report(&self, report: &Report) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `NotFound("report")`.
+    async fn update_report(&self, report: &Report) -> Result<(), RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn find_report(
+        &self,
+        tenant: TenantId,
+        id: ReportId,
+    ) -> Result<Option<Report>, RepositoryError>;
+
+    /// Newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_reports(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Report>, RepositoryError>;
+
+    /// Reports waiting to be generated, in every organization, oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn queued_reports(&self, limit: u64) -> Result<Vec<Report>, RepositoryError>;
+}

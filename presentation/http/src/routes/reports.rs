@@ -1,0 +1,199 @@
+//! `/api/v1/reports`: executive summary, coverage and purple-team campaign reports as HTML
+//! or PDF, generated in the background, downloaded with their digest and signature, and
+//! verified against the stored document.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use aegis_application::Services;
+use aegis_application::reports::Verification;
+use aegis_domain::report::{Report, ReportId};
+
+use crate::auth::Authenticated;
+use crate::client::Context;
+use crate::problem::{ApiError, Problem};
+use crate::views::{PageQuery, Paginated};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: Uuid,
+    /// executive_summary, coverage_report or purple_campaign.
+    pub kind: String,
+    /// html or pdf.
+    pub format: String,
+    pub campaign_id: Option<Uuid>,
+    /// queued, ready or failed.
+    pub status: String,
+    pub requested_by: Uuid,
+    pub requested_at: DateTime<Utc>,
+    pub generated_at: Option<DateTime<Utc>>,
+    pub size_bytes: Option<i64>,
+    /// SHA-256 of the document, hex.
+    pub sha256: Option<String>,
+    /// HMAC-SHA256 of the digest with the server's key, hex.
+    pub signature: Option<String>,
+    /// Why generation failed.
+    pub error: Option<String>,
+    pub file_name: String,
+}
+
+impl From<Report> for ReportView {
+    fn from(r: Report) -> Self {
+        let document = r.document.as_ref();
+        Self {
+            id: r.id.as_uuid(),
+            kind: r.kind.as_str().to_owned(),
+            format: r.format.as_str().to_owned(),
+            campaign_id: r.campaign_id,
+            status: r.status.as_str().to_owned(),
+            requested_by: r.requested_by.as_uuid(),
+            requested_at: r.requested_at,
+            generated_at: r.generated_at,
+            size_bytes: document.map(|d| d.size_bytes),
+            sha256: document.map(|d| d.sha256.clone()),
+            signature: document.map(|d| d.signature.clone()),
+            error: r.error.clone(),
+            file_name: r.file_name(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReportRequest {
+    /// executive_summary, coverage_report or purple_campaign.
+    pub kind: String,
+    /// html (default) or pdf.
+    pub format: Option<String>,
+    /// Required for purple_campaign.
+    pub campaign_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    pub report: ReportView,
+    /// The stored document still hashes to the recorded digest.
+    pub digest_matches: bool,
+    /// The recorded digest carries this server's signature.
+    pub signature_valid: bool,
+}
+
+impl From<Verification> for VerificationView {
+    fn from(v: Verification) -> Self {
+        Self {
+            report: v.report.into(),
+            digest_matches: v.digest_matches,
+            signature_valid: v.signature_valid,
+        }
+    }
+}
+
+/// Reports, newest first.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(PageQuery),
+    responses((status = 200, body = Paginated<ReportView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn list(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<ReportView>>, ApiError> {
+    let reports = services.reports.list(&actor, page.request()).await?;
+    Ok(web::Json(Paginated::from_page(reports, ReportView::from)))
+}
+
+/// Ask for a report (leads, admin): it is generated in the background; poll it until
+/// `ready`, then download it.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = ReportRequest,
+    responses((status = 202, body = ReportView), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn request(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    body: web::Json<ReportRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let report = services
+        .reports
+        .request(
+            &actor,
+            &body.kind,
+            body.format.as_deref().unwrap_or("html"),
+            body.campaign_id,
+            &context,
+        )
+        .await?;
+    Ok(HttpResponse::Accepted().json(ReportView::from(report)))
+}
+
+/// One report's state.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReportView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn get(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ReportView>, ApiError> {
+    let report = services
+        .reports
+        .get(&actor, ReportId::from_uuid(*id))
+        .await?;
+    Ok(web::Json(report.into()))
+}
+
+/// The document, with its digest and signature in `X-Aegis-SHA256` and `X-Aegis-Signature`.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/download", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The HTML or PDF document", content_type = "application/pdf"),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn download(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (report, bytes) = services
+        .reports
+        .download(&actor, ReportId::from_uuid(*id))
+        .await?;
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(report.format.content_type())
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{}\"", report.file_name()),
+        ));
+    if let Some(document) = &report.document {
+        response
+            .insert_header(("x-aegis-sha256", document.sha256.clone()))
+            .insert_header(("x-aegis-signature", document.signature.clone()));
+    }
+    Ok(response.body(bytes))
+}
+
+/// Re-read the stored document and check its digest and the server's signature.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/verify", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = VerificationView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn verify(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<VerificationView>, ApiError> {
+    let verification = services
+        .reports
+        .verify(&actor, ReportId::from_uuid(*id))
+        .await?;
+    Ok(web::Json(verification.into()))
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("", web::get().to(list))
+        .route("", web::post().to(request))
+        .route("/{id}", web::get().to(get))
+        .route("/{id}/download", web::get().to(download))
+        .route("/{id}/verify", web::post().to(verify));
+}
