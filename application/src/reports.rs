@@ -202,25 +202,24 @@ impl ReportService {
         if format.is_none() {
             fields.push(FieldError::new("format", "must be html or pdf"));
         }
-        match (kind, campaign) {
-            (Some(ReportKind::PurpleCampaign), None) => {
-                fields.push(FieldError::new(
-                    "campaign_id",
-                    "is required for a campaign report",
-                ));
-            }
-            (Some(ReportKind::PurpleCampaign), Some(id)) => {
-                if self
+        if kind == Some(ReportKind::PurpleCampaign) {
+            let known = match campaign {
+                Some(id) => self
                     .deps
                     .database
                     .find_campaign(actor.tenant_id, CampaignId::from_uuid(id))
                     .await?
-                    .is_none()
-                {
-                    fields.push(FieldError::new("campaign_id", "no such campaign"));
-                }
+                    .is_some(),
+                None => false,
+            };
+            if !known {
+                let message = if campaign.is_some() {
+                    "no such campaign"
+                } else {
+                    "is required for a campaign report"
+                };
+                fields.push(FieldError::new("campaign_id", message));
             }
-            _ => {}
         }
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         let (Some(kind), Some(format), true) = (kind, format, fields.is_empty()) else {

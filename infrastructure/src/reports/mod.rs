@@ -135,6 +135,10 @@ mod tests {
         let pdf = DocumentRenderer
             .render(&sample(), ReportFormat::Pdf)
             .unwrap_or_else(|e| panic!("{e}"));
+        // `AEGIS_SAMPLE_PDF=/tmp/sample.pdf` keeps the document to look at.
+        if let Some(path) = std::env::var_os("AEGIS_SAMPLE_PDF") {
+            std::fs::write(path, &pdf).unwrap_or_else(|e| panic!("{e}"));
+        }
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.ends_with(b"%%EOF") || pdf.ends_with(b"%%EOF\n"));
         let text = String::from_utf8_lossy(&pdf);
