@@ -13,7 +13,7 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::report::{
-    Report, ReportFormat, ReportId, ReportKind, ReportStatus, StoredDocument,
+    Report, ReportFormat, ReportId, ReportKind, ReportStatus, StoredDocument, seal, unseal,
 };
 use aegis_domain::scoring::heat_color;
 use aegis_domain::tenant::TenantId;
@@ -105,6 +105,8 @@ pub trait DocumentSigner: Send + Sync {
     fn sign(&self, digest: &[u8]) -> String;
     /// Whether `signature` is this server's signature of `digest`.
     fn verify(&self, digest: &[u8], signature: &str) -> bool;
+    /// The key readers verify with, hex.
+    fn public_key(&self) -> String;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,10 +155,12 @@ impl Classified for ReportError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub report: Report,
-    /// The stored bytes still hash to the recorded digest.
+    /// The stored document's body still hashes to the digest recorded and sealed in it.
     pub digest_matches: bool,
-    /// The recorded digest carries this server's signature.
+    /// The document's seal is this server's signature of that digest.
     pub signature_valid: bool,
+    /// The Ed25519 public key that verifies it, hex.
+    pub public_key: String,
 }
 
 /// What the report job did.
@@ -307,19 +311,23 @@ impl ReportService {
     /// `NotReady` without a document.
     pub async fn verify(&self, actor: &Actor, id: ReportId) -> Result<Verification, ReportError> {
         let (report, bytes) = self.download(actor, id).await?;
-        let digest = Sha256::digest(&bytes);
-        let (digest_matches, signature_valid) =
-            report.document.as_ref().map_or((false, false), |d| {
-                (
-                    hex::encode(digest) == d.sha256,
-                    hex::decode(&d.sha256)
-                        .is_ok_and(|recorded| self.deps.signer.verify(&recorded, &d.signature)),
-                )
-            });
+        let recorded = report.document.as_ref();
+        let (digest_matches, signature_valid) = match unseal(&bytes) {
+            None => (false, false),
+            Some(seal) => {
+                let digest = Sha256::digest(seal.body);
+                let digest_matches = hex::encode(digest) == seal.digest_hex
+                    && recorded.is_some_and(|d| d.sha256 == seal.digest_hex);
+                let signature_valid = hex::decode(&seal.digest_hex)
+                    .is_ok_and(|d| self.deps.signer.verify(&d, &seal.signature_hex));
+                (digest_matches, signature_valid)
+            }
+        };
         Ok(Verification {
             report,
             digest_matches,
             signature_valid,
+            public_key: self.deps.signer.public_key(),
         })
     }
 }
@@ -383,6 +391,9 @@ impl ReportGenerator {
             .render(&content, report.format)
             .map_err(|e| e.to_string())?;
         let digest = Sha256::digest(&bytes);
+        let digest_hex = hex::encode(digest);
+        let signature = self.deps.signer.sign(&digest);
+        let bytes = seal(&bytes, report.format, &digest_hex, &signature);
         let object_key = format!(
             "reports/{}/{}.{}",
             report.tenant_id,
@@ -397,8 +408,8 @@ impl ReportGenerator {
         Ok(StoredDocument {
             object_key,
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            sha256: hex::encode(digest),
-            signature: self.deps.signer.sign(&digest),
+            sha256: digest_hex,
+            signature,
         })
     }
 

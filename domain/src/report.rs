@@ -115,9 +115,9 @@ impl ReportStatus {
 pub struct StoredDocument {
     pub object_key: String,
     pub size_bytes: i64,
-    /// SHA-256 of the document, hex.
+    /// SHA-256 of the document's body (without its signature line), hex.
     pub sha256: String,
-    /// HMAC-SHA256 of the digest with the server's key, hex.
+    /// Ed25519 signature of the digest with the server's report key, hex.
     pub signature: String,
 }
 
@@ -182,4 +182,69 @@ pub trait ReportRepository: Send + Sync {
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn queued_reports(&self, limit: u64) -> Result<Vec<Report>, RepositoryError>;
+}
+
+/// What marks the signature line appended to a document.
+const SEAL_MARK: &str = "aegis-signature ed25519:";
+
+/// The document as stored and downloaded: the rendered `body`, then one line carrying the
+/// Ed25519 signature of the body's SHA-256 digest (an HTML comment, or a PDF comment after
+/// `%%EOF`, which readers ignore), so the file alone proves where it came from.
+#[must_use]
+pub fn seal(body: &[u8], format: ReportFormat, digest_hex: &str, signature_hex: &str) -> Vec<u8> {
+    let line = match format {
+        ReportFormat::Html => {
+            format!("\n<!-- {SEAL_MARK}{signature_hex} sha256:{digest_hex} -->\n")
+        }
+        ReportFormat::Pdf => format!("\n%{SEAL_MARK}{signature_hex} sha256:{digest_hex}\n"),
+    };
+    let mut sealed = body.to_vec();
+    sealed.extend_from_slice(line.as_bytes());
+    sealed
+}
+
+/// A sealed document taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal<'a> {
+    pub body: &'a [u8],
+    pub signature_hex: String,
+    pub digest_hex: String,
+}
+
+/// Finds the signature line at the end of `document`; `None` when there is none.
+#[must_use]
+pub fn unseal(document: &[u8]) -> Option<Seal<'_>> {
+    let tail_start = document.len().saturating_sub(400);
+    let tail = std::str::from_utf8(document.get(tail_start..)?).ok()?;
+    let mark = tail.rfind(SEAL_MARK)?;
+    // The line opens with `<!-- ` or `%` and is preceded by the newline `seal` wrote.
+    let line_start = tail[..mark].rfind('\n')?;
+    let rest = &tail[mark + SEAL_MARK.len()..];
+    let mut words = rest.split_whitespace();
+    let signature_hex = words.next()?.to_owned();
+    let digest_hex = words.next()?.strip_prefix("sha256:")?.to_owned();
+    Some(Seal {
+        body: document.get(..tail_start + line_start)?,
+        signature_hex,
+        digest_hex,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_document_comes_apart_into_its_body_and_signature() {
+        for format in ReportFormat::ALL {
+            let sealed = seal(b"%PDF-1.7 body\n%%EOF", format, "ab12", "cd34");
+            let seal = unseal(&sealed).unwrap_or_else(|| panic!("{format:?} unseals"));
+            assert_eq!(seal.body, b"%PDF-1.7 body\n%%EOF");
+            assert_eq!(
+                (seal.signature_hex.as_str(), seal.digest_hex.as_str()),
+                ("cd34", "ab12")
+            );
+        }
+        assert_eq!(unseal(b"<html>forged</html>"), None);
+    }
 }

@@ -50,7 +50,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Reports::ObjectKey, 300))
                     .col(big_integer_null(Reports::SizeBytes))
                     .col(string_len_null(Reports::Sha256, 64))
-                    .col(string_len_null(Reports::Signature, 64))
+                    .col(string_len_null(Reports::Signature, 128))
                     .col(text_null(Reports::Error))
                     .foreign_key(
                         ForeignKey::create()

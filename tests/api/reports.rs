@@ -21,7 +21,13 @@ async fn ready(app: &TestApp, token: &str, id: &str) -> Value {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("report {id} was not generated");
+    let runs: Value = app
+        .get("/api/v1/system/jobs?job=report_generation", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    panic!("report {id} was not generated; report generation runs: {runs}");
 }
 
 async fn request(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
@@ -99,7 +105,7 @@ on_both_databases!(
         assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
         assert_eq!(queued["status"], "queued");
         let id = queued["id"].as_str().unwrap().to_owned();
-        let report = ready(&app, &viewer, &id).await;
+        let report = ready(&app, &admin, &id).await;
         assert_eq!(report["status"], "ready", "{report}");
         let response = app
             .get(&format!("/api/v1/reports/{id}/download"), &viewer)
@@ -116,8 +122,12 @@ on_both_databases!(
             .unwrap()
             .to_owned();
         let html = response.text().await.unwrap();
-        assert_eq!(hex::encode(Sha256::digest(html.as_bytes())), sha);
+        // The file carries its own Ed25519 seal of its body's digest.
+        let seal = aegis_domain::report::unseal(html.as_bytes()).expect("a sealed document");
+        assert_eq!(hex::encode(Sha256::digest(seal.body)), sha);
+        assert_eq!(seal.digest_hex, sha);
         assert_eq!(report["sha256"], sha.as_str());
+        assert_eq!(report["signature"], seal.signature_hex.as_str());
         assert!(html.contains("Executive summary") && html.contains("Coverage by tactic"));
         assert!(html.matches("<svg").count() >= 2, "bars and trend: {html}");
         assert!(
@@ -148,7 +158,7 @@ on_both_databases!(
         )
         .await;
         let pdf_id = pdf["id"].as_str().unwrap().to_owned();
-        assert_eq!(ready(&app, &viewer, &pdf_id).await["status"], "ready");
+        assert_eq!(ready(&app, &admin, &pdf_id).await["status"], "ready");
         let response = app
             .get(&format!("/api/v1/reports/{pdf_id}/download"), &viewer)
             .await;
@@ -163,7 +173,7 @@ on_both_databases!(
         .await;
         let campaign_report = by_campaign["id"].as_str().unwrap().to_owned();
         assert_eq!(
-            ready(&app, &viewer, &campaign_report).await["status"],
+            ready(&app, &admin, &campaign_report).await["status"],
             "ready"
         );
         let html = app
@@ -191,19 +201,28 @@ on_both_databases!(
         // Altered in storage: the digest no longer matches.
         let stored =
             find_file(&app.settings.data_dir, &format!("{id}.html")).expect("stored document");
-        std::fs::write(&stored, "<html>forged</html>").unwrap();
-        let verified = app
-            .send_ok(
-                Method::POST,
-                &format!("/api/v1/reports/{id}/verify"),
-                &viewer,
-                json!({}),
-            )
-            .await;
-        assert_eq!(verified["digest_matches"], false);
+        let mut bytes = std::fs::read(&stored).unwrap();
+        let at = bytes.windows(4).position(|w| w == b"<h1>").unwrap();
+        bytes[at] ^= 0x20;
+        std::fs::write(&stored, &bytes).unwrap();
+        let verify = format!("/api/v1/reports/{id}/verify");
+        let verified = app.send_ok(Method::POST, &verify, &viewer, json!({})).await;
+        assert_eq!(
+            verified["digest_matches"], false,
+            "one byte changed: {verified}"
+        );
         assert_eq!(
             verified["signature_valid"], true,
-            "the recorded digest is still ours"
+            "the seal itself is still ours"
+        );
+        std::fs::write(&stored, "<html>forged</html>").unwrap();
+        let verified = app.send_ok(Method::POST, &verify, &viewer, json!({})).await;
+        assert_eq!(
+            (
+                verified["digest_matches"].as_bool(),
+                verified["signature_valid"].as_bool()
+            ),
+            (Some(false), Some(false))
         );
     }
 );

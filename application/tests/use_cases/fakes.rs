@@ -1939,4 +1939,7 @@ impl aegis_application::reports::DocumentSigner for DigestSigner {
     fn verify(&self, digest: &[u8], signature: &str) -> bool {
         hex::encode(digest) == signature
     }
+    fn public_key(&self) -> String {
+        "digest".to_owned()
+    }
 }

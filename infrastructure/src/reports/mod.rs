@@ -1,6 +1,6 @@
 //! Report documents: HTML with inline SVG charts (minijinja) and PDF drawn with vector
 //! shapes and the standard Helvetica font (pdf-writer), both from the same content; and the
-//! HMAC signature of their digests.
+//! Ed25519 signature of their digests.
 
 mod charts;
 mod html;
@@ -8,8 +8,8 @@ mod pdf;
 
 use aegis_application::reports::{DocumentSigner, RenderError, ReportContent, ReportRenderer};
 use aegis_domain::report::ReportFormat;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sha2::{Digest, Sha256};
 
 /// Renders reports as HTML or PDF.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,41 +28,70 @@ impl ReportRenderer for DocumentRenderer {
     }
 }
 
-/// HMAC-SHA256 with a key derived from the server secret, kept apart from the other uses of
-/// that secret by its own label.
+/// Ed25519 signatures: readers check a document with the public key alone.
 #[derive(Clone)]
-pub struct HmacSigner {
-    key: Vec<u8>,
+pub struct Ed25519Signer {
+    key: SigningKey,
 }
 
-impl HmacSigner {
-    pub fn new(server_secret: &[u8]) -> Self {
-        let mut key = b"aegis report signature v1:".to_vec();
-        key.extend_from_slice(server_secret);
-        Self { key }
+#[derive(Debug, thiserror::Error)]
+#[error("a report signing key is 64 hex digits (a 32-byte Ed25519 seed)")]
+pub struct BadSigningKey;
+
+impl Ed25519Signer {
+    /// The key configured as 64 hex digits.
+    ///
+    /// # Errors
+    /// `BadSigningKey` for anything else.
+    pub fn from_hex(seed: &str) -> Result<Self, BadSigningKey> {
+        let bytes: [u8; 32] = hex::decode(seed.trim())
+            .map_err(|_| BadSigningKey)?
+            .try_into()
+            .map_err(|_| BadSigningKey)?;
+        Ok(Self {
+            key: SigningKey::from_bytes(&bytes),
+        })
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC takes keys of any length: this cannot fail.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    /// A key derived from the server secret when none is configured: stable across restarts,
+    /// and apart from the secret's other uses by its own label.
+    pub fn derived(server_secret: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"aegis report signing key v1:");
+        hasher.update(server_secret);
+        Self {
+            key: SigningKey::from_bytes(&hasher.finalize().into()),
+        }
     }
 }
 
-impl DocumentSigner for HmacSigner {
+/// Checks `signature` (hex) of `digest` under `public_key` (hex).
+pub fn verify_with(public_key: &str, digest: &[u8], signature: &str) -> bool {
+    let key = hex::decode(public_key.trim())
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .and_then(|k| VerifyingKey::from_bytes(&k).ok());
+    let signature = hex::decode(signature.trim())
+        .ok()
+        .and_then(|s| <[u8; 64]>::try_from(s).ok())
+        .map(|s| Signature::from_bytes(&s));
+    match (key, signature) {
+        (Some(key), Some(signature)) => key.verify(digest, &signature).is_ok(),
+        _ => false,
+    }
+}
+
+impl DocumentSigner for Ed25519Signer {
     fn sign(&self, digest: &[u8]) -> String {
-        let mut mac = self.mac();
-        mac.update(digest);
-        hex::encode(mac.finalize().into_bytes())
+        hex::encode(self.key.sign(digest).to_bytes())
     }
 
     fn verify(&self, digest: &[u8], signature: &str) -> bool {
-        let Ok(expected) = hex::decode(signature) else {
-            return false;
-        };
-        let mut mac = self.mac();
-        mac.update(digest);
-        mac.verify_slice(&expected).is_ok()
+        verify_with(&self.public_key(), digest, signature)
+    }
+
+    fn public_key(&self) -> String {
+        hex::encode(self.key.verifying_key().to_bytes())
     }
 }
 
@@ -147,12 +176,17 @@ mod tests {
     }
 
     #[test]
-    fn signatures_verify_only_with_the_same_secret_and_digest() {
-        let signer = HmacSigner::new(b"one server secret");
+    fn signatures_verify_only_with_the_same_key_and_digest() {
+        let signer = Ed25519Signer::derived(b"one server secret");
         let signature = signer.sign(b"digest");
         assert!(signer.verify(b"digest", &signature));
+        assert!(verify_with(&signer.public_key(), b"digest", &signature));
         assert!(!signer.verify(b"other digest", &signature));
-        assert!(!HmacSigner::new(b"another secret").verify(b"digest", &signature));
+        assert!(!Ed25519Signer::derived(b"another secret").verify(b"digest", &signature));
         assert!(!signer.verify(b"digest", "not hex"));
+        let configured =
+            Ed25519Signer::from_hex(&"07".repeat(32)).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(configured.public_key(), signer.public_key());
+        assert!(Ed25519Signer::from_hex("abc").is_err());
     }
 }

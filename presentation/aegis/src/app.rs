@@ -81,15 +81,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
     let database = Arc::new(database);
-    let secret_key = match &settings.secret_key {
-        Some(secret) => secret.clone(),
-        None => secret::load_or_create(&data_dir.join("secret.key")).map_err(|source| {
-            StartupError::DataDir {
-                path: data_dir.display().to_string(),
-                source,
-            }
-        })?,
-    };
+    let secret_key = server_secret(settings)?;
     let evidence = evidence_store(settings).await?;
     let job_queue = ApalisJobQueue::open(&database, &settings.worker_settings())
         .await
@@ -107,9 +99,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         compliance: database.clone(),
         reports: database.clone(),
         renderer: Arc::new(aegis_infrastructure::reports::DocumentRenderer),
-        signer: Arc::new(aegis_infrastructure::reports::HmacSigner::new(
-            secret_key.expose_secret().as_bytes(),
-        )),
+        signer: Arc::new(report_signer(settings, &secret_key)?),
         feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
         cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),
@@ -343,4 +333,42 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         server,
         bootstrap_admin,
     })
+}
+
+/// The configured report signing key, or one derived from the server secret.
+///
+/// # Errors
+/// `Config` when the configured key is not 64 hex digits.
+pub fn report_signer(
+    settings: &Settings,
+    secret_key: &SecretString,
+) -> Result<aegis_infrastructure::reports::Ed25519Signer, StartupError> {
+    use aegis_infrastructure::reports::Ed25519Signer;
+    match &settings.report_signing_key {
+        Some(key) => Ed25519Signer::from_hex(key.expose_secret()).map_err(|e| {
+            StartupError::Config(crate::config::ConfigError::Refused(format!(
+                "AEGIS_REPORT_SIGNING_KEY: {e}"
+            )))
+        }),
+        None => Ok(Ed25519Signer::derived(
+            secret_key.expose_secret().as_bytes(),
+        )),
+    }
+}
+
+/// The server secret: configured, or the embedded profile's generated `secret.key`.
+///
+/// # Errors
+/// `DataDir` when the secret file cannot be read or created.
+pub fn server_secret(settings: &Settings) -> Result<SecretString, StartupError> {
+    let data_dir = &settings.data_dir;
+    match &settings.secret_key {
+        Some(secret) => Ok(secret.clone()),
+        None => secret::load_or_create(&data_dir.join("secret.key")).map_err(|source| {
+            StartupError::DataDir {
+                path: data_dir.display().to_string(),
+                source,
+            }
+        }),
+    }
 }

@@ -2,7 +2,7 @@
 //! and `audit`.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use sea_orm_migration::MigratorTrait;
@@ -79,6 +79,23 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Check generated reports.
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Check that a downloaded report is unaltered and signed by this server (or by the
+    /// holder of --public-key); exits non-zero when it is not.
+    Verify {
+        file: PathBuf,
+        /// The Ed25519 public key (hex) to check against instead of this server's.
+        #[arg(long)]
+        public_key: Option<String>,
     },
 }
 
@@ -255,7 +272,50 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit {
             action: AuditAction::Verify,
         } => verify_audit(&settings).await,
+        Command::Report {
+            action: ReportAction::Verify { file, public_key },
+        } => verify_report(&settings, &file, public_key),
     }
+}
+
+fn verify_report(
+    settings: &Settings,
+    file: &Path,
+    public_key: Option<String>,
+) -> Result<(), CliError> {
+    use aegis_application::reports::DocumentSigner;
+    use sha2::Digest;
+    let bytes = std::fs::read(file)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+    let public_key = match public_key {
+        Some(key) => key,
+        None => app::report_signer(settings, &app::server_secret(settings)?)?.public_key(),
+    };
+    let Some(seal) = aegis_domain::report::unseal(&bytes) else {
+        return Err(CliError::Failed(format!(
+            "{}: NOT VALID: it carries no Aegis signature",
+            file.display()
+        )));
+    };
+    let digest = sha2::Sha256::digest(seal.body);
+    if hex::encode(digest) != seal.digest_hex {
+        return Err(CliError::Failed(format!(
+            "{}: NOT VALID: the document was altered after it was signed",
+            file.display()
+        )));
+    }
+    if !aegis_infrastructure::reports::verify_with(&public_key, &digest, &seal.signature_hex) {
+        return Err(CliError::Failed(format!(
+            "{}: NOT VALID: the signature is not from key {public_key}",
+            file.display()
+        )));
+    }
+    println!(
+        "{}: valid: unaltered, signed by key {public_key} (sha256 {})",
+        file.display(),
+        seal.digest_hex
+    );
+    Ok(())
 }
 
 async fn serve(settings: &Settings) -> Result<(), CliError> {

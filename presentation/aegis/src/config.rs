@@ -59,6 +59,10 @@ pub struct Settings {
     pub auto_migrate: Option<bool>,
     #[serde(serialize_with = "hide")]
     pub secret_key: Option<SecretString>,
+    /// The Ed25519 key that signs reports: 64 hex digits (a 32-byte seed). Without it, a key
+    /// derived from the secret key signs them.
+    #[serde(serialize_with = "hide")]
+    pub report_signing_key: Option<SecretString>,
     pub tenant_name: String,
     pub admin_email: String,
     #[serde(serialize_with = "hide")]
@@ -175,6 +179,7 @@ impl Default for Settings {
             database_max_connections: 10,
             auto_migrate: None,
             secret_key: None,
+            report_signing_key: None,
             tenant_name: "Default".to_owned(),
             admin_email: "admin@aegis.local".to_owned(),
             admin_password: None,

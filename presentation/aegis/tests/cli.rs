@@ -243,3 +243,56 @@ fn command_line_imports_show_on_their_data_source() {
     );
     assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("stix", "failed"));
 }
+
+#[test]
+fn a_report_verifies_from_the_command_line_until_a_byte_changes() {
+    use aegis_application::reports::DocumentSigner;
+    use aegis_domain::report::{ReportFormat, seal};
+    use sha2::Digest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let signer = aegis_infrastructure::reports::Ed25519Signer::from_hex(&"2a".repeat(32)).unwrap();
+    let body = b"%PDF-1.7\n% a report\n%%EOF";
+    let digest = sha2::Sha256::digest(body);
+    let sealed = seal(
+        body,
+        ReportFormat::Pdf,
+        &hex::encode(digest),
+        &signer.sign(&digest),
+    );
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &sealed).unwrap();
+    let key = signer.public_key();
+    let path = file.to_str().unwrap();
+
+    let ok = aegis(
+        dir.path(),
+        &["report", "verify", path, "--public-key", &key],
+        None,
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout(&ok).contains("valid: unaltered"), "{}", stdout(&ok));
+
+    // Another server's key (this data directory's own) does not vouch for it.
+    let foreign = aegis(dir.path(), &["report", "verify", path], None);
+    assert!(!foreign.status.success());
+
+    let mut altered = sealed.clone();
+    altered[12] ^= 1;
+    std::fs::write(&file, &altered).unwrap();
+    let bad = aegis(
+        dir.path(),
+        &["report", "verify", path, "--public-key", &key],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("altered"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -31,9 +31,9 @@ pub struct ReportView {
     pub requested_at: DateTime<Utc>,
     pub generated_at: Option<DateTime<Utc>>,
     pub size_bytes: Option<i64>,
-    /// SHA-256 of the document, hex.
+    /// SHA-256 of the document's body (the file minus its signature line), hex.
     pub sha256: Option<String>,
-    /// HMAC-SHA256 of the digest with the server's key, hex.
+    /// Ed25519 signature of the digest with the server's report key, hex.
     pub signature: Option<String>,
     /// Why generation failed.
     pub error: Option<String>,
@@ -76,8 +76,10 @@ pub struct VerificationView {
     pub report: ReportView,
     /// The stored document still hashes to the recorded digest.
     pub digest_matches: bool,
-    /// The recorded digest carries this server's signature.
+    /// The document's seal is this server's Ed25519 signature of that digest.
     pub signature_valid: bool,
+    /// The public key that verifies it (`aegis report verify FILE --public-key KEY`), hex.
+    pub public_key: String,
 }
 
 impl From<Verification> for VerificationView {
@@ -86,6 +88,7 @@ impl From<Verification> for VerificationView {
             report: v.report.into(),
             digest_matches: v.digest_matches,
             signature_valid: v.signature_valid,
+            public_key: v.public_key,
         }
     }
 }
