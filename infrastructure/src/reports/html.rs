@@ -30,6 +30,7 @@ const TEMPLATE: &str = r#"<!doctype html>
 </head>
 <body>
 <header>
+  {% if logo %}<img src="{{ logo }}" alt="{{ organization }} logo" style="max-height: 3rem; float: right;">{% endif %}
   <h1>{{ title }}</h1>
   <p class="meta">{{ organization }} · {{ subtitle }} · generated {{ generated_at }}</p>
 </header>
@@ -102,7 +103,7 @@ fn view(block: &Block) -> BlockView<'_> {
     }
 }
 
-pub(super) fn render(content: &ReportContent) -> Result<String, RenderError> {
+pub(super) fn render(content: &ReportContent, logo: Option<&str>) -> Result<String, RenderError> {
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE)
         .map_err(|e| RenderError(e.to_string()))?;
@@ -122,6 +123,8 @@ pub(super) fn render(content: &ReportContent) -> Result<String, RenderError> {
             title => content.title,
             subtitle => content.subtitle,
             organization => content.organization,
+            // Built here from base64 alone: nothing in it needs escaping.
+            logo => logo.map(|uri| Value::from_safe_string(uri.to_owned())),
             generated_at => content.generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             sections => Value::from_serialize(&sections),
         })

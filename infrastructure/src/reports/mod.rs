@@ -11,9 +11,73 @@ use aegis_domain::report::ReportFormat;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-/// Renders reports as HTML or PDF.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DocumentRenderer;
+/// A company logo for report headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logo {
+    mime: &'static str,
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BadLogo {
+    #[error("the logo is larger than 512 KiB")]
+    TooLarge,
+    #[error("the logo must be a PNG, JPEG or SVG image")]
+    NotAnImage,
+}
+
+impl Logo {
+    const MAX_BYTES: usize = 512 * 1024;
+
+    /// A PNG, JPEG or SVG image, recognised by its content.
+    ///
+    /// # Errors
+    /// `TooLarge` over 512 KiB, `NotAnImage` for anything else.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, BadLogo> {
+        if bytes.len() > Self::MAX_BYTES {
+            return Err(BadLogo::TooLarge);
+        }
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_lowercase();
+        let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+            "image/jpeg"
+        } else if head.contains("<svg") {
+            "image/svg+xml"
+        } else {
+            return Err(BadLogo::NotAnImage);
+        };
+        Ok(Self { mime, bytes })
+    }
+
+    fn data_uri(&self) -> String {
+        use base64::Engine;
+        format!(
+            "data:{};base64,{}",
+            self.mime,
+            base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+        )
+    }
+}
+
+/// The company name and logo reports carry instead of the organization's own name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Branding {
+    pub company: Option<String>,
+    pub logo: Option<Logo>,
+}
+
+/// Renders reports as HTML or PDF, with the configured branding.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentRenderer {
+    branding: Branding,
+}
+
+impl DocumentRenderer {
+    pub fn new(branding: Branding) -> Self {
+        Self { branding }
+    }
+}
 
 impl ReportRenderer for DocumentRenderer {
     fn render(
@@ -21,9 +85,20 @@ impl ReportRenderer for DocumentRenderer {
         content: &ReportContent,
         format: ReportFormat,
     ) -> Result<Vec<u8>, RenderError> {
+        let mut content = content.clone();
+        if let Some(company) = self
+            .branding
+            .company
+            .as_ref()
+            .filter(|c| !c.trim().is_empty())
+        {
+            content.organization = company.trim().to_owned();
+        }
+        let logo = self.branding.logo.as_ref().map(Logo::data_uri);
         match format {
-            ReportFormat::Html => html::render(content).map(String::into_bytes),
-            ReportFormat::Pdf => Ok(pdf::render(content)),
+            ReportFormat::Html => html::render(&content, logo.as_deref()).map(String::into_bytes),
+            // The PDF carries the company name; images are not embedded in it.
+            ReportFormat::Pdf => Ok(pdf::render(&content)),
         }
     }
 }
@@ -149,7 +224,7 @@ mod tests {
 
     #[test]
     fn html_escapes_what_users_wrote_and_draws_the_charts() {
-        let html = DocumentRenderer
+        let html = DocumentRenderer::default()
             .render(&sample(), ReportFormat::Html)
             .unwrap_or_else(|e| panic!("{e}"));
         let html = String::from_utf8(html).unwrap_or_default();
@@ -161,7 +236,7 @@ mod tests {
 
     #[test]
     fn pdf_is_a_pdf_with_every_page() {
-        let pdf = DocumentRenderer
+        let pdf = DocumentRenderer::default()
             .render(&sample(), ReportFormat::Pdf)
             .unwrap_or_else(|e| panic!("{e}"));
         // `AEGIS_SAMPLE_PDF=/tmp/sample.pdf` keeps the document to look at.
@@ -173,6 +248,29 @@ mod tests {
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("/Count 3"), "120 table rows need more pages");
         assert!(text.contains("/Helvetica"));
+    }
+
+    #[test]
+    fn branding_names_the_company_and_shows_its_logo() {
+        let svg = b"<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>".to_vec();
+        let renderer = DocumentRenderer::new(Branding {
+            company: Some("Contoso Bank".to_owned()),
+            logo: Some(Logo::from_bytes(svg).unwrap_or_else(|e| panic!("{e}"))),
+        });
+        let html = renderer
+            .render(&sample(), ReportFormat::Html)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let html = String::from_utf8(html).unwrap_or_default();
+        assert!(html.contains("Contoso Bank") && !html.contains("Acme"));
+        assert!(html.contains("src=\"data:image/svg+xml;base64,"), "{html}");
+        assert!(matches!(
+            Logo::from_bytes(b"GIF89a".to_vec()),
+            Err(BadLogo::NotAnImage)
+        ));
+        assert!(matches!(
+            Logo::from_bytes(vec![0xff; 600 * 1024]),
+            Err(BadLogo::TooLarge)
+        ));
     }
 
     #[test]

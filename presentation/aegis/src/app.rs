@@ -98,7 +98,9 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         tracking: database.clone(),
         compliance: database.clone(),
         reports: database.clone(),
-        renderer: Arc::new(aegis_infrastructure::reports::DocumentRenderer),
+        renderer: Arc::new(aegis_infrastructure::reports::DocumentRenderer::new(
+            report_branding(settings)?,
+        )),
         signer: Arc::new(report_signer(settings, &secret_key)?),
         feeds: Arc::new(aegis_infrastructure::feeds::factory::SourceFeeds),
         cipher: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
@@ -371,4 +373,31 @@ pub fn server_secret(settings: &Settings) -> Result<SecretString, StartupError> 
             }
         }),
     }
+}
+
+/// The company name and logo configured for reports.
+///
+/// # Errors
+/// `Config` naming `AEGIS_REPORT_LOGO` when the file cannot be read or is not a usable image.
+pub fn report_branding(
+    settings: &Settings,
+) -> Result<aegis_infrastructure::reports::Branding, StartupError> {
+    use aegis_infrastructure::reports::{Branding, Logo};
+    let refused = |reason: String| {
+        StartupError::Config(crate::config::ConfigError::Refused(format!(
+            "AEGIS_REPORT_LOGO: {reason}"
+        )))
+    };
+    let logo = match &settings.report_logo {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| refused(format!("cannot read {}: {e}", path.display())))?;
+            Some(Logo::from_bytes(bytes).map_err(|e| refused(e.to_string()))?)
+        }
+    };
+    Ok(Branding {
+        company: settings.report_company.clone(),
+        logo,
+    })
 }

@@ -63,6 +63,10 @@ pub struct Settings {
     /// derived from the secret key signs them.
     #[serde(serialize_with = "hide")]
     pub report_signing_key: Option<SecretString>,
+    /// The company name reports carry (default: the organization's name).
+    pub report_company: Option<String>,
+    /// A PNG, JPEG or SVG logo (at most 512 KiB) for the head of HTML reports.
+    pub report_logo: Option<PathBuf>,
     pub tenant_name: String,
     pub admin_email: String,
     #[serde(serialize_with = "hide")]
@@ -180,6 +184,8 @@ impl Default for Settings {
             auto_migrate: None,
             secret_key: None,
             report_signing_key: None,
+            report_company: None,
+            report_logo: None,
             tenant_name: "Default".to_owned(),
             admin_email: "admin@aegis.local".to_owned(),
             admin_password: None,
