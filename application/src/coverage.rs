@@ -467,14 +467,32 @@ impl CoverageService {
                 )
             }
         };
-        let techniques = catalog
-            .all_techniques(&TechniqueFilter {
-                platform: filter.platform.clone(),
-                include_subtechniques: true,
-                ..TechniqueFilter::default()
-            })
-            .await?;
-        let (in_view, only_campaign) = self.tests_in_view(tenant, filter).await?;
+        // The reads are independent: on PostgreSQL they run side by side on the pool.
+        let technique_filter = TechniqueFilter {
+            platform: filter.platform.clone(),
+            include_subtechniques: true,
+            ..TechniqueFilter::default()
+        };
+        let whole_organization = filter.campaign.is_none() && !filter.has_window();
+        let database = &self.deps.database;
+        let (techniques, (in_view, only_campaign), stored, actors, rules, countermeasures, tactics) =
+            futures::try_join!(
+                async { Ok::<_, CoverageError>(catalog.all_techniques(&technique_filter).await?) },
+                self.tests_in_view(tenant, filter),
+                async {
+                    Ok::<_, CoverageError>(if whole_organization {
+                        database.technique_scores(tenant).await?
+                    } else {
+                        Vec::new()
+                    })
+                },
+                async { Ok::<_, CoverageError>(actors_in_scope(&self.deps, tenant).await?) },
+                async { Ok::<_, CoverageError>(self.deps.rules.active_rule_counts().await?) },
+                async {
+                    Ok::<_, CoverageError>(self.deps.countermeasures.countermeasure_counts().await?)
+                },
+                async { Ok::<_, CoverageError>(catalog.list_tactics().await?) },
+            )?;
         let techniques: Vec<TechniqueSummary> = techniques
             .into_iter()
             .filter(|t| only.as_ref().is_none_or(|ids| ids.contains(&t.mitre_id)))
@@ -485,7 +503,7 @@ impl CoverageService {
             })
             .collect();
         let scores: HashMap<TechniqueId, StoredScore> = match in_view {
-            None => self.deps.database.technique_scores(tenant).await?,
+            None => stored,
             Some(tests) => scores_of_tests(
                 self.deps.database.as_ref(),
                 tests,
@@ -501,11 +519,10 @@ impl CoverageService {
         .map(|s| (s.technique_id.clone(), s))
         .collect();
         let counts = Counts {
-            actors: actors_in_scope(&self.deps, tenant).await?,
-            rules: self.deps.rules.active_rule_counts().await?,
-            countermeasures: self.deps.countermeasures.countermeasure_counts().await?,
+            actors,
+            rules,
+            countermeasures,
         };
-        let tactics = catalog.list_tactics().await?;
         Ok(build_heatmap(
             &tactics,
             techniques,
