@@ -625,7 +625,7 @@ impl CampaignService {
     }
 
     /// Loads the campaign in `uow`, applies `change`, saves and audits it.
-    async fn change<T>(
+    async fn change(
         &self,
         actor: &Actor,
         id: CampaignId,
@@ -635,8 +635,8 @@ impl CampaignService {
         change: impl AsyncFnOnce(
             &dyn UnitOfWork,
             &mut Campaign,
-        ) -> Result<(T, serde_json::Value), CampaignError>,
-    ) -> Result<(Campaign, T), CampaignError> {
+        ) -> Result<serde_json::Value, CampaignError>,
+    ) -> Result<Campaign, CampaignError> {
         let uow = self.deps.database.begin().await?;
         let mut campaign = uow
             .find_campaign(actor.tenant_id, id)
@@ -645,7 +645,7 @@ impl CampaignService {
         if expected_version.is_some_and(|v| v != campaign.version) {
             return Err(CampaignError::VersionConflict);
         }
-        let (output, details) = change(uow.as_ref(), &mut campaign).await?;
+        let details = change(uow.as_ref(), &mut campaign).await?;
         self.save(uow.as_ref(), &mut campaign).await?;
         self.audit(
             uow.as_ref(),
@@ -657,7 +657,7 @@ impl CampaignService {
         )
         .await?;
         uow.commit().await?;
-        Ok((campaign, output))
+        Ok(campaign)
     }
 
     async fn save(
@@ -704,7 +704,7 @@ impl CampaignService {
         }
         let kind = changes.kind.as_deref().map(parse_kind).transpose()?;
         let phases = changes.phases.as_deref().map(parse_phases).transpose()?;
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -729,7 +729,7 @@ impl CampaignService {
                     if let Some(phases) = phases {
                         campaign.phases = phases;
                     }
-                    Ok(((), serde_json::json!({"name": campaign.name})))
+                    Ok(serde_json::json!({"name": campaign.name}))
                 },
             )
             .await?;
@@ -754,7 +754,7 @@ impl CampaignService {
             None => None,
         };
         let now = self.deps.clock.now();
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -772,14 +772,11 @@ impl CampaignService {
                     check_dates(campaign.starts_on, campaign.ends_on)?;
                     let recurrence = recurrence.unwrap_or_else(|| campaign.recurrence.clone());
                     campaign.set_recurrence(recurrence, now);
-                    Ok((
-                        (),
-                        serde_json::json!({
-                            "start_date": campaign.starts_on,
-                            "end_date": campaign.ends_on,
-                            "recurrence": campaign.recurrence.as_ref().map(Recurrence::describe),
-                        }),
-                    ))
+                    Ok(serde_json::json!({
+                        "start_date": campaign.starts_on,
+                        "end_date": campaign.ends_on,
+                        "recurrence": campaign.recurrence.as_ref().map(Recurrence::describe),
+                    }))
                 },
             )
             .await?;
@@ -830,7 +827,7 @@ impl CampaignService {
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
         let now = self.deps.clock.now();
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -844,7 +841,7 @@ impl CampaignService {
                         .await?
                         .ok_or_else(|| invalid("test_id", "no such test in this organization"))?;
                     if test.campaign_id == Some(campaign.id.as_uuid()) {
-                        return Ok(((), serde_json::json!({"test_id": test_id})));
+                        return Ok(serde_json::json!({"test_id": test_id}));
                     }
                     if let Some(other) = test.campaign_id {
                         return Err(invalid(
@@ -858,13 +855,9 @@ impl CampaignService {
                             "only a test in draft can join a campaign",
                         ));
                     }
-                    test.campaign_id = Some(campaign.id.as_uuid());
-                    let expected = test.version;
-                    test.version += 1;
-                    test.updated_at = now;
-                    uow.update_test(actor.tenant_id, &test, expected).await?;
+                    move_test(uow, &mut test, Some(campaign.id), now).await?;
                     campaign.test_order.push(test.id);
-                    Ok(((), serde_json::json!({"test_id": test_id})))
+                    Ok(serde_json::json!({"test_id": test_id}))
                 },
             )
             .await?;
@@ -884,7 +877,7 @@ impl CampaignService {
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
         let now = self.deps.clock.now();
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -898,14 +891,10 @@ impl CampaignService {
                         .await?
                         .filter(|t| t.campaign_id == Some(campaign.id.as_uuid()))
                         .ok_or_else(|| invalid("test_id", "the test is not in this campaign"))?;
-                    test.campaign_id = None;
-                    let expected = test.version;
-                    test.version += 1;
-                    test.updated_at = now;
-                    uow.update_test(actor.tenant_id, &test, expected).await?;
+                    move_test(uow, &mut test, None, now).await?;
                     uow.drop_dependencies_of(actor.tenant_id, test_id).await?;
                     campaign.test_order.retain(|t| *t != test_id);
-                    Ok(((), serde_json::json!({"test_id": test_id})))
+                    Ok(serde_json::json!({"test_id": test_id}))
                 },
             )
             .await?;
@@ -924,7 +913,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -947,7 +936,7 @@ impl CampaignService {
                         ));
                     }
                     campaign.test_order = order;
-                    Ok(((), serde_json::json!({"tests": campaign.test_order.len()})))
+                    Ok(serde_json::json!({"tests": campaign.test_order.len()}))
                 },
             )
             .await?;
@@ -1031,10 +1020,7 @@ impl CampaignService {
                 }
                 uow.replace_dependencies(actor.tenant_id, test_id, &depends_on)
                     .await?;
-                Ok((
-                    (),
-                    serde_json::json!({"test_id": test_id, "depends_on": depends_on}),
-                ))
+                Ok(serde_json::json!({"test_id": test_id, "depends_on": depends_on}))
             },
         )
         .await?;
@@ -1054,7 +1040,7 @@ impl CampaignService {
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
         let now = self.deps.clock.now();
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -1063,7 +1049,7 @@ impl CampaignService {
                 "campaign.activated",
                 async |_, campaign| {
                     campaign.activate(now)?;
-                    Ok(((), serde_json::json!({"tests": campaign.test_order.len()})))
+                    Ok(serde_json::json!({"tests": campaign.test_order.len()}))
                 },
             )
             .await?;
@@ -1082,7 +1068,7 @@ impl CampaignService {
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::CompleteCampaign)?;
         let now = self.deps.clock.now();
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -1096,10 +1082,7 @@ impl CampaignService {
                         .iter()
                         .filter(|t| t.workflow.state() == TestState::Validated)
                         .count();
-                    Ok((
-                        (),
-                        serde_json::json!({"tests": tests.len(), "validated": validated}),
-                    ))
+                    Ok(serde_json::json!({"tests": tests.len(), "validated": validated}))
                 },
             )
             .await?;
@@ -1117,7 +1100,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let (campaign, ()) = self
+        let campaign = self
             .change(
                 actor,
                 id,
@@ -1126,7 +1109,7 @@ impl CampaignService {
                 "campaign.archived",
                 async |_, campaign| {
                     campaign.archive()?;
-                    Ok(((), serde_json::json!({})))
+                    Ok(serde_json::json!({}))
                 },
             )
             .await?;
@@ -1798,6 +1781,20 @@ impl CampaignService {
         };
         audit_trail::record(&self.deps, uow, context, change).await
     }
+}
+
+/// Puts `test` into `campaign` (or out of any), as a change of the test's own version.
+async fn move_test(
+    uow: &dyn UnitOfWork,
+    test: &mut TestCase,
+    campaign: Option<CampaignId>,
+    now: DateTime<Utc>,
+) -> Result<(), RepositoryError> {
+    test.campaign_id = campaign.map(|c| c.as_uuid());
+    let expected = test.version;
+    test.version += 1;
+    test.updated_at = now;
+    uow.update_test(test.tenant_id, test, expected).await
 }
 
 /// Stores dependencies grouped by the test that depends.
