@@ -399,6 +399,18 @@ pub fn transition(
     })
 }
 
+/// The steps `role` may take on `current` now, by endpoint name, each once: what a client
+/// offers as buttons. The same rules as `transition`, so the two never disagree.
+pub fn available_actions(current: &Workflow, role: Role) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for action in WorkflowAction::ALL {
+        if transition(current, action, role).is_ok() && !names.contains(&action.name()) {
+            names.push(action.name());
+        }
+    }
+    names
+}
+
 /// A representative workflow of each state, for the golden table: in review with no votes,
 /// disputed with red approving and blue rejecting, the others plain.
 pub fn representative(state: TestState) -> Workflow {

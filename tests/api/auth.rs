@@ -116,9 +116,18 @@ on_both_databases!(
         // The cookie alone authenticates.
         let me = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
+        // A change by cookie needs the anti-forgery header.
+        let forged = client
+            .post(app.url("/api/v1/auth/refresh"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert_eq!(problem(forged).await["code"], "CSRF_HEADER_MISSING");
         // The refresh cookie alone refreshes.
         let refreshed = client
             .post(app.url("/api/v1/auth/refresh"))
+            .header("x-aegis-request", "1")
             .send()
             .await
             .unwrap();
@@ -126,6 +135,7 @@ on_both_databases!(
         // Logout clears the cookies.
         let logout = client
             .post(app.url("/api/v1/auth/logout"))
+            .header("x-aegis-request", "1")
             .send()
             .await
             .unwrap();

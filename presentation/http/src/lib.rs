@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod csrf;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
@@ -14,6 +15,7 @@ pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod views;
+pub mod web_app;
 
 use std::net::TcpListener;
 use std::num::NonZeroU32;
@@ -34,9 +36,12 @@ use crate::problem::ApiError;
 use crate::rate_limit::AuthRateLimiter;
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-// Swagger UI and the landing page need their own scripts, styles and images.
-const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+// Swagger UI needs its own inline scripts and styles.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
     script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+// The web UI loads only its own scripts; charts set inline style attributes.
+const APP_CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
@@ -44,8 +49,14 @@ async fn openapi_json() -> HttpResponse {
         .body(openapi::document())
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found())
+/// Pages for GET and HEAD outside the API; a problem+json 404 for anything else.
+async fn fallback(request: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    let method = request.method();
+    if method == actix_web::http::Method::GET || method == actix_web::http::Method::HEAD {
+        web_app::serve(request).await
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 fn cors(settings: &HttpSettings) -> Cors {
@@ -53,6 +64,7 @@ fn cors(settings: &HttpSettings) -> Cors {
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .allowed_header("idempotency-key")
+        .allowed_header(csrf::HEADER)
         .allowed_header(request_id::HEADER)
         .expose_headers([request_id::HEADER, "retry-after"])
         .supports_credentials()
@@ -101,6 +113,7 @@ pub fn serve(
             .app_data(limiter.clone())
             .app_data(settings.clone())
             .configure(|config| json::configure(config, limit))
+            .wrap(from_fn(csrf::middleware))
             .wrap(from_fn(problem::fallback_middleware))
             .wrap(from_fn(content_security_policy))
             .wrap(security_headers)
@@ -111,7 +124,6 @@ pub fn serve(
             .wrap(Compress::default())
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
-            .route("/", web::get().to(routes::system::landing))
             .route("/health", web::get().to(routes::system::health))
             .route("/ready", web::get().to(routes::system::ready))
             .route("/metrics", web::get().to(routes::system::metrics))
@@ -160,7 +172,7 @@ pub fn serve(
                     ));
                 }
             })
-            .default_service(web::to(not_found))
+            .default_service(web::to(fallback))
     })
     .workers(workers.max(1))
     .listen(listener)?
@@ -172,9 +184,15 @@ async fn content_security_policy(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let is_page = request.path() == "/" || request.path().starts_with("/docs");
+    let path = request.path();
+    let policy = if path.starts_with("/docs") {
+        DOCS_CSP
+    } else if web_app::is_page(path) {
+        APP_CSP
+    } else {
+        API_CSP
+    };
     let mut response = next.call(request).await?;
-    let policy = if is_page { PAGE_CSP } else { API_CSP };
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(policy),

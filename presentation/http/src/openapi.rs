@@ -110,14 +110,81 @@ impl Modify for SecuritySchemes {
 
 /// The document as served and committed: pretty JSON with a trailing newline.
 pub fn document() -> String {
-    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    let mut doc = ApiDoc::openapi();
+    make_operation_ids_unique(&mut doc);
+    let mut text = doc.to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Handlers share names across modules (`list`, `get`), and utoipa takes the operation id from
+/// the function; generated clients (the web UI's types) need each id once, so a shared one is
+/// prefixed with the operation's tag, and numbered if that is still not enough.
+fn make_operation_ids_unique(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::{HashMap, HashSet};
+    fn operations(
+        doc: &mut utoipa::openapi::OpenApi,
+    ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+        doc.paths.paths.values_mut().flat_map(|item| {
+            [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.delete.as_mut(),
+                item.patch.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+        })
+    }
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for operation in operations(doc) {
+        if let Some(id) = &operation.operation_id {
+            *uses.entry(id.clone()).or_default() += 1;
+        }
+    }
+    let mut taken: HashSet<String> = HashSet::new();
+    for operation in operations(doc) {
+        let Some(id) = operation.operation_id.clone() else {
+            continue;
+        };
+        let mut unique = if uses.get(&id).copied().unwrap_or(0) > 1 {
+            let tag = operation
+                .tags
+                .as_ref()
+                .and_then(|tags| tags.first())
+                .map_or("api", String::as_str)
+                .replace('-', "_");
+            format!("{tag}_{id}")
+        } else {
+            id
+        };
+        let base = unique.clone();
+        let mut n = 2;
+        while !taken.insert(unique.clone()) {
+            unique = format!("{base}_{n}");
+            n += 1;
+        }
+        operation.operation_id = Some(unique);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let document: serde_json::Value = serde_json::from_str(&super::document()).unwrap();
+        let mut ids = std::collections::HashSet::new();
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                if let Some(id) = operation["operationId"].as_str() {
+                    assert!(ids.insert(id.to_owned()), "{id} is used twice");
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_committed_document_matches_the_code() {

@@ -1,4 +1,4 @@
-//! Liveness, readiness, metrics and the landing page.
+//! Liveness, readiness and metrics.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -77,33 +77,4 @@ pub async fn metrics(metrics: web::Data<HttpMetrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render())
-}
-
-const LANDING_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Aegis</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}
-a{color:#0b57d0}code{background:#f1f3f4;padding:.1rem .3rem;border-radius:4px}</style></head>
-<body>
-<h1>Aegis</h1>
-<p>Prove, technique by technique, how well you are defended against MITRE ATT&amp;CK.</p>
-<ul>
-{docs}<li><a href="/api/v1/openapi.json">OpenAPI document</a></li>
-<li><a href="/health">Health</a> and <a href="/ready">readiness</a></li>
-</ul>
-<p>Sign in with <code>POST /api/v1/auth/login</code>; the web interface arrives with a later release.</p>
-</body></html>
-"#;
-
-/// The landing page, until the web UI is served here.
-pub async fn landing(settings: web::Data<HttpSettings>) -> HttpResponse {
-    let docs = if settings.swagger_ui {
-        "<li><a href=\"/docs/\">API documentation (Swagger UI)</a></li>\n"
-    } else {
-        ""
-    };
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(LANDING_PAGE.replace("{docs}", docs))
 }

@@ -14,7 +14,8 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::ports::TestFilter;
 use aegis_domain::test_case::{TestCase, TestId};
 use aegis_domain::user::UserId;
-use aegis_domain::workflow::{Team, TestState, Verdict, WorkflowAction};
+use aegis_domain::Role;
+use aegis_domain::workflow::{Team, TestState, Verdict, WorkflowAction, available_actions};
 
 use crate::auth::Authenticated;
 use crate::client::Context;
@@ -189,12 +190,19 @@ pub struct TimelineView {
     pub transitions: Vec<TransitionView>,
     pub worklogs: Vec<WorklogView>,
     pub comments: Vec<CommentView>,
+    /// The workflow steps the caller's role may take on the test in its state now
+    /// (`POST /tests/{id}/{action}`); the campaign's own rules may still refuse one.
+    pub available_actions: Vec<String>,
 }
 
-impl From<Timeline> for TimelineView {
-    fn from(timeline: Timeline) -> Self {
+impl TimelineView {
+    fn for_role(timeline: Timeline, role: Role) -> Self {
         let history = timeline.history;
         Self {
+            available_actions: available_actions(&timeline.test.workflow, role)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             test: timeline.test.into(),
             transitions: history
                 .transitions
@@ -474,8 +482,8 @@ pub async fn timeline(
         services
             .tests
             .timeline(&actor, TestId::from_uuid(*id))
-            .await?
-            .into(),
+            .await
+            .map(|timeline| TimelineView::for_role(timeline, actor.role))?,
     ))
 }
 

@@ -1,0 +1,3 @@
+// TEMPORARY: replaced by the page itself.
+export function DetectionRulesPage() { return null; }
+export function DetectionRuleDetailPage() { return null; }

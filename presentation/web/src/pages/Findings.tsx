@@ -1,0 +1,3 @@
+// TEMPORARY: replaced by the page itself.
+export function FindingsPage() { return null; }
+export function FindingDetailPage() { return null; }

@@ -1,0 +1,2 @@
+// TEMPORARY: replaced by the page itself.
+export function HeatmapPage() { return null; }

@@ -1,0 +1,66 @@
+import { useState, type FormEvent } from "react";
+import { useNavigate, useSearchParams } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { ApiProblem } from "../api/client";
+import { signIn, ME_KEY } from "../auth/session";
+import { Button, ErrorPanel, TextField } from "../components/ui";
+
+export function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <main className="flex min-h-screen items-center justify-center bg-slate-900 px-4">
+      <div className="w-full max-w-sm rounded-lg bg-white p-6 shadow-xl">
+        <div className="mb-5 flex items-center gap-2">
+          <img src="/favicon.svg" alt="" className="h-8 w-8" />
+          <div>
+            <p className="text-lg font-semibold">Aegis</p>
+            <h1 className="text-sm text-slate-600">{title}</h1>
+          </div>
+        </div>
+        {children}
+      </div>
+    </main>
+  );
+}
+
+/** A same-site path to return to after signing in; anything else goes to the dashboard. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/";
+}
+
+export function LoginPage() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const client = useQueryClient();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const tokens = await signIn(email, password);
+      await client.invalidateQueries({ queryKey: ME_KEY });
+      navigate(tokens.must_change_password ? "/change-password" : safeNext(params.get("next")), { replace: true });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fieldError = (name: string) => (error instanceof ApiProblem ? error.field(name) : undefined);
+  return (
+    <AuthFrame title="Sign in">
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={fieldError("email")} autoFocus />
+        <TextField label="Password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={fieldError("password")} />
+        {error !== null && <ErrorPanel error={error} />}
+        <Button type="submit" busy={busy} className="w-full justify-center">
+          Sign in
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}

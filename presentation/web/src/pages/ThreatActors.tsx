@@ -1,0 +1,3 @@
+// TEMPORARY: replaced by the page itself.
+export function ThreatActorsPage() { return null; }
+export function ThreatActorDetailPage() { return null; }
