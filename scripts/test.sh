@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit, repository (SQLite and PostgreSQL), S3 and end-to-end.
-# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (or AEGIS_TEST_POSTGRES_URL); installs
-# and starts an S3-compatible server (s3s-fs) itself. Build outputs and tools are cached in
-# $AEGIS_CACHE_DIR (default ~/.cache/aegis), outside the checkout.
+# Runs the whole test suite: unit, repository (SQLite and PostgreSQL), S3, API end-to-end, the
+# web UI's component tests (Vitest) and its browser tests (Playwright in Debian's chromium).
+# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (or AEGIS_TEST_POSTGRES_URL) and Node.js;
+# installs and starts an S3-compatible server (s3s-fs) itself, and chromium when it is missing.
+# Build outputs and tools are cached in $AEGIS_CACHE_DIR (default ~/.cache/aegis), outside the
+# checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,18 @@ cache="${AEGIS_CACHE_DIR:-$HOME/.cache/aegis}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 tools="$cache/tools"
 mkdir -p "$tools"
+
+# The web UI: built first, because the server's own tests fetch the pages it serves.
+./scripts/build-web.sh
+(cd presentation/web && npm test --silent)
+
+# Chromium for the browser tests, from Debian's packages (Playwright's download is not used).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (once)"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 
 # PostgreSQL: start the machine's cluster when it is installed but stopped.
 export AEGIS_TEST_POSTGRES_URL="${AEGIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -42,9 +56,17 @@ export AEGIS_TEST_S3_SECRET_KEY=aegistestsecret0123
 export AEGIS_TEST_S3_BUCKET=aegis-test
 export AEGIS_TEST_S3_REGION=us-east-1
 
+status=0
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
-  cargo test --workspace --doc
+  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+  cargo test --workspace --doc || status=$?
 else
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+
+# The browser tests, against a real `aegis serve` on the embedded profile (e2e/serve.sh).
+cargo build -p aegis
+rm -rf presentation/web/e2e/screenshots
+(cd presentation/web && AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" npx playwright test) || status=$?
+echo "screenshots of every page: presentation/web/e2e/screenshots/"
+exit "$status"

@@ -9,7 +9,7 @@ use rust_embed::Embed;
 use crate::problem::ApiError;
 
 #[derive(Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../web/dist/"]
+#[folder = "$AEGIS_WEB_DIST"]
 #[allow_missing = true]
 struct WebAssets;
 

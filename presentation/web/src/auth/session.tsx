@@ -7,7 +7,7 @@ import { Loading } from "../components/ui";
 export type Me = Schemas["UserView"];
 
 type Session = { me: Me; signOut: () => Promise<void> };
-const SessionContext = createContext<Session | null>(null);
+export const SessionContext = createContext<Session | null>(null);
 
 export const ME_KEY = ["me"] as const;
 

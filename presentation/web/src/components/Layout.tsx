@@ -50,7 +50,7 @@ export function Layout() {
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2">
         Skip to content
       </a>
-      <aside className="w-56 shrink-0 border-r border-slate-200 bg-slate-900 text-slate-100">
+      <aside className="sticky top-0 h-screen w-56 shrink-0 overflow-y-auto border-r border-slate-200 bg-slate-900 text-slate-100">
         <Link to="/" className="flex items-center gap-2 px-4 py-4 text-lg font-semibold text-white">
           <img src="/favicon.svg" alt="" className="h-6 w-6" /> Aegis
         </Link>
