@@ -21,6 +21,15 @@ use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::ports::UnitOfWork;
 
 /// A user as use cases hand it out: everything but the password hash.
+/// A user as colleagues see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Colleague {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: String,
+    pub is_active: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: Uuid,
@@ -174,6 +183,40 @@ impl UserService {
             .list_users(initiator.tenant(), filter, page)
             .await?;
         Ok(page.map(|user| UserSummary::from(&user)))
+    }
+
+    /// Everyone in the tenant by name and role, for whoever works with them: names on
+    /// timelines, comments and assignee pickers. No emails or account state.
+    ///
+    /// # Errors
+    /// `Forbidden` for a user who cannot read operations.
+    pub async fn directory(&self, initiator: &Initiator) -> Result<Vec<Colleague>, UserError> {
+        initiator.authorize(Action::ReadOperations)?;
+        let filter = UserFilter::default();
+        let mut colleagues = Vec::new();
+        let mut page = 1;
+        loop {
+            let batch = self
+                .deps
+                .database
+                .list_users(
+                    initiator.tenant(),
+                    &filter,
+                    PageRequest::new(page, PageRequest::MAX_PER_PAGE),
+                )
+                .await?;
+            let last = (batch.items.len() as u64) < PageRequest::MAX_PER_PAGE;
+            colleagues.extend(batch.items.iter().map(|user| Colleague {
+                id: user.id.as_uuid(),
+                display_name: user.display_name.clone(),
+                role: user.role.to_string(),
+                is_active: user.is_active,
+            }));
+            if last {
+                return Ok(colleagues);
+            }
+            page += 1;
+        }
     }
 
     /// # Errors

@@ -379,6 +379,12 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(Method::GET, "/api/v1/users", Action::ManageUsers, None),
         e(
+            Method::GET,
+            "/api/v1/users/directory",
+            Action::ReadOperations,
+            None,
+        ),
+        e(
             Method::POST,
             "/api/v1/users",
             Action::ManageUsers,

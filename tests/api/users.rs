@@ -283,3 +283,23 @@ on_both_databases!(
         assert_eq!(demote.status(), StatusCode::OK);
     }
 );
+
+on_both_databases!(
+    colleagues_see_each_other_by_name_and_role_only,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let (red_id, red) = app.user_with_role(&admin, "red_tech").await;
+        let directory: Value = app
+            .get("/api/v1/users/directory", &red)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let people = directory.as_array().unwrap();
+        assert!(people.len() >= 2, "{directory}");
+        let me = people.iter().find(|p| p["id"] == red_id.as_str()).unwrap();
+        assert_eq!(me["role"], "red_tech");
+        assert!(me.get("email").is_none(), "no emails in the directory: {me}");
+        assert!(people.iter().any(|p| p["role"] == "admin"));
+    }
+);

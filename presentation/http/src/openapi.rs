@@ -24,7 +24,7 @@ use crate::views::{Paginated, UserView};
     paths(
         auth::login, auth::refresh, auth::logout, auth::me, auth::change_password,
         users::list, users::create, users::get, users::update, users::deactivate,
-        users::reset_password, users::me, users::update_preferences,
+        users::reset_password, users::me, users::update_preferences, users::directory,
         audit_logs::list, audit_logs::verify,
         test_routes::create, test_routes::list, test_routes::get, test_routes::timeline,
         test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,

@@ -90,14 +90,14 @@ impl From<EvidenceRecord> for EvidenceView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerificationView {
+pub struct EvidenceVerificationView {
     pub evidence_id: Uuid,
     pub recorded_sha256: String,
     pub recomputed_sha256: String,
     pub intact: bool,
 }
 
-impl From<Verification> for VerificationView {
+impl From<Verification> for EvidenceVerificationView {
     fn from(v: Verification) -> Self {
         Self {
             evidence_id: v.evidence.id.as_uuid(),
@@ -301,14 +301,14 @@ pub async fn download_link(
 
 /// Re-hash the stored file and record whether it is intact.
 #[utoipa::path(post, path = "/api/v1/evidence/{id}/verify", tag = "evidence", params(("id" = Uuid, Path)),
-    responses((status = 200, body = VerificationView), (status = 404, body = Problem)),
+    responses((status = 200, body = EvidenceVerificationView), (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn verify(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
     Context(context): Context,
     id: web::Path<Uuid>,
-) -> Result<web::Json<VerificationView>, ApiError> {
+) -> Result<web::Json<EvidenceVerificationView>, ApiError> {
     Ok(web::Json(
         services
             .evidence

@@ -115,8 +115,13 @@ impl From<Dependency> for DependencyView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateDetailView {
-    #[serde(flatten)]
-    pub summary: TemplateSummaryView,
+    pub id: Uuid,
+    /// atomic, caldera, lolbas or gtfobins.
+    pub source: String,
+    pub source_id: String,
+    pub name: String,
+    pub technique: String,
+    pub platforms: Vec<String>,
     pub description: String,
     pub tactic: Option<String>,
     pub executors: Vec<ExecutorView>,
@@ -131,7 +136,12 @@ pub struct TemplateDetailView {
 impl TemplateDetailView {
     fn new(summary: TemplateSummary, template: TestTemplate) -> Self {
         Self {
-            summary: summary.into(),
+            id: summary.id,
+            source: summary.source.as_str().to_owned(),
+            source_id: summary.source_id,
+            name: summary.name,
+            technique: summary.technique,
+            platforms: summary.platforms,
             description: template.description,
             tactic: template.tactic,
             licence: template.source.licence().to_owned(),

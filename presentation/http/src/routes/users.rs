@@ -109,6 +109,38 @@ pub async fn list(
     Ok(web::Json(Paginated::from_page(users, UserView::from)))
 }
 
+/// Everyone in the tenant by name and role (any signed-in user): names for the ids on
+/// timelines and comments, and assignee choices.
+#[utoipa::path(get, path = "/api/v1/users/directory", tag = "users",
+    responses((status = 200, body = Vec<ColleagueView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn directory(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<Vec<ColleagueView>>, ApiError> {
+    let colleagues = services.users.directory(&Initiator::User(actor)).await?;
+    Ok(web::Json(
+        colleagues
+            .into_iter()
+            .map(|c| ColleagueView {
+                id: c.id,
+                display_name: c.display_name,
+                role: c.role,
+                is_active: c.is_active,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ColleagueView {
+    pub id: Uuid,
+    pub display_name: String,
+    /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
+    pub role: String,
+    pub is_active: bool,
+}
+
 /// Create a user, who must change the password at first sign-in. Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response for the same payload; 409 for another")),
@@ -281,6 +313,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("", web::get().to(list))
         .route("", web::post().to(create))
         .route("/me", web::get().to(me))
+        .route("/directory", web::get().to(directory))
         .route("/me/preferences", web::patch().to(update_preferences))
         .route("/{id}", web::get().to(get))
         .route("/{id}", web::patch().to(update))

@@ -50,7 +50,7 @@ export function Layout() {
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2">
         Skip to content
       </a>
-      <aside className="sticky top-0 h-screen w-56 shrink-0 overflow-y-auto border-r border-slate-200 bg-slate-900 text-slate-100">
+      <aside className="fixed inset-y-0 left-0 z-30 w-56 overflow-y-auto border-r border-slate-200 bg-slate-900 text-slate-100">
         <Link to="/" className="flex items-center gap-2 px-4 py-4 text-lg font-semibold text-white">
           <img src="/favicon.svg" alt="" className="h-6 w-6" /> Aegis
         </Link>
@@ -86,7 +86,7 @@ export function Layout() {
           </p>
         </nav>
       </aside>
-      <div className="flex min-w-0 flex-1 flex-col">
+      <div className="ml-56 flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-end gap-3 border-b border-slate-200 bg-white px-6 py-2">
           <NotificationBell />
           <Link to="/profile" className="rounded px-2 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">

@@ -254,7 +254,7 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
       }}
       onClose={onClose}
       aria-label={title}
-      className="w-full max-w-lg rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
+      className="m-auto w-full max-w-lg rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
     >
       <div className="p-5">
         <div className="mb-3 flex items-center justify-between">

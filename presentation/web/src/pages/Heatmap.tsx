@@ -5,6 +5,7 @@ import { api, ApiProblem, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
 import { humanize } from "../lib/format";
+import { usePreferences } from "./preferences";
 
 type Cell = Schemas["HeatmapCellView"];
 type Column = Schemas["HeatmapColumnView"];
@@ -28,7 +29,9 @@ export function HeatmapPage() {
   const [params, setParams] = useSearchParams();
   const { me } = useSession();
   const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ""])) as Record<(typeof FILTERS)[number], string>;
-  const colouring: Colouring = params.get("colour") === "status" ? "status" : "score";
+  const preferences = usePreferences();
+  // The URL wins; otherwise the profile's preference.
+  const colouring: Colouring = (params.get("colour") ?? preferences.heatmap_color_by) === "status" ? "status" : "score";
   const query = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== ""));
   const heatmap = useQuery({
     queryKey: ["heatmap", query],
@@ -92,7 +95,7 @@ export function HeatmapPage() {
           <SelectField
             label="Colour by"
             value={colouring}
-            onChange={(e) => setParam("colour", e.target.value === "status" ? "status" : "")}
+            onChange={(e) => setParam("colour", e.target.value)}
             options={[
               ["score", "Score"],
               ["status", "Coverage status"],
