@@ -255,11 +255,20 @@ proptest! {
 fn available_actions_follow_the_role_and_the_state() {
     use aegis_domain::workflow::available_actions;
     let draft = Workflow::new();
-    assert_eq!(available_actions(&draft, Role::RedTech), vec!["start-execution"]);
+    assert_eq!(
+        available_actions(&draft, Role::RedTech),
+        vec!["start-execution"]
+    );
     assert!(available_actions(&draft, Role::BlueTech).is_empty());
     let review = representative(TestState::InReview);
-    assert_eq!(available_actions(&review, Role::BlueLead), vec!["validate-blue"]);
-    assert_eq!(available_actions(&review, Role::RedLead), vec!["validate-red"]);
+    assert_eq!(
+        available_actions(&review, Role::BlueLead),
+        vec!["validate-blue"]
+    );
+    assert_eq!(
+        available_actions(&review, Role::RedLead),
+        vec!["validate-red"]
+    );
     assert!(available_actions(&review, Role::Viewer).is_empty());
     let evaluating = representative(TestState::BlueEvaluating);
     assert_eq!(

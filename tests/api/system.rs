@@ -64,7 +64,11 @@ async fn metrics_count_requests_by_route_and_status() {
 async fn the_web_ui_openapi_and_swagger_ui_are_served() {
     let app = spawn_app(Backend::Sqlite).await;
     let index = app.client.get(app.url("/")).send().await.unwrap();
-    assert_eq!(index.status(), StatusCode::OK, "run `npm run build` in presentation/web");
+    assert_eq!(
+        index.status(),
+        StatusCode::OK,
+        "run `npm run build` in presentation/web"
+    );
     let policy = index.headers()["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("script-src 'self';"), "{policy}");
     assert_eq!(index.headers()["cache-control"], "no-cache");

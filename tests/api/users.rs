@@ -299,7 +299,10 @@ on_both_databases!(
         assert!(people.len() >= 2, "{directory}");
         let me = people.iter().find(|p| p["id"] == red_id.as_str()).unwrap();
         assert_eq!(me["role"], "red_tech");
-        assert!(me.get("email").is_none(), "no emails in the directory: {me}");
+        assert!(
+            me.get("email").is_none(),
+            "no emails in the directory: {me}"
+        );
         assert!(people.iter().any(|p| p["role"] == "admin"));
     }
 );

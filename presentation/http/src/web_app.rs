@@ -72,7 +72,17 @@ pub async fn serve(request: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Extensions of the files a build holds. App routes may hold dots too (`/techniques/T1059.001`),
 /// so only these mark a path as a file.
 const FILE_EXTENSIONS: [&str; 11] = [
-    "js", "css", "map", "svg", "png", "ico", "json", "txt", "woff", "woff2", "webmanifest",
+    "js",
+    "css",
+    "map",
+    "svg",
+    "png",
+    "ico",
+    "json",
+    "txt",
+    "woff",
+    "woff2",
+    "webmanifest",
 ];
 
 fn has_extension(relative: &str) -> bool {

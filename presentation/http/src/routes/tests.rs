@@ -10,11 +10,11 @@ use uuid::Uuid;
 use aegis_application::Services;
 use aegis_application::error::FieldError;
 use aegis_application::test_cases::{BlueChanges, NewTest, RedChanges, TestChanges, Timeline};
+use aegis_domain::Role;
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::ports::TestFilter;
 use aegis_domain::test_case::{TestCase, TestId};
 use aegis_domain::user::UserId;
-use aegis_domain::Role;
 use aegis_domain::workflow::{Team, TestState, Verdict, WorkflowAction, available_actions};
 
 use crate::auth::Authenticated;

@@ -112,18 +112,20 @@ export async function ok<T>(
 }
 
 /**
- * Uploads a file as multipart with progress (fetch cannot report upload progress).
+ * Uploads with progress (fetch cannot report upload progress): a FormData as multipart, or a
+ * file as the raw body (application/octet-stream) for endpoints that read the body themselves.
  * Resolves with the parsed JSON answer or rejects with an ApiProblem.
  */
 export function upload<T>(
   url: string,
-  form: FormData,
+  body: FormData | Blob,
   onProgress: (fraction: number) => void,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", url);
-    request.setRequestHeader("X-Aegis-Request", "1");
+    for (const [name, value] of Object.entries(CSRF_HEADER)) request.setRequestHeader(name, value);
+    if (!(body instanceof FormData)) request.setRequestHeader("Content-Type", "application/octet-stream");
     request.responseType = "json";
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
@@ -137,6 +139,6 @@ export function upload<T>(
       }
     };
     request.onerror = () => reject(new ApiProblem(asProblem(null, 0)));
-    request.send(form);
+    request.send(body);
   });
 }

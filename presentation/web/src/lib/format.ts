@@ -115,6 +115,16 @@ export const roleLabel: Record<string, string> = {
   viewer: "Viewer",
 };
 
-export function isLead(role: string): boolean {
-  return role === "admin" || role === "red_lead" || role === "blue_lead";
+/** Coverage status colours, shared by the heatmap, lists and charts. */
+export const COVERAGE_COLORS: Record<string, string> = {
+  validated: "#4ade80",
+  partial: "#facc15",
+  in_progress: "#93c5fd",
+  stale: "#c4b5fd",
+  not_covered: "#e2e8f0",
+};
+
+/** A 0-100 score as a whole number, or a dash when there is none. */
+export function formatScore(value: number | null | undefined): string {
+  return value === null || value === undefined ? "—" : value.toFixed(0);
 }

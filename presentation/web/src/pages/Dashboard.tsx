@@ -3,11 +3,7 @@ import { Link } from "react-router";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, ok, type Schemas } from "../api/client";
 import { Badge, Card, EmptyState, PageHeader, QueryState, Stat } from "../components/ui";
-import { formatDate, formatDateTime, formatDuration, formatPercent, humanize, stateTone } from "../lib/format";
-
-function score(value: number | null | undefined): string {
-  return value === null || value === undefined ? "—" : value.toFixed(0);
-}
+import { formatDate, formatDateTime, formatDuration, formatPercent, formatScore, humanize, stateTone } from "../lib/format";
 
 function rate(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : formatPercent(value * 100);
@@ -53,8 +49,8 @@ export function DashboardPage() {
 function Kpis({ kpis }: { kpis: Schemas["KpisView"] }) {
   return (
     <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
-      <Stat label="Organization score" value={score(kpis.organization_score)} hint="0 to 100, mean over the matrix" />
-      <Stat label="Threat-weighted" value={score(kpis.threat_weighted_score)} hint="weighted by actors using each technique" />
+      <Stat label="Organization score" value={formatScore(kpis.organization_score)} hint="0 to 100, mean over the matrix" />
+      <Stat label="Threat-weighted" value={formatScore(kpis.threat_weighted_score)} hint="weighted by actors using each technique" />
       <Stat label="Coverage" value={formatPercent(kpis.coverage_percent)} hint={`${kpis.covered_techniques} of ${kpis.total_techniques} techniques`} />
       <Stat label="Validated tests" value={kpis.validated_tests} />
       <Stat label="Open tests" value={<Link className="hover:underline" to="/tests">{kpis.open_tests}</Link>} />
@@ -165,7 +161,7 @@ function ByTactic({ rows }: { rows: Schemas["TacticPostureView"][] }) {
               <div className="h-3 rounded bg-blue-700" style={{ width: `${percent}%` }} />
             </div>
             <span className="text-right text-slate-700">
-              {row.covered}/{row.techniques} · {score(row.score)}
+              {row.covered}/{row.techniques} · {formatScore(row.score)}
             </span>
           </li>
         );

@@ -3,7 +3,8 @@ import { Link, useParams } from "react-router";
 import { api, ok } from "../api/client";
 import { Badge, Card, EmptyState, PageHeader, Pagination, QueryState, SelectField, Table, Td } from "../components/ui";
 import { humanize, severityTone } from "../lib/format";
-import { Facts, SearchField, opt, pageCount, useListParams } from "./listing";
+import { Facts, SearchField, opt } from "./listing";
+import { pageCount, useListParams } from "../lib/listParams";
 
 const PER_PAGE = 25;
 const SOURCES = [

@@ -4,23 +4,17 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiProblem, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
-import { humanize } from "../lib/format";
+import { COVERAGE_COLORS, humanize } from "../lib/format";
 import { usePreferences } from "./preferences";
+import { can } from "../lib/permissions";
 
 type Cell = Schemas["HeatmapCellView"];
 type Column = Schemas["HeatmapColumnView"];
 type Colouring = "score" | "status";
 
-export const STATUS_COLORS: Record<string, string> = {
-  validated: "#4ade80",
-  partial: "#facc15",
-  in_progress: "#93c5fd",
-  stale: "#c4b5fd",
-  not_covered: "#e2e8f0",
-};
 
 export function cellColor(cell: Cell, colouring: Colouring): string {
-  return colouring === "status" ? (STATUS_COLORS[cell.status] ?? "#e2e8f0") : cell.color;
+  return colouring === "status" ? (COVERAGE_COLORS[cell.status] ?? "#e2e8f0") : cell.color;
 }
 
 const FILTERS = ["platform", "threat_actor", "campaign_id"] as const;
@@ -61,7 +55,7 @@ export function HeatmapPage() {
     return [...all].sort();
   }, [heatmap.data, filters.platform]);
   const layerHref = `/api/v1/heatmap/navigator-layer${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ""}`;
-  const canImport = me.role === "admin" || me.role === "red_lead" || me.role === "blue_lead";
+  const canImport = can(me.role, "plan_tests");
 
   return (
     <>
@@ -120,7 +114,7 @@ function Legend({ map, colouring }: { map: Schemas["HeatmapView"]; colouring: Co
       {colouring === "status" ? (
         map.status_counts.map((count) => (
           <span key={count.status} className="inline-flex items-center gap-1">
-            <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: STATUS_COLORS[count.status] }} />
+            <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: COVERAGE_COLORS[count.status] }} />
             {humanize(count.status)} ({count.techniques})
           </span>
         ))

@@ -5,7 +5,7 @@ import { Badge, Button, EmptyState, ErrorPanel, PageHeader, Pagination, QuerySta
 import { useUnreadCount } from "../components/NotificationBell";
 import { formatDateTime, humanize } from "../lib/format";
 import { entityLink } from "../lib/links";
-import { pageCount, useListParams } from "./preferences";
+import { pageCount, useListParams } from "../lib/listParams";
 
 export function NotificationsPage() {
   const list = useListParams();
@@ -41,7 +41,7 @@ export function NotificationsPage() {
         <SelectField
           label="Show"
           value={unreadOnly ? "unread" : "all"}
-          onChange={(e) => list.update({ unread: e.target.value === "unread" ? "1" : null })}
+          onChange={(e) => list.set({ unread: e.target.value === "unread" ? "1" : null })}
           options={[
             ["all", "All notifications"],
             ["unread", "Unread only"],

@@ -1,16 +1,10 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi } from "../test/render";
 import { ReportsPage } from "./Reports";
 import { toHex } from "./reportSeal";
-import { polyfillDialog, polyfillFileArrayBuffer } from "./testDialog";
-
-beforeAll(() => {
-  polyfillDialog();
-  polyfillFileArrayBuffer();
-});
 
 function report(overrides: Partial<Schemas["ReportView"]> = {}): Schemas["ReportView"] {
   return {

@@ -3,9 +3,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiProblem, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField, type BadgeTone } from "../components/ui";
-import { formatBytes, formatDateTime, humanize, isLead } from "../lib/format";
-import { pageCount, useListParams } from "./preferences";
+import { formatBytes, formatDateTime, humanize } from "../lib/format";
+
 import { sha256Hex, unseal, verifyEd25519 } from "./reportSeal";
+import { pageCount, useListParams } from "../lib/listParams";
+import { can } from "../lib/permissions";
 
 type Report = Schemas["ReportView"];
 type Verification = Schemas["VerificationView"];
@@ -42,12 +44,12 @@ export function ReportsPage() {
     <>
       <PageHeader title="Reports" subtitle="Executive, coverage and campaign reports in HTML or PDF, each signed by this server." />
       <div className="space-y-5">
-        {isLead(me.role) && <GenerateCard />}
+        {can(me.role, "take_snapshot") && <GenerateCard />}
         <QueryState
           query={reports}
           empty={(data) =>
             data.items.length === 0 ? (
-              <EmptyState title="No reports yet">{isLead(me.role) ? "Generate one above." : "A lead or an administrator generates them."}</EmptyState>
+              <EmptyState title="No reports yet">{can(me.role, "take_snapshot") ? "Generate one above." : "A lead or an administrator generates them."}</EmptyState>
             ) : null
           }
         >

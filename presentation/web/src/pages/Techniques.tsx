@@ -4,9 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiProblem, ok } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextArea, TextField } from "../components/ui";
-import { humanize } from "../lib/format";
+import { COVERAGE_COLORS, humanize } from "../lib/format";
 import { can } from "../lib/permissions";
-import { STATUS_COLORS } from "./Heatmap";
 
 const PER_PAGE = 50;
 const STATUSES = ["not_covered", "in_progress", "partial", "validated", "stale"] as const;
@@ -15,7 +14,7 @@ export function CoverageBadge({ status, score }: { status: string | null | undef
   if (!status) return <span className="text-slate-500">—</span>;
   return (
     <span className="inline-flex items-center gap-1.5 text-xs">
-      <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: STATUS_COLORS[status] ?? "#e2e8f0" }} aria-hidden />
+      <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: COVERAGE_COLORS[status] ?? "#e2e8f0" }} aria-hidden />
       {humanize(status)}
       {score !== null && score !== undefined && <span className="text-slate-600">· {score.toFixed(0)}</span>}
     </span>

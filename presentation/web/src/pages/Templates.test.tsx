@@ -1,10 +1,9 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes, useParams } from "react-router";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi, type Routes as ApiRoutes } from "../test/render";
-import { polyfillDialog } from "./tests/fixtures";
 import { TemplatesPage } from "./Templates";
 
 const TEMPLATE_ID = "01a228ce-0cbf-7243-8971-f1dfe9c3995f";
@@ -43,7 +42,6 @@ const page = (
   </Routes>
 );
 
-beforeAll(polyfillDialog);
 
 describe("TemplatesPage", () => {
   it("lists templates with the URL's filters and expands one to its commands", async () => {

@@ -5,8 +5,9 @@ import { api, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Dialog, EmptyState, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../components/ui";
 import { humanize } from "../lib/format";
-import { Facts, FormProblem, PLATFORMS, SearchField, fieldError, opt, pageCount, useListParams } from "./listing";
-import { canPlanTests } from "./tests/roles";
+import { Facts, FormProblem, PLATFORMS, SearchField, fieldError, opt } from "./listing";
+import { pageCount, useListParams } from "../lib/listParams";
+import { can } from "../lib/permissions";
 
 /** What the dialog needs of a template. */
 type Template = Pick<Schemas["TemplateDetailView"], "id" | "name" | "platforms" | "input_arguments">;
@@ -80,7 +81,7 @@ export function TemplatesPage() {
                   {open === t.id && (
                     <tr>
                       <td colSpan={5} className="bg-slate-50 px-4 py-3">
-                        <TemplateDetails id={t.id} onCreate={canPlanTests(me.role) ? setCreating : undefined} />
+                        <TemplateDetails id={t.id} onCreate={can(me.role, "plan_tests") ? setCreating : undefined} />
                       </td>
                     </tr>
                   )}

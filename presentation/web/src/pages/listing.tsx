@@ -1,37 +1,11 @@
 import { useEffect, useId, useState, type ReactNode } from "react";
-import { useSearchParams } from "react-router";
 import { ApiProblem } from "../api/client";
 import { ErrorPanel, TextField } from "../components/ui";
 
-/** Filters and page of a list, kept in the URL so links and reloads keep them. */
-export function useListParams() {
-  const [params, setParams] = useSearchParams();
-  const get = (name: string) => params.get(name) ?? "";
-  const page = Math.max(1, Number(params.get("page")) || 1);
-  /** Empty values remove the parameter; any change but the page's goes back to page 1. */
-  const set = (changes: Record<string, string>) =>
-    setParams(
-      (previous) => {
-        const next = new URLSearchParams(previous);
-        for (const [name, value] of Object.entries(changes)) {
-          if (value) next.set(name, value);
-          else next.delete(name);
-        }
-        if (!("page" in changes)) next.delete("page");
-        return next;
-      },
-      { replace: true },
-    );
-  return { params, get, page, set };
-}
 
 /** The value, or undefined so that the query string leaves it out. */
 export function opt(value: string): string | undefined {
   return value === "" ? undefined : value;
-}
-
-export function pageCount(total: number, perPage: number): number {
-  return Math.max(1, Math.ceil(total / Math.max(1, perPage)));
 }
 
 /** A text filter that writes to the URL once the typing pauses, not on every key. */
@@ -41,12 +15,14 @@ export function SearchField({
   onCommit,
   list,
   placeholder,
+  hint,
 }: {
   label: string;
   value: string;
   onCommit: (value: string) => void;
   list?: readonly string[];
   placeholder?: string;
+  hint?: string;
 }) {
   const [text, setText] = useState(value);
   const listId = useId();
@@ -63,6 +39,7 @@ export function SearchField({
         type="search"
         value={text}
         placeholder={placeholder}
+        {...(hint ? { hint } : {})}
         list={list ? listId : undefined}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={(e) => e.key === "Enter" && onCommit(text.trim())}

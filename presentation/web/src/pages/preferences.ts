@@ -1,4 +1,3 @@
-import { useSearchParams } from "react-router";
 import { useSession } from "../auth/session";
 
 /**
@@ -35,36 +34,3 @@ export function usePreferences(): Preferences {
   return readPreferences(useSession().me.preferences);
 }
 
-/**
- * A list's filters and page kept in the URL, so links and reloads keep them. Changing a filter
- * goes back to the first page.
- */
-export function useListParams() {
-  const [params, setParams] = useSearchParams();
-  const perPage = usePreferences().per_page ?? DEFAULT_PER_PAGE;
-  const page = Math.max(1, Math.floor(Number(params.get("page"))) || 1);
-  const update = (patch: Record<string, string | null>) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev);
-        for (const [key, value] of Object.entries(patch)) {
-          if (value === null || value === "") next.delete(key);
-          else next.set(key, value);
-        }
-        if (!("page" in patch)) next.delete("page");
-        return next;
-      },
-      { replace: true },
-    );
-  return {
-    page,
-    perPage,
-    get: (key: string) => params.get(key) ?? "",
-    update,
-    setPage: (p: number) => update({ page: p > 1 ? String(p) : null }),
-  };
-}
-
-export function pageCount(total: number, perPage: number): number {
-  return Math.max(1, Math.ceil(total / Math.max(1, perPage)));
-}

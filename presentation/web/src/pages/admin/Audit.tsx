@@ -6,8 +6,9 @@ import { useSession } from "../../auth/session";
 import { Button, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
 import { entityLink } from "../../lib/links";
-import { pageCount, useListParams } from "../preferences";
+
 import { AdminOnly, FilterText } from "./common";
+import { pageCount, useListParams } from "../../lib/listParams";
 
 type Entry = Schemas["AuditEntryResponse"];
 type AuditQuery = NonNullable<operations["audit_list"]["parameters"]["query"]>;
@@ -72,22 +73,22 @@ function Audit() {
       )}
       {verify.data && <ChainResult result={verify.data} />}
       <div className="mb-4 flex flex-wrap items-end gap-3">
-        <FilterText label="Action" value={filters.action} onApply={(v) => list.update({ action: v })} className="w-60" />
-        <FilterText label="Entity type" value={filters.entity_type} onApply={(v) => list.update({ entity_type: v })} className="w-52" />
-        <FilterText label="Entity id" value={filters.entity_id} onApply={(v) => list.update({ entity_id: v })} className="w-72" />
+        <FilterText label="Action" value={filters.action} onApply={(v) => list.set({ action: v })} className="w-60" />
+        <FilterText label="Entity type" value={filters.entity_type} onApply={(v) => list.set({ entity_type: v })} className="w-52" />
+        <FilterText label="Entity id" value={filters.entity_id} onApply={(v) => list.set({ entity_id: v })} className="w-72" />
         <div className="w-60">
           <SelectField
             label="Actor"
             value={filters.actor_id}
-            onChange={(e) => list.update({ actor: e.target.value })}
+            onChange={(e) => list.set({ actor: e.target.value })}
             options={[["", "Anyone"], ...(users.data?.items.map((u) => [u.id, u.email] as const) ?? [])]}
           />
         </div>
         <div className="w-40">
-          <TextField label="From" type="date" value={from} max={to || undefined} onChange={(e) => list.update({ from: e.target.value })} />
+          <TextField label="From" type="date" value={from} max={to || undefined} onChange={(e) => list.set({ from: e.target.value })} />
         </div>
         <div className="w-40">
-          <TextField label="To (inclusive)" type="date" value={to} min={from || undefined} onChange={(e) => list.update({ to: e.target.value })} />
+          <TextField label="To (inclusive)" type="date" value={to} min={from || undefined} onChange={(e) => list.set({ to: e.target.value })} />
         </div>
       </div>
       <QueryState query={entries} empty={(data) => (data.items.length === 0 ? <EmptyState title={filtered ? "No entry matches these filters" : "The audit log is empty"} /> : null)}>

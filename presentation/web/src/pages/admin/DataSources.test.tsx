@@ -1,12 +1,10 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Schemas } from "../../api/client";
 import { json, renderPage, stubApi } from "../../test/render";
-import { polyfillDialog } from "../testDialog";
 import { DataSourcesPage } from "./DataSources";
 
-beforeAll(polyfillDialog);
 
 const sigma: Schemas["DataSourceView"] = {
   kind: "sigma",

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, asProblem, CSRF_HEADER, ok, type Schemas } from "../../api/client";
+import { api, ApiProblem, ok, type Schemas, upload as uploadWithProgress } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, QueryState, Table, Td, TextField, type BadgeTone } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
@@ -185,39 +185,13 @@ function ConfigureDialog({ source, onClose }: { source: Source; onClose: () => v
   );
 }
 
-/**
- * Sends a file as the raw request body with upload progress. The bundle endpoint reads the body
- * itself (application/octet-stream), so the multipart `upload()` helper does not fit it.
- */
-function uploadRaw<T>(url: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open("POST", url);
-    for (const [name, value] of Object.entries(CSRF_HEADER)) request.setRequestHeader(name, value);
-    request.setRequestHeader("Content-Type", "application/octet-stream");
-    request.responseType = "json";
-    request.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    request.onload = () => {
-      if (request.status >= 200 && request.status < 300) {
-        onProgress(1);
-        resolve(request.response as T);
-      } else {
-        reject(new ApiProblem(asProblem(request.response, request.status)));
-      }
-    };
-    request.onerror = () => reject(new ApiProblem(asProblem(null, 0)));
-    request.send(file);
-  });
-}
 
 function UploadDialog({ source, onClose }: { source: Source; onClose: () => void }) {
   const client = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState(0);
   const upload = useMutation({
-    mutationFn: (f: File) => uploadRaw<BundleReport>(`/api/v1/data-sources/${encodeURIComponent(source.kind)}/bundle`, f, setProgress),
+    mutationFn: (f: File) => uploadWithProgress<BundleReport>(`/api/v1/data-sources/${encodeURIComponent(source.kind)}/bundle`, f, setProgress),
     onSuccess: () => client.invalidateQueries({ queryKey: SOURCES_KEY }),
   });
   const tooBig = file !== null && file.size > MAX_BUNDLE_BYTES;

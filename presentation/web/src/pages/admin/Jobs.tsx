@@ -4,8 +4,9 @@ import { api, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
-import { pageCount, useListParams } from "../preferences";
-import { AdminOnly, FINISHED, formatInstant, JOB_OUTCOMES, LiveRun, outcomeTone, POLL_MS, RunLine, useJobRun, type JobRun } from "./common";
+
+import { AdminOnly, FINISHED, formatInstant, JOB_OUTCOMES, LiveRun, jobOutcomeTone, POLL_MS, RunLine, useJobRun, type JobRun } from "./common";
+import { pageCount, useListParams } from "../../lib/listParams";
 
 type Scheduled = Schemas["ScheduledJobView"];
 
@@ -90,7 +91,7 @@ function ScheduledJobCard({ job, liveRunId, busy, onRun, onFinished }: { job: Sc
           {last ? (
             <span className="space-y-1">
               <span className="flex flex-wrap items-center gap-2">
-                <Badge tone={outcomeTone(last.outcome)}>{humanize(last.outcome)}</Badge>
+                <Badge tone={jobOutcomeTone(last.outcome)}>{humanize(last.outcome)}</Badge>
                 <span className="font-medium">{formatDateTime(last.finished_at ?? last.started_at ?? last.queued_at)}</span>
                 <span className="text-xs text-slate-500">{humanize(last.trigger)}</span>
               </span>
@@ -129,10 +130,10 @@ function History({ jobNames }: { jobNames: string[] }) {
       </h2>
       <div className="mb-3 flex flex-wrap gap-3">
         <div className="w-56">
-          <SelectField label="Job" value={job} onChange={(e) => list.update({ job: e.target.value })} options={[["", "Every job"], ...jobNames.map((j) => [j, humanize(j)] as const)]} />
+          <SelectField label="Job" value={job} onChange={(e) => list.set({ job: e.target.value })} options={[["", "Every job"], ...jobNames.map((j) => [j, humanize(j)] as const)]} />
         </div>
         <div className="w-44">
-          <SelectField label="Outcome" value={outcome} onChange={(e) => list.update({ outcome: e.target.value })} options={[["", "Any outcome"], ...JOB_OUTCOMES.map((o) => [o, humanize(o)] as const)]} />
+          <SelectField label="Outcome" value={outcome} onChange={(e) => list.set({ outcome: e.target.value })} options={[["", "Any outcome"], ...JOB_OUTCOMES.map((o) => [o, humanize(o)] as const)]} />
         </div>
       </div>
       <QueryState query={runs} empty={(data) => (data.items.length === 0 ? <EmptyState title={job || outcome ? "No run matches these filters" : "No job has run yet"} /> : null)}>
@@ -153,7 +154,7 @@ function History({ jobNames }: { jobNames: string[] }) {
                     <span className="block text-slate-600">{formatInstant(r.finished_at)}</span>
                   </Td>
                   <Td>
-                    <Badge tone={outcomeTone(r.outcome)}>{humanize(r.outcome)}</Badge>
+                    <Badge tone={jobOutcomeTone(r.outcome)}>{humanize(r.outcome)}</Badge>
                   </Td>
                   <Td>
                     {r.attempts} / {r.max_attempts}
@@ -205,7 +206,7 @@ function RunDialog({ id, onClose }: { id: string; onClose: () => void }) {
             <dd>{formatDateTime(r.finished_at)}</dd>
             <dt className="text-slate-500">Outcome</dt>
             <dd>
-              <Badge tone={outcomeTone(r.outcome)}>{humanize(r.outcome)}</Badge>
+              <Badge tone={jobOutcomeTone(r.outcome)}>{humanize(r.outcome)}</Badge>
             </dd>
             <dt className="text-slate-500">Attempts</dt>
             <dd>

@@ -1,11 +1,9 @@
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { json, renderPage, stubApi, user } from "../../test/render";
-import { polyfillDialog } from "../testDialog";
 import { UsersPage } from "./Users";
 
-beforeAll(polyfillDialog);
 
 const people = [user("admin"), user("red_tech", { id: "01a228d0-0000-7000-8000-000000000003", email: "red.tech@aegis.test", display_name: "Red Tech", is_active: false })];
 

@@ -4,8 +4,9 @@ import { api, ApiProblem, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
 import { formatDate, formatDateTime, ROLES, roleLabel } from "../../lib/format";
-import { pageCount, useListParams } from "../preferences";
+
 import { AdminOnly, FilterText, OneTimeSecret } from "./common";
+import { pageCount, useListParams } from "../../lib/listParams";
 
 type User = Schemas["UserView"];
 const ROLE_OPTIONS = ROLES.map((r) => [r, roleLabel[r] ?? r] as const);
@@ -58,15 +59,15 @@ function Users({ selfId }: { selfId: string }) {
     <>
       <PageHeader title="Users" subtitle="Who can sign in, and with which role." actions={<Button onClick={() => setCreating(true)}>Create user</Button>} />
       <div className="mb-4 flex flex-wrap items-end gap-3">
-        <FilterText label="Search email or name" value={q} onApply={(v) => list.update({ q: v })} />
+        <FilterText label="Search email or name" value={q} onApply={(v) => list.set({ q: v })} />
         <div className="w-44">
-          <SelectField label="Role" value={role} onChange={(e) => list.update({ role: e.target.value })} options={[["", "Any role"], ...ROLE_OPTIONS]} />
+          <SelectField label="Role" value={role} onChange={(e) => list.set({ role: e.target.value })} options={[["", "Any role"], ...ROLE_OPTIONS]} />
         </div>
         <div className="w-40">
           <SelectField
             label="Status"
             value={active}
-            onChange={(e) => list.update({ active: e.target.value })}
+            onChange={(e) => list.set({ active: e.target.value })}
             options={[
               ["", "Any"],
               ["true", "Active"],
@@ -75,7 +76,7 @@ function Users({ selfId }: { selfId: string }) {
           />
         </div>
         <div className="w-48">
-          <SelectField label="Sort by" value={sort || "email"} onChange={(e) => list.update({ sort: e.target.value === "email" ? null : e.target.value })} options={SORTS} />
+          <SelectField label="Sort by" value={sort || "email"} onChange={(e) => list.set({ sort: e.target.value === "email" ? null : e.target.value })} options={SORTS} />
         </div>
       </div>
       <QueryState query={users} empty={(data) => (data.items.length === 0 ? <EmptyState title="No user matches these filters" /> : null)}>

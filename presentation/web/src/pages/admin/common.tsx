@@ -66,7 +66,7 @@ export function OneTimeSecret({ label, value }: { label: string; value: string }
 export const FINISHED = new Set(["succeeded", "dead"]);
 export const JOB_OUTCOMES = ["queued", "running", "succeeded", "retrying", "dead"] as const;
 
-export function outcomeTone(outcome: string): BadgeTone {
+export function jobOutcomeTone(outcome: string): BadgeTone {
   switch (outcome) {
     case "succeeded":
       return "green";
@@ -113,7 +113,7 @@ export function RunLine({ run, withOutcome = true }: { run: JobRun; withOutcome?
   const counts = Object.entries(run.counts);
   return (
     <span className="inline-flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-slate-700">
-      {withOutcome && <Badge tone={outcomeTone(run.outcome)}>{humanize(run.outcome)}</Badge>}
+      {withOutcome && <Badge tone={jobOutcomeTone(run.outcome)}>{humanize(run.outcome)}</Badge>}
       <span>
         attempt {run.attempts} of {run.max_attempts}
       </span>

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok, upload, type Schemas } from "../../api/client";
 import { Badge, Button, Card, EmptyState, ErrorPanel, QueryState, SelectField } from "../../components/ui";
 import { formatBytes, formatDateTime, humanize } from "../../lib/format";
-import { canEvaluateBlue, canExecuteRed } from "./roles";
+import { can } from "../../lib/permissions";
 
 type Test = Schemas["TestView"];
 type Evidence = Schemas["EvidenceView"];
@@ -12,8 +12,8 @@ type Evidence = Schemas["EvidenceView"];
 /** The team whose phase it is adds evidence; admins may add to either team until validation. */
 export function uploadTeams(state: string, role: string): string[] {
   if (role === "admin") return state === "validated" ? [] : state === "blue_evaluating" ? ["blue", "red"] : ["red", "blue"];
-  if ((state === "draft" || state === "red_executing") && canExecuteRed(role)) return ["red"];
-  if (state === "blue_evaluating" && canEvaluateBlue(role)) return ["blue"];
+  if ((state === "draft" || state === "red_executing") && can(role, "execute_red")) return ["red"];
+  if (state === "blue_evaluating" && can(role, "evaluate_blue")) return ["blue"];
   return [];
 }
 

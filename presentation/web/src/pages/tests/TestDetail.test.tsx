@@ -1,9 +1,9 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Schemas } from "../../api/client";
 import { json, renderPage, stubApi, type Routes } from "../../test/render";
-import { polyfillDialog, testView } from "./fixtures";
+import { testView } from "./fixtures";
 import { ACTION_LABELS, TestDetailPage } from "./TestDetail";
 
 const ID = "01a228d0-2a29-726e-b2e6-4f8e38d298f2";
@@ -31,7 +31,6 @@ function routes(view: Schemas["TimelineView"], extra: Routes = {}): Routes {
 
 const show = (role: string) => renderPage(<TestDetailPage />, { role, url: URL_, pattern: "/tests/:id" });
 
-beforeAll(polyfillDialog);
 
 describe("TestDetailPage", () => {
   it("offers only the available actions", async () => {

@@ -7,9 +7,9 @@ import { Badge, Button, Card, Dialog, ErrorPanel, PageHeader, QueryState, TextAr
 import { formatDateTime, formatDuration, humanize, stateTone } from "../../lib/format";
 import { Facts, fieldError } from "../listing";
 import { EvidencePanel } from "./Evidence";
-import { canComment, canEvaluateBlue, canExecuteRed } from "./roles";
 import { usePeople } from "./people";
 import { BlueReport, RedReport } from "./TeamReports";
+import { can } from "../../lib/permissions";
 
 type Timeline = Schemas["TimelineView"];
 type Test = Schemas["TestView"];
@@ -70,8 +70,8 @@ export function TestDetailPage() {
   return (
     <QueryState query={timeline}>
       {({ test, transitions, worklogs, comments, available_actions }) => {
-        const redEditable = test.state === "red_executing" && canExecuteRed(me.role);
-        const blueEditable = test.state === "blue_evaluating" && canEvaluateBlue(me.role);
+        const redEditable = test.state === "red_executing" && can(me.role, "execute_red");
+        const blueEditable = test.state === "blue_evaluating" && can(me.role, "evaluate_blue");
         return (
           <>
             <PageHeader
@@ -142,7 +142,7 @@ export function TestDetailPage() {
                 <RedReport key={`red-${test.id}`} test={test} editable={redEditable} onSaved={applied} />
                 <BlueReport key={`blue-${test.id}`} test={test} editable={blueEditable} onSaved={applied} />
                 <EvidencePanel test={test} role={me.role} nameOf={nameOf} />
-                <Comments testId={test.id} comments={comments} canWrite={canComment(me.role)} nameOf={nameOf} />
+                <Comments testId={test.id} comments={comments} canWrite={can(me.role, "comment")} nameOf={nameOf} />
               </div>
               <div className="min-w-0 space-y-4">
                 <TimerCard test={test} transitions={transitions} worklogs={worklogs} />

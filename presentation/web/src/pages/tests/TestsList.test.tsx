@@ -1,8 +1,8 @@
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { json, renderPage, stubApi, type Routes } from "../../test/render";
-import { polyfillDialog, testView } from "./fixtures";
+import { testView } from "./fixtures";
 import { TestsPage } from "./TestsList";
 
 const base: Routes = {
@@ -10,7 +10,6 @@ const base: Routes = {
   "GET /api/v1/campaigns": () => json({ items: [], total: 0, page: 1, per_page: 200 }),
 };
 
-beforeAll(polyfillDialog);
 
 describe("TestsPage", () => {
   it("lists the tests with the filters from the URL", async () => {

@@ -5,8 +5,9 @@ import { api, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, Loading, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextArea, TextField } from "../../components/ui";
 import { formatDateTime, humanize, outcomeTone, stateTone, TEST_STATES } from "../../lib/format";
-import { FormProblem, PLATFORMS, SearchField, fieldError, opt, pageCount, useListParams } from "../listing";
-import { canPlanTests } from "./roles";
+import { FormProblem, PLATFORMS, SearchField, fieldError, opt } from "../listing";
+import { pageCount, useListParams } from "../../lib/listParams";
+import { can } from "../../lib/permissions";
 
 type Test = Schemas["TestView"];
 const PER_PAGE = 25;
@@ -54,7 +55,7 @@ export function TestsPage() {
             <a href={`/api/v1/exports/tests?${exportQuery.toString()}`} className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100">
               Export CSV
             </a>
-            {canPlanTests(me.role) && <Button onClick={() => setCreating(true)}>New test</Button>}
+            {can(me.role, "plan_tests") && <Button onClick={() => setCreating(true)}>New test</Button>}
           </>
         }
       />

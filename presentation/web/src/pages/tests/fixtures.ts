@@ -27,12 +27,3 @@ export function testView(overrides: Partial<Schemas["TestView"]> = {}): Schemas[
   };
 }
 
-/** jsdom has no modal dialogs; the app's Dialog calls showModal. */
-export function polyfillDialog() {
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute("open", "");
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute("open");
-  };
-}
