@@ -1,6 +1,7 @@
-import { NavLink, Outlet, Link } from "react-router";
+import { NavLink, Outlet, Link, useLocation } from "react-router";
 import { useSession } from "../auth/session";
 import { roleLabel } from "../lib/format";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { NotificationBell } from "./NotificationBell";
 
 type Item = { to: string; label: string; adminOnly?: boolean };
@@ -45,6 +46,7 @@ const groups: { title: string; items: Item[] }[] = [
 export function Layout() {
   const { me, signOut } = useSession();
   const isAdmin = me.role === "admin";
+  const { pathname } = useLocation();
   return (
     <div className="flex min-h-screen">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2">
@@ -98,7 +100,9 @@ export function Layout() {
           </button>
         </header>
         <main id="main" className="mx-auto w-full max-w-screen-2xl flex-1 px-6 py-6">
-          <Outlet />
+          <ErrorBoundary key={pathname}>
+            <Outlet />
+          </ErrorBoundary>
         </main>
       </div>
     </div>
