@@ -19,11 +19,13 @@ const INDEX: &str = "index.html";
 const HASHED_ASSETS: &str = "assets/";
 const YEAR_IN_SECONDS: u32 = 365 * 24 * 60 * 60;
 
-/// Whether a request is for the web UI rather than the API or the operational endpoints: the
-/// paths that answer with pages (and so take the page security policy).
+/// Whether a request is for the web UI rather than the API, the API documentation or the
+/// operational endpoints: the paths that answer with pages (and so take the page security
+/// policy). `/docs` stays out even when Swagger UI is off, so that it is a plain 404 then.
 pub fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path == "/api"
+        || path.starts_with("/docs")
         || path == "/health"
         || path == "/ready"
         || path == "/metrics")
@@ -117,6 +119,7 @@ mod tests {
         assert!(is_page("/assets/index-abc.js"));
         assert!(!is_page("/api/v1/nothing"));
         assert!(!is_page("/health"));
+        assert!(!is_page("/docs/"));
     }
 
     #[test]
