@@ -5,6 +5,9 @@ import { Layout } from "./components/Layout";
 import { Loading, EmptyState } from "./components/ui";
 import { LoginPage } from "./pages/Login";
 import { ChangePasswordPage } from "./pages/ChangePassword";
+// The heatmap is the page people open first and the one that must paint fast: it is in the
+// main bundle, so no chunk load or Suspense reveal stands between the data and the matrix.
+import { HeatmapPage } from "./pages/Heatmap";
 
 /** Each page is its own chunk, so the first paint loads only what it shows. */
 type PageComponent = () => ReactNode;
@@ -41,7 +44,7 @@ export function App() {
         }
       >
         <Route index element={page(() => import("./pages/Dashboard"), "DashboardPage")} />
-        <Route path="heatmap" element={page(() => import("./pages/Heatmap"), "HeatmapPage")} />
+        <Route path="heatmap" element={<HeatmapPage />} />
         <Route path="techniques" element={page(() => import("./pages/Techniques"), "TechniquesPage")} />
         <Route path="techniques/:mitreId" element={page(() => import("./pages/TechniqueDetail"), "TechniqueDetailPage")} />
         <Route path="tests" element={page(() => import("./pages/tests/TestsList"), "TestsPage")} />
