@@ -494,7 +494,6 @@ async fn import_attack(
     url: Option<String>,
     taxii: Option<String>,
 ) -> Result<(), CliError> {
-    let prepared = app::prepare(settings).await?;
     let source: Box<dyn AttackSource> = match (path, url, taxii) {
         (Some(path), _, _) => Box::new(FileAttackSource::new(path)),
         (None, url, Some(taxii)) => {
@@ -506,24 +505,29 @@ async fn import_attack(
             url.unwrap_or_else(|| OFFICIAL_BUNDLE_URL.to_owned()),
         )),
     };
-    let progress = indicatif::ProgressBar::new_spinner();
-    progress.enable_steady_tick(std::time::Duration::from_millis(120));
-    progress.set_message(format!("importing ATT&CK from {}", source.describe()));
-    let started = std::time::Instant::now();
-    let initiator = Initiator::System {
-        tenant: prepared.tenant.id,
-    };
-    let result = prepared
-        .wired
-        .services
-        .catalog
-        .import_attack(&initiator, source.as_ref())
-        .await;
-    progress.finish_and_clear();
-    let report = result.map_err(|e| CliError::Failed(e.to_string()))?;
+    let described = source.describe();
+    let (report, started) = run_import(
+        settings,
+        FeedKind::Attack,
+        |services, initiator| async move {
+            services
+                .catalog
+                .import_attack(&initiator, source.as_ref())
+                .await
+        },
+        |r| {
+            let totals = r.totals();
+            SyncCounts {
+                created: totals.created,
+                updated: totals.updated,
+                unchanged: totals.unchanged,
+                skipped: r.skipped.len() as u64,
+            }
+        },
+    )
+    .await?;
     println!(
-        "ATT&CK imported from {} in {:.2} s",
-        source.describe(),
+        "ATT&CK imported from {described} in {:.2} s",
         started.elapsed().as_secs_f64()
     );
     for (kind, counts) in &report.counts {
@@ -603,7 +607,6 @@ async fn run_job(settings: &Settings, job: &str, queued: bool) -> Result<(), Cli
     }
 }
 
-/// `--path` or `--url` (clap makes sure one is given).
 /// Runs one feed import as the system, under a spinner, and says how long it took.
 async fn run_import<T, E, Fut>(
     settings: &Settings,

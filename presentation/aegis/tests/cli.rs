@@ -208,6 +208,14 @@ fn command_line_imports_show_on_their_data_source() {
     assert!(imported.status.success(), "{imported:?}");
     let failed = aegis(data, &["import", "stix", "--path", "/nonexistent"], None);
     assert!(!failed.status.success());
+    let attack = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/attack/enterprise-v1.json");
+    let catalog = aegis(
+        data,
+        &["import", "attack", "--path", attack.to_str().unwrap()],
+        None,
+    );
+    assert!(catalog.status.success(), "{catalog:?}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let rows = runtime.block_on(async {
@@ -228,20 +236,32 @@ fn command_line_imports_show_on_their_data_source() {
         })
         .collect::<Vec<_>>()
     });
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(
         (rows[0].0.as_str(), rows[0].1.as_str()),
-        ("sigma", "succeeded")
+        ("attack", "succeeded")
     );
     assert!(
         rows[0]
             .2
             .as_deref()
             .unwrap_or_default()
+            .contains("\"created\":"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1.as_str()),
+        ("sigma", "succeeded")
+    );
+    assert!(
+        rows[1]
+            .2
+            .as_deref()
+            .unwrap_or_default()
             .contains("\"created\":1"),
         "{rows:?}"
     );
-    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("stix", "failed"));
+    assert_eq!((rows[2].0.as_str(), rows[2].1.as_str()), ("stix", "failed"));
 }
 
 #[test]
