@@ -50,7 +50,7 @@ export function setSessionListener(next: SessionListener): void {
 const AUTH_PATHS = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"];
 let refreshing: Promise<boolean> | null = null;
 
-/** One refresh at a time, shared by every request that saw a 401 meanwhile. */
+/** One refresh at a time, shared by every request that saw a 401 while it ran. */
 function refreshOnce(): Promise<boolean> {
   refreshing ??= fetch("/api/v1/auth/refresh", {
     method: "POST",
@@ -60,7 +60,8 @@ function refreshOnce(): Promise<boolean> {
     .then((r) => r.ok)
     .catch(() => false)
     .finally(() => {
-      setTimeout(() => (refreshing = null), 0);
+      // Requests that see a 401 after this one finished get a refresh of their own.
+      refreshing = null;
     });
   return refreshing;
 }
