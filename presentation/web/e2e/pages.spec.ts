@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { ACCOUNTS, PASSWORD, signIn, snap, type Account } from "./accounts";
 
@@ -77,6 +78,7 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
   ];
   await signIn(page, "admin");
   const failures: string[] = [];
+  const inaccessible: string[] = [];
   page.on("pageerror", (error) => failures.push(`${page.url()}: ${error.message}`));
   for (const [name, path, heading] of pages) {
     await page.goto(path);
@@ -87,8 +89,14 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
     }
     await snap(page, `page-${name}`);
     await expect(page.getByRole("alert"), `${path} shows an error`).toHaveCount(0);
+    // WCAG 2 A and AA: labels, names, contrast, landmarks, ARIA use.
+    const audit = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+    for (const violation of audit.violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+      inaccessible.push(`${path}: ${violation.id} (${violation.nodes.length}) ${violation.nodes[0]?.target.join(" ") ?? ""}`);
+    }
   }
   expect(failures).toEqual([]);
+  expect(inaccessible).toEqual([]);
 });
 
 test("the jobs page shows each scheduled job's last run, and runs one now", async ({ page }) => {

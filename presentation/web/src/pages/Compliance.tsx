@@ -242,7 +242,7 @@ function ControlTable({ controls, caption }: { controls: Control[]; caption: str
 
 function TechniqueLinks({ ids }: { ids: string[] }) {
   const [all, setAll] = useState(false);
-  if (ids.length === 0) return <span className="text-slate-400">—</span>;
+  if (ids.length === 0) return <span className="text-slate-500">—</span>;
   const shown = all ? ids : ids.slice(0, 10);
   return (
     <div>

@@ -15,7 +15,7 @@ const SOURCES = [
 const sourceName = (source: string) => SOURCES.find(([value]) => value === source)?.[1] ?? source;
 
 function TechniqueLinks({ ids }: { ids: string[] }) {
-  if (ids.length === 0) return <span className="text-slate-400">—</span>;
+  if (ids.length === 0) return <span className="text-slate-500">—</span>;
   return (
     <span className="flex flex-wrap gap-x-2">
       {ids.map((id) => (

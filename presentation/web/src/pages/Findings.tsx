@@ -148,7 +148,7 @@ export function FindingsPage() {
 }
 
 function DueDate({ finding }: { finding: Finding }) {
-  if (!finding.due_on) return <span className="text-slate-400">—</span>;
+  if (!finding.due_on) return <span className="text-slate-500">—</span>;
   return finding.overdue ? (
     <span className="whitespace-nowrap font-semibold text-red-800">
       {formatDate(finding.due_on)} <Badge tone="red">Overdue</Badge>

@@ -239,7 +239,7 @@ function TechniqueCell({ cell, colouring, onHover }: { cell: Cell; colouring: Co
       onBlur={() => onHover(null)}
       aria-label={`${cell.mitre_id} ${cell.name}: score ${cell.rolled_score.toFixed(0)}, ${humanize(cell.status)}`}
     >
-      <span className="font-mono text-[10px] text-slate-700">{cell.mitre_id}</span> <span>{cell.name}</span>
+      <span className="font-mono text-[10px] font-medium">{cell.mitre_id}</span> <span>{cell.name}</span>
     </Link>
   );
 }

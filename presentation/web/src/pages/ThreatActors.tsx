@@ -108,7 +108,7 @@ export function ThreatActorsPage() {
                     ) : trackedIds.has(actor.stix_id) ? (
                       <Badge tone="blue">Tracked</Badge>
                     ) : (
-                      <span className="text-slate-400">—</span>
+                      <span className="text-slate-500">—</span>
                     )}
                   </Td>
                 </tr>

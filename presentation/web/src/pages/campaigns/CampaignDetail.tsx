@@ -327,10 +327,10 @@ function Plan({ detail, can }: { detail: Detail; can: Can }) {
                     <p className="mt-1 text-xs font-medium text-amber-800">Blocked by {entry.blocked_by.length}</p>
                   )}
                 </Td>
-                <Td className="whitespace-nowrap">{test.blue.outcome ? <Badge tone={outcomeTone(test.blue.outcome)}>{humanize(test.blue.outcome)}</Badge> : <span className="text-slate-400">—</span>}</Td>
+                <Td className="whitespace-nowrap">{test.blue.outcome ? <Badge tone={outcomeTone(test.blue.outcome)}>{humanize(test.blue.outcome)}</Badge> : <span className="text-slate-500">—</span>}</Td>
                 <Td>
                   {entry.depends_on.length === 0 ? (
-                    <span className="text-slate-400">—</span>
+                    <span className="text-slate-500">—</span>
                   ) : (
                     <ul className="space-y-0.5 text-xs">
                       {entry.depends_on.map((dep) => (

@@ -311,7 +311,7 @@ function WorklogsCard({ worklogs, nameOf }: { worklogs: Timeline["worklogs"]; na
                 {nameOf(w.actor_id)}, {formatDateTime(w.started_at)} – {formatDateTime(w.ended_at)}
                 {w.paused_seconds > 0 && `, paused ${formatDuration(w.paused_seconds)}`}
               </p>
-              <p className="truncate font-mono text-xs text-slate-400" title={w.integrity_hash}>
+              <p className="truncate font-mono text-xs text-slate-500" title={w.integrity_hash}>
                 {w.integrity_hash}
               </p>
             </li>

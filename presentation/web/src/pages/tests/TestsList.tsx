@@ -142,7 +142,7 @@ function TestTable({ filters, page, onPage }: { filters: Filters; page: number; 
                 <Td className="whitespace-nowrap">
                   <Badge tone={stateTone(test.state)}>{humanize(test.state)}</Badge>
                 </Td>
-                <Td className="whitespace-nowrap">{test.blue.outcome ? <Badge tone={outcomeTone(test.blue.outcome)}>{humanize(test.blue.outcome)}</Badge> : <span className="text-slate-400">—</span>}</Td>
+                <Td className="whitespace-nowrap">{test.blue.outcome ? <Badge tone={outcomeTone(test.blue.outcome)}>{humanize(test.blue.outcome)}</Badge> : <span className="text-slate-500">—</span>}</Td>
                 <Td>{test.platform ?? "—"}</Td>
                 <Td className="whitespace-nowrap text-slate-600">{formatDateTime(test.updated_at)}</Td>
               </tr>
