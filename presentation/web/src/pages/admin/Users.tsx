@@ -97,18 +97,21 @@ function Users({ selfId }: { selfId: string }) {
                   </Td>
                   <Td className="whitespace-nowrap">{formatDateTime(u.last_login_at)}</Td>
                   <Td className="whitespace-nowrap">{formatDate(u.created_at)}</Td>
-                  <Td className="whitespace-nowrap text-right">
-                    <Button tone="ghost" aria-label={`Edit ${u.email}`} onClick={() => setEditing(u)}>
-                      Edit
-                    </Button>
-                    <Button tone="ghost" aria-label={`Reset password of ${u.email}`} onClick={() => setResetting(u)}>
-                      Reset password
-                    </Button>
-                    {u.is_active && u.id !== selfId && (
-                      <Button tone="ghost" className="text-red-800" aria-label={`Deactivate ${u.email}`} onClick={() => setDeactivating(u)}>
-                        Deactivate
+                  <Td className="w-36">
+                    {/* Stacked, so the table fits a 1280-pixel screen. */}
+                    <div className="flex flex-col items-start">
+                      <Button tone="ghost" aria-label={`Edit ${u.email}`} onClick={() => setEditing(u)}>
+                        Edit
                       </Button>
-                    )}
+                      <Button tone="ghost" aria-label={`Reset password of ${u.email}`} onClick={() => setResetting(u)}>
+                        Reset password
+                      </Button>
+                      {u.is_active && u.id !== selfId && (
+                        <Button tone="ghost" className="text-red-800" aria-label={`Deactivate ${u.email}`} onClick={() => setDeactivating(u)}>
+                          Deactivate
+                        </Button>
+                      )}
+                    </div>
                   </Td>
                 </tr>
               ))}
