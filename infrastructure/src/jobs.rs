@@ -65,6 +65,41 @@ impl Default for WorkerSettings {
 
 const MISSED_HEARTBEATS: usize = 3;
 
+/// Wakes an idle worker every `interval` to look for due attempts.
+///
+/// apalis' own interval strategy replaces its timer when it fires without polling the new one,
+/// so nothing is left to wake the worker unless the storage happens to; with sub-second
+/// intervals an idle SQLite worker was seen to sleep for good (a queued report never ran).
+/// tokio's interval registers the next wake-up as soon as a tick is taken.
+struct Ticker(tokio::time::Interval);
+
+impl Ticker {
+    fn every(interval: Duration) -> Self {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self(ticks)
+    }
+}
+
+impl PollStrategy for Ticker {
+    fn poll_drive(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        _: &PollSnapshot,
+    ) -> std::task::Poll<Option<()>> {
+        let mut ticked = false;
+        // Taking every due tick leaves the next one registered with `cx`'s waker.
+        while self.0.poll_tick(cx).is_ready() {
+            ticked = true;
+        }
+        if ticked {
+            std::task::Poll::Ready(Some(()))
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
 /// The apalis storage behind the `JobQueue` port.
 #[derive(Clone)]
 pub struct ApalisJobQueue {
@@ -243,7 +278,11 @@ pub async fn run_workers(
             let jobs = jobs.clone();
             monitor.register(move |_| {
                 WorkerBuilder::new(name.clone())
-                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
+                    .backend(
+                        storage
+                            .clone()
+                            .poll_with_strategy(Ticker::every(settings.poll_interval)),
+                    )
                     .concurrency(settings.concurrency)
                     .data(jobs.clone())
                     .build(run_attempt)
@@ -253,7 +292,11 @@ pub async fn run_workers(
             let jobs = jobs.clone();
             monitor.register(move |_| {
                 WorkerBuilder::new(name.clone())
-                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
+                    .backend(
+                        storage
+                            .clone()
+                            .poll_with_strategy(Ticker::every(settings.poll_interval)),
+                    )
                     .concurrency(settings.concurrency)
                     .data(jobs.clone())
                     .build(run_attempt)

@@ -316,3 +316,65 @@ fn a_report_verifies_from_the_command_line_until_a_byte_changes() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn an_idle_server_runs_a_job_queued_after_a_quiet_spell() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    // With sub-second polling, apalis' interval strategy let the embedded server's worker sleep
+    // for good after a few quiet seconds: a job queued then never ran.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_aegis"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_DATA_DIR", data)
+        .env("AEGIS_LISTEN", "127.0.0.1:0")
+        .env("AEGIS_BCRYPT_COST", "4")
+        .env("AEGIS_LOG", "warn")
+        .env("AEGIS_JOB_POLL_MILLIS", "200")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let queued = aegis(
+        data,
+        &["jobs", "run", "notification_cleanup", "--queued"],
+        None,
+    );
+    assert!(queued.status.success(), "{queued:?}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", data.join("aegis.db").display());
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        let mut outcome = String::new();
+        for _ in 0..50 {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT outcome FROM job_runs WHERE kind = 'notification_cleanup'",
+                ))
+                .await
+                .unwrap();
+            outcome = rows
+                .first()
+                .map(|row| row.try_get::<String>("", "outcome").unwrap())
+                .unwrap_or_default();
+            if outcome == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        outcome
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        outcome, "succeeded",
+        "the job queued after 8 idle seconds did not run within 5 s"
+    );
+}
