@@ -20,7 +20,6 @@ use crate::error::{Classified, ErrorKind, FieldError, field_errors, password_err
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::ports::UnitOfWork;
 
-/// A user as use cases hand it out: everything but the password hash.
 /// A user as colleagues see them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Colleague {
@@ -30,6 +29,18 @@ pub struct Colleague {
     pub is_active: bool,
 }
 
+impl From<&User> for Colleague {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            display_name: user.display_name.clone(),
+            role: user.role.to_string(),
+            is_active: user.is_active,
+        }
+    }
+}
+
+/// A user as use cases hand it out: everything but the password hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: Uuid,
@@ -206,12 +217,7 @@ impl UserService {
                 )
                 .await?;
             let last = (batch.items.len() as u64) < PageRequest::MAX_PER_PAGE;
-            colleagues.extend(batch.items.iter().map(|user| Colleague {
-                id: user.id.as_uuid(),
-                display_name: user.display_name.clone(),
-                role: user.role.to_string(),
-                is_active: user.is_active,
-            }));
+            colleagues.extend(batch.items.iter().map(Colleague::from));
             if last {
                 return Ok(colleagues);
             }

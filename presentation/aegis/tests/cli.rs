@@ -36,6 +36,20 @@ fn aegis(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The rows `sql` reads from the embedded database in `data_dir`, opened read-only.
+fn query(data_dir: &Path, sql: &str) -> Vec<sea_orm::QueryResult> {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", data_dir.join("aegis.db").display());
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+    })
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -187,8 +201,6 @@ fn production_refuses_to_start_without_a_strong_secret() {
 
 #[test]
 fn command_line_imports_show_on_their_data_source() {
-    use sea_orm::{ConnectionTrait, Statement};
-
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let rules = data.join("rules");
@@ -217,25 +229,18 @@ fn command_line_imports_show_on_their_data_source() {
     );
     assert!(catalog.status.success(), "{catalog:?}");
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rows = runtime.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", data.join("aegis.db").display());
-        let db = sea_orm::Database::connect(url).await.unwrap();
-        db.query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT kind, status, last_counts FROM data_sources ORDER BY kind",
-        ))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| {
-            let kind: String = row.try_get("", "kind").unwrap();
-            let status: String = row.try_get("", "status").unwrap();
-            let counts: Option<String> = row.try_get("", "last_counts").ok();
-            (kind, status, counts)
-        })
-        .collect::<Vec<_>>()
-    });
+    let rows = query(
+        data,
+        "SELECT kind, status, last_counts FROM data_sources ORDER BY kind",
+    )
+    .into_iter()
+    .map(|row| {
+        let kind: String = row.try_get("", "kind").unwrap();
+        let status: String = row.try_get("", "status").unwrap();
+        let counts: Option<String> = row.try_get("", "last_counts").ok();
+        (kind, status, counts)
+    })
+    .collect::<Vec<_>>();
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(
         (rows[0].0.as_str(), rows[0].1.as_str()),
@@ -319,8 +324,6 @@ fn a_report_verifies_from_the_command_line_until_a_byte_changes() {
 
 #[test]
 fn an_idle_server_runs_a_job_queued_after_a_quiet_spell() {
-    use sea_orm::{ConnectionTrait, Statement};
-
     // With sub-second polling, apalis' interval strategy let the embedded server's worker sleep
     // for good after a few quiet seconds: a job queued then never ran.
     let dir = tempfile::tempdir().unwrap();
@@ -347,30 +350,20 @@ fn an_idle_server_runs_a_job_queued_after_a_quiet_spell() {
     );
     assert!(queued.status.success(), "{queued:?}");
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let outcome = runtime.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", data.join("aegis.db").display());
-        let db = sea_orm::Database::connect(url).await.unwrap();
-        let mut outcome = String::new();
-        for _ in 0..50 {
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    "SELECT outcome FROM job_runs WHERE kind = 'notification_cleanup'",
-                ))
-                .await
-                .unwrap();
-            outcome = rows
-                .first()
-                .map(|row| row.try_get::<String>("", "outcome").unwrap())
-                .unwrap_or_default();
-            if outcome == "succeeded" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut outcome = String::new();
+    for _ in 0..50 {
+        outcome = query(
+            data,
+            "SELECT outcome FROM job_runs WHERE kind = 'notification_cleanup'",
+        )
+        .first()
+        .map(|row| row.try_get::<String>("", "outcome").unwrap())
+        .unwrap_or_default();
+        if outcome == "succeeded" {
+            break;
         }
-        outcome
-    });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(

@@ -27,6 +27,11 @@ export class ApiProblem extends Error {
   }
 }
 
+/** The server's message for one field of a failed request, if it named that field. */
+export function fieldError(error: unknown, name: string): string | undefined {
+  return error instanceof ApiProblem ? error.field(name) : undefined;
+}
+
 export function asProblem(value: unknown, status: number): Problem {
   if (value && typeof value === "object" && "title" in value && "code" in value) {
     return value as Problem;

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok } from "../api/client";
+import { api, ok, fieldError } from "../api/client";
 import { fetchMe, ME_KEY } from "../auth/session";
 import { Button, ErrorPanel, TextField } from "../components/ui";
 import { AuthFrame } from "./Login";
@@ -31,11 +31,11 @@ export function PasswordForm({ onChanged }: { onChanged: () => void }) {
       setBusy(false);
     }
   };
-  const fieldError = (name: string) => (error instanceof ApiProblem ? error.field(name) : undefined);
+  const field = (name: string) => fieldError(error, name);
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
-      <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={fieldError("current_password")} required />
-      <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} error={fieldError("new_password")} hint={PASSWORD_RULE} required />
+      <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={field("current_password")} required />
+      <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} error={field("new_password")} hint={PASSWORD_RULE} required />
       <TextField label="Repeat the new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} error={mismatch ? "The two passwords differ." : undefined} required />
       {error !== null && <ErrorPanel error={error} />}
       <Button type="submit" busy={busy} disabled={!current || !next || mismatch}>

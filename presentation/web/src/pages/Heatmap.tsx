@@ -1,7 +1,7 @@
 import { memo, useCallback, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas } from "../api/client";
+import { api, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
 import { COVERAGE_COLORS, humanize } from "../lib/format";
@@ -311,7 +311,7 @@ function LayerImport() {
       {(parseError || importLayer.error || result) && (
         <div className="absolute right-0 z-30 mt-2 w-96 rounded-lg border border-slate-200 bg-white p-3 text-sm shadow-lg" role="status">
           {parseError && <p className="text-red-800">{parseError}</p>}
-          {importLayer.error && <ErrorPanel error={importLayer.error instanceof ApiProblem ? importLayer.error : new Error("Import failed")} />}
+          {importLayer.error && <ErrorPanel error={importLayer.error} />}
           {result && (
             <>
               <p className="font-semibold">

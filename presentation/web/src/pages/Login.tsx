@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
-import { ApiProblem } from "../api/client";
+import { fieldError } from "../api/client";
 import { signIn, ME_KEY } from "../auth/session";
 import { Button, ErrorPanel, TextField } from "../components/ui";
 
@@ -50,12 +50,12 @@ export function LoginPage() {
       setBusy(false);
     }
   };
-  const fieldError = (name: string) => (error instanceof ApiProblem ? error.field(name) : undefined);
+  const field = (name: string) => fieldError(error, name);
   return (
     <AuthFrame title="Sign in">
       <form onSubmit={submit} className="space-y-4" noValidate>
-        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={fieldError("email")} autoFocus />
-        <TextField label="Password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={fieldError("password")} />
+        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={field("email")} autoFocus />
+        <TextField label="Password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={field("password")} />
         {error !== null && <ErrorPanel error={error} />}
         <Button type="submit" busy={busy} className="w-full justify-center">
           Sign in

@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas } from "../api/client";
+import { api, ok, type Schemas, fieldError } from "../api/client";
 import { ME_KEY } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
 import { formatDateTime, roleLabel } from "../lib/format";
@@ -99,7 +99,7 @@ function PreferencesCard({ me }: { me: Schemas["UserView"] }) {
     event.preventDefault();
     save.mutate({ per_page: Number(perPage), heatmap_color_by: colorBy });
   };
-  const fieldError = (name: string) => (save.error instanceof ApiProblem ? save.error.field(name) : undefined);
+  const field = (name: string) => fieldError(save.error, name);
   return (
     <Card title="Preferences">
       <form onSubmit={submit} className="space-y-4">
@@ -108,14 +108,14 @@ function PreferencesCard({ me }: { me: Schemas["UserView"] }) {
           value={perPage}
           onChange={(e) => setPerPage(e.target.value)}
           options={PER_PAGE_OPTIONS.map((n) => [String(n), String(n)] as const)}
-          error={fieldError("per_page")}
+          error={field("per_page")}
         />
         <SelectField
           label="Colour heatmap cells by"
           value={colorBy}
           onChange={(e) => setColorBy(e.target.value)}
           options={HEATMAP_COLOR_OPTIONS}
-          error={fieldError("heatmap_color_by")}
+          error={field("heatmap_color_by")}
         />
         {save.error && <ErrorPanel error={save.error} />}
         <div className="flex items-center gap-3">

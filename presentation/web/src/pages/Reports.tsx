@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas } from "../api/client";
+import { api, ok, type Schemas, fieldError } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField, type BadgeTone } from "../components/ui";
 import { formatBytes, formatDateTime, humanize } from "../lib/format";
@@ -136,20 +136,20 @@ function GenerateCard() {
     event.preventDefault();
     generate.mutate();
   };
-  const fieldError = (name: string) => (generate.error instanceof ApiProblem ? generate.error.field(name) : undefined);
+  const field = (name: string) => fieldError(generate.error, name);
   const campaignOptions: [string, string][] = [["", campaigns.isPending ? "Loading campaigns…" : "Choose a campaign"], ...(campaigns.data?.items.map((c): [string, string] => [c.id, `${c.name} (${c.run_number > 1 ? `run ${c.run_number}, ` : ""}${humanize(c.status).toLowerCase()})`]) ?? [])];
   return (
     <Card title="Generate a report">
       <form onSubmit={submit} className="flex flex-wrap items-end gap-4">
         <div className="w-56">
-          <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} options={KINDS} error={fieldError("kind")} />
+          <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} options={KINDS} error={field("kind")} />
         </div>
         <div className="w-28">
-          <SelectField label="Format" value={format} onChange={(e) => setFormat(e.target.value)} options={FORMATS} error={fieldError("format")} />
+          <SelectField label="Format" value={format} onChange={(e) => setFormat(e.target.value)} options={FORMATS} error={field("format")} />
         </div>
         {forCampaign && (
           <div className="w-72">
-            <SelectField label="Campaign" value={campaignId} onChange={(e) => setCampaignId(e.target.value)} options={campaignOptions} error={fieldError("campaign_id")} required />
+            <SelectField label="Campaign" value={campaignId} onChange={(e) => setCampaignId(e.target.value)} options={campaignOptions} error={field("campaign_id")} required />
           </div>
         )}
         <Button type="submit" busy={generate.isPending} disabled={forCampaign && !campaignId}>

@@ -1,14 +1,15 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok } from "../api/client";
+import { api, ok, fieldError } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextArea, TextField } from "../components/ui";
 import { COVERAGE_COLORS, humanize } from "../lib/format";
+
+import { COVERAGE_STATUSES } from "./pageKit";
 import { can } from "../lib/permissions";
 
 const PER_PAGE = 50;
-const STATUSES = ["not_covered", "in_progress", "partial", "validated", "stale"] as const;
 
 export function CoverageBadge({ status, score }: { status: string | null | undefined; score?: number | null | undefined }) {
   if (!status) return <span className="text-slate-500">—</span>;
@@ -87,7 +88,7 @@ export function TechniquesPage() {
             onChange={(e) => set("platform", e.target.value)}
             options={[["", "All platforms"], ...["Windows", "Linux", "macOS", "Containers", "IaaS", "SaaS", "Office Suite", "Identity Provider", "Network Devices", "ESXi", "PRE"].map((p) => [p, p] as const)]}
           />
-          <SelectField label="Coverage" value={filters.coverage_status} onChange={(e) => set("coverage_status", e.target.value)} options={[["", "Any"], ...STATUSES.map((s) => [s, humanize(s)] as const)]} />
+          <SelectField label="Coverage" value={filters.coverage_status} onChange={(e) => set("coverage_status", e.target.value)} options={[["", "Any"], ...COVERAGE_STATUSES.map((s) => [s, humanize(s)] as const)]} />
           <div className="space-y-1 text-sm">
             <label className="flex items-center gap-2">
               <input type="checkbox" checked={filters.include_subtechniques} onChange={(e) => set("include_subtechniques", e.target.checked ? "true" : "")} /> Sub-techniques
@@ -163,7 +164,7 @@ function CustomTechnique({ tactics }: { tactics: string[] }) {
       navigate(`/techniques/${technique.mitre_id}`);
     },
   });
-  const field = (name: string) => (create.error instanceof ApiProblem ? create.error.field(name) : undefined);
+  const field = (name: string) => fieldError(create.error, name);
   return (
     <>
       <Button onClick={() => setOpen(true)}>New custom technique</Button>

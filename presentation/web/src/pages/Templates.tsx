@@ -1,11 +1,11 @@
 import { Fragment, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ok, type Schemas } from "../api/client";
+import { api, ok, type Schemas, fieldError } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Dialog, EmptyState, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../components/ui";
 import { humanize } from "../lib/format";
-import { Facts, FormProblem, PLATFORMS, SearchField, fieldError, opt } from "./listing";
+import { Facts, FormProblem, PLATFORMS, SearchField, opt } from "./listing";
 import { pageCount, useListParams } from "../lib/listParams";
 import { can } from "../lib/permissions";
 

@@ -55,10 +55,6 @@ export function SearchField({
   );
 }
 
-export function fieldError(error: unknown, name: string): string | undefined {
-  return error instanceof ApiProblem ? error.field(name) : undefined;
-}
-
 /** A form's failure: the problem's title, and only the fields not already shown under inputs. */
 export function FormProblem({ error, shown }: { error: unknown; shown: readonly string[] }) {
   if (!error) return null;

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas, upload as uploadWithProgress } from "../../api/client";
+import { api, ok, type Schemas, upload as uploadWithProgress, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, QueryState, Table, Td, TextField, type BadgeTone } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
@@ -139,7 +139,7 @@ function ConfigureDialog({ source, onClose }: { source: Source; onClose: () => v
     event.preventDefault();
     save.mutate();
   };
-  const field = (name: string) => (save.error instanceof ApiProblem ? save.error.field(name) : undefined);
+  const field = (name: string) => fieldError(save.error, name);
   return (
     <Dialog open title={`Configure ${source.title}`} onClose={onClose}>
       <form onSubmit={submit} className="space-y-3" noValidate>
@@ -231,7 +231,7 @@ function UploadDialog({ source, onClose }: { source: Source; onClose: () => void
             label="Bundle file"
             type="file"
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-            error={tooBig ? "The file is larger than 512 MiB." : upload.error instanceof ApiProblem ? upload.error.field("bundle") : undefined}
+            error={tooBig ? "The file is larger than 512 MiB." : fieldError(upload.error, "bundle")}
           />
           {upload.isPending && (
             <div>

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas } from "../../api/client";
+import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
 import { formatDate, formatDateTime, ROLES, roleLabel } from "../../lib/format";
@@ -18,7 +18,7 @@ const SORTS = [
   ["-created_at", "Newest first"],
 ] as const;
 
-const fieldOf = (error: unknown) => (name: string) => (error instanceof ApiProblem ? error.field(name) : undefined);
+const fieldOf = (error: unknown) => (name: string) => fieldError(error, name);
 
 export function UsersPage() {
   const { me } = useSession();

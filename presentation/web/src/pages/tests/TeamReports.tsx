@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { api, ok, type Schemas } from "../../api/client";
+import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { Badge, Button, Card, SelectField, TextArea, TextField } from "../../components/ui";
 import { formatDateTime, formatDuration, humanize, OUTCOMES, outcomeTone } from "../../lib/format";
-import { Facts, FormProblem, fieldError } from "../listing";
+import { Facts, FormProblem } from "../listing";
 
 type Test = Schemas["TestView"];
 type RuleResult = Schemas["RuleResultView"];

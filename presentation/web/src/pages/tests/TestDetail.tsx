@@ -1,11 +1,11 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiProblem, ok, type Schemas } from "../../api/client";
+import { api, ApiProblem, ok, type Schemas, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Card, Dialog, ErrorPanel, PageHeader, QueryState, TextArea } from "../../components/ui";
 import { formatDateTime, formatDuration, humanize, stateTone } from "../../lib/format";
-import { Facts, fieldError } from "../listing";
+import { Facts } from "../listing";
 import { EvidencePanel } from "./Evidence";
 import { usePeople } from "./people";
 import { BlueReport, RedReport } from "./TeamReports";

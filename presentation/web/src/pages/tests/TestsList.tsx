@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ok, type Schemas } from "../../api/client";
+import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, Loading, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextArea, TextField } from "../../components/ui";
 import { formatDateTime, humanize, outcomeTone, stateTone, TEST_STATES } from "../../lib/format";
-import { FormProblem, PLATFORMS, SearchField, fieldError, opt } from "../listing";
+import { FormProblem, PLATFORMS, SearchField, opt } from "../listing";
 import { pageCount, useListParams } from "../../lib/listParams";
 import { can } from "../../lib/permissions";
 
