@@ -29,7 +29,7 @@ pub enum BootstrapError {
 
 impl From<RepositoryError> for BootstrapError {
     fn from(error: RepositoryError) -> Self {
-        Self::Unexpected(error.to_string())
+        Self::Unexpected(error.chain())
     }
 }
 

@@ -55,7 +55,7 @@ impl From<RepositoryError> for CampaignError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::NotFound(_) => Self::NotFound,
-            RepositoryError::Duplicate(subject) if subject == "version" => Self::VersionConflict,
+            RepositoryError::StaleVersion { .. } => Self::VersionConflict,
             other => Self::Unexpected(unexpected(&other)),
         }
     }

@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 
 use aegis_domain::catalog::{AttackRelease, Tactic, Technique, TechniqueId, ThreatActor};
-use aegis_domain::catalog_ports::{
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::permission::{Action, permits};
+use aegis_domain::ports::TestFilter;
+use aegis_domain::ports::{
     ImportReport, ImportRun, ImportStatus, TechniqueDetail, TechniqueFilter, TechniqueSummary,
     ThreatActorDetail, ThreatActorFilter,
 };
-use aegis_domain::page::{Page, PageRequest};
-use aegis_domain::permission::{Action, permits};
-use aegis_domain::ports::RepositoryError;
-use aegis_domain::ports::TestFilter;
+use aegis_domain::ports::{RepositoryError, Subject};
 use aegis_domain::test_case::TestCase;
 
 use crate::Dependencies;
@@ -87,9 +87,7 @@ pub enum CatalogError {
 impl From<RepositoryError> for CatalogError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            RepositoryError::Duplicate(subject) if subject == "running import" => {
-                Self::ImportRunning
-            }
+            RepositoryError::Duplicate(Subject::RunningImport) => Self::ImportRunning,
             other => Self::Unexpected(unexpected(&other)),
         }
     }

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 
 use aegis_domain::campaign::CampaignId;
 use aegis_domain::catalog::TechniqueId;
-use aegis_domain::catalog_ports::{TechniqueFilter, TechniqueSummary};
 use aegis_domain::page::PageRequest;
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{CoverageRepository, RepositoryError, TestFilter};
+use aegis_domain::ports::{TechniqueFilter, TechniqueSummary};
 use aegis_domain::scoring::{
     CoverageStatus, ScoringPolicy, StoredScore, TechniqueInputs, TechniqueScore, ValidatedResult,
     score_technique, weighted_mean,

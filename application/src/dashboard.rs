@@ -316,9 +316,9 @@ impl DashboardService {
         let catalog: Vec<TechniqueId> = self
             .deps
             .catalog
-            .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+            .all_techniques(&aegis_domain::ports::TechniqueFilter {
                 include_subtechniques: true,
-                ..aegis_domain::catalog_ports::TechniqueFilter::default()
+                ..aegis_domain::ports::TechniqueFilter::default()
             })
             .await?
             .into_iter()

@@ -69,7 +69,8 @@ pub fn password_errors(field: &str, violations: &[PolicyViolation]) -> Vec<Field
         .collect()
 }
 
-/// Repository failures that a use case does not expect become opaque.
+/// Repository failures that a use case does not expect become opaque to clients; the text,
+/// with the whole source chain, is what the server logs.
 pub(crate) fn unexpected(error: &RepositoryError) -> String {
-    error.to_string()
+    error.chain()
 }

@@ -47,7 +47,7 @@ impl From<RepositoryError> for FindingError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::NotFound(_) => Self::NotFound,
-            RepositoryError::Duplicate(subject) if subject == "version" => Self::VersionConflict,
+            RepositoryError::StaleVersion { .. } => Self::VersionConflict,
             other => Self::Unexpected(unexpected(&other)),
         }
     }

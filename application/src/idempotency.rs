@@ -107,7 +107,7 @@ impl IdempotentRequest<'_> {
             Some(record) => serde_json::from_value(record.response)
                 .map(Prior::Replay)
                 .map_err(|e| {
-                    RepositoryError::Unexpected(format!("stored idempotent response: {e}"))
+                    RepositoryError::unexpected(format!("stored idempotent response: {e}"))
                 })?,
         })
     }
@@ -119,7 +119,7 @@ impl IdempotentRequest<'_> {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), RepositoryError> {
         let response = serde_json::to_value(result)
-            .map_err(|e| RepositoryError::Unexpected(format!("idempotent response: {e}")))?;
+            .map_err(|e| RepositoryError::unexpected(format!("idempotent response: {e}")))?;
         let record = IdempotencyRecord {
             tenant_id: self.tenant,
             actor_id: self.actor,

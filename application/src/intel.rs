@@ -2,10 +2,10 @@
 //! told to the people who plan tests.
 
 use aegis_domain::Role;
-use aegis_domain::catalog_ports::{ImportRun, ImportStatus};
 use aegis_domain::job::{JobKind, JobOutcome};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::PageRequest;
+use aegis_domain::ports::{ImportRun, ImportStatus};
 use aegis_domain::ports::{RepositoryError, UserFilter};
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::Audience;

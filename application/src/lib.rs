@@ -37,7 +37,7 @@ mod audit_trail;
 
 use std::sync::Arc;
 
-use aegis_domain::catalog_ports::CatalogRepository;
+use aegis_domain::ports::CatalogRepository;
 
 use ports::{
     Clock, Database, EvidenceStore, IdGenerator, PasswordHasher, SecretGenerator, TokenService,
@@ -49,21 +49,21 @@ pub struct Dependencies {
     pub database: Arc<dyn Database>,
     pub catalog: Arc<dyn CatalogRepository>,
     /// Detection rules (global, like the catalog).
-    pub rules: Arc<dyn aegis_domain::detection::RuleRepository>,
+    pub rules: Arc<dyn aegis_domain::ports::RuleRepository>,
     /// D3FEND countermeasures (global, like the catalog).
-    pub countermeasures: Arc<dyn aegis_domain::detection::CountermeasureRepository>,
+    pub countermeasures: Arc<dyn aegis_domain::ports::CountermeasureRepository>,
     /// Test templates and living-off-the-land binaries (global, like the catalog).
-    pub templates: Arc<dyn aegis_domain::template::TemplateRepository>,
+    pub templates: Arc<dyn aegis_domain::ports::TemplateRepository>,
     /// Threat intelligence beyond ATT&CK (global, like the catalog).
-    pub intel: Arc<dyn aegis_domain::threat_intel::IntelRepository>,
+    pub intel: Arc<dyn aegis_domain::ports::IntelRepository>,
     /// Compliance frameworks and their control → technique mappings (global).
-    pub compliance: Arc<dyn aegis_domain::compliance::ComplianceRepository>,
+    pub compliance: Arc<dyn aegis_domain::ports::ComplianceRepository>,
     /// The threat actors each organization tracks.
-    pub tracking: Arc<dyn aegis_domain::threat_intel::TrackedActorRepository>,
+    pub tracking: Arc<dyn aegis_domain::ports::TrackedActorRepository>,
     /// The data-source registry (global, like the catalog).
-    pub data_sources: Arc<dyn aegis_domain::data_source::DataSourceRepository>,
+    pub data_sources: Arc<dyn aegis_domain::ports::DataSourceRepository>,
     /// Generated reports (what was asked for; the documents live in the evidence store).
-    pub reports: Arc<dyn aegis_domain::report::ReportRepository>,
+    pub reports: Arc<dyn aegis_domain::ports::ReportRepository>,
     /// Renders report content as HTML or PDF.
     pub renderer: Arc<dyn reports::ReportRenderer>,
     /// Signs report digests with the server's key.

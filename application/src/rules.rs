@@ -281,9 +281,9 @@ pub(crate) async fn catalog_ids(
 ) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError> {
     Ok(deps
         .catalog
-        .all_techniques(&aegis_domain::catalog_ports::TechniqueFilter {
+        .all_techniques(&aegis_domain::ports::TechniqueFilter {
             include_subtechniques: true,
-            ..aegis_domain::catalog_ports::TechniqueFilter::default()
+            ..aegis_domain::ports::TechniqueFilter::default()
         })
         .await?
         .into_iter()

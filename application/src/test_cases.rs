@@ -11,7 +11,7 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{Repositories, RepositoryError, TestFilter, TestHistory};
+use aegis_domain::ports::{Repositories, RepositoryError, Subject, TestFilter, TestHistory};
 use aegis_domain::test_case::{
     BlueReport, Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
     TransitionRecord, Worklog,
@@ -118,12 +118,8 @@ impl From<RepositoryError> for TestError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::NotFound(_) => Self::NotFound,
-            RepositoryError::Duplicate(subject) if subject == "version" => {
-                Self::VersionConflict { current: -1 }
-            }
-            RepositoryError::Duplicate(subject) if subject == "idempotency key" => {
-                Self::IdempotencyConflict
-            }
+            RepositoryError::StaleVersion { current } => Self::VersionConflict { current },
+            RepositoryError::Duplicate(Subject::IdempotencyKey) => Self::IdempotencyConflict,
             other => Self::Unexpected(unexpected(&other)),
         }
     }
@@ -434,10 +430,7 @@ impl TestService {
         test.updated_at = self.deps.clock.now();
         uow.update_test(test.tenant_id, test, expected)
             .await
-            .map_err(|e| match e {
-                RepositoryError::Duplicate(_) => TestError::VersionConflict { current: expected },
-                other => other.into(),
-            })
+            .map_err(TestError::from)
     }
 
     /// Changes the general fields of a draft.

@@ -206,13 +206,7 @@ impl ThreatIntelService {
         &self,
         actor: &Actor,
         id: &str,
-    ) -> Result<
-        (
-            aegis_domain::catalog_ports::ThreatActorDetail,
-            Option<TrackedActor>,
-        ),
-        IntelError,
-    > {
+    ) -> Result<(aegis_domain::ports::ThreatActorDetail, Option<TrackedActor>), IntelError> {
         let detail = self
             .deps
             .catalog

@@ -8,7 +8,7 @@ use aegis_domain::Role;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::password;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{RepositoryError, UserFilter};
+use aegis_domain::ports::{RepositoryError, Subject, UserFilter};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserId};
 use uuid::Uuid;
@@ -130,10 +130,8 @@ pub enum UserError {
 impl From<RepositoryError> for UserError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            RepositoryError::Duplicate(subject) if subject == "email" => Self::EmailTaken,
-            RepositoryError::Duplicate(subject) if subject == "idempotency key" => {
-                Self::IdempotencyConflict
-            }
+            RepositoryError::Duplicate(Subject::Email) => Self::EmailTaken,
+            RepositoryError::Duplicate(Subject::IdempotencyKey) => Self::IdempotencyConflict,
             RepositoryError::NotFound(_) => Self::NotFound,
             other => Self::Unexpected(unexpected(&other)),
         }

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::feed::ImportCounts;
-use crate::ports::RepositoryError;
 use crate::scoring::CoverageStatus;
 
 /// A framework as a mapping publisher describes it.
@@ -138,33 +136,6 @@ pub struct FrameworkSummary {
     pub framework: Framework,
     pub controls: u32,
     pub mappings: u32,
-}
-
-/// Where mappings are kept: global, like the catalog.
-#[async_trait::async_trait]
-pub trait ComplianceRepository: Send + Sync {
-    /// Replaces a framework's mappings with these, in one transaction (a re-import of the
-    /// same file changes nothing and says so).
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure; nothing is written then.
-    async fn apply_framework(
-        &self,
-        framework: &Framework,
-        mappings: &[ControlMapping],
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ImportCounts, RepositoryError>;
-
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn frameworks(&self) -> Result<Vec<FrameworkSummary>, RepositoryError>;
-
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn framework_mappings(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Framework, Vec<ControlMapping>)>, RepositoryError>;
 }
 
 /// A control-to-control crosswalk from a framework without an ATT&CK mapping (ISO 27001,

@@ -3,8 +3,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ports::RepositoryError;
-
 /// The public sources Aegis imports: the nine content feeds and the compliance mappings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FeedKind {
@@ -200,20 +198,4 @@ impl DataSource {
             sync_requested_at: None,
         }
     }
-}
-
-/// Where the registry is kept: global, like the catalog.
-#[async_trait::async_trait]
-pub trait DataSourceRepository: Send + Sync {
-    /// The configured sources (those never configured are absent).
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn data_sources(&self) -> Result<Vec<DataSource>, RepositoryError>;
-
-    /// Stores a source whole.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn save_data_source(&self, source: &DataSource) -> Result<(), RepositoryError>;
 }

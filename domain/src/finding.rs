@@ -6,8 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::catalog::TechniqueId;
 use crate::id::Id;
-use crate::page::{Page, PageRequest};
-use crate::ports::RepositoryError;
 use crate::tenant::TenantId;
 use crate::test_case::{Outcome, TestId};
 use crate::user::UserId;
@@ -309,58 +307,6 @@ pub struct FindingFilter {
     pub campaign: Option<uuid::Uuid>,
     /// Only unresolved findings due before this day.
     pub overdue_on: Option<NaiveDate>,
-}
-
-#[async_trait::async_trait]
-pub trait FindingRepository: Send + Sync {
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn insert_finding(
-        &self,
-        tenant: TenantId,
-        finding: &Finding,
-    ) -> Result<(), RepositoryError>;
-
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn find_finding(
-        &self,
-        tenant: TenantId,
-        id: FindingId,
-    ) -> Result<Option<Finding>, RepositoryError>;
-
-    /// Stores `finding` (whose `version` is already the next one) if the stored version is
-    /// still `expected_version`.
-    ///
-    /// # Errors
-    /// `Duplicate("version")`; `NotFound("finding")`.
-    async fn update_finding(
-        &self,
-        tenant: TenantId,
-        finding: &Finding,
-        expected_version: i32,
-    ) -> Result<(), RepositoryError>;
-
-    /// Most severe first, then oldest.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn list_findings(
-        &self,
-        tenant: TenantId,
-        filter: &FindingFilter,
-        page: PageRequest,
-    ) -> Result<Page<Finding>, RepositoryError>;
-
-    /// Findings opened by `test` or waiting for it as their retest.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn findings_of_test(
-        &self,
-        tenant: TenantId,
-        test: TestId,
-    ) -> Result<Vec<Finding>, RepositoryError>;
 }
 
 #[cfg(test)]

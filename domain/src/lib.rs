@@ -6,7 +6,6 @@
 pub mod audit;
 pub mod campaign;
 pub mod catalog;
-pub mod catalog_ports;
 pub mod compliance;
 pub mod data_source;
 pub mod detection;

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::feed::ImportCounts;
-use crate::ports::RepositoryError;
 
 /// An actor as an intelligence bundle describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,30 +65,6 @@ pub struct IntelCounts {
     pub added: u64,
 }
 
-/// Where intelligence is kept: global, like the catalog.
-#[async_trait::async_trait]
-pub trait IntelRepository: Send + Sync {
-    /// Upserts actors by STIX id in one transaction, each merged into the ATT&CK group with
-    /// its STIX id or a shared name or alias, or added as a threat actor of its own.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure; nothing is written then.
-    async fn apply_intel(
-        &self,
-        actors: &[IntelActor],
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<IntelCounts, RepositoryError>;
-
-    /// The intelligence merged into a threat actor (by its catalog STIX id).
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn intel_for_actor(
-        &self,
-        actor_stix_id: &str,
-    ) -> Result<Vec<IntelActor>, RepositoryError>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,35 +122,4 @@ impl TrackedActor {
         new.dedup();
         new
     }
-}
-
-/// An organization's tracked actors.
-#[async_trait::async_trait]
-pub trait TrackedActorRepository: Send + Sync {
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn tracked_actors(
-        &self,
-        tenant: crate::tenant::TenantId,
-    ) -> Result<Vec<TrackedActor>, RepositoryError>;
-
-    /// Tracks an actor, or refreshes what is known of one already tracked.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn save_tracked_actor(
-        &self,
-        tenant: crate::tenant::TenantId,
-        actor: &TrackedActor,
-    ) -> Result<(), RepositoryError>;
-
-    /// Whether it was tracked.
-    ///
-    /// # Errors
-    /// `Unexpected` on storage failure.
-    async fn untrack_actor(
-        &self,
-        tenant: crate::tenant::TenantId,
-        actor_stix_id: &str,
-    ) -> Result<bool, RepositoryError>;
 }

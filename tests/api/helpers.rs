@@ -104,10 +104,7 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
 
 impl TestApp {
     /// Imports an ATT&CK bundle file into this app's database, as `aegis import attack` does.
-    pub async fn import_attack(
-        &self,
-        path: &std::path::Path,
-    ) -> aegis_domain::catalog_ports::ImportReport {
+    pub async fn import_attack(&self, path: &std::path::Path) -> aegis_domain::ports::ImportReport {
         let source = aegis_infrastructure::feeds::attack::FileAttackSource::new(path);
         self.import_attack_from(&source).await.unwrap()
     }
@@ -116,8 +113,7 @@ impl TestApp {
     pub async fn import_attack_from(
         &self,
         source: &dyn aegis_application::catalog::AttackSource,
-    ) -> Result<aegis_domain::catalog_ports::ImportReport, aegis_application::catalog::CatalogError>
-    {
+    ) -> Result<aegis_domain::ports::ImportReport, aegis_application::catalog::CatalogError> {
         let prepared = aegis::app::prepare(&self.settings).await.unwrap();
         let initiator = aegis_application::context::Initiator::System {
             tenant: prepared.tenant.id,

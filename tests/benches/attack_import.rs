@@ -17,7 +17,7 @@ use std::time::Instant;
 use chrono::Utc;
 use sea_orm_migration::MigratorTrait;
 
-use aegis_domain::catalog_ports::CatalogRepository;
+use aegis_domain::ports::CatalogRepository;
 use aegis_infrastructure::feeds::attack::parse_bundle;
 use aegis_infrastructure::feeds::{MAX_FEED_BYTES, read_feed_file};
 use aegis_infrastructure::persistence::connect;

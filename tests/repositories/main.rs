@@ -129,9 +129,10 @@ on_both!(
         );
 
         let duplicate = user(b, "ana@aegis.test", Role::Viewer);
-        assert!(
-            matches!(db.insert_user(b, &duplicate).await, Err(RepositoryError::Duplicate(s)) if s == "email")
-        );
+        assert!(matches!(
+            db.insert_user(b, &duplicate).await,
+            Err(RepositoryError::Duplicate(Subject::Email))
+        ));
 
         let mut changed = ana.clone();
         changed.role = Role::Admin;
@@ -284,7 +285,7 @@ on_both!(refresh_sessions_rotate_and_revoke, |s: Store| async move {
         .unwrap();
     assert!(matches!(
         db.insert_refresh_session(t, &session(two, "h3")).await,
-        Err(RepositoryError::Duplicate(_))
+        Err(RepositoryError::Duplicate(Subject::RefreshToken))
     ));
     assert_eq!(
         db.find_refresh_session(t, "h1").await.unwrap(),
@@ -368,7 +369,7 @@ on_both!(idempotency_records_round_trip, |s: Store| async move {
     );
     assert!(matches!(
         db.insert_idempotency_record(t, &record).await,
-        Err(RepositoryError::Duplicate(_))
+        Err(RepositoryError::Duplicate(Subject::IdempotencyKey))
     ));
 });
 
@@ -469,7 +470,7 @@ on_both!(the_audit_chain_is_stored_exactly, |s: Store| async move {
     let (fork, _) = AuditEntry::chain(&stale, AuditEntryId::from_uuid(Uuid::now_v7()), record);
     assert!(matches!(
         db.append_audit_entry(t, &fork).await,
-        Err(RepositoryError::Duplicate(_))
+        Err(RepositoryError::Duplicate(Subject::AuditSequence))
     ));
 });
 

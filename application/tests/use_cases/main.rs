@@ -324,7 +324,7 @@ async fn idempotent_creation_replays_and_refuses_other_payloads() {
 async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
     let h = harness().await;
     h.create("dup@aegis.test", "viewer").await;
-    let entries_before = h.database.state.lock().unwrap().audit.len();
+    let entries_before = h.database.state().audit.len();
     let duplicate = NewUser {
         email: "DUP@aegis.test".into(),
         display_name: None,
@@ -337,17 +337,17 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
         .create(&h.system(), duplicate, None, &Harness::context())
         .await;
     assert!(matches!(result, Err(UserError::EmailTaken)));
-    assert_eq!(h.database.state.lock().unwrap().audit.len(), entries_before);
+    assert_eq!(h.database.state().audit.len(), entries_before);
 
     let admin = Initiator::User(h.actor(ADMIN, PASSWORD, Access::PasswordChange).await);
     let report = h.services.audit_log.verify(&admin).await.unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(
         report.entries_checked as usize,
-        h.database.state.lock().unwrap().audit.len()
+        h.database.state().audit.len()
     );
 
-    h.database.state.lock().unwrap().audit[1].record.action = "forged".into();
+    h.database.state().audit[1].record.action = "forged".into();
     let report = h.services.audit_log.verify(&admin).await.unwrap();
     assert_eq!(report.broken_at_sequence, Some(2));
     let _ = UserId::from_uuid(uuid::Uuid::nil());
@@ -397,7 +397,7 @@ async fn stored_coverage_follows_the_calendar_when_recomputed() {
         created_at: now,
         updated_at: now,
     };
-    h.database.state.lock().unwrap().tests.push(validated);
+    h.database.state().tests.push(validated);
     let uow = aegis_application::ports::Database::begin(&h.database)
         .await
         .unwrap();
@@ -415,7 +415,7 @@ async fn stored_coverage_follows_the_calendar_when_recomputed() {
 
     h.clock.advance(Duration::days(200));
     assert_eq!(h.services.coverage.recompute_all().await.unwrap(), 1);
-    let stored = h.database.state.lock().unwrap().scores[0].1.clone();
+    let stored = h.database.state().scores[0].1.clone();
     assert_eq!(stored.score.status, CoverageStatus::Stale);
     assert!(stored.score.score < fresh.score.score);
     assert_eq!(stored.score.breakdown.freshness, 0.0);

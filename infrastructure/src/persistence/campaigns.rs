@@ -1,5 +1,8 @@
 //! Campaigns, and the dependencies between their tests.
 
+use aegis_domain::ports::CampaignRepository;
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -22,6 +25,7 @@ use super::error::{corrupt, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{test, transition};
 use super::text_search::any_contains;
+use super::versioned::{VersionedTable, update_versioned};
 
 pub(crate) mod entities {
     #![expect(
@@ -87,6 +91,10 @@ pub(crate) mod entities {
 }
 
 use entities::{campaign, dependency};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 /// A phase as stored in the `phases` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -196,14 +204,14 @@ pub(crate) async fn insert(
     c: &Campaign,
 ) -> Result<(), RepositoryError> {
     if c.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected(
-            "campaign belongs to another tenant".to_owned(),
+        return Err(RepositoryError::unexpected(
+            "campaign belongs to another tenant",
         ));
     }
     let subject = if c.predecessor_id.is_some() {
-        "predecessor"
+        Subject::Predecessor
     } else {
-        "campaign"
+        Subject::Campaign
     };
     campaign::Entity::insert(to_row(c))
         .exec_without_returning(db)
@@ -238,21 +246,7 @@ pub(crate) async fn update(
     row.tenant_id = NotSet;
     row.created_at = NotSet;
     row.created_by = NotSet;
-    let result = campaign::Entity::update_many()
-        .set(row)
-        .filter(campaign::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(campaign::Column::Id.eq(c.id.as_uuid()))
-        .filter(campaign::Column::Version.eq(expected_version))
-        .exec(db)
-        .await
-        .map_err(unexpected)?;
-    if result.rows_affected == 0 {
-        return match find(db, tenant, c.id).await? {
-            Some(_) => Err(RepositoryError::Duplicate("version".to_owned())),
-            None => Err(RepositoryError::NotFound("campaign".to_owned())),
-        };
-    }
-    Ok(())
+    update_versioned::<campaign::Entity, _>(db, tenant, c.id.as_uuid(), expected_version, row).await
 }
 
 pub(crate) async fn delete(
@@ -284,7 +278,7 @@ pub(crate) async fn delete(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("campaign".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::Campaign));
     }
     Ok(())
 }
@@ -383,7 +377,7 @@ pub(crate) async fn tests(
     tenant: TenantId,
     id: CampaignId,
 ) -> Result<Vec<TestCase>, RepositoryError> {
-    super::tests::matching(
+    super::test_cases::matching(
         db,
         Condition::all()
             .add(test::Column::TenantId.eq(tenant.as_uuid()))
@@ -412,7 +406,7 @@ pub(crate) async fn transitions(
         .await
         .map_err(unexpected)?
         .into_iter()
-        .map(super::tests::transition_to_domain)
+        .map(super::test_cases::transition_to_domain)
         .collect())
 }
 
@@ -460,7 +454,7 @@ pub(crate) async fn replace_dependencies(
     }))
     .exec_without_returning(db)
     .await
-    .map_err(on_write("dependency"))?;
+    .map_err(on_write(Subject::Dependency))?;
     Ok(())
 }
 
@@ -480,4 +474,108 @@ pub(crate) async fn drop_dependencies_of(
         .await
         .map_err(unexpected)?;
     Ok(())
+}
+
+impl VersionedTable for campaign::Entity {
+    const ENTITY: Entity = Entity::Campaign;
+    fn tenant_column() -> Self::Column {
+        campaign::Column::TenantId
+    }
+    fn id_column() -> Self::Column {
+        campaign::Column::Id
+    }
+    fn version_column() -> Self::Column {
+        campaign::Column::Version
+    }
+}
+
+#[async_trait]
+impl<C: Connection> CampaignRepository for SeaStore<C> {
+    async fn insert_campaign(
+        &self,
+        tenant: TenantId,
+        campaign: &Campaign,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, campaign).await
+    }
+    async fn find_campaign(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError> {
+        find(self.conn(), tenant, id).await
+    }
+    async fn update_campaign(
+        &self,
+        tenant: TenantId,
+        campaign: &Campaign,
+        expected_version: i32,
+    ) -> Result<(), RepositoryError> {
+        update(self.conn(), tenant, campaign, expected_version).await
+    }
+    async fn delete_campaign(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<(), RepositoryError> {
+        delete(self.conn(), tenant, id).await
+    }
+    async fn list_campaigns(
+        &self,
+        tenant: TenantId,
+        filter: &CampaignFilter,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, RepositoryError> {
+        list(self.conn(), tenant, filter, page).await
+    }
+    async fn due_campaigns(
+        &self,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Campaign>, RepositoryError> {
+        due(self.conn(), tenant, now).await
+    }
+    async fn successor_of(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError> {
+        successor(self.conn(), tenant, id).await
+    }
+    async fn tests_of_campaign(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Vec<TestCase>, RepositoryError> {
+        tests(self.conn(), tenant, id).await
+    }
+    async fn transitions_of_campaign(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Vec<TransitionRecord>, RepositoryError> {
+        transitions(self.conn(), tenant, id).await
+    }
+    async fn dependencies_in_campaign(
+        &self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Vec<Dependency>, RepositoryError> {
+        dependencies(self.conn(), tenant, id).await
+    }
+    async fn replace_dependencies(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+        depends_on: &[TestId],
+    ) -> Result<(), RepositoryError> {
+        replace_dependencies(self.conn(), tenant, test, depends_on).await
+    }
+    async fn drop_dependencies_of(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<(), RepositoryError> {
+        drop_dependencies_of(self.conn(), tenant, test).await
+    }
 }

@@ -1,11 +1,12 @@
 //! Compliance frameworks: each import replaces a framework's mappings in one transaction.
 
+use aegis_domain::ports::ComplianceRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -69,6 +70,10 @@ pub(crate) mod entities {
 
 use entities::{framework, mapping};
 
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
+
 fn fingerprint(framework: &Framework, mappings: &[ControlMapping]) -> String {
     let mut digest = Sha256::new();
     for part in [
@@ -104,7 +109,7 @@ fn to_framework(row: framework::Model) -> Framework {
 }
 
 pub(crate) async fn apply(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     framework: &Framework,
     mappings: &[ControlMapping],
     at: DateTime<Utc>,
@@ -236,4 +241,33 @@ pub(crate) async fn mappings_of(
         })
         .collect();
     Ok(Some((to_framework(row), mappings)))
+}
+
+#[async_trait]
+impl<C: Connection> ComplianceRepository for SeaStore<C> {
+    async fn apply_framework(
+        &self,
+        framework: &aegis_domain::compliance::Framework,
+        mappings: &[aegis_domain::compliance::ControlMapping],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        apply(self.conn(), framework, mappings, at).await
+    }
+    async fn frameworks(
+        &self,
+    ) -> Result<Vec<aegis_domain::compliance::FrameworkSummary>, RepositoryError> {
+        summaries(self.conn()).await
+    }
+    async fn framework_mappings(
+        &self,
+        id: &str,
+    ) -> Result<
+        Option<(
+            aegis_domain::compliance::Framework,
+            Vec<aegis_domain::compliance::ControlMapping>,
+        )>,
+        RepositoryError,
+    > {
+        mappings_of(self.conn(), id).await
+    }
 }

@@ -1,11 +1,12 @@
 //! D3FEND countermeasures, upserted by D3FEND id, with the techniques each counters.
 
+use aegis_domain::ports::CountermeasureRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -61,6 +62,10 @@ pub(crate) mod entities {
 
 use entities::{countermeasure, link};
 
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
+
 fn fingerprint(item: &Countermeasure) -> String {
     let mut digest = Sha256::new();
     for part in [&item.name, &item.tactic] {
@@ -75,7 +80,7 @@ fn fingerprint(item: &Countermeasure) -> String {
 }
 
 pub(crate) async fn apply(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     items: &[Countermeasure],
     at: DateTime<Utc>,
 ) -> Result<ImportCounts, RepositoryError> {
@@ -200,4 +205,26 @@ pub(crate) async fn counts(
         .into_iter()
         .map(|(technique, n)| (technique, u32::try_from(n).unwrap_or(u32::MAX)))
         .collect())
+}
+
+#[async_trait]
+impl<C: Connection> CountermeasureRepository for SeaStore<C> {
+    async fn apply_countermeasures(
+        &self,
+        items: &[aegis_domain::detection::Countermeasure],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
+        apply(self.conn(), items, at).await
+    }
+    async fn countermeasures_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
+        for_technique(self.conn(), technique).await
+    }
+    async fn countermeasure_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        counts(self.conn()).await
+    }
 }

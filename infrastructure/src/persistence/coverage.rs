@@ -1,5 +1,7 @@
 //! Stored coverage scores per organization and technique.
 
+use aegis_domain::ports::CoverageRepository;
+use aegis_domain::test_case::TestCase;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -43,6 +45,10 @@ pub(crate) mod entities {
 }
 
 use entities::technique_score;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: technique_score::Model) -> Result<StoredScore, RepositoryError> {
     Ok(StoredScore {
@@ -129,4 +135,44 @@ pub(crate) async fn all(
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> CoverageRepository for SeaStore<C> {
+    async fn tests_of_technique(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+    ) -> Result<Vec<TestCase>, RepositoryError> {
+        super::test_cases::of_technique(self.conn(), tenant, technique).await
+    }
+    async fn save_technique_score(
+        &self,
+        tenant: TenantId,
+        score: &StoredScore,
+    ) -> Result<(), RepositoryError> {
+        save(self.conn(), tenant, score).await
+    }
+    async fn technique_score(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+    ) -> Result<Option<StoredScore>, RepositoryError> {
+        find(self.conn(), tenant, technique).await
+    }
+    async fn technique_scores(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<StoredScore>, RepositoryError> {
+        all(self.conn(), tenant).await
+    }
+    async fn detection_rules_of(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        super::rules::for_technique(self.conn(), technique).await
+    }
+    async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError> {
+        super::countermeasures::count_for_technique(self.conn(), technique).await
+    }
 }

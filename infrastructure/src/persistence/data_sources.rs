@@ -1,5 +1,6 @@
 //! The data-source registry, one row per configured feed kind.
 
+use aegis_domain::ports::DataSourceRepository;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use aegis_domain::data_source::{DataSource, FeedKind, SyncStatus};
@@ -40,6 +41,10 @@ pub(crate) mod entities {
 }
 
 use entities::data_source;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn decode(row: data_source::Model) -> Result<DataSource, RepositoryError> {
     Ok(DataSource {
@@ -107,4 +112,19 @@ pub(crate) async fn save(
         .await
         .map_err(unexpected)?;
     Ok(())
+}
+
+#[async_trait]
+impl<C: Connection> DataSourceRepository for SeaStore<C> {
+    async fn data_sources(
+        &self,
+    ) -> Result<Vec<aegis_domain::data_source::DataSource>, RepositoryError> {
+        all(self.conn()).await
+    }
+    async fn save_data_source(
+        &self,
+        source: &aegis_domain::data_source::DataSource,
+    ) -> Result<(), RepositoryError> {
+        save(self.conn(), source).await
+    }
 }

@@ -1,23 +1,27 @@
-//! Database errors never cross into application: they become `RepositoryError`s here.
+//! Database errors never cross into application: they become `RepositoryError`s here, with the
+//! `DbErr` kept as the source so that the logs see it.
 
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{RepositoryError, Subject};
 use sea_orm::{DbErr, SqlErr};
 
 /// Maps `error`; a unique violation becomes `Duplicate(subject)`.
-pub(crate) fn on_write(subject: &str) -> impl FnOnce(DbErr) -> RepositoryError + '_ {
+pub(crate) fn on_write(subject: Subject) -> impl FnOnce(DbErr) -> RepositoryError {
     move |error| match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            RepositoryError::Duplicate(subject.to_owned())
-        }
-        _ => RepositoryError::Unexpected(error.to_string()),
+        Some(SqlErr::UniqueConstraintViolation(_)) => RepositoryError::Duplicate(subject),
+        _ => unexpected(error),
     }
 }
 
+/// A failure to reach the database is `Unavailable` (a retry may succeed); anything else the
+/// store refused is `Unexpected`.
 pub(crate) fn unexpected(error: DbErr) -> RepositoryError {
-    RepositoryError::Unexpected(error.to_string())
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepositoryError::Unavailable(error.into()),
+        _ => RepositoryError::Unexpected(error.into()),
+    }
 }
 
 /// A stored value the domain refuses (a role or email that no longer parses).
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
-    RepositoryError::Unexpected(format!("stored {what} is invalid: {detail}"))
+    RepositoryError::unexpected(format!("stored {what} is invalid: {detail}"))
 }

@@ -1,5 +1,7 @@
 //! Evidence rows and their custody events.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::EvidenceRepository;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -94,6 +96,10 @@ pub(crate) mod entities {
 
 use entities::{custody, evidence, pending};
 
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
+
 fn to_domain(row: evidence::Model) -> Result<Evidence, RepositoryError> {
     let team = match row.team.as_str() {
         "red" => Team::Red,
@@ -143,8 +149,8 @@ pub(crate) async fn insert(
     e: &Evidence,
 ) -> Result<(), RepositoryError> {
     if e.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected(
-            "evidence belongs to another tenant".to_owned(),
+        return Err(RepositoryError::unexpected(
+            "evidence belongs to another tenant",
         ));
     }
     evidence::Entity::insert(to_row(e))
@@ -210,7 +216,7 @@ pub(crate) async fn mark_deleted(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("evidence".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::Evidence));
     }
     Ok(())
 }
@@ -317,4 +323,63 @@ pub(crate) async fn pending_before(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> EvidenceRepository for SeaStore<C> {
+    async fn insert_evidence(
+        &self,
+        tenant: TenantId,
+        item: &Evidence,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, item).await
+    }
+    async fn find_evidence(
+        &self,
+        tenant: TenantId,
+        id: EvidenceId,
+    ) -> Result<Option<Evidence>, RepositoryError> {
+        find(self.conn(), tenant, id).await
+    }
+    async fn list_evidence(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<Vec<Evidence>, RepositoryError> {
+        list(self.conn(), tenant, test).await
+    }
+    async fn mark_evidence_deleted(
+        &self,
+        tenant: TenantId,
+        item: &Evidence,
+    ) -> Result<(), RepositoryError> {
+        mark_deleted(self.conn(), tenant, item).await
+    }
+    async fn insert_custody_event(
+        &self,
+        tenant: TenantId,
+        event: &CustodyEvent,
+    ) -> Result<(), RepositoryError> {
+        insert_custody(self.conn(), tenant, event).await
+    }
+    async fn custody_log(
+        &self,
+        tenant: TenantId,
+        id: EvidenceId,
+    ) -> Result<Vec<CustodyEvent>, RepositoryError> {
+        custody_log(self.conn(), tenant, id).await
+    }
+    async fn record_pending_object(&self, object: &PendingObject) -> Result<(), RepositoryError> {
+        record_pending(self.conn(), object).await
+    }
+    async fn claim_pending_object(&self, key: &str) -> Result<bool, RepositoryError> {
+        claim_pending(self.conn(), key).await
+    }
+    async fn pending_objects(
+        &self,
+        recorded_before: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<PendingObject>, RepositoryError> {
+        pending_before(self.conn(), recorded_before, limit).await
+    }
 }

@@ -1,6 +1,9 @@
 //! Findings with their remediation steps (a JSON list, always read and written whole with
 //! the finding it belongs to).
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::FindingRepository;
+use aegis_domain::ports::Subject;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -21,6 +24,7 @@ use aegis_domain::test_case::{Outcome, TestId};
 use aegis_domain::user::UserId;
 
 use super::error::{corrupt, on_write, unexpected};
+use super::versioned::{VersionedTable, update_versioned};
 
 pub(crate) mod entities {
     #![expect(
@@ -68,6 +72,10 @@ pub(crate) mod entities {
 }
 
 use entities::finding;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 /// A step as stored in the `steps` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -194,14 +202,14 @@ pub(crate) async fn insert(
     f: &Finding,
 ) -> Result<(), RepositoryError> {
     if f.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected(
-            "finding belongs to another tenant".to_owned(),
+        return Err(RepositoryError::unexpected(
+            "finding belongs to another tenant",
         ));
     }
     finding::Entity::insert(to_row(f))
         .exec_without_returning(db)
         .await
-        .map_err(on_write("finding"))?;
+        .map_err(on_write(Subject::Finding))?;
     Ok(())
 }
 
@@ -230,21 +238,7 @@ pub(crate) async fn update(
     row.id = NotSet;
     row.tenant_id = NotSet;
     row.created_at = NotSet;
-    let result = finding::Entity::update_many()
-        .set(row)
-        .filter(finding::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(finding::Column::Id.eq(f.id.as_uuid()))
-        .filter(finding::Column::Version.eq(expected_version))
-        .exec(db)
-        .await
-        .map_err(unexpected)?;
-    if result.rows_affected == 0 {
-        return match find(db, tenant, f.id).await? {
-            Some(_) => Err(RepositoryError::Duplicate("version".to_owned())),
-            None => Err(RepositoryError::NotFound("finding".to_owned())),
-        };
-    }
-    Ok(())
+    update_versioned::<finding::Entity, _>(db, tenant, f.id.as_uuid(), expected_version, row).await
 }
 
 fn unresolved() -> impl Iterator<Item = &'static str> {
@@ -320,4 +314,58 @@ pub(crate) async fn of_test(
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+impl VersionedTable for finding::Entity {
+    const ENTITY: Entity = Entity::Finding;
+    fn tenant_column() -> Self::Column {
+        finding::Column::TenantId
+    }
+    fn id_column() -> Self::Column {
+        finding::Column::Id
+    }
+    fn version_column() -> Self::Column {
+        finding::Column::Version
+    }
+}
+
+#[async_trait]
+impl<C: Connection> FindingRepository for SeaStore<C> {
+    async fn insert_finding(
+        &self,
+        tenant: TenantId,
+        finding: &Finding,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, finding).await
+    }
+    async fn find_finding(
+        &self,
+        tenant: TenantId,
+        id: FindingId,
+    ) -> Result<Option<Finding>, RepositoryError> {
+        find(self.conn(), tenant, id).await
+    }
+    async fn update_finding(
+        &self,
+        tenant: TenantId,
+        finding: &Finding,
+        expected_version: i32,
+    ) -> Result<(), RepositoryError> {
+        update(self.conn(), tenant, finding, expected_version).await
+    }
+    async fn list_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+        page: PageRequest,
+    ) -> Result<Page<Finding>, RepositoryError> {
+        list(self.conn(), tenant, filter, page).await
+    }
+    async fn findings_of_test(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<Vec<Finding>, RepositoryError> {
+        of_test(self.conn(), tenant, test).await
+    }
 }

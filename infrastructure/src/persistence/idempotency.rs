@@ -1,5 +1,7 @@
 //! Stored outcomes of create requests made with an `Idempotency-Key`.
 
+use aegis_domain::ports::IdempotencyRepository;
+use aegis_domain::ports::Subject;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use aegis_domain::ports::{IdempotencyRecord, RepositoryError};
@@ -8,6 +10,10 @@ use aegis_domain::user::UserId;
 
 use super::entities::idempotency_key;
 use super::error::{on_write, unexpected};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 pub(crate) async fn find(
     db: &impl ConnectionTrait,
@@ -54,6 +60,26 @@ pub(crate) async fn insert(
     idempotency_key::Entity::insert(row)
         .exec_without_returning(db)
         .await
-        .map_err(on_write("idempotency key"))?;
+        .map_err(on_write(Subject::IdempotencyKey))?;
     Ok(())
+}
+
+#[async_trait]
+impl<C: Connection> IdempotencyRepository for SeaStore<C> {
+    async fn find_idempotency_record(
+        &self,
+        tenant: TenantId,
+        actor: UserId,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, RepositoryError> {
+        find(self.conn(), tenant, actor, scope, key).await
+    }
+    async fn insert_idempotency_record(
+        &self,
+        tenant: TenantId,
+        record: &IdempotencyRecord,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, record).await
+    }
 }

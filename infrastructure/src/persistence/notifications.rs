@@ -1,5 +1,6 @@
 //! In-app notifications.
 
+use aegis_domain::ports::NotificationRepository;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -46,6 +47,10 @@ pub(crate) mod entity {
 }
 
 use entity::{ActiveModel, Column, Entity};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 pub(crate) async fn insert(
     db: &impl ConnectionTrait,
@@ -162,4 +167,47 @@ pub(crate) async fn delete_read(
         .await
         .map_err(unexpected)?
         .rows_affected)
+}
+
+#[async_trait]
+impl<C: Connection> NotificationRepository for SeaStore<C> {
+    async fn insert_notifications(
+        &self,
+        tenant: TenantId,
+        items: &[Notification],
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, items).await
+    }
+    async fn list_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<Notification>, RepositoryError> {
+        list(self.conn(), tenant, user, unread_only, page).await
+    }
+    async fn count_unread_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<u64, RepositoryError> {
+        count_unread(self.conn(), tenant, user).await
+    }
+    async fn mark_notifications_read(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        only: Option<NotificationId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        mark_read(self.conn(), tenant, user, only, at).await
+    }
+    async fn delete_read_notifications(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        delete_read(self.conn(), tenant, cutoff).await
+    }
 }

@@ -1,5 +1,7 @@
 //! Generated reports.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::ReportRepository;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -52,6 +54,10 @@ pub(crate) mod entities {
 }
 
 use entities::report;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: report::Model) -> Result<Report, RepositoryError> {
     let document = match (row.object_key, row.size_bytes, row.sha256, row.signature) {
@@ -119,7 +125,7 @@ pub(crate) async fn update(db: &impl ConnectionTrait, r: &Report) -> Result<(), 
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("report".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::Report));
     }
     Ok(())
 }
@@ -178,4 +184,40 @@ pub(crate) async fn queued(
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> ReportRepository for SeaStore<C> {
+    async fn insert_report(
+        &self,
+        report: &aegis_domain::report::Report,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), report).await
+    }
+    async fn update_report(
+        &self,
+        report: &aegis_domain::report::Report,
+    ) -> Result<(), RepositoryError> {
+        update(self.conn(), report).await
+    }
+    async fn find_report(
+        &self,
+        tenant: TenantId,
+        id: aegis_domain::report::ReportId,
+    ) -> Result<Option<aegis_domain::report::Report>, RepositoryError> {
+        find(self.conn(), tenant, id).await
+    }
+    async fn list_reports(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::report::Report>, RepositoryError> {
+        list(self.conn(), tenant, page).await
+    }
+    async fn queued_reports(
+        &self,
+        limit: u64,
+    ) -> Result<Vec<aegis_domain::report::Report>, RepositoryError> {
+        queued(self.conn(), limit).await
+    }
 }

@@ -1,12 +1,13 @@
 //! Detection rules: upserted per source by their own ids, in one transaction, with the
 //! technique ids each is tagged with.
 
+use aegis_domain::ports::RuleRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -83,6 +84,10 @@ pub(crate) mod entities {
 
 use entities::{rule, rule_technique};
 
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
+
 fn fingerprint(rule: &DetectionRule) -> String {
     let mut digest = Sha256::new();
     digest.update(rule.text.as_bytes());
@@ -126,7 +131,7 @@ fn to_row(
 }
 
 pub(crate) async fn apply(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     source: RuleSource,
     rules: &[DetectionRule],
     at: DateTime<Utc>,
@@ -366,4 +371,46 @@ pub(crate) async fn active_counts(
         .into_iter()
         .map(|(technique, n)| (technique, u32::try_from(n).unwrap_or(u32::MAX)))
         .collect())
+}
+
+#[async_trait]
+impl<C: Connection> RuleRepository for SeaStore<C> {
+    async fn apply_rules(
+        &self,
+        source: aegis_domain::detection::RuleSource,
+        items: &[aegis_domain::detection::DetectionRule],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
+        apply(self.conn(), source, items, at).await
+    }
+    async fn rules_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        for_technique(self.conn(), technique).await
+    }
+    async fn list_rules(
+        &self,
+        filter: &aegis_domain::detection::RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::detection::RuleSummary>, RepositoryError> {
+        list(self.conn(), filter, page).await
+    }
+    async fn active_rule_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
+        active_counts(self.conn()).await
+    }
+    async fn find_rule(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::detection::RuleSummary,
+            aegis_domain::detection::DetectionRule,
+        )>,
+        RepositoryError,
+    > {
+        find(self.conn(), id).await
+    }
 }

@@ -1,5 +1,6 @@
 //! Posture snapshots.
 
+use aegis_domain::ports::SnapshotRepository;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -48,6 +49,10 @@ pub(crate) mod entity {
 }
 
 use entity::{ActiveModel, Column, Entity, Model};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn count(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
@@ -155,4 +160,34 @@ pub(crate) async fn delete(
         .map_err(unexpected)?
         .rows_affected
         > 0)
+}
+
+#[async_trait]
+impl<C: Connection> SnapshotRepository for SeaStore<C> {
+    async fn insert_snapshot(&self, snapshot: &PostureSnapshot) -> Result<(), RepositoryError> {
+        insert(self.conn(), snapshot).await
+    }
+    async fn list_snapshots(
+        &self,
+        tenant: TenantId,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        page: PageRequest,
+    ) -> Result<Page<PostureSnapshot>, RepositoryError> {
+        list(self.conn(), tenant, from, to, page).await
+    }
+    async fn find_snapshot(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+    ) -> Result<Option<PostureSnapshot>, RepositoryError> {
+        find(self.conn(), tenant, id).await
+    }
+    async fn delete_snapshot(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+    ) -> Result<bool, RepositoryError> {
+        delete(self.conn(), tenant, id).await
+    }
 }

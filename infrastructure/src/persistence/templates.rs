@@ -1,12 +1,13 @@
 //! Test templates and living-off-the-land binaries: upserted per source by their own ids, in
 //! one transaction, each kept whole as JSON beside the columns the lists filter on.
 
+use aegis_domain::ports::TemplateRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -96,6 +97,10 @@ pub(crate) mod entities {
 
 use entities::{binary, binary_technique, template};
 
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
+
 /// The stored JSON and its fingerprint: an unchanged item is left alone on re-import.
 fn body_of(item: &impl serde::Serialize) -> Result<(serde_json::Value, String), RepositoryError> {
     let body = serde_json::to_value(item).map_err(|e| corrupt("import item", e))?;
@@ -171,7 +176,7 @@ async fn apply_templates_in(
 }
 
 pub(crate) async fn apply_templates(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     source: TemplateSource,
     templates: &[TestTemplate],
     at: DateTime<Utc>,
@@ -183,7 +188,7 @@ pub(crate) async fn apply_templates(
 }
 
 pub(crate) async fn apply_binaries(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     source: TemplateSource,
     binaries: &[LolBinary],
     at: DateTime<Utc>,
@@ -367,4 +372,55 @@ pub(crate) async fn binaries_for_technique(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> TemplateRepository for SeaStore<C> {
+    async fn apply_templates(
+        &self,
+        source: aegis_domain::template::TemplateSource,
+        items: &[aegis_domain::template::TestTemplate],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
+        apply_templates(self.conn(), source, items, at).await
+    }
+    async fn apply_binaries(
+        &self,
+        source: aegis_domain::template::TemplateSource,
+        items: &[aegis_domain::template::LolBinary],
+        at: DateTime<Utc>,
+    ) -> Result<
+        (
+            aegis_domain::feed::ImportCounts,
+            aegis_domain::feed::ImportCounts,
+        ),
+        RepositoryError,
+    > {
+        apply_binaries(self.conn(), source, items, at).await
+    }
+    async fn list_templates(
+        &self,
+        filter: &aegis_domain::template::TemplateFilter,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::template::TemplateSummary>, RepositoryError> {
+        list(self.conn(), filter, page).await
+    }
+    async fn find_template(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<
+        Option<(
+            aegis_domain::template::TemplateSummary,
+            aegis_domain::template::TestTemplate,
+        )>,
+        RepositoryError,
+    > {
+        find(self.conn(), id).await
+    }
+    async fn binaries_for_technique(
+        &self,
+        technique: &str,
+    ) -> Result<Vec<aegis_domain::template::BinarySummary>, RepositoryError> {
+        binaries_for_technique(self.conn(), technique).await
+    }
 }

@@ -1,5 +1,8 @@
 //! Tenants and the head of each tenant's audit chain.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
+use aegis_domain::ports::TenantRepository;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::Expr,
@@ -10,6 +13,10 @@ use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
 
 use super::entities::tenant;
 use super::error::{corrupt, on_write, unexpected};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: tenant::Model) -> Result<Tenant, RepositoryError> {
     Ok(Tenant {
@@ -69,7 +76,7 @@ pub(crate) async fn insert(
     tenant::Entity::insert(row)
         .exec_without_returning(db)
         .await
-        .map_err(on_write("tenant slug"))?;
+        .map_err(on_write(Subject::TenantSlug))?;
     Ok(())
 }
 
@@ -92,7 +99,7 @@ pub(crate) async fn lock_audit_head(
         .one(db)
         .await
         .map_err(unexpected)?
-        .ok_or_else(|| RepositoryError::NotFound("tenant".to_owned()))?;
+        .ok_or_else(|| RepositoryError::NotFound(Entity::Tenant))?;
     Ok(AuditHead {
         sequence: row.audit_sequence,
         hash: row.audit_head_hash,
@@ -119,4 +126,23 @@ pub(crate) async fn swap_audit_head(
         .await
         .map_err(unexpected)?;
     Ok(result.rows_affected == 1)
+}
+
+#[async_trait]
+impl<C: Connection> TenantRepository for SeaStore<C> {
+    async fn find_tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, RepositoryError> {
+        find(self.conn(), tenant).await
+    }
+    async fn find_tenant_by_slug(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<Option<Tenant>, RepositoryError> {
+        find_by_slug(self.conn(), slug).await
+    }
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError> {
+        list(self.conn()).await
+    }
+    async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant).await
+    }
 }

@@ -1,5 +1,6 @@
 //! The threat actors each organization tracks.
 
+use aegis_domain::ports::TrackedActorRepository;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::OnConflict,
@@ -44,6 +45,10 @@ pub(crate) mod entities {
 }
 
 use entities::tracked_actor;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 pub(crate) async fn all(
     db: &impl ConnectionTrait,
@@ -112,4 +117,28 @@ pub(crate) async fn remove(
         .await
         .map_err(unexpected)?;
     Ok(result.rows_affected > 0)
+}
+
+#[async_trait]
+impl<C: Connection> TrackedActorRepository for SeaStore<C> {
+    async fn tracked_actors(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<aegis_domain::threat_intel::TrackedActor>, RepositoryError> {
+        all(self.conn(), tenant).await
+    }
+    async fn save_tracked_actor(
+        &self,
+        tenant: TenantId,
+        actor: &aegis_domain::threat_intel::TrackedActor,
+    ) -> Result<(), RepositoryError> {
+        save(self.conn(), tenant, actor).await
+    }
+    async fn untrack_actor(
+        &self,
+        tenant: TenantId,
+        actor_stix_id: &str,
+    ) -> Result<bool, RepositoryError> {
+        remove(self.conn(), tenant, actor_stix_id).await
+    }
 }

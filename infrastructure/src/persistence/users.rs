@@ -1,5 +1,8 @@
 //! User accounts.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
+use aegis_domain::ports::UserRepository;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
@@ -15,6 +18,10 @@ use aegis_domain::user::{Email, User, UserId};
 use super::entities::user;
 use super::error::{corrupt, on_write, unexpected};
 use super::text_search::any_contains;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: user::Model) -> Result<User, RepositoryError> {
     Ok(User {
@@ -176,14 +183,14 @@ pub(crate) async fn insert(
     user: &User,
 ) -> Result<(), RepositoryError> {
     if user.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected(
-            "user belongs to another tenant".to_owned(),
+        return Err(RepositoryError::unexpected(
+            "user belongs to another tenant",
         ));
     }
     user::Entity::insert(to_row(user))
         .exec_without_returning(db)
         .await
-        .map_err(on_write("email"))?;
+        .map_err(on_write(Subject::Email))?;
     Ok(())
 }
 
@@ -203,9 +210,52 @@ pub(crate) async fn update(
         .filter(user::Column::Id.eq(user.id.as_uuid()))
         .exec(db)
         .await
-        .map_err(on_write("email"))?;
+        .map_err(on_write(Subject::Email))?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("user".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::User));
     }
     Ok(())
+}
+
+#[async_trait]
+impl<C: Connection> UserRepository for SeaStore<C> {
+    async fn find_user_for_login(&self, email: &Email) -> Result<Option<User>, RepositoryError> {
+        find_for_login(self.conn(), email).await
+    }
+    async fn find_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<User>, RepositoryError> {
+        find(self.conn(), tenant, user).await
+    }
+    async fn find_user_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, RepositoryError> {
+        find_by_email(self.conn(), tenant, email).await
+    }
+    async fn list_users(
+        &self,
+        tenant: TenantId,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, RepositoryError> {
+        list(self.conn(), tenant, filter, page).await
+    }
+    async fn count_usable_admins(
+        &self,
+        tenant: TenantId,
+        except: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        count_usable_admins(self.conn(), tenant, except, now).await
+    }
+    async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, user).await
+    }
+    async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
+        update(self.conn(), tenant, user).await
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aegis_application::ports::Database;
 use aegis_domain::audit::{AuditEntry, AuditEntryId, AuditRecord, GENESIS_HASH, entry_hash};
-use aegis_domain::ports::{AuditLogRepository, RepositoryError};
+use aegis_domain::ports::{AuditLogRepository, RepositoryError, Subject};
 use aegis_domain::tenant::{AuditHead, TenantId};
 use uuid::Uuid;
 
@@ -105,7 +105,7 @@ on_both!(
             assert!(
                 matches!(
                     db.append_audit_entry(t, &entry).await,
-                    Err(RepositoryError::Duplicate(ref subject)) if subject == "audit sequence"
+                    Err(RepositoryError::Duplicate(Subject::AuditSequence))
                 ),
                 "{why} is refused"
             );

@@ -8,7 +8,7 @@ use aegis_application::Services;
 use aegis_application::catalog::{CustomTechnique, TechniqueOverview};
 use aegis_application::context::Initiator;
 use aegis_domain::catalog::{Tactic, ThreatActor};
-use aegis_domain::catalog_ports::{
+use aegis_domain::ports::{
     Named, TechniqueDetail, TechniqueFilter, TechniqueSummary, ThreatActorFilter,
 };
 use aegis_domain::scoring::CoverageStatus;
@@ -331,7 +331,7 @@ pub async fn techniques(
     let sort = query
         .sort
         .as_deref()
-        .map(str::parse::<aegis_domain::catalog_ports::TechniqueSort>)
+        .map(str::parse::<aegis_domain::ports::TechniqueSort>)
         .transpose()
         .map_err(|e| {
             ApiError::validation(vec![aegis_application::error::FieldError::new(
@@ -603,8 +603,8 @@ pub struct ImportRunView {
     pub error: Option<String>,
 }
 
-impl From<aegis_domain::catalog_ports::ImportRun> for ImportRunView {
-    fn from(run: aegis_domain::catalog_ports::ImportRun) -> Self {
+impl From<aegis_domain::ports::ImportRun> for ImportRunView {
+    fn from(run: aegis_domain::ports::ImportRun) -> Self {
         Self {
             id: run.id,
             source: run.source,

@@ -3,12 +3,12 @@
 //! to the catalog as an actor of its own (which an ATT&CK release publishing the same STIX
 //! id later takes over).
 
+use aegis_domain::ports::IntelRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
@@ -16,7 +16,7 @@ use aegis_domain::catalog::Reference;
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::threat_intel::{IntelActor, IntelCounts, comparable_name, shares_a_name};
 
-use super::catalog_entities::threat_actor;
+use super::catalog::entities::threat_actor;
 use super::error::{corrupt, unexpected};
 use super::json_values::strings;
 
@@ -49,6 +49,10 @@ pub(crate) mod entities {
 }
 
 use entities::intel_actor;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 /// Catalog actors added by intelligence carry this fingerprint prefix: an ATT&CK import
 /// never matches it, so it replaces the row if ATT&CK publishes the same STIX id.
@@ -105,7 +109,7 @@ fn catalog_row(actor: &IntelActor, print: &str) -> threat_actor::ActiveModel {
 }
 
 pub(crate) async fn apply(
-    db: &DatabaseConnection,
+    db: &impl Connection,
     actors: &[IntelActor],
     at: DateTime<Utc>,
 ) -> Result<IntelCounts, RepositoryError> {
@@ -246,4 +250,21 @@ pub(crate) fn actors_named(text: &str) -> sea_orm::sea_query::SelectStatement {
             text,
         ))
         .into_query()
+}
+
+#[async_trait]
+impl<C: Connection> IntelRepository for SeaStore<C> {
+    async fn apply_intel(
+        &self,
+        actors: &[aegis_domain::threat_intel::IntelActor],
+        at: DateTime<Utc>,
+    ) -> Result<aegis_domain::threat_intel::IntelCounts, RepositoryError> {
+        apply(self.conn(), actors, at).await
+    }
+    async fn intel_for_actor(
+        &self,
+        actor_stix_id: &str,
+    ) -> Result<Vec<aegis_domain::threat_intel::IntelActor>, RepositoryError> {
+        for_actor(self.conn(), actor_stix_id).await
+    }
 }

@@ -1,6 +1,7 @@
 //! Aggregates for dashboards: a few columns of every test, workflow actions by actor, and
 //! the newest workflow steps.
 
+use aegis_domain::ports::MetricsRepository;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +17,10 @@ use aegis_domain::workflow::TestState;
 
 use super::error::{corrupt, unexpected};
 use super::test_entities::{test, transition};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 type FactRow = (
     String,
@@ -167,4 +172,28 @@ pub(crate) async fn recent_activity(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> MetricsRepository for SeaStore<C> {
+    async fn test_facts(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<aegis_domain::metrics::TestFacts>, RepositoryError> {
+        test_facts(self.conn(), tenant).await
+    }
+    async fn workflow_actions_by_actor(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(UserId, String, u64)>, RepositoryError> {
+        actions_by_actor(self.conn(), tenant, since).await
+    }
+    async fn recent_activity(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+    ) -> Result<Vec<aegis_domain::metrics::ActivityItem>, RepositoryError> {
+        recent_activity(self.conn(), tenant, limit).await
+    }
 }

@@ -1,5 +1,8 @@
 //! The audit log: appends, filtered pages, and the chain in batches for verification.
 
+use aegis_domain::ports::AuditLogRepository;
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -14,6 +17,10 @@ use aegis_domain::user::UserId;
 use super::entities::audit_entry;
 use super::error::{on_write, unexpected};
 use super::tenants;
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: audit_entry::Model) -> AuditEntry {
     let record = AuditRecord::restore(
@@ -57,9 +64,9 @@ pub(crate) async fn append(
     };
     if !tenants::swap_audit_head(db, tenant, &predecessor, &next).await? {
         return Err(if tenants::find(db, tenant).await?.is_some() {
-            RepositoryError::Duplicate("audit sequence".to_owned())
+            RepositoryError::Duplicate(Subject::AuditSequence)
         } else {
-            RepositoryError::NotFound("tenant".to_owned())
+            RepositoryError::NotFound(Entity::Tenant)
         });
     }
     let record = &entry.record;
@@ -81,7 +88,7 @@ pub(crate) async fn append(
     audit_entry::Entity::insert(row)
         .exec_without_returning(db)
         .await
-        .map_err(on_write("audit sequence"))?;
+        .map_err(on_write(Subject::AuditSequence))?;
     Ok(())
 }
 
@@ -141,4 +148,34 @@ pub(crate) async fn chain_batch(
         .await
         .map_err(unexpected)?;
     Ok(rows.into_iter().map(to_domain).collect())
+}
+
+#[async_trait]
+impl<C: Connection> AuditLogRepository for SeaStore<C> {
+    async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError> {
+        super::tenants::lock_audit_head(self.conn(), tenant).await
+    }
+    async fn append_audit_entry(
+        &self,
+        tenant: TenantId,
+        entry: &AuditEntry,
+    ) -> Result<(), RepositoryError> {
+        append(self.conn(), tenant, entry).await
+    }
+    async fn list_audit_entries(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, RepositoryError> {
+        list(self.conn(), tenant, filter, page).await
+    }
+    async fn audit_chain_batch(
+        &self,
+        tenant: TenantId,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>, RepositoryError> {
+        chain_batch(self.conn(), tenant, after, limit).await
+    }
 }

@@ -1,5 +1,8 @@
 //! Refresh sessions and revoked access tokens.
 
+use aegis_domain::ports::RefreshSessionRepository;
+use aegis_domain::ports::RevokedTokenRepository;
+use aegis_domain::ports::Subject;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
@@ -12,6 +15,10 @@ use aegis_domain::user::UserId;
 
 use super::entities::{refresh_session, revoked_token};
 use super::error::{on_write, unexpected};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn to_domain(row: refresh_session::Model) -> RefreshSession {
     RefreshSession {
@@ -50,7 +57,7 @@ pub(crate) async fn insert(
     refresh_session::Entity::insert(row)
         .exec_without_returning(db)
         .await
-        .map_err(on_write("refresh token"))?;
+        .map_err(on_write(Subject::RefreshToken))?;
     Ok(())
 }
 
@@ -152,4 +159,67 @@ pub(crate) async fn is_access_token_revoked(
         .await
         .map_err(unexpected)?;
     Ok(found.is_some())
+}
+
+#[async_trait]
+impl<C: Connection> RefreshSessionRepository for SeaStore<C> {
+    async fn insert_refresh_session(
+        &self,
+        tenant: TenantId,
+        session: &RefreshSession,
+    ) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, session).await
+    }
+    async fn find_refresh_session(
+        &self,
+        tenant: TenantId,
+        token_hash: &str,
+    ) -> Result<Option<RefreshSession>, RepositoryError> {
+        find(self.conn(), tenant, token_hash).await
+    }
+    async fn mark_refresh_session_used(
+        &self,
+        tenant: TenantId,
+        session: RefreshSessionId,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        mark_used(self.conn(), tenant, session, at).await
+    }
+    async fn revoke_session_family(
+        &self,
+        tenant: TenantId,
+        family: SessionFamilyId,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        revoke_family(self.conn(), tenant, family, at).await
+    }
+    async fn revoke_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        keep: Option<SessionFamilyId>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        revoke_for_user(self.conn(), tenant, user, keep, at).await
+    }
+}
+
+#[async_trait]
+impl<C: Connection> RevokedTokenRepository for SeaStore<C> {
+    async fn revoke_access_token(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        revoke_access_token(self.conn(), tenant, jti, user, expires_at).await
+    }
+    async fn is_access_token_revoked(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+    ) -> Result<bool, RepositoryError> {
+        is_access_token_revoked(self.conn(), tenant, jti).await
+    }
 }

@@ -1,18 +1,20 @@
 //! The history of catalog imports: one running at a time, each with its report or error.
 
+use aegis_domain::ports::Subject;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
-use aegis_domain::catalog_ports::{ImportReport, ImportRun, ImportStatus};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{ImportReport, ImportRun, ImportStatus};
 use aegis_domain::user::UserId;
 
-use super::catalog_entities::catalog_import::{ActiveModel, Column, Entity, Model};
-use super::catalog_import::report_json;
-use super::error::{corrupt, unexpected};
+use super::Connection;
+use super::entities::catalog_import::{ActiveModel, Column, Entity, Model};
+use super::import::report_json;
+use crate::persistence::error::{corrupt, unexpected};
 
 fn to_domain(row: Model) -> Result<ImportRun, RepositoryError> {
     Ok(ImportRun {
@@ -28,11 +30,10 @@ fn to_domain(row: Model) -> Result<ImportRun, RepositoryError> {
     })
 }
 
-pub(crate) async fn begin(
-    db: &sea_orm::DatabaseConnection,
-    run: &ImportRun,
-) -> Result<(), RepositoryError> {
-    let tx = super::begin_write(db).await.map_err(unexpected)?;
+pub(crate) async fn begin(db: &impl Connection, run: &ImportRun) -> Result<(), RepositoryError> {
+    let tx = crate::persistence::begin_write(db)
+        .await
+        .map_err(unexpected)?;
     let recent = run.started_at - Duration::hours(1);
     let running = Entity::find()
         .filter(Column::Status.eq(ImportStatus::Running.as_str()))
@@ -42,7 +43,7 @@ pub(crate) async fn begin(
         .await
         .map_err(unexpected)?;
     if running.is_some() {
-        return Err(RepositoryError::Duplicate("running import".to_owned()));
+        return Err(RepositoryError::Duplicate(Subject::RunningImport));
     }
     let row = ActiveModel {
         id: Set(run.id),
@@ -93,7 +94,9 @@ pub(crate) async fn finish(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("import".to_owned()));
+        return Err(RepositoryError::NotFound(
+            aegis_domain::ports::Entity::Import,
+        ));
     }
     Ok(())
 }

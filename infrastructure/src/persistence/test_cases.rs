@@ -1,5 +1,8 @@
 //! Tests and their history.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
+use aegis_domain::ports::TestRepository;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -20,12 +23,17 @@ use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 use aegis_domain::campaign::CampaignKind;
 
 use super::campaigns::entities::campaign;
-use super::catalog_entities::technique;
-use super::catalog_read::techniques_of_tactic;
+use super::catalog::entities::technique;
+use super::catalog::read::techniques_of_tactic;
 use super::error::{corrupt, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{comment, test, transition, worklog};
 use super::text_search::any_contains;
+use super::versioned::{VersionedTable, update_versioned};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 fn verdict(text: Option<&str>) -> Result<Option<Verdict>, RepositoryError> {
     match text {
@@ -154,14 +162,14 @@ pub(crate) async fn insert(
     t: &TestCase,
 ) -> Result<(), RepositoryError> {
     if t.tenant_id != tenant {
-        return Err(RepositoryError::Unexpected(
-            "test belongs to another tenant".to_owned(),
+        return Err(RepositoryError::unexpected(
+            "test belongs to another tenant",
         ));
     }
     test::Entity::insert(to_row(t))
         .exec_without_returning(db)
         .await
-        .map_err(on_write("test"))?;
+        .map_err(on_write(Subject::Test))?;
     Ok(())
 }
 
@@ -191,21 +199,7 @@ pub(crate) async fn update(
     row.tenant_id = NotSet;
     row.created_at = NotSet;
     row.created_by = NotSet;
-    let result = test::Entity::update_many()
-        .set(row)
-        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(test::Column::Id.eq(t.id.as_uuid()))
-        .filter(test::Column::Version.eq(expected_version))
-        .exec(db)
-        .await
-        .map_err(unexpected)?;
-    if result.rows_affected == 0 {
-        return match find(db, tenant, t.id).await? {
-            Some(_) => Err(RepositoryError::Duplicate("version".to_owned())),
-            None => Err(RepositoryError::NotFound("test".to_owned())),
-        };
-    }
-    Ok(())
+    update_versioned::<test::Entity, _>(db, tenant, t.id.as_uuid(), expected_version, row).await
 }
 
 pub(crate) async fn delete(
@@ -238,7 +232,7 @@ pub(crate) async fn delete(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("test".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::Test));
     }
     Ok(())
 }
@@ -523,4 +517,78 @@ fn rule_results(value: &serde_json::Value) -> Vec<aegis_domain::test_case::RuleR
                 .collect()
         })
         .unwrap_or_default()
+}
+
+impl VersionedTable for test::Entity {
+    const ENTITY: Entity = Entity::Test;
+    fn tenant_column() -> Self::Column {
+        test::Column::TenantId
+    }
+    fn id_column() -> Self::Column {
+        test::Column::Id
+    }
+    fn version_column() -> Self::Column {
+        test::Column::Version
+    }
+}
+
+#[async_trait]
+impl<C: Connection> TestRepository for SeaStore<C> {
+    async fn insert_test(&self, tenant: TenantId, test: &TestCase) -> Result<(), RepositoryError> {
+        insert(self.conn(), tenant, test).await
+    }
+    async fn find_test(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<Option<TestCase>, RepositoryError> {
+        find(self.conn(), tenant, test).await
+    }
+    async fn update_test(
+        &self,
+        tenant: TenantId,
+        test: &TestCase,
+        expected_version: i32,
+    ) -> Result<(), RepositoryError> {
+        update(self.conn(), tenant, test, expected_version).await
+    }
+    async fn delete_test(&self, tenant: TenantId, test: TestId) -> Result<(), RepositoryError> {
+        delete(self.conn(), tenant, test).await
+    }
+    async fn list_tests(
+        &self,
+        tenant: TenantId,
+        filter: &TestFilter,
+        page: PageRequest,
+    ) -> Result<Page<TestCase>, RepositoryError> {
+        list(self.conn(), tenant, filter, page).await
+    }
+    async fn insert_transition(
+        &self,
+        tenant: TenantId,
+        record: &TransitionRecord,
+    ) -> Result<(), RepositoryError> {
+        insert_transition(self.conn(), tenant, record).await
+    }
+    async fn insert_worklog(
+        &self,
+        tenant: TenantId,
+        worklog: &Worklog,
+    ) -> Result<(), RepositoryError> {
+        insert_worklog(self.conn(), tenant, worklog).await
+    }
+    async fn insert_comment(
+        &self,
+        tenant: TenantId,
+        comment: &Comment,
+    ) -> Result<(), RepositoryError> {
+        insert_comment(self.conn(), tenant, comment).await
+    }
+    async fn test_history(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<TestHistory, RepositoryError> {
+        history(self.conn(), tenant, test).await
+    }
 }

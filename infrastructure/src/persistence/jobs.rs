@@ -1,5 +1,6 @@
 //! The history of background job runs.
 
+use aegis_domain::ports::JobRunRepository;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -48,6 +49,10 @@ pub(crate) mod entity {
 }
 
 use entity::{ActiveModel, Column, Entity, Model};
+
+use async_trait::async_trait;
+
+use super::{Connection, SeaStore};
 
 const SCHEDULE: &str = "schedule";
 const MANUAL: &str = "manual";
@@ -164,7 +169,9 @@ pub(crate) async fn update(db: &impl ConnectionTrait, run: &JobRun) -> Result<()
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("job run".to_owned()));
+        return Err(RepositoryError::NotFound(
+            aegis_domain::ports::Entity::JobRun,
+        ));
     }
     Ok(())
 }
@@ -228,4 +235,37 @@ pub(crate) async fn waiting(db: &impl ConnectionTrait) -> Result<Vec<JobRun>, Re
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+#[async_trait]
+impl<C: Connection> JobRunRepository for SeaStore<C> {
+    async fn insert_job_run(&self, run: &JobRun) -> Result<bool, RepositoryError> {
+        insert(self.conn(), run).await
+    }
+    async fn find_job_run(&self, id: uuid::Uuid) -> Result<Option<JobRun>, RepositoryError> {
+        find(self.conn(), id).await
+    }
+    async fn find_job_run_by_key(&self, run_key: &str) -> Result<Option<JobRun>, RepositoryError> {
+        find_by_key(self.conn(), run_key).await
+    }
+    async fn start_job_attempt(&self, run: &JobRun) -> Result<bool, RepositoryError> {
+        start_attempt(self.conn(), run).await
+    }
+    async fn update_job_run(&self, run: &JobRun) -> Result<(), RepositoryError> {
+        update(self.conn(), run).await
+    }
+    async fn list_job_runs(
+        &self,
+        kind: Option<JobKind>,
+        outcome: Option<JobOutcome>,
+        page: PageRequest,
+    ) -> Result<Page<JobRun>, RepositoryError> {
+        list(self.conn(), kind, outcome, page).await
+    }
+    async fn latest_job_runs(&self) -> Result<Vec<JobRun>, RepositoryError> {
+        latest(self.conn()).await
+    }
+    async fn waiting_job_runs(&self) -> Result<Vec<JobRun>, RepositoryError> {
+        waiting(self.conn()).await
+    }
 }

@@ -1,6 +1,8 @@
 //! Reading the catalog: the matrix's tactics, filtered technique lists, a technique with its
 //! neighbourhood, and threat actors with the techniques they use.
 
+use aegis_domain::ports::Entity;
+use aegis_domain::ports::Subject;
 use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
@@ -10,21 +12,22 @@ use sea_orm::{
 };
 
 use aegis_domain::catalog::{Reference, Tactic, Technique, TechniqueId, ThreatActor};
-use aegis_domain::catalog_ports::{
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{
     Named, TechniqueDetail, TechniqueFilter, TechniqueSortKey, TechniqueSummary, ThreatActorDetail,
     ThreatActorFilter,
 };
-use aegis_domain::page::{Page, PageRequest};
-use aegis_domain::ports::RepositoryError;
 use aegis_domain::scoring::CoverageStatus;
 use aegis_domain::tenant::TenantId;
 
-use super::catalog_entities::{
+use super::Connection;
+use super::entities::{
     mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
 };
-use super::error::{corrupt, unexpected};
-use super::json_values::strings;
-use super::text_search::any_contains;
+use crate::persistence::error::{corrupt, unexpected};
+use crate::persistence::json_values::strings;
+use crate::persistence::text_search::any_contains;
 
 fn to_tactic(row: tactic::Model) -> Tactic {
     Tactic {
@@ -176,7 +179,7 @@ async fn filtered_techniques(
 
 /// Techniques whose stored score in `tenant` has `status`; never scored counts as not covered.
 fn with_coverage(tenant: TenantId, status: CoverageStatus) -> Condition {
-    use super::coverage::entities::technique_score;
+    use crate::persistence::coverage::entities::technique_score;
     let scored = |status_condition: sea_orm::sea_query::SimpleExpr| {
         technique_score::Entity::find()
             .select_only()
@@ -426,7 +429,10 @@ pub(crate) async fn list_threat_actors(
                 ],
                 text,
             )
-            .add(threat_actor::Column::StixId.in_subquery(super::intel::actors_named(text))),
+            .add(
+                threat_actor::Column::StixId
+                    .in_subquery(crate::persistence::threat_intel::actors_named(text)),
+            ),
         );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
@@ -437,8 +443,11 @@ pub(crate) async fn list_threat_actors(
         .all(db)
         .await
         .map_err(unexpected)?;
-    let mut intel =
-        super::intel::aliases_for(db, rows.iter().map(|r| r.stix_id.clone()).collect()).await?;
+    let mut intel = crate::persistence::threat_intel::aliases_for(
+        db,
+        rows.iter().map(|r| r.stix_id.clone()).collect(),
+    )
+    .await?;
     let items = rows
         .into_iter()
         .map(|row| {
@@ -486,7 +495,7 @@ pub(crate) async fn find_threat_actor(
         return Ok(None);
     };
     let used = related(db, "uses", &row.stix_id, true).await?;
-    let intel = super::intel::for_actor(db, &row.stix_id).await?;
+    let intel = crate::persistence::threat_intel::for_actor(db, &row.stix_id).await?;
     let reported: Vec<String> = intel
         .iter()
         .flat_map(|i| i.techniques.iter().cloned())
@@ -544,7 +553,7 @@ pub(crate) async fn set_review(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("technique".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::Technique));
     }
     Ok(())
 }
@@ -605,33 +614,37 @@ async fn relink(db: &impl ConnectionTrait, t: &Technique) -> Result<(), Reposito
 }
 
 pub(crate) async fn insert_custom(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl Connection,
     t: &Technique,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), RepositoryError> {
-    let tx = super::begin_write(db).await.map_err(unexpected)?;
+    let tx = crate::persistence::begin_write(db)
+        .await
+        .map_err(unexpected)?;
     let taken = technique::Entity::find()
         .filter(technique::Column::MitreId.eq(t.mitre_id.as_str()))
         .one(&tx)
         .await
         .map_err(unexpected)?;
     if taken.is_some() {
-        return Err(RepositoryError::Duplicate("technique".to_owned()));
+        return Err(RepositoryError::Duplicate(Subject::Technique));
     }
     technique::Entity::insert(custom_row(t, at))
         .exec_without_returning(&tx)
         .await
-        .map_err(super::error::on_write("technique"))?;
+        .map_err(crate::persistence::error::on_write(Subject::Technique))?;
     relink(&tx, t).await?;
     tx.commit().await.map_err(unexpected)
 }
 
 pub(crate) async fn update_custom(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl Connection,
     t: &Technique,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), RepositoryError> {
-    let tx = super::begin_write(db).await.map_err(unexpected)?;
+    let tx = crate::persistence::begin_write(db)
+        .await
+        .map_err(unexpected)?;
     let mut row = custom_row(t, at);
     row.stix_id = sea_orm::ActiveValue::NotSet;
     let result = technique::Entity::update_many()
@@ -642,7 +655,7 @@ pub(crate) async fn update_custom(
         .await
         .map_err(unexpected)?;
     if result.rows_affected == 0 {
-        return Err(RepositoryError::NotFound("custom technique".to_owned()));
+        return Err(RepositoryError::NotFound(Entity::CustomTechnique));
     }
     relink(&tx, t).await?;
     tx.commit().await.map_err(unexpected)

@@ -10,13 +10,14 @@ use sea_orm::{
 };
 
 use aegis_domain::catalog::{AttackRelease, fingerprint};
-use aegis_domain::catalog_ports::{ImportCounts, ImportReport};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{ImportCounts, ImportReport};
 
-use super::catalog_entities::{
+use super::Connection;
+use super::entities::{
     mitigation, relationship, software, tactic, technique, technique_tactic, threat_actor,
 };
-use super::error::unexpected;
+use crate::persistence::error::unexpected;
 
 /// Rows per multi-row INSERT: well under SQLite's bound-parameter limit for the widest table.
 const BATCH: usize = 200;
@@ -104,11 +105,13 @@ struct StoredTechnique {
 }
 
 pub(crate) async fn apply(
-    connection: &sea_orm::DatabaseConnection,
+    connection: &impl Connection,
     release: &AttackRelease,
     started_at: DateTime<Utc>,
 ) -> Result<ImportReport, RepositoryError> {
-    let tx = super::begin_write(connection).await.map_err(unexpected)?;
+    let tx = crate::persistence::begin_write(connection)
+        .await
+        .map_err(unexpected)?;
     let mut report = ImportReport {
         skipped: release.skipped.clone(),
         ..ImportReport::default()

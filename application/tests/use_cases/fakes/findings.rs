@@ -1,0 +1,93 @@
+//! In-memory findings for use-case tests.
+
+use aegis_domain::finding::{Finding, FindingFilter, FindingId};
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::FindingRepository;
+use aegis_domain::ports::*;
+use aegis_domain::tenant::TenantId;
+use aegis_domain::test_case::TestId;
+use async_trait::async_trait;
+
+use super::{Memory, Slot};
+
+#[async_trait]
+impl<S: Slot> FindingRepository for Memory<S> {
+    async fn insert_finding(
+        &self,
+        _tenant: TenantId,
+        finding: &Finding,
+    ) -> Result<(), RepositoryError> {
+        self.with(|s| s.findings.push(finding.clone()));
+        Ok(())
+    }
+    async fn find_finding(
+        &self,
+        tenant: TenantId,
+        id: FindingId,
+    ) -> Result<Option<Finding>, RepositoryError> {
+        Ok(self.with(|s| {
+            s.findings
+                .iter()
+                .find(|f| f.tenant_id == tenant && f.id == id)
+                .cloned()
+        }))
+    }
+    async fn update_finding(
+        &self,
+        tenant: TenantId,
+        finding: &Finding,
+        expected: i32,
+    ) -> Result<(), RepositoryError> {
+        self.with(|s| {
+            match s
+                .findings
+                .iter_mut()
+                .find(|f| f.tenant_id == tenant && f.id == finding.id)
+            {
+                Some(stored) if stored.version == expected => {
+                    *stored = finding.clone();
+                    Ok(())
+                }
+                Some(stored) => Err(RepositoryError::StaleVersion {
+                    current: stored.version,
+                }),
+                None => Err(RepositoryError::NotFound(Entity::Finding)),
+            }
+        })
+    }
+    async fn list_findings(
+        &self,
+        tenant: TenantId,
+        filter: &FindingFilter,
+        page: PageRequest,
+    ) -> Result<Page<Finding>, RepositoryError> {
+        let items: Vec<Finding> = self.with(|s| {
+            s.findings
+                .iter()
+                .filter(|f| f.tenant_id == tenant)
+                .filter(|f| filter.status.is_none_or(|st| f.status == st))
+                .cloned()
+                .collect()
+        });
+        Ok(Page {
+            total: items.len() as u64,
+            items,
+            request: page,
+        })
+    }
+    async fn findings_of_test(
+        &self,
+        tenant: TenantId,
+        test: TestId,
+    ) -> Result<Vec<Finding>, RepositoryError> {
+        Ok(self.with(|s| {
+            s.findings
+                .iter()
+                .filter(|f| {
+                    f.tenant_id == tenant && (f.test_id == test || f.retest_id == Some(test))
+                })
+                .cloned()
+                .collect()
+        }))
+    }
+}

@@ -1,0 +1,91 @@
+//! In-memory notifications for use-case tests.
+
+use aegis_domain::page::{Page, PageRequest};
+use aegis_domain::ports::*;
+use aegis_domain::tenant::TenantId;
+use aegis_domain::user::UserId;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Memory, Slot};
+
+#[async_trait]
+impl<S: Slot> NotificationRepository for Memory<S> {
+    async fn delete_read_notifications(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        Ok(self.with(|s| {
+            let before = s.notifications.len();
+            s.notifications
+                .retain(|n| !(n.tenant_id == tenant && n.read_at.is_some_and(|at| at < cutoff)));
+            (before - s.notifications.len()) as u64
+        }))
+    }
+    async fn insert_notifications(
+        &self,
+        _tenant: TenantId,
+        items: &[aegis_domain::notification::Notification],
+    ) -> Result<(), RepositoryError> {
+        self.with(|s| s.notifications.extend_from_slice(items));
+        Ok(())
+    }
+    async fn list_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<aegis_domain::notification::Notification>, RepositoryError> {
+        let items: Vec<_> = self.with(|s| {
+            s.notifications
+                .iter()
+                .filter(|n| {
+                    n.tenant_id == tenant
+                        && n.user_id == user
+                        && (!unread_only || n.read_at.is_none())
+                })
+                .cloned()
+                .collect()
+        });
+        Ok(Page {
+            total: items.len() as u64,
+            items,
+            request: page,
+        })
+    }
+    async fn count_unread_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<u64, RepositoryError> {
+        Ok(self.with(|s| {
+            s.notifications
+                .iter()
+                .filter(|n| n.tenant_id == tenant && n.user_id == user && n.read_at.is_none())
+                .count() as u64
+        }))
+    }
+    async fn mark_notifications_read(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        only: Option<aegis_domain::notification::NotificationId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        Ok(self.with(|s| {
+            let mut changed = 0;
+            for n in s.notifications.iter_mut().filter(|n| {
+                n.tenant_id == tenant
+                    && n.user_id == user
+                    && n.read_at.is_none()
+                    && only.is_none_or(|id| id == n.id)
+            }) {
+                n.read_at = Some(at);
+                changed += 1;
+            }
+            changed
+        }))
+    }
+}

@@ -1,0 +1,209 @@
+//! Repository ports: how the use cases read and write state, implemented in infrastructure.
+//! One module per capability, named as the capability is in every layer.
+//!
+//! Every operational method takes the tenant, so a query without a scope does not compile.
+//! The single exception is `UserRepository::find_user_for_login`: signing in is how a
+//! caller's tenant becomes known, and emails are unique across the installation. Global
+//! content (the catalog, rules, countermeasures, templates, intelligence, data sources and job
+//! runs) has ports of its own, outside [`Repositories`].
+
+pub mod audit_log;
+pub mod auth;
+pub mod campaigns;
+pub mod catalog;
+pub mod compliance;
+pub mod countermeasures;
+pub mod coverage;
+pub mod dashboard;
+pub mod data_sources;
+pub mod evidence;
+pub mod findings;
+pub mod idempotency;
+pub mod jobs;
+pub mod notifications;
+pub mod reports;
+pub mod rules;
+pub mod snapshots;
+pub mod templates;
+pub mod tenants;
+pub mod test_cases;
+pub mod threat_intel;
+pub mod tracked_actors;
+pub mod users;
+
+pub use audit_log::*;
+pub use auth::*;
+pub use campaigns::*;
+pub use catalog::*;
+pub use compliance::*;
+pub use countermeasures::*;
+pub use coverage::*;
+pub use dashboard::*;
+pub use data_sources::*;
+pub use evidence::*;
+pub use findings::*;
+pub use idempotency::*;
+pub use jobs::*;
+pub use notifications::*;
+pub use reports::*;
+pub use rules::*;
+pub use snapshots::*;
+pub use templates::*;
+pub use tenants::*;
+pub use test_cases::*;
+pub use threat_intel::*;
+pub use tracked_actors::*;
+pub use users::*;
+
+/// The cause of a storage failure, kept for the logs (never shown to clients).
+pub type StorageFailure = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a uniqueness rule protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    AuditSequence,
+    Campaign,
+    Dependency,
+    Email,
+    Finding,
+    IdempotencyKey,
+    /// A recurring campaign's next run: one successor per run.
+    Predecessor,
+    RefreshToken,
+    RunningImport,
+    Technique,
+    TenantSlug,
+    Test,
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::AuditSequence => "audit sequence",
+            Self::Campaign => "campaign",
+            Self::Dependency => "dependency",
+            Self::Email => "email",
+            Self::Finding => "finding",
+            Self::IdempotencyKey => "idempotency key",
+            Self::Predecessor => "predecessor",
+            Self::RefreshToken => "refresh token",
+            Self::RunningImport => "running import",
+            Self::Technique => "technique",
+            Self::TenantSlug => "tenant slug",
+            Self::Test => "test",
+        })
+    }
+}
+
+/// A kind of stored thing an operation relies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Campaign,
+    CustomTechnique,
+    Evidence,
+    Finding,
+    Import,
+    JobRun,
+    Report,
+    Technique,
+    Tenant,
+    Test,
+    User,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Campaign => "campaign",
+            Self::CustomTechnique => "custom technique",
+            Self::Evidence => "evidence",
+            Self::Finding => "finding",
+            Self::Import => "import",
+            Self::JobRun => "job run",
+            Self::Report => "report",
+            Self::Technique => "technique",
+            Self::Tenant => "tenant",
+            Self::Test => "test",
+            Self::User => "user",
+        })
+    }
+}
+
+/// Failures every repository can report. Use cases match on the variants, never on text; the
+/// sources of `Unavailable` and `Unexpected` go to the logs.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// A uniqueness rule was broken.
+    #[error("duplicate {0}")]
+    Duplicate(Subject),
+    /// An optimistic update lost: the row changed since it was read.
+    #[error("the stored version is {current}: the change was based on an older one")]
+    StaleVersion { current: i32 },
+    /// A row the operation relies on does not exist (any more).
+    #[error("{0} not found")]
+    NotFound(Entity),
+    /// The store cannot be reached now (connection refused, pool exhausted); retrying may help.
+    #[error("storage unavailable")]
+    Unavailable(#[source] StorageFailure),
+    /// The store refused or failed, or a stored value no longer parses.
+    #[error("storage failure")]
+    Unexpected(#[source] StorageFailure),
+}
+
+impl RepositoryError {
+    /// An `Unexpected` failure described by a message (a broken invariant found in storage).
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Self::Unexpected(message.into().into())
+    }
+
+    /// This error and its sources, outermost first, joined for a log line.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+/// Every operational repository together: what a unit of work or a read connection offers.
+pub trait Repositories:
+    TenantRepository
+    + CoverageRepository
+    + JobRunRepository
+    + SnapshotRepository
+    + MetricsRepository
+    + EvidenceRepository
+    + NotificationRepository
+    + TestRepository
+    + CampaignRepository
+    + FindingRepository
+    + UserRepository
+    + RefreshSessionRepository
+    + RevokedTokenRepository
+    + IdempotencyRepository
+    + AuditLogRepository
+{
+}
+
+impl<T> Repositories for T where
+    T: TenantRepository
+        + CoverageRepository
+        + JobRunRepository
+        + SnapshotRepository
+        + MetricsRepository
+        + EvidenceRepository
+        + NotificationRepository
+        + TestRepository
+        + CampaignRepository
+        + FindingRepository
+        + UserRepository
+        + RefreshSessionRepository
+        + RevokedTokenRepository
+        + IdempotencyRepository
+        + AuditLogRepository
+{
+}

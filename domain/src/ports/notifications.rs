@@ -1,0 +1,62 @@
+//! One's in-app notifications.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::RepositoryError;
+use crate::page::{Page, PageRequest};
+use crate::tenant::TenantId;
+use crate::user::UserId;
+
+#[async_trait]
+pub trait NotificationRepository: Send + Sync {
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_notifications(
+        &self,
+        tenant: TenantId,
+        notifications: &[crate::notification::Notification],
+    ) -> Result<(), RepositoryError>;
+
+    /// The user's notifications, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<crate::notification::Notification>, RepositoryError>;
+
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn count_unread_notifications(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<u64, RepositoryError>;
+
+    /// Marks the user's notifications read: the one given, or all. Returns how many changed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn mark_notifications_read(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        only: Option<crate::notification::NotificationId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
+    /// Deletes the tenant's notifications read before `cutoff`; returns how many went.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn delete_read_notifications(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+}
