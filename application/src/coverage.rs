@@ -159,10 +159,14 @@ pub(crate) async fn inputs_of(
 ///
 /// # Errors
 /// `RepositoryError` from the catalog or the tracking registry.
+/// How many in-scope threat actors use each technique: read before a validation's unit of
+/// work begins (SQLite has one connection, which the unit of work holds).
+pub(crate) type ThreatByTechnique = HashMap<TechniqueId, u32>;
+
 pub(crate) async fn actors_in_scope(
     deps: &Dependencies,
     tenant: TenantId,
-) -> Result<HashMap<TechniqueId, u32>, RepositoryError> {
+) -> Result<ThreatByTechnique, RepositoryError> {
     let tracked = deps.tracking.tracked_actors(tenant).await?;
     if tracked.is_empty() {
         return deps.catalog.actors_per_technique().await;

@@ -19,9 +19,10 @@ use aegis_domain::user::UserId;
 use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
+use crate::coverage::ThreatByTechnique;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::UnitOfWork;
-use crate::test_cases::{TestError, TestService};
+use crate::test_cases::{TestError, TestService, ValidationFollowUp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingError {
@@ -142,13 +143,39 @@ pub struct StepChanges {
     pub position: Option<usize>,
 }
 
+/// Findings follow validations: the port `test_cases` calls when a test validates.
+pub(crate) struct FindingsOnValidation {
+    deps: Dependencies,
+}
+
+impl FindingsOnValidation {
+    pub(crate) fn new(deps: Dependencies) -> Self {
+        Self { deps }
+    }
+}
+
+#[async_trait::async_trait]
+impl ValidationFollowUp for FindingsOnValidation {
+    async fn on_validated(
+        &self,
+        uow: &dyn UnitOfWork,
+        context: &RequestContext,
+        actor: UserId,
+        test: &TestCase,
+        threat: &ThreatByTechnique,
+    ) -> Result<(), RepositoryError> {
+        on_validated(&self.deps, uow, context, actor, test, threat).await?;
+        Ok(())
+    }
+}
+
 /// What a validated test means for findings, inside the validation's unit of work: a retest
 /// settles the finding waiting for it; a logged or missed technique opens a finding unless
 /// the test already has an unresolved one. Returns the findings created or changed.
 ///
 /// # Errors
 /// `RepositoryError` from reading or writing.
-pub(crate) async fn on_validated(
+async fn on_validated(
     deps: &Dependencies,
     uow: &dyn UnitOfWork,
     context: &RequestContext,
@@ -243,11 +270,6 @@ pub(crate) async fn on_validated(
     changed.push(finding);
     Ok(changed)
 }
-
-/// How many in-scope threat actors use each technique: read before the validation's unit of
-/// work begins (SQLite has one connection, which the unit of work holds).
-pub(crate) type ThreatByTechnique =
-    std::collections::HashMap<aegis_domain::catalog::TechniqueId, u32>;
 
 #[expect(
     clippy::too_many_arguments,

@@ -21,6 +21,7 @@ pub mod findings;
 pub mod health;
 pub mod idempotency;
 pub mod intel;
+mod job_work;
 pub mod jobs;
 pub mod navigator;
 pub mod notifications;
@@ -144,7 +145,10 @@ impl Services {
         let coverage = coverage::CoverageService::new(deps.clone());
         let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
         let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
-        let tests = test_cases::TestService::new(deps.clone());
+        let tests = test_cases::TestService::new(
+            deps.clone(),
+            Arc::new(findings::FindingsOnValidation::new(deps.clone())),
+        );
         let campaigns = campaigns::CampaignService::new(deps.clone(), tests.clone());
         let rules = rules::RuleService::new(deps.clone(), coverage.clone());
         let templates = templates::TemplateService::new(deps.clone(), tests.clone());
@@ -160,7 +164,11 @@ impl Services {
                 compliance: compliance.clone(),
             },
         );
-        let work = jobs::JobWork {
+        let work = job_work::Work {
+            database: deps.database.clone(),
+            clock: deps.clock.clone(),
+            notification_retention: job_settings.notification_retention,
+            evidence_upload_grace: job_settings.evidence_upload_grace,
             catalog: catalog.clone(),
             coverage: coverage.clone(),
             evidence: evidence.clone(),
@@ -175,7 +183,7 @@ impl Services {
                 campaigns.clone(),
             ),
         };
-        let jobs = jobs::JobService::new(deps.clone(), job_settings, work);
+        let jobs = jobs::JobService::new(deps.clone(), job_settings, std::sync::Arc::new(work));
         Self {
             reports: reports::ReportService::new(deps.clone(), jobs.clone()),
             campaigns,

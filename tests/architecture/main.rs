@@ -3,6 +3,8 @@
 //! Each workspace crate's layer is the top-level folder it lives in. Only normal (not dev or
 //! build) dependencies count, followed transitively.
 
+mod module_cycles;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 

@@ -1,0 +1,151 @@
+//! What each background job does, over the services of the capabilities it serves. Apart
+//! from `jobs` (queueing, attempts, history), so that the capabilities that queue jobs (data
+//! sources, reports) and the work that runs them import each other in one direction only.
+
+use std::sync::Arc;
+
+use aegis_domain::job::{JobCounts, JobKind, JobRun};
+
+use crate::jobs::JobWork;
+
+/// The services whose work the jobs do.
+#[derive(Clone)]
+pub(crate) struct Work {
+    pub(crate) catalog: crate::catalog::CatalogService,
+    pub(crate) coverage: crate::coverage::CoverageService,
+    pub(crate) evidence: crate::evidence::EvidenceService,
+    pub(crate) snapshots: crate::snapshots::SnapshotService,
+    pub(crate) intel: crate::intel::IntelService,
+    pub(crate) feed_sync: crate::data_sources::FeedSyncService,
+    pub(crate) campaigns: crate::campaigns::CampaignService,
+    pub(crate) reports: crate::reports::ReportGenerator,
+    /// Read notifications and the tenants whose notifications are swept.
+    pub(crate) database: Arc<dyn crate::ports::Database>,
+    pub(crate) clock: Arc<dyn crate::ports::Clock>,
+    pub(crate) notification_retention: chrono::Duration,
+    pub(crate) evidence_upload_grace: chrono::Duration,
+}
+
+#[async_trait::async_trait]
+impl JobWork for Work {
+    /// The job's work; the counts say what it did.
+    async fn perform(&self, run: &JobRun) -> Result<JobCounts, String> {
+        let work = self;
+        let count = |pairs: &[(&str, u64)]| -> JobCounts {
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), *value))
+                .collect()
+        };
+        match run.kind {
+            JobKind::AttackSync => {
+                let report = work
+                    .catalog
+                    .sync_from_feed(run.id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let totals = report.totals();
+                Ok(count(&[
+                    ("created", totals.created),
+                    ("updated", totals.updated),
+                    ("unchanged", totals.unchanged),
+                    ("revoked", totals.revoked),
+                    ("skipped", report.skipped.len() as u64),
+                ]))
+            }
+            JobKind::IntelScan => {
+                let scan = work.intel.scan().await.map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("imports", scan.imports),
+                    ("new_techniques", scan.new_techniques),
+                    ("changed_techniques", scan.changed_techniques),
+                    ("revoked_techniques", scan.revoked_techniques),
+                    ("tracked_actor_news", scan.tracked_actor_news),
+                    ("notified", scan.notified),
+                ]))
+            }
+            JobKind::NotificationCleanup => {
+                let cutoff = self.clock.now() - self.notification_retention;
+                let mut deleted = 0;
+                for tenant in self
+                    .database
+                    .list_tenants()
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    deleted += self
+                        .database
+                        .delete_read_notifications(tenant.id, cutoff)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(count(&[("deleted", deleted)]))
+            }
+            JobKind::CoverageSnapshot => {
+                let taken = work
+                    .snapshots
+                    .take_for_every_tenant()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[("snapshots", taken)]))
+            }
+            JobKind::CoverageRefresh => {
+                let recomputed = work
+                    .coverage
+                    .recompute_all()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[("recomputed", recomputed)]))
+            }
+            JobKind::EvidenceSweep => {
+                let report = work
+                    .evidence
+                    .sweep(self.evidence_upload_grace)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if report.failed > 0 {
+                    return Err(format!(
+                        "{} leftover objects could not be removed",
+                        report.failed
+                    ));
+                }
+                Ok(count(&[
+                    ("abandoned_uploads", report.abandoned_uploads),
+                    ("purged", report.purged),
+                ]))
+            }
+            JobKind::FeedSync => {
+                let reports = work.feed_sync.sync_due().await.map_err(|e| e.to_string())?;
+                let total = |pick: fn(&crate::data_sources::SyncReport) -> u64| {
+                    reports.iter().map(pick).sum::<u64>()
+                };
+                Ok(count(&[
+                    ("sources", reports.len() as u64),
+                    ("created", total(|r| r.counts.created)),
+                    ("updated", total(|r| r.counts.updated)),
+                    ("unchanged", total(|r| r.counts.unchanged)),
+                    ("skipped", total(|r| r.counts.skipped)),
+                ]))
+            }
+            JobKind::RecurringCampaigns => {
+                let spawned = work
+                    .campaigns
+                    .spawn_due_runs()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[("spawned", spawned)]))
+            }
+            JobKind::ReportGeneration => {
+                let counts = work
+                    .reports
+                    .generate_queued()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("generated", counts.generated),
+                    ("failed", counts.failed),
+                ]))
+            }
+        }
+    }
+}
