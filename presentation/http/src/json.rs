@@ -47,7 +47,9 @@ fn body_error_in(error: &serde_json::Error, body: Option<&[u8]>) -> ApiError {
                     _ => FieldError::new(field, "is required"),
                 })
             } else if message.starts_with("unknown field") {
-                named_field(&message).map(|field| {
+                // Detected on the key itself: the path ends with it.
+                named_field(&message).map(|name| {
+                    let field = at.clone().filter(|path| !path.is_empty()).unwrap_or(name);
                     let expected = message
                         .split_once(", expected ")
                         .map(|(_, expected)| format!(" (expected {expected})"))
@@ -287,6 +289,7 @@ mod tests {
     }
 
     #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[expect(dead_code, reason = "only deserialized, to provoke serde's errors")]
     struct RuleResult {
         rule: String,
@@ -323,6 +326,10 @@ mod tests {
             "rule_results[0].rule"
         );
         assert_eq!(field_of(r#"{"executed_at": "x", "tool": "y"}"#), "tool");
+        assert_eq!(
+            field_of(r#"{"executed_at": "x", "rule_results": [{"rule": "r", "fired": true}]}"#),
+            "rule_results[0].fired"
+        );
         assert_eq!(
             field_of(r#"{"targets": ["a\",b]", "c"], "executed_at": []}"#),
             "executed_at",
