@@ -154,8 +154,9 @@ pub(crate) async fn inputs_of(
     Ok(inputs)
 }
 
-/// Per technique, how many in-scope actors use it: the tracked ones when the organization
-/// tracks any (with merged intelligence), else every current actor.
+/// Per technique, how many in-scope actors use it (a parent: it or any of its
+/// sub-techniques, each actor once): the tracked ones when the organization tracks any (with
+/// merged intelligence), else every current actor.
 ///
 /// # Errors
 /// `RepositoryError` from the catalog or the tracking registry.
@@ -171,18 +172,18 @@ pub(crate) async fn actors_in_scope(
     if tracked.is_empty() {
         return deps.catalog.actors_per_technique().await;
     }
-    let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
+    let mut uses = Vec::new();
     for actor in tracked {
         let Some(detail) = deps.catalog.find_threat_actor(&actor.actor_stix_id).await? else {
             continue;
         };
         for id in detail.technique_ids() {
             if let Ok(id) = TechniqueId::parse(&id) {
-                *counts.entry(id).or_default() += 1;
+                uses.push((actor.actor_stix_id.clone(), id));
             }
         }
     }
-    Ok(counts)
+    Ok(aegis_domain::catalog::actors_per_technique(uses))
 }
 
 /// Filters of the heatmap.
@@ -253,8 +254,9 @@ pub struct HeatmapCell {
     pub open_tests: u32,
     /// The score shown for the cell: its own, or rolled up with its sub-techniques'.
     pub rolled_score: f64,
-    /// How many in-scope threat actors use it: the organization's tracked actors when it
-    /// tracks any, else every current actor. The threat-weighted score weighs by it.
+    /// How many in-scope threat actors use it, a parent counting those of its sub-techniques
+    /// (each actor once): the organization's tracked actors when it tracks any, else every
+    /// current actor. The threat-weighted score weighs by it.
     pub actors: u32,
     /// Active detection rules tagged with it.
     pub rules: u32,
@@ -613,8 +615,8 @@ fn build_heatmap(
         &cells
             .iter()
             .map(|c| {
-                let used: u32 = c.actors + c.subtechniques.iter().map(|s| s.actors).sum::<u32>();
-                (c.rolled_score, f64::from(used))
+                // A parent's count already holds its sub-techniques' actors, each once.
+                (c.rolled_score, f64::from(c.actors))
             })
             .collect::<Vec<_>>(),
     );

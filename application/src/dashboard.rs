@@ -126,7 +126,8 @@ fn risky_uncovered(heatmap: &Heatmap) -> Vec<RiskyTechnique> {
         .map(|cell| RiskyTechnique {
             technique_id: cell.technique.mitre_id.clone(),
             name: cell.technique.name.clone(),
-            actors: cell.actors + cell.subtechniques.iter().map(|s| s.actors).sum::<u32>(),
+            // Distinct actors over the technique and its sub-techniques, counted at the source.
+            actors: cell.actors,
         })
         .filter(|risk| risk.actors > 0)
         .collect();

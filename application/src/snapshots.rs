@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
-use aegis_domain::scoring::CoverageStatus;
 use aegis_domain::snapshot::{PostureSnapshot, TacticPosture};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
@@ -72,14 +71,15 @@ pub struct TrendPoint {
     pub validated_tests: u32,
 }
 
-/// A technique is covered when it, or one of its sub-techniques, has a partial or validated
-/// status.
+/// A technique is covered when it, or one of its sub-techniques, is covered in the scoring's
+/// sense: the newest validated test prevented or detected it (a newest test that was only
+/// logged or not detected is a miss, not coverage).
 pub(crate) fn is_covered(cell: &crate::coverage::HeatmapCell) -> bool {
-    COVERED.contains(&cell.score.status)
+    cell.score.status.is_covered()
         || cell
             .subtechniques
             .iter()
-            .any(|sub| COVERED.contains(&sub.score.status))
+            .any(|sub| sub.score.status.is_covered())
 }
 
 /// The posture a heatmap shows (id, tenant and time left for the caller to set).
@@ -138,8 +138,6 @@ pub struct SnapshotService {
     deps: Dependencies,
     coverage: CoverageService,
 }
-
-const COVERED: [CoverageStatus; 2] = [CoverageStatus::Partial, CoverageStatus::Validated];
 
 impl SnapshotService {
     pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {

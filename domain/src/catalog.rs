@@ -235,6 +235,28 @@ pub struct AttackRelease {
     pub skipped: Vec<Skipped>,
 }
 
+/// How many distinct threat actors use each technique, from (actor, technique) uses: an actor
+/// counts once per technique however often the use is recorded, and a parent counts every
+/// actor that uses it or any of its sub-techniques once. ATT&CK records most uses on the
+/// sub-techniques: adding their counts up would count an actor that uses T1059.001 and
+/// T1059.003 twice for T1059. Techniques no actor uses are absent.
+pub fn actors_per_technique<A: Ord + Clone>(
+    uses: impl IntoIterator<Item = (A, TechniqueId)>,
+) -> std::collections::HashMap<TechniqueId, u32> {
+    let mut users: std::collections::HashMap<TechniqueId, std::collections::BTreeSet<A>> =
+        std::collections::HashMap::new();
+    for (actor, technique) in uses {
+        if let Some(parent) = technique.parent() {
+            users.entry(parent).or_default().insert(actor.clone());
+        }
+        users.entry(technique).or_default().insert(actor);
+    }
+    users
+        .into_iter()
+        .map(|(technique, actors)| (technique, u32::try_from(actors.len()).unwrap_or(u32::MAX)))
+        .collect()
+}
+
 /// A fingerprint of an object's imported content: equal fingerprints mean "unchanged".
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -279,6 +301,32 @@ impl Technique {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parent_counts_each_actor_of_its_family_once() {
+        let id = |text: &str| TechniqueId::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let counts = actors_per_technique([
+            ("APT1", id("T1059")),
+            ("APT1", id("T1059.001")),
+            ("APT1", id("T1059.003")),
+            ("APT1", id("T1059.003")),
+            ("APT2", id("T1059.001")),
+            ("APT3", id("T1566.001")),
+        ]);
+        assert_eq!(
+            counts.get(&id("T1059")),
+            Some(&2),
+            "APT1 and APT2, once each"
+        );
+        assert_eq!(counts.get(&id("T1059.001")), Some(&2));
+        assert_eq!(counts.get(&id("T1059.003")), Some(&1));
+        assert_eq!(
+            counts.get(&id("T1566")),
+            Some(&1),
+            "used through a sub-technique"
+        );
+        assert_eq!(counts.get(&id("T1003")), None);
+    }
 
     #[test]
     fn technique_ids_parse_and_know_their_parent() {

@@ -30,14 +30,16 @@ pub struct ControlMapping {
     pub mapping_type: String,
 }
 
-/// How far a control's mapped techniques are proven.
+/// How far a control's mapped techniques are proven. A technique is proven when it is
+/// covered in the sense of [`CoverageStatus::is_covered`]: its newest validated test prevented
+/// or detected it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ControlStatus {
-    /// Every mapped technique has a validated test.
+    /// Every mapped technique is covered.
     Covered,
-    /// Some do.
+    /// Some are.
     Partial,
-    /// None does.
+    /// None is (including a control whose techniques were all tested and missed).
     Gap,
 }
 
@@ -66,13 +68,28 @@ pub struct ControlCoverage {
     pub control_name: String,
     pub group: Option<String>,
     pub techniques: Vec<String>,
-    /// Mapped techniques with a validated test.
+    /// Mapped techniques whose newest validated test prevented or detected them.
     pub validated: Vec<String>,
-    /// Mapped techniques still to test: the tests that would close the gap.
+    /// Mapped techniques not covered yet: the tests (or the detections, then tests) that
+    /// would close the gap.
     pub to_test: Vec<String>,
+    /// Those of `to_test` whose newest validated test missed them (only logged, or not
+    /// detected).
+    pub missed: Vec<String>,
     /// The mean score of its techniques (0 for a technique never scored).
     pub score: f64,
     pub status: ControlStatus,
+}
+
+impl ControlCoverage {
+    /// A gap although every mapped technique was tested: each newest validated test missed
+    /// its technique. Shown as "tested, not detected", so that it is not read as untested.
+    #[must_use]
+    pub fn tested_not_detected(&self) -> bool {
+        self.status == ControlStatus::Gap
+            && !self.techniques.is_empty()
+            && self.missed.len() == self.techniques.len()
+    }
 }
 
 /// Each control's coverage from the mapped techniques' scores (technique id → score and
@@ -95,13 +112,18 @@ pub fn control_coverage(
         .map(|(first, mut techniques)| {
             techniques.sort();
             techniques.dedup();
-            let proven = |t: &String| {
-                scores.get(t).is_some_and(|(_, status)| {
-                    matches!(status, CoverageStatus::Validated | CoverageStatus::Partial)
-                })
-            };
-            let (validated, to_test): (Vec<String>, Vec<String>) =
-                techniques.iter().cloned().partition(|t| proven(t));
+            // The technique statuses carry the rule (scoring decides what the newest
+            // validation means); a control only counts them.
+            let status_of = |t: &String| scores.get(t).map(|(_, status)| *status);
+            let (validated, to_test): (Vec<String>, Vec<String>) = techniques
+                .iter()
+                .cloned()
+                .partition(|t| status_of(t).is_some_and(CoverageStatus::is_covered));
+            let missed: Vec<String> = to_test
+                .iter()
+                .filter(|t| status_of(t).is_some_and(CoverageStatus::is_missed))
+                .cloned()
+                .collect();
             let total: f64 = techniques
                 .iter()
                 .map(|t| scores.get(t).map_or(0.0, |(score, _)| *score))
@@ -123,6 +145,7 @@ pub fn control_coverage(
                 techniques,
                 validated,
                 to_test,
+                missed,
                 score,
                 status,
             }
@@ -288,5 +311,44 @@ mod tests {
             Some(ControlStatus::Covered)
         );
         assert_eq!(by_id("SI-4").map(|c| c.status), Some(ControlStatus::Gap));
+    }
+
+    #[test]
+    fn a_technique_whose_newest_test_missed_it_does_not_cover_a_control() {
+        let mappings = [
+            mapping("AC-2", "T1078"),
+            mapping("AC-2", "T1110"),
+            mapping("SI-4", "T1059"),
+            mapping("SI-4", "T1078"),
+            mapping("CM-7", "T1110"),
+            mapping("CM-7", "T1566"),
+        ];
+        // T1078 and T1110: the newest validated test was only logged or not detected.
+        let scores = HashMap::from([
+            ("T1078".to_owned(), (20.0, CoverageStatus::Partial)),
+            ("T1110".to_owned(), (5.0, CoverageStatus::Partial)),
+            ("T1059".to_owned(), (85.0, CoverageStatus::Validated)),
+        ]);
+        let controls = control_coverage(&mappings, &scores);
+        let by_id = |id: &str| {
+            controls
+                .iter()
+                .find(|c| c.control_id == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("{id}"))
+        };
+        let ac2 = by_id("AC-2");
+        assert_eq!(ac2.status, ControlStatus::Gap, "every technique missed");
+        assert!(ac2.validated.is_empty());
+        assert_eq!(ac2.missed, ["T1078", "T1110"]);
+        assert!(ac2.tested_not_detected());
+        let si4 = by_id("SI-4");
+        assert_eq!(si4.status, ControlStatus::Partial);
+        assert_eq!(si4.validated, ["T1059"]);
+        assert_eq!(si4.to_test, ["T1078"]);
+        assert!(!si4.tested_not_detected());
+        let cm7 = by_id("CM-7");
+        assert_eq!(cm7.status, ControlStatus::Gap);
+        assert!(!cm7.tested_not_detected(), "T1566 was never tested");
     }
 }

@@ -45,6 +45,20 @@ impl CoverageStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
+    /// Whether the technique counts as covered wherever coverage is counted (compliance
+    /// controls, the dashboard, snapshots): only when its newest validated test prevented or
+    /// detected it, recently enough. A newest test that was only logged or not detected
+    /// (`Partial`) proves the technique was tried and missed, which is not coverage.
+    pub const fn is_covered(self) -> bool {
+        matches!(self, Self::Validated)
+    }
+
+    /// Whether the newest validated test of the technique missed it (only logged, or not
+    /// detected): tested, not detected.
+    pub const fn is_missed(self) -> bool {
+        matches!(self, Self::Partial)
+    }
+
     /// For people: `Not covered`, `In progress`, `Partial`, `Validated`, `Stale`.
     pub const fn label(self) -> &'static str {
         match self {

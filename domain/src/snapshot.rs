@@ -30,7 +30,8 @@ pub struct PostureSnapshot {
     pub threat_weighted_score: Option<f64>,
     /// Techniques (not sub-techniques) in the matrix.
     pub total_techniques: u32,
-    /// Techniques whose status is partial or validated.
+    /// Techniques (counted with their sub-techniques) whose newest validated test prevented or
+    /// detected them: status `validated`, the only status that counts as covered.
     pub covered_techniques: u32,
     pub validated_tests: u32,
     /// Techniques per coverage status.

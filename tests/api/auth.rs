@@ -146,6 +146,76 @@ on_both_databases!(
 );
 
 on_both_databases!(
+    a_change_is_authenticated_by_a_bearer_token_or_by_cookie_and_header_never_a_mix,
+    |app: TestApp| async move {
+        let bearer = app.admin_token().await;
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let signed_in = client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": NEW_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        let change = "/api/v1/notifications/read-all";
+        // A Basic header authenticates nothing: beside the cookie, the change is the cookie's
+        // and needs the anti-forgery header (browsers resend Basic credentials by themselves).
+        let basic = client
+            .post(app.url(change))
+            .header("authorization", "Basic YWRtaW46YWRtaW4=")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(basic.status(), StatusCode::FORBIDDEN);
+        assert_eq!(problem(basic).await["code"], "CSRF_HEADER_MISSING");
+        let basic_with_header = client
+            .post(app.url(change))
+            .header("authorization", "Basic YWRtaW46YWRtaW4=")
+            .header("x-aegis-request", "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(basic_with_header.status(), StatusCode::OK);
+        // A bearer token is judged alone: an invalid one does not fall back to the cookie.
+        let wrong_bearer = client
+            .post(app.url(change))
+            .header("authorization", "Bearer not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong_bearer.status(), StatusCode::UNAUTHORIZED);
+        let valid_bearer = app
+            .client
+            .post(app.url(change))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(valid_bearer.status(), StatusCode::OK);
+        let lowercase_scheme = app
+            .client
+            .post(app.url(change))
+            .header("authorization", format!("bearer {bearer}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(lowercase_scheme.status(), StatusCode::OK);
+        // Refresh reads the refresh cookie whatever the Authorization header says.
+        let refresh = client
+            .post(app.url("/api/v1/auth/refresh"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refresh.status(), StatusCode::FORBIDDEN);
+        assert_eq!(problem(refresh).await["code"], "CSRF_HEADER_MISSING");
+    }
+);
+
+on_both_databases!(
     wrong_credentials_are_one_uniform_error,
     |app: TestApp| async move {
         for (email, password) in [

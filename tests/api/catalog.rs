@@ -278,6 +278,33 @@ async fn the_real_enterprise_bundle_imports_when_present() {
         .await
         .unwrap();
     assert!(apt29["techniques"].as_array().unwrap().len() > 40);
+
+    // T1059's family is used by 120 current groups of ATT&CK 18.1 (172 current, 187 in all);
+    // adding up its per-technique counts said 274.
+    let heatmap: Value = app
+        .get("/api/v1/heatmap", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t1059 = heatmap["tactics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["techniques"].as_array().unwrap())
+        .find(|t| t["mitre_id"] == "T1059")
+        .unwrap();
+    assert_eq!(t1059["threat_actors"], 120);
+    let board: Value = app
+        .get("/api/v1/dashboard", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        board["narrative"]["top_risks"][0],
+        "T1059 Command and Scripting Interpreter: used by 120 threat actors, not covered"
+    );
 }
 
 #[tokio::test]

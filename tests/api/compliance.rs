@@ -135,3 +135,107 @@ on_both_databases!(
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     }
 );
+
+on_both_databases!(
+    a_technique_whose_newest_validated_test_missed_it_is_not_covered,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("nist.json"),
+            json!({"metadata": {"mapping_framework": "nist_800_53", "mapping_framework_version": "rev5",
+                                 "attack_version": "16.1"},
+                   "mapping_objects": [
+                       mapping("SI-03", "Malicious Code Protection", "T1059.001"),
+                       mapping("SI-04", "System Monitoring", "T1059.001"),
+                       mapping("SI-04", "System Monitoring", "T1566"),
+                       mapping("AC-02", "Account Management", "T1566"),
+                   ]})
+            .to_string(),
+        )
+        .unwrap();
+        let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+        let initiator = aegis_application::context::Initiator::System {
+            tenant: prepared.tenant.id,
+        };
+        prepared
+            .wired
+            .services
+            .compliance
+            .import(
+                &initiator,
+                &ComplianceFiles::at(Location::Path(dir.path().to_owned())),
+            )
+            .await
+            .unwrap();
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let read = |path: &'static str| {
+            let app = &app;
+            let viewer = viewer.clone();
+            async move {
+                let response = app.get(path, &viewer).await;
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                response.json::<Value>().await.unwrap()
+            }
+        };
+        let control = |view: &Value, id: &str| {
+            view["controls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["control_id"] == id)
+                .cloned()
+                .unwrap()
+        };
+
+        // Every technique tested, and each newest validated test missed it.
+        app.validated_test(&admin, "T1059.001", json!({"outcome": "not_detected"}))
+            .await;
+        app.validated_test(&admin, "T1566", json!({"outcome": "logged"}))
+            .await;
+        let missed = read("/api/v1/compliance/frameworks/nist_800_53-rev5").await;
+        for id in ["SI-03", "SI-04", "AC-02"] {
+            let control = control(&missed, id);
+            assert_eq!(control["status"], "gap", "{control}");
+            assert_eq!(control["tested_not_detected"], true, "{control}");
+            assert_eq!(control["validated"], json!([]), "{control}");
+        }
+        assert_eq!(
+            control(&missed, "SI-04")["missed"],
+            json!(["T1059.001", "T1566"])
+        );
+        assert_eq!(missed["covered_percent"], 0.0);
+        assert_eq!(missed["touched_percent"], 0.0);
+        let board = read("/api/v1/dashboard").await;
+        assert_eq!(board["kpis"]["covered_techniques"], 0, "{board}");
+        assert_eq!(board["kpis"]["coverage_percent"], 0.0);
+        let snapshot = app
+            .send_ok(
+                reqwest::Method::POST,
+                "/api/v1/snapshots",
+                &admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(snapshot["covered_techniques"], 0, "{snapshot}");
+
+        // A newer detection of T1566 covers it: AC-02 is covered, SI-04 partly.
+        app.validated_test(
+            &admin,
+            "T1566",
+            json!({"outcome": "detected", "detected_at": "2026-11-22T10:03:00Z"}),
+        )
+        .await;
+        let detected = read("/api/v1/compliance/frameworks/nist_800_53-rev5").await;
+        assert_eq!(control(&detected, "AC-02")["status"], "covered");
+        let si04 = control(&detected, "SI-04");
+        assert_eq!(si04["status"], "partial", "{si04}");
+        assert_eq!(si04["missed"], json!(["T1059.001"]));
+        assert_eq!(si04["tested_not_detected"], false);
+        assert_eq!(control(&detected, "SI-03")["tested_not_detected"], true);
+        let board = read("/api/v1/dashboard").await;
+        assert_eq!(board["kpis"]["covered_techniques"], 1, "{board}");
+    }
+);

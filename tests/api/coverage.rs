@@ -459,3 +459,66 @@ async fn send_raw(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwe
         .await
         .unwrap()
 }
+
+on_both_databases!(
+    a_technique_counts_each_actor_of_it_and_its_sub_techniques_once,
+    |app: TestApp| async move {
+        // The fixture's APT29 uses T1059.001 and T1566, FIN7 T1566. Add APT29 -> T1059 and
+        // T1059.004, FIN7 -> T1059.001: T1059's family is used by two actors, recorded four
+        // times (which is what adding up the per-technique counts said).
+        let mut bundle: Value = serde_json::from_str(
+            &std::fs::read_to_string(attack_fixture("enterprise-v1.json")).unwrap(),
+        )
+        .unwrap();
+        let objects = bundle["objects"].as_array_mut().unwrap();
+        for (n, (actor, technique)) in [
+            ("intrusion-set--30", "attack-pattern--10"),
+            ("intrusion-set--30", "attack-pattern--12"),
+            ("intrusion-set--31", "attack-pattern--11"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            objects.push(
+                json!({"type": "relationship", "id": format!("relationship--9{n}"),
+                                "relationship_type": "uses", "source_ref": actor,
+                                "target_ref": technique}),
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("enterprise-families.json");
+        std::fs::write(&path, bundle.to_string()).unwrap();
+        app.import_attack(&path).await;
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+
+        let map = read(&app, "/api/v1/heatmap", &viewer).await;
+        let t1059 = cell(&map, "execution", "T1059");
+        assert_eq!(t1059["threat_actors"], 2, "APT29 and FIN7, once each");
+        let sub = |id: &str| {
+            t1059["subtechniques"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["mitre_id"] == id)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(sub("T1059.001")["threat_actors"], 2);
+        assert_eq!(sub("T1059.004")["threat_actors"], 1);
+
+        let board = read(&app, "/api/v1/dashboard", &viewer).await;
+        let risks: Vec<&str> = board["narrative"]["top_risks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(
+            risks.contains(
+                &"T1059 Command and Scripting Interpreter: used by 2 threat actors, not covered"
+            ),
+            "{risks:?}"
+        );
+    }
+);

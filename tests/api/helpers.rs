@@ -47,6 +47,8 @@ pub struct AppOptions {
     /// Where sync-mitre reads ATT&CK (nothing listens there by default).
     pub attack_url: Option<String>,
     pub evidence_max_bytes: Option<u64>,
+    /// The bearer token that opens `/metrics` (not served without one).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -55,6 +57,7 @@ impl Default for AppOptions {
             auth_rate_limit_per_minute: 100_000,
             attack_url: None,
             evidence_max_bytes: None,
+            metrics_token: None,
         }
     }
 }
@@ -86,6 +89,7 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         http_workers: Some(1),
         evidence_max_bytes: options.evidence_max_bytes.unwrap_or(1024 * 1024 * 1024),
         job_poll_millis: 100,
+        metrics_token: options.metrics_token.map(SecretString::from),
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();

@@ -25,9 +25,80 @@ on_both_databases!(health_and_readiness, |app: TestApp| async move {
     );
 });
 
+const METRICS_TOKEN: &str = "c2f0a9d84e7b15c3a6f1e0d9b8c7a6f5e4d3c2b1";
+
+#[tokio::test]
+async fn metrics_are_not_served_without_a_configured_token() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for token in [None, Some(METRICS_TOKEN)] {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = problem(response).await;
+        assert!(body["detail"].is_null(), "says nothing of metrics: {body}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_need_the_configured_bearer_token() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        AppOptions {
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let wrong_token = format!("{}0", &METRICS_TOKEN[..METRICS_TOKEN.len() - 1]);
+    for (label, authorization) in [
+        ("none", None),
+        ("a user's access token", Some(format!("Bearer {admin}"))),
+        ("a wrong token", Some(format!("Bearer {wrong_token}"))),
+        ("basic", Some(format!("Basic {METRICS_TOKEN}"))),
+    ] {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{label}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"aegis-metrics\""
+        );
+        assert_eq!(problem(response).await["code"], "METRICS_TOKEN_REQUIRED");
+    }
+    let allowed = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert!(
+        allowed
+            .text()
+            .await
+            .unwrap()
+            .contains("aegis_http_requests_total{")
+    );
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        AppOptions {
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
+            ..AppOptions::default()
+        },
+    )
+    .await;
     for _ in 0..3 {
         app.client.get(app.url("/health")).send().await.unwrap();
     }
@@ -39,6 +110,7 @@ async fn metrics_count_requests_by_route_and_status() {
     let text = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()

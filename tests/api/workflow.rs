@@ -687,3 +687,95 @@ on_both_databases!(
         assert_eq!(count["unread"], 0);
     }
 );
+
+/// The fields of a 422's `errors`, checking that its detail names each of them.
+async fn fields_at_fault(response: reqwest::Response) -> Vec<String> {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = problem(response).await;
+    let fields: Vec<String> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    let detail = body["detail"].as_str().unwrap();
+    for field in &fields {
+        assert!(detail.contains(field.as_str()), "{detail} names {field}");
+    }
+    fields
+}
+
+on_both_databases!(
+    every_refusal_of_invalid_data_names_each_field_at_fault,
+    |app: TestApp| async move {
+        let t = team(&app).await;
+        let test = app.create_test(&t.red_lead, "Without a date").await;
+        let id = test["id"].as_str().unwrap().to_owned();
+        ok(app
+            .step(&id, "start-execution", &t.red_tech, json!({}))
+            .await)
+        .await;
+        ok(app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tests/{id}/red"),
+                &t.red_tech,
+                Some(json!({"command": "whoami", "result_summary": "ran"})),
+            )
+            .await)
+        .await;
+        // Submitted without `executed_at`: the detail says which field, not just "invalid".
+        let submitted = app.step(&id, "submit-red", &t.red_tech, json!({})).await;
+        assert_eq!(submitted.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = problem(submitted).await;
+        assert_eq!(
+            body["errors"],
+            json!([{"field": "executed_at", "message": "is required before submitting"}])
+        );
+        assert_eq!(
+            body["detail"],
+            "invalid test data (executed_at: is required before submitting)"
+        );
+        // A value of the wrong type, at the top level or deeper, is named by its path.
+        let wrong_type = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tests/{id}/red"),
+                &t.red_tech,
+                Some(json!({"executed_at": 20261122, "command": "whoami"})),
+            )
+            .await;
+        assert_eq!(fields_at_fault(wrong_type).await, ["executed_at"]);
+        let wrong_target = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tests/{id}/red"),
+                &t.red_tech,
+                Some(json!({"targets": ["WS-1", 2]})),
+            )
+            .await;
+        assert_eq!(fields_at_fault(wrong_target).await, ["targets[1]"]);
+        // serde's missing field is an entry for that field.
+        let missing = app
+            .call(
+                Method::POST,
+                "/api/v1/tests",
+                &t.red_lead,
+                Some(json!({"title": "No technique"})),
+            )
+            .await;
+        assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = problem(missing).await;
+        assert_eq!(
+            body["errors"],
+            json!([{"field": "technique_id", "message": "is required"}])
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("technique_id: is required"),
+            "{body}"
+        );
+    }
+);

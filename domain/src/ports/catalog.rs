@@ -308,7 +308,9 @@ pub trait CatalogRepository: Send + Sync {
         filter: &TechniqueFilter,
     ) -> Result<Vec<TechniqueSummary>, RepositoryError>;
 
-    /// How many current threat actors use each technique (techniques no actor uses are absent).
+    /// How many current threat actors use each technique, a parent counting every actor of
+    /// it or its sub-techniques once (`catalog::actors_per_technique`; techniques no actor
+    /// uses are absent).
     ///
     /// # Errors
     /// `Unexpected` on storage failure.

@@ -316,6 +316,7 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         max_body_bytes: settings.max_body_bytes,
         auth_requests_per_minute: settings.auth_rate_limit_per_minute,
         trust_forwarded_for: settings.trust_forwarded_for,
+        metrics_token: settings.metrics_token.clone(),
     };
     let workers = settings
         .http_workers

@@ -94,6 +94,11 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     pub max_body_bytes: usize,
     pub trust_forwarded_for: bool,
+    /// The bearer token a Prometheus scraper presents to read `/metrics`. Unset, `/metrics`
+    /// is not served: it shares the public listener, and its counts would tell anyone who
+    /// reaches it which routes are used and how they fail.
+    #[serde(serialize_with = "hide")]
+    pub metrics_token: Option<SecretString>,
     pub swagger_ui: Option<bool>,
     pub secure_cookies: Option<bool>,
     pub log_format: Option<LogFormat>,
@@ -208,6 +213,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
+            metrics_token: None,
             swagger_ui: None,
             secure_cookies: None,
             log_format: None,
@@ -448,6 +454,14 @@ impl Settings {
         if self.evidence_upload_grace_hours < 1 {
             return refuse("AEGIS_EVIDENCE_UPLOAD_GRACE_HOURS must be positive".to_owned());
         }
+        if let Some(token) = &self.metrics_token {
+            let token = token.expose_secret();
+            // A token that can be guessed is no protection; one with spaces or line breaks
+            // cannot be sent in a header as Prometheus reads it from its credentials file.
+            if token.len() < 32 || !token.chars().all(|c| c.is_ascii_graphic()) {
+                return refuse("AEGIS_METRICS_TOKEN must be at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)".to_owned());
+            }
+        }
         if !self.is_production() {
             return Ok(());
         }
@@ -548,6 +562,25 @@ mod tests {
             ..production()
         };
         assert!(sqlite.validate().is_err());
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_long_and_printable() {
+        let with = |token: &str| Settings {
+            metrics_token: Some(SecretString::from(token)),
+            ..Settings::default()
+        };
+        assert!(with("short").validate().is_err());
+        assert!(with(&format!("{} x", "a".repeat(40))).validate().is_err());
+        assert!(
+            with("5d1c8a0f3e7b9d2c4a6f8e0b1d3c5a7f9e2b4d6c8a0f1e3d")
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            Settings::default().metrics_token.is_none(),
+            "not served by default"
+        );
     }
 
     #[test]

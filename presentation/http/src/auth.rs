@@ -20,18 +20,21 @@ pub const ACCESS_COOKIE: &str = "aegis_token";
 pub const REFRESH_COOKIE: &str = "aegis_refresh";
 const REFRESH_COOKIE_PATH: &str = "/api/v1/auth";
 
+/// The token of an `Authorization: Bearer` header (the scheme is case-insensitive). Any other
+/// scheme (`Basic ...`) is no bearer token: such a request authenticates by its cookie, if at
+/// all, and then needs the CSRF header like any cookie request (`csrf`).
+pub(crate) fn bearer_token(headers: &header::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The access token: a bearer token when the request has one, else the session cookie. The
+/// two are never mixed: a request with a bearer token is judged by that token alone.
 fn presented_token(request: &HttpRequest) -> Option<String> {
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-        })
-        .map(|token| token.trim().to_owned());
-    bearer.or_else(|| {
+    bearer_token(request.headers()).or_else(|| {
         request
             .cookie(ACCESS_COOKIE)
             .map(|cookie| cookie.value().to_owned())

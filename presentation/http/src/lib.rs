@@ -113,6 +113,7 @@ pub fn serve(
             .app_data(limiter.clone())
             .app_data(settings.clone())
             .configure(|config| json::configure(config, limit))
+            .wrap(from_fn(json::keep_json_bodies))
             .wrap(from_fn(csrf::middleware))
             .wrap(from_fn(problem::fallback_middleware))
             .wrap(from_fn(content_security_policy))

@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latency histograms by route, method and status.
+//! Prometheus metrics: request counts and latency histograms by route, method and status,
+//! served at `/metrics` only to a scraper that presents the configured bearer token.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,6 +53,45 @@ impl HttpMetrics {
             .register_histogram(&latency, &METADATA)
             .record(seconds);
     }
+}
+
+/// Whether a request may read the metrics: only with `Authorization: Bearer <token>` equal to
+/// the configured token. Without a configured token the metrics are not served at all (404,
+/// as if absent), so that a default installation shows them to no one.
+///
+/// # Errors
+/// A 404 problem when no token is configured, a 401 with `WWW-Authenticate: Bearer` when the
+/// request does not present it.
+pub fn authorize_scrape(
+    headers: &actix_web::http::header::HeaderMap,
+    configured: Option<&secrecy::SecretString>,
+) -> Result<(), crate::problem::ApiError> {
+    use secrecy::ExposeSecret;
+    let Some(configured) = configured else {
+        return Err(crate::problem::ApiError::not_found());
+    };
+    let presented = crate::auth::bearer_token(headers).unwrap_or_default();
+    if same_secret(presented.as_bytes(), configured.expose_secret().as_bytes()) {
+        Ok(())
+    } else {
+        Err(crate::problem::ApiError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "METRICS_TOKEN_REQUIRED",
+            "The metrics need the configured bearer token",
+        )
+        .with_www_authenticate("Bearer realm=\"aegis-metrics\""))
+    }
+}
+
+/// Compares every byte whatever the first difference, so that the time taken tells nothing of
+/// how much of a guessed token was right.
+fn same_secret(presented: &[u8], configured: &[u8]) -> bool {
+    presented.len() == configured.len()
+        && presented
+            .iter()
+            .zip(configured)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
 }
 
 impl Default for HttpMetrics {

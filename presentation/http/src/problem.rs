@@ -46,6 +46,8 @@ struct Parts {
     detail: Option<String>,
     fields: Vec<FieldError>,
     retry_after_seconds: Option<u64>,
+    /// The `WWW-Authenticate` challenge of a 401.
+    www_authenticate: Option<&'static str>,
     /// Logged on the server, never sent.
     cause: Option<String>,
 }
@@ -59,6 +61,7 @@ impl ApiError {
             detail: None,
             fields: Vec::new(),
             retry_after_seconds: None,
+            www_authenticate: None,
             cause: None,
         }))
     }
@@ -78,6 +81,12 @@ impl ApiError {
     #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.0.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    #[must_use]
+    pub fn with_www_authenticate(mut self, challenge: &'static str) -> Self {
+        self.0.www_authenticate = Some(challenge);
         self
     }
 
@@ -118,6 +127,11 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         self.0.code
+    }
+
+    /// The fields at fault, for a validation problem.
+    pub fn fields(&self) -> &[FieldError] {
+        &self.0.fields
     }
 
     /// Turns any use-case error into its problem.
@@ -173,6 +187,11 @@ impl ResponseError for ApiError {
         if let Some(cause) = &self.0.cause {
             tracing::error!(code = self.0.code, cause = %cause, "request failed");
         }
+        let detail = if self.0.status == StatusCode::UNPROCESSABLE_ENTITY {
+            Some(naming_fields(self.0.detail.as_deref(), &self.0.fields))
+        } else {
+            self.0.detail.clone()
+        };
         let problem = Problem {
             problem_type: format!(
                 "https://aegis.local/problems/{}",
@@ -181,7 +200,7 @@ impl ResponseError for ApiError {
             title: self.0.title.clone(),
             status: self.0.status.as_u16(),
             code: self.0.code.to_owned(),
-            detail: self.0.detail.clone(),
+            detail,
             request_id: crate::request_id::current(),
             errors: self
                 .0
@@ -198,7 +217,30 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.0.retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
+        if let Some(challenge) = self.0.www_authenticate {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ));
+        }
         response.json(problem)
+    }
+}
+
+/// A 422's detail: its own words followed by every field at fault and why, so that a client
+/// that shows only the detail (a log line, a notice) still says what to fix, and the
+/// `errors` entries say the same field by field.
+fn naming_fields(detail: Option<&str>, fields: &[FieldError]) -> String {
+    let named = fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    match (detail, named.is_empty()) {
+        (Some(detail), true) => detail.to_owned(),
+        (None, true) => "the request is not valid".to_owned(),
+        (Some(detail), false) => format!("{detail} ({named})"),
+        (None, false) => named,
     }
 }
 

@@ -1,5 +1,7 @@
 //! What the HTTP layer needs to know of the configuration.
 
+use secrecy::SecretString;
+
 /// HTTP behaviour chosen by the composition root from the typed configuration.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -13,6 +15,10 @@ pub struct HttpSettings {
     pub auth_requests_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The bearer token Prometheus presents to read `/metrics`. Without one, `/metrics` is not
+    /// served: the listener is the public one, and the metrics tell anyone who reaches it
+    /// which routes are used, how often and how they fail.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for HttpSettings {
@@ -25,6 +31,7 @@ impl Default for HttpSettings {
             max_body_bytes: 1024 * 1024,
             auth_requests_per_minute: 30,
             trust_forwarded_for: false,
+            metrics_token: None,
         }
     }
 }

@@ -253,19 +253,19 @@ pub(crate) async fn actors_per_technique(
         .all(db)
         .await
         .map_err(unexpected)?;
-    let mut pairs = std::collections::HashSet::new();
-    let mut counts: HashMap<TechniqueId, u32> = HashMap::new();
+    let mut pairs = Vec::with_capacity(uses.len());
     for (actor, target) in uses {
         let Some(mitre_id) = techniques.get(&target) else {
             continue;
         };
-        if !current_actors.contains(&actor) || !pairs.insert((actor, mitre_id.clone())) {
+        if !current_actors.contains(&actor) {
             continue;
         }
         let id = TechniqueId::parse(mitre_id).map_err(|e| corrupt("technique id", e))?;
-        *counts.entry(id).or_default() += 1;
+        pairs.push((actor, id));
     }
-    Ok(counts)
+    // Distinct actors per technique, a parent's over its whole family: the domain's rule.
+    Ok(aegis_domain::catalog::actors_per_technique(pairs))
 }
 
 pub(crate) async fn list_techniques(

@@ -59,14 +59,20 @@ pub struct ControlView {
     pub control_id: String,
     pub name: String,
     pub group: Option<String>,
-    /// covered (every mapped technique validated), partial, or gap (none).
+    /// covered (the newest validated test of every mapped technique prevented or detected
+    /// it), partial (of some), or gap (of none).
     pub status: String,
+    /// A gap whose techniques were all tested and missed (the newest validated test of each
+    /// was only logged or not detected): "tested, not detected", not untested.
+    pub tested_not_detected: bool,
     /// The mean score of its techniques.
     pub score: f64,
     pub techniques: Vec<String>,
     pub validated: Vec<String>,
-    /// The techniques whose validated tests would close the gap.
+    /// The techniques not covered yet, whose validated tests would close the gap.
     pub to_test: Vec<String>,
+    /// Those of `to_test` whose newest validated test missed them.
+    pub missed: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,7 +83,7 @@ pub struct FrameworkCoverageView {
     pub derived: bool,
     /// Percent of controls covered.
     pub covered_percent: f64,
-    /// Percent of controls with at least one validated technique.
+    /// Percent of controls with at least one covered technique.
     pub touched_percent: f64,
     pub controls: Vec<ControlView>,
 }
@@ -93,6 +99,7 @@ impl From<FrameworkCoverage> for FrameworkCoverageView {
                 .controls
                 .into_iter()
                 .map(|control| ControlView {
+                    tested_not_detected: control.tested_not_detected(),
                     control_id: control.control_id,
                     name: control.control_name,
                     group: control.group,
@@ -101,6 +108,7 @@ impl From<FrameworkCoverage> for FrameworkCoverageView {
                     techniques: control.techniques,
                     validated: control.validated,
                     to_test: control.to_test,
+                    missed: control.missed,
                 })
                 .collect(),
         }

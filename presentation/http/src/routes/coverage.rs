@@ -86,7 +86,8 @@ pub struct HeatmapCellView {
     pub breakdown: BreakdownView,
     pub validated_tests: u32,
     pub open_tests: u32,
-    /// Current threat actors that use it.
+    /// In-scope threat actors that use it; for a parent, that use it or any of its
+    /// sub-techniques, each actor once.
     pub threat_actors: u32,
     /// Active detection rules (Sigma, Elastic) tagged with it.
     pub detection_rules: u32,

@@ -21,7 +21,8 @@ use crate::routes::snapshots::{SnapshotView, TacticPostureView};
 pub struct KpisView {
     /// Techniques (not sub-techniques) in the matrix.
     pub total_techniques: u32,
-    /// Techniques whose status is partial or validated.
+    /// Techniques (counted with their sub-techniques) whose newest validated test prevented or
+    /// detected them: status `validated`, the only status that counts as covered.
     pub covered_techniques: u32,
     pub coverage_percent: f64,
     pub validated_tests: u32,

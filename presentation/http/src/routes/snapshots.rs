@@ -45,7 +45,8 @@ pub struct SnapshotView {
     pub organization_score: Option<f64>,
     pub threat_weighted_score: Option<f64>,
     pub total_techniques: u32,
-    /// Techniques whose status is partial or validated.
+    /// Techniques (counted with their sub-techniques) whose newest validated test prevented or
+    /// detected them: status `validated`, the only status that counts as covered.
     pub covered_techniques: u32,
     pub coverage_percent: f64,
     pub validated_tests: u32,

@@ -71,10 +71,22 @@ pub async fn ready(
     })
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain")))]
-pub async fn metrics(metrics: web::Data<HttpMetrics>) -> HttpResponse {
-    HttpResponse::Ok()
+/// Prometheus metrics in the text exposition format, for the scraper that presents the
+/// configured `AEGIS_METRICS_TOKEN` as a bearer token; not served when none is configured.
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses(
+        (status = 200, content_type = "text/plain"),
+        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json", description = "METRICS_TOKEN_REQUIRED: the bearer token is missing or wrong"),
+        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json", description = "no metrics token is configured, so the metrics are not served"),
+    ),
+    security(("metrics_token" = [])))]
+pub async fn metrics(
+    request: actix_web::HttpRequest,
+    metrics: web::Data<HttpMetrics>,
+    settings: web::Data<HttpSettings>,
+) -> Result<HttpResponse, crate::problem::ApiError> {
+    crate::metrics::authorize_scrape(request.headers(), settings.metrics_token.as_ref())?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+        .body(metrics.render()))
 }

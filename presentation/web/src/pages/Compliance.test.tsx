@@ -8,7 +8,7 @@ import { CompliancePage, FrameworkPage, gapsFirst } from "./Compliance";
 const framework = { id: "nist_800_53-rev5", name: "NIST SP 800-53", version: "rev5", attack_version: "16.1", source: "CTID Mappings Explorer" };
 
 function control(control_id: string, status: string, score: number, overrides: Partial<Schemas["ControlView"]> = {}): Schemas["ControlView"] {
-  return { control_id, name: `Control ${control_id}`, group: control_id.slice(0, 2), status, score, techniques: ["T1003", "T1059"], validated: [], to_test: ["T1003", "T1059"], ...overrides };
+  return { control_id, name: `Control ${control_id}`, group: control_id.slice(0, 2), status, score, techniques: ["T1003", "T1059"], validated: [], to_test: ["T1003", "T1059"], missed: [], tested_not_detected: false, ...overrides };
 }
 
 const coverage: Schemas["FrameworkCoverageView"] = {
@@ -65,6 +65,25 @@ describe("FrameworkPage", () => {
     expect(within(gaps).getByText("Control SI-04")).toBeInTheDocument();
     await userEvent.selectOptions(screen.getByLabelText("Group"), "");
     expect(await within(screen.getByRole("table", { name: "Control gaps" })).findByText("Control AC-17")).toBeInTheDocument();
+  });
+
+  it("shows a gap whose techniques were all tested and missed as tested, not detected", async () => {
+    const missed = {
+      ...coverage,
+      controls: [
+        control("SI-03", "gap", 12, { missed: ["T1003", "T1059"], tested_not_detected: true }),
+        control("SI-04", "gap", 0),
+        control("CM-07", "partial", 40, { validated: ["T1003"], to_test: ["T1059"], missed: ["T1059"] }),
+      ],
+    };
+    stubApi({ "GET /api/v1/compliance/frameworks/nist_800_53-rev5": () => json(missed) });
+    renderPage(<FrameworkPage />, { url: "/compliance/nist_800_53-rev5", pattern: "/compliance/:id" });
+    const gaps = await screen.findByRole("table", { name: "Control gaps" });
+    const row = (id: string) => within(gaps).getByText(`Control ${id}`).closest("tr") as HTMLElement;
+    expect(within(row("SI-03")).getByText("Tested, not detected")).toBeInTheDocument();
+    expect(within(row("SI-04")).getByText("Gap")).toBeInTheDocument();
+    expect(within(row("CM-07")).getByText("Partial")).toBeInTheDocument();
+    expect(within(row("CM-07")).getByText("T1059", { selector: "span" })).toBeInTheDocument();
   });
 
   it("orders gaps, then partial, then covered controls", () => {

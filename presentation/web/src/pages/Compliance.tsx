@@ -103,6 +103,11 @@ export function CompliancePage() {
 
 const STATUS_ORDER: Record<string, number> = { gap: 0, partial: 1, covered: 2 };
 
+/** A control's status for people: a gap whose techniques were all tested and missed is not an untested one. */
+export function controlStatusLabel(control: Control): string {
+  return control.tested_not_detected ? "Tested, not detected" : humanize(control.status);
+}
+
 /** Gaps first (no technique validated), then weak (partial) controls, lowest score first. */
 export function gapsFirst(controls: Control[]): Control[] {
   return [...controls].sort((a, b) => (STATUS_ORDER[a.status] ?? 3) - (STATUS_ORDER[b.status] ?? 3) || a.score - b.score || a.control_id.localeCompare(b.control_id));
@@ -155,10 +160,10 @@ export function FrameworkPage() {
       <div className="mb-5 flex flex-wrap items-center gap-4">
         <Gauge percent={data.covered_percent} touched={data.touched_percent} label="Controls covered" />
         <div className="grid flex-1 grid-cols-2 gap-3 md:grid-cols-4">
-          <Stat label="Touched" value={formatPercent(data.touched_percent)} hint="controls with a validated technique" />
-          <Stat label="Gaps" value={status && status !== "gap" ? "—" : count("gap")} hint="no technique validated" />
-          <Stat label="Partial" value={status && status !== "partial" ? "—" : count("partial")} hint="some techniques validated" />
-          <Stat label="Covered" value={status && status !== "covered" ? "—" : count("covered")} hint="every technique validated" />
+          <Stat label="Touched" value={formatPercent(data.touched_percent)} hint="controls with a covered technique" />
+          <Stat label="Gaps" value={status && status !== "gap" ? "—" : count("gap")} hint="no technique detected or prevented" />
+          <Stat label="Partial" value={status && status !== "partial" ? "—" : count("partial")} hint="some techniques detected or prevented" />
+          <Stat label="Covered" value={status && status !== "covered" ? "—" : count("covered")} hint="every technique detected or prevented" />
         </div>
       </div>
       <div className="mb-4 grid gap-3 sm:grid-cols-3">
@@ -219,7 +224,7 @@ function ControlTable({ controls, caption }: { controls: Control[]; caption: str
               {control.group && <p className="text-xs text-slate-500">{control.group}</p>}
             </Td>
             <Td>
-              <Badge tone={coverageTone(control.status)}>{humanize(control.status)}</Badge>
+              <Badge tone={coverageTone(control.status)}>{controlStatusLabel(control)}</Badge>
             </Td>
             <Td>{formatScore(control.score)}</Td>
             <Td className="whitespace-nowrap">
@@ -227,6 +232,11 @@ function ControlTable({ controls, caption }: { controls: Control[]; caption: str
             </Td>
             <Td>
               <TechniqueLinks ids={control.to_test} />
+              {control.missed.length > 0 && !control.tested_not_detected && (
+                <p className="mt-1 text-xs text-slate-500">
+                  Tested, not detected: <span className="font-mono">{control.missed.join(", ")}</span>
+                </p>
+              )}
             </Td>
           </tr>
         ))}

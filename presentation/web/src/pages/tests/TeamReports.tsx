@@ -34,11 +34,15 @@ function Saved({ show }: { show: boolean }) {
   ) : null;
 }
 
-export function RedReport({ test, editable, onSaved }: { test: Test; editable: boolean; onSaved: (test: Test) => void }) {
+/**
+ * `submitError`: the refusal of the last submit of this report (fields still missing), shown
+ * next to those fields like a refused save.
+ */
+export function RedReport({ test, editable, onSaved, submitError }: { test: Test; editable: boolean; onSaved: (test: Test) => void; submitError?: unknown }) {
   return (
     <Card title="Red team report" actions={test.red.started_at ? <span className="text-xs text-slate-500">Started {formatDateTime(test.red.started_at)}</span> : undefined}>
       {editable ? (
-        <RedForm test={test} onSaved={onSaved} />
+        <RedForm test={test} onSaved={onSaved} submitError={submitError} />
       ) : (
         <Facts
           items={[
@@ -58,7 +62,7 @@ export function RedReport({ test, editable, onSaved }: { test: Test; editable: b
 
 const RED_FIELDS = ["procedure", "command", "tool", "targets", "executed_at", "result_summary"];
 
-function RedForm({ test, onSaved }: { test: Test; onSaved: (test: Test) => void }) {
+function RedForm({ test, onSaved, submitError }: { test: Test; onSaved: (test: Test) => void; submitError?: unknown }) {
   const [form, setForm] = useState(() => ({
     procedure: test.red.procedure ?? "",
     command: test.red.command ?? "",
@@ -90,7 +94,7 @@ function RedForm({ test, onSaved }: { test: Test; onSaved: (test: Test) => void 
   });
   const bind = (name: keyof typeof form) => ({
     value: form[name],
-    error: fieldError(save.error, name),
+    error: fieldError(save.error, name) ?? fieldError(submitError, name),
     onChange: (e: { target: { value: string } }) => {
       save.reset();
       setForm((f) => ({ ...f, [name]: e.target.value }));
@@ -121,11 +125,11 @@ function RedForm({ test, onSaved }: { test: Test; onSaved: (test: Test) => void 
   );
 }
 
-export function BlueReport({ test, editable, onSaved }: { test: Test; editable: boolean; onSaved: (test: Test) => void }) {
+export function BlueReport({ test, editable, onSaved, submitError }: { test: Test; editable: boolean; onSaved: (test: Test) => void; submitError?: unknown }) {
   return (
     <Card title="Blue team evaluation" actions={test.blue.started_at ? <span className="text-xs text-slate-500">Started {formatDateTime(test.blue.started_at)}</span> : undefined}>
       {editable ? (
-        <BlueForm test={test} onSaved={onSaved} />
+        <BlueForm test={test} onSaved={onSaved} submitError={submitError} />
       ) : (test.state === "draft" || test.state === "red_executing") && !test.blue.outcome && !test.blue.started_at ? (
         <p className="text-sm text-slate-500">The blue team evaluates once red submits its report.</p>
       ) : (
@@ -163,7 +167,7 @@ function RuleResults({ results }: { results: RuleResult[] }) {
 
 const BLUE_FIELDS = ["outcome", "detected_at", "detection_source", "notes", "rule_results", "fired_rules"];
 
-function BlueForm({ test, onSaved }: { test: Test; onSaved: (test: Test) => void }) {
+function BlueForm({ test, onSaved, submitError }: { test: Test; onSaved: (test: Test) => void; submitError?: unknown }) {
   const [form, setForm] = useState(() => ({
     outcome: test.blue.outcome ?? "",
     detected_at: toLocalInput(test.blue.detected_at),
@@ -198,7 +202,7 @@ function BlueForm({ test, onSaved }: { test: Test; onSaved: (test: Test) => void
   const change = () => save.reset();
   const bind = (name: keyof typeof form) => ({
     value: form[name],
-    error: fieldError(save.error, name),
+    error: fieldError(save.error, name) ?? fieldError(submitError, name),
     onChange: (e: { target: { value: string } }) => {
       change();
       setForm((f) => ({ ...f, [name]: e.target.value }));

@@ -92,6 +92,35 @@ describe("TestDetailPage", () => {
     expect(await screen.findByText("Saved.")).toBeInTheDocument();
   });
 
+  it("shows each field a refused submit names next to that field of red's report", async () => {
+    stubApi(
+      routes(timeline(testView({ state: "red_executing" }), ["submit-red"]), {
+        [`POST /api/v1/tests/${ID}/submit-red`]: () =>
+          json(
+            {
+              type: "about:blank",
+              title: "The request is not valid",
+              status: 422,
+              code: "VALIDATION_FAILED",
+              detail: "invalid test data (executed_at: is required before submitting; result_summary: is required before submitting)",
+              errors: [
+                { field: "executed_at", message: "is required before submitting" },
+                { field: "result_summary", message: "is required before submitting" },
+              ],
+            },
+            422,
+          ),
+      }),
+    );
+    show("red_tech");
+    await userEvent.click(await screen.findByRole("button", { name: "Submit red report" }));
+    const executed = screen.getByLabelText("Executed at");
+    await waitFor(() => expect(executed).toHaveAttribute("aria-invalid", "true"));
+    expect(executed).toHaveAccessibleDescription("is required before submitting");
+    expect(screen.getByLabelText("Result summary")).toHaveAccessibleDescription("is required before submitting");
+    expect(screen.getByLabelText("Tool")).not.toHaveAttribute("aria-invalid");
+  });
+
   it("asks for a verdict and shows the server's reason for refusing a rejection", async () => {
     const bodies: unknown[] = [];
     stubApi(

@@ -72,6 +72,8 @@ export function TestDetailPage() {
       {({ test, transitions, worklogs, comments, available_actions }) => {
         const redEditable = test.state === "red_executing" && can(me.role, "execute_red");
         const blueEditable = test.state === "blue_evaluating" && can(me.role, "evaluate_blue");
+        // A refused submit names the report's fields still missing: the form shows each.
+        const submitError = (action: string) => (act.variables?.action === action ? act.error : null);
         return (
           <>
             <PageHeader
@@ -139,8 +141,8 @@ export function TestDetailPage() {
                     ]}
                   />
                 </Card>
-                <RedReport key={`red-${test.id}`} test={test} editable={redEditable} onSaved={applied} />
-                <BlueReport key={`blue-${test.id}`} test={test} editable={blueEditable} onSaved={applied} />
+                <RedReport key={`red-${test.id}`} test={test} editable={redEditable} onSaved={applied} submitError={submitError("submit-red")} />
+                <BlueReport key={`blue-${test.id}`} test={test} editable={blueEditable} onSaved={applied} submitError={submitError("submit-blue")} />
                 <EvidencePanel test={test} role={me.role} nameOf={nameOf} />
                 <Comments testId={test.id} comments={comments} canWrite={can(me.role, "comment")} nameOf={nameOf} />
               </div>
