@@ -53,6 +53,16 @@ impl CampaignKind {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
+    /// The test states of this kind of campaign that `role` may not see (empty for most),
+    /// derived from [`Self::reveals`] so that storage filters by the same rule.
+    #[must_use]
+    pub fn concealed_states(self, role: Role) -> Vec<TestState> {
+        TestState::ALL
+            .into_iter()
+            .filter(|state| !self.reveals(role, *state))
+            .collect()
+    }
+
     /// Whether `role` may see a test of this kind of campaign in `state`: in a blind
     /// operation the blue side sees nothing red has not released yet.
     #[must_use]
@@ -522,5 +532,19 @@ mod tests {
         assert!(kind.reveals(Role::BlueTech, TestState::BlueEvaluating));
         assert!(kind.reveals(Role::RedTech, TestState::Draft));
         assert!(CampaignKind::PurpleTeam.reveals(Role::BlueLead, TestState::Draft));
+        assert_eq!(
+            CampaignKind::RedTeam.concealed_states(Role::BlueTech),
+            vec![TestState::Draft, TestState::RedExecuting]
+        );
+        assert!(
+            CampaignKind::RedTeam
+                .concealed_states(Role::RedLead)
+                .is_empty()
+        );
+        assert!(
+            CampaignKind::PurpleTeam
+                .concealed_states(Role::BlueLead)
+                .is_empty()
+        );
     }
 }

@@ -27,17 +27,24 @@ pub struct TestFilter {
     pub validated_to: Option<DateTime<Utc>>,
     /// Case-insensitive text in the title or description.
     pub text: Option<String>,
-    /// Leave out the tests of blind (red team) campaigns that red has not released yet.
-    pub unreleased_hidden: bool,
+    /// Leave out the tests of campaigns of each kind in the states given: what a blind
+    /// campaign's red team has not released yet. Set by [`TestFilter::seen_by`].
+    pub concealed: Vec<(
+        crate::campaign::CampaignKind,
+        Vec<crate::workflow::TestState>,
+    )>,
 }
 
 impl TestFilter {
     /// The filter as `role` may apply it: the blue side never lists what a blind campaign's
     /// red team has not released.
     #[must_use]
-    pub const fn seen_by(mut self, role: crate::role::Role) -> Self {
-        self.unreleased_hidden = !crate::campaign::CampaignKind::RedTeam
-            .reveals(role, crate::workflow::TestState::Draft);
+    pub fn seen_by(mut self, role: crate::role::Role) -> Self {
+        self.concealed = crate::campaign::CampaignKind::ALL
+            .into_iter()
+            .map(|kind| (kind, kind.concealed_states(role)))
+            .filter(|(_, states)| !states.is_empty())
+            .collect();
         self
     }
 }

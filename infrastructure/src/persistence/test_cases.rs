@@ -20,8 +20,6 @@ use aegis_domain::test_case::{
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 
-use aegis_domain::campaign::CampaignKind;
-
 use super::campaigns::entities::campaign;
 use super::catalog::entities::technique;
 use super::catalog::read::techniques_of_tactic;
@@ -315,22 +313,20 @@ pub(crate) async fn list(
             text,
         ));
     }
-    if filter.unreleased_hidden {
-        let blind = campaign::Entity::find()
+    // The domain says what is concealed; this only turns it into SQL.
+    for (kind, states) in &filter.concealed {
+        let of_kind = campaign::Entity::find()
             .select_only()
             .column(campaign::Column::Id)
             .filter(campaign::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(campaign::Column::Kind.eq(CampaignKind::RedTeam.as_str()))
+            .filter(campaign::Column::Kind.eq(kind.as_str()))
             .into_query();
-        query =
-            query.filter(
-                Condition::any()
-                    .add(test::Column::CampaignId.is_null())
-                    .add(test::Column::CampaignId.not_in_subquery(blind))
-                    .add(test::Column::State.is_not_in(
-                        [TestState::Draft, TestState::RedExecuting].map(TestState::as_str),
-                    )),
-            );
+        query = query.filter(
+            Condition::any()
+                .add(test::Column::CampaignId.is_null())
+                .add(test::Column::CampaignId.not_in_subquery(of_kind))
+                .add(test::Column::State.is_not_in(states.iter().map(|s| s.as_str()))),
+        );
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
     let rows = query

@@ -375,7 +375,7 @@ impl TestListQuery {
             validated_from: self.validated_from,
             validated_to: self.validated_to,
             text: self.q.filter(|q| !q.trim().is_empty()),
-            unreleased_hidden: false,
+            concealed: Vec::new(),
         })
     }
 }
