@@ -68,6 +68,26 @@ fn parse_technique_id(id: &str) -> Result<TechniqueId, CatalogError> {
         .map_err(|e| CatalogError::Invalid(vec![FieldError::new("mitre_id", e.to_string())]))
 }
 
+/// What a catalog lookup did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogItem {
+    Technique,
+    Import,
+    CustomTechnique,
+    ThreatActor,
+}
+
+impl std::fmt::Display for CatalogItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Technique => "technique",
+            Self::Import => "import",
+            Self::CustomTechnique => "custom technique",
+            Self::ThreatActor => "threat actor",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error(transparent)]
@@ -75,7 +95,7 @@ pub enum CatalogError {
     #[error("invalid catalog request")]
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(CatalogItem),
     #[error(transparent)]
     Feed(#[from] FeedError),
     #[error("an import is already running")]
@@ -144,10 +164,10 @@ impl Classified for CatalogError {
         match self {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) => "VALIDATION_FAILED",
-            Self::NotFound("technique") => "TECHNIQUE_NOT_FOUND",
-            Self::NotFound("import") => "IMPORT_NOT_FOUND",
-            Self::NotFound("custom technique") => "CUSTOM_TECHNIQUE_NOT_FOUND",
-            Self::NotFound(_) => "THREAT_ACTOR_NOT_FOUND",
+            Self::NotFound(CatalogItem::Technique) => "TECHNIQUE_NOT_FOUND",
+            Self::NotFound(CatalogItem::Import) => "IMPORT_NOT_FOUND",
+            Self::NotFound(CatalogItem::CustomTechnique) => "CUSTOM_TECHNIQUE_NOT_FOUND",
+            Self::NotFound(CatalogItem::ThreatActor) => "THREAT_ACTOR_NOT_FOUND",
             Self::Feed(_) => "FEED_UNREADABLE",
             Self::ImportRunning => "IMPORT_RUNNING",
             Self::Unexpected(_) => "INTERNAL_ERROR",
@@ -241,7 +261,7 @@ impl CatalogService {
             .catalog
             .find_import(id)
             .await?
-            .ok_or(CatalogError::NotFound("import"))
+            .ok_or(CatalogError::NotFound(CatalogItem::Import))
     }
 
     /// The latest imports, newest first.
@@ -288,7 +308,7 @@ impl CatalogService {
             .catalog
             .find_technique(&id)
             .await?
-            .ok_or(CatalogError::NotFound("technique"))?;
+            .ok_or(CatalogError::NotFound(CatalogItem::Technique))?;
         let tests = if permits(actor.role, Action::ReadOperations) {
             let filter = TestFilter {
                 technique: Some(id),
@@ -371,7 +391,7 @@ impl CatalogService {
             .set_technique_review(&technique, required, reason.as_deref())
             .await
             .map_err(|e| match e {
-                RepositoryError::NotFound(_) => CatalogError::NotFound("technique"),
+                RepositoryError::NotFound(_) => CatalogError::NotFound(CatalogItem::Technique),
                 other => other.into(),
             })?;
         self.audit(
@@ -440,7 +460,9 @@ impl CatalogService {
             .update_custom_technique(&technique, self.deps.clock.now())
             .await
             .map_err(|e| match e {
-                RepositoryError::NotFound(_) => CatalogError::NotFound("custom technique"),
+                RepositoryError::NotFound(_) => {
+                    CatalogError::NotFound(CatalogItem::CustomTechnique)
+                }
                 other => other.into(),
             })?;
         self.audit(
@@ -580,6 +602,6 @@ impl CatalogService {
             .catalog
             .find_threat_actor(id)
             .await?
-            .ok_or(CatalogError::NotFound("threat actor"))
+            .ok_or(CatalogError::NotFound(CatalogItem::ThreatActor))
     }
 }

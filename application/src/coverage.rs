@@ -24,6 +24,24 @@ use crate::Dependencies;
 use crate::context::{Actor, Forbidden};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 
+/// What a coverage view was asked for and does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoverageSubject {
+    Campaign,
+    ThreatActor,
+    Tactic,
+}
+
+impl std::fmt::Display for CoverageSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Campaign => "campaign",
+            Self::ThreatActor => "threat actor",
+            Self::Tactic => "tactic",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
     #[error(transparent)]
@@ -31,7 +49,7 @@ pub enum CoverageError {
     #[error("invalid coverage request")]
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(CoverageSubject),
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -56,9 +74,9 @@ impl Classified for CoverageError {
         match self {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Invalid(_) => "VALIDATION_FAILED",
-            Self::NotFound("threat actor") => "THREAT_ACTOR_NOT_FOUND",
-            Self::NotFound("campaign") => "CAMPAIGN_NOT_FOUND",
-            Self::NotFound(_) => "NOT_FOUND",
+            Self::NotFound(CoverageSubject::ThreatActor) => "THREAT_ACTOR_NOT_FOUND",
+            Self::NotFound(CoverageSubject::Campaign) => "CAMPAIGN_NOT_FOUND",
+            Self::NotFound(CoverageSubject::Tactic) => "NOT_FOUND",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -409,7 +427,7 @@ impl CoverageService {
             database
                 .find_campaign(tenant, campaign)
                 .await?
-                .ok_or(CoverageError::NotFound("campaign"))?;
+                .ok_or(CoverageError::NotFound(CoverageSubject::Campaign))?;
             let mut tests = database.tests_of_campaign(tenant, campaign).await?;
             let techniques = tests
                 .iter()
@@ -461,7 +479,7 @@ impl CoverageService {
                 let detail = catalog
                     .find_threat_actor(id)
                     .await?
-                    .ok_or(CoverageError::NotFound("threat actor"))?;
+                    .ok_or(CoverageError::NotFound(CoverageSubject::ThreatActor))?;
                 // An actor using a sub-technique puts its parent on the map too.
                 Some(
                     detail

@@ -41,6 +41,24 @@ pub struct SweepReport {
     pub failed: u64,
 }
 
+/// What an evidence operation did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceItem {
+    Test,
+    Evidence,
+    StoredObject,
+}
+
+impl std::fmt::Display for EvidenceItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Test => "test",
+            Self::Evidence => "evidence",
+            Self::StoredObject => "stored object",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     #[error(transparent)]
@@ -48,7 +66,7 @@ pub enum EvidenceError {
     #[error("invalid evidence request")]
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(EvidenceItem),
     #[error("{0}")]
     Refused(Refusal),
     #[error("the file is larger than the limit of {0} bytes")]
@@ -69,7 +87,7 @@ impl From<EvidenceStoreError> for EvidenceError {
     fn from(error: EvidenceStoreError) -> Self {
         match error {
             EvidenceStoreError::TooLarge(limit) => Self::TooLarge(limit),
-            EvidenceStoreError::NotFound(_) => Self::NotFound("stored object"),
+            EvidenceStoreError::NotFound(_) => Self::NotFound(EvidenceItem::StoredObject),
             other => Self::Store(other.to_string()),
         }
     }
@@ -96,8 +114,10 @@ impl Classified for EvidenceError {
         match self {
             Self::Forbidden(_) | Self::Refused(Refusal::NotPermitted { .. }) => "FORBIDDEN",
             Self::Invalid(_) => "VALIDATION_FAILED",
-            Self::NotFound("test") => "TEST_NOT_FOUND",
-            Self::NotFound(_) => "EVIDENCE_NOT_FOUND",
+            Self::NotFound(EvidenceItem::Test) => "TEST_NOT_FOUND",
+            Self::NotFound(EvidenceItem::Evidence | EvidenceItem::StoredObject) => {
+                "EVIDENCE_NOT_FOUND"
+            }
             Self::Refused(_) => "EVIDENCE_LOCKED",
             Self::TooLarge(_) => "FILE_TOO_LARGE",
             Self::Store(_) | Self::Unexpected(_) => "INTERNAL_ERROR",
@@ -189,7 +209,7 @@ impl EvidenceService {
             .database
             .find_test(actor.tenant_id, id)
             .await?
-            .ok_or(EvidenceError::NotFound("test"))
+            .ok_or(EvidenceError::NotFound(EvidenceItem::Test))
     }
 
     /// Streams a file into the store for the team whose phase the test is in (`requested_team`
@@ -362,7 +382,7 @@ impl EvidenceService {
             .database
             .find_evidence(actor.tenant_id, id)
             .await?
-            .ok_or(EvidenceError::NotFound("evidence"))?;
+            .ok_or(EvidenceError::NotFound(EvidenceItem::Evidence))?;
         let custody = self.deps.database.custody_log(actor.tenant_id, id).await?;
         Ok(EvidenceRecord { evidence, custody })
     }
@@ -595,7 +615,7 @@ impl EvidenceService {
             .await?
         {
             Some(evidence) if evidence.deleted_at.is_none() => Ok(evidence),
-            _ => Err(EvidenceError::NotFound("evidence")),
+            _ => Err(EvidenceError::NotFound(EvidenceItem::Evidence)),
         }
     }
 

@@ -294,7 +294,9 @@ impl NavigatorService {
                     })
                     .collect();
                 if found.is_empty() {
-                    return Err(CoverageError::NotFound("tactic"));
+                    return Err(CoverageError::NotFound(
+                        crate::coverage::CoverageSubject::Tactic,
+                    ));
                 }
                 found
             }
