@@ -1569,6 +1569,11 @@ impl aegis_domain::catalog_ports::CatalogRepository for EmptyCatalog {
     ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
         Ok(None)
     }
+    async fn technique_lineage(
+        &self,
+    ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+        Ok(aegis_domain::technique_lineage::TechniqueLineage::default())
+    }
 }
 
 #[async_trait]

@@ -1162,4 +1162,9 @@ impl aegis_domain::catalog_ports::CatalogRepository for SeaDatabase {
     ) -> Result<Option<aegis_domain::catalog_ports::ThreatActorDetail>, RepositoryError> {
         catalog_read::find_threat_actor(&self.connection, id).await
     }
+    async fn technique_lineage(
+        &self,
+    ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+        catalog_read::lineage(&self.connection).await
+    }
 }
