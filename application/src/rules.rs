@@ -5,6 +5,7 @@ use aegis_domain::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSourc
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::technique_lineage::{LegacyTechnique, NamedTechniques};
 
 use crate::Dependencies;
 use crate::catalog::FeedError;
@@ -98,9 +99,14 @@ pub struct RuleImportReport {
     pub counts: ImportCounts,
     /// Files or rules not imported, with why.
     pub skipped: Vec<(String, String)>,
-    /// Rules naming techniques the catalog does not hold yet (kept; they resolve when a newer
-    /// ATT&CK release brings the technique).
+    /// Technique ids the rules name that this catalog does not hold under any form (a newer
+    /// ATT&CK release, another ATT&CK domain, or a mistake): kept, they resolve when an
+    /// ATT&CK import brings them.
     pub unresolved_techniques: Vec<String>,
+    /// Revoked ids the rules name, each with the technique the rules count under.
+    pub replaced_techniques: Vec<LegacyTechnique>,
+    /// Deprecated ids the rules name (or revoked ones without a successor).
+    pub retired_techniques: Vec<String>,
     pub rescored: u64,
 }
 
@@ -155,18 +161,18 @@ impl RuleService {
             .rules
             .apply_rules(feed.source(), &rules, self.deps.clock.now())
             .await?;
-        let mut tagged: Vec<&String> = rules.iter().flat_map(|r| r.techniques.iter()).collect();
-        tagged.sort();
-        tagged.dedup();
-        let catalog = catalog_ids(&self.deps).await?;
-        let mut unresolved = Vec::new();
-        let mut known = Vec::new();
-        for technique in tagged {
-            match aegis_domain::catalog::TechniqueId::parse(technique) {
-                Ok(id) if catalog.contains(&id) => known.push(id),
-                _ => unresolved.push(technique.clone()),
-            }
-        }
+        let named = named_techniques(
+            &self.deps,
+            rules
+                .iter()
+                .flat_map(|r| r.techniques.iter().map(String::as_str)),
+        )
+        .await?;
+        let known: Vec<aegis_domain::catalog::TechniqueId> = named
+            .counted
+            .iter()
+            .filter_map(|id| aegis_domain::catalog::TechniqueId::parse(id).ok())
+            .collect();
         let rescored = self
             .coverage
             .recompute_with(&known)
@@ -177,7 +183,9 @@ impl RuleService {
             source: feed.source(),
             counts,
             skipped,
-            unresolved_techniques: unresolved,
+            unresolved_techniques: named.unknown,
+            replaced_techniques: named.replaced,
+            retired_techniques: named.retired,
             rescored,
         })
     }
@@ -274,8 +282,7 @@ impl RuleService {
     }
 }
 
-/// Every technique id the catalog holds, to tell the ids a feed names that it knows from
-/// those it will know after a newer ATT&CK release.
+/// Every current technique id the catalog holds.
 pub(crate) async fn catalog_ids(
     deps: &Dependencies,
 ) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError> {
@@ -291,21 +298,12 @@ pub(crate) async fn catalog_ids(
         .collect())
 }
 
-/// The ids among `ids` that the catalog does not hold (yet), sorted, each once: a feed's
-/// references to a newer ATT&CK release, kept until that release is imported.
-pub(crate) async fn unresolved_techniques<'a>(
+/// The technique ids an import names, sorted by what the catalog makes of them: current,
+/// revoked (with the successor they count under), deprecated, or unknown to this catalog.
+pub(crate) async fn named_techniques<'a>(
     deps: &Dependencies,
     ids: impl Iterator<Item = &'a str>,
-) -> Result<Vec<String>, RepositoryError> {
-    let known = catalog_ids(deps).await?;
-    let mut unresolved: Vec<String> = ids
-        .filter(|id| {
-            aegis_domain::catalog::TechniqueId::parse(id)
-                .map_or(true, |parsed| !known.contains(&parsed))
-        })
-        .map(str::to_owned)
-        .collect();
-    unresolved.sort();
-    unresolved.dedup();
-    Ok(unresolved)
+) -> Result<NamedTechniques, RepositoryError> {
+    let lineage = deps.catalog.technique_lineage().await?;
+    Ok(NamedTechniques::sort(&lineage, ids))
 }

@@ -109,9 +109,14 @@ pub struct TemplateImportReport {
     pub templates: ImportCounts,
     /// Files or items not imported, with why.
     pub skipped: Vec<(String, String)>,
-    /// Technique ids the catalog does not hold yet (kept; they resolve when a newer ATT&CK
-    /// release brings them).
+    /// Technique ids this catalog does not hold under any form (a newer ATT&CK release,
+    /// another ATT&CK domain, or a mistake): kept, they resolve when an ATT&CK import brings
+    /// them.
     pub unresolved_techniques: Vec<String>,
+    /// Revoked ids the items name, each with the technique they count under.
+    pub replaced_techniques: Vec<aegis_domain::technique_lineage::LegacyTechnique>,
+    /// Deprecated ids the items name (or revoked ones without a successor).
+    pub retired_techniques: Vec<String>,
 }
 
 /// What a lead asks for when turning a template into a test.
@@ -194,7 +199,7 @@ impl TemplateService {
             .templates
             .apply_templates(feed.source(), &templates, self.deps.clock.now())
             .await?;
-        let unresolved = crate::rules::unresolved_techniques(
+        let named = crate::rules::named_techniques(
             &self.deps,
             templates.iter().map(|t| t.technique.as_str()),
         )
@@ -205,7 +210,9 @@ impl TemplateService {
             binaries: ImportCounts::default(),
             templates: counts,
             skipped,
-            unresolved_techniques: unresolved,
+            unresolved_techniques: named.unknown,
+            replaced_techniques: named.replaced,
+            retired_techniques: named.retired,
         })
     }
 
@@ -242,8 +249,8 @@ impl TemplateService {
             .apply_binaries(feed.source(), &binaries, self.deps.clock.now())
             .await?;
         let techniques: Vec<String> = binaries.iter().flat_map(LolBinary::techniques).collect();
-        let unresolved =
-            crate::rules::unresolved_techniques(&self.deps, techniques.iter().map(String::as_str))
+        let named =
+            crate::rules::named_techniques(&self.deps, techniques.iter().map(String::as_str))
                 .await?;
         tracing::info!(source = %feed.describe(), ?binary_counts, ?template_counts, "binaries imported");
         Ok(TemplateImportReport {
@@ -251,7 +258,9 @@ impl TemplateService {
             binaries: binary_counts,
             templates: template_counts,
             skipped,
-            unresolved_techniques: unresolved,
+            unresolved_techniques: named.unknown,
+            replaced_techniques: named.replaced,
+            retired_techniques: named.retired,
         })
     }
 

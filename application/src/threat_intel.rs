@@ -70,8 +70,13 @@ impl Classified for IntelError {
 pub struct IntelImportReport {
     pub counts: IntelCounts,
     pub skipped: Vec<(String, String)>,
-    /// Technique ids the catalog does not hold yet (kept on the actor).
+    /// Technique ids this catalog does not hold under any form (a newer ATT&CK release,
+    /// another ATT&CK domain, or a mistake): kept on the actor.
     pub unresolved_techniques: Vec<String>,
+    /// Revoked ids the intelligence names, each with the technique it counts under.
+    pub replaced_techniques: Vec<aegis_domain::technique_lineage::LegacyTechnique>,
+    /// Deprecated ids the intelligence names (or revoked ones without a successor).
+    pub retired_techniques: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -123,7 +128,7 @@ impl ThreatIntelService {
             .intel
             .apply_intel(&actors, self.deps.clock.now())
             .await?;
-        let unresolved = crate::rules::unresolved_techniques(
+        let named = crate::rules::named_techniques(
             &self.deps,
             actors
                 .iter()
@@ -134,7 +139,9 @@ impl ThreatIntelService {
         Ok(IntelImportReport {
             counts,
             skipped,
-            unresolved_techniques: unresolved,
+            unresolved_techniques: named.unknown,
+            replaced_techniques: named.replaced,
+            retired_techniques: named.retired,
         })
     }
 

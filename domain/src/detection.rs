@@ -186,7 +186,11 @@ pub struct RuleSummary {
     pub severity: String,
     pub author: Option<String>,
     pub deprecated: bool,
+    /// The techniques it counts under: the ids it is tagged with, a revoked one replaced by
+    /// its successor (ids the catalog does not know are kept as they are).
     pub techniques: Vec<String>,
+    /// The revoked ids it is tagged with, each with the technique it counts under.
+    pub legacy_techniques: Vec<crate::technique_lineage::LegacyTechnique>,
 }
 
 impl RuleSummary {

@@ -27,6 +27,7 @@ pub mod role;
 pub mod scoring;
 pub mod session;
 pub mod snapshot;
+pub mod technique_lineage;
 pub mod template;
 pub mod tenant;
 pub mod test_case;

@@ -233,7 +233,10 @@ pub struct TemplateSummary {
     pub source: TemplateSource,
     pub source_id: String,
     pub name: String,
+    /// The technique it exercises: the one it names, or the successor of a revoked one.
     pub technique: String,
+    /// The revoked technique id the template names, when it counts under its successor.
+    pub named_technique: Option<String>,
     pub platforms: Vec<String>,
     pub executors: Vec<String>,
 }

@@ -22,8 +22,13 @@ pub struct IntelActor {
     /// Reference URLs.
     pub references: Vec<String>,
     /// ATT&CK technique ids it uses, directly or through its campaigns, sorted; ids the
-    /// catalog does not know yet are kept.
+    /// catalog does not know yet are kept. Read back from the catalog, a revoked id is
+    /// replaced by its successor and listed in `legacy_techniques`.
     pub techniques: Vec<String>,
+    /// The revoked ids the intelligence names, each with the technique it counts under (set
+    /// when read back, never stored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legacy_techniques: Vec<crate::technique_lineage::LegacyTechnique>,
     /// The file it was read from.
     pub path: String,
 }

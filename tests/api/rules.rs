@@ -428,3 +428,72 @@ on_both_databases!(
         );
     }
 );
+
+const LEGACY: &str = "title: PowerShell By Its Old Id
+id: 5f3c8a1e-0000-4000-8000-000000000004
+author: Aegis Test Author
+tags: [attack.execution, attack.t1086]
+logsource: {product: windows}
+detection: {selection: {Image: powershell.exe}, condition: selection}
+level: medium
+";
+
+const BOTH: &str = "title: PowerShell By Both Ids
+id: 5f3c8a1e-0000-4000-8000-000000000005
+author: Aegis Test Author
+tags: [attack.t1086, attack.t1059.001]
+logsource: {product: windows}
+detection: {selection: {Image: pwsh.exe}, condition: selection}
+level: medium
+";
+
+on_both_databases!(
+    rules_naming_a_revoked_technique_count_under_its_successor,
+    |app: TestApp| async move {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("legacy.yml"), LEGACY).unwrap();
+        std::fs::write(dir.path().join("both.yml"), BOTH).unwrap();
+        // Rules first: the empty catalog knows neither id yet.
+        let before = import(&app, RuleFiles::new(RuleSource::Sigma, dir.path())).await;
+        assert_eq!(before.unresolved_techniques, ["T1059.001", "T1086"]);
+
+        // ATT&CK then revokes T1086 in favour of T1059.001: the rules follow it.
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let after = import(&app, RuleFiles::new(RuleSource::Sigma, dir.path())).await;
+        assert!(after.unresolved_techniques.is_empty(), "{after:?}");
+        assert_eq!(after.replaced_techniques.len(), 1, "{after:?}");
+        assert_eq!(after.replaced_techniques[0].named, "T1086");
+        assert_eq!(after.replaced_techniques[0].current, "T1059.001");
+
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let listed = read(&app, "/api/v1/detection-rules?technique=T1059.001", &viewer).await;
+        assert_eq!(listed["total"], 2, "{listed}");
+        let legacy = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["title"] == "PowerShell By Its Old Id")
+            .unwrap();
+        assert_eq!(legacy["techniques"], serde_json::json!(["T1059.001"]));
+        assert_eq!(
+            legacy["legacy_techniques"],
+            serde_json::json!([{"named_as": "T1086", "technique": "T1059.001"}])
+        );
+        let by_old_id = read(&app, "/api/v1/detection-rules?technique=T1086", &viewer).await;
+        assert_eq!(
+            by_old_id["total"], 2,
+            "the rules tagged with the old id still find it"
+        );
+
+        let technique = read(&app, "/api/v1/techniques/T1059.001", &viewer).await;
+        assert_eq!(technique["detection_rules"].as_array().unwrap().len(), 2);
+        let map = read(&app, "/api/v1/heatmap", &viewer).await;
+        let powershell = sub_cell(&map, "execution", "T1059", "T1059.001");
+        assert_eq!(
+            powershell["detection_rules"], 2,
+            "each rule once, however many of its ids lead there"
+        );
+    }
+);

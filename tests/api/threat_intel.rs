@@ -249,3 +249,45 @@ on_both_databases!(
         assert_eq!(untrack(lead.clone()).await, StatusCode::NOT_FOUND);
     }
 );
+
+on_both_databases!(
+    intelligence_naming_a_revoked_technique_counts_under_its_successor,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = json!({"type": "bundle", "id": "bundle--old", "spec_version": "2.0", "objects": [
+            {"type": "intrusion-set", "id": "intrusion-set--old-crew", "name": "Old Crew"},
+            {"type": "attack-pattern", "id": "attack-pattern--old", "name": "PowerShell",
+             "external_references": [{"source_name": "mitre-attack", "external_id": "T1086"}]},
+            {"type": "relationship", "id": "relationship--1", "relationship_type": "uses",
+             "source_ref": "intrusion-set--old-crew", "target_ref": "attack-pattern--old"},
+        ]});
+        std::fs::write(dir.path().join("old.json"), bundle.to_string()).unwrap();
+        let report = import(&app, dir.path()).await;
+        assert!(report.unresolved_techniques.is_empty(), "{report:?}");
+        assert_eq!(report.replaced_techniques.len(), 1, "{report:?}");
+        assert_eq!(report.replaced_techniques[0].current, "T1059.001");
+
+        let admin = app.admin_token().await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let crew: Value = app
+            .get("/api/v1/threat-actors/intrusion-set--old-crew", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let techniques: Vec<&str> = crew["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mitre_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(techniques, ["T1059.001"], "{crew}");
+        assert_eq!(crew["intel"][0]["techniques"], json!(["T1059.001"]));
+        assert_eq!(
+            crew["intel"][0]["legacy_techniques"],
+            json!([{"named_as": "T1086", "technique": "T1059.001"}])
+        );
+    }
+);

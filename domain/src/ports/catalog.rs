@@ -334,4 +334,13 @@ pub trait CatalogRepository: Send + Sync {
         &self,
         id: &str,
     ) -> Result<Option<ThreatActorDetail>, RepositoryError>;
+
+    /// Every technique id of the catalog and where the revoked ones lead, to read the ids
+    /// that feeds name.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn technique_lineage(
+        &self,
+    ) -> Result<crate::technique_lineage::TechniqueLineage, RepositoryError>;
 }

@@ -187,6 +187,14 @@ impl StixObject {
     fn attack_url(&self) -> Option<String> {
         self.attack_reference().and_then(|r| r.url.clone())
     }
+
+    /// The id and page of a PRE-ATT&CK technique (`mitre-pre-attack`): the matrix retired in
+    /// ATT&CK v8, whose techniques live on as deprecated entries that old intelligence names.
+    fn pre_attack_reference(&self) -> Option<&ExternalReference> {
+        self.external_references
+            .iter()
+            .find(|r| r.source_name == "mitre-pre-attack" && r.external_id.is_some())
+    }
 }
 
 fn skip(id: &str, reason: impl Into<String>) -> Skipped {
@@ -202,6 +210,45 @@ fn skip(id: &str, reason: impl Into<String>) -> Skipped {
 /// `NotABundle` when the bytes are not a JSON STIX bundle at all; problems with single
 /// objects are reported in `AttackRelease::skipped` instead.
 pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
+    let bundle = read_bundle(bytes)?;
+    Ok(release_of(bundle.objects, Vec::new()))
+}
+
+/// Parses the bundles of a directory or an archive (`mitre/cti`'s one-object bundles, a
+/// domain's bundle beside another's, a bundle and its fixtures) as one release. An object
+/// that several bundles publish is read once, in its latest `modified` version; a file that
+/// is no STIX bundle is reported in `AttackRelease::skipped` under its path.
+///
+/// # Errors
+/// `NotABundle` when none of the files is a STIX bundle.
+pub fn parse_bundles<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<AttackRelease, AttackParseError> {
+    let mut objects = Vec::new();
+    let mut refused = Vec::new();
+    let mut bundles = 0_usize;
+    for (path, bytes) in files {
+        match read_bundle(bytes) {
+            Ok(bundle) => {
+                bundles += 1;
+                objects.extend(bundle.objects);
+            }
+            Err(error) => refused.push(skip(path, error.to_string())),
+        }
+    }
+    if bundles == 0 {
+        let why = refused.first().map_or_else(
+            || "no file".to_owned(),
+            |s| format!("{}: {}", s.stix_id, s.reason),
+        );
+        return Err(AttackParseError::NotABundle(format!(
+            "no STIX bundle among the files ({why})"
+        )));
+    }
+    Ok(release_of(latest_versions(objects), refused))
+}
+
+fn read_bundle(bytes: &[u8]) -> Result<Bundle<'_>, AttackParseError> {
     let bundle: Bundle<'_> =
         serde_json::from_slice(bytes).map_err(|e| AttackParseError::NotABundle(e.to_string()))?;
     if bundle.kind != "bundle" {
@@ -210,11 +257,59 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
             bundle.kind
         )));
     }
-    let mut release = AttackRelease::default();
+    Ok(bundle)
+}
+
+#[derive(Deserialize)]
+struct Version {
+    id: Option<String>,
+    modified: Option<String>,
+}
+
+/// One object per STIX id, the latest `modified` (RFC 3339 in UTC compares as text); the
+/// first of equals. Objects without an id are left for the reader to report.
+fn latest_versions(objects: Vec<&RawValue>) -> Vec<&RawValue> {
+    let mut latest: HashMap<String, (Option<String>, usize)> = HashMap::new();
+    let mut keep = vec![true; objects.len()];
+    for (index, raw) in objects.iter().enumerate() {
+        let Ok(Version {
+            id: Some(id),
+            modified,
+        }) = serde_json::from_str::<Version>(raw.get())
+        else {
+            continue;
+        };
+        match latest.get_mut(&id) {
+            None => {
+                latest.insert(id, (modified, index));
+            }
+            Some((seen, at)) => {
+                if modified > *seen {
+                    keep[*at] = false;
+                    *seen = modified;
+                    *at = index;
+                } else {
+                    keep[index] = false;
+                }
+            }
+        }
+    }
+    objects
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(raw, kept)| kept.then_some(raw))
+        .collect()
+}
+
+fn release_of(objects: Vec<&RawValue>, skipped: Vec<Skipped>) -> AttackRelease {
+    let mut release = AttackRelease {
+        skipped,
+        ..AttackRelease::default()
+    };
     let mut tactics = Vec::new();
     let mut matrix_order: Vec<String> = Vec::new();
     let mut detection = DetectionIndex::default();
-    for raw in bundle.objects {
+    for raw in objects {
         let head = match serde_json::from_str::<Head>(raw.get()) {
             Ok(head) => head,
             Err(e) => {
@@ -301,7 +396,7 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<AttackRelease, AttackParseError> {
     release.tactics = tactics;
     detection.attach(&mut release.techniques);
     link_revocations(&mut release);
-    Ok(release)
+    release
 }
 
 fn tactic(object: &StixObject) -> Result<Tactic, Skipped> {
@@ -325,9 +420,16 @@ fn tactic(object: &StixObject) -> Result<Tactic, Skipped> {
 }
 
 fn technique(object: &StixObject) -> Result<Technique, Skipped> {
-    let id = object
-        .attack_id()
-        .ok_or_else(|| skip(&object.id, "technique without an ATT&CK id"))?;
+    let (reference, pre_attack) = match object.attack_reference() {
+        Some(reference) => (reference, false),
+        None => (
+            object
+                .pre_attack_reference()
+                .ok_or_else(|| skip(&object.id, "technique without an ATT&CK or PRE-ATT&CK id"))?,
+            true,
+        ),
+    };
+    let id = reference.external_id.clone().unwrap_or_default();
     let mitre_id = TechniqueId::parse(&id).map_err(|e| skip(&object.id, e.to_string()))?;
     let tactics = object
         .kill_chain_phases
@@ -352,10 +454,11 @@ fn technique(object: &StixObject) -> Result<Technique, Skipped> {
             .map(|s| s.split_once(": ").map_or(s.as_str(), |(_, c)| c).to_owned())
             .collect(),
         detection_strategies: Vec::new(),
-        url: object.attack_url(),
+        url: reference.url.clone(),
         version: object.x_mitre_version.clone(),
         revoked: object.revoked,
-        deprecated: object.x_mitre_deprecated,
+        // PRE-ATT&CK is retired whatever its objects say.
+        deprecated: object.x_mitre_deprecated || pre_attack,
         revoked_by: None,
         modified: object.modified,
     })
@@ -449,7 +552,8 @@ fn link_revocations(release: &mut AttackRelease) {
     }
 }
 
-/// An ATT&CK bundle in a local file (`.json` or `.json.gz`): the air-gapped way in.
+/// ATT&CK on disk, the air-gapped way in: a bundle file (`.json` or `.json.gz`), or a
+/// directory, `.zip` or `.tar.gz` of bundles (every `.json` / `.json.gz` in it is read).
 #[derive(Debug, Clone)]
 pub struct FileAttackSource {
     path: std::path::PathBuf,
@@ -459,6 +563,68 @@ impl FileAttackSource {
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
         Self { path: path.into() }
     }
+}
+
+fn is_archive(path: &std::path::Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".zip") || name.ends_with(".tar.gz") || name.ends_with(".tgz")
+}
+
+fn is_bundle_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".json.gz")
+}
+
+/// Every bundle of a directory or an archive, each decompressed when gzip, the whole bounded
+/// by `MAX_FEED_BYTES` once decompressed.
+///
+/// # Errors
+/// Why the collection cannot be read at all, or holds no bundle.
+pub fn read_bundle_collection(path: &std::path::Path) -> Result<AttackRelease, String> {
+    use super::collection::{CollectionLimits, read_collection};
+
+    let limits = CollectionLimits {
+        // One file may be a whole (compressed) release; the sum is bounded below, once
+        // decompressed.
+        max_file_bytes: super::MAX_FEED_BYTES,
+        max_total_bytes: super::MAX_FEED_BYTES,
+        ..CollectionLimits::default()
+    };
+    let collection = read_collection(path, &is_bundle_file, limits).map_err(|e| e.to_string())?;
+    let mut remaining = super::MAX_FEED_BYTES;
+    let mut files = Vec::with_capacity(collection.files.len());
+    let mut refused: Vec<Skipped> = collection
+        .skipped
+        .into_iter()
+        .map(|(path, reason)| skip(&path, reason))
+        .collect();
+    for file in collection.files {
+        match super::decompress_bounded(file.bytes, remaining) {
+            Ok(bytes) => {
+                remaining -= bytes.len() as u64;
+                files.push((file.path, bytes));
+            }
+            Err(super::FeedInputError::TooLarge { .. }) => {
+                return Err(format!(
+                    "the bundles are larger than {} bytes once decompressed",
+                    super::MAX_FEED_BYTES
+                ));
+            }
+            Err(error) => refused.push(skip(&file.path, error.to_string())),
+        }
+    }
+    let mut release = parse_bundles(
+        files
+            .iter()
+            .map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    refused.append(&mut release.skipped);
+    release.skipped = refused;
+    Ok(release)
 }
 
 #[async_trait::async_trait]
@@ -471,6 +637,9 @@ impl aegis_application::catalog::AttackSource for FileAttackSource {
         let path = self.path.clone();
         // Reading and parsing 45 MB is CPU work: keep it off the async executor.
         tokio::task::spawn_blocking(move || {
+            if path.is_dir() || is_archive(&path) {
+                return read_bundle_collection(&path);
+            }
             let bytes =
                 super::read_feed_file(&path, super::MAX_FEED_BYTES).map_err(|e| e.to_string())?;
             parse_bundle(&bytes).map_err(|e| e.to_string())
@@ -579,6 +748,128 @@ mod tests {
         Ok(())
     }
 
+    fn one_object_bundle(object: &serde_json::Value) -> Vec<u8> {
+        serde_json::json!({"type": "bundle", "id": "bundle--x", "objects": [object]})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn pre_attack_techniques_keep_their_ids_and_stay_deprecated() -> Result<(), AttackParseError> {
+        let pattern = serde_json::json!({
+            "type": "attack-pattern", "id": "attack-pattern--pre", "name": "Identify job postings",
+            "kill_chain_phases": [{"kill_chain_name": "mitre-pre-attack", "phase_name": "people-information-gathering"}],
+            "external_references": [{"source_name": "mitre-pre-attack", "external_id": "T1270",
+                                     "url": "https://attack.mitre.org/techniques/T1270"}]
+        });
+        let release = parse_bundle(&one_object_bundle(&pattern))?;
+        assert!(release.skipped.is_empty(), "{:?}", release.skipped);
+        let technique = &release.techniques[0];
+        assert_eq!(technique.mitre_id.as_str(), "T1270");
+        assert!(technique.deprecated, "PRE-ATT&CK is retired");
+        assert_eq!(
+            technique.url.as_deref(),
+            Some("https://attack.mitre.org/techniques/T1270")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn many_bundles_read_as_one_release_with_the_latest_version_of_each_object()
+    -> Result<(), AttackParseError> {
+        let old = serde_json::json!({
+            "type": "attack-pattern", "id": "attack-pattern--1", "name": "Old name", "modified": "2020-01-01T00:00:00.000Z",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1059"}]
+        });
+        let new = serde_json::json!({
+            "type": "attack-pattern", "id": "attack-pattern--1", "name": "New name", "modified": "2025-01-01T00:00:00.000Z",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1059"}]
+        });
+        let other = serde_json::json!({
+            "type": "attack-pattern", "id": "attack-pattern--2", "name": "PowerShell",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1059.001"}]
+        });
+        let (newer, older, sub) = (
+            one_object_bundle(&new),
+            one_object_bundle(&old),
+            one_object_bundle(&other),
+        );
+        let release = parse_bundles([
+            ("a/new.json", newer.as_slice()),
+            ("b/old.json", older.as_slice()),
+            (
+                "index.json",
+                br#"{"id": "x", "collections": []}"#.as_slice(),
+            ),
+            ("c/sub.json", sub.as_slice()),
+        ])?;
+        let names: Vec<(&str, &str)> = release
+            .techniques
+            .iter()
+            .map(|t| (t.mitre_id.as_str(), t.name.as_str()))
+            .collect();
+        assert_eq!(names, [("T1059", "New name"), ("T1059.001", "PowerShell")]);
+        let skipped: Vec<&str> = release.skipped.iter().map(|s| s.stix_id.as_str()).collect();
+        assert_eq!(
+            skipped,
+            ["index.json"],
+            "the non-bundle is reported by path"
+        );
+        assert!(parse_bundles([("x.json", b"[]".as_slice())]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_directory_or_archive_of_bundles_is_read() -> Result<(), Box<dyn std::error::Error>> {
+        use std::io::Write;
+
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("enterprise-attack");
+        std::fs::create_dir_all(root.join("attack-pattern"))?;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(root.join("enterprise-attack.json.gz"))?,
+            flate2::Compression::fast(),
+        );
+        gz.write_all(BUNDLE.as_bytes())?;
+        gz.finish()?;
+        let extra = serde_json::json!({
+            "type": "attack-pattern", "id": "attack-pattern--9", "name": "Extra",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1027"}]
+        });
+        std::fs::write(
+            root.join("attack-pattern/attack-pattern--9.json"),
+            one_object_bundle(&extra),
+        )?;
+        std::fs::write(root.join("README.md"), "not read")?;
+        let release = read_bundle_collection(&root)?;
+        let ids: Vec<&str> = release
+            .techniques
+            .iter()
+            .map(|t| t.mitre_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["T1027", "T1059", "T1059.001", "T1086"],
+            "in path order"
+        );
+        assert_eq!(release.tactics.len(), 2);
+
+        let zip_path = dir.path().join("attack.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path)?);
+        zip.start_file(
+            "bundles/enterprise.json",
+            zip::write::SimpleFileOptions::default(),
+        )?;
+        zip.write_all(BUNDLE.as_bytes())?;
+        zip.finish()?;
+        assert_eq!(read_bundle_collection(&zip_path)?.techniques.len(), 3);
+
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(&empty)?;
+        assert!(read_bundle_collection(&empty).is_err());
+        Ok(())
+    }
+
     #[test]
     fn non_bundles_are_refused() {
         assert!(parse_bundle(b"not json").is_err());
@@ -635,5 +926,11 @@ mod tests {
             "{:?}",
             &release.skipped[..release.skipped.len().min(3)]
         );
+        // The folder holds the bundle and one-object fixtures of the same objects: read once.
+        let folder = read_bundle_collection(path.parent().unwrap_or(&path))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(folder.techniques.len(), 835);
+        assert_eq!(folder.tactics.len(), 14);
+        assert!(folder.skipped.is_empty(), "{:?}", folder.skipped);
     }
 }

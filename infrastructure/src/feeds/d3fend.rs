@@ -1,6 +1,8 @@
 //! D3FEND countermeasures from the per-technique API responses
 //! (`api/offensive-technique/attack/<T>.json`): SPARQL result rows pairing an ATT&CK technique
-//! with the defensive techniques that counter it. Columns are optional row by row.
+//! with the defensive techniques that counter it. Columns are optional row by row, and vary by
+//! release: before D3FEND 0.15 a row names its defensive technique by URI alone (`def_tech`),
+//! without `def_tech_id`, and the id is read from a table of D3FEND's techniques.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,8 @@ struct Cell {
 struct Row {
     off_tech_id: Option<Cell>,
     def_tech_id: Option<Cell>,
+    /// The defensive technique's URI, `…/d3fend.owl#ExecutableAllowlisting`.
+    def_tech: Option<Cell>,
     def_tech_label: Option<Cell>,
     def_tactic_label: Option<Cell>,
 }
@@ -52,38 +56,96 @@ pub struct Pairing {
     pub tactic: String,
 }
 
-/// The pairings of one response file (none is fine: some techniques have no countermeasure).
+/// What one response file yields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct D3fendResponse {
+    pub pairings: Vec<Pairing>,
+    /// Why the file, or some of its rows, gave no countermeasure, for the import report.
+    pub skipped: Option<String>,
+}
+
+/// The D3FEND id of a defensive technique's URI, from the table of D3FEND's techniques.
+fn id_of_uri(uri: &str) -> Option<&'static str> {
+    let name = uri.rsplit_once('#').map_or(uri, |(_, name)| name).trim();
+    let name = name.strip_prefix("d3f:").unwrap_or(name);
+    super::d3fend_ids::D3FEND_IDS
+        .binary_search_by(|(known, _)| known.cmp(&name))
+        .ok()
+        .and_then(|at| super::d3fend_ids::D3FEND_IDS.get(at))
+        .map(|(_, id)| *id)
+}
+
+/// The pairings of one response file, and what in it gave none (some techniques have no
+/// countermeasure; a pre-0.15 row naming a technique the table does not know is reported).
 ///
 /// # Errors
 /// Why the file is not a D3FEND response: not UTF-8, not JSON of that shape.
-pub fn parse_d3fend_file(file: &FeedFile) -> Result<Vec<Pairing>, String> {
+pub fn parse_d3fend_file(file: &FeedFile) -> Result<D3fendResponse, String> {
     let text = utf8(&file.bytes)?;
     let response: Response =
         serde_json::from_str(text).map_err(|e| format!("not a D3FEND response: {e}"))?;
-    let mut pairings: Vec<Pairing> = response
-        .off_to_def
-        .results
-        .bindings
-        .into_iter()
-        .filter_map(|row| {
-            let technique = technique_from_tag(&row.off_tech_id?.value)?;
-            let d3fend_id = row.def_tech_id?.value.trim().to_owned();
-            if d3fend_id.is_empty() || d3fend_id.len() > 64 {
-                return None;
-            }
-            Some(Pairing {
-                technique,
-                name: row
-                    .def_tech_label
-                    .map_or_else(|| d3fend_id.clone(), |c| c.value.trim().to_owned()),
-                tactic: row.def_tactic_label.map(|c| c.value).unwrap_or_default(),
-                d3fend_id,
-            })
-        })
-        .collect();
+    let rows = response.off_to_def.results.bindings;
+    let row_count = rows.len();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut pairings: Vec<Pairing> = Vec::new();
+    for row in rows {
+        let Some(technique) = row
+            .off_tech_id
+            .as_ref()
+            .and_then(|cell| technique_from_tag(&cell.value))
+        else {
+            continue;
+        };
+        let named = row
+            .def_tech_id
+            .as_ref()
+            .map(|cell| cell.value.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        let d3fend_id = match (named, &row.def_tech) {
+            (Some(id), _) => id,
+            (None, Some(uri)) if !uri.value.trim().is_empty() => match id_of_uri(&uri.value) {
+                Some(id) => id.to_owned(),
+                None => {
+                    unknown.push(uri.value.trim().to_owned());
+                    continue;
+                }
+            },
+            // A row of the offensive side alone (its artifacts): no countermeasure in it.
+            _ => continue,
+        };
+        if d3fend_id.len() > 64 {
+            unknown.push(d3fend_id);
+            continue;
+        }
+        pairings.push(Pairing {
+            technique,
+            name: row
+                .def_tech_label
+                .map_or_else(|| d3fend_id.clone(), |c| c.value.trim().to_owned()),
+            tactic: row.def_tactic_label.map(|c| c.value).unwrap_or_default(),
+            d3fend_id,
+        });
+    }
     pairings.sort_by(|a, b| (&a.d3fend_id, &a.technique).cmp(&(&b.d3fend_id, &b.technique)));
     pairings.dedup_by(|a, b| a.d3fend_id == b.d3fend_id && a.technique == b.technique);
-    Ok(pairings)
+    unknown.sort();
+    unknown.dedup();
+    let skipped = if !unknown.is_empty() {
+        Some(format!(
+            "{} defensive technique(s) without a D3FEND id this importer knows, not imported: {}",
+            unknown.len(),
+            unknown.join(", ")
+        ))
+    } else if pairings.is_empty() {
+        Some(if row_count == 0 {
+            "D3FEND lists no countermeasure in it (nothing to import)".to_owned()
+        } else {
+            format!("none of its {row_count} rows names a defensive technique (nothing to import)")
+        })
+    } else {
+        None
+    };
+    Ok(D3fendResponse { pairings, skipped })
 }
 
 /// Folds pairings from many files into one countermeasure per D3FEND id.
@@ -142,7 +204,9 @@ mod tests {
             path: "api/offensive-technique/attack/T1059.001.json".to_owned(),
             bytes: body.to_string().into_bytes(),
         };
-        let pairings = parse_d3fend_file(&file).unwrap_or_default();
+        let response = parse_d3fend_file(&file).unwrap_or_default();
+        assert_eq!(response.skipped, None);
+        let pairings = response.pairings;
         assert_eq!(pairings.len(), 2);
         let mut more = pairings.clone();
         more.push(Pairing {
@@ -162,6 +226,64 @@ mod tests {
         assert!(parse_d3fend_file(&broken).is_err());
     }
 
+    /// A D3FEND 0.14 row: the defensive technique named by its URI, no `def_tech_id`.
+    fn old_row(off: &str, uri: &str, label: &str) -> serde_json::Value {
+        serde_json::json!({
+            "off_tech_id": {"type": "literal", "value": off},
+            "def_tech": {"type": "uri", "value": format!("http://d3fend.mitre.org/ontologies/d3fend.owl#{uri}")},
+            "def_tech_label": {"type": "literal", "value": label},
+            "def_tactic_label": {"type": "literal", "value": "Harden"},
+        })
+    }
+
+    #[test]
+    fn responses_before_d3fend_0_15_take_the_id_from_the_technique_uri() {
+        let vars = [
+            "def_tactic_label",
+            "def_tech_label",
+            "def_tech",
+            "off_tech",
+            "off_tech_id",
+        ];
+        let body = serde_json::json!({"off_to_def": {"head": {"vars": vars}, "results": {"bindings": [
+            old_row("T1059.001", "ExecutableAllowlisting", "Executable Allowlisting"),
+            old_row("T1059.001", "RetiredTechnique", "Something D3FEND renamed since"),
+            {"off_tech_id": {"type": "literal", "value": "T1059.001"}},
+        ]}}});
+        let file = FeedFile {
+            path: "attack/T1059.001.json".to_owned(),
+            bytes: body.to_string().into_bytes(),
+        };
+        let response = parse_d3fend_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            response.pairings,
+            [Pairing {
+                technique: "T1059.001".to_owned(),
+                d3fend_id: "D3-EAL".to_owned(),
+                name: "Executable Allowlisting".to_owned(),
+                tactic: "Harden".to_owned(),
+            }]
+        );
+        let why = response.skipped.unwrap_or_default();
+        assert!(why.contains("d3fend.owl#RetiredTechnique"), "{why}");
+
+        let empty = serde_json::json!({"off_to_def": {"head": {"vars": vars}, "results": {"bindings": []}}});
+        let file = FeedFile {
+            path: "attack/T1086.json".to_owned(),
+            bytes: empty.to_string().into_bytes(),
+        };
+        let response = parse_d3fend_file(&file).unwrap_or_default();
+        assert!(response.pairings.is_empty());
+        assert!(response.skipped.is_some(), "an empty response is reported");
+    }
+
+    #[test]
+    fn the_id_table_is_sorted_for_its_binary_search() {
+        let table = crate::feeds::d3fend_ids::D3FEND_IDS;
+        assert!(table.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert_eq!(id_of_uri("d3f:ProcessSpawnAnalysis"), Some("D3-PSA"));
+    }
+
     #[test]
     fn the_real_d3fend_samples_parse_when_present() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -176,10 +298,23 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let mut pairings = Vec::new();
+        let mut empty = Vec::new();
         for file in &collection.files {
-            pairings
-                .extend(parse_d3fend_file(file).unwrap_or_else(|e| panic!("{}: {e}", file.path)));
+            let response = parse_d3fend_file(file).unwrap_or_else(|e| panic!("{}: {e}", file.path));
+            if let Some(why) = response.skipped {
+                empty.push((file.path.clone(), why));
+            }
+            pairings.extend(response.pairings);
         }
+        // The responses for revoked or deprecated ids, and some others, list nothing: said so.
+        let named: Vec<&str> = empty.iter().map(|(path, _)| path.as_str()).collect();
+        assert!(named.contains(&"T1086.json"), "{empty:?}");
+        assert!(
+            empty
+                .iter()
+                .all(|(_, why)| why.contains("nothing to import")),
+            "{empty:?}"
+        );
         let folded = countermeasures(pairings);
         assert!(folded.len() > 20, "{}", folded.len());
         assert!(

@@ -8,6 +8,7 @@ pub mod collection;
 pub mod compliance_sheets;
 pub mod ctid;
 pub mod d3fend;
+mod d3fend_ids;
 pub mod elastic;
 pub mod factory;
 mod github_tree;

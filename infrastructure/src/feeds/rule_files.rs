@@ -217,7 +217,12 @@ impl aegis_application::rules::CountermeasureFeed for D3fendFiles {
                 let mut pairings = Vec::new();
                 for file in &collection.files {
                     match super::d3fend::parse_d3fend_file(file) {
-                        Ok(found) => pairings.extend(found),
+                        Ok(response) => {
+                            if let Some(reason) = response.skipped {
+                                skipped.push((file.path.clone(), reason));
+                            }
+                            pairings.extend(response.pairings);
+                        }
                         Err(reason) => skipped.push((file.path.clone(), reason)),
                     }
                 }

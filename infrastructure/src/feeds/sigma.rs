@@ -1,6 +1,8 @@
-//! Sigma rules (YAML): one rule per document; a file that opens with an `action: global`
-//! document applies it to each document after. Aliases are expanded within a bound, so an
-//! alias bomb is refused, not followed.
+//! Sigma rules (YAML): one rule per document. A multi-document file is a rule collection as
+//! the Sigma specification defines it: an `action: global` document is deep-merged into each
+//! document after it, `action: reset` forgets the global, and `action: repeat` is the previous
+//! rule with the document merged into it. Aliases are expanded within a bound, so an alias bomb
+//! is refused, not followed.
 
 use serde::Deserialize;
 
@@ -45,7 +47,6 @@ impl OneOrMany {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 struct SigmaDocument {
-    action: Option<String>,
     title: Option<String>,
     id: Option<String>,
     status: Option<String>,
@@ -58,29 +59,6 @@ struct SigmaDocument {
     logsource: Option<LogSource>,
     falsepositives: Option<OneOrMany>,
     level: Option<String>,
-}
-
-impl SigmaDocument {
-    /// Fields this document leaves out, taken from the global document.
-    fn with_defaults(self, global: &SigmaDocument) -> SigmaDocument {
-        SigmaDocument {
-            action: self.action,
-            title: self.title.or_else(|| global.title.clone()),
-            id: self.id.or_else(|| global.id.clone()),
-            status: self.status.or_else(|| global.status.clone()),
-            description: self.description.or_else(|| global.description.clone()),
-            references: self.references.or_else(|| global.references.clone()),
-            author: self.author.or_else(|| global.author.clone()),
-            date: self.date.or_else(|| global.date.clone()),
-            modified: self.modified.or_else(|| global.modified.clone()),
-            tags: self.tags.or_else(|| global.tags.clone()),
-            logsource: self.logsource.or_else(|| global.logsource.clone()),
-            falsepositives: self
-                .falsepositives
-                .or_else(|| global.falsepositives.clone()),
-            level: self.level.or_else(|| global.level.clone()),
-        }
-    }
 }
 
 fn log_source(source: Option<LogSource>) -> Option<String> {
@@ -148,27 +126,112 @@ fn rule(document: SigmaDocument, text: &str, path: &str) -> Result<DetectionRule
     })
 }
 
-/// The rules of one Sigma file.
+type Mapping = serde_json::Map<String, serde_json::Value>;
+
+/// Merges `source` into `target` as Sigma's collections do: a mapping met by a mapping is
+/// merged key by key, anything else replaces what was there.
+fn deep_merge(target: &mut Mapping, source: Mapping) {
+    for (key, value) in source {
+        match (target.get_mut(&key), value) {
+            (Some(serde_json::Value::Object(inner)), serde_json::Value::Object(value)) => {
+                deep_merge(inner, value);
+            }
+            (_, value) => {
+                target.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The rules a (possibly multi-document) Sigma file defines, each a mapping: the global,
+/// reset and repeat actions applied.
+fn rule_documents(documents: Vec<serde_json::Value>) -> Result<Vec<Mapping>, String> {
+    let mut global = Mapping::new();
+    let mut rules: Vec<Mapping> = Vec::new();
+    for (index, document) in documents.into_iter().enumerate() {
+        let mut document = match document {
+            serde_json::Value::Object(document) => document,
+            // An empty document (a stray `---`) defines nothing.
+            serde_json::Value::Null => continue,
+            _ => return Err(format!("document {} is not a mapping", index + 1)),
+        };
+        let action = document.remove("action");
+        match action.as_ref().map(|a| a.as_str().unwrap_or_default()) {
+            Some("global") => deep_merge(&mut global, document),
+            Some("reset") => global.clear(),
+            Some("repeat") => {
+                let mut rule = rules.last().cloned().ok_or_else(|| {
+                    format!(
+                        "document {}: `action: repeat` before any rule to repeat",
+                        index + 1
+                    )
+                })?;
+                deep_merge(&mut rule, document);
+                rules.push(rule);
+            }
+            Some(other) => {
+                return Err(format!(
+                    "document {}: unknown action `{other}` (Sigma knows global, reset and repeat)",
+                    index + 1
+                ));
+            }
+            None => {
+                let mut rule = global.clone();
+                deep_merge(&mut rule, document);
+                rules.push(rule);
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// The rules of one Sigma file: one per document of a rule collection. The documents of a
+/// collection often share the global document's id: each then takes its place in the file
+/// after it (`<id>#2`), so that each is kept and upserted on its own.
 ///
 /// # Errors
 /// Why the file yields no rule: not UTF-8, not YAML, an alias bomb, no title or id.
 pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
     let text = utf8(&file.bytes)?;
-    let documents: Vec<SigmaDocument> = documents(text, "a Sigma rule")?;
-    let mut documents = documents.into_iter();
-    let Some(first) = documents.next() else {
+    let documents: Vec<serde_json::Value> = documents(text, "a Sigma rule")?;
+    let mappings = rule_documents(documents)?;
+    if mappings.is_empty() {
         return Err("the file holds no rule".to_owned());
-    };
-    if first.action.as_deref() == Some("global") {
-        documents
-            .map(|doc| rule(doc.with_defaults(&first), text, &file.path))
-            .collect()
-    } else {
-        std::iter::once(first)
-            .chain(documents.filter(|doc| doc.title.is_some() || doc.id.is_some()))
-            .map(|doc| rule(doc, text, &file.path))
-            .collect()
     }
+    let several = mappings.len() > 1;
+    let mut rules = mappings
+        .into_iter()
+        .enumerate()
+        .map(|(index, mapping)| {
+            let document: SigmaDocument =
+                serde_json::from_value(serde_json::Value::Object(mapping)).map_err(|e| {
+                    if several {
+                        format!("document {}: not a Sigma rule: {e}", index + 1)
+                    } else {
+                        format!("not a Sigma rule: {e}")
+                    }
+                })?;
+            rule(document, text, &file.path)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for rule in &rules {
+        *seen.entry(rule.source_id.clone()).or_default() += 1;
+    }
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for rule in &mut rules {
+        if seen.get(&rule.source_id).copied().unwrap_or_default() > 1 {
+            let n = position.entry(rule.source_id.clone()).or_default();
+            *n += 1;
+            if *n > 1 {
+                rule.source_id = format!("{}#{n}", rule.source_id);
+                if rule.source_id.len() > 128 {
+                    return Err("the rule's id is longer than 128 characters".to_owned());
+                }
+            }
+        }
+    }
+    Ok(rules)
 }
 
 #[cfg(test)]
@@ -225,6 +288,100 @@ mod tests {
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].title, "Shared title");
         assert_eq!(rules[0].techniques, ["T1027"]);
+        assert_eq!(rules[0].source_id, "11111111-2222-3333-4444-555555555555");
+    }
+
+    /// The shape SigmaHQ used for one detection over several log sources (its
+    /// `sysmon_susp_...` collections until 2022): a global head, then one document per source.
+    #[test]
+    fn a_rule_collection_yields_one_rule_per_document_merged_as_the_spec_says() {
+        let text = "\
+action: global
+title: Suspicious Service Installation
+id: 0d8a1c2e-0000-4000-8000-000000000001
+author: Aegis
+tags:
+    - attack.persistence
+    - attack.t1050
+logsource:
+    product: windows
+detection:
+    condition: selection
+level: high
+---
+logsource:
+    service: system
+detection:
+    selection:
+        EventID: 7045
+---
+action: repeat
+logsource:
+    service: security
+detection:
+    selection:
+        EventID: 4697
+---
+logsource:
+    category: process_creation
+title: Suspicious Service Installation by sc.exe
+detection:
+    selection:
+        Image|endswith: '\\sc.exe'
+---
+action: reset
+---
+title: A rule of its own
+id: 0d8a1c2e-0000-4000-8000-000000000002
+logsource: {product: linux}
+detection: {sel: {a: b}, condition: sel}
+";
+        let rules = parse_sigma_file(&file(text)).unwrap_or_else(|e| panic!("{e}"));
+        let summary: Vec<(&str, &str, Option<&str>)> = rules
+            .iter()
+            .map(|r| {
+                (
+                    r.source_id.as_str(),
+                    r.title.as_str(),
+                    r.log_source.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "0d8a1c2e-0000-4000-8000-000000000001",
+                    "Suspicious Service Installation",
+                    Some("windows//system")
+                ),
+                (
+                    "0d8a1c2e-0000-4000-8000-000000000001#2",
+                    "Suspicious Service Installation",
+                    Some("windows//security")
+                ),
+                (
+                    "0d8a1c2e-0000-4000-8000-000000000001#3",
+                    "Suspicious Service Installation by sc.exe",
+                    Some("windows/process_creation/")
+                ),
+                (
+                    "0d8a1c2e-0000-4000-8000-000000000002",
+                    "A rule of its own",
+                    Some("linux//")
+                ),
+            ]
+        );
+        // The global's keys reach every document until the reset, and not after it.
+        assert!(rules[..3].iter().all(|r| r.techniques == ["T1050"]));
+        assert!(rules[..3].iter().all(|r| r.severity == "high"));
+        assert!(rules[3].techniques.is_empty());
+        assert_eq!(rules[3].severity, "medium");
+
+        let orphan = parse_sigma_file(&file("action: repeat\ntitle: x\nid: y\n"));
+        assert!(orphan.is_err_and(|e| e.contains("repeat")));
+        let unknown = parse_sigma_file(&file("action: merge\ntitle: x\nid: y\n"));
+        assert!(unknown.is_err_and(|e| e.contains("unknown action")));
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub fn parse_stix_intel_file(file: &FeedFile) -> Result<(Vec<IntelActor>, Vec<St
             regions: regions.into_iter().collect(),
             references: reference_urls(object),
             techniques: techniques.into_iter().collect(),
+            legacy_techniques: Vec::new(),
             path: file.path.clone(),
         });
     }

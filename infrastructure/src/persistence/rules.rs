@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use aegis_domain::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSource, RuleSummary};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::technique_lineage::TechniqueLineage;
 
 use super::error::{corrupt, unexpected};
 use super::json_values::strings;
@@ -224,7 +225,13 @@ async fn techniques_of(
     Ok(by_rule)
 }
 
-fn summary(row: &rule::Model, techniques: Vec<String>) -> Result<RuleSummary, RepositoryError> {
+/// A rule's summary; the techniques it is tagged with read through the catalog's lineage.
+fn summary(
+    row: &rule::Model,
+    named: &[String],
+    lineage: &TechniqueLineage,
+) -> Result<RuleSummary, RepositoryError> {
+    let (techniques, legacy_techniques) = lineage.resolve_all(named.iter().map(String::as_str));
     Ok(RuleSummary {
         id: row.id,
         source: RuleSource::parse(&row.source)
@@ -236,6 +243,7 @@ fn summary(row: &rule::Model, techniques: Vec<String>) -> Result<RuleSummary, Re
         author: row.author.clone(),
         deprecated: row.deprecated,
         techniques,
+        legacy_techniques,
     })
 }
 
@@ -243,9 +251,13 @@ async fn summaries(
     db: &impl ConnectionTrait,
     rows: Vec<rule::Model>,
 ) -> Result<Vec<RuleSummary>, RepositoryError> {
-    let mut techniques = techniques_of(db, rows.iter().map(|r| r.id).collect()).await?;
+    let techniques = techniques_of(db, rows.iter().map(|r| r.id).collect()).await?;
+    let lineage = super::catalog::read::lineage(db).await?;
     rows.iter()
-        .map(|row| summary(row, techniques.remove(&row.id).unwrap_or_default()))
+        .map(|row| {
+            let named = techniques.get(&row.id).map_or(&[][..], Vec::as_slice);
+            summary(row, named, &lineage)
+        })
         .collect()
 }
 
@@ -253,16 +265,18 @@ pub(crate) async fn for_technique(
     db: &impl ConnectionTrait,
     technique: &str,
 ) -> Result<Vec<RuleSummary>, RepositoryError> {
+    // The rules tagged with the technique or with a revoked id it replaced.
+    let names = super::catalog::read::lineage(db).await?.names_of(technique);
     let ids: Vec<uuid::Uuid> = rule_technique::Entity::find()
         .select_only()
         .column(rule_technique::Column::RuleId)
-        .filter(rule_technique::Column::TechniqueId.eq(technique))
+        .filter(rule_technique::Column::TechniqueId.is_in(names))
         .into_tuple()
         .all(db)
         .await
         .map_err(unexpected)?;
     let rows = rule::Entity::find()
-        .filter(rule::Column::Id.is_in(ids))
+        .filter(rule::Column::Id.is_in(ids.into_iter().collect::<std::collections::HashSet<_>>()))
         .order_by_asc(rule::Column::Deprecated)
         .order_by_asc(rule::Column::Title)
         .all(db)
@@ -287,10 +301,11 @@ pub(crate) async fn list(
         query = query.filter(any_contains(&[rule::Column::Title], text));
     }
     if let Some(technique) = &filter.technique {
+        let names = super::catalog::read::lineage(db).await?.names_of(technique);
         let tagged = rule_technique::Entity::find()
             .select_only()
             .column(rule_technique::Column::RuleId)
-            .filter(rule_technique::Column::TechniqueId.eq(technique.as_str()))
+            .filter(rule_technique::Column::TechniqueId.is_in(names))
             .into_query();
         query = query.filter(rule::Column::Id.in_subquery(tagged));
     }
@@ -325,7 +340,8 @@ pub(crate) async fn find(
         .await?
         .remove(&row.id)
         .unwrap_or_default();
-    let summary = summary(&row, techniques.clone())?;
+    let lineage = super::catalog::read::lineage(db).await?;
+    let summary = summary(&row, &techniques, &lineage)?;
     let rule = DetectionRule {
         source: summary.source,
         source_id: row.source_id,
@@ -349,6 +365,8 @@ pub(crate) async fn find(
     Ok(Some((summary, rule)))
 }
 
+/// How many active rules count under each technique: a rule tagged with a revoked id counts
+/// under its successor, once however many of its tags lead there.
 pub(crate) async fn active_counts(
     db: &impl ConnectionTrait,
 ) -> Result<HashMap<String, u32>, RepositoryError> {
@@ -357,20 +375,25 @@ pub(crate) async fn active_counts(
         .column(rule::Column::Id)
         .filter(rule::Column::Deprecated.eq(false))
         .into_query();
-    let rows: Vec<(String, i64)> = rule_technique::Entity::find()
+    let links: Vec<(uuid::Uuid, String)> = rule_technique::Entity::find()
         .select_only()
+        .column(rule_technique::Column::RuleId)
         .column(rule_technique::Column::TechniqueId)
-        .column_as(rule_technique::Column::RuleId.count(), "rules")
         .filter(rule_technique::Column::RuleId.in_subquery(active))
-        .group_by(rule_technique::Column::TechniqueId)
         .into_tuple()
         .all(db)
         .await
         .map_err(unexpected)?;
-    Ok(rows
+    let lineage = super::catalog::read::lineage(db).await?;
+    let counted: std::collections::HashSet<(uuid::Uuid, String)> = links
         .into_iter()
-        .map(|(technique, n)| (technique, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect())
+        .map(|(rule, named)| (rule, lineage.current_of(&named)))
+        .collect();
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for (_, technique) in counted {
+        *counts.entry(technique).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 #[async_trait]

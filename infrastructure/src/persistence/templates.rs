@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use aegis_domain::detection::ImportCounts;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
+use aegis_domain::technique_lineage::TechniqueLineage;
 use aegis_domain::template::{
     BinarySummary, LolBinary, TemplateFilter, TemplateSource, TemplateSummary, TestTemplate,
 };
@@ -271,15 +272,22 @@ pub(crate) async fn apply_binaries(
     Ok((counts, template_counts))
 }
 
-fn decode(row: template::Model) -> Result<(TemplateSummary, TestTemplate), RepositoryError> {
+/// A stored template and its summary, the technique it names read through the catalog's
+/// lineage (a revoked id counts under its successor).
+fn decode(
+    row: template::Model,
+    lineage: &TechniqueLineage,
+) -> Result<(TemplateSummary, TestTemplate), RepositoryError> {
     let template: TestTemplate =
         serde_json::from_value(row.body).map_err(|e| corrupt("test template", e))?;
+    let technique = lineage.current_of(&template.technique);
     let summary = TemplateSummary {
         id: row.id,
         source: template.source,
         source_id: template.source_id.clone(),
         name: template.name.clone(),
-        technique: template.technique.clone(),
+        named_technique: (technique != template.technique).then(|| template.technique.clone()),
+        technique,
         platforms: template.platforms.clone(),
         executors: template.executors.iter().map(|e| e.name.clone()).collect(),
     };
@@ -295,8 +303,9 @@ pub(crate) async fn list(
     if let Some(source) = filter.source {
         query = query.filter(template::Column::Source.eq(source.as_str()));
     }
+    let lineage = super::catalog::read::lineage(db).await?;
     if let Some(technique) = &filter.technique {
-        query = query.filter(template::Column::TechniqueId.eq(technique.as_str()));
+        query = query.filter(template::Column::TechniqueId.is_in(lineage.names_of(technique)));
     }
     if let Some(platform) = &filter.platform {
         let wanted = platform_column(&[platform.trim().to_ascii_lowercase()]);
@@ -318,7 +327,7 @@ pub(crate) async fn list(
     Ok(Page {
         items: rows
             .into_iter()
-            .map(|row| decode(row).map(|(summary, _)| summary))
+            .map(|row| decode(row, &lineage).map(|(summary, _)| summary))
             .collect::<Result<_, _>>()?,
         total,
         request: page,
@@ -329,22 +338,27 @@ pub(crate) async fn find(
     db: &impl ConnectionTrait,
     id: uuid::Uuid,
 ) -> Result<Option<(TemplateSummary, TestTemplate)>, RepositoryError> {
-    template::Entity::find_by_id(id)
+    let Some(row) = template::Entity::find_by_id(id)
         .one(db)
         .await
         .map_err(unexpected)?
-        .map(decode)
-        .transpose()
+    else {
+        return Ok(None);
+    };
+    let lineage = super::catalog::read::lineage(db).await?;
+    decode(row, &lineage).map(Some)
 }
 
 pub(crate) async fn binaries_for_technique(
     db: &impl ConnectionTrait,
     technique: &str,
 ) -> Result<Vec<BinarySummary>, RepositoryError> {
+    // Binaries whose uses name the technique or a revoked id it replaced.
+    let names = super::catalog::read::lineage(db).await?.names_of(technique);
     let ids: Vec<uuid::Uuid> = binary_technique::Entity::find()
         .select_only()
         .column(binary_technique::Column::BinaryId)
-        .filter(binary_technique::Column::TechniqueId.eq(technique))
+        .filter(binary_technique::Column::TechniqueId.is_in(names.clone()))
         .into_tuple()
         .all(db)
         .await
@@ -367,7 +381,7 @@ pub(crate) async fn binaries_for_technique(
                 uses: binary
                     .uses
                     .into_iter()
-                    .filter(|u| u.techniques.iter().any(|t| t == technique))
+                    .filter(|u| u.techniques.iter().any(|t| names.contains(t)))
                     .collect(),
             })
         })

@@ -201,18 +201,32 @@ pub(crate) async fn apply(
     Ok(counts)
 }
 
+/// The intelligence merged into a catalog actor, each technique it names read through the
+/// catalog: a revoked id counts under its successor and is kept in `legacy_techniques`.
 pub(crate) async fn for_actor(
     db: &impl ConnectionTrait,
     actor_stix_id: &str,
 ) -> Result<Vec<IntelActor>, RepositoryError> {
-    intel_actor::Entity::find()
+    let rows = intel_actor::Entity::find()
         .filter(intel_actor::Column::ActorStixId.eq(actor_stix_id))
         .order_by_asc(intel_actor::Column::StixId)
         .all(db)
         .await
-        .map_err(unexpected)?
-        .into_iter()
-        .map(|row| serde_json::from_value(row.body).map_err(|e| corrupt("intel actor", e)))
+        .map_err(unexpected)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lineage = super::catalog::read::lineage(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            let mut actor: IntelActor =
+                serde_json::from_value(row.body).map_err(|e| corrupt("intel actor", e))?;
+            let (techniques, legacy) =
+                lineage.resolve_all(actor.techniques.iter().map(String::as_str));
+            actor.techniques = techniques;
+            actor.legacy_techniques = legacy;
+            Ok(actor)
+        })
         .collect()
 }
 

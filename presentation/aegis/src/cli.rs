@@ -673,7 +673,14 @@ async fn import_rules(settings: &Settings, feed: RuleFiles) -> Result<(), CliErr
         &report.skipped,
         report.rescored,
     );
-    print_skipped_and_unresolved(&[], &report.unresolved_techniques);
+    print_skipped_and_unresolved(
+        &[],
+        &NamedIds {
+            unresolved: &report.unresolved_techniques,
+            replaced: &report.replaced_techniques,
+            retired: &report.retired_techniques,
+        },
+    );
     Ok(())
 }
 
@@ -692,18 +699,45 @@ fn print_import_summary(
         counts.unchanged,
         skipped.len(),
     );
-    print_skipped_and_unresolved(skipped, &[]);
+    print_skipped_and_unresolved(skipped, &NamedIds::default());
 }
 
-/// Each file an import skipped with why, and the technique ids it kept for a newer release.
-fn print_skipped_and_unresolved(skipped: &[(String, String)], unresolved: &[String]) {
+/// The technique ids an import named that are not plainly current in the catalog.
+#[derive(Default)]
+struct NamedIds<'a> {
+    unresolved: &'a [String],
+    replaced: &'a [aegis_domain::technique_lineage::LegacyTechnique],
+    retired: &'a [String],
+}
+
+/// Each file an import skipped with why, and what the catalog made of the technique ids it
+/// named: revoked ones counted under their successor, deprecated ones, unknown ones.
+fn print_skipped_and_unresolved(skipped: &[(String, String)], named: &NamedIds<'_>) {
     for (path, reason) in skipped {
         println!("  skipped {path}: {reason}");
     }
-    if !unresolved.is_empty() {
+    if !named.replaced.is_empty() {
+        let pairs: Vec<String> = named
+            .replaced
+            .iter()
+            .map(|l| format!("{} -> {}", l.named, l.current))
+            .collect();
         println!(
-            "  kept for a newer ATT&CK release (not in the catalog yet): {}",
-            unresolved.join(", ")
+            "  revoked in ATT&CK, counted under the technique that replaced them: {}",
+            pairs.join(", ")
+        );
+    }
+    if !named.retired.is_empty() {
+        println!(
+            "  deprecated in ATT&CK without a replacement (kept under their own id): {}",
+            named.retired.join(", ")
+        );
+    }
+    if !named.unresolved.is_empty() {
+        println!(
+            "  unknown to this catalog (a newer ATT&CK release, another ATT&CK domain, or a \
+             mistake; kept, they resolve when an ATT&CK import brings them): {}",
+            named.unresolved.join(", ")
         );
     }
 }
@@ -754,7 +788,14 @@ async fn import_library(
         counts("templates", report.templates),
         report.skipped.len(),
     );
-    print_skipped_and_unresolved(&report.skipped, &report.unresolved_techniques);
+    print_skipped_and_unresolved(
+        &report.skipped,
+        &NamedIds {
+            unresolved: &report.unresolved_techniques,
+            replaced: &report.replaced_techniques,
+            retired: &report.retired_techniques,
+        },
+    );
     Ok(())
 }
 
@@ -778,7 +819,14 @@ async fn import_intel(settings: &Settings, from: FeedLocation) -> Result<(), Cli
         counts.merged,
         counts.added,
     );
-    print_skipped_and_unresolved(&report.skipped, &report.unresolved_techniques);
+    print_skipped_and_unresolved(
+        &report.skipped,
+        &NamedIds {
+            unresolved: &report.unresolved_techniques,
+            replaced: &report.replaced_techniques,
+            retired: &report.retired_techniques,
+        },
+    );
     Ok(())
 }
 
@@ -803,7 +851,7 @@ async fn import_compliance(settings: &Settings, from: FeedLocation) -> Result<()
             counts.created, counts.updated, counts.unchanged
         );
     }
-    print_skipped_and_unresolved(&report.skipped, &[]);
+    print_skipped_and_unresolved(&report.skipped, &NamedIds::default());
     Ok(())
 }
 

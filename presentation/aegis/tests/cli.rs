@@ -270,6 +270,55 @@ fn command_line_imports_show_on_their_data_source() {
 }
 
 #[test]
+fn attack_imports_every_bundle_of_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let bundles = data.join("enterprise-attack");
+    std::fs::create_dir_all(bundles.join("attack-pattern")).unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/attack/enterprise-v1.json");
+    std::fs::copy(&fixture, bundles.join("enterprise-attack.json")).unwrap();
+    // mitre/cti publishes each object as a bundle of its own, too.
+    std::fs::write(
+        bundles.join("attack-pattern/attack-pattern--99.json"),
+        r#"{"type": "bundle", "id": "bundle--99", "objects": [{"type": "attack-pattern",
+            "id": "attack-pattern--99", "name": "Ingress Tool Transfer",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "T1105"}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(bundles.join("index.json"), r#"{"collections": []}"#).unwrap();
+    std::fs::write(bundles.join("README.md"), "not a bundle").unwrap();
+
+    let imported = aegis(
+        data,
+        &["import", "attack", "--path", bundles.to_str().unwrap()],
+        None,
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let printed = stdout(&imported);
+    assert!(
+        printed.contains("skipped index.json: the file is not a STIX bundle"),
+        "{printed}"
+    );
+    let ids: Vec<String> = query(data, "SELECT mitre_id FROM techniques ORDER BY mitre_id")
+        .into_iter()
+        .map(|row| row.try_get("", "mitre_id").unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "T1027",
+            "T1059",
+            "T1059.001",
+            "T1059.004",
+            "T1086",
+            "T1105",
+            "T1566"
+        ]
+    );
+}
+
+#[test]
 fn a_report_verifies_from_the_command_line_until_a_byte_changes() {
     use aegis_application::reports::DocumentSigner;
     use aegis_domain::report::{ReportFormat, seal};

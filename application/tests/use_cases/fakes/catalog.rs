@@ -115,6 +115,11 @@ impl aegis_domain::ports::CatalogRepository for EmptyCatalog {
     ) -> Result<Option<aegis_domain::ports::ThreatActorDetail>, RepositoryError> {
         Ok(None)
     }
+    async fn technique_lineage(
+        &self,
+    ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+        Ok(aegis_domain::technique_lineage::TechniqueLineage::default())
+    }
 }
 
 /// A feed that is never reached in these tests.

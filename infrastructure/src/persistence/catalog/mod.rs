@@ -127,4 +127,9 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
     ) -> Result<Option<aegis_domain::ports::ThreatActorDetail>, RepositoryError> {
         read::find_threat_actor(self.conn(), id).await
     }
+    async fn technique_lineage(
+        &self,
+    ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+        read::lineage(self.conn()).await
+    }
 }

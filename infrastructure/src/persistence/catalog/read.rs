@@ -29,6 +29,37 @@ use crate::persistence::error::{corrupt, unexpected};
 use crate::persistence::json_values::strings;
 use crate::persistence::text_search::any_contains;
 
+/// Every technique id of the catalog and where the revoked ones lead: how the rules, templates
+/// and intelligence that name techniques are read.
+pub(crate) async fn lineage(
+    db: &impl ConnectionTrait,
+) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+    let rows: Vec<(String, String, bool, bool, Option<String>)> = technique::Entity::find()
+        .select_only()
+        .column(technique::Column::MitreId)
+        .column(technique::Column::StixId)
+        .column(technique::Column::Revoked)
+        .column(technique::Column::Deprecated)
+        .column(technique::Column::RevokedBy)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(
+        aegis_domain::technique_lineage::TechniqueLineage::from_entries(rows.iter().map(
+            |(mitre_id, stix_id, revoked, deprecated, revoked_by)| {
+                aegis_domain::technique_lineage::LineageEntry {
+                    mitre_id,
+                    stix_id,
+                    revoked: *revoked,
+                    deprecated: *deprecated,
+                    revoked_by: revoked_by.as_deref(),
+                }
+            },
+        )),
+    )
+}
+
 fn to_tactic(row: tactic::Model) -> Tactic {
     Tactic {
         stix_id: row.stix_id,

@@ -263,8 +263,11 @@ pub struct IntelSourceView {
     pub aliases: Vec<String>,
     /// The file it was imported from.
     pub path: String,
-    /// ATT&CK ids it reports, known to the catalog or not yet.
+    /// ATT&CK ids it reports, known to the catalog or not yet (a revoked id replaced by its
+    /// successor).
     pub techniques: Vec<String>,
+    /// The revoked ids it names, each with the technique it counts under.
+    pub legacy_techniques: Vec<crate::routes::rules::LegacyTechniqueView>,
     pub references: Vec<String>,
 }
 
@@ -461,6 +464,7 @@ pub async fn threat_actor(
             aliases: i.aliases,
             path: i.path,
             techniques: i.techniques,
+            legacy_techniques: i.legacy_techniques.into_iter().map(Into::into).collect(),
             references: i.references,
         })
         .collect();

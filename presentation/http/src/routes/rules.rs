@@ -27,8 +27,30 @@ pub struct RuleSummaryView {
     /// Kept and shown as the source's licence asks (Sigma's DRL).
     pub author: Option<String>,
     pub deprecated: bool,
-    /// ATT&CK technique ids the rule is tagged with, known to the catalog or not yet.
+    /// The ATT&CK techniques the rule counts under: its tags, a revoked id replaced by the
+    /// technique that succeeded it; ids unknown to the catalog are kept as they are.
     pub techniques: Vec<String>,
+    /// The revoked technique ids the rule is tagged with, each with the technique it counts
+    /// under.
+    pub legacy_techniques: Vec<LegacyTechniqueView>,
+}
+
+/// A revoked ATT&CK id an item names, and the technique it counts under.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegacyTechniqueView {
+    /// The id as the item names it (T1086).
+    pub named_as: String,
+    /// The technique that replaced it (T1059.001).
+    pub technique: String,
+}
+
+impl From<aegis_domain::technique_lineage::LegacyTechnique> for LegacyTechniqueView {
+    fn from(legacy: aegis_domain::technique_lineage::LegacyTechnique) -> Self {
+        Self {
+            named_as: legacy.named,
+            technique: legacy.current,
+        }
+    }
 }
 
 impl From<RuleSummary> for RuleSummaryView {
@@ -43,6 +65,7 @@ impl From<RuleSummary> for RuleSummaryView {
             author: rule.author,
             deprecated: rule.deprecated,
             techniques: rule.techniques,
+            legacy_techniques: rule.legacy_techniques.into_iter().map(Into::into).collect(),
         }
     }
 }

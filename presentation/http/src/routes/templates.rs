@@ -31,8 +31,11 @@ pub struct TemplateSummaryView {
     /// The template's own id in its source (Atomic GUID, CALDERA ability id, `binary#n`).
     pub source_id: String,
     pub name: String,
-    /// The ATT&CK technique id, known to the catalog or not yet.
+    /// The ATT&CK technique id, known to the catalog or not yet (the successor of a revoked
+    /// id the template names).
     pub technique: String,
+    /// The revoked technique id the template names, when it counts under its successor.
+    pub named_as: Option<String>,
     pub platforms: Vec<String>,
     /// The executors it can run with (`powershell`, `sh`, `psh`, `manual`…).
     pub executors: Vec<String>,
@@ -46,6 +49,7 @@ impl From<TemplateSummary> for TemplateSummaryView {
             source_id: t.source_id,
             name: t.name,
             technique: t.technique,
+            named_as: t.named_technique,
             platforms: t.platforms,
             executors: t.executors,
         }
@@ -121,6 +125,8 @@ pub struct TemplateDetailView {
     pub source_id: String,
     pub name: String,
     pub technique: String,
+    /// The revoked technique id the template names, when it counts under its successor.
+    pub named_as: Option<String>,
     pub platforms: Vec<String>,
     pub description: String,
     pub tactic: Option<String>,
@@ -141,6 +147,7 @@ impl TemplateDetailView {
             source_id: summary.source_id,
             name: summary.name,
             technique: summary.technique,
+            named_as: summary.named_technique,
             platforms: summary.platforms,
             description: template.description,
             tactic: template.tactic,
