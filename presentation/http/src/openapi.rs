@@ -11,7 +11,14 @@ use crate::routes::{
     exports, findings, jobs, notifications, reports, rules, snapshots, system, templates, tracking,
     users,
 };
-use crate::views::{Paginated, UserView};
+use crate::views::Paginated;
+use crate::views::users::UserView;
+use crate::views::{
+    audit_logs as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
+    findings as finding_views, jobs as job_views, notifications as notification_views,
+    reports as report_views, rules as rule_views, snapshots as snapshot_views,
+    templates as template_views, tests as test_views,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,13 +65,13 @@ use crate::views::{Paginated, UserView};
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
-        Paginated<audit_logs::AuditEntryResponse>,
-        Paginated<test_routes::TestView>,
-        Paginated<notifications::NotificationView>,
-        Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
-        Paginated<campaigns::CampaignView>, Paginated<findings::FindingResponse>,
-        Paginated<reports::ReportView>,
-        Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<templates::TemplateSummaryView>, Paginated<snapshots::SnapshotView>,
+        Paginated<audit_log_views::AuditEntryResponse>,
+        Paginated<test_views::TestView>,
+        Paginated<notification_views::NotificationView>,
+        Paginated<catalog_views::TechniqueSummaryView>, Paginated<catalog_views::ThreatActorView>,
+        Paginated<campaign_views::CampaignView>, Paginated<finding_views::FindingResponse>,
+        Paginated<report_views::ReportView>,
+        Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
     )),
     modifiers(&SecuritySchemes),
     tags(

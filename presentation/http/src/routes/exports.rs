@@ -4,11 +4,8 @@
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use futures::StreamExt;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use aegis_application::Services;
-use aegis_application::error::FieldError;
 use aegis_application::exports::{ExportError, TechniqueRow};
 use aegis_application::findings::FindingView;
 use aegis_domain::finding::StepStatus;
@@ -16,35 +13,10 @@ use aegis_domain::test_case::TestCase;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
-use crate::routes::coverage::HeatmapQuery;
-use crate::routes::findings::{FindingListQuery, FindingResponse};
-use crate::routes::tests::{TestListQuery, TestView};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Json,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatQuery {
-    /// csv (default) or json.
-    pub format: Option<String>,
-}
-
-impl FormatQuery {
-    fn format(&self) -> Result<Format, ApiError> {
-        match self.format.as_deref().map(str::trim) {
-            None | Some("" | "csv") => Ok(Format::Csv),
-            Some("json") => Ok(Format::Json),
-            Some(_) => Err(ApiError::validation(vec![FieldError::new(
-                "format",
-                "must be csv or json",
-            )])),
-        }
-    }
-}
+use crate::views::coverage::HeatmapQuery;
+use crate::views::exports::{Format, FormatQuery};
+use crate::views::findings::{FindingListQuery, FindingResponse};
+use crate::views::tests::{TestListQuery, TestView};
 
 const TEST_COLUMNS: [&str; 17] = [
     "id",
