@@ -30,7 +30,8 @@ pub async fn tactics(
 
 /// Techniques, filtered and paginated, ordered by ATT&CK id.
 #[utoipa::path(get, path = "/api/v1/techniques", tag = "catalog", params(TechniqueQuery, PageQuery),
-    responses((status = 200, body = Paginated<TechniqueSummaryView>)),
+    responses((status = 200, body = Paginated<TechniqueSummaryView>),
+        (status = 422, body = Problem, description = "an unknown `sort` or `coverage_status`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn techniques(
     services: web::Data<Services>,
@@ -54,9 +55,9 @@ pub async fn techniques(
     let coverage = query
         .coverage_status
         .as_deref()
-        .filter(|s| !s.trim().is_empty())
+        // A closed set, documented as such: a blank or padded value is refused like any other.
         .map(|text| {
-            CoverageStatus::parse(text.trim()).ok_or_else(|| {
+            CoverageStatus::parse(text).ok_or_else(|| {
                 ApiError::validation(vec![aegis_application::error::FieldError::new(
                     "coverage_status",
                     "must be not_covered, in_progress, partial, validated or stale",
@@ -97,7 +98,8 @@ pub async fn techniques(
 /// that use it.
 #[utoipa::path(get, path = "/api/v1/techniques/{mitre_id}", tag = "catalog",
     params(("mitre_id" = String, Path, description = "T1059 or T1059.001")),
-    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem)),
+    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "not an ATT&CK technique id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn technique(
     services: web::Data<Services>,
@@ -231,7 +233,8 @@ pub async fn create_technique(
 /// Change an organization's own technique (admin); imported ones change only by import.
 #[utoipa::path(patch, path = "/api/v1/techniques/{mitre_id}", tag = "catalog", params(("mitre_id" = String, Path)),
     request_body = CustomTechniqueRequest,
-    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem)),
+    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "not an ATT&CK technique id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn update_technique(
     services: web::Data<Services>,

@@ -37,9 +37,9 @@ pub async fn framework(
     let status = query
         .status
         .as_deref()
-        .filter(|s| !s.trim().is_empty())
+        // A closed set, documented as such: a blank or padded value is refused like any other.
         .map(|s| {
-            ControlStatus::parse(s.trim()).ok_or_else(|| {
+            ControlStatus::parse(s).ok_or_else(|| {
                 ApiError::validation(vec![FieldError::new(
                     "status",
                     "must be covered, partial or gap",

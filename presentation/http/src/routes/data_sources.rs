@@ -10,6 +10,7 @@ use aegis_application::data_sources::DataSourceChanges;
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
+use crate::views::ObjectBody;
 use crate::views::data_sources::{BundleReportView, DataSourceRequest, DataSourceView};
 use crate::views::jobs::JobRunView;
 
@@ -30,7 +31,7 @@ pub async fn list(
 
 /// Configure a feed: URL, schedule, credential, enabled (admins).
 #[utoipa::path(patch, path = "/api/v1/data-sources/{kind}", tag = "catalog",
-    params(("kind" = String, Path)), request_body = DataSourceRequest,
+    params(("kind" = crate::views::enums::FeedKind, Path)), request_body = DataSourceRequest,
     responses((status = 200, body = DataSourceView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
@@ -39,9 +40,9 @@ pub async fn configure(
     Authenticated(actor): Authenticated,
     Context(context): Context,
     kind: web::Path<String>,
-    body: web::Json<DataSourceRequest>,
+    body: web::Json<ObjectBody<DataSourceRequest>>,
 ) -> Result<web::Json<DataSourceView>, ApiError> {
-    let body = body.into_inner();
+    let ObjectBody(body) = body.into_inner();
     let changes = DataSourceChanges {
         url: body.url,
         enabled: body.enabled,
@@ -57,7 +58,7 @@ pub async fn configure(
 
 /// Sync a feed now (admins): queues the feed-sync job, whose run is returned.
 #[utoipa::path(post, path = "/api/v1/data-sources/{kind}/sync", tag = "catalog",
-    params(("kind" = String, Path)),
+    params(("kind" = crate::views::enums::FeedKind, Path)),
     responses((status = 202, body = JobRunView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
@@ -77,7 +78,7 @@ pub async fn sync(
 /// Import an offline bundle now (admins): the body is a .zip or .tar.gz of the source's
 /// files, or one file in its format, at most 512 MiB.
 #[utoipa::path(post, path = "/api/v1/data-sources/{kind}/bundle", tag = "catalog",
-    params(("kind" = String, Path)),
+    params(("kind" = crate::views::enums::FeedKind, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = BundleReportView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 413, body = Problem), (status = 422, body = Problem)),

@@ -102,7 +102,8 @@ pub async fn upload(
 
 /// The test's evidence, optionally of one team.
 #[utoipa::path(get, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), EvidenceQuery),
-    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "an unknown `team`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn list(
     services: web::Data<Services>,
@@ -143,7 +144,8 @@ pub async fn get(
 
 /// The file itself, streamed through Aegis; the download joins the custody log.
 #[utoipa::path(get, path = "/api/v1/evidence/{id}/download", tag = "evidence", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = Problem)),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*"),
+        (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn download(
     services: web::Data<Services>,

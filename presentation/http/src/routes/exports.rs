@@ -97,7 +97,7 @@ fn attachment(name: &str, format: Format) -> (String, &'static str) {
 /// The organization's tests (the test list's filters), streamed as CSV or a JSON array of
 /// test objects.
 #[utoipa::path(get, path = "/api/v1/exports/tests", tag = "tests", params(FormatQuery, TestListQuery),
-    responses((status = 200, description = "CSV or a JSON array of tests", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of tests", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn tests(
@@ -237,7 +237,7 @@ fn finding_record(view: &FindingView) -> [String; 17] {
 /// The organization's findings and their remediation (the finding list's filters), streamed
 /// as CSV or a JSON array.
 #[utoipa::path(get, path = "/api/v1/exports/findings", tag = "findings", params(FormatQuery, FindingListQuery),
-    responses((status = 200, description = "CSV or a JSON array of findings", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of findings", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn findings(
@@ -311,7 +311,7 @@ fn technique_record(row: &TechniqueRow) -> [String; 18] {
 /// Every technique with its coverage score, status, breakdown and counts (the heatmap's
 /// filters), as CSV or JSON.
 #[utoipa::path(get, path = "/api/v1/exports/techniques", tag = "coverage", params(FormatQuery, HeatmapQuery),
-    responses((status = 200, description = "CSV or a JSON array of techniques", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of techniques", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn techniques(

@@ -17,7 +17,7 @@ use crate::views::{PageQuery, Paginated};
 const JOB_NAMES: &str = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh, evidence_sweep or feed_sync";
 
 fn parse_job(field: &str, text: &str) -> Result<JobKind, ApiError> {
-    JobKind::parse(text.trim()).ok_or_else(|| {
+    JobKind::parse(text).ok_or_else(|| {
         ApiError::validation(vec![FieldError::new(field, format!("must be {JOB_NAMES}"))])
     })
 }
@@ -35,15 +35,14 @@ pub async fn list(
     let kind = query
         .job
         .as_deref()
-        .filter(|t| !t.trim().is_empty())
+        // Closed sets, documented as such: a blank or padded value is refused like any other.
         .map(|t| parse_job("job", t))
         .transpose()?;
     let outcome = query
         .outcome
         .as_deref()
-        .filter(|t| !t.trim().is_empty())
         .map(|t| {
-            JobOutcome::parse(t.trim()).ok_or_else(|| {
+            JobOutcome::parse(t).ok_or_else(|| {
                 ApiError::validation(vec![FieldError::new(
                     "outcome",
                     "must be queued, running, succeeded, retrying or dead",
@@ -82,7 +81,7 @@ async fn start(
 }
 
 /// Queue a job to run now (admin); `GET /api/v1/system/jobs/{id}` tells how it goes.
-#[utoipa::path(post, path = "/api/v1/system/jobs/{job}/run", tag = "jobs", params(("job" = String, Path, description = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh, evidence_sweep or feed_sync")),
+#[utoipa::path(post, path = "/api/v1/system/jobs/{job}/run", tag = "jobs", params(("job" = crate::views::enums::JobKind, Path, description = "attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh, evidence_sweep or feed_sync")),
     responses((status = 202, body = JobRunView), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn run(

@@ -70,7 +70,7 @@ pub async fn get(
 
 /// The document, with its digest and signature in `X-Aegis-SHA256` and `X-Aegis-Signature`.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/download", tag = "reports", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The HTML or PDF document", content_type = "application/pdf"),
+    responses((status = 200, description = "The HTML or PDF document", content((String = "text/html"), (crate::views::Binary = "application/pdf"))),
         (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn download(

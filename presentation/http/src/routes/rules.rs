@@ -26,9 +26,9 @@ pub async fn list(
     let source = query
         .source
         .as_deref()
-        .filter(|s| !s.trim().is_empty())
+        // A closed set, documented as such: a blank or padded value is refused like any other.
         .map(|s| {
-            RuleSource::parse(s.trim()).ok_or_else(|| {
+            RuleSource::parse(s).ok_or_else(|| {
                 ApiError::validation(vec![FieldError::new("source", "must be sigma or elastic")])
             })
         })

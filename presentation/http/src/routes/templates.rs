@@ -34,7 +34,9 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<TemplateSummaryView>>, ApiError> {
     let query = query.into_inner();
-    let source = blank_to_none(query.source)
+    // A closed set, documented as such: a blank or padded value is refused like any other.
+    let source = query
+        .source
         .map(|s| {
             TemplateSource::parse(&s).ok_or_else(|| {
                 ApiError::validation(vec![FieldError::new(

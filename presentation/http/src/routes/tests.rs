@@ -77,7 +77,8 @@ pub async fn create(
 
 /// Tests, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/tests", tag = "tests", params(TestListQuery, PageQuery),
-    responses((status = 200, body = Paginated<TestView>)),
+    responses((status = 200, body = Paginated<TestView>),
+        (status = 422, body = Problem, description = "a filter that is not valid (state, technique id, team)")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn list(
     services: web::Data<Services>,
@@ -253,7 +254,7 @@ fn workflow_action(name: &str, verdict: Option<&str>) -> Result<WorkflowAction, 
 /// A workflow step: start-execution, submit-red, submit-blue, validate-red, validate-blue,
 /// reopen, pause-timer or resume-timer. Refusals are 403 (role) or 409 (state), naming the rule.
 #[utoipa::path(post, path = "/api/v1/tests/{id}/{action}", tag = "tests",
-    params(("id" = Uuid, Path), ("action" = String, Path, description = "start-execution | submit-red | submit-blue | validate-red | validate-blue | reopen | pause-timer | resume-timer")),
+    params(("id" = Uuid, Path), ("action" = crate::views::enums::WorkflowAction, Path, description = "The step to take")),
     request_body(content = ActionRequest, description = "optional for most steps; validate-* need a verdict"),
     responses(
         (status = 200, body = TestView),

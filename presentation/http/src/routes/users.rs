@@ -24,7 +24,8 @@ use crate::views::{PageQuery, Paginated};
 
 /// List users.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListQuery, PageQuery),
-    responses((status = 200, body = Paginated<UserView>), (status = 403, body = Problem)),
+    responses((status = 200, body = Paginated<UserView>), (status = 403, body = Problem),
+        (status = 422, body = Problem, description = "an unknown `role` or `sort`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn list(
     services: web::Data<Services>,

@@ -22,6 +22,7 @@ pub struct PhaseView {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     /// planned, in_progress or done.
+    #[schema(value_type = Option<crate::views::enums::PhaseStatus>)]
     pub status: Option<String>,
 }
 
@@ -40,8 +41,10 @@ pub struct CampaignView {
     pub description: String,
     pub objective: String,
     /// purple_team, red_team (blind), blue_team or tabletop.
+    #[schema(value_type = crate::views::enums::CampaignType)]
     pub campaign_type: String,
     /// draft, active, completed or archived.
+    #[schema(value_type = crate::views::enums::CampaignStatus)]
     pub status: String,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
@@ -206,6 +209,7 @@ pub struct CreateCampaignRequest {
     #[serde(default)]
     pub objective: String,
     /// purple_team (default), red_team, blue_team or tabletop.
+    #[schema(value_type = Option<crate::views::enums::CampaignType>)]
     pub campaign_type: Option<String>,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
@@ -220,6 +224,7 @@ pub struct UpdateCampaignRequest {
     pub description: Option<String>,
     pub objective: Option<String>,
     /// Only while in draft.
+    #[schema(value_type = Option<crate::views::enums::CampaignType>)]
     pub campaign_type: Option<String>,
     /// Replaces the phases.
     pub phases: Option<Vec<PhaseView>>,
@@ -265,6 +270,7 @@ pub struct FromThreatActorRequest {
     pub threat_actor_id: String,
     pub name: Option<String>,
     /// purple_team (default), red_team, blue_team or tabletop.
+    #[schema(value_type = Option<crate::views::enums::CampaignType>)]
     pub campaign_type: Option<String>,
     /// Only techniques that run on this platform (Windows, Linux, macOS...).
     pub platform: Option<String>,
@@ -314,6 +320,7 @@ pub struct CampaignTemplateView {
     pub description: String,
     #[serde(default)]
     pub objective: String,
+    #[schema(value_type = crate::views::enums::CampaignType)]
     pub campaign_type: String,
     /// Days from start to end.
     pub duration_days: Option<i64>,
@@ -445,10 +452,12 @@ pub struct CampaignTechniqueView {
     pub technique_id: String,
     pub tests: u32,
     /// The newest validated outcome in this run.
+    #[schema(value_type = Option<crate::views::enums::Outcome>)]
     pub outcome: Option<String>,
     /// Scored from this run's tests alone.
     pub score: f64,
     /// not_covered, in_progress, partial, validated or stale.
+    #[schema(value_type = crate::views::enums::CoverageStatus)]
     pub status: String,
 }
 
@@ -466,6 +475,7 @@ pub struct RunChangeView {
     pub previous_score: Option<f64>,
     pub score: Option<f64>,
     pub previous_outcome: Option<String>,
+    #[schema(value_type = Option<crate::views::enums::Outcome>)]
     pub outcome: Option<String>,
     /// improved, regressed, unchanged, new or dropped.
     pub trend: String,
@@ -553,8 +563,10 @@ impl From<CampaignEvent> for CampaignEventView {
 #[into_params(parameter_in = Query)]
 pub struct CampaignListQuery {
     /// draft, active, completed or archived.
+    #[param(value_type = Option<crate::views::enums::CampaignStatus>)]
     pub status: Option<String>,
     /// purple_team, red_team, blue_team or tabletop.
+    #[param(value_type = Option<crate::views::enums::CampaignType>)]
     pub campaign_type: Option<String>,
     /// Text in the name or description.
     pub q: Option<String>,

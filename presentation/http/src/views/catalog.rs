@@ -44,6 +44,7 @@ pub struct TechniqueSummaryView {
     pub review_required: bool,
     /// This organization's coverage status (lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::views::enums::CoverageStatus>)]
     pub coverage_status: Option<String>,
     /// This organization's score, 0 to 100 (lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,6 +284,7 @@ pub struct TechniqueQuery {
     /// mitre_id (default), name or modified; `-` before it for descending.
     pub sort: Option<String>,
     /// not_covered, in_progress, partial, validated or stale, in this organization.
+    #[param(value_type = Option<crate::views::enums::CoverageStatus>)]
     pub coverage_status: Option<String>,
 }
 
@@ -339,6 +341,7 @@ pub struct ImportRunView {
     pub id: uuid::Uuid,
     pub source: String,
     /// running, succeeded or failed.
+    #[schema(value_type = crate::views::enums::ImportStatus)]
     pub status: String,
     pub requested_by: Option<uuid::Uuid>,
     pub started_at: chrono::DateTime<chrono::Utc>,

@@ -53,6 +53,7 @@ pub struct ControlView {
     pub name: String,
     pub group: Option<String>,
     /// covered (every mapped technique validated), partial, or gap (none).
+    #[schema(value_type = crate::views::enums::ControlStatus)]
     pub status: String,
     /// The mean score of its techniques.
     pub score: f64,
@@ -104,5 +105,6 @@ impl From<FrameworkCoverage> for FrameworkCoverageView {
 #[into_params(parameter_in = Query)]
 pub struct ControlQuery {
     /// covered, partial or gap.
+    #[param(value_type = Option<crate::views::enums::ControlStatus>)]
     pub status: Option<String>,
 }

@@ -35,6 +35,7 @@ impl From<Breakdown> for BreakdownView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CoverageView {
     /// not_covered, in_progress, partial, validated or stale.
+    #[schema(value_type = crate::views::enums::CoverageStatus)]
     pub status: String,
     /// 0 to 100.
     pub score: f64,
@@ -71,6 +72,7 @@ pub struct HeatmapCellView {
     pub name: String,
     pub platforms: Vec<String>,
     /// not_covered, in_progress, partial, validated or stale.
+    #[schema(value_type = crate::views::enums::CoverageStatus)]
     pub status: String,
     /// The technique's own score.
     pub score: f64,
@@ -123,6 +125,7 @@ pub struct HeatmapColumnView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusCountView {
+    #[schema(value_type = crate::views::enums::CoverageStatus)]
     pub status: String,
     pub techniques: u32,
 }

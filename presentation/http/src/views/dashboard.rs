@@ -111,5 +111,6 @@ pub struct MetricsView {
 #[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
     /// Days of operator activity to count (default 30, at most 3650).
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295_u64)]
     pub days: Option<u32>,
 }

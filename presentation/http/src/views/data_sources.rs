@@ -29,6 +29,7 @@ impl From<SyncCounts> for SyncCountsView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DataSourceView {
     /// attack, atomic, caldera, sigma, elastic, d3fend, lolbas, gtfobins, stix or compliance.
+    #[schema(value_type = crate::views::enums::FeedKind)]
     pub kind: String,
     pub title: String,
     pub url: String,
@@ -40,6 +41,7 @@ pub struct DataSourceView {
     /// The licence the source's content is published under.
     pub licence: String,
     /// never, running, succeeded or failed.
+    #[schema(value_type = crate::views::enums::SyncStatus)]
     pub status: String,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_counts: Option<SyncCountsView>,
@@ -84,6 +86,7 @@ pub struct DataSourceRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BundleReportView {
+    #[schema(value_type = crate::views::enums::FeedKind)]
     pub kind: String,
     pub counts: SyncCountsView,
     /// Files or items not imported, with why.

@@ -11,6 +11,7 @@ use aegis_domain::evidence::Evidence;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustodyView {
     /// uploaded, downloaded, verified, verification_failed or deleted.
+    #[schema(value_type = crate::views::enums::CustodyKind)]
     pub kind: String,
     pub actor_id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -22,6 +23,7 @@ pub struct EvidenceView {
     pub id: Uuid,
     pub test_id: Uuid,
     /// red or blue.
+    #[schema(value_type = crate::views::enums::Team)]
     pub team: String,
     pub filename: String,
     /// Sniffed from the bytes.
@@ -95,6 +97,7 @@ impl From<Verification> for EvidenceVerificationView {
 #[into_params(parameter_in = Query)]
 pub struct EvidenceQuery {
     /// red or blue.
+    #[param(value_type = Option<crate::views::enums::Team>)]
     pub team: Option<String>,
 }
 

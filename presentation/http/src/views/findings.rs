@@ -15,6 +15,7 @@ pub struct StepView {
     pub title: String,
     pub assignee_id: Option<Uuid>,
     /// todo, in_progress or done.
+    #[schema(value_type = crate::views::enums::StepStatus)]
     pub status: String,
     pub notes: String,
     pub updated_at: DateTime<Utc>,
@@ -36,10 +37,13 @@ pub struct FindingResponse {
     pub campaign_id: Option<Uuid>,
     pub title: String,
     /// logged or not_detected.
+    #[schema(value_type = crate::views::enums::Outcome)]
     pub outcome: String,
     /// low, medium, high or critical.
+    #[schema(value_type = crate::views::enums::Severity)]
     pub severity: String,
     /// open, in_remediation, awaiting_retest, resolved or risk_accepted.
+    #[schema(value_type = crate::views::enums::FindingStatus)]
     pub status: String,
     pub owner_id: Option<Uuid>,
     pub due_on: Option<NaiveDate>,
@@ -107,8 +111,10 @@ impl From<FindingView> for FindingResponse {
 #[into_params(parameter_in = Query)]
 pub struct FindingListQuery {
     /// open, in_remediation, awaiting_retest, resolved or risk_accepted.
+    #[param(value_type = Option<crate::views::enums::FindingStatus>)]
     pub status: Option<String>,
     /// low, medium, high or critical.
+    #[param(value_type = Option<crate::views::enums::Severity>)]
     pub severity: Option<String>,
     pub technique_id: Option<String>,
     pub owner_id: Option<Uuid>,
@@ -120,8 +126,10 @@ pub struct FindingListQuery {
 impl From<FindingListQuery> for FindingQuery {
     fn from(q: FindingListQuery) -> Self {
         Self {
-            status: q.status.filter(|s| !s.trim().is_empty()),
-            severity: q.severity.filter(|s| !s.trim().is_empty()),
+            // Closed sets: an empty value is no member of them, and is refused like any other
+            // (the document lists their values).
+            status: q.status,
+            severity: q.severity,
             technique: q.technique_id.filter(|s| !s.trim().is_empty()),
             owner: q.owner_id,
             campaign: q.campaign_id,
@@ -141,8 +149,10 @@ pub struct UpdateFindingRequest {
     #[schema(value_type = Option<NaiveDate>)]
     pub due_on: Option<Option<NaiveDate>>,
     /// low, medium, high or critical.
+    #[schema(value_type = Option<crate::views::enums::Severity>)]
     pub severity: Option<String>,
     /// in_remediation (start the work) or open (take back an accepted risk).
+    #[schema(value_type = Option<crate::views::enums::FindingStatus>)]
     pub status: Option<String>,
     /// The version read; or send If-Match.
     pub version: Option<i32>,
@@ -170,6 +180,7 @@ pub struct UpdateStepRequest {
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
     /// todo, in_progress or done.
+    #[schema(value_type = Option<crate::views::enums::StepStatus>)]
     pub status: Option<String>,
     pub notes: Option<String>,
     /// Move the step to this place (0 first).

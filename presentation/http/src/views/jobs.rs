@@ -13,8 +13,10 @@ pub struct JobRunView {
     pub id: Uuid,
     /// attack_sync, intel_scan, notification_cleanup, coverage_snapshot, coverage_refresh or
     /// evidence_sweep, feed_sync.
+    #[schema(value_type = crate::views::enums::JobKind)]
     pub job: String,
     /// schedule or manual.
+    #[schema(value_type = crate::views::enums::JobTrigger)]
     pub trigger: String,
     /// The due time of a scheduled run.
     pub due_at: Option<DateTime<Utc>>,
@@ -27,6 +29,7 @@ pub struct JobRunView {
     pub attempts: u32,
     pub max_attempts: u32,
     /// queued, running, succeeded, retrying or dead.
+    #[schema(value_type = crate::views::enums::JobOutcome)]
     pub outcome: String,
     /// What the run did, e.g. `{"deleted": 12}`.
     pub counts: std::collections::BTreeMap<String, u64>,
@@ -60,6 +63,7 @@ impl From<JobRun> for JobRunView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScheduledJobView {
+    #[schema(value_type = crate::views::enums::JobKind)]
     pub job: String,
     pub description: String,
     /// Cron expression, seconds first, UTC; none when the job runs only on demand.
@@ -84,7 +88,9 @@ impl From<ScheduledJob> for ScheduledJobView {
 #[into_params(parameter_in = Query)]
 pub struct JobRunQuery {
     /// Only runs of this job.
+    #[param(value_type = Option<crate::views::enums::JobKind>)]
     pub job: Option<String>,
     /// Only runs with this outcome: queued, running, succeeded, retrying or dead.
+    #[param(value_type = Option<crate::views::enums::JobOutcome>)]
     pub outcome: Option<String>,
 }

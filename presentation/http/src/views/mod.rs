@@ -10,6 +10,7 @@ pub mod compliance;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
+pub mod enums;
 pub mod evidence;
 pub mod exports;
 pub mod findings;
@@ -55,14 +56,51 @@ impl<T> Paginated<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-based page number (default 1).
-    pub page: Option<u64>,
-    /// Items per page, 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    // Documented as what it is, any 32-bit unsigned number: `u32` would read as `int32`.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295_u64)]
+    pub page: Option<u32>,
+    /// Items per page (default 50); values outside 1 to 200 are brought into that range.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295_u64)]
+    pub per_page: Option<u32>,
 }
 
 impl PageQuery {
     pub fn request(self) -> PageRequest {
-        PageRequest::new(self.page.unwrap_or(1), self.per_page.unwrap_or(50))
+        // 32 bits each, so that the offset they make cannot overflow, whatever a client sends.
+        PageRequest::new(
+            self.page.map_or(1, u64::from),
+            self.per_page.map_or(50, u64::from),
+        )
+    }
+}
+
+/// A file as it is served: bytes, not JSON (a PDF report, for instance).
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// A request body that must be a JSON object. serde reads a struct from an array too (its
+/// fields in order), so `[null, null]` would pass for a body of optional fields; the API
+/// documents an object, and refuses anything else as a validation problem.
+#[derive(Debug)]
+pub struct ObjectBody<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for ObjectBody<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        T::deserialize(serde_json::Value::Object(object))
+            .map(Self)
+            .map_err(serde::de::Error::custom)
     }
 }
 

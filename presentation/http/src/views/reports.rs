@@ -12,11 +12,14 @@ use aegis_domain::report::Report;
 pub struct ReportView {
     pub id: Uuid,
     /// executive_summary, coverage_report or purple_campaign.
+    #[schema(value_type = crate::views::enums::ReportKind)]
     pub kind: String,
     /// html or pdf.
+    #[schema(value_type = crate::views::enums::ReportFormat)]
     pub format: String,
     pub campaign_id: Option<Uuid>,
     /// queued, ready or failed.
+    #[schema(value_type = crate::views::enums::ReportStatus)]
     pub status: String,
     pub requested_by: Uuid,
     pub requested_at: DateTime<Utc>,
@@ -55,8 +58,10 @@ impl From<Report> for ReportView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReportRequest {
     /// executive_summary, coverage_report or purple_campaign.
+    #[schema(value_type = crate::views::enums::ReportKind)]
     pub kind: String,
     /// html (default) or pdf.
+    #[schema(value_type = Option<crate::views::enums::ReportFormat>)]
     pub format: Option<String>,
     /// Required for purple_campaign.
     pub campaign_id: Option<Uuid>,

@@ -11,6 +11,7 @@ use aegis_domain::detection::{DetectionRule, RuleSummary};
 pub struct RuleSummaryView {
     pub id: Uuid,
     /// sigma or elastic.
+    #[schema(value_type = crate::views::enums::RuleSource)]
     pub source: String,
     /// The rule's own id in its source.
     pub source_id: String,
@@ -85,6 +86,7 @@ impl RuleDetailView {
 #[into_params(parameter_in = Query)]
 pub struct RuleQuery {
     /// sigma or elastic.
+    #[param(value_type = Option<crate::views::enums::RuleSource>)]
     pub source: Option<String>,
     /// Rules tagged with this ATT&CK technique id.
     pub technique: Option<String>,

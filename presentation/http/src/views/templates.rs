@@ -14,6 +14,7 @@ use aegis_domain::template::{
 pub struct TemplateSummaryView {
     pub id: Uuid,
     /// atomic, caldera, lolbas or gtfobins.
+    #[schema(value_type = crate::views::enums::TemplateSource)]
     pub source: String,
     /// The template's own id in its source (Atomic GUID, CALDERA ability id, `binary#n`).
     pub source_id: String,
@@ -104,6 +105,7 @@ impl From<Dependency> for DependencyView {
 pub struct TemplateDetailView {
     pub id: Uuid,
     /// atomic, caldera, lolbas or gtfobins.
+    #[schema(value_type = crate::views::enums::TemplateSource)]
     pub source: String,
     pub source_id: String,
     pub name: String,
@@ -174,6 +176,7 @@ impl From<BinaryUse> for BinaryUseView {
 pub struct BinaryView {
     pub id: Uuid,
     /// lolbas or gtfobins.
+    #[schema(value_type = crate::views::enums::TemplateSource)]
     pub source: String,
     pub name: String,
     pub description: String,
@@ -198,6 +201,7 @@ impl From<BinarySummary> for BinaryView {
 #[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
     /// atomic, caldera, lolbas or gtfobins.
+    #[param(value_type = Option<crate::views::enums::TemplateSource>)]
     pub source: Option<String>,
     /// Templates for this ATT&CK technique id.
     pub technique: Option<String>,

@@ -31,6 +31,7 @@ pub struct RedReportView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BlueReportView {
     /// prevented, detected, logged or not_detected.
+    #[schema(value_type = Option<crate::views::enums::Outcome>)]
     pub outcome: Option<String>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
@@ -49,12 +50,14 @@ pub struct RuleResultView {
     /// The rule's id, `source:id` (e.g. `sigma:3b6ab547-…`) or title.
     pub rule: String,
     /// triggered, not_triggered or not_evaluated.
+    #[schema(value_type = crate::views::enums::RuleVerdict)]
     pub result: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoteView {
     /// approve or reject.
+    #[schema(value_type = Option<crate::views::enums::Verdict>)]
     pub verdict: Option<String>,
     pub notes: Option<String>,
 }
@@ -72,6 +75,7 @@ pub struct TestView {
     pub assignee_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
     /// draft, red_executing, blue_evaluating, in_review, validated, rejected or disputed.
+    #[schema(value_type = crate::views::enums::TestState)]
     pub state: String,
     pub paused: bool,
     pub red: RedReportView,
@@ -148,6 +152,7 @@ impl From<TestCase> for TestView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransitionView {
+    #[schema(value_type = crate::views::enums::WorkflowAction)]
     pub action: String,
     pub from: String,
     pub to: String,
@@ -159,6 +164,7 @@ pub struct TransitionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorklogView {
     /// red or blue.
+    #[schema(value_type = crate::views::enums::Team)]
     pub team: String,
     pub actor_id: Uuid,
     pub started_at: DateTime<Utc>,
@@ -186,6 +192,7 @@ pub struct TimelineView {
     pub comments: Vec<CommentView>,
     /// The workflow steps the caller's role may take on the test in its state now
     /// (`POST /tests/{id}/{action}`); the campaign's own rules may still refuse one.
+    #[schema(value_type = Vec<crate::views::enums::WorkflowAction>)]
     pub available_actions: Vec<String>,
 }
 
@@ -287,6 +294,7 @@ pub struct RedReportRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BlueReportRequest {
     /// prevented, detected, logged or not_detected.
+    #[schema(value_type = Option<crate::views::enums::Outcome>)]
     pub outcome: Option<String>,
     pub detected_at: Option<DateTime<Utc>>,
     pub detection_source: Option<String>,
@@ -302,6 +310,7 @@ pub struct BlueReportRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ActionRequest {
     /// For validate-red and validate-blue: approve or reject.
+    #[schema(value_type = Option<crate::views::enums::Verdict>)]
     pub verdict: Option<String>,
     /// Vote notes (required to reject) or a comment on the step.
     pub notes: Option<String>,
@@ -316,6 +325,7 @@ pub struct CommentRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TestListQuery {
+    #[param(value_type = Option<crate::views::enums::TestState>)]
     pub state: Option<String>,
     pub technique_id: Option<String>,
     /// Tactic id or shortname.
@@ -323,6 +333,7 @@ pub struct TestListQuery {
     pub campaign_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     /// red or blue: the tests waiting for that team.
+    #[param(value_type = Option<crate::views::enums::Team>)]
     pub team: Option<String>,
     /// Created at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,

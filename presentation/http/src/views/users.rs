@@ -15,6 +15,7 @@ pub struct UserView {
     pub email: String,
     pub display_name: String,
     /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
+    #[schema(value_type = crate::views::enums::Role)]
     pub role: String,
     pub is_active: bool,
     pub must_change_password: bool,
@@ -51,6 +52,7 @@ impl From<UserSummary> for UserView {
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Only users with this role.
+    #[param(value_type = Option<crate::views::enums::Role>)]
     pub role: Option<String>,
     /// Only active (true) or deactivated (false) users.
     pub is_active: Option<bool>,
@@ -66,6 +68,7 @@ pub struct CreateUserRequest {
     pub email: String,
     pub display_name: Option<String>,
     /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
+    #[schema(value_type = crate::views::enums::Role)]
     pub role: String,
     /// When absent, a password is generated and returned once in `generated_password`.
     pub password: Option<String>,
@@ -82,6 +85,7 @@ pub struct CreatedUserResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
+    #[schema(value_type = Option<crate::views::enums::Role>)]
     pub role: Option<String>,
     pub is_active: Option<bool>,
     pub display_name: Option<String>,
@@ -105,6 +109,7 @@ pub struct ColleagueView {
     pub id: Uuid,
     pub display_name: String,
     /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
+    #[schema(value_type = crate::views::enums::Role)]
     pub role: String,
     pub is_active: bool,
 }

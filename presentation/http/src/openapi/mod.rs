@@ -1,6 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers and views. A copy is committed at
 //! `docs/openapi.json`; a test fails when the two drift apart.
 
+mod errors;
+
+use errors::ErrorResponses;
+
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -73,7 +77,7 @@ use crate::views::{
         Paginated<report_views::ReportView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
         (name = "auth", description = "Sign in, tokens and one's password"),
         (name = "users", description = "Accounts and roles"),
