@@ -254,3 +254,85 @@ fn problem_response(description: String) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+    use utoipa::openapi::RefOr;
+
+    use super::{OPEN_BEFORE_PASSWORD_CHANGE, PROBLEM_JSON};
+
+    /// Every operation of the document as (method, path, operation).
+    fn operations(
+        doc: &utoipa::openapi::OpenApi,
+    ) -> Vec<(&'static str, String, utoipa::openapi::path::Operation)> {
+        let mut all = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                ("get", &item.get),
+                ("put", &item.put),
+                ("post", &item.post),
+                ("delete", &item.delete),
+                ("patch", &item.patch),
+            ];
+            for (method, operation) in methods {
+                if let Some(operation) = operation {
+                    all.push((method, path.clone(), operation.clone()));
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_error_is_a_problem_document_and_every_session_can_end() {
+        let doc = crate::openapi::ApiDoc::openapi();
+        for (method, path, operation) in operations(&doc) {
+            let responses = &operation.responses.responses;
+            for (status, response) in responses {
+                let RefOr::T(response) = response else {
+                    panic!("{method} {path} {status} is a reference");
+                };
+                assert!(!response.description.is_empty(), "{method} {path} {status}");
+                if status.starts_with('4') && path.starts_with("/api/") {
+                    assert_eq!(
+                        response.content.keys().collect::<Vec<_>>(),
+                        [PROBLEM_JSON],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401"), "{method} {path}");
+                let pending = OPEN_BEFORE_PASSWORD_CHANGE.contains(&(method, path.as_str()));
+                let forbidden = responses.get("403").map(|r| match r {
+                    RefOr::T(r) => r.description.clone(),
+                    RefOr::Ref(_) => String::new(),
+                });
+                assert_eq!(
+                    forbidden
+                        .as_deref()
+                        .is_some_and(|d| d.contains("PASSWORD_CHANGE_REQUIRED")),
+                    !pending,
+                    "{method} {path}"
+                );
+            }
+            let has_path_id = path.contains('{');
+            if has_path_id && path.starts_with("/api/") {
+                assert!(responses.contains_key("404"), "{method} {path}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_operations_open_before_a_password_change_exist() {
+        let doc = crate::openapi::ApiDoc::openapi();
+        let all = operations(&doc);
+        for (method, path) in OPEN_BEFORE_PASSWORD_CHANGE {
+            assert!(
+                all.iter().any(|(m, p, _)| *m == method && p == path),
+                "{method} {path} is not in the document"
+            );
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub async fn health() -> web::Json<Health> {
 
 /// Readiness: the database and the evidence store are reachable.
 #[utoipa::path(get, path = "/ready", tag = "system",
-    responses((status = 200, body = ReadinessResponse), (status = 503, body = ReadinessResponse)))]
+    responses((status = 200, body = ReadinessResponse), (status = 503, body = ReadinessResponse, description = "Not ready: the database or the evidence store cannot be reached")))]
 pub async fn ready(
     services: web::Data<Services>,
     settings: web::Data<HttpSettings>,
