@@ -296,7 +296,8 @@ pub async fn act(
 /// Comment on a test (anyone who works on tests).
 #[utoipa::path(post, path = "/api/v1/tests/{id}/comments", tag = "tests", params(("id" = Uuid, Path)),
     request_body = CommentRequest,
-    responses((status = 201, body = CommentView), (status = 403, body = Problem)),
+    responses((status = 201, body = CommentView), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "CAMPAIGN_CLOSED: the test's campaign is completed or archived")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn comment(
     services: web::Data<Services>,
