@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit, repository (SQLite and PostgreSQL), S3, API end-to-end, the
-# web UI's component tests (Vitest) and its browser tests (Playwright in Debian's chromium).
+# Runs the whole test suite: unit, repository (SQLite and PostgreSQL), S3, API end-to-end, the API
+# fuzzer (schemathesis against the OpenAPI document), the web UI's component tests (Vitest) and
+# its browser tests (Playwright in Debian's chromium).
 # Needs PostgreSQL on 127.0.0.1:5432 with trust auth (or AEGIS_TEST_POSTGRES_URL) and Node.js;
 # installs and starts an S3-compatible server (s3s-fs) itself, and chromium when it is missing.
 # Build outputs and tools are cached in $AEGIS_CACHE_DIR (default ~/.cache/aegis), outside the
@@ -64,8 +65,13 @@ else
   cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
 
-# The browser tests, against a real `aegis serve` on the embedded profile (e2e/serve.sh).
 cargo build -p aegis
+
+# The API against its contract: schemathesis fuzzes every operation of docs/openapi.json, as an
+# admin and as a viewer, against a seeded `aegis serve` (scripts/api-fuzz.sh).
+AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" ./scripts/api-fuzz.sh || status=$?
+
+# The browser tests, against a real `aegis serve` on the embedded profile (e2e/serve.sh).
 rm -rf presentation/web/e2e/screenshots
 (cd presentation/web && AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" npx playwright test) || status=$?
 echo "screenshots of every page: presentation/web/e2e/screenshots/"

@@ -25,8 +25,9 @@ impl PageRequest {
         self.per_page
     }
 
+    /// How many items come before this page; saturates rather than overflow on an absurd page.
     pub const fn offset(&self) -> u64 {
-        (self.page - 1) * self.per_page
+        self.page.saturating_sub(1).saturating_mul(self.per_page)
     }
 }
 

@@ -3,8 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use aegis_application::Services;
 use aegis_application::account::PasswordChange;
@@ -15,46 +13,10 @@ use crate::auth::{PendingPasswordChange, REFRESH_COOKIE, cleared_cookies, sessio
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
 use crate::settings::HttpSettings;
-use crate::views::UserView;
-
-/// Sign-in with JSON.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-/// Sign-in with a form, as the original accepted (`username` is the email).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct LoginForm {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub refresh_token: String,
-    /// Always `bearer`.
-    pub token_type: String,
-    /// Lifetime of the access token in seconds.
-    pub expires_in: i64,
-    /// When true, every endpoint but me, change-password and logout answers 403 until the
-    /// password is changed.
-    pub must_change_password: bool,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct RefreshRequest {
-    /// Optional when the `aegis_refresh` cookie is sent.
-    pub refresh_token: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
-}
+use crate::views::auth::{
+    ChangePasswordRequest, LoginForm, LoginRequest, RefreshRequest, TokenResponse,
+};
+use crate::views::users::UserView;
 
 fn token_response(pair: &TokenPair, settings: &HttpSettings) -> HttpResponse {
     let mut response = HttpResponse::Ok();

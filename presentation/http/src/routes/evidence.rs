@@ -4,121 +4,25 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use aegis_application::Services;
 use aegis_application::error::FieldError;
-use aegis_application::evidence::{EvidenceRecord, Verification};
 use aegis_application::ports::{ByteChunks, EvidenceStoreError};
-use aegis_domain::evidence::{Evidence, EvidenceId};
+use aegis_domain::evidence::EvidenceId;
 use aegis_domain::test_case::TestId;
 use aegis_domain::workflow::Team;
 
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
+use crate::views::evidence::{
+    DeleteEvidenceRequest, DownloadLinkView, EvidenceQuery, EvidenceVerificationView, EvidenceView,
+};
 
 /// Chunks in flight between the request body and the store: memory stays bounded.
 const PIPE_DEPTH: usize = 4;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustodyView {
-    /// uploaded, downloaded, verified, verification_failed or deleted.
-    pub kind: String,
-    pub actor_id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    pub sha256: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EvidenceView {
-    pub id: Uuid,
-    pub test_id: Uuid,
-    /// red or blue.
-    pub team: String,
-    pub filename: String,
-    /// Sniffed from the bytes.
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub uploaded_by: Uuid,
-    pub uploaded_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub delete_reason: Option<String>,
-    /// Present on the detail and after an upload.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custody: Option<Vec<CustodyView>>,
-}
-
-impl EvidenceView {
-    fn new(evidence: Evidence, custody: Option<Vec<CustodyView>>) -> Self {
-        Self {
-            id: evidence.id.as_uuid(),
-            test_id: evidence.test_id.as_uuid(),
-            team: evidence.team.as_str().to_owned(),
-            filename: evidence.filename,
-            content_type: evidence.content_type,
-            size_bytes: evidence.size_bytes,
-            sha256: evidence.sha256,
-            uploaded_by: evidence.uploaded_by.as_uuid(),
-            uploaded_at: evidence.uploaded_at,
-            deleted_at: evidence.deleted_at,
-            delete_reason: evidence.delete_reason,
-            custody,
-        }
-    }
-}
-
-impl From<EvidenceRecord> for EvidenceView {
-    fn from(record: EvidenceRecord) -> Self {
-        let custody = record
-            .custody
-            .into_iter()
-            .map(|c| CustodyView {
-                kind: c.kind.as_str().to_owned(),
-                actor_id: c.actor.as_uuid(),
-                occurred_at: c.occurred_at,
-                sha256: c.sha256,
-            })
-            .collect();
-        Self::new(record.evidence, Some(custody))
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EvidenceVerificationView {
-    pub evidence_id: Uuid,
-    pub recorded_sha256: String,
-    pub recomputed_sha256: String,
-    pub intact: bool,
-}
-
-impl From<Verification> for EvidenceVerificationView {
-    fn from(v: Verification) -> Self {
-        Self {
-            evidence_id: v.evidence.id.as_uuid(),
-            recorded_sha256: v.evidence.sha256,
-            recomputed_sha256: v.recomputed_sha256,
-            intact: v.intact,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EvidenceQuery {
-    /// red or blue.
-    pub team: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DeleteEvidenceRequest {
-    pub reason: String,
-}
 
 fn parse_team(text: Option<&str>) -> Result<Option<Team>, ApiError> {
     match text {
@@ -198,7 +102,8 @@ pub async fn upload(
 
 /// The test's evidence, optionally of one team.
 #[utoipa::path(get, path = "/api/v1/tests/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), EvidenceQuery),
-    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "an unknown `team`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn list(
     services: web::Data<Services>,
@@ -239,7 +144,8 @@ pub async fn get(
 
 /// The file itself, streamed through Aegis; the download joins the custody log.
 #[utoipa::path(get, path = "/api/v1/evidence/{id}/download", tag = "evidence", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = Problem)),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*"),
+        (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn download(
     services: web::Data<Services>,
@@ -258,16 +164,6 @@ pub async fn download(
         .insert_header(("X-Content-SHA256", evidence.sha256.clone()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .streaming(body.map(|chunk| chunk.map(bytes::Bytes::from))))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DownloadLinkView {
-    /// Where a browser fetches the file: a presigned store URL, or Aegis's own download
-    /// endpoint when the store cannot sign links (embedded profile).
-    pub url: String,
-    /// True for a presigned store URL, which needs no session and expires.
-    pub presigned: bool,
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A link to fetch the file with: presigned on the store's public endpoint when the store is

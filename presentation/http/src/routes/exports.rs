@@ -4,11 +4,8 @@
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use futures::StreamExt;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use aegis_application::Services;
-use aegis_application::error::FieldError;
 use aegis_application::exports::{ExportError, TechniqueRow};
 use aegis_application::findings::FindingView;
 use aegis_domain::finding::StepStatus;
@@ -16,35 +13,10 @@ use aegis_domain::test_case::TestCase;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
-use crate::routes::coverage::HeatmapQuery;
-use crate::routes::findings::{FindingListQuery, FindingResponse};
-use crate::routes::tests::{TestListQuery, TestView};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Json,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatQuery {
-    /// csv (default) or json.
-    pub format: Option<String>,
-}
-
-impl FormatQuery {
-    fn format(&self) -> Result<Format, ApiError> {
-        match self.format.as_deref().map(str::trim) {
-            None | Some("" | "csv") => Ok(Format::Csv),
-            Some("json") => Ok(Format::Json),
-            Some(_) => Err(ApiError::validation(vec![FieldError::new(
-                "format",
-                "must be csv or json",
-            )])),
-        }
-    }
-}
+use crate::views::coverage::HeatmapQuery;
+use crate::views::exports::{Format, FormatQuery};
+use crate::views::findings::{FindingListQuery, FindingResponse};
+use crate::views::tests::{TestListQuery, TestView};
 
 const TEST_COLUMNS: [&str; 17] = [
     "id",
@@ -125,7 +97,7 @@ fn attachment(name: &str, format: Format) -> (String, &'static str) {
 /// The organization's tests (the test list's filters), streamed as CSV or a JSON array of
 /// test objects.
 #[utoipa::path(get, path = "/api/v1/exports/tests", tag = "tests", params(FormatQuery, TestListQuery),
-    responses((status = 200, description = "CSV or a JSON array of tests", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of tests", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn tests(
@@ -265,7 +237,7 @@ fn finding_record(view: &FindingView) -> [String; 17] {
 /// The organization's findings and their remediation (the finding list's filters), streamed
 /// as CSV or a JSON array.
 #[utoipa::path(get, path = "/api/v1/exports/findings", tag = "findings", params(FormatQuery, FindingListQuery),
-    responses((status = 200, description = "CSV or a JSON array of findings", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of findings", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn findings(
@@ -339,7 +311,7 @@ fn technique_record(row: &TechniqueRow) -> [String; 18] {
 /// Every technique with its coverage score, status, breakdown and counts (the heatmap's
 /// filters), as CSV or JSON.
 #[utoipa::path(get, path = "/api/v1/exports/techniques", tag = "coverage", params(FormatQuery, HeatmapQuery),
-    responses((status = 200, description = "CSV or a JSON array of techniques", content_type = "text/csv"),
+    responses((status = 200, description = "CSV or a JSON array of techniques", content((String = "text/csv"), (serde_json::Value = "application/json"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn techniques(

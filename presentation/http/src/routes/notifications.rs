@@ -1,62 +1,16 @@
 //! `/api/v1/notifications`: one's in-app notifications.
 
 use actix_web::web;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use aegis_application::Services;
-use aegis_domain::notification::{Notification, NotificationId};
+use aegis_domain::notification::NotificationId;
 
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
+use crate::views::notifications::{MarkedRead, NotificationQuery, NotificationView, UnreadCount};
 use crate::views::{PageQuery, Paginated};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NotificationView {
-    pub id: Uuid,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub read_at: Option<DateTime<Utc>>,
-}
-
-impl From<Notification> for NotificationView {
-    fn from(n: Notification) -> Self {
-        Self {
-            id: n.id.as_uuid(),
-            kind: n.kind,
-            title: n.title,
-            body: n.body,
-            entity_type: n.entity_type,
-            entity_id: n.entity_id,
-            created_at: n.created_at,
-            read_at: n.read_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UnreadCount {
-    pub unread: u64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MarkedRead {
-    pub marked: u64,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NotificationQuery {
-    /// Only unread notifications.
-    pub unread: Option<bool>,
-}
 
 /// One's notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationQuery, PageQuery),

@@ -3,95 +3,16 @@
 //! verified against the stored document.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use aegis_application::Services;
-use aegis_application::reports::Verification;
-use aegis_domain::report::{Report, ReportId};
+use aegis_domain::report::ReportId;
 
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
+use crate::views::reports::{ReportRequest, ReportView, VerificationView};
 use crate::views::{PageQuery, Paginated};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReportView {
-    pub id: Uuid,
-    /// executive_summary, coverage_report or purple_campaign.
-    pub kind: String,
-    /// html or pdf.
-    pub format: String,
-    pub campaign_id: Option<Uuid>,
-    /// queued, ready or failed.
-    pub status: String,
-    pub requested_by: Uuid,
-    pub requested_at: DateTime<Utc>,
-    pub generated_at: Option<DateTime<Utc>>,
-    pub size_bytes: Option<i64>,
-    /// SHA-256 of the document's body (the file minus its signature line), hex.
-    pub sha256: Option<String>,
-    /// Ed25519 signature of the digest with the server's report key, hex.
-    pub signature: Option<String>,
-    /// Why generation failed.
-    pub error: Option<String>,
-    pub file_name: String,
-}
-
-impl From<Report> for ReportView {
-    fn from(r: Report) -> Self {
-        let document = r.document.as_ref();
-        Self {
-            id: r.id.as_uuid(),
-            kind: r.kind.as_str().to_owned(),
-            format: r.format.as_str().to_owned(),
-            campaign_id: r.campaign_id,
-            status: r.status.as_str().to_owned(),
-            requested_by: r.requested_by.as_uuid(),
-            requested_at: r.requested_at,
-            generated_at: r.generated_at,
-            size_bytes: document.map(|d| d.size_bytes),
-            sha256: document.map(|d| d.sha256.clone()),
-            signature: document.map(|d| d.signature.clone()),
-            error: r.error.clone(),
-            file_name: r.file_name(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ReportRequest {
-    /// executive_summary, coverage_report or purple_campaign.
-    pub kind: String,
-    /// html (default) or pdf.
-    pub format: Option<String>,
-    /// Required for purple_campaign.
-    pub campaign_id: Option<Uuid>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VerificationView {
-    pub report: ReportView,
-    /// The stored document still hashes to the recorded digest.
-    pub digest_matches: bool,
-    /// The document's seal is this server's Ed25519 signature of that digest.
-    pub signature_valid: bool,
-    /// The public key that verifies it (`aegis report verify FILE --public-key KEY`), hex.
-    pub public_key: String,
-}
-
-impl From<Verification> for VerificationView {
-    fn from(v: Verification) -> Self {
-        Self {
-            report: v.report.into(),
-            digest_matches: v.digest_matches,
-            signature_valid: v.signature_valid,
-            public_key: v.public_key,
-        }
-    }
-}
 
 /// Reports, newest first.
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(PageQuery),
@@ -149,7 +70,7 @@ pub async fn get(
 
 /// The document, with its digest and signature in `X-Aegis-SHA256` and `X-Aegis-Signature`.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/download", tag = "reports", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The HTML or PDF document", content_type = "application/pdf"),
+    responses((status = 200, description = "The HTML or PDF document", content((String = "text/html"), (crate::views::Binary = "application/pdf"))),
         (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn download(

@@ -2,28 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use aegis_application::Services;
 
 use crate::metrics::HttpMetrics;
 use crate::settings::HttpSettings;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok` when the process serves requests.
-    pub status: String,
-    pub version: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReadinessResponse {
-    /// `ready` or `not_ready`.
-    pub status: String,
-    pub database: String,
-    pub evidence_store: String,
-}
+use crate::views::system::{Health, ReadinessResponse};
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]
@@ -36,7 +20,7 @@ pub async fn health() -> web::Json<Health> {
 
 /// Readiness: the database and the evidence store are reachable.
 #[utoipa::path(get, path = "/ready", tag = "system",
-    responses((status = 200, body = ReadinessResponse), (status = 503, body = ReadinessResponse)))]
+    responses((status = 200, body = ReadinessResponse), (status = 503, body = ReadinessResponse, description = "Not ready: the database or the evidence store cannot be reached")))]
 pub async fn ready(
     services: web::Data<Services>,
     settings: web::Data<HttpSettings>,

@@ -3,41 +3,13 @@
 //! them.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
-use uuid::Uuid;
 
 use aegis_application::Services;
-use aegis_domain::threat_intel::TrackedActor;
 
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrackedActorView {
-    pub stix_id: String,
-    pub mitre_id: Option<String>,
-    pub name: String,
-    /// The techniques it was known to use when last looked at.
-    pub known_techniques: Vec<String>,
-    pub tracked_by: Option<Uuid>,
-    pub tracked_at: DateTime<Utc>,
-}
-
-impl From<TrackedActor> for TrackedActorView {
-    fn from(t: TrackedActor) -> Self {
-        Self {
-            stix_id: t.actor_stix_id,
-            mitre_id: t.mitre_id,
-            name: t.name,
-            known_techniques: t.known_techniques,
-            tracked_by: t.tracked_by.map(|u| u.as_uuid()),
-            tracked_at: t.tracked_at,
-        }
-    }
-}
+use crate::views::tracking::TrackedActorView;
 
 /// The actors this organization tracks.
 #[utoipa::path(get, path = "/api/v1/tracked-actors", tag = "catalog",

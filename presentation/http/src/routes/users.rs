@@ -2,8 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use aegis_application::Services;
@@ -17,64 +15,17 @@ use aegis_domain::user::UserId;
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::views::{PageQuery, Paginated, UserView};
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserListQuery {
-    /// Only users with this role.
-    pub role: Option<String>,
-    /// Only active (true) or deactivated (false) users.
-    pub is_active: Option<bool>,
-    /// Case-insensitive text in the email or display name.
-    pub q: Option<String>,
-    /// email (default), display_name, role, created_at or last_login_at; `-` before it for
-    /// descending.
-    pub sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateUserRequest {
-    pub email: String,
-    pub display_name: Option<String>,
-    /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
-    pub role: String,
-    /// When absent, a password is generated and returned once in `generated_password`.
-    pub password: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedUserResponse {
-    #[serde(flatten)]
-    pub user: UserView,
-    /// Only in the first response, only when the server generated the password.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generated_password: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct UpdateUserRequest {
-    pub role: Option<String>,
-    pub is_active: Option<bool>,
-    pub display_name: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct ResetPasswordRequest {
-    /// When absent, a password is generated and returned once.
-    pub password: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ResetPasswordResponse {
-    pub generated_password: Option<String>,
-    /// Always true: the user must choose a new password at the next sign-in.
-    pub must_change_password: bool,
-}
+use crate::views::users::UserView;
+use crate::views::users::{
+    ColleagueView, CreateUserRequest, CreatedUserResponse, ResetPasswordRequest,
+    ResetPasswordResponse, UpdateUserRequest, UserListQuery,
+};
+use crate::views::{PageQuery, Paginated};
 
 /// List users.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserListQuery, PageQuery),
-    responses((status = 200, body = Paginated<UserView>), (status = 403, body = Problem)),
+    responses((status = 200, body = Paginated<UserView>), (status = 403, body = Problem),
+        (status = 422, body = Problem, description = "an unknown `role` or `sort`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn list(
     services: web::Data<Services>,
@@ -130,15 +81,6 @@ pub async fn directory(
             })
             .collect(),
     ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ColleagueView {
-    pub id: Uuid,
-    pub display_name: String,
-    /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
-    pub role: String,
-    pub is_active: bool,
 }
 
 /// Create a user, who must change the password at first sign-in. Accepts `Idempotency-Key`.

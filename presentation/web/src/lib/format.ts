@@ -1,4 +1,5 @@
 import type { BadgeTone } from "../components/ui";
+import { every, type CoverageStatus, type Outcome, type Role, type TestState } from "../api/enums";
 
 export function formatDate(value: string | null | undefined): string {
   if (!value) return "—";
@@ -42,7 +43,7 @@ export function humanize(text: string | null | undefined): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-export const TEST_STATES = ["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"] as const;
+export const TEST_STATES = every<TestState>()(["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"]);
 
 export function stateTone(state: string): BadgeTone {
   switch (state) {
@@ -63,7 +64,7 @@ export function stateTone(state: string): BadgeTone {
   }
 }
 
-export const OUTCOMES = ["prevented", "detected", "logged", "not_detected"] as const;
+export const OUTCOMES = every<Outcome>()(["prevented", "detected", "logged", "not_detected"]);
 
 export function outcomeTone(outcome: string | null | undefined): BadgeTone {
   switch (outcome) {
@@ -103,10 +104,10 @@ export function scoreColor(score: number | null | undefined): string {
   return "#f87171";
 }
 
-export const ROLES = ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = every<Role>()(["admin", "red_lead", "red_tech", "blue_lead", "blue_tech", "viewer"]);
+export type { Role };
 
-export const roleLabel: Record<string, string> = {
+export const roleLabel: Record<Role, string> = {
   admin: "Administrator",
   red_lead: "Red lead",
   red_tech: "Red operator",
@@ -116,7 +117,7 @@ export const roleLabel: Record<string, string> = {
 };
 
 /** Coverage status colours, shared by the heatmap, lists and charts. */
-export const COVERAGE_COLORS: Record<string, string> = {
+export const COVERAGE_COLORS: Record<CoverageStatus, string> = {
   validated: "#4ade80",
   partial: "#facc15",
   in_progress: "#93c5fd",

@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi } from "../test/render";
 import { CompliancePage, FrameworkPage, gapsFirst } from "./Compliance";
+import type { ControlStatus } from "../api/enums";
 
 const framework = { id: "nist_800_53-rev5", name: "NIST SP 800-53", version: "rev5", attack_version: "16.1", source: "CTID Mappings Explorer" };
 
-function control(control_id: string, status: string, score: number, overrides: Partial<Schemas["ControlView"]> = {}): Schemas["ControlView"] {
+function control(control_id: string, status: ControlStatus, score: number, overrides: Partial<Schemas["ControlView"]> = {}): Schemas["ControlView"] {
   return { control_id, name: `Control ${control_id}`, group: control_id.slice(0, 2), status, score, techniques: ["T1003", "T1059"], validated: [], to_test: ["T1003", "T1059"], missed: [], tested_not_detected: false, ...overrides };
 }
 

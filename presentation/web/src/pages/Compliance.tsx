@@ -8,13 +8,14 @@ import { formatPercent, formatScore, humanize, scoreColor } from "../lib/format"
 import { coverageTone } from "./pageKit";
 import { useListParams } from "../lib/listParams";
 import { SearchField } from "./listing";
+import { CONTROL_STATUSES, oneOf } from "../api/enums";
 
 type Control = Schemas["ControlView"];
 
 function frameworkQuery(id: string, status?: string) {
   return {
     queryKey: ["compliance", id, status ?? ""],
-    queryFn: () => ok(api.GET("/api/v1/compliance/frameworks/{id}", { params: { path: { id }, query: { status: status || undefined } } })),
+    queryFn: () => ok(api.GET("/api/v1/compliance/frameworks/{id}", { params: { path: { id }, query: { status: oneOf(CONTROL_STATUSES, status) } } })),
   };
 }
 

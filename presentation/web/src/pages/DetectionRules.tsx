@@ -5,6 +5,7 @@ import { Badge, Card, EmptyState, PageHeader, Pagination, QueryState, SelectFiel
 import { humanize, severityTone } from "../lib/format";
 import { Facts, SearchField, opt } from "./listing";
 import { pageCount, useListParams } from "../lib/listParams";
+import { oneOf, RULE_SOURCES } from "../api/enums";
 
 const PER_PAGE = 25;
 const SOURCES = [
@@ -30,7 +31,7 @@ function TechniqueLinks({ ids }: { ids: string[] }) {
 export function DetectionRulesPage() {
   const list = useListParams();
   const query = {
-    source: opt(list.get("source")),
+    source: oneOf(RULE_SOURCES, list.get("source")),
     technique: opt(list.get("technique")),
     q: opt(list.get("q")),
     include_deprecated: list.get("include_deprecated") === "true" ? true : undefined,

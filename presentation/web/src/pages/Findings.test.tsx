@@ -5,6 +5,7 @@ import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi, user } from "../test/render";
 import { test as testView } from "./campaigns/fixtures";
 import { FindingDetailPage, FindingsPage } from "./Findings";
+import type { Role } from "../api/enums";
 
 
 const ID = "01a228d5-236d-71ae-8225-464470eb4322";
@@ -39,7 +40,7 @@ function finding(overrides: Partial<Schemas["FindingResponse"]> = {}): Schemas["
 
 const list = (items: Schemas["FindingResponse"][]) => ({ items, total: items.length, page: 1, per_page: 25 });
 const noCampaigns = () => json({ items: [], total: 0, page: 1, per_page: 200 });
-const renderDetail = (role: string) => renderPage(<FindingDetailPage />, { role, url: `/findings/${ID}`, pattern: "/findings/:id" });
+const renderDetail = (role: Role) => renderPage(<FindingDetailPage />, { role, url: `/findings/${ID}`, pattern: "/findings/:id" });
 
 describe("FindingsPage", () => {
   it("lists findings with badges, the overdue due date, and the URL's filters in the query and the CSV link", async () => {

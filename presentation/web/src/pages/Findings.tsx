@@ -10,6 +10,7 @@ import { pageCount, useListParams } from "../lib/listParams";
 import { SearchField } from "./listing";
 import { can } from "../lib/permissions";
 import { Facts } from "./listing";
+import { oneOf, type StepStatus } from "../api/enums";
 
 type Finding = Schemas["FindingResponse"];
 const PER_PAGE = 25;
@@ -43,8 +44,8 @@ export function FindingsPage() {
   const filters = useListParams();
   const values = Object.fromEntries(FILTER_KEYS.map((k) => [k, filters.get(k)])) as Record<(typeof FILTER_KEYS)[number], string>;
   const query = {
-    status: values.status || undefined,
-    severity: values.severity || undefined,
+    status: oneOf(FINDING_STATUSES, values.status),
+    severity: oneOf(SEVERITIES, values.severity),
     technique_id: values.technique_id || undefined,
     owner_id: values.owner_id || undefined,
     campaign_id: values.campaign_id || undefined,
@@ -356,7 +357,7 @@ function ManageFinding({ finding, people }: { finding: Finding; people: People }
           save.mutate();
         }}
       >
-        <SelectField label="Severity" value={severity} onChange={(e) => setSeverity(e.target.value)} options={SEVERITIES.map((s) => [s, humanize(s)] as const)} error={problem?.field("severity")} />
+        <SelectField label="Severity" value={severity} onChange={(e) => setSeverity(oneOf(SEVERITIES, e.target.value) ?? severity)} options={SEVERITIES.map((s) => [s, humanize(s)] as const)} error={problem?.field("severity")} />
         <TextField label="Due date" type="date" value={due} onChange={(e) => setDue(e.target.value)} error={problem?.field("due_on")} />
         <SelectField label="Owner" value={owner} onChange={(e) => setOwner(e.target.value)} options={people.options(finding.owner_id)} error={problem?.field("owner_id")} />
         {save.error && <ErrorPanel error={save.error} />}
@@ -406,11 +407,8 @@ function AcceptRiskDialog({ finding, onClose }: { finding: Finding; onClose: () 
   );
 }
 
-const STEP_STATUSES = [
-  ["todo", "To do"],
-  ["in_progress", "In progress"],
-  ["done", "Done"],
-] as const;
+const STEP_STATUS_LABELS: Record<StepStatus, string> = { todo: "To do", in_progress: "In progress", done: "Done" };
+const STEP_STATUSES = Object.entries(STEP_STATUS_LABELS) as [StepStatus, string][];
 
 function stepTone(status: string) {
   return status === "done" ? "green" : status === "in_progress" ? "blue" : "slate";
@@ -563,7 +561,7 @@ function StepItem({
           }}
         >
           <div className="grid gap-3 md:grid-cols-2">
-            <SelectField label="Step status" value={status} onChange={(e) => setStatus(e.target.value)} options={STEP_STATUSES} error={problem?.field("status")} />
+            <SelectField label="Step status" value={status} onChange={(e) => setStatus(STEP_STATUSES.find(([value]) => value === e.target.value)?.[0] ?? status)} options={STEP_STATUSES} error={problem?.field("status")} />
             {canManage && <SelectField label="Assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} options={people.options(step.assignee_id)} error={problem?.field("assignee_id")} />}
           </div>
           <TextArea label="Notes" rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} error={problem?.field("notes")} />

@@ -8,6 +8,7 @@ import { formatBytes, formatDateTime, humanize } from "../lib/format";
 import { sha256Hex, unseal, verifyEd25519 } from "./reportSeal";
 import { pageCount, useListParams } from "../lib/listParams";
 import { can } from "../lib/permissions";
+import { oneOf, REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportKind } from "../api/enums";
 
 type Report = Schemas["ReportView"];
 type Verification = Schemas["VerificationView"];
@@ -119,8 +120,8 @@ export function ReportsPage() {
 
 function GenerateCard() {
   const client = useQueryClient();
-  const [kind, setKind] = useState<string>("executive_summary");
-  const [format, setFormat] = useState<string>("html");
+  const [kind, setKind] = useState<ReportKind>("executive_summary");
+  const [format, setFormat] = useState<ReportFormat>("html");
   const [campaignId, setCampaignId] = useState("");
   const forCampaign = kind === "purple_campaign";
   const campaigns = useQuery({
@@ -142,10 +143,10 @@ function GenerateCard() {
     <Card title="Generate a report">
       <form onSubmit={submit} className="flex flex-wrap items-end gap-4">
         <div className="w-56">
-          <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} options={KINDS} error={field("kind")} />
+          <SelectField label="Kind" value={kind} onChange={(e) => setKind(oneOf(REPORT_KINDS, e.target.value) ?? kind)} options={KINDS} error={field("kind")} />
         </div>
         <div className="w-28">
-          <SelectField label="Format" value={format} onChange={(e) => setFormat(e.target.value)} options={FORMATS} error={field("format")} />
+          <SelectField label="Format" value={format} onChange={(e) => setFormat(oneOf(REPORT_FORMATS, e.target.value) ?? format)} options={FORMATS} error={field("format")} />
         </div>
         {forCampaign && (
           <div className="w-72">

@@ -8,6 +8,7 @@ import { COVERAGE_COLORS, humanize } from "../lib/format";
 
 import { COVERAGE_STATUSES } from "./pageKit";
 import { can } from "../lib/permissions";
+import { oneOf } from "../api/enums";
 
 const PER_PAGE = 50;
 
@@ -15,7 +16,7 @@ export function CoverageBadge({ status, score }: { status: string | null | undef
   if (!status) return <span className="text-slate-500">—</span>;
   return (
     <span className="inline-flex items-center gap-1.5 text-xs">
-      <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: COVERAGE_COLORS[status] ?? "#e2e8f0" }} aria-hidden />
+      <span className="inline-block h-3 w-3 rounded-sm border border-slate-300" style={{ background: COVERAGE_COLORS[oneOf(COVERAGE_STATUSES, status) ?? "not_covered"] }} aria-hidden />
       {humanize(status)}
       {score !== null && score !== undefined && <span className="text-slate-600">· {score.toFixed(0)}</span>}
     </span>
@@ -39,7 +40,7 @@ export function TechniquesPage() {
     ...(filters.q && { q: filters.q }),
     ...(filters.tactic && { tactic: filters.tactic }),
     ...(filters.platform && { platform: filters.platform }),
-    ...(filters.coverage_status && { coverage_status: filters.coverage_status }),
+    coverage_status: oneOf(COVERAGE_STATUSES, filters.coverage_status),
     ...(filters.include_subtechniques && { include_subtechniques: true }),
     ...(filters.review_required && { review_required: true }),
     page,

@@ -8,6 +8,7 @@ import { humanize } from "../lib/format";
 import { Facts, FormProblem, PLATFORMS, SearchField, opt } from "./listing";
 import { pageCount, useListParams } from "../lib/listParams";
 import { can } from "../lib/permissions";
+import { oneOf, TEMPLATE_SOURCES } from "../api/enums";
 
 /** What the dialog needs of a template. */
 type Template = Pick<Schemas["TemplateDetailView"], "id" | "name" | "platforms" | "input_arguments">;
@@ -27,7 +28,7 @@ export function TemplatesPage() {
   const [open, setOpen] = useState<string | null>(null);
   const [creating, setCreating] = useState<Template | null>(null);
   const query = {
-    source: opt(list.get("source")),
+    source: oneOf(TEMPLATE_SOURCES, list.get("source")),
     technique: opt(list.get("technique")),
     platform: opt(list.get("platform")),
     q: opt(list.get("q")),

@@ -6,6 +6,7 @@ import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi } from "../test/render";
 import { campaign, detail } from "./campaigns/fixtures";
 import { plainDescription, ThreatActorDetailPage, ThreatActorsPage } from "./ThreatActors";
+import type { CoverageStatus, Role } from "../api/enums";
 
 
 const STIX = "intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542";
@@ -19,7 +20,7 @@ function technique(mitre_id: string, name: string, platforms = ["Windows"]): Sch
   return { mitre_id, name, tactics: ["credential-access"], platforms, is_subtechnique: mitre_id.includes("."), revoked: false, deprecated: false, review_required: false };
 }
 
-function cell(mitre_id: string, status: string, score: number): Schemas["HeatmapCellView"] {
+function cell(mitre_id: string, status: CoverageStatus, score: number): Schemas["HeatmapCellView"] {
   return {
     mitre_id,
     name: mitre_id,
@@ -96,7 +97,7 @@ describe("ThreatActorsPage", () => {
 });
 
 describe("ThreatActorDetailPage", () => {
-  const render = (role: string) =>
+  const render = (role: Role) =>
     renderPage(
       <Routes>
         <Route path="/threat-actors/:id" element={<ThreatActorDetailPage />} />

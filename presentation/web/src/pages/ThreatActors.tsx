@@ -6,10 +6,11 @@ import { api, ApiProblem, ok, type Schemas } from "../api/client";
 import { useSession } from "../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Stat, Table, Td, TextField } from "../components/ui";
 import { COVERAGE_COLORS, formatDateTime, formatPercent, formatScore, humanize } from "../lib/format";
-import { CAMPAIGN_TYPES, COVERAGE_STATUSES, coverageTone } from "./pageKit";
+import { CAMPAIGN_TYPES, campaignTypeOf, COVERAGE_STATUSES, coverageTone } from "./pageKit";
 import { pageCount, useListParams } from "../lib/listParams";
 import { SearchField } from "./listing";
 import { can } from "../lib/permissions";
+import type { CampaignType } from "../api/enums";
 
 const PER_PAGE = 25;
 
@@ -350,7 +351,7 @@ function PlanCampaignDialog({ actor, onClose }: { actor: Schemas["ThreatActorDet
   const platforms = [...new Set(actor.techniques.flatMap((t) => t.platforms))].sort();
   const [name, setName] = useState(`${actor.name} emulation`);
   const [platform, setPlatform] = useState("");
-  const [campaignType, setCampaignType] = useState("purple_team");
+  const [campaignType, setCampaignType] = useState<CampaignType>("purple_team");
   const [skipDays, setSkipDays] = useState("");
   const plan = useMutation({
     mutationFn: () =>
@@ -384,7 +385,7 @@ function PlanCampaignDialog({ actor, onClose }: { actor: Schemas["ThreatActorDet
       >
         <p className="text-sm text-slate-600">A draft campaign with one draft test per technique the actor uses, from the best matching test template when there is one.</p>
         <TextField label="Campaign name" value={name} onChange={(e) => setName(e.target.value)} error={problem?.field("name")} />
-        <SelectField label="Type" value={campaignType} onChange={(e) => setCampaignType(e.target.value)} options={CAMPAIGN_TYPES} error={problem?.field("campaign_type")} />
+        <SelectField label="Type" value={campaignType} onChange={(e) => setCampaignType(campaignTypeOf(e.target.value) ?? campaignType)} options={CAMPAIGN_TYPES} error={problem?.field("campaign_type")} />
         <SelectField
           label="Platform"
           value={platform}

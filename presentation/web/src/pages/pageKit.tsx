@@ -1,13 +1,22 @@
 import type { BadgeTone } from "../components/ui";
+import { every, oneOf, type CampaignStatus, type CampaignType, type CoverageStatus, type FindingStatus, type Severity } from "../api/enums";
 
-export const CAMPAIGN_TYPES = [
-  ["purple_team", "Purple team"],
-  ["red_team", "Red team (blind)"],
-  ["blue_team", "Blue team"],
-  ["tabletop", "Tabletop"],
-] as const;
+const CAMPAIGN_TYPE_LABELS: Record<CampaignType, string> = {
+  purple_team: "Purple team",
+  red_team: "Red team (blind)",
+  blue_team: "Blue team",
+  tabletop: "Tabletop",
+};
 
-export const CAMPAIGN_STATUSES = ["draft", "active", "completed", "archived"] as const;
+/** Every campaign type with its label, as select options. */
+export const CAMPAIGN_TYPES = Object.entries(CAMPAIGN_TYPE_LABELS) as [CampaignType, string][];
+
+/** The campaign type a select or URL parameter names, if it names one. */
+export function campaignTypeOf(text: string | null | undefined): CampaignType | undefined {
+  return oneOf(Object.keys(CAMPAIGN_TYPE_LABELS) as CampaignType[], text);
+}
+
+export const CAMPAIGN_STATUSES = every<CampaignStatus>()(["draft", "active", "completed", "archived"]);
 
 export function campaignStatusTone(status: string): BadgeTone {
   switch (status) {
@@ -22,8 +31,8 @@ export function campaignStatusTone(status: string): BadgeTone {
   }
 }
 
-export const FINDING_STATUSES = ["open", "in_remediation", "awaiting_retest", "resolved", "risk_accepted"] as const;
-export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+export const FINDING_STATUSES = every<FindingStatus>()(["open", "in_remediation", "awaiting_retest", "resolved", "risk_accepted"]);
+export const SEVERITIES = every<Severity>()(["critical", "high", "medium", "low"]);
 
 export function findingStatusTone(status: string): BadgeTone {
   switch (status) {
@@ -42,7 +51,7 @@ export function findingStatusTone(status: string): BadgeTone {
   }
 }
 
-export const COVERAGE_STATUSES = ["not_covered", "in_progress", "partial", "validated", "stale"] as const;
+export const COVERAGE_STATUSES = every<CoverageStatus>()(["not_covered", "in_progress", "partial", "validated", "stale"]);
 
 export function coverageTone(status: string | null | undefined): BadgeTone {
   switch (status) {

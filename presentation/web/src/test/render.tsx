@@ -4,8 +4,9 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
 import { SessionContext, type Me } from "../auth/session";
+import type { Role } from "../api/enums";
 
-export function user(role: string, overrides: Partial<Me> = {}): Me {
+export function user(role: Role, overrides: Partial<Me> = {}): Me {
   return {
     id: "00000000-0000-7000-8000-000000000001",
     tenant_id: "00000000-0000-7000-8000-000000000002",
@@ -50,7 +51,7 @@ export function stubApi(routes: Routes) {
  * Renders a page as `role` at `url`, under `pattern` (for route params), with a fresh query
  * client that does not retry.
  */
-export function renderPage(ui: ReactElement, { role = "admin", url = "/", pattern = "*" }: { role?: string; url?: string; pattern?: string } = {}) {
+export function renderPage(ui: ReactElement, { role = "admin", url = "/", pattern = "*" }: { role?: Role; url?: string; pattern?: string } = {}) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const session = { me: user(role), signOut: async () => {} };
   return render(

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Schemas } from "../../api/client";
 import { json, renderPage, stubApi } from "../../test/render";
 import { DataSourcesPage } from "./DataSources";
+import type { JobOutcome } from "../../api/enums";
 
 
 const sigma: Schemas["DataSourceView"] = {
@@ -21,7 +22,7 @@ const sigma: Schemas["DataSourceView"] = {
   sync_requested: false,
 };
 
-const run = (outcome: string): Schemas["JobRunView"] => ({
+const run = (outcome: JobOutcome): Schemas["JobRunView"] => ({
   id: "01a228d0-0000-7000-8000-0000000000aa",
   job: "feed_sync",
   trigger: "manual",

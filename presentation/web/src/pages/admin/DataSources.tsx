@@ -5,6 +5,7 @@ import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, QueryState, Table, Td, TextField, type BadgeTone } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
 import { LiveRun } from "./common";
+import type { FeedKind } from "../../api/enums";
 
 type Source = Schemas["DataSourceView"];
 type Counts = Schemas["SyncCountsView"];
@@ -40,7 +41,7 @@ export function DataSourcesPage() {
   const [configuring, setConfiguring] = useState<Source | null>(null);
   const [uploading, setUploading] = useState<Source | null>(null);
   const sync = useMutation({
-    mutationFn: (kind: string) => ok(api.POST("/api/v1/data-sources/{kind}/sync", { params: { path: { kind } } })),
+    mutationFn: (kind: FeedKind) => ok(api.POST("/api/v1/data-sources/{kind}/sync", { params: { path: { kind } } })),
     onSuccess: (run, kind) => {
       setRuns((prev) => ({ ...prev, [kind]: run.id }));
       return client.invalidateQueries({ queryKey: SOURCES_KEY });

@@ -7,6 +7,7 @@ import { formatDateTime, humanize } from "../../lib/format";
 
 import { AdminOnly, FINISHED, formatInstant, JOB_OUTCOMES, LiveRun, jobOutcomeTone, POLL_MS, RunLine, useJobRun, type JobRun } from "./common";
 import { pageCount, useListParams } from "../../lib/listParams";
+import { JOB_KINDS, oneOf, type JobKind } from "../../api/enums";
 
 type Scheduled = Schemas["ScheduledJobView"];
 
@@ -21,7 +22,7 @@ function Jobs() {
   const status = useQuery({ queryKey: ["system", "scheduler-status"], queryFn: () => ok(api.GET("/api/v1/system/scheduler-status")) });
   const [runs, setRuns] = useState<Record<string, string>>({});
   const runNow = useMutation({
-    mutationFn: (job: string) => ok(api.POST("/api/v1/system/jobs/{job}/run", { params: { path: { job } } })),
+    mutationFn: (job: JobKind) => ok(api.POST("/api/v1/system/jobs/{job}/run", { params: { path: { job } } })),
     onSuccess: (run, job) => {
       setRuns((prev) => ({ ...prev, [job]: run.id }));
       return client.invalidateQueries({ queryKey: ["system", "jobs", "list"] });
@@ -114,8 +115,8 @@ function ScheduledJobCard({ job, liveRunId, busy, onRun, onFinished }: { job: Sc
 
 function History({ jobNames }: { jobNames: string[] }) {
   const list = useListParams();
-  const job = list.get("job");
-  const outcome = list.get("outcome");
+  const job = oneOf(JOB_KINDS, list.get("job"));
+  const outcome = oneOf(JOB_OUTCOMES, list.get("outcome"));
   const runs = useQuery({
     queryKey: ["system", "jobs", "list", { job, outcome, page: list.page, perPage: list.perPage }],
     queryFn: () =>

@@ -7,6 +7,7 @@ import { formatDate, formatDateTime, ROLES, roleLabel } from "../../lib/format";
 
 import { AdminOnly, FilterText, OneTimeSecret } from "./common";
 import { pageCount, useListParams } from "../../lib/listParams";
+import { oneOf, type Role } from "../../api/enums";
 
 type User = Schemas["UserView"];
 const ROLE_OPTIONS = ROLES.map((r) => [r, roleLabel[r] ?? r] as const);
@@ -28,7 +29,7 @@ export function UsersPage() {
 
 function Users({ selfId }: { selfId: string }) {
   const list = useListParams();
-  const role = list.get("role");
+  const role = oneOf(ROLES, list.get("role"));
   const active = list.get("active");
   const q = list.get("q");
   const sort = list.get("sort");
@@ -138,7 +139,7 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
   const changed = useUsersChanged();
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
-  const [role, setRole] = useState<string>("viewer");
+  const [role, setRole] = useState<Role>("viewer");
   const [password, setPassword] = useState("");
   // One key per payload: a repeated submit replays the first answer instead of creating twice,
   // and a corrected form is a new request rather than a conflict.
@@ -172,7 +173,7 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
         <form onSubmit={submit} className="space-y-3" noValidate>
           <TextField label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={field("email")} required autoFocus />
           <TextField label="Display name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={field("display_name")} hint="Defaults to the part of the email before @." />
-          <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={ROLE_OPTIONS} error={field("role")} />
+          <SelectField label="Role" value={role} onChange={(e) => setRole(oneOf(ROLES, e.target.value) ?? role)} options={ROLE_OPTIONS} error={field("role")} />
           <TextField
             label="Initial password"
             type="password"
@@ -229,7 +230,7 @@ function EditDialog({ user, isSelf, onClose }: { user: User; isSelf: boolean; on
     <Dialog open title={`Edit ${user.email}`} onClose={onClose}>
       <form onSubmit={submit} className="space-y-3" noValidate>
         <TextField label="Display name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={field("display_name")} required />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={ROLE_OPTIONS} error={field("role")} hint={isSelf ? "Demoting yourself ends your administration rights." : ""} />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(oneOf(ROLES, e.target.value) ?? role)} options={ROLE_OPTIONS} error={field("role")} hint={isSelf ? "Demoting yourself ends your administration rights." : ""} />
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} className="h-4 w-4" />
           Active (can sign in)

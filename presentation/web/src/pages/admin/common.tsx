@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, ok, type Schemas } from "../../api/client";
 import { Badge, Button, EmptyState, ErrorPanel, PageHeader, TextField, type BadgeTone } from "../../components/ui";
 import { formatDateTime, humanize } from "../../lib/format";
+import { every, type JobOutcome } from "../../api/enums";
 
 export type JobRun = Schemas["JobRunView"];
 
@@ -64,7 +65,7 @@ export function OneTimeSecret({ label, value }: { label: string; value: string }
 
 /** Outcomes after which a run changes no more. */
 export const FINISHED = new Set(["succeeded", "dead"]);
-export const JOB_OUTCOMES = ["queued", "running", "succeeded", "retrying", "dead"] as const;
+export const JOB_OUTCOMES = every<JobOutcome>()(["queued", "running", "succeeded", "retrying", "dead"]);
 
 export function jobOutcomeTone(outcome: string): BadgeTone {
   switch (outcome) {

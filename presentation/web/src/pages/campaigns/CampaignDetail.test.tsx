@@ -5,13 +5,14 @@ import type { Schemas } from "../../api/client";
 import { json, renderPage, stubApi, type Routes } from "../../test/render";
 import { CampaignDetailPage, lifecycleActions } from "./CampaignDetail";
 import { CAMPAIGN_ID, PREVIOUS_ID, campaign, detail, test } from "./fixtures";
+import type { CampaignStatus, Role } from "../../api/enums";
 
 
 const A = "01a228d5-0000-7000-8000-00000000000a";
 const B = "01a228d5-0000-7000-8000-00000000000b";
 const C = "01a228d5-0000-7000-8000-00000000000c";
 
-function plan(status: string): Schemas["CampaignDetailView"] {
+function plan(status: CampaignStatus): Schemas["CampaignDetailView"] {
   return detail(campaign({ status }), [
     { test: test(A, "LSASS dump", { state: "validated", blue: { fired_rules: [], rule_results: [], paused_seconds: 0, outcome: "not_detected" } }), depends_on: [], blocked_by: [] },
     { test: test(B, "SAM hive export"), depends_on: [A, C], blocked_by: [C] },
@@ -40,7 +41,7 @@ function routes(data: Schemas["CampaignDetailView"], extra: Routes = {}): Routes
   };
 }
 
-const render = (role: string) => renderPage(<CampaignDetailPage />, { role, url: `/campaigns/${CAMPAIGN_ID}`, pattern: "/campaigns/:id" });
+const render = (role: Role) => renderPage(<CampaignDetailPage />, { role, url: `/campaigns/${CAMPAIGN_ID}`, pattern: "/campaigns/:id" });
 const lifecycleButtons = () => ["Activate", "Complete", "Archive", "Delete"].filter((name) => screen.queryByRole("button", { name }));
 
 describe("lifecycleActions", () => {

@@ -5,12 +5,13 @@ import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer,
 import { api, ApiProblem, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, QueryState, Stat, Table, Td, TextField, type BadgeTone } from "../../components/ui";
-import { formatDate, formatDateTime, formatPercent, formatScore, humanize, outcomeTone, stateTone, TEST_STATES } from "../../lib/format";
+import { formatDate, formatDateTime, formatPercent, formatScore, humanize, OUTCOMES, outcomeTone, stateTone, TEST_STATES } from "../../lib/format";
 import { campaignStatusTone, coverageTone } from "../pageKit";
 import { campaignTypeLabel } from "./Campaigns";
 import { RecurrenceFields, recurrenceDraft, recurrenceRequest } from "./recurrence";
 import { can } from "../../lib/permissions";
 import { Facts } from "../listing";
+import type { Outcome, TestState } from "../../api/enums";
 
 type Detail = Schemas["CampaignDetailView"];
 type Campaign = Schemas["CampaignView"];
@@ -505,8 +506,8 @@ function AddTest({ campaignId }: { campaignId: string }) {
   );
 }
 
-const OUTCOME_COLORS: Record<string, string> = { prevented: "#22c55e", detected: "#3b82f6", logged: "#f59e0b", not_detected: "#ef4444" };
-const STATE_COLORS: Record<string, string> = {
+const OUTCOME_COLORS: Record<Outcome, string> = { prevented: "#22c55e", detected: "#3b82f6", logged: "#f59e0b", not_detected: "#ef4444" };
+const STATE_COLORS: Record<TestState, string> = {
   draft: "#94a3b8",
   red_executing: "#ef4444",
   blue_evaluating: "#3b82f6",
@@ -519,9 +520,7 @@ const STATE_COLORS: Record<string, string> = {
 function Progress({ detail }: { detail: Detail }) {
   const { progress } = detail;
   const byState = TEST_STATES.map((state) => ({ state, label: humanize(state), tests: progress.by_state[state] ?? 0 })).filter((row) => row.tests > 0);
-  const outcomes = Object.entries(progress.outcomes)
-    .filter(([, count]) => count > 0)
-    .map(([outcome, count]) => ({ outcome, label: humanize(outcome), count }));
+  const outcomes = OUTCOMES.map((outcome) => ({ outcome, label: humanize(outcome), count: progress.outcomes[outcome] ?? 0 })).filter((row) => row.count > 0);
   return (
     <Card title="Progress">
       <div className="grid grid-cols-2 gap-2">

@@ -5,11 +5,12 @@ import { api, ApiProblem, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextArea, TextField } from "../../components/ui";
 import { formatDate, humanize } from "../../lib/format";
-import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, campaignStatusTone } from "../pageKit";
+import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES, campaignStatusTone, campaignTypeOf } from "../pageKit";
 import { NO_RECURRENCE, RecurrenceFields, recurrenceRequest, type RecurrenceDraft } from "./recurrence";
 import { pageCount, useListParams } from "../../lib/listParams";
 import { SearchField } from "../listing";
 import { can } from "../../lib/permissions";
+import { oneOf } from "../../api/enums";
 
 const PER_PAGE = 25;
 
@@ -32,7 +33,7 @@ export function CampaignsPage() {
     queryFn: () =>
       ok(
         api.GET("/api/v1/campaigns", {
-          params: { query: { status: status || undefined, campaign_type: campaignType || undefined, q: q || undefined, page: filters.page, per_page: PER_PAGE } },
+          params: { query: { status: oneOf(CAMPAIGN_STATUSES, status), campaign_type: campaignTypeOf(campaignType), q: q || undefined, page: filters.page, per_page: PER_PAGE } },
         }),
       ),
   });
@@ -129,7 +130,7 @@ function NewCampaignDialog({ onClose }: { onClose: () => void }) {
             name: form.name.trim(),
             description: form.description,
             objective: form.objective,
-            campaign_type: form.campaign_type,
+            campaign_type: campaignTypeOf(form.campaign_type) ?? null,
             start_date: form.start_date || null,
             end_date: form.end_date || null,
             recurrence: recurrenceRequest(recurrence),

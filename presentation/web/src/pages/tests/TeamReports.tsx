@@ -4,10 +4,11 @@ import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { Badge, Button, Card, SelectField, TextArea, TextField } from "../../components/ui";
 import { formatDateTime, formatDuration, humanize, OUTCOMES, outcomeTone } from "../../lib/format";
 import { Facts, FormProblem } from "../listing";
+import { every, oneOf, type RuleVerdict } from "../../api/enums";
 
 type Test = Schemas["TestView"];
 type RuleResult = Schemas["RuleResultView"];
-const RULE_RESULTS = ["triggered", "not_triggered", "not_evaluated"] as const;
+const RULE_RESULTS = every<RuleVerdict>()(["triggered", "not_triggered", "not_evaluated"]);
 
 /** An ISO instant as a datetime-local value, in the browser's zone. */
 export function toLocalInput(iso: string | null | undefined): string {
@@ -189,7 +190,7 @@ function BlueForm({ test, onSaved, submitError }: { test: Test; onSaved: (test: 
           params: { path: { id: test.id } },
           body: {
             version: test.version,
-            outcome: form.outcome || null,
+            outcome: oneOf(OUTCOMES, form.outcome) ?? null,
             detected_at: fromLocalInput(form.detected_at),
             detection_source: form.detection_source,
             notes: form.notes,
@@ -230,7 +231,7 @@ function BlueForm({ test, onSaved, submitError }: { test: Test; onSaved: (test: 
         {rules.map((rule, index) => (
           <div key={index} className="grid grid-cols-[1fr_12rem_auto] items-end gap-2">
             <TextField label={`Rule ${index + 1}`} list={rulesListId} value={rule.rule} onChange={(e) => setRule(index, { rule: e.target.value })} />
-            <SelectField label={`Result of rule ${index + 1}`} value={rule.result} onChange={(e) => setRule(index, { result: e.target.value })} options={RULE_RESULTS.map((r) => [r, humanize(r)] as const)} />
+            <SelectField label={`Result of rule ${index + 1}`} value={rule.result} onChange={(e) => setRule(index, { result: oneOf(RULE_RESULTS, e.target.value) ?? rule.result })} options={RULE_RESULTS.map((r) => [r, humanize(r)] as const)} />
             <Button
               tone="ghost"
               aria-label={`Remove rule ${index + 1}`}

@@ -5,11 +5,12 @@ import type { Schemas } from "../../api/client";
 import { json, renderPage, stubApi, type Routes } from "../../test/render";
 import { testView } from "./fixtures";
 import { ACTION_LABELS, TestDetailPage } from "./TestDetail";
+import type { Role, WorkflowAction } from "../../api/enums";
 
 const ID = "01a228d0-2a29-726e-b2e6-4f8e38d298f2";
 const URL_ = `/tests/${ID}`;
 
-function timeline(test: Schemas["TestView"], available_actions: string[]): Schemas["TimelineView"] {
+function timeline(test: Schemas["TestView"], available_actions: WorkflowAction[]): Schemas["TimelineView"] {
   return {
     test,
     available_actions,
@@ -29,7 +30,7 @@ function routes(view: Schemas["TimelineView"], extra: Routes = {}): Routes {
   };
 }
 
-const show = (role: string) => renderPage(<TestDetailPage />, { role, url: URL_, pattern: "/tests/:id" });
+const show = (role: Role) => renderPage(<TestDetailPage />, { role, url: URL_, pattern: "/tests/:id" });
 
 
 describe("TestDetailPage", () => {

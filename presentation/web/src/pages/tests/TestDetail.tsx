@@ -10,6 +10,7 @@ import { EvidencePanel } from "./Evidence";
 import { usePeople } from "./people";
 import { BlueReport, RedReport } from "./TeamReports";
 import { can } from "../../lib/permissions";
+import type { WorkflowAction } from "../../api/enums";
 
 type Timeline = Schemas["TimelineView"];
 type Test = Schemas["TestView"];
@@ -28,7 +29,7 @@ export const ACTION_LABELS: Record<string, string> = {
 const VOTES = ["validate-red", "validate-blue"];
 const TIMER_ACTIONS = ["pause-timer", "resume-timer"];
 
-type Step = { action: string; verdict?: "approve" | "reject"; notes?: string };
+type Step = { action: WorkflowAction; verdict?: "approve" | "reject"; notes?: string };
 
 export function TestDetailPage() {
   const { id = "" } = useParams();
@@ -40,14 +41,14 @@ export function TestDetailPage() {
     queryKey: key,
     queryFn: () => ok(api.GET("/api/v1/tests/{id}/timeline", { params: { path: { id } } })),
   });
-  const [voting, setVoting] = useState<string | null>(null);
+  const [voting, setVoting] = useState<WorkflowAction | null>(null);
 
   /** A saved change answers with the test: its new version is needed before the refetch lands. */
   const applied = (test: Test) => {
     client.setQueryData<Timeline>(key, (old) => (old ? { ...old, test } : old));
     return client.invalidateQueries({ queryKey: ["tests"] });
   };
-  const step = (action: string, body: Omit<Step, "action">, version: number) =>
+  const step = (action: WorkflowAction, body: Omit<Step, "action">, version: number) =>
     ok(api.POST("/api/v1/tests/{id}/{action}", { params: { path: { id, action } }, body: { ...body, version } }));
   const onStepError = (error: Error) => {
     // A stale version means someone else moved the test: show theirs.

@@ -8,12 +8,14 @@ import { formatDateTime, humanize, outcomeTone, stateTone, TEST_STATES } from ".
 import { FormProblem, PLATFORMS, SearchField, opt } from "../listing";
 import { pageCount, useListParams } from "../../lib/listParams";
 import { can } from "../../lib/permissions";
+import { every, oneOf, TEAMS, type Team, type TestState } from "../../api/enums";
 
 type Test = Schemas["TestView"];
 const PER_PAGE = 25;
 const BOARD_PER_STATE = 20;
 /** The board reads left to right as the workflow runs, the end states last. */
-const BOARD_STATES = ["draft", "red_executing", "blue_evaluating", "in_review", "disputed", "validated", "rejected"] as const;
+/** Every state, in the board's column order. */
+const BOARD_STATES = every<TestState>()(["draft", "red_executing", "blue_evaluating", "in_review", "disputed", "validated", "rejected"]);
 const FILTERS = ["state", "technique_id", "tactic", "campaign_id", "team", "q", "assignee_id"] as const;
 
 export function TestsPage() {
@@ -25,7 +27,7 @@ export function TestsPage() {
     technique_id: opt(list.get("technique_id")),
     tactic: opt(list.get("tactic")),
     campaign_id: opt(list.get("campaign_id")),
-    team: opt(list.get("team")),
+    team: oneOf(TEAMS, list.get("team")),
     q: opt(list.get("q")),
     assignee_id: opt(list.get("assignee_id")),
   };
@@ -60,7 +62,7 @@ export function TestsPage() {
         }
       />
       <TestFilters list={list} board={board} meId={me.id} />
-      {board ? <TestBoard filters={filters} /> : <TestTable filters={{ ...filters, state: opt(list.get("state")) }} page={list.page} onPage={(page) => list.set({ page: String(page) })} />}
+      {board ? <TestBoard filters={filters} /> : <TestTable filters={{ ...filters, state: oneOf(TEST_STATES, list.get("state")) }} page={list.page} onPage={(page) => list.set({ page: String(page) })} />}
       <NewTestDialog open={creating} onClose={() => setCreating(false)} />
     </>
   );
@@ -110,7 +112,7 @@ function TestFilters({ list, board, meId }: { list: ReturnType<typeof useListPar
   );
 }
 
-type Filters = { state?: string | undefined; technique_id?: string | undefined; tactic?: string | undefined; campaign_id?: string | undefined; team?: string | undefined; q?: string | undefined; assignee_id?: string | undefined };
+type Filters = { state?: TestState | undefined; technique_id?: string | undefined; tactic?: string | undefined; campaign_id?: string | undefined; team?: Team | undefined; q?: string | undefined; assignee_id?: string | undefined };
 
 function TestTable({ filters, page, onPage }: { filters: Filters; page: number; onPage: (page: number) => void }) {
   const tests = useQuery({

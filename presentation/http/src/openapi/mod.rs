@@ -1,6 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers and views. A copy is committed at
 //! `docs/openapi.json`; a test fails when the two drift apart.
 
+mod errors;
+
+use errors::ErrorResponses;
+
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -11,7 +15,14 @@ use crate::routes::{
     exports, findings, jobs, notifications, reports, rules, snapshots, system, templates, tracking,
     users,
 };
-use crate::views::{Paginated, UserView};
+use crate::views::Paginated;
+use crate::views::users::UserView;
+use crate::views::{
+    audit_logs as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
+    findings as finding_views, jobs as job_views, notifications as notification_views,
+    reports as report_views, rules as rule_views, snapshots as snapshot_views,
+    templates as template_views, tests as test_views,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,15 +69,15 @@ use crate::views::{Paginated, UserView};
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
-        Paginated<audit_logs::AuditEntryResponse>,
-        Paginated<test_routes::TestView>,
-        Paginated<notifications::NotificationView>,
-        Paginated<catalog::TechniqueSummaryView>, Paginated<catalog::ThreatActorView>,
-        Paginated<campaigns::CampaignView>, Paginated<findings::FindingResponse>,
-        Paginated<reports::ReportView>,
-        Paginated<jobs::JobRunView>, Paginated<rules::RuleSummaryView>, Paginated<templates::TemplateSummaryView>, Paginated<snapshots::SnapshotView>,
+        Paginated<audit_log_views::AuditEntryResponse>,
+        Paginated<test_views::TestView>,
+        Paginated<notification_views::NotificationView>,
+        Paginated<catalog_views::TechniqueSummaryView>, Paginated<catalog_views::ThreatActorView>,
+        Paginated<campaign_views::CampaignView>, Paginated<finding_views::FindingResponse>,
+        Paginated<report_views::ReportView>,
+        Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
         (name = "auth", description = "Sign in, tokens and one's password"),
         (name = "users", description = "Accounts and roles"),

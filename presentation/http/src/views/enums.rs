@@ -1,0 +1,199 @@
+//! The closed sets of values the API reads and writes (states, outcomes, verdicts, roles,
+//! workflow actions, campaign types, statuses, severities and kinds) as enum schemas, so that
+//! clients generated from the OpenAPI document (the web UI's `schema.d.ts`) get them as types
+//! instead of hand-written lists.
+//!
+//! Each is a schema only: the fields stay strings on the Rust side (`#[schema(value_type =
+//! ...)]`), written from and parsed into the domain's own enums by the same code as before,
+//! so documenting a set changes no behaviour. The tests below hold each list to the domain's,
+//! so the two cannot drift.
+
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+/// Declares an enum schema named `$name` with its values.
+macro_rules! enum_schema {
+    ($($(#[doc = $doc:literal])+ $name:ident = [$($value:literal),+ $(,)?];)+) => {$(
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl $name {
+            /// Every value, in the order the schema lists them.
+            pub const VALUES: &'static [&'static str] = &[$($value),+];
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let description = [$($doc),+].map(str::trim).join(" ");
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(description))
+                    .enum_values(Some(Self::VALUES.iter().copied()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )+};
+}
+
+enum_schema! {
+    /// A user's role.
+    Role = ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech", "viewer"];
+    /// Where a test stands in the red/blue validation workflow.
+    TestState = ["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"];
+    /// A step of the test workflow (`POST /api/v1/tests/{id}/{action}`).
+    WorkflowAction = ["start-execution", "submit-red", "submit-blue", "validate-red", "validate-blue", "reopen", "pause-timer", "resume-timer"];
+    /// A team of the workflow.
+    Team = ["red", "blue"];
+    /// A reviewer's verdict.
+    Verdict = ["approve", "reject"];
+    /// What the defences did against a test.
+    Outcome = ["prevented", "detected", "logged", "not_detected"];
+    /// What a detection rule did in a test.
+    RuleVerdict = ["triggered", "not_triggered", "not_evaluated"];
+    /// A campaign's type; a red team campaign is blind to the blue team.
+    CampaignType = ["purple_team", "red_team", "blue_team", "tabletop"];
+    /// Where a campaign stands.
+    CampaignStatus = ["draft", "active", "completed", "archived"];
+    /// Where a campaign's phase stands.
+    PhaseStatus = ["planned", "in_progress", "done"];
+    /// A technique's coverage in this organization.
+    CoverageStatus = ["not_covered", "in_progress", "partial", "validated", "stale"];
+    /// How a compliance control is covered by the techniques mapped to it.
+    ControlStatus = ["covered", "partial", "gap"];
+    /// A finding's severity.
+    Severity = ["low", "medium", "high", "critical"];
+    /// Where a finding stands.
+    FindingStatus = ["open", "in_remediation", "awaiting_retest", "resolved", "risk_accepted"];
+    /// Where a remediation step stands.
+    StepStatus = ["todo", "in_progress", "done"];
+    /// A background job.
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation"];
+    /// Where a job run stands.
+    JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
+    /// Why a job run exists.
+    JobTrigger = ["schedule", "manual"];
+    /// A data source's feed.
+    FeedKind = ["attack", "atomic", "caldera", "sigma", "elastic", "d3fend", "lolbas", "gtfobins", "stix", "compliance"];
+    /// How a data source's last sync went.
+    SyncStatus = ["never", "running", "succeeded", "failed"];
+    /// How a catalog import went.
+    ImportStatus = ["running", "succeeded", "failed"];
+    /// A report's kind.
+    ReportKind = ["executive_summary", "coverage_report", "purple_campaign"];
+    /// A report's file format.
+    ReportFormat = ["html", "pdf"];
+    /// Where a report stands.
+    ReportStatus = ["queued", "ready", "failed"];
+    /// Where a test template comes from.
+    TemplateSource = ["atomic", "caldera", "lolbas", "gtfobins"];
+    /// Where a detection rule comes from.
+    RuleSource = ["sigma", "elastic"];
+    /// An event in a piece of evidence's chain of custody.
+    CustodyKind = ["uploaded", "downloaded", "verified", "verification_failed", "deleted", "link_issued"];
+}
+
+#[cfg(test)]
+mod tests {
+    use aegis_domain::{
+        campaign, data_source, detection, finding, job, report, role, scoring, template, test_case,
+        workflow,
+    };
+
+    fn values<T: Copy, const N: usize>(
+        all: [T; N],
+        name: impl Fn(T) -> &'static str,
+    ) -> Vec<&'static str> {
+        all.into_iter().map(name).collect()
+    }
+
+    #[test]
+    fn each_enum_schema_lists_the_domain_values() {
+        assert_eq!(
+            super::Role::VALUES,
+            values(role::Role::ALL, role::Role::as_str)
+        );
+        assert_eq!(
+            super::TestState::VALUES,
+            values(workflow::TestState::ALL, workflow::TestState::as_str)
+        );
+        assert_eq!(
+            super::CampaignType::VALUES,
+            values(campaign::CampaignKind::ALL, campaign::CampaignKind::as_str)
+        );
+        assert_eq!(
+            super::CampaignStatus::VALUES,
+            values(
+                campaign::CampaignStatus::ALL,
+                campaign::CampaignStatus::as_str
+            )
+        );
+        assert_eq!(
+            super::PhaseStatus::VALUES,
+            values(campaign::PhaseStatus::ALL, campaign::PhaseStatus::as_str)
+        );
+        assert_eq!(
+            super::Outcome::VALUES,
+            values(test_case::Outcome::ALL, test_case::Outcome::as_str)
+        );
+        assert_eq!(
+            super::CoverageStatus::VALUES,
+            values(
+                scoring::CoverageStatus::ALL,
+                scoring::CoverageStatus::as_str
+            )
+        );
+        assert_eq!(
+            super::Severity::VALUES,
+            values(finding::Severity::ALL, finding::Severity::as_str)
+        );
+        assert_eq!(
+            super::FindingStatus::VALUES,
+            values(finding::FindingStatus::ALL, finding::FindingStatus::as_str)
+        );
+        assert_eq!(
+            super::StepStatus::VALUES,
+            values(finding::StepStatus::ALL, finding::StepStatus::as_str)
+        );
+        assert_eq!(
+            super::JobKind::VALUES,
+            values(job::JobKind::ALL, job::JobKind::as_str)
+        );
+        assert_eq!(
+            super::FeedKind::VALUES,
+            values(data_source::FeedKind::ALL, data_source::FeedKind::as_str)
+        );
+        assert_eq!(
+            super::ReportKind::VALUES,
+            values(report::ReportKind::ALL, report::ReportKind::as_str)
+        );
+        assert_eq!(
+            super::ReportFormat::VALUES,
+            values(report::ReportFormat::ALL, report::ReportFormat::as_str)
+        );
+        assert_eq!(
+            super::TemplateSource::VALUES,
+            values(
+                template::TemplateSource::ALL,
+                template::TemplateSource::as_str
+            )
+        );
+        assert_eq!(
+            super::RuleSource::VALUES,
+            values(detection::RuleSource::ALL, detection::RuleSource::as_str)
+        );
+        let mut actions: Vec<&str> = values(
+            workflow::WorkflowAction::ALL,
+            workflow::WorkflowAction::name,
+        );
+        actions.dedup();
+        assert_eq!(super::WorkflowAction::VALUES, actions);
+    }
+}
