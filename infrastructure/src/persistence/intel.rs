@@ -212,7 +212,7 @@ pub(crate) async fn for_actor(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let lineage = super::catalog_read::lineage(db).await?;
+    let lineage = super::catalog_read::replacements(db).await?;
     rows.into_iter()
         .map(|row| {
             let mut actor: IntelActor =
