@@ -308,7 +308,7 @@ impl TemplateService {
         context: &RequestContext,
     ) -> Result<TestCase, TemplateError> {
         actor.authorize(Action::PlanTests)?;
-        let (_, template) = self
+        let (summary, template) = self
             .deps
             .templates
             .find_template(request.template_id)
@@ -322,6 +322,8 @@ impl TemplateService {
         )
         .map_err(|e| TemplateError::Invalid(vec![FieldError::new(e.field(), e.to_string())]))?;
         let new = NewTest {
+            // A template naming a revoked technique tests the one that replaced it.
+            technique_id: summary.technique,
             target_environment: request.target_environment,
             assignee_id: request.assignee_id,
             ..new

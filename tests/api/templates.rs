@@ -382,3 +382,46 @@ on_both_databases!(
         }));
     }
 );
+
+on_both_databases!(
+    a_template_naming_a_revoked_technique_lands_on_its_successor,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let atomics = dir.path().join("atomic-red-team");
+        write(
+            &atomics,
+            "atomics/T1086/T1086.yaml",
+            "attack_technique: T1086
+atomic_tests:
+- name: PowerShell by its old id
+  auto_generated_guid: 7d3b5f1c-0000-4000-8000-00000000a786
+  supported_platforms: [windows]
+  executor: {name: powershell, command: Get-Process}
+",
+        );
+        let report = import(&app, TemplateSource::Atomic, &atomics).await;
+        assert!(report.unresolved_techniques.is_empty(), "{report:?}");
+        assert_eq!(report.replaced_techniques.len(), 1, "{report:?}");
+
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "red_lead").await;
+        let listed = read(&app, "/api/v1/test-templates?technique=T1059.001", &lead).await;
+        assert_eq!(listed["total"], 1, "{listed}");
+        assert_eq!(listed["items"][0]["technique"], "T1059.001");
+        assert_eq!(listed["items"][0]["named_as"], "T1086");
+        let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+        let created = app
+            .client
+            .post(app.url("/api/v1/tests/from-template"))
+            .bearer_auth(&lead)
+            .json(&json!({"template_id": id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let test: Value = created.json().await.unwrap();
+        assert_eq!(test["technique_id"], "T1059.001", "tested where it counts");
+    }
+);

@@ -250,13 +250,13 @@ fn summary(
 async fn summaries(
     db: &impl ConnectionTrait,
     rows: Vec<rule::Model>,
+    lineage: &TechniqueLineage,
 ) -> Result<Vec<RuleSummary>, RepositoryError> {
     let techniques = techniques_of(db, rows.iter().map(|r| r.id).collect()).await?;
-    let lineage = super::catalog::read::lineage(db).await?;
     rows.iter()
         .map(|row| {
             let named = techniques.get(&row.id).map_or(&[][..], Vec::as_slice);
-            summary(row, named, &lineage)
+            summary(row, named, lineage)
         })
         .collect()
 }
@@ -266,7 +266,8 @@ pub(crate) async fn for_technique(
     technique: &str,
 ) -> Result<Vec<RuleSummary>, RepositoryError> {
     // The rules tagged with the technique or with a revoked id it replaced.
-    let names = super::catalog::read::lineage(db).await?.names_of(technique);
+    let lineage = super::catalog::read::replacements(db).await?;
+    let names = lineage.names_of(technique);
     let ids: Vec<uuid::Uuid> = rule_technique::Entity::find()
         .select_only()
         .column(rule_technique::Column::RuleId)
@@ -282,7 +283,7 @@ pub(crate) async fn for_technique(
         .all(db)
         .await
         .map_err(unexpected)?;
-    summaries(db, rows).await
+    summaries(db, rows, &lineage).await
 }
 
 pub(crate) async fn list(
@@ -300,8 +301,9 @@ pub(crate) async fn list(
     if let Some(text) = &filter.text {
         query = query.filter(any_contains(&[rule::Column::Title], text));
     }
+    let lineage = super::catalog::read::replacements(db).await?;
     if let Some(technique) = &filter.technique {
-        let names = super::catalog::read::lineage(db).await?.names_of(technique);
+        let names = lineage.names_of(technique);
         let tagged = rule_technique::Entity::find()
             .select_only()
             .column(rule_technique::Column::RuleId)
@@ -319,7 +321,7 @@ pub(crate) async fn list(
         .await
         .map_err(unexpected)?;
     Ok(Page {
-        items: summaries(db, rows).await?,
+        items: summaries(db, rows, &lineage).await?,
         total,
         request: page,
     })
@@ -340,7 +342,7 @@ pub(crate) async fn find(
         .await?
         .remove(&row.id)
         .unwrap_or_default();
-    let lineage = super::catalog::read::lineage(db).await?;
+    let lineage = super::catalog::read::replacements(db).await?;
     let summary = summary(&row, &techniques, &lineage)?;
     let rule = DetectionRule {
         source: summary.source,
@@ -384,7 +386,7 @@ pub(crate) async fn active_counts(
         .all(db)
         .await
         .map_err(unexpected)?;
-    let lineage = super::catalog::read::lineage(db).await?;
+    let lineage = super::catalog::read::replacements(db).await?;
     let counted: std::collections::HashSet<(uuid::Uuid, String)> = links
         .into_iter()
         .map(|(rule, named)| (rule, lineage.current_of(&named)))

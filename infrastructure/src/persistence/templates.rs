@@ -303,7 +303,7 @@ pub(crate) async fn list(
     if let Some(source) = filter.source {
         query = query.filter(template::Column::Source.eq(source.as_str()));
     }
-    let lineage = super::catalog::read::lineage(db).await?;
+    let lineage = super::catalog::read::replacements(db).await?;
     if let Some(technique) = &filter.technique {
         query = query.filter(template::Column::TechniqueId.is_in(lineage.names_of(technique)));
     }
@@ -345,7 +345,7 @@ pub(crate) async fn find(
     else {
         return Ok(None);
     };
-    let lineage = super::catalog::read::lineage(db).await?;
+    let lineage = super::catalog::read::replacements(db).await?;
     decode(row, &lineage).map(Some)
 }
 
@@ -354,7 +354,9 @@ pub(crate) async fn binaries_for_technique(
     technique: &str,
 ) -> Result<Vec<BinarySummary>, RepositoryError> {
     // Binaries whose uses name the technique or a revoked id it replaced.
-    let names = super::catalog::read::lineage(db).await?.names_of(technique);
+    let names = super::catalog::read::replacements(db)
+        .await?
+        .names_of(technique);
     let ids: Vec<uuid::Uuid> = binary_technique::Entity::find()
         .select_only()
         .column(binary_technique::Column::BinaryId)

@@ -216,7 +216,7 @@ pub(crate) async fn for_actor(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let lineage = super::catalog::read::lineage(db).await?;
+    let lineage = super::catalog::read::replacements(db).await?;
     rows.into_iter()
         .map(|row| {
             let mut actor: IntelActor =

@@ -29,12 +29,52 @@ use crate::persistence::error::{corrupt, unexpected};
 use crate::persistence::json_values::strings;
 use crate::persistence::text_search::any_contains;
 
-/// Every technique id of the catalog and where the revoked ones lead: how the rules, templates
-/// and intelligence that name techniques are read.
+/// Every technique id of the catalog and where the revoked ones lead: how import reports
+/// tell current, replaced, deprecated and unknown ids apart.
 pub(crate) async fn lineage(
     db: &impl ConnectionTrait,
 ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
-    let rows: Vec<(String, String, bool, bool, Option<String>)> = technique::Entity::find()
+    lineage_of(db, None).await
+}
+
+/// Where the revoked ids lead, without the rest of the catalog: all that reading a rule,
+/// template or intelligence item needs (`current_of`, `names_of`), and a few rows where the
+/// whole catalog is hundreds, on paths that run once per technique while scores are recomputed.
+pub(crate) async fn replacements(
+    db: &impl ConnectionTrait,
+) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+    let revoked = || {
+        technique::Entity::find()
+            .filter(technique::Column::Revoked.eq(true))
+            .select_only()
+    };
+    let wanted = Condition::any()
+        .add(technique::Column::Revoked.eq(true))
+        // The techniques they lead to, and current rows that still hold a revoked id.
+        .add(
+            technique::Column::StixId.in_subquery(
+                revoked()
+                    .column(technique::Column::RevokedBy)
+                    .filter(technique::Column::RevokedBy.is_not_null())
+                    .into_query(),
+            ),
+        )
+        .add(
+            technique::Column::MitreId
+                .in_subquery(revoked().column(technique::Column::MitreId).into_query()),
+        );
+    lineage_of(db, Some(wanted)).await
+}
+
+async fn lineage_of(
+    db: &impl ConnectionTrait,
+    only: Option<Condition>,
+) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
+    let mut query = technique::Entity::find();
+    if let Some(only) = only {
+        query = query.filter(only);
+    }
+    let rows: Vec<(String, String, bool, bool, Option<String>)> = query
         .select_only()
         .column(technique::Column::MitreId)
         .column(technique::Column::StixId)

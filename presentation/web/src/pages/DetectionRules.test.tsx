@@ -15,6 +15,7 @@ const rule: Schemas["RuleSummaryView"] = {
   author: "Ivan Saakov",
   deprecated: false,
   techniques: ["T1078.004"],
+  legacy_techniques: [],
 };
 
 describe("DetectionRulesPage", () => {
