@@ -120,7 +120,7 @@ pub(crate) async fn inputs_of(
     let mut proven_rules: Vec<&str> = Vec::new();
     let mut silent_rules: Vec<&str> = Vec::new();
     for test in tests {
-        match test.workflow.state() {
+        match test.workflow().state() {
             TestState::Validated => {
                 let (Some(outcome), Some(validated_at)) = (test.blue.outcome, test.validated_at)
                 else {

@@ -229,7 +229,7 @@ impl EvidenceService {
     ) -> Result<EvidenceRecord, EvidenceError> {
         actor.authorize(Action::ReadOperations)?;
         let test = self.test(actor, test_id).await?;
-        let state = test.workflow.state();
+        let state = test.workflow().state();
         let locked = EvidenceError::Refused(Refusal::NotAllowedInState {
             state,
             action: "add evidence",
@@ -512,7 +512,7 @@ impl EvidenceService {
         }
         let mut evidence = self.live(actor, id).await?;
         let test = self.test(actor, evidence.test_id).await?;
-        if test.workflow.state() == TestState::Validated {
+        if test.workflow().state() == TestState::Validated {
             return Err(EvidenceError::Refused(Refusal::NotAllowedInState {
                 state: TestState::Validated,
                 action: "delete evidence",

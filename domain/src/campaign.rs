@@ -454,7 +454,7 @@ pub fn pending_dependencies(test: TestId, edges: &[Dependency], tests: &[TestCas
             tests
                 .iter()
                 .find(|t| t.id == *dep)
-                .is_none_or(|t| t.workflow.state() != TestState::Validated)
+                .is_none_or(|t| t.workflow().state() != TestState::Validated)
         })
         .collect()
 }

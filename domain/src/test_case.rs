@@ -168,7 +168,8 @@ pub struct TestCase {
     pub platform: Option<String>,
     pub assignee: Option<UserId>,
     pub campaign_id: Option<uuid::Uuid>,
-    pub workflow: Workflow,
+    /// Where the test is in the red/blue workflow; moved only by [`TestCase::advance`].
+    workflow: Workflow,
     pub red_vote_notes: Option<String>,
     pub blue_vote_notes: Option<String>,
     pub paused_at: Option<DateTime<Utc>>,
@@ -178,14 +179,91 @@ pub struct TestCase {
     pub blue: BlueReport,
     /// When both leads' approval validated the test; cleared by a reopen.
     pub validated_at: Option<DateTime<Utc>>,
-    /// Incremented by every change: a stale version is refused (optimistic concurrency).
-    pub version: i32,
+    /// Incremented by every change ([`TestCase::record_change`]): a stale version is refused
+    /// (optimistic concurrency).
+    version: i32,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl TestCase {
+    /// A new draft: the workflow's start, version 1, nothing planned or reported yet.
+    #[must_use]
+    pub fn draft(
+        id: TestId,
+        tenant_id: TenantId,
+        title: String,
+        technique_id: TechniqueId,
+        created_by: UserId,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            title,
+            description: String::new(),
+            technique_id,
+            objective: String::new(),
+            target_environment: String::new(),
+            platform: None,
+            assignee: None,
+            campaign_id: None,
+            workflow: Workflow::new(),
+            red_vote_notes: None,
+            blue_vote_notes: None,
+            paused_at: None,
+            red_clock: PhaseClock::default(),
+            blue_clock: PhaseClock::default(),
+            red: RedReport::default(),
+            blue: BlueReport::default(),
+            validated_at: None,
+            version: 1,
+            created_by,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The test as storage holds it: its workflow and version exactly as they were saved. For
+    /// the adapters that load tests, never for a change.
+    #[must_use]
+    pub fn restored(mut self, workflow: Workflow, version: i32) -> Self {
+        self.workflow = workflow;
+        self.version = version;
+        self
+    }
+
+    #[must_use]
+    pub const fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    #[must_use]
+    pub const fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// Takes the workflow `step` leads to: entering `validated` stamps when, leaving it (a
+    /// reopen) clears it.
+    pub fn advance(&mut self, step: &crate::workflow::Transition, now: DateTime<Utc>) {
+        self.workflow = step.next;
+        if step.to == crate::workflow::TestState::Validated {
+            self.validated_at = Some(now);
+        } else if step.from == crate::workflow::TestState::Validated {
+            self.validated_at = None;
+        }
+    }
+
+    /// Marks a change made at `now`: returns the version it was based on (what storage must
+    /// still hold) and moves to the next.
+    pub fn record_change(&mut self, now: DateTime<Utc>) -> i32 {
+        let based_on = self.version;
+        self.version += 1;
+        self.updated_at = now;
+        based_on
+    }
+
     /// A new draft of the same plan: what to run, where and how (red's planned procedure,
     /// command and tool), without anything that happened to this one.
     #[must_use]
@@ -337,6 +415,53 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    fn draft() -> TestCase {
+        let nil = uuid::Uuid::nil();
+        TestCase::draft(
+            TestId::from_uuid(nil),
+            TenantId::from_uuid(nil),
+            "Encoded cradle".into(),
+            TechniqueId::parse("T1059.001").unwrap_or_else(|e| panic!("{e}")),
+            UserId::from_uuid(nil),
+            DateTime::<Utc>::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn a_change_moves_the_version_on_and_names_the_one_it_was_based_on() {
+        let mut test = draft();
+        assert_eq!(test.version(), 1);
+        let later = DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(5);
+        assert_eq!(test.record_change(later), 1);
+        assert_eq!((test.version(), test.updated_at), (2, later));
+    }
+
+    #[test]
+    fn validating_stamps_the_test_and_reopening_clears_it() {
+        use crate::role::Role;
+        use crate::workflow::{TestState, Verdict, WorkflowAction, transition};
+        let now = DateTime::<Utc>::UNIX_EPOCH + Duration::hours(1);
+        let mut test = draft().restored(
+            Workflow::restore(TestState::InReview, Some(Verdict::Approve), None, false),
+            3,
+        );
+        let step = transition(
+            test.workflow(),
+            WorkflowAction::ValidateBlue(Verdict::Approve),
+            Role::BlueLead,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        test.advance(&step, now);
+        assert_eq!(test.workflow().state(), TestState::Validated);
+        assert_eq!(test.validated_at, Some(now));
+        let reopen = transition(test.workflow(), WorkflowAction::Reopen, Role::RedLead)
+            .unwrap_or_else(|e| panic!("{e}"));
+        test.advance(&reopen, now);
+        assert_ne!(test.workflow().state(), TestState::Validated);
+        assert_eq!(test.validated_at, None);
+        assert_eq!(test.version(), 3, "advancing is not a stored change by itself");
+    }
 
     #[test]
     fn worklogs_subtract_pauses_and_detect_edits() {

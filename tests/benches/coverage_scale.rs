@@ -27,7 +27,7 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::detection::{DetectionRule, RuleSource};
 use aegis_domain::ports::RuleRepository;
 use aegis_domain::ports::{CatalogRepository, TechniqueFilter};
-use aegis_domain::test_case::{BlueReport, Outcome, PhaseClock, RedReport, TestCase, TestId};
+use aegis_domain::test_case::{BlueReport, Outcome, TestCase, TestId};
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{TestState, Verdict, Workflow};
 use aegis_infrastructure::feeds::attack::FileAttackSource;
@@ -169,39 +169,29 @@ async fn main() {
         for n in 0..1_000 {
             let validated_at =
                 now - chrono::Duration::hours(i64::try_from(random.next(24 * 365)).unwrap());
-            let test = TestCase {
-                id: TestId::from_uuid(uuid::Uuid::new_v4()),
-                tenant_id: tenant,
-                title: format!("Bench test {}", batch * 1_000 + n),
-                description: String::new(),
-                technique_id: techniques[random.next(techniques.len())].clone(),
-                objective: String::new(),
-                target_environment: String::new(),
-                platform: Some(platforms[random.next(platforms.len())].to_owned()),
-                assignee: None,
-                campaign_id: None,
-                workflow: Workflow::restore(
+            let mut test = TestCase::draft(
+                TestId::from_uuid(uuid::Uuid::new_v4()),
+                tenant,
+                format!("Bench test {}", batch * 1_000 + n),
+                techniques[random.next(techniques.len())].clone(),
+                operator,
+                validated_at,
+            )
+            .restored(
+                Workflow::restore(
                     TestState::Validated,
                     Some(Verdict::Approve),
                     Some(Verdict::Approve),
                     false,
                 ),
-                red_vote_notes: None,
-                blue_vote_notes: None,
-                paused_at: None,
-                red_clock: PhaseClock::default(),
-                blue_clock: PhaseClock::default(),
-                red: RedReport::default(),
-                blue: BlueReport {
-                    outcome: Some(outcomes[random.next(outcomes.len())]),
-                    ..BlueReport::default()
-                },
-                validated_at: Some(validated_at),
-                version: 1,
-                created_by: operator,
-                created_at: validated_at,
-                updated_at: validated_at,
+                1,
+            );
+            test.platform = Some(platforms[random.next(platforms.len())].to_owned());
+            test.blue = BlueReport {
+                outcome: Some(outcomes[random.next(outcomes.len())]),
+                ..BlueReport::default()
             };
+            test.validated_at = Some(validated_at);
             uow.insert_test(tenant, &test).await.unwrap();
         }
         uow.commit().await.unwrap();

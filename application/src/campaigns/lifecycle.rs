@@ -55,7 +55,7 @@ impl CampaignService {
                     let tests = uow.tests_of_campaign(actor.tenant_id, campaign.id).await?;
                     let validated = tests
                         .iter()
-                        .filter(|t| t.workflow.state() == TestState::Validated)
+                        .filter(|t| t.workflow().state() == TestState::Validated)
                         .count();
                     Ok(serde_json::json!({"tests": tests.len(), "validated": validated}))
                 },

@@ -38,7 +38,7 @@ impl CampaignService {
                             format!("the test already belongs to campaign {other}"),
                         ));
                     }
-                    if test.workflow.state() != TestState::Draft {
+                    if test.workflow().state() != TestState::Draft {
                         return Err(invalid(
                             "test_id",
                             "only a test in draft can join a campaign",
@@ -170,7 +170,7 @@ impl CampaignService {
                     .find_test(actor.tenant_id, test_id)
                     .await?
                     .ok_or(CampaignError::Test(TestError::NotFound))?;
-                if current.workflow.state() != TestState::Draft {
+                if current.workflow().state() != TestState::Draft {
                     return Err(invalid(
                         "test_id",
                         "dependencies change only while the test is in draft",

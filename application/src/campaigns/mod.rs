@@ -296,7 +296,7 @@ fn progress(tests: &[CampaignTest]) -> Progress {
         .map(|state| {
             let n = tests
                 .iter()
-                .filter(|t| t.test.workflow.state() == state)
+                .filter(|t| t.test.workflow().state() == state)
                 .count();
             (state, count(n))
         })
@@ -304,7 +304,7 @@ fn progress(tests: &[CampaignTest]) -> Progress {
     let validated: Vec<&TestCase> = tests
         .iter()
         .map(|t| &t.test)
-        .filter(|t| t.workflow.state() == TestState::Validated)
+        .filter(|t| t.workflow().state() == TestState::Validated)
         .collect();
     let outcomes = Outcome::ALL
         .into_iter()
@@ -330,7 +330,7 @@ fn progress(tests: &[CampaignTest]) -> Progress {
         blocked: count(
             tests
                 .iter()
-                .filter(|t| t.test.workflow.state() == TestState::Draft)
+                .filter(|t| t.test.workflow().state() == TestState::Draft)
                 .filter(|t| !t.blocked_by.is_empty())
                 .count(),
         ),
@@ -443,9 +443,7 @@ async fn move_test(
     now: DateTime<Utc>,
 ) -> Result<(), RepositoryError> {
     test.campaign_id = campaign.map(|c| c.as_uuid());
-    let expected = test.version;
-    test.version += 1;
-    test.updated_at = now;
+    let expected = test.record_change(now);
     uow.update_test(test.tenant_id, test, expected).await
 }
 
@@ -480,7 +478,7 @@ fn detail(
     let total = ordered.len();
     let tests: Vec<CampaignTest> = ordered
         .iter()
-        .filter(|t| campaign.kind.reveals(actor.role, t.workflow.state()))
+        .filter(|t| campaign.kind.reveals(actor.role, t.workflow().state()))
         .map(|t| CampaignTest {
             depends_on: edges
                 .iter()

@@ -149,7 +149,7 @@ impl CampaignService {
                     .map_or(campaign.run_number - 1, |c| c.run_number);
                 let validated = previous_tests
                     .iter()
-                    .filter(|t| t.workflow.state() == TestState::Validated)
+                    .filter(|t| t.workflow().state() == TestState::Validated)
                     .count();
                 let percent_validated = if previous_tests.is_empty() {
                     0.0
@@ -215,7 +215,7 @@ impl CampaignService {
                 tests: u32::try_from(tests.len()).unwrap_or(u32::MAX),
                 outcome: tests
                     .iter()
-                    .filter(|t| t.workflow.state() == TestState::Validated)
+                    .filter(|t| t.workflow().state() == TestState::Validated)
                     .max_by_key(|t| t.validated_at)
                     .and_then(|t| t.blue.outcome),
                 score: stored.score,

@@ -18,12 +18,12 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{Repositories, RepositoryError, Subject, TestFilter, TestHistory};
 use aegis_domain::test_case::{
-    BlueReport, Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
+    Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
     TransitionRecord, Worklog,
 };
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{
-    Effect, Refusal, Team, TestState, Verdict, Workflow, WorkflowAction, transition,
+    Effect, Refusal, Team, TestState, Verdict, WorkflowAction, transition,
 };
 
 use crate::Dependencies;
@@ -262,19 +262,17 @@ impl TestService {
             return Err(TestError::CampaignClosed(closed.status));
         }
         if let Some(expected) = expected_version
-            && expected != test.version
+            && expected != test.version()
         {
             return Err(TestError::VersionConflict {
-                current: test.version,
+                current: test.version(),
             });
         }
         Ok((test, campaign))
     }
 
     async fn save(&self, uow: &dyn UnitOfWork, test: &mut TestCase) -> Result<(), TestError> {
-        let expected = test.version;
-        test.version += 1;
-        test.updated_at = self.deps.clock.now();
+        let expected = test.record_change(self.deps.clock.now());
         uow.update_test(test.tenant_id, test, expected)
             .await
             .map_err(TestError::from)
@@ -316,7 +314,7 @@ async fn campaign_as_seen(
         .await?;
     if campaign
         .as_ref()
-        .is_some_and(|c| !c.kind.reveals(actor.role, test.workflow.state()))
+        .is_some_and(|c| !c.kind.reveals(actor.role, test.workflow().state()))
     {
         return Err(TestError::NotFound);
     }

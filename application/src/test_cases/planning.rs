@@ -187,9 +187,9 @@ impl TestService {
         }
         let uow = self.deps.database.begin().await?;
         let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
-        if test.workflow.state() != TestState::Draft {
+        if test.workflow().state() != TestState::Draft {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
-                state: test.workflow.state(),
+                state: test.workflow().state(),
                 action: "edit",
             }));
         }
@@ -228,7 +228,7 @@ impl TestService {
             context,
             "test.updated",
             &test,
-            serde_json::json!({"version": test.version}),
+            serde_json::json!({"version": test.version()}),
         )
         .await?;
         uow.commit().await?;
@@ -249,11 +249,11 @@ impl TestService {
         let uow = self.deps.database.begin().await?;
         let (test, campaign) = self.load(uow.as_ref(), actor, id, None).await?;
         if !matches!(
-            test.workflow.state(),
+            test.workflow().state(),
             TestState::Draft | TestState::Rejected
         ) {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
-                state: test.workflow.state(),
+                state: test.workflow().state(),
                 action: "delete",
             }));
         }
@@ -288,32 +288,14 @@ impl TestService {
         title: String,
         technique_id: TechniqueId,
     ) -> TestCase {
-        let now = self.deps.clock.now();
-        TestCase {
-            id: TestId::from_uuid(self.deps.ids.new_id()),
-            tenant_id: actor.tenant_id,
+        TestCase::draft(
+            TestId::from_uuid(self.deps.ids.new_id()),
+            actor.tenant_id,
             title,
-            description: String::new(),
             technique_id,
-            objective: String::new(),
-            target_environment: String::new(),
-            platform: None,
-            assignee: None,
-            campaign_id: None,
-            workflow: Workflow::new(),
-            red_vote_notes: None,
-            blue_vote_notes: None,
-            paused_at: None,
-            red_clock: PhaseClock::default(),
-            blue_clock: PhaseClock::default(),
-            red: RedReport::default(),
-            blue: BlueReport::default(),
-            validated_at: None,
-            version: 1,
-            created_by: actor.user_id,
-            created_at: now,
-            updated_at: now,
-        }
+            actor.user_id,
+            self.deps.clock.now(),
+        )
     }
 
     /// Stores a new draft with its technique's rescoring and its audit entry.

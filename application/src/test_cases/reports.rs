@@ -27,15 +27,15 @@ impl TestService {
         };
         let uow = self.deps.database.begin().await?;
         let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
-        if test.workflow.state() != phase {
+        if test.workflow().state() != phase {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
-                state: test.workflow.state(),
+                state: test.workflow().state(),
                 action,
             }));
         }
         apply(&mut test);
         self.save(uow.as_ref(), &mut test).await?;
-        let details = serde_json::json!({"version": test.version});
+        let details = serde_json::json!({"version": test.version()});
         self.audit(uow.as_ref(), actor, context, audit_action, &test, details)
             .await?;
         uow.commit().await?;

@@ -28,7 +28,7 @@ impl TestService {
         };
         let uow = self.deps.database.begin().await?;
         let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
-        let step = transition(&test.workflow, action, actor.role).map_err(TestError::Refused)?;
+        let step = transition(test.workflow(), action, actor.role).map_err(TestError::Refused)?;
         if action == WorkflowAction::StartExecution
             && let Some(campaign) = &campaign
         {
@@ -132,12 +132,7 @@ impl TestService {
                 }
             }
         }
-        test.workflow = step.next;
-        if step.to == TestState::Validated {
-            test.validated_at = Some(now);
-        } else if step.from == TestState::Validated {
-            test.validated_at = None;
-        }
+        test.advance(&step, now);
         self.save(uow.as_ref(), &mut test).await?;
         if step.from != step.to {
             self.rescore(uow.as_ref(), actor.tenant_id, &test.technique_id)

@@ -357,46 +357,36 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
 async fn stored_coverage_follows_the_calendar_when_recomputed() {
     use aegis_domain::catalog::TechniqueId;
     use aegis_domain::scoring::CoverageStatus;
-    use aegis_domain::test_case::{BlueReport, Outcome, PhaseClock, RedReport, TestCase, TestId};
+    use aegis_domain::test_case::{BlueReport, Outcome, TestCase, TestId};
     use aegis_domain::workflow::{TestState, Verdict, Workflow};
 
     let h = harness().await;
     let technique = TechniqueId::parse("T1059.001").unwrap();
     let now = aegis_application::ports::Clock::now(h.clock.as_ref());
     let admin = UserId::from_uuid(uuid::Uuid::now_v7());
-    let validated = TestCase {
-        id: TestId::from_uuid(uuid::Uuid::now_v7()),
-        tenant_id: h.tenant.id,
-        title: "Encoded cradle".into(),
-        description: String::new(),
-        technique_id: technique.clone(),
-        objective: String::new(),
-        target_environment: String::new(),
-        platform: Some("Windows".into()),
-        assignee: None,
-        campaign_id: None,
-        workflow: Workflow::restore(
+    let mut validated = TestCase::draft(
+        TestId::from_uuid(uuid::Uuid::now_v7()),
+        h.tenant.id,
+        "Encoded cradle".into(),
+        technique.clone(),
+        admin,
+        now,
+    )
+    .restored(
+        Workflow::restore(
             TestState::Validated,
             Some(Verdict::Approve),
             Some(Verdict::Approve),
             false,
         ),
-        red_vote_notes: None,
-        blue_vote_notes: None,
-        paused_at: None,
-        red_clock: PhaseClock::default(),
-        blue_clock: PhaseClock::default(),
-        red: RedReport::default(),
-        blue: BlueReport {
-            outcome: Some(Outcome::Prevented),
-            ..BlueReport::default()
-        },
-        validated_at: Some(now),
-        version: 1,
-        created_by: admin,
-        created_at: now,
-        updated_at: now,
+        1,
+    );
+    validated.platform = Some("Windows".into());
+    validated.blue = BlueReport {
+        outcome: Some(Outcome::Prevented),
+        ..BlueReport::default()
     };
+    validated.validated_at = Some(now);
     h.database.state().tests.push(validated);
     let uow = aegis_application::ports::Database::begin(&h.database)
         .await

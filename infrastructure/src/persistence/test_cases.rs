@@ -58,55 +58,54 @@ fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
         .as_deref()
         .map(|o| Outcome::parse(o).ok_or_else(|| corrupt("outcome", o)))
         .transpose()?;
-    Ok(TestCase {
-        id: TestId::from_uuid(row.id),
-        tenant_id: TenantId::from_uuid(row.tenant_id),
-        title: row.title,
-        description: row.description,
-        technique_id: TechniqueId::parse(&row.technique_id)
-            .map_err(|e| corrupt("technique id", e))?,
-        objective: row.objective,
-        target_environment: row.target_environment,
-        platform: row.platform,
-        assignee: row.assignee_id.map(UserId::from_uuid),
-        campaign_id: row.campaign_id,
-        workflow,
-        red_vote_notes: row.red_vote_notes,
-        blue_vote_notes: row.blue_vote_notes,
-        paused_at: row.paused_at,
-        red_clock: PhaseClock {
-            started_at: row.red_started_at,
-            paused_seconds: row.red_paused_seconds,
-        },
-        blue_clock: PhaseClock {
-            started_at: row.blue_started_at,
-            paused_seconds: row.blue_paused_seconds,
-        },
-        red: RedReport {
-            executed_at: row.red_executed_at,
-            procedure: row.red_procedure,
-            command: row.red_command,
-            tool: row.red_tool,
-            targets: strings(&row.red_targets),
-            result_summary: row.red_result_summary,
-        },
-        blue: BlueReport {
-            outcome,
-            detected_at: row.blue_detected_at,
-            detection_source: row.blue_detection_source,
-            rule_results: rule_results(&row.blue_fired_rules),
-            notes: row.blue_notes,
-        },
-        validated_at: row.validated_at,
-        version: row.version,
-        created_by: UserId::from_uuid(row.created_by),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+    let mut test = TestCase::draft(
+        TestId::from_uuid(row.id),
+        TenantId::from_uuid(row.tenant_id),
+        row.title,
+        TechniqueId::parse(&row.technique_id).map_err(|e| corrupt("technique id", e))?,
+        UserId::from_uuid(row.created_by),
+        row.created_at,
+    )
+    .restored(workflow, row.version);
+    test.description = row.description;
+    test.objective = row.objective;
+    test.target_environment = row.target_environment;
+    test.platform = row.platform;
+    test.assignee = row.assignee_id.map(UserId::from_uuid);
+    test.campaign_id = row.campaign_id;
+    test.red_vote_notes = row.red_vote_notes;
+    test.blue_vote_notes = row.blue_vote_notes;
+    test.paused_at = row.paused_at;
+    test.red_clock = PhaseClock {
+        started_at: row.red_started_at,
+        paused_seconds: row.red_paused_seconds,
+    };
+    test.blue_clock = PhaseClock {
+        started_at: row.blue_started_at,
+        paused_seconds: row.blue_paused_seconds,
+    };
+    test.red = RedReport {
+        executed_at: row.red_executed_at,
+        procedure: row.red_procedure,
+        command: row.red_command,
+        tool: row.red_tool,
+        targets: strings(&row.red_targets),
+        result_summary: row.red_result_summary,
+    };
+    test.blue = BlueReport {
+        outcome,
+        detected_at: row.blue_detected_at,
+        detection_source: row.blue_detection_source,
+        rule_results: rule_results(&row.blue_fired_rules),
+        notes: row.blue_notes,
+    };
+    test.validated_at = row.validated_at;
+    test.updated_at = row.updated_at;
+    Ok(test)
 }
 
 fn to_row(t: &TestCase) -> test::ActiveModel {
-    let workflow = t.workflow;
+    let workflow = t.workflow();
     test::ActiveModel {
         id: Set(t.id.as_uuid()),
         tenant_id: Set(t.tenant_id.as_uuid()),
@@ -147,7 +146,7 @@ fn to_row(t: &TestCase) -> test::ActiveModel {
                 .collect::<Vec<_>>()
         )),
         blue_notes: Set(t.blue.notes.clone()),
-        version: Set(t.version),
+        version: Set(t.version()),
         created_by: Set(t.created_by.as_uuid()),
         created_at: Set(t.created_at),
         updated_at: Set(t.updated_at),

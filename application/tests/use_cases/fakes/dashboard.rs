@@ -20,7 +20,7 @@ impl<S: Slot> MetricsRepository for Memory<S> {
                 .filter(|t| t.tenant_id == tenant)
                 .map(|t| aegis_domain::metrics::TestFacts {
                     technique_id: t.technique_id.clone(),
-                    state: t.workflow.state(),
+                    state: t.workflow().state(),
                     created_by: t.created_by,
                     created_at: t.created_at,
                     red_started_at: t.red_clock.started_at,

@@ -41,12 +41,12 @@ impl<S: Slot> TestRepository for Memory<S> {
                 .iter_mut()
                 .find(|t| t.tenant_id == tenant && t.id == test.id)
             {
-                Some(stored) if stored.version == expected => {
+                Some(stored) if stored.version() == expected => {
                     *stored = test.clone();
                     Ok(())
                 }
                 Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version,
+                    current: stored.version(),
                 }),
                 None => Err(RepositoryError::NotFound(Entity::Test)),
             }

@@ -45,7 +45,7 @@ fn test_record(test: &TestCase) -> [String; 17] {
         test.id.to_string(),
         test.title.clone(),
         test.technique_id.to_string(),
-        test.workflow.state().as_str().to_owned(),
+        test.workflow().state().as_str().to_owned(),
         test.platform.clone().unwrap_or_default(),
         test.assignee.map(|a| a.to_string()).unwrap_or_default(),
         test.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
@@ -61,7 +61,7 @@ fn test_record(test: &TestCase) -> [String; 17] {
         test.blue.fired_rules().collect::<Vec<_>>().join("; "),
         test.created_at.to_rfc3339(),
         time(test.validated_at),
-        test.version.to_string(),
+        test.version().to_string(),
     ]
 }
 

@@ -40,7 +40,7 @@ pub(crate) fn expected_version(
 }
 
 pub(crate) fn tagged(status: StatusCode, test: TestCase) -> HttpResponse {
-    let etag = format!("\"{}\"", test.version);
+    let etag = format!("\"{}\"", test.version());
     HttpResponse::build(status)
         .insert_header((actix_web::http::header::ETAG, etag))
         .json(TestView::from(test))

@@ -93,6 +93,9 @@ pub struct TestView {
 
 impl From<TestCase> for TestView {
     fn from(t: TestCase) -> Self {
+        // Copied out first: the fields below move out of `t`.
+        let workflow = *t.workflow();
+        let version = t.version();
         Self {
             id: t.id.as_uuid(),
             title: t.title,
@@ -104,8 +107,8 @@ impl From<TestCase> for TestView {
             validated_at: t.validated_at,
             assignee_id: t.assignee.map(|a| a.as_uuid()),
             campaign_id: t.campaign_id,
-            state: t.workflow.state().as_str().to_owned(),
-            paused: t.workflow.is_paused(),
+            state: workflow.state().as_str().to_owned(),
+            paused: workflow.is_paused(),
             red: RedReportView {
                 executed_at: t.red.executed_at,
                 procedure: t.red.procedure,
@@ -135,14 +138,14 @@ impl From<TestCase> for TestView {
                 paused_seconds: t.blue_clock.paused_seconds,
             },
             red_vote: VoteView {
-                verdict: t.workflow.red_vote().map(|v| v.as_str().to_owned()),
+                verdict: workflow.red_vote().map(|v| v.as_str().to_owned()),
                 notes: t.red_vote_notes,
             },
             blue_vote: VoteView {
-                verdict: t.workflow.blue_vote().map(|v| v.as_str().to_owned()),
+                verdict: workflow.blue_vote().map(|v| v.as_str().to_owned()),
                 notes: t.blue_vote_notes,
             },
-            version: t.version,
+            version,
             created_by: t.created_by.as_uuid(),
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -200,7 +203,7 @@ impl TimelineView {
     pub(crate) fn for_role(timeline: Timeline, role: Role) -> Self {
         let history = timeline.history;
         Self {
-            available_actions: available_actions(&timeline.test.workflow, role)
+            available_actions: available_actions(timeline.test.workflow(), role)
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
