@@ -460,7 +460,11 @@ mod tests {
         test.advance(&reopen, now);
         assert_ne!(test.workflow().state(), TestState::Validated);
         assert_eq!(test.validated_at, None);
-        assert_eq!(test.version(), 3, "advancing is not a stored change by itself");
+        assert_eq!(
+            test.version(),
+            3,
+            "advancing is not a stored change by itself"
+        );
     }
 
     #[test]

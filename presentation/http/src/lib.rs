@@ -149,13 +149,15 @@ pub fn serve(
                     .service(web::scope("/detection-rules").configure(routes::rules::configure))
                     .service(web::scope("/compliance").configure(routes::compliance::configure))
                     .service(web::scope("/exports").configure(routes::exports::configure))
-                    .service(web::scope("/tracked-actors").configure(routes::tracking::configure))
+                    .service(
+                        web::scope("/tracked-actors").configure(routes::tracked_actors::configure),
+                    )
                     .service(
                         web::scope("/data-sources")
                             .configure(routes::data_sources::configure_routes),
                     )
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
-                    .service(web::scope("/tests").configure(routes::tests::configure))
+                    .service(web::scope("/tests").configure(routes::test_cases::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
                     .service(web::scope("/findings").configure(routes::findings::configure))
                     .service(web::scope("/reports").configure(routes::reports::configure))
@@ -163,7 +165,7 @@ pub fn serve(
                         web::scope("/notifications").configure(routes::notifications::configure),
                     )
                     .service(web::scope("/users").configure(routes::users::configure))
-                    .service(web::scope("/audit-logs").configure(routes::audit_logs::configure)),
+                    .service(web::scope("/audit-logs").configure(routes::audit_log::configure)),
             )
             .configure(|config| {
                 if swagger {

@@ -9,19 +9,19 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
-use crate::routes::tests as test_routes;
+use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    audit_logs, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, evidence,
-    exports, findings, jobs, notifications, reports, rules, snapshots, system, templates, tracking,
-    users,
+    audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, evidence,
+    exports, findings, jobs, notifications, reports, rules, snapshots, system, templates,
+    tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
 use crate::views::{
-    audit_logs as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
+    audit_log as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
     findings as finding_views, jobs as job_views, notifications as notification_views,
     reports as report_views, rules as rule_views, snapshots as snapshot_views,
-    templates as template_views, tests as test_views,
+    templates as template_views, test_cases as test_views,
 };
 
 #[derive(OpenApi)]
@@ -36,7 +36,7 @@ use crate::views::{
         auth::login, auth::refresh, auth::logout, auth::me, auth::change_password,
         users::list, users::create, users::get, users::update, users::deactivate,
         users::reset_password, users::me, users::update_preferences, users::directory,
-        audit_logs::list, audit_logs::verify,
+        audit_log::list, audit_log::verify,
         test_routes::create, test_routes::list, test_routes::get, test_routes::timeline,
         test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,
         test_routes::act, test_routes::comment,
@@ -51,7 +51,7 @@ use crate::views::{
         rules::list, rules::get,
         templates::list, templates::get, templates::create_test,
         data_sources::list, data_sources::configure, data_sources::sync, data_sources::upload_bundle,
-        tracking::list, tracking::track, tracking::untrack,
+        tracked_actors::list, tracked_actors::track, tracked_actors::untrack,
         exports::tests, exports::techniques, exports::findings,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update, campaigns::delete,
         campaigns::schedule, campaigns::link_test, campaigns::unlink_test, campaigns::reorder,

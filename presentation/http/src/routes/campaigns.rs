@@ -18,7 +18,7 @@ use aegis_domain::test_case::TestId;
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::routes::tests::expected_version;
+use crate::routes::test_cases::expected_version;
 use crate::views::campaigns::{
     CampaignCoverageView, CampaignDetailView, CampaignEventView, CampaignListQuery,
     CampaignTemplateView, CampaignView, CreateCampaignRequest, DependenciesRequest,

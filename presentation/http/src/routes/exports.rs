@@ -16,7 +16,7 @@ use crate::problem::{ApiError, Problem};
 use crate::views::coverage::HeatmapQuery;
 use crate::views::exports::{Format, FormatQuery};
 use crate::views::findings::{FindingListQuery, FindingResponse};
-use crate::views::tests::{TestListQuery, TestView};
+use crate::views::test_cases::{TestListQuery, TestView};
 
 const TEST_COLUMNS: [&str; 17] = [
     "id",

@@ -12,7 +12,7 @@ use aegis_domain::finding::FindingId;
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::routes::tests::expected_version;
+use crate::routes::test_cases::expected_version;
 use crate::views::findings::{
     AcceptRiskRequest, FindingListQuery, FindingResponse, NewStepRequest, RetestView,
     UpdateFindingRequest, UpdateStepRequest,

@@ -1,7 +1,7 @@
 //! The HTTP routes, one module per capability. Handlers extract, call one use case, and map
 //! the result to a view.
 
-pub mod audit_logs;
+pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
 pub mod catalog;
@@ -19,8 +19,8 @@ pub mod rules;
 pub mod snapshots;
 pub mod system;
 pub mod templates;
-pub mod tests;
-pub mod tracking;
+pub mod test_cases;
+pub mod tracked_actors;
 pub mod users;
 
 use actix_web::HttpRequest;

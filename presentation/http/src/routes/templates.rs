@@ -16,7 +16,7 @@ use crate::problem::{ApiError, Problem};
 use crate::views::templates::{
     FromTemplateRequest, TemplateDetailView, TemplateQuery, TemplateSummaryView,
 };
-use crate::views::tests::TestView;
+use crate::views::test_cases::TestView;
 use crate::views::{PageQuery, Paginated};
 
 fn blank_to_none(text: Option<String>) -> Option<String> {
@@ -99,7 +99,7 @@ pub async fn create_test(
         .templates
         .instantiate(&actor, instance, key.as_ref(), &context)
         .await?;
-    Ok(crate::routes::tests::tagged(StatusCode::CREATED, test))
+    Ok(crate::routes::test_cases::tagged(StatusCode::CREATED, test))
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

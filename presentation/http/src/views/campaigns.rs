@@ -14,7 +14,7 @@ use aegis_application::campaigns::{
 use aegis_domain::campaign::{Campaign, Recurrence};
 use aegis_domain::test_case::TestId;
 
-use crate::views::tests::TestView;
+use crate::views::test_cases::TestView;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PhaseView {

@@ -119,7 +119,7 @@ pub struct TechniqueDetailView {
     /// True for an organization's own technique.
     pub custom: bool,
     /// This organization's tests of the technique (the latest 50).
-    pub tests: Vec<crate::views::tests::TestView>,
+    pub tests: Vec<crate::views::test_cases::TestView>,
     /// This organization's coverage of the technique, with the breakdown of its score.
     pub coverage: crate::views::coverage::CoverageView,
     /// Detection rules (Sigma, Elastic) tagged with the technique.

@@ -229,7 +229,7 @@ pub struct SkippedTechniqueView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LayerImportView {
     /// The draft tests created, one per scored or annotated technique.
-    pub created: Vec<crate::views::tests::TestView>,
+    pub created: Vec<crate::views::test_cases::TestView>,
     pub skipped: Vec<SkippedTechniqueView>,
 }
 

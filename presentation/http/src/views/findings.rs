@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use aegis_application::findings::{FindingQuery, FindingView};
 
-use crate::views::tests::TestView;
+use crate::views::test_cases::TestView;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepView {

@@ -2,7 +2,7 @@
 //! application types are mapped to these. `views/X.rs` holds the views, request bodies and
 //! queries of `routes/X.rs`; this module holds the ones every capability shares (pages).
 
-pub mod audit_logs;
+pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
 pub mod catalog;
@@ -21,8 +21,8 @@ pub mod rules;
 pub mod snapshots;
 pub mod system;
 pub mod templates;
-pub mod tests;
-pub mod tracking;
+pub mod test_cases;
+pub mod tracked_actors;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use aegis_domain::user::UserId;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
-use crate::views::audit_logs::{AuditEntryResponse, AuditQuery, ChainVerificationResponse};
+use crate::views::audit_log::{AuditEntryResponse, AuditQuery, ChainVerificationResponse};
 use crate::views::{PageQuery, Paginated};
 
 /// The audit trail, newest first.

@@ -1,4 +1,4 @@
-//! The wire types of [`crate::routes::tests`]: its views, request bodies and queries.
+//! The wire types of [`crate::routes::test_cases`]: its views, request bodies and queries.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

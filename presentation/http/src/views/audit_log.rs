@@ -1,4 +1,4 @@
-//! The wire types of [`crate::routes::audit_logs`]: its views, request bodies and queries.
+//! The wire types of [`crate::routes::audit_log`]: its views, request bodies and queries.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

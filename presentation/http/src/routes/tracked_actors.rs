@@ -9,7 +9,7 @@ use aegis_application::Services;
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::views::tracking::TrackedActorView;
+use crate::views::tracked_actors::TrackedActorView;
 
 /// The actors this organization tracks.
 #[utoipa::path(get, path = "/api/v1/tracked-actors", tag = "catalog",

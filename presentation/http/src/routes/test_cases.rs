@@ -12,7 +12,7 @@ use aegis_domain::workflow::{Verdict, WorkflowAction};
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::views::tests::{
+use crate::views::test_cases::{
     ActionRequest, BlueReportRequest, CommentRequest, CommentView, CreateTestRequest,
     RedReportRequest, TestListQuery, TestView, TimelineView, UpdateTestRequest, field,
 };

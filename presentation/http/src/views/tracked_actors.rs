@@ -1,4 +1,4 @@
-//! The wire types of [`crate::routes::tracking`]: its views, request bodies and queries.
+//! The wire types of [`crate::routes::tracked_actors`]: its views, request bodies and queries.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
