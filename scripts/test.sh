@@ -65,7 +65,10 @@ else
   cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
 
-cargo build -p aegis
+# The `aegis` binary the fuzzer and the browser tests start: the test build above already made it
+# (the CLI tests need it) with the test build's features; this only checks it is current. A plain
+# `cargo build -p aegis` resolves features without dev-dependencies and rebuilds half the tree.
+cargo test --workspace --no-run -q
 
 # The API against its contract: schemathesis fuzzes every operation of docs/openapi.json, as an
 # admin and as a viewer, against a seeded `aegis serve` (scripts/api-fuzz.sh).
