@@ -530,3 +530,46 @@ on_both!(migrations_go_down_and_up_again, |s: Store| async move {
     );
     tenant(&s.db, "again").await;
 });
+
+on_both!(
+    a_stale_change_names_the_stored_version_and_a_missing_test_is_not_found,
+    |s: Store| async move {
+        use aegis_domain::catalog::TechniqueId;
+        use aegis_domain::test_case::{TestCase, TestId};
+        let db = &s.db;
+        let t = tenant(db, "alpha").await;
+        let author = user(t, "red@aegis.test", Role::RedLead);
+        db.insert_user(t, &author).await.unwrap();
+        let mut test = TestCase::draft(
+            TestId::from_uuid(Uuid::now_v7()),
+            t,
+            "Encoded cradle".into(),
+            TechniqueId::parse("T1059.001").unwrap(),
+            author.id,
+            now(),
+        );
+        db.insert_test(t, &test).await.unwrap();
+        let mut first = test.clone();
+        let based_on = first.record_change(now());
+        db.update_test(t, &first, based_on).await.unwrap();
+        // A second editor still holds version 1: refused, told the stored one is 2.
+        let based_on = test.record_change(now());
+        assert!(matches!(
+            db.update_test(t, &test, based_on).await,
+            Err(RepositoryError::StaleVersion { current: 2 })
+        ));
+        let ghost = TestCase::draft(
+            TestId::from_uuid(Uuid::now_v7()),
+            t,
+            "Never stored".into(),
+            TechniqueId::parse("T1003").unwrap(),
+            author.id,
+            now(),
+        );
+        assert!(matches!(
+            db.update_test(t, &ghost, 1).await,
+            Err(RepositoryError::NotFound(Entity::Test))
+        ));
+        assert_eq!(db.find_test(t, first.id).await.unwrap(), Some(first));
+    }
+);

@@ -25,7 +25,7 @@ use super::error::{corrupt, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{test, transition};
 use super::text_search::any_contains;
-use super::versioned::{VersionedTable, update_versioned};
+use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
 
 pub(crate) mod entities {
     #![expect(
@@ -225,12 +225,8 @@ pub(crate) async fn find(
     tenant: TenantId,
     id: CampaignId,
 ) -> Result<Option<Campaign>, RepositoryError> {
-    campaign::Entity::find()
-        .filter(campaign::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(campaign::Column::Id.eq(id.as_uuid()))
-        .one(db)
-        .await
-        .map_err(unexpected)?
+    find_in_tenant::<campaign::Entity>(db, tenant, id.as_uuid())
+        .await?
         .map(to_domain)
         .transpose()
 }

@@ -24,7 +24,7 @@ use aegis_domain::test_case::{Outcome, TestId};
 use aegis_domain::user::UserId;
 
 use super::error::{corrupt, on_write, unexpected};
-use super::versioned::{VersionedTable, update_versioned};
+use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
 
 pub(crate) mod entities {
     #![expect(
@@ -218,12 +218,8 @@ pub(crate) async fn find(
     tenant: TenantId,
     id: FindingId,
 ) -> Result<Option<Finding>, RepositoryError> {
-    finding::Entity::find()
-        .filter(finding::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(finding::Column::Id.eq(id.as_uuid()))
-        .one(db)
-        .await
-        .map_err(unexpected)?
+    find_in_tenant::<finding::Entity>(db, tenant, id.as_uuid())
+        .await?
         .map(to_domain)
         .transpose()
 }

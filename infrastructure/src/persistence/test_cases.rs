@@ -27,7 +27,7 @@ use super::error::{corrupt, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{comment, test, transition, worklog};
 use super::text_search::any_contains;
-use super::versioned::{VersionedTable, update_versioned};
+use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
 
 use async_trait::async_trait;
 
@@ -175,12 +175,8 @@ pub(crate) async fn find(
     tenant: TenantId,
     id: TestId,
 ) -> Result<Option<TestCase>, RepositoryError> {
-    test::Entity::find()
-        .filter(test::Column::TenantId.eq(tenant.as_uuid()))
-        .filter(test::Column::Id.eq(id.as_uuid()))
-        .one(db)
-        .await
-        .map_err(unexpected)?
+    find_in_tenant::<test::Entity>(db, tenant, id.as_uuid())
+        .await?
         .map(to_domain)
         .transpose()
 }

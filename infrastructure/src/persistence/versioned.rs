@@ -21,6 +21,23 @@ pub(crate) trait VersionedTable: EntityTrait {
     fn version_column() -> Self::Column;
 }
 
+/// The row `id` of `tenant`, if it exists there.
+///
+/// # Errors
+/// `Unavailable` or `Unexpected` when the database fails.
+pub(crate) async fn find_in_tenant<T: VersionedTable>(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<T::Model>, RepositoryError> {
+    T::find()
+        .filter(T::tenant_column().eq(tenant.as_uuid()))
+        .filter(T::id_column().eq(id))
+        .one(db)
+        .await
+        .map_err(unexpected)
+}
+
 /// Writes `row` over the row `id` of `tenant` when its version is still `expected`.
 ///
 /// # Errors
