@@ -1,13 +1,15 @@
 //! One's own account: reading it, changing the password, keeping UI preferences.
 
+use std::sync::Arc;
+
 use aegis_domain::password;
 use aegis_domain::permission::Action;
 use aegis_domain::ports::RepositoryError;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, password_errors, unexpected};
+use crate::ports::{Clock, Database, IdGenerator, PasswordHasher};
 use crate::users::UserSummary;
 
 /// Preferences are a small JSON object owned by the UI.
@@ -62,12 +64,25 @@ impl Classified for AccountError {
 
 #[derive(Clone)]
 pub struct AccountService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
 impl AccountService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(
+        database: Arc<dyn Database>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            database,
+            hasher,
+            clock,
+            ids,
+        }
     }
 
     /// # Errors
@@ -75,7 +90,6 @@ impl AccountService {
     pub async fn me(&self, actor: &Actor) -> Result<UserSummary, AccountError> {
         actor.authorize(Action::ReadOwnAccount)?;
         let user = self
-            .deps
             .database
             .find_user(actor.tenant_id, actor.user_id)
             .await?
@@ -97,13 +111,11 @@ impl AccountService {
         actor.authorize(Action::ManageOwnAccount)?;
         let tenant = actor.tenant_id;
         let user = self
-            .deps
             .database
             .find_user(tenant, actor.user_id)
             .await?
             .ok_or(AccountError::NotFound)?;
         if !self
-            .deps
             .hasher
             .verify(&change.current_password, &user.password_hash)
             .await
@@ -127,14 +139,13 @@ impl AccountService {
             return Err(AccountError::Invalid(fields));
         }
         let hash = self
-            .deps
             .hasher
             .hash(&change.new_password)
             .await
             .map_err(|e| AccountError::Unexpected(e.to_string()))?;
 
-        let now = self.deps.clock.now();
-        let uow = self.deps.database.begin().await?;
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(tenant, actor.user_id)
             .await?
@@ -153,7 +164,14 @@ impl AccountService {
             entity_id: Some(user.id.to_string()),
             details: serde_json::json!({}),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(())
     }
@@ -176,7 +194,7 @@ impl AccountService {
             )]));
         };
         let tenant = actor.tenant_id;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(tenant, actor.user_id)
             .await?
@@ -199,7 +217,7 @@ impl AccountService {
                 "must be at most 16 KiB",
             )]));
         }
-        user.updated_at = self.deps.clock.now();
+        user.updated_at = self.clock.now();
         uow.update_user(tenant, &user).await?;
         let keys: Vec<&String> = changes.keys().collect();
         let change = Change {
@@ -210,7 +228,14 @@ impl AccountService {
             entity_id: Some(user.id.to_string()),
             details: serde_json::json!({ "keys": keys }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(UserSummary::from(&user))
     }

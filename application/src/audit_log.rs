@@ -1,5 +1,7 @@
 //! Reading the audit trail and proving it intact.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -9,9 +11,9 @@ use aegis_domain::permission::Action;
 use aegis_domain::ports::{AuditFilter, RepositoryError};
 use aegis_domain::tenant::{Tenant, TenantId};
 
-use crate::Dependencies;
 use crate::context::{Forbidden, Initiator};
 use crate::error::{Classified, ErrorKind, unexpected};
+use crate::ports::Database;
 
 /// Entries are read in batches of this size while verifying, so memory stays flat.
 const VERIFY_BATCH: u64 = 1_000;
@@ -103,12 +105,12 @@ impl Classified for AuditLogError {
 
 #[derive(Clone)]
 pub struct AuditLogService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
 }
 
 impl AuditLogService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(database: Arc<dyn Database>) -> Self {
+        Self { database }
     }
 
     /// # Errors
@@ -121,7 +123,6 @@ impl AuditLogService {
     ) -> Result<Page<AuditEntryView>, AuditLogError> {
         initiator.authorize(Action::ReadAuditLog)?;
         let page = self
-            .deps
             .database
             .list_audit_entries(initiator.tenant(), filter, page)
             .await?;
@@ -143,7 +144,7 @@ impl AuditLogService {
     /// `Unexpected` on storage failure.
     pub async fn verify_all(&self) -> Result<Vec<(Tenant, ChainReport)>, AuditLogError> {
         let mut reports = Vec::new();
-        for tenant in self.deps.database.list_tenants().await? {
+        for tenant in self.database.list_tenants().await? {
             let report = self.verify_tenant(tenant.id).await?;
             reports.push((tenant, report));
         }
@@ -151,7 +152,7 @@ impl AuditLogService {
     }
 
     async fn verify_tenant(&self, tenant: TenantId) -> Result<ChainReport, AuditLogError> {
-        let database = &self.deps.database;
+        let database = &self.database;
         // Read outside a transaction: entries appended meanwhile lie beyond this head and
         // are simply not part of this check, and writers are never blocked by it.
         let head = database.lock_audit_head(tenant).await?;

@@ -5,9 +5,8 @@ use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
-use crate::Dependencies;
 use crate::context::RequestContext;
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, IdGenerator, UnitOfWork};
 
 /// What to record about one change.
 pub(crate) struct Change<'a> {
@@ -21,7 +20,8 @@ pub(crate) struct Change<'a> {
 
 /// Appends `change` to the tenant's chain within `uow`; it commits or rolls back with the change.
 pub(crate) async fn record(
-    deps: &Dependencies,
+    clock: &dyn Clock,
+    ids: &dyn IdGenerator,
     uow: &dyn UnitOfWork,
     context: &RequestContext,
     change: Change<'_>,
@@ -36,8 +36,8 @@ pub(crate) async fn record(
         &change.details,
         context.request_id.clone(),
         context.client_ip.clone(),
-        deps.clock.now(),
+        clock.now(),
     );
-    let (entry, _) = AuditEntry::chain(&head, AuditEntryId::from_uuid(deps.ids.new_id()), record);
+    let (entry, _) = AuditEntry::chain(&head, AuditEntryId::from_uuid(ids.new_id()), record);
     uow.append_audit_entry(change.tenant, &entry).await
 }

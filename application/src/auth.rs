@@ -1,6 +1,8 @@
 //! Signing in and out: credentials to tokens, rotating refresh tokens, and checking the
 //! access token of every request.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
@@ -10,11 +12,13 @@ use aegis_domain::session::{RefreshSession, RefreshSessionId, RefreshVerdict, Se
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, PresentedToken, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
-use crate::ports::{AccessClaims, TokenError, UnitOfWork};
+use crate::ports::{
+    AccessClaims, Clock, Database, IdGenerator, PasswordHasher, SecretGenerator, TokenError,
+    TokenService, UnitOfWork,
+};
 
 /// Compared against when the account does not exist, so that a wrong email costs as much
 /// time as a wrong password (bcrypt, cost 12, of a random string).
@@ -128,13 +132,34 @@ impl Classified for AuthError {
 
 #[derive(Clone)]
 pub struct AuthService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenService>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    secrets: Arc<dyn SecretGenerator>,
     settings: AuthSettings,
 }
 
 impl AuthService {
-    pub fn new(deps: Dependencies, settings: AuthSettings) -> Self {
-        Self { deps, settings }
+    pub fn new(
+        database: Arc<dyn Database>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenService>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        secrets: Arc<dyn SecretGenerator>,
+        settings: AuthSettings,
+    ) -> Self {
+        Self {
+            database,
+            hasher,
+            tokens,
+            clock,
+            ids,
+            secrets,
+            settings,
+        }
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -164,12 +189,11 @@ impl AuthService {
         let Ok(email) = Email::parse(&credentials.email) else {
             return Err(AuthError::InvalidCredentials);
         };
-        let now = self.deps.clock.now();
-        let user = match self.deps.database.find_user_for_login(&email).await? {
+        let now = self.clock.now();
+        let user = match self.database.find_user_for_login(&email).await? {
             Some(user) if user.is_active => user,
             _ => {
-                self.deps
-                    .hasher
+                self.hasher
                     .verify(&credentials.password, TIMING_DECOY_HASH)
                     .await;
                 return Err(AuthError::InvalidCredentials);
@@ -181,7 +205,6 @@ impl AuthService {
             });
         }
         if !self
-            .deps
             .hasher
             .verify(&credentials.password, &user.password_hash)
             .await
@@ -189,7 +212,7 @@ impl AuthService {
             return Err(self.record_failed_login(&user, context).await?);
         }
 
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(user.tenant_id, user.id)
             .await?
@@ -198,7 +221,7 @@ impl AuthService {
         user.locked_until = None;
         user.last_login_at = Some(now);
         uow.update_user(user.tenant_id, &user).await?;
-        let family = SessionFamilyId::from_uuid(self.deps.ids.new_id());
+        let family = SessionFamilyId::from_uuid(self.ids.new_id());
         let refresh_token = self
             .open_refresh_session(uow.as_ref(), &user, family, context)
             .await?;
@@ -221,8 +244,8 @@ impl AuthService {
         user: &User,
         context: &RequestContext,
     ) -> Result<AuthError, AuthError> {
-        let now = self.deps.clock.now();
-        let uow = self.deps.database.begin().await?;
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
         let Some(mut user) = uow.find_user(user.tenant_id, user.id).await? else {
             return Ok(AuthError::InvalidCredentials);
         };
@@ -268,8 +291,8 @@ impl AuthService {
         context: &RequestContext,
     ) -> Result<TokenPair, AuthError> {
         let tenant = refresh_token_tenant(refresh_token).ok_or(AuthError::InvalidRefreshToken)?;
-        let now = self.deps.clock.now();
-        let uow = self.deps.database.begin().await?;
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
         let session = uow
             .find_refresh_session(tenant, &token_hash(refresh_token))
             .await?
@@ -325,8 +348,8 @@ impl AuthService {
     /// # Errors
     /// `Unexpected` on storage failure.
     pub async fn logout(&self, actor: &Actor, context: &RequestContext) -> Result<(), AuthError> {
-        let now = self.deps.clock.now();
-        let uow = self.deps.database.begin().await?;
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
         if let Some(token) = &actor.token {
             uow.revoke_access_token(actor.tenant_id, &token.jti, actor.user_id, token.expires_at)
                 .await?;
@@ -356,11 +379,11 @@ impl AuthService {
     /// `TokenExpired`, `InvalidToken`, `TokenRevoked`, and `PasswordChangeRequired` when
     /// `access` is `Full` and the account must change its password first.
     pub async fn authenticate(&self, token: &str, access: Access) -> Result<Actor, AuthError> {
-        let claims = self.deps.tokens.verify(token).map_err(|e| match e {
+        let claims = self.tokens.verify(token).map_err(|e| match e {
             TokenError::Expired => AuthError::TokenExpired,
             _ => AuthError::InvalidToken,
         })?;
-        let database = &self.deps.database;
+        let database = &self.database;
         if database
             .is_access_token_revoked(claims.tenant_id, &claims.jti)
             .await?
@@ -398,15 +421,15 @@ impl AuthService {
         family: SessionFamilyId,
         context: &RequestContext,
     ) -> Result<String, AuthError> {
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         // The tenant travels in the token so that its lookup is scoped like every other.
         let token = format!(
             "{}.{}",
             user.tenant_id.as_uuid().simple(),
-            self.deps.secrets.token()
+            self.secrets.token()
         );
         let session = RefreshSession {
-            id: RefreshSessionId::from_uuid(self.deps.ids.new_id()),
+            id: RefreshSessionId::from_uuid(self.ids.new_id()),
             tenant_id: user.tenant_id,
             user_id: user.id,
             family_id: family,
@@ -431,18 +454,17 @@ impl AuthService {
         family: SessionFamilyId,
         refresh_token: String,
     ) -> Result<TokenPair, AuthError> {
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let claims = AccessClaims {
             user_id: user.id,
             tenant_id: user.tenant_id,
             role: user.role,
-            jti: self.deps.ids.new_id().to_string(),
+            jti: self.ids.new_id().to_string(),
             session_family: family,
             issued_at: now,
             expires_at: now + self.settings.access_token_ttl,
         };
         let access_token = self
-            .deps
             .tokens
             .issue(&claims)
             .map_err(|e| AuthError::Unexpected(e.to_string()))?;
@@ -471,7 +493,7 @@ impl AuthService {
             entity_id: Some(user.id.to_string()),
             details,
         };
-        audit_trail::record(&self.deps, uow, context, change).await
+        audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
     }
 }
 

@@ -1,13 +1,15 @@
 //! First start: the default tenant and its first admin.
 
+use std::sync::Arc;
+
 use aegis_domain::Role;
 use aegis_domain::page::PageRequest;
 use aegis_domain::ports::{RepositoryError, UserFilter};
 use aegis_domain::tenant::{Tenant, TenantId, TenantSlug};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Initiator, RequestContext};
+use crate::ports::{Clock, Database, IdGenerator};
 use crate::users::{NewUser, UserError, UserService};
 
 pub const DEFAULT_TENANT_SLUG: &str = "default";
@@ -35,12 +37,26 @@ impl From<RepositoryError> for BootstrapError {
 
 #[derive(Clone)]
 pub struct BootstrapService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    /// Creates the first administrator like any other user.
+    users: UserService,
 }
 
 impl BootstrapService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        users: UserService,
+    ) -> Self {
+        Self {
+            database,
+            clock,
+            ids,
+            users,
+        }
     }
 
     /// The tenant named `slug`, if it exists.
@@ -50,7 +66,7 @@ impl BootstrapService {
     pub async fn find_tenant(&self, slug: &str) -> Result<Option<Tenant>, BootstrapError> {
         let slug =
             TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
-        Ok(self.deps.database.find_tenant_by_slug(&slug).await?)
+        Ok(self.database.find_tenant_by_slug(&slug).await?)
     }
 
     /// The tenant named `slug`, created when missing.
@@ -60,16 +76,16 @@ impl BootstrapService {
     pub async fn ensure_tenant(&self, slug: &str, name: &str) -> Result<Tenant, BootstrapError> {
         let slug =
             TenantSlug::parse(slug).map_err(|e| BootstrapError::Unexpected(e.to_string()))?;
-        if let Some(tenant) = self.deps.database.find_tenant_by_slug(&slug).await? {
+        if let Some(tenant) = self.database.find_tenant_by_slug(&slug).await? {
             return Ok(tenant);
         }
         let tenant = Tenant {
-            id: TenantId::from_uuid(self.deps.ids.new_id()),
+            id: TenantId::from_uuid(self.ids.new_id()),
             slug,
             name: name.to_owned(),
-            created_at: self.deps.clock.now(),
+            created_at: self.clock.now(),
         };
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_tenant(&tenant).await?;
         let change = Change {
             tenant: tenant.id,
@@ -79,7 +95,14 @@ impl BootstrapService {
             entity_id: Some(tenant.id.to_string()),
             details: serde_json::json!({ "slug": tenant.slug.as_str(), "name": tenant.name }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), &RequestContext::default(), change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            &RequestContext::default(),
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(tenant)
     }
@@ -95,14 +118,12 @@ impl BootstrapService {
         password: Option<String>,
     ) -> Result<Option<BootstrapAdmin>, BootstrapError> {
         let existing = self
-            .deps
             .database
             .list_users(tenant.id, &UserFilter::default(), PageRequest::new(1, 1))
             .await?;
         if existing.total > 0 {
             return Ok(None);
         }
-        let users = UserService::new(self.deps.clone());
         let request = NewUser {
             email: email.to_owned(),
             display_name: Some("Administrator".to_owned()),
@@ -110,7 +131,8 @@ impl BootstrapService {
             password,
         };
         let initiator = Initiator::System { tenant: tenant.id };
-        let created = users
+        let created = self
+            .users
             .create(&initiator, request, None, &RequestContext::default())
             .await?;
         Ok(Some(BootstrapAdmin {

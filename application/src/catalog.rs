@@ -1,6 +1,8 @@
 //! The ATT&CK catalog: importing a release (admins and the command line) and reading it
 //! (everyone signed in).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use aegis_domain::catalog::{AttackRelease, Tactic, Technique, TechniqueId, ThreatActor};
@@ -8,16 +10,17 @@ use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::{Action, permits};
 use aegis_domain::ports::TestFilter;
 use aegis_domain::ports::{
-    ImportReport, ImportRun, ImportStatus, TechniqueDetail, TechniqueFilter, TechniqueSummary,
+    CatalogRepository, CountermeasureRepository, ImportReport, ImportRun, ImportStatus,
+    RuleRepository, TechniqueDetail, TechniqueFilter, TechniqueSummary, TemplateRepository,
     ThreatActorDetail, ThreatActorFilter,
 };
 use aegis_domain::ports::{RepositoryError, Subject};
 use aegis_domain::test_case::TestCase;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{Clock, Database, IdGenerator};
 
 #[derive(Debug, thiserror::Error)]
 #[error("the feed could not be read: {0}")]
@@ -115,23 +118,23 @@ impl From<RepositoryError> for CatalogError {
 
 /// Fetches and applies a release; the run records how it ended either way.
 async fn run_import(
-    deps: &Dependencies,
+    catalog: &dyn CatalogRepository,
+    clock: &dyn Clock,
     run: uuid::Uuid,
     source: &dyn AttackSource,
 ) -> Result<ImportReport, CatalogError> {
     let result = match source.fetch().await {
-        Ok(release) => deps
-            .catalog
-            .apply_attack_release(&release, deps.clock.now())
+        Ok(release) => catalog
+            .apply_attack_release(&release, clock.now())
             .await
             .map_err(CatalogError::from),
         Err(error) => Err(CatalogError::Feed(error)),
     };
-    let now = deps.clock.now();
+    let now = clock.now();
     let recorded = match &result {
-        Ok(report) => deps.catalog.finish_import(run, Ok(report), now).await,
+        Ok(report) => catalog.finish_import(run, Ok(report), now).await,
         Err(error) => {
-            deps.catalog
+            catalog
                 .finish_import(run, Err(&error.to_string()), now)
                 .await
         }
@@ -177,12 +180,41 @@ impl Classified for CatalogError {
 
 #[derive(Clone)]
 pub struct CatalogService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    rules: Arc<dyn RuleRepository>,
+    countermeasures: Arc<dyn CountermeasureRepository>,
+    templates: Arc<dyn TemplateRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    attack_feed: Arc<dyn AttackSource>,
 }
 
 impl CatalogService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the catalog service reads ATT&CK and the global libraries it links techniques to"
+    )]
+    pub fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        rules: Arc<dyn RuleRepository>,
+        countermeasures: Arc<dyn CountermeasureRepository>,
+        templates: Arc<dyn TemplateRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        attack_feed: Arc<dyn AttackSource>,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            rules,
+            countermeasures,
+            templates,
+            clock,
+            ids,
+            attack_feed,
+        }
     }
 
     /// Imports an ATT&CK release in one transaction; importing the same release again
@@ -206,7 +238,7 @@ impl CatalogService {
         source: &dyn AttackSource,
     ) -> Result<ImportReport, CatalogError> {
         let run = self.begin_run(requested_by, source.describe()).await?;
-        run_import(&self.deps, run.id, source).await
+        run_import(self.catalog.as_ref(), self.clock.as_ref(), run.id, source).await
     }
 
     async fn begin_run(
@@ -215,16 +247,16 @@ impl CatalogService {
         source: String,
     ) -> Result<ImportRun, CatalogError> {
         let run = ImportRun {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             source,
             status: ImportStatus::Running,
             requested_by,
-            started_at: self.deps.clock.now(),
+            started_at: self.clock.now(),
             finished_at: None,
             report: None,
             error: None,
         };
-        self.deps.catalog.begin_import(&run).await?;
+        self.catalog.begin_import(&run).await?;
         Ok(run)
     }
 
@@ -238,27 +270,32 @@ impl CatalogService {
         &self,
         import_id: uuid::Uuid,
     ) -> Result<ImportReport, CatalogError> {
-        let source = self.deps.attack_feed.clone();
+        let source = self.attack_feed.clone();
         let run = ImportRun {
             id: import_id,
             source: source.describe(),
             status: ImportStatus::Running,
             requested_by: None,
-            started_at: self.deps.clock.now(),
+            started_at: self.clock.now(),
             finished_at: None,
             report: None,
             error: None,
         };
-        self.deps.catalog.begin_import(&run).await?;
-        run_import(&self.deps, run.id, source.as_ref()).await
+        self.catalog.begin_import(&run).await?;
+        run_import(
+            self.catalog.as_ref(),
+            self.clock.as_ref(),
+            run.id,
+            source.as_ref(),
+        )
+        .await
     }
 
     /// # Errors
     /// `Forbidden` unless an admin, `NotFound`.
     pub async fn import(&self, actor: &Actor, id: uuid::Uuid) -> Result<ImportRun, CatalogError> {
         actor.authorize(Action::ManageSystem)?;
-        self.deps
-            .catalog
+        self.catalog
             .find_import(id)
             .await?
             .ok_or(CatalogError::NotFound(CatalogItem::Import))
@@ -270,14 +307,14 @@ impl CatalogService {
     /// `Forbidden` unless an admin.
     pub async fn imports(&self, actor: &Actor) -> Result<Vec<ImportRun>, CatalogError> {
         actor.authorize(Action::ManageSystem)?;
-        Ok(self.deps.catalog.list_imports(50).await?)
+        Ok(self.catalog.list_imports(50).await?)
     }
 
     /// # Errors
     /// `Forbidden` for a role that cannot read the catalog.
     pub async fn tactics(&self, initiator: &Initiator) -> Result<Vec<Tactic>, CatalogError> {
         initiator.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.catalog.list_tactics().await?)
+        Ok(self.catalog.list_tactics().await?)
     }
 
     /// # Errors
@@ -289,7 +326,7 @@ impl CatalogService {
         page: PageRequest,
     ) -> Result<Page<TechniqueSummary>, CatalogError> {
         initiator.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.catalog.list_techniques(filter, page).await?)
+        Ok(self.catalog.list_techniques(filter, page).await?)
     }
 
     /// A technique with its neighbourhood and the actor's organization's tests of it.
@@ -304,7 +341,6 @@ impl CatalogService {
         actor.authorize(Action::ReadCatalog)?;
         let id = parse_technique_id(id)?;
         let detail = self
-            .deps
             .catalog
             .find_technique(&id)
             .await?
@@ -315,8 +351,7 @@ impl CatalogService {
                 ..TestFilter::default()
             }
             .seen_by(actor.role);
-            self.deps
-                .database
+            self.database
                 .list_tests(actor.tenant_id, &filter, PageRequest::new(1, 50))
                 .await?
                 .items
@@ -324,22 +359,18 @@ impl CatalogService {
             Vec::new()
         };
         let coverage = self
-            .deps
             .database
             .technique_score(actor.tenant_id, &detail.technique.mitre_id)
             .await?;
         let rules = self
-            .deps
             .rules
             .rules_for_technique(detail.technique.mitre_id.as_str())
             .await?;
         let countermeasures = self
-            .deps
             .countermeasures
             .countermeasures_for_technique(detail.technique.mitre_id.as_str())
             .await?;
         let templates = self
-            .deps
             .templates
             .list_templates(
                 &aegis_domain::template::TemplateFilter {
@@ -354,7 +385,6 @@ impl CatalogService {
             .await?
             .items;
         let binaries = self
-            .deps
             .templates
             .binaries_for_technique(detail.technique.mitre_id.as_str())
             .await?;
@@ -386,8 +416,7 @@ impl CatalogService {
         let reason = reason
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
-        self.deps
-            .catalog
+        self.catalog
             .set_technique_review(&technique, required, reason.as_deref())
             .await
             .map_err(|e| match e {
@@ -419,9 +448,8 @@ impl CatalogService {
     ) -> Result<TechniqueOverview, CatalogError> {
         actor.authorize(Action::ManageCatalog)?;
         let technique = self.validate_custom(&draft).await?;
-        self.deps
-            .catalog
-            .insert_custom_technique(&technique, self.deps.clock.now())
+        self.catalog
+            .insert_custom_technique(&technique, self.clock.now())
             .await
             .map_err(|e| match e {
                 RepositoryError::Duplicate(_) => CatalogError::Invalid(vec![FieldError::new(
@@ -455,9 +483,8 @@ impl CatalogService {
         actor.authorize(Action::ManageCatalog)?;
         id.clone_into(&mut draft.mitre_id);
         let technique = self.validate_custom(&draft).await?;
-        self.deps
-            .catalog
-            .update_custom_technique(&technique, self.deps.clock.now())
+        self.catalog
+            .update_custom_technique(&technique, self.clock.now())
             .await
             .map_err(|e| match e {
                 RepositoryError::NotFound(_) => {
@@ -488,7 +515,6 @@ impl CatalogService {
             ));
         }
         let known: Vec<String> = self
-            .deps
             .catalog
             .list_tactics()
             .await?
@@ -514,7 +540,7 @@ impl CatalogService {
             }
         };
         if let Some(parent) = id.as_ref().and_then(TechniqueId::parent)
-            && self.deps.catalog.find_technique(&parent).await?.is_none()
+            && self.catalog.find_technique(&parent).await?.is_none()
         {
             fields.push(FieldError::new(
                 "mitre_id",
@@ -564,7 +590,7 @@ impl CatalogService {
     ) -> Result<(), CatalogError> {
         // The catalog is global and the audit trail per tenant: the change is recorded in the
         // acting admin's or lead's organization, right after the catalog write.
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let change = Change {
             tenant: actor.tenant_id,
             actor: Some(actor.user_id),
@@ -573,7 +599,14 @@ impl CatalogService {
             entity_id: Some(technique.to_owned()),
             details,
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(())
     }
@@ -587,7 +620,7 @@ impl CatalogService {
         page: PageRequest,
     ) -> Result<Page<ThreatActor>, CatalogError> {
         initiator.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.catalog.list_threat_actors(filter, page).await?)
+        Ok(self.catalog.list_threat_actors(filter, page).await?)
     }
 
     /// # Errors
@@ -598,8 +631,7 @@ impl CatalogService {
         id: &str,
     ) -> Result<ThreatActorDetail, CatalogError> {
         initiator.authorize(Action::ReadCatalog)?;
-        self.deps
-            .catalog
+        self.catalog
             .find_threat_actor(id)
             .await?
             .ok_or(CatalogError::NotFound(CatalogItem::ThreatActor))

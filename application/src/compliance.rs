@@ -1,6 +1,8 @@
 //! Compliance through ATT&CK: imported control → technique mappings, and each control's
 //! coverage from the organization's validated tests of its techniques.
 
+use std::sync::Arc;
+
 use std::collections::HashMap;
 
 use aegis_domain::compliance::{
@@ -9,12 +11,12 @@ use aegis_domain::compliance::{
 };
 use aegis_domain::feed::ImportCounts;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{ComplianceRepository, RepositoryError};
 
-use crate::Dependencies;
 use crate::catalog::FeedError;
 use crate::context::{Actor, Forbidden, Initiator};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{Clock, Database};
 
 /// What a compliance feed yields: each file's framework and mappings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,12 +109,22 @@ pub struct FrameworkCoverage {
 
 #[derive(Clone)]
 pub struct ComplianceService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    compliance: Arc<dyn ComplianceRepository>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ComplianceService {
-    pub(crate) fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        compliance: Arc<dyn ComplianceRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            database,
+            compliance,
+            clock,
+        }
     }
 
     /// Imports each framework of the feed; a framework's mappings are replaced as a whole.
@@ -168,21 +180,15 @@ impl ComplianceService {
         let mut frameworks = Vec::new();
         for (framework, mappings) in &newest {
             let counts = self
-                .deps
                 .compliance
-                .apply_framework(framework, mappings, self.deps.clock.now())
+                .apply_framework(framework, mappings, self.clock.now())
                 .await?;
             frameworks.push((framework.id.clone(), counts));
         }
         // Crosswalks after the direct mappings, so a folder holding both derives from the
         // mappings it just brought.
         for crosswalk in &batch.crosswalks {
-            let Some((_, via)) = self
-                .deps
-                .compliance
-                .framework_mappings(&crosswalk.via)
-                .await?
-            else {
+            let Some((_, via)) = self.compliance.framework_mappings(&crosswalk.via).await? else {
                 skipped.push((
                     crosswalk.target.id.clone(),
                     format!(
@@ -194,9 +200,8 @@ impl ComplianceService {
             };
             let derived = derive_mappings(crosswalk, &via);
             let counts = self
-                .deps
                 .compliance
-                .apply_framework(&crosswalk.target, &derived, self.deps.clock.now())
+                .apply_framework(&crosswalk.target, &derived, self.clock.now())
                 .await?;
             frameworks.push((crosswalk.target.id.clone(), counts));
         }
@@ -214,7 +219,7 @@ impl ComplianceService {
         actor: &Actor,
     ) -> Result<Vec<FrameworkSummary>, ComplianceError> {
         actor.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.compliance.frameworks().await?)
+        Ok(self.compliance.frameworks().await?)
     }
 
     /// A framework's controls with the organization's coverage of each, optionally only those
@@ -231,13 +236,11 @@ impl ComplianceService {
     ) -> Result<FrameworkCoverage, ComplianceError> {
         actor.authorize(Action::ReadCatalog)?;
         let (framework, mappings) = self
-            .deps
             .compliance
             .framework_mappings(id)
             .await?
             .ok_or(ComplianceError::NotFound)?;
         let scores: HashMap<String, (f64, aegis_domain::scoring::CoverageStatus)> = self
-            .deps
             .database
             .technique_scores(actor.tenant_id)
             .await?

@@ -2,6 +2,8 @@
 //! as the change), and the read models built from the stored scores: the organization's
 //! coverage by tactic and the ATT&CK heatmap with its roll-ups.
 
+use std::sync::Arc;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +12,10 @@ use aegis_domain::campaign::CampaignId;
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::page::PageRequest;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{CoverageRepository, RepositoryError, TestFilter};
+use aegis_domain::ports::{
+    CatalogRepository, CountermeasureRepository, CoverageRepository, RepositoryError,
+    RuleRepository, TestFilter, TrackedActorRepository,
+};
 use aegis_domain::ports::{TechniqueFilter, TechniqueSummary};
 use aegis_domain::scoring::{
     CoverageStatus, ScoringPolicy, StoredScore, TechniqueInputs, TechniqueScore, ValidatedResult,
@@ -20,9 +25,9 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::TestCase;
 use aegis_domain::workflow::TestState;
 
-use crate::Dependencies;
 use crate::context::{Actor, Forbidden};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{Clock, Database};
 
 /// What a coverage view was asked for and does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,16 +188,17 @@ pub(crate) async fn inputs_of(
 pub(crate) type ThreatByTechnique = HashMap<TechniqueId, u32>;
 
 pub(crate) async fn actors_in_scope(
-    deps: &Dependencies,
+    tracking: &dyn TrackedActorRepository,
+    catalog: &dyn CatalogRepository,
     tenant: TenantId,
 ) -> Result<ThreatByTechnique, RepositoryError> {
-    let tracked = deps.tracking.tracked_actors(tenant).await?;
+    let tracked = tracking.tracked_actors(tenant).await?;
     if tracked.is_empty() {
-        return deps.catalog.actors_per_technique().await;
+        return catalog.actors_per_technique().await;
     }
     let mut uses = Vec::new();
     for actor in tracked {
-        let Some(detail) = deps.catalog.find_threat_actor(&actor.actor_stix_id).await? else {
+        let Some(detail) = catalog.find_threat_actor(&actor.actor_stix_id).await? else {
             continue;
         };
         for id in detail.technique_ids() {
@@ -305,12 +311,34 @@ pub struct Heatmap {
 
 #[derive(Clone)]
 pub struct CoverageService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    rules: Arc<dyn RuleRepository>,
+    countermeasures: Arc<dyn CountermeasureRepository>,
+    tracking: Arc<dyn TrackedActorRepository>,
+    clock: Arc<dyn Clock>,
+    scoring: Arc<ScoringPolicy>,
 }
 
 impl CoverageService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        rules: Arc<dyn RuleRepository>,
+        countermeasures: Arc<dyn CountermeasureRepository>,
+        tracking: Arc<dyn TrackedActorRepository>,
+        clock: Arc<dyn Clock>,
+        scoring: Arc<ScoringPolicy>,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            rules,
+            countermeasures,
+            tracking,
+            clock,
+            scoring,
+        }
     }
 
     /// The organization's stored score of one technique, if it was ever scored.
@@ -324,7 +352,6 @@ impl CoverageService {
     ) -> Result<Option<StoredScore>, CoverageError> {
         actor.authorize(Action::ReadCatalog)?;
         Ok(self
-            .deps
             .database
             .technique_score(actor.tenant_id, technique)
             .await?)
@@ -346,9 +373,8 @@ impl CoverageService {
     /// `Unexpected` on storage failure.
     pub async fn recompute_with(&self, also: &[TechniqueId]) -> Result<u64, CoverageError> {
         let mut recomputed = 0;
-        for tenant in self.deps.database.list_tenants().await? {
+        for tenant in self.database.list_tenants().await? {
             let mut techniques: Vec<TechniqueId> = self
-                .deps
                 .database
                 .technique_scores(tenant.id)
                 .await?
@@ -359,13 +385,13 @@ impl CoverageService {
             techniques.sort();
             techniques.dedup();
             for technique in techniques {
-                let uow = self.deps.database.begin().await?;
+                let uow = self.database.begin().await?;
                 refresh(
                     uow.as_ref(),
                     tenant.id,
                     &technique,
-                    &self.deps.scoring,
-                    self.deps.clock.now(),
+                    &self.scoring,
+                    self.clock.now(),
                 )
                 .await?;
                 uow.commit().await?;
@@ -385,7 +411,6 @@ impl CoverageService {
     ) -> Result<HashMap<TechniqueId, StoredScore>, CoverageError> {
         actor.authorize(Action::ReadCatalog)?;
         Ok(self
-            .deps
             .database
             .technique_scores(actor.tenant_id)
             .await?
@@ -422,7 +447,7 @@ impl CoverageService {
         ),
         CoverageError,
     > {
-        let database = &self.deps.database;
+        let database = &self.database;
         if let Some(campaign) = filter.campaign {
             database
                 .find_campaign(tenant, campaign)
@@ -472,7 +497,7 @@ impl CoverageService {
         tenant: aegis_domain::tenant::TenantId,
         filter: &HeatmapFilter,
     ) -> Result<Heatmap, CoverageError> {
-        let catalog = &self.deps.catalog;
+        let catalog = &self.catalog;
         let only: Option<std::collections::HashSet<TechniqueId>> = match &filter.threat_actor {
             None => None,
             Some(id) => {
@@ -498,7 +523,7 @@ impl CoverageService {
             ..TechniqueFilter::default()
         };
         let whole_organization = filter.campaign.is_none() && !filter.has_window();
-        let database = &self.deps.database;
+        let database = &self.database;
         let (techniques, (in_view, only_campaign), stored, actors, rules, countermeasures, tactics) =
             futures::try_join!(
                 async { Ok::<_, CoverageError>(catalog.all_techniques(&technique_filter).await?) },
@@ -510,10 +535,15 @@ impl CoverageService {
                         Vec::new()
                     })
                 },
-                async { Ok::<_, CoverageError>(actors_in_scope(&self.deps, tenant).await?) },
-                async { Ok::<_, CoverageError>(self.deps.rules.active_rule_counts().await?) },
                 async {
-                    Ok::<_, CoverageError>(self.deps.countermeasures.countermeasure_counts().await?)
+                    Ok::<_, CoverageError>(
+                        actors_in_scope(self.tracking.as_ref(), self.catalog.as_ref(), tenant)
+                            .await?,
+                    )
+                },
+                async { Ok::<_, CoverageError>(self.rules.active_rule_counts().await?) },
+                async {
+                    Ok::<_, CoverageError>(self.countermeasures.countermeasure_counts().await?)
                 },
                 async { Ok::<_, CoverageError>(catalog.list_tactics().await?) },
             )?;
@@ -529,10 +559,10 @@ impl CoverageService {
         let scores: HashMap<TechniqueId, StoredScore> = match in_view {
             None => stored,
             Some(tests) => scores_of_tests(
-                self.deps.database.as_ref(),
+                self.database.as_ref(),
                 tests,
-                &self.deps.scoring,
-                self.deps.clock.now(),
+                &self.scoring,
+                self.clock.now(),
             )
             .await?
             .into_iter()
@@ -552,7 +582,7 @@ impl CoverageService {
             techniques,
             &scores,
             &counts,
-            &self.deps.scoring,
+            &self.scoring,
         ))
     }
 }

@@ -1,6 +1,8 @@
 //! The dashboard and the metrics: where the organization stands, how it got there, and what
 //! to do next, computed from the stored coverage and the tests.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -14,17 +16,17 @@ use aegis_domain::narrative::{
 };
 use aegis_domain::page::PageRequest;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{RepositoryError, UserFilter};
+use aegis_domain::ports::{CatalogRepository, RepositoryError, UserFilter};
 use aegis_domain::scoring::CoverageStatus;
 use aegis_domain::snapshot::PostureSnapshot;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::TestState;
 
-use crate::Dependencies;
 use crate::context::{Actor, Forbidden};
 use crate::coverage::{CoverageError, CoverageService, Heatmap, HeatmapFilter};
 use crate::error::{Classified, ErrorKind, unexpected};
+use crate::ports::{Clock, Database};
 use crate::snapshots::{is_covered, posture};
 
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +113,9 @@ const TREND_WEEKS: u32 = 12;
 
 #[derive(Clone)]
 pub struct DashboardService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    clock: Arc<dyn Clock>,
     coverage: CoverageService,
 }
 
@@ -141,13 +145,22 @@ fn risky_uncovered(heatmap: &Heatmap) -> Vec<RiskyTechnique> {
 }
 
 impl DashboardService {
-    pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {
-        Self { deps, coverage }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        clock: Arc<dyn Clock>,
+        coverage: CoverageService,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            clock,
+            coverage,
+        }
     }
 
     async fn people(&self, tenant: TenantId) -> Result<BTreeMap<UserId, String>, RepositoryError> {
         let users = self
-            .deps
             .database
             .list_users(
                 tenant,
@@ -175,7 +188,7 @@ impl DashboardService {
         tenant: TenantId,
         now: DateTime<Utc>,
     ) -> Result<Option<PostureSnapshot>, RepositoryError> {
-        let database = &self.deps.database;
+        let database = &self.database;
         let week_old = database
             .list_snapshots(
                 tenant,
@@ -210,8 +223,8 @@ impl DashboardService {
 
     /// The dashboard of an organization, for the reports that are generated without a user.
     pub(crate) async fn dashboard_of(&self, tenant: TenantId) -> Result<Dashboard, DashboardError> {
-        let now = self.deps.clock.now();
-        let database = &self.deps.database;
+        let now = self.clock.now();
+        let database = &self.database;
         let heatmap = self
             .coverage
             .heatmap_of(tenant, &HeatmapFilter::default())
@@ -310,12 +323,11 @@ impl DashboardService {
     pub async fn metrics(&self, actor: &Actor, days: u32) -> Result<MetricsReport, DashboardError> {
         actor.authorize(Action::ReadOperations)?;
         let tenant = actor.tenant_id;
-        let now = self.deps.clock.now();
-        let database = &self.deps.database;
+        let now = self.clock.now();
+        let database = &self.database;
         let facts = database.test_facts(tenant).await?;
         // The techniques the heatmap shows: not revoked or deprecated, sub-techniques too.
         let catalog: Vec<TechniqueId> = self
-            .deps
             .catalog
             .all_techniques(&aegis_domain::ports::TechniqueFilter {
                 include_subtechniques: true,

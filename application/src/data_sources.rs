@@ -1,20 +1,22 @@
 //! The data-source registry: where each of the nine public feeds comes from, its schedule and
 //! credential, syncing on schedule or on request, and offline bundles uploaded by admins.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use aegis_domain::data_source::{DataSource, FeedKind, SyncCounts, SyncStatus};
 use aegis_domain::feed::ImportCounts;
 use aegis_domain::job::JobKind;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{DataSourceRepository, RepositoryError};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::catalog::{AttackSource, CatalogService, FeedError};
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::jobs::{JobError, JobService};
+use crate::ports::{Clock, Database, IdGenerator};
 use crate::rules::{CountermeasureFeed, RuleFeed, RuleService};
 use crate::templates::{BinaryFeed, TemplateFeed, TemplateService};
 use crate::threat_intel::{IntelFeed, ThreatIntelService};
@@ -142,18 +144,33 @@ pub(crate) struct Importers {
 /// Syncs sources: the work of the feed-sync job and of bundle uploads.
 #[derive(Clone)]
 pub struct FeedSyncService {
-    deps: Dependencies,
+    data_sources: Arc<dyn DataSourceRepository>,
+    feeds: Arc<dyn FeedFactory>,
+    cipher: Arc<dyn CredentialCipher>,
+    clock: Arc<dyn Clock>,
     importers: Importers,
 }
 
 impl FeedSyncService {
-    pub(crate) fn new(deps: Dependencies, importers: Importers) -> Self {
-        Self { deps, importers }
+    pub(crate) fn new(
+        data_sources: Arc<dyn DataSourceRepository>,
+        feeds: Arc<dyn FeedFactory>,
+        cipher: Arc<dyn CredentialCipher>,
+        clock: Arc<dyn Clock>,
+        importers: Importers,
+    ) -> Self {
+        Self {
+            data_sources,
+            feeds,
+            cipher,
+            clock,
+            importers,
+        }
     }
 
     /// The registry: every kind, configured or with its defaults.
     pub(crate) async fn registry(&self) -> Result<Vec<DataSource>, RepositoryError> {
-        let mut stored = self.deps.data_sources.data_sources().await?;
+        let mut stored = self.data_sources.data_sources().await?;
         Ok(FeedKind::ALL
             .into_iter()
             .map(|kind| {
@@ -180,14 +197,14 @@ impl FeedSyncService {
     /// # Errors
     /// Storage failures; a source's own failure is recorded, not returned.
     pub(crate) async fn sync_due(&self) -> Result<Vec<SyncReport>, RepositoryError> {
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let mut reports = Vec::new();
         for source in self.registry().await? {
             if !source.enabled || !(source.sync_requested_at.is_some() || is_due(&source, now)) {
                 continue;
             }
             let token = match &source.credential {
-                Some(sealed) => match self.deps.cipher.decrypt(sealed) {
+                Some(sealed) => match self.cipher.decrypt(sealed) {
                     Ok(token) => Some(token),
                     Err(error) => {
                         self.record(source.kind, Err(error.to_string())).await?;
@@ -219,7 +236,7 @@ impl FeedSyncService {
         let mut source = self.source(kind).await?;
         source.status = SyncStatus::Running;
         source.sync_requested_at = None;
-        self.deps.data_sources.save_data_source(&source).await?;
+        self.data_sources.save_data_source(&source).await?;
         let outcome = self.import(kind, origin).await;
         self.record(kind, outcome.clone()).await?;
         Ok(outcome)
@@ -231,7 +248,7 @@ impl FeedSyncService {
         outcome: Result<SyncReport, String>,
     ) -> Result<(), RepositoryError> {
         let mut source = self.source(kind).await?;
-        source.last_sync_at = Some(self.deps.clock.now());
+        source.last_sync_at = Some(self.clock.now());
         source.sync_requested_at = None;
         match outcome {
             Ok(report) => {
@@ -244,15 +261,11 @@ impl FeedSyncService {
                 source.last_error = Some(error);
             }
         }
-        self.deps.data_sources.save_data_source(&source).await
+        self.data_sources.save_data_source(&source).await
     }
 
     async fn import(&self, kind: FeedKind, origin: FeedOrigin) -> Result<SyncReport, String> {
-        let feed = self
-            .deps
-            .feeds
-            .feed(kind, origin)
-            .map_err(|e| e.to_string())?;
+        let feed = self.feeds.feed(kind, origin).map_err(|e| e.to_string())?;
         let importers = &self.importers;
         let text = |e: &dyn std::fmt::Display| e.to_string();
         let (counts, skipped) = match feed {
@@ -361,7 +374,11 @@ fn is_due(source: &DataSource, now: DateTime<Utc>) -> bool {
 
 #[derive(Clone)]
 pub struct DataSourceService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    data_sources: Arc<dyn DataSourceRepository>,
+    cipher: Arc<dyn CredentialCipher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     sync: FeedSyncService,
     jobs: JobService,
 }
@@ -371,8 +388,24 @@ fn parse_kind(kind: &str) -> Result<FeedKind, DataSourceError> {
 }
 
 impl DataSourceService {
-    pub(crate) fn new(deps: Dependencies, sync: FeedSyncService, jobs: JobService) -> Self {
-        Self { deps, sync, jobs }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        data_sources: Arc<dyn DataSourceRepository>,
+        cipher: Arc<dyn CredentialCipher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        sync: FeedSyncService,
+        jobs: JobService,
+    ) -> Self {
+        Self {
+            database,
+            data_sources,
+            cipher,
+            clock,
+            ids,
+            sync,
+            jobs,
+        }
     }
 
     /// Every source, configured or with its defaults.
@@ -431,12 +464,12 @@ impl DataSourceService {
             source.credential = credential
                 .map(|c| c.trim().to_owned())
                 .filter(|c| !c.is_empty())
-                .map(|c| self.deps.cipher.encrypt(&c));
+                .map(|c| self.cipher.encrypt(&c));
         }
         if !fields.is_empty() {
             return Err(DataSourceError::Invalid(fields));
         }
-        self.deps.data_sources.save_data_source(&source).await?;
+        self.data_sources.save_data_source(&source).await?;
         self.audit(
             actor,
             context,
@@ -467,8 +500,8 @@ impl DataSourceService {
         if !source.enabled {
             return Err(DataSourceError::Disabled(kind.title()));
         }
-        source.sync_requested_at = Some(self.deps.clock.now());
-        self.deps.data_sources.save_data_source(&source).await?;
+        source.sync_requested_at = Some(self.clock.now());
+        self.data_sources.save_data_source(&source).await?;
         Ok(self
             .jobs
             .run_now(&Initiator::User(actor.clone()), JobKind::FeedSync, context)
@@ -543,7 +576,7 @@ impl DataSourceService {
         kind: FeedKind,
         details: serde_json::Value,
     ) -> Result<(), RepositoryError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let change = Change {
             tenant: actor.tenant_id,
             actor: Some(actor.user_id),
@@ -552,7 +585,14 @@ impl DataSourceService {
             entity_id: Some(kind.as_str().to_owned()),
             details,
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await
     }
 }

@@ -18,11 +18,10 @@ use aegis_domain::ports::RepositoryError;
 use aegis_domain::test_case::{TestCase, TestId};
 use aegis_domain::workflow::{Refusal, Team, TestState};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
-use crate::ports::{ByteChunks, EvidenceStoreError};
+use crate::ports::{ByteChunks, Clock, Database, EvidenceStore, EvidenceStoreError, IdGenerator};
 
 /// Bytes looked at to recognise a file's type.
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -179,7 +178,10 @@ const fn team_action(team: Team) -> Action {
 
 #[derive(Clone)]
 pub struct EvidenceService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    evidence: Arc<dyn EvidenceStore>,
     max_bytes: u64,
     link_ttl: std::time::Duration,
 }
@@ -192,9 +194,18 @@ pub struct DownloadLink {
 }
 
 impl EvidenceService {
-    pub fn new(deps: Dependencies, limits: &crate::Limits) -> Self {
+    pub fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        evidence: Arc<dyn EvidenceStore>,
+        limits: &crate::Limits,
+    ) -> Self {
         Self {
-            deps,
+            database,
+            clock,
+            ids,
+            evidence,
             max_bytes: limits.evidence_max_bytes,
             link_ttl: limits.evidence_link_ttl,
         }
@@ -205,8 +216,7 @@ impl EvidenceService {
     }
 
     async fn test(&self, actor: &Actor, id: TestId) -> Result<TestCase, EvidenceError> {
-        self.deps
-            .database
+        self.database
             .find_test(actor.tenant_id, id)
             .await?
             .ok_or(EvidenceError::NotFound(EvidenceItem::Test))
@@ -243,7 +253,7 @@ impl EvidenceService {
         };
         actor.authorize(team_action(team))?;
 
-        let id = EvidenceId::from_uuid(self.deps.ids.new_id());
+        let id = EvidenceId::from_uuid(self.ids.new_id());
         let key = format!("{}/{}/{}", actor.tenant_id, test_id, id);
         let observed = Arc::new(Mutex::new(Observed::default()));
         let seen = observed.clone();
@@ -271,11 +281,10 @@ impl EvidenceService {
             object_key: key.clone(),
             tenant_id: actor.tenant_id,
             purpose: PendingPurpose::Upload,
-            recorded_at: self.deps.clock.now(),
+            recorded_at: self.clock.now(),
         };
-        self.deps.database.record_pending_object(&pending).await?;
+        self.database.record_pending_object(&pending).await?;
         if let Err(error) = self
-            .deps
             .evidence
             .put_stream(&key, "application/octet-stream", hashed)
             .await
@@ -294,7 +303,7 @@ impl EvidenceService {
                 sniff(&state.head),
             )
         };
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let evidence = Evidence {
             id,
             tenant_id: actor.tenant_id,
@@ -312,7 +321,7 @@ impl EvidenceService {
             delete_reason: None,
         };
         let event = CustodyEvent {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             evidence_id: id,
             kind: CustodyKind::Uploaded,
             actor: actor.user_id,
@@ -320,7 +329,7 @@ impl EvidenceService {
             sha256,
         };
         let committed: Result<(), EvidenceError> = async {
-            let uow = self.deps.database.begin().await?;
+            let uow = self.database.begin().await?;
             if !uow.claim_pending_object(&key).await? {
                 return Err(EvidenceError::Store(
                     "the upload outlived its grace period and its object was swept".into(),
@@ -329,7 +338,14 @@ impl EvidenceService {
             uow.insert_evidence(actor.tenant_id, &evidence).await?;
             uow.insert_custody_event(actor.tenant_id, &event).await?;
             let change = self.change(actor, "evidence.uploaded", &evidence);
-            audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+            audit_trail::record(
+                self.clock.as_ref(),
+                self.ids.as_ref(),
+                uow.as_ref(),
+                context,
+                change,
+            )
+            .await?;
             uow.commit().await?;
             Ok(())
         }
@@ -357,7 +373,6 @@ impl EvidenceService {
         actor.authorize(Action::ReadOperations)?;
         self.test(actor, test_id).await?;
         let all = self
-            .deps
             .database
             .list_evidence(actor.tenant_id, test_id)
             .await?;
@@ -378,12 +393,11 @@ impl EvidenceService {
     ) -> Result<EvidenceRecord, EvidenceError> {
         actor.authorize(Action::ReadOperations)?;
         let evidence = self
-            .deps
             .database
             .find_evidence(actor.tenant_id, id)
             .await?
             .ok_or(EvidenceError::NotFound(EvidenceItem::Evidence))?;
-        let custody = self.deps.database.custody_log(actor.tenant_id, id).await?;
+        let custody = self.database.custody_log(actor.tenant_id, id).await?;
         Ok(EvidenceRecord { evidence, custody })
     }
 
@@ -399,7 +413,7 @@ impl EvidenceService {
     ) -> Result<(Evidence, ByteChunks), EvidenceError> {
         actor.authorize(Action::ReadOperations)?;
         let evidence = self.live(actor, id).await?;
-        let body = self.deps.evidence.get_stream(&evidence.object_key).await?;
+        let body = self.evidence.get_stream(&evidence.object_key).await?;
         self.record(
             actor,
             &evidence,
@@ -425,9 +439,8 @@ impl EvidenceService {
     ) -> Result<Option<DownloadLink>, EvidenceError> {
         actor.authorize(Action::ReadOperations)?;
         let evidence = self.live(actor, id).await?;
-        let issued_at = self.deps.clock.now();
+        let issued_at = self.clock.now();
         let Some(url) = self
-            .deps
             .evidence
             .presigned_download(&evidence.object_key, &evidence.filename, self.link_ttl)
             .await?
@@ -462,7 +475,7 @@ impl EvidenceService {
     ) -> Result<Verification, EvidenceError> {
         actor.authorize(Action::ReadOperations)?;
         let evidence = self.live(actor, id).await?;
-        let mut body = self.deps.evidence.get_stream(&evidence.object_key).await?;
+        let mut body = self.evidence.get_stream(&evidence.object_key).await?;
         let mut hasher = Sha256::new();
         while let Some(chunk) = body.next().await {
             hasher.update(&chunk?);
@@ -518,15 +531,15 @@ impl EvidenceService {
                 action: "delete evidence",
             }));
         }
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         evidence.deleted_at = Some(now);
         evidence.deleted_by = Some(actor.user_id);
         evidence.delete_reason = Some(reason.to_owned());
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.mark_evidence_deleted(actor.tenant_id, &evidence)
             .await?;
         let event = CustodyEvent {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             evidence_id: id,
             kind: CustodyKind::Deleted,
             actor: actor.user_id,
@@ -543,7 +556,14 @@ impl EvidenceService {
         uow.record_pending_object(&purge).await?;
         let mut change = self.change(actor, "evidence.deleted", &evidence);
         change.details = serde_json::json!({"reason": reason, "sha256": evidence.sha256});
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         // After the commit; should the store fail now, the purge record stays for the sweep.
         if self.dispose(&purge).await.is_err() {
@@ -559,10 +579,10 @@ impl EvidenceService {
     /// `Unexpected` when the records cannot be read; a store failure on one object is counted
     /// and its record kept for the next sweep.
     pub async fn sweep(&self, upload_grace: Duration) -> Result<SweepReport, EvidenceError> {
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let upload_deadline = now - upload_grace;
         let mut report = SweepReport::default();
-        let pending = self.deps.database.pending_objects(now, SWEEP_BATCH).await?;
+        let pending = self.database.pending_objects(now, SWEEP_BATCH).await?;
         for object in pending {
             let due = match object.purpose {
                 PendingPurpose::Purge => true,
@@ -590,11 +610,11 @@ impl EvidenceService {
     /// claimed it first. On a store failure the record is put back for the next sweep.
     async fn dispose(&self, object: &PendingObject) -> Result<bool, EvidenceError> {
         let key = &object.object_key;
-        if !self.deps.database.claim_pending_object(key).await? {
+        if !self.database.claim_pending_object(key).await? {
             return Ok(false);
         }
-        if let Err(error) = self.deps.evidence.delete(key).await {
-            self.deps.database.record_pending_object(object).await?;
+        if let Err(error) = self.evidence.delete(key).await {
+            self.database.record_pending_object(object).await?;
             return Err(error.into());
         }
         Ok(true)
@@ -608,12 +628,7 @@ impl EvidenceService {
     }
 
     async fn live(&self, actor: &Actor, id: EvidenceId) -> Result<Evidence, EvidenceError> {
-        match self
-            .deps
-            .database
-            .find_evidence(actor.tenant_id, id)
-            .await?
-        {
+        match self.database.find_evidence(actor.tenant_id, id).await? {
             Some(evidence) if evidence.deleted_at.is_none() => Ok(evidence),
             _ => Err(EvidenceError::NotFound(EvidenceItem::Evidence)),
         }
@@ -628,19 +643,26 @@ impl EvidenceService {
         action: &str,
         context: &RequestContext,
     ) -> Result<(), EvidenceError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let event = CustodyEvent {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             evidence_id: evidence.id,
             kind,
             actor: actor.user_id,
-            occurred_at: self.deps.clock.now(),
+            occurred_at: self.clock.now(),
             sha256,
         };
         uow.insert_custody_event(actor.tenant_id, &event).await?;
         let mut change = self.change(actor, action, evidence);
         change.details = serde_json::json!({"custody": kind.as_str(), "sha256": event.sha256});
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Exports for spreadsheets and pipelines: tests page by page as they are read (an export of
 //! any size holds one page at a time), and every technique with its score and breakdown.
 
+use std::sync::Arc;
+
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use aegis_domain::finding::FindingFilter;
@@ -9,11 +11,11 @@ use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, TestFilter};
 use aegis_domain::test_case::TestCase;
 
-use crate::Dependencies;
 use crate::context::{Actor, Forbidden};
 use crate::coverage::{CoverageError, CoverageService, HeatmapCell, HeatmapFilter};
 use crate::error::{Classified, ErrorKind, unexpected};
 use crate::findings::FindingView;
+use crate::ports::{Clock, Database};
 
 /// Tests read per round trip.
 const EXPORT_PAGE: u64 = 200;
@@ -86,13 +88,22 @@ pub struct TechniqueRow {
 
 #[derive(Clone)]
 pub struct ExportService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
     coverage: CoverageService,
 }
 
 impl ExportService {
-    pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {
-        Self { deps, coverage }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        coverage: CoverageService,
+    ) -> Self {
+        Self {
+            database,
+            clock,
+            coverage,
+        }
     }
 
     /// The organization's tests matching `filter`, newest first, one page per item: the
@@ -108,7 +119,7 @@ impl ExportService {
     ) -> Result<BoxStream<'static, Result<Vec<TestCase>, ExportError>>, ExportError> {
         actor.authorize(Action::ReadOperations)?;
         let filter = filter.seen_by(actor.role);
-        let database = self.deps.database.clone();
+        let database = self.database.clone();
         let tenant = actor.tenant_id;
         Ok(pages(move |request| {
             let database = database.clone();
@@ -128,9 +139,9 @@ impl ExportService {
         filter: FindingFilter,
     ) -> Result<BoxStream<'static, Result<Vec<FindingView>, ExportError>>, ExportError> {
         actor.authorize(Action::ReadOperations)?;
-        let database = self.deps.database.clone();
+        let database = self.database.clone();
         let tenant = actor.tenant_id;
-        let today = self.deps.clock.now().date_naive();
+        let today = self.clock.now().date_naive();
         let findings = pages(move |request| {
             let database = database.clone();
             let filter = filter.clone();

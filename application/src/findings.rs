@@ -2,6 +2,8 @@
 //! step by step, and closed only when a retest validates with a better outcome (or while a
 //! lead accepts the risk, for a stated reason and until a date).
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -16,12 +18,11 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{TestCase, TestId};
 use aegis_domain::user::UserId;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::coverage::ThreatByTechnique;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::test_cases::{TestError, TestService, ValidationFollowUp};
 
 #[derive(Debug, thiserror::Error)]
@@ -145,12 +146,13 @@ pub struct StepChanges {
 
 /// Findings follow validations: the port `test_cases` calls when a test validates.
 pub(crate) struct FindingsOnValidation {
-    deps: Dependencies,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
 impl FindingsOnValidation {
-    pub(crate) fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub(crate) fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { clock, ids }
     }
 }
 
@@ -164,7 +166,16 @@ impl ValidationFollowUp for FindingsOnValidation {
         test: &TestCase,
         threat: &ThreatByTechnique,
     ) -> Result<(), RepositoryError> {
-        on_validated(&self.deps, uow, context, actor, test, threat).await?;
+        on_validated(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow,
+            context,
+            actor,
+            test,
+            threat,
+        )
+        .await?;
         Ok(())
     }
 }
@@ -176,7 +187,8 @@ impl ValidationFollowUp for FindingsOnValidation {
 /// # Errors
 /// `RepositoryError` from reading or writing.
 async fn on_validated(
-    deps: &Dependencies,
+    clock: &dyn Clock,
+    ids: &dyn IdGenerator,
     uow: &dyn UnitOfWork,
     context: &RequestContext,
     actor: UserId,
@@ -186,7 +198,7 @@ async fn on_validated(
     let Some(outcome) = test.blue.outcome else {
         return Ok(Vec::new());
     };
-    let now = deps.clock.now();
+    let now = clock.now();
     let tenant = test.tenant_id;
     let existing = uow.findings_of_test(tenant, test.id).await?;
     let mut changed = Vec::new();
@@ -206,7 +218,8 @@ async fn on_validated(
             "finding.retest_failed"
         };
         record(
-            deps,
+            clock,
+            ids,
             uow,
             context,
             tenant,
@@ -230,7 +243,7 @@ async fn on_validated(
     };
     let phrase = outcome.as_str().replace('_', " ");
     let finding = Finding {
-        id: FindingId::from_uuid(deps.ids.new_id()),
+        id: FindingId::from_uuid(ids.new_id()),
         tenant_id: tenant,
         test_id: test.id,
         technique_id: test.technique_id.clone(),
@@ -255,7 +268,8 @@ async fn on_validated(
     };
     uow.insert_finding(tenant, &finding).await?;
     record(
-        deps,
+        clock,
+        ids,
         uow,
         context,
         tenant,
@@ -276,7 +290,8 @@ async fn on_validated(
     reason = "an audit entry names its tenant, actor, action, entity and details"
 )]
 async fn record(
-    deps: &Dependencies,
+    clock: &dyn Clock,
+    ids: &dyn IdGenerator,
     uow: &dyn UnitOfWork,
     context: &RequestContext,
     tenant: TenantId,
@@ -293,22 +308,34 @@ async fn record(
         entity_id: Some(finding.id.to_string()),
         details,
     };
-    audit_trail::record(deps, uow, context, change).await
+    audit_trail::record(clock, ids, uow, context, change).await
 }
 
 #[derive(Clone)]
 pub struct FindingService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     tests: TestService,
 }
 
 impl FindingService {
-    pub fn new(deps: Dependencies, tests: TestService) -> Self {
-        Self { deps, tests }
+    pub fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        tests: TestService,
+    ) -> Self {
+        Self {
+            database,
+            clock,
+            ids,
+            tests,
+        }
     }
 
     fn view(&self, finding: Finding) -> FindingView {
-        FindingView::of(finding, self.deps.clock.now().date_naive())
+        FindingView::of(finding, self.clock.now().date_naive())
     }
 
     /// The tenant's findings, most severe first.
@@ -324,7 +351,6 @@ impl FindingService {
         actor.authorize(Action::ReadOperations)?;
         let filter = self.filter(query)?;
         let page = self
-            .deps
             .database
             .list_findings(actor.tenant_id, &filter, page)
             .await?;
@@ -371,7 +397,7 @@ impl FindingService {
             technique,
             owner: query.owner.map(UserId::from_uuid),
             campaign: query.campaign,
-            overdue_on: query.overdue.then(|| self.deps.clock.now().date_naive()),
+            overdue_on: query.overdue.then(|| self.clock.now().date_naive()),
         })
     }
 
@@ -380,7 +406,6 @@ impl FindingService {
     pub async fn get(&self, actor: &Actor, id: FindingId) -> Result<FindingView, FindingError> {
         actor.authorize(Action::ReadOperations)?;
         let finding = self
-            .deps
             .database
             .find_finding(actor.tenant_id, id)
             .await?
@@ -395,7 +420,7 @@ impl FindingService {
         id: Uuid,
     ) -> Result<UserId, FindingError> {
         let user = UserId::from_uuid(id);
-        match self.deps.database.find_user(actor.tenant_id, user).await? {
+        match self.database.find_user(actor.tenant_id, user).await? {
             Some(found) if found.is_active => Ok(user),
             _ => Err(invalid(field, "is not an active user of this organization")),
         }
@@ -411,7 +436,7 @@ impl FindingService {
         action: &str,
         apply: impl FnOnce(&mut Finding) -> Result<serde_json::Value, FindingError>,
     ) -> Result<FindingView, FindingError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut finding = uow
             .find_finding(actor.tenant_id, id)
             .await?
@@ -422,11 +447,12 @@ impl FindingService {
         let details = apply(&mut finding)?;
         let expected = finding.version;
         finding.version += 1;
-        finding.updated_at = self.deps.clock.now();
+        finding.updated_at = self.clock.now();
         uow.update_finding(actor.tenant_id, &finding, expected)
             .await?;
         record(
-            &self.deps,
+            self.clock.as_ref(),
+            self.ids.as_ref(),
             uow.as_ref(),
             context,
             actor.tenant_id,
@@ -526,7 +552,7 @@ impl FindingService {
         if reason.is_empty() || reason.chars().count() > 5_000 {
             return Err(invalid("reason", "is required (at most 5000 characters)"));
         }
-        let today = self.deps.clock.now().date_naive();
+        let today = self.clock.now().date_naive();
         let acceptance = RiskAcceptance {
             reason: reason.to_owned(),
             expires_on,
@@ -565,14 +591,14 @@ impl FindingService {
     ) -> Result<(FindingView, TestCase), FindingError> {
         actor.authorize(Action::ManageFindings)?;
         actor.authorize(Action::PlanTests)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let finding = uow
             .find_finding(actor.tenant_id, id)
             .await?
             .ok_or(FindingError::NotFound)?;
         let original = uow.find_test(actor.tenant_id, finding.test_id).await?;
-        let now = self.deps.clock.now();
-        let id = TestId::from_uuid(self.deps.ids.new_id());
+        let now = self.clock.now();
+        let id = TestId::from_uuid(self.ids.new_id());
         let mut retest = match &original {
             Some(original) => original.fresh_copy(id, actor.user_id, now),
             None => self
@@ -597,11 +623,12 @@ impl FindingService {
         finding.await_retest(retest.id)?;
         let expected = finding.version;
         finding.version += 1;
-        finding.updated_at = self.deps.clock.now();
+        finding.updated_at = self.clock.now();
         uow.update_finding(actor.tenant_id, &finding, expected)
             .await?;
         record(
-            &self.deps,
+            self.clock.as_ref(),
+            self.ids.as_ref(),
             uow.as_ref(),
             context,
             actor.tenant_id,
@@ -633,12 +660,12 @@ impl FindingService {
             None => None,
         };
         let step = RemediationStep {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             title,
             assignee,
             status: StepStatus::Todo,
             notes: step.notes.trim().to_owned(),
-            updated_at: self.deps.clock.now(),
+            updated_at: self.clock.now(),
         };
         self.change(actor, id, None, context, "finding.step_added", |finding| {
             if finding.status == FindingStatus::Resolved {
@@ -689,7 +716,7 @@ impl FindingService {
             None => None,
         };
         let only_progress = title.is_none() && assignee.is_none() && changes.position.is_none();
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let user = actor.user_id;
         let role = actor.role;
         self.change(

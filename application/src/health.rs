@@ -1,6 +1,8 @@
 //! Readiness: can this instance reach what it needs to serve?
 
-use crate::Dependencies;
+use std::sync::Arc;
+
+use crate::ports::{Database, EvidenceStore};
 
 /// The state of each dependency; ready only when all are up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,18 +19,19 @@ impl Readiness {
 
 #[derive(Clone)]
 pub struct HealthService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    evidence: Arc<dyn EvidenceStore>,
 }
 
 impl HealthService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(database: Arc<dyn Database>, evidence: Arc<dyn EvidenceStore>) -> Self {
+        Self { database, evidence }
     }
 
     pub async fn readiness(&self) -> Readiness {
         Readiness {
-            database: self.deps.database.ping().await.map_err(|e| e.to_string()),
-            evidence_store: self.deps.evidence.check().await.map_err(|e| e.to_string()),
+            database: self.database.ping().await.map_err(|e| e.to_string()),
+            evidence_store: self.evidence.check().await.map_err(|e| e.to_string()),
         }
     }
 }

@@ -1,17 +1,19 @@
 //! The intel scan: what the catalog imports since the last scan added, changed or revoked,
 //! told to the people who plan tests.
 
+use std::sync::Arc;
+
 use aegis_domain::Role;
 use aegis_domain::job::{JobKind, JobOutcome};
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::PageRequest;
-use aegis_domain::ports::{ImportRun, ImportStatus};
+use aegis_domain::ports::{CatalogRepository, ImportRun, ImportStatus, TrackedActorRepository};
 use aegis_domain::ports::{RepositoryError, UserFilter};
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::Audience;
 
-use crate::Dependencies;
 use crate::notifications::recipients;
+use crate::ports::{Clock, Database, IdGenerator};
 
 /// What a scan found and whom it told.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +33,11 @@ pub struct IntelScan {
 
 #[derive(Clone)]
 pub struct IntelService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    tracking: Arc<dyn TrackedActorRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
 /// The newest imports looked at; the scan runs weekly and imports daily.
@@ -40,8 +46,20 @@ const IMPORTS_LOOKED_AT: u64 = 100;
 const FLAGGED_NAMED: usize = 20;
 
 impl IntelService {
-    pub(crate) fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        tracking: Arc<dyn TrackedActorRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            tracking,
+            clock,
+            ids,
+        }
     }
 
     /// Compares the imports that finished since the previous successful scan and notifies
@@ -51,7 +69,6 @@ impl IntelService {
     /// `RepositoryError` on storage failure; nobody is notified then.
     pub async fn scan(&self) -> Result<IntelScan, RepositoryError> {
         let previous = self
-            .deps
             .database
             .list_job_runs(
                 Some(JobKind::IntelScan),
@@ -64,7 +81,6 @@ impl IntelService {
             .next()
             .and_then(|run| run.started_at);
         let imports: Vec<ImportRun> = self
-            .deps
             .catalog
             .list_imports(IMPORTS_LOOKED_AT)
             .await?
@@ -97,13 +113,13 @@ impl IntelService {
         let catalog_changed =
             scan.new_techniques + scan.changed_techniques + scan.revoked_techniques > 0;
         let newest = imports.first().map(|run| run.id.to_string());
-        for tenant in self.deps.database.list_tenants().await? {
+        for tenant in self.database.list_tenants().await? {
             let news = self.tracked_actor_news(tenant.id).await?;
             if !catalog_changed && news.is_empty() {
                 continue;
             }
             scan.tracked_actor_news += news.len() as u64;
-            let uow = self.deps.database.begin().await?;
+            let uow = self.database.begin().await?;
             let nobody = UserId::from_uuid(uuid::Uuid::nil());
             let mut people =
                 recipients(uow.as_ref(), tenant.id, Audience::BothLeads, nobody).await?;
@@ -119,13 +135,13 @@ impl IntelService {
                 )
                 .await?;
             people.extend(admins.items.into_iter().map(|u| u.id));
-            let now = self.deps.clock.now();
+            let now = self.clock.now();
             let catalog_news =
                 people
                     .iter()
                     .filter(|_| catalog_changed)
                     .map(|&user_id| Notification {
-                        id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                        id: NotificationId::from_uuid(self.ids.new_id()),
                         tenant_id: tenant.id,
                         user_id,
                         kind: "intel.catalog_changed".to_owned(),
@@ -144,7 +160,7 @@ impl IntelService {
                     .iter()
                     .filter(|_| !news.is_empty())
                     .map(|&user_id| Notification {
-                        id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                        id: NotificationId::from_uuid(self.ids.new_id()),
                         tenant_id: tenant.id,
                         user_id,
                         kind: "intel.tracked_actor_techniques".to_owned(),
@@ -172,8 +188,7 @@ impl IntelService {
             for (mut tracked, new) in news {
                 tracked.known_techniques.extend(new);
                 tracked.known_techniques.sort();
-                self.deps
-                    .tracking
+                self.tracking
                     .save_tracked_actor(tenant.id, &tracked)
                     .await?;
             }
@@ -188,9 +203,8 @@ impl IntelService {
         tenant: aegis_domain::tenant::TenantId,
     ) -> Result<Vec<(aegis_domain::threat_intel::TrackedActor, Vec<String>)>, RepositoryError> {
         let mut news = Vec::new();
-        for tracked in self.deps.tracking.tracked_actors(tenant).await? {
+        for tracked in self.tracking.tracked_actors(tenant).await? {
             let Some(detail) = self
-                .deps
                 .catalog
                 .find_threat_actor(&tracked.actor_stix_id)
                 .await?

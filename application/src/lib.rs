@@ -141,21 +141,90 @@ impl Services {
         limits: Limits,
         job_settings: jobs::JobSettings,
     ) -> Self {
-        let catalog = catalog::CatalogService::new(deps.clone());
-        let coverage = coverage::CoverageService::new(deps.clone());
-        let evidence = evidence::EvidenceService::new(deps.clone(), &limits);
-        let snapshots = snapshots::SnapshotService::new(deps.clone(), coverage.clone());
-        let tests = test_cases::TestService::new(
-            deps.clone(),
-            Arc::new(findings::FindingsOnValidation::new(deps.clone())),
+        let catalog = catalog::CatalogService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.rules.clone(),
+            deps.countermeasures.clone(),
+            deps.templates.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.attack_feed.clone(),
         );
-        let campaigns = campaigns::CampaignService::new(deps.clone(), tests.clone());
-        let rules = rules::RuleService::new(deps.clone(), coverage.clone());
-        let templates = templates::TemplateService::new(deps.clone(), tests.clone());
-        let threat_intel = threat_intel::ThreatIntelService::new(deps.clone());
-        let compliance = compliance::ComplianceService::new(deps.clone());
+        let coverage = coverage::CoverageService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.rules.clone(),
+            deps.countermeasures.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.scoring.clone(),
+        );
+        let evidence = evidence::EvidenceService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.evidence.clone(),
+            &limits,
+        );
+        let snapshots = snapshots::SnapshotService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            coverage.clone(),
+        );
+        let tests = test_cases::TestService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.scoring.clone(),
+            Arc::new(findings::FindingsOnValidation::new(
+                deps.clock.clone(),
+                deps.ids.clone(),
+            )),
+        );
+        let campaigns = campaigns::CampaignService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.templates.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.scoring.clone(),
+            tests.clone(),
+        );
+        let rules = rules::RuleService::new(
+            deps.catalog.clone(),
+            deps.rules.clone(),
+            deps.countermeasures.clone(),
+            deps.clock.clone(),
+            coverage.clone(),
+        );
+        let templates = templates::TemplateService::new(
+            deps.catalog.clone(),
+            deps.templates.clone(),
+            deps.clock.clone(),
+            tests.clone(),
+        );
+        let threat_intel = threat_intel::ThreatIntelService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.intel.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+        );
+        let compliance = compliance::ComplianceService::new(
+            deps.database.clone(),
+            deps.compliance.clone(),
+            deps.clock.clone(),
+        );
         let feed_sync = data_sources::FeedSyncService::new(
-            deps.clone(),
+            deps.data_sources.clone(),
+            deps.feeds.clone(),
+            deps.cipher.clone(),
+            deps.clock.clone(),
             data_sources::Importers {
                 catalog: catalog.clone(),
                 rules: rules.clone(),
@@ -163,6 +232,12 @@ impl Services {
                 threat_intel: threat_intel.clone(),
                 compliance: compliance.clone(),
             },
+        );
+        let dashboard = dashboard::DashboardService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.clock.clone(),
+            coverage.clone(),
         );
         let work = job_work::Work {
             database: deps.database.clone(),
@@ -173,50 +248,118 @@ impl Services {
             coverage: coverage.clone(),
             evidence: evidence.clone(),
             snapshots: snapshots.clone(),
-            intel: intel::IntelService::new(deps.clone()),
+            intel: intel::IntelService::new(
+                deps.database.clone(),
+                deps.catalog.clone(),
+                deps.tracking.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+            ),
             feed_sync: feed_sync.clone(),
             campaigns: campaigns.clone(),
             reports: reports::ReportGenerator::new(
-                deps.clone(),
+                deps.database.clone(),
+                deps.reports.clone(),
+                deps.renderer.clone(),
+                deps.signer.clone(),
+                deps.clock.clone(),
+                deps.evidence.clone(),
                 coverage.clone(),
-                dashboard::DashboardService::new(deps.clone(), coverage.clone()),
+                dashboard.clone(),
                 campaigns.clone(),
             ),
         };
-        let jobs = jobs::JobService::new(deps.clone(), job_settings, std::sync::Arc::new(work));
+        let jobs = jobs::JobService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.jobs.clone(),
+            job_settings,
+            Arc::new(work),
+        );
+        let users = users::UserService::new(
+            deps.database.clone(),
+            deps.hasher.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.secrets.clone(),
+        );
         Self {
-            reports: reports::ReportService::new(deps.clone(), jobs.clone()),
+            reports: reports::ReportService::new(
+                deps.database.clone(),
+                deps.reports.clone(),
+                deps.signer.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                deps.evidence.clone(),
+                jobs.clone(),
+            ),
             campaigns,
-            findings: findings::FindingService::new(deps.clone(), tests.clone()),
-            exports: exports::ExportService::new(deps.clone(), coverage.clone()),
+            findings: findings::FindingService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                tests.clone(),
+            ),
+            exports: exports::ExportService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+                coverage.clone(),
+            ),
             compliance,
             data_sources: data_sources::DataSourceService::new(
-                deps.clone(),
+                deps.database.clone(),
+                deps.data_sources.clone(),
+                deps.cipher.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
                 feed_sync,
                 jobs.clone(),
             ),
             jobs,
             navigator: navigator::NavigatorService::new(
-                deps.clone(),
+                deps.database.clone(),
                 coverage.clone(),
                 tests.clone(),
             ),
-            dashboard: dashboard::DashboardService::new(deps.clone(), coverage.clone()),
+            dashboard,
             rules,
             templates,
             threat_intel,
             snapshots,
             tests,
-            auth: auth::AuthService::new(deps.clone(), auth_settings),
-            account: account::AccountService::new(deps.clone()),
-            users: users::UserService::new(deps.clone()),
-            audit_log: audit_log::AuditLogService::new(deps.clone()),
-            health: health::HealthService::new(deps.clone()),
+            auth: auth::AuthService::new(
+                deps.database.clone(),
+                deps.hasher.clone(),
+                deps.tokens.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                deps.secrets.clone(),
+                auth_settings,
+            ),
+            account: account::AccountService::new(
+                deps.database.clone(),
+                deps.hasher.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+            ),
+            bootstrap: bootstrap::BootstrapService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                users.clone(),
+            ),
+            users,
+            audit_log: audit_log::AuditLogService::new(deps.database.clone()),
+            health: health::HealthService::new(deps.database.clone(), deps.evidence.clone()),
             catalog,
-            notifications: notifications::NotificationService::new(deps.clone()),
+            notifications: notifications::NotificationService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+            ),
             evidence,
             coverage,
-            bootstrap: bootstrap::BootstrapService::new(deps),
         }
     }
 }

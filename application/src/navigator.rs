@@ -1,6 +1,8 @@
 //! ATT&CK Navigator layers: the coverage heatmap exported as a layer (format 4.5, as Navigator
 //! 5.x reads it), and a layer imported as draft tests for the techniques it scores or annotates.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use aegis_domain::test_case::TestCase;
 use crate::context::{Actor, RequestContext};
 use crate::coverage::{CoverageError, CoverageService, HeatmapCell, HeatmapFilter};
 use crate::error::FieldError;
+use crate::ports::Database;
 use crate::test_cases::{DraftTest, TestError, TestService};
 
 pub const LAYER_FORMAT: &str = "4.5";
@@ -157,7 +160,7 @@ pub struct LayerImport {
 
 #[derive(Clone)]
 pub struct NavigatorService {
-    deps: crate::Dependencies,
+    database: Arc<dyn Database>,
     coverage: CoverageService,
     tests: TestService,
 }
@@ -255,12 +258,12 @@ fn layer_technique(cell: &HeatmapCell, tactic: &str, rolled: bool) -> LayerTechn
 
 impl NavigatorService {
     pub(crate) fn new(
-        deps: crate::Dependencies,
+        database: Arc<dyn Database>,
         coverage: CoverageService,
         tests: TestService,
     ) -> Self {
         Self {
-            deps,
+            database,
             coverage,
             tests,
         }
@@ -277,7 +280,6 @@ impl NavigatorService {
     ) -> Result<NavigatorLayer, CoverageError> {
         let heatmap = self.coverage.heatmap(actor, &scope.heatmap).await?;
         let organization = self
-            .deps
             .database
             .find_tenant(actor.tenant_id)
             .await?

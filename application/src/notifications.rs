@@ -1,5 +1,7 @@
 //! One's notifications: list, unread count, mark read.
 
+use std::sync::Arc;
+
 use aegis_domain::Role;
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
@@ -9,11 +11,10 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::{Audience, Team};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, unexpected};
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationError {
@@ -93,12 +94,22 @@ pub(crate) async fn recipients(
 
 #[derive(Clone)]
 pub struct NotificationService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
 impl NotificationService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            database,
+            clock,
+            ids,
+        }
     }
 
     /// # Errors
@@ -111,7 +122,6 @@ impl NotificationService {
     ) -> Result<Page<Notification>, NotificationError> {
         actor.authorize(Action::ReadOwnAccount)?;
         Ok(self
-            .deps
             .database
             .list_notifications(actor.tenant_id, actor.user_id, unread_only, page)
             .await?)
@@ -122,7 +132,6 @@ impl NotificationService {
     pub async fn unread_count(&self, actor: &Actor) -> Result<u64, NotificationError> {
         actor.authorize(Action::ReadOwnAccount)?;
         Ok(self
-            .deps
             .database
             .count_unread_notifications(actor.tenant_id, actor.user_id)
             .await?)
@@ -139,9 +148,9 @@ impl NotificationService {
         context: &RequestContext,
     ) -> Result<u64, NotificationError> {
         actor.authorize(Action::ManageOwnAccount)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let changed = uow
-            .mark_notifications_read(actor.tenant_id, actor.user_id, only, self.deps.clock.now())
+            .mark_notifications_read(actor.tenant_id, actor.user_id, only, self.clock.now())
             .await?;
         if only.is_some() && changed == 0 {
             return Err(NotificationError::NotFound);
@@ -154,7 +163,14 @@ impl NotificationService {
             entity_id: only.map(|id| id.to_string()),
             details: serde_json::json!({ "count": changed }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(changed)
     }

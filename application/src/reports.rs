@@ -3,6 +3,8 @@
 //! report-generation job assembles its content, renders it, signs its digest and stores it
 //! through the evidence store; readers download it and check its signature.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -11,19 +13,19 @@ use aegis_domain::finding::{FindingFilter, FindingStatus, Severity};
 use aegis_domain::job::JobKind;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{ReportRepository, RepositoryError};
 use aegis_domain::report::{
     Report, ReportFormat, ReportId, ReportKind, ReportStatus, StoredDocument, seal, unseal,
 };
 use aegis_domain::scoring::heat_color;
 use aegis_domain::tenant::TenantId;
 
-use crate::Dependencies;
 use crate::campaigns::CampaignService;
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::coverage::{CoverageService, HeatmapFilter};
 use crate::dashboard::DashboardService;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{Clock, Database, EvidenceStore, IdGenerator};
 
 /// A report's content, independent of its format.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,13 +174,34 @@ pub struct GenerationCounts {
 
 #[derive(Clone)]
 pub struct ReportService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    reports: Arc<dyn ReportRepository>,
+    signer: Arc<dyn DocumentSigner>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    evidence: Arc<dyn EvidenceStore>,
     jobs: crate::jobs::JobService,
 }
 
 impl ReportService {
-    pub(crate) fn new(deps: Dependencies, jobs: crate::jobs::JobService) -> Self {
-        Self { deps, jobs }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        reports: Arc<dyn ReportRepository>,
+        signer: Arc<dyn DocumentSigner>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        evidence: Arc<dyn EvidenceStore>,
+        jobs: crate::jobs::JobService,
+    ) -> Self {
+        Self {
+            database,
+            reports,
+            signer,
+            clock,
+            ids,
+            evidence,
+            jobs,
+        }
     }
 
     /// Queues a report and the job that generates it.
@@ -209,7 +232,6 @@ impl ReportService {
         if kind == Some(ReportKind::PurpleCampaign) {
             let known = match campaign {
                 Some(id) => self
-                    .deps
                     .database
                     .find_campaign(actor.tenant_id, CampaignId::from_uuid(id))
                     .await?
@@ -230,19 +252,19 @@ impl ReportService {
             return Err(ReportError::Invalid(fields));
         };
         let report = Report {
-            id: ReportId::from_uuid(self.deps.ids.new_id()),
+            id: ReportId::from_uuid(self.ids.new_id()),
             tenant_id: actor.tenant_id,
             kind,
             format,
             campaign_id: campaign.filter(|_| kind == ReportKind::PurpleCampaign),
             status: ReportStatus::Queued,
             requested_by: actor.user_id,
-            requested_at: self.deps.clock.now(),
+            requested_at: self.clock.now(),
             generated_at: None,
             document: None,
             error: None,
         };
-        self.deps.reports.insert_report(&report).await?;
+        self.reports.insert_report(&report).await?;
         // The job runs as the system: asking for a report is not asking to manage jobs.
         self.jobs
             .run_now(
@@ -265,19 +287,14 @@ impl ReportService {
         page: PageRequest,
     ) -> Result<Page<Report>, ReportError> {
         actor.authorize(Action::ReadOperations)?;
-        Ok(self
-            .deps
-            .reports
-            .list_reports(actor.tenant_id, page)
-            .await?)
+        Ok(self.reports.list_reports(actor.tenant_id, page).await?)
     }
 
     /// # Errors
     /// `NotFound`.
     pub async fn get(&self, actor: &Actor, id: ReportId) -> Result<Report, ReportError> {
         actor.authorize(Action::ReadOperations)?;
-        self.deps
-            .reports
+        self.reports
             .find_report(actor.tenant_id, id)
             .await?
             .ok_or(ReportError::NotFound)
@@ -297,7 +314,6 @@ impl ReportService {
             return Err(ReportError::NotReady(report.status.as_str()));
         };
         let bytes = self
-            .deps
             .evidence
             .get(&document.object_key)
             .await
@@ -319,7 +335,7 @@ impl ReportService {
                 let digest_matches = hex::encode(digest) == seal.digest_hex
                     && recorded.is_some_and(|d| d.sha256 == seal.digest_hex);
                 let signature_valid = hex::decode(&seal.digest_hex)
-                    .is_ok_and(|d| self.deps.signer.verify(&d, &seal.signature_hex));
+                    .is_ok_and(|d| self.signer.verify(&d, &seal.signature_hex));
                 (digest_matches, signature_valid)
             }
         };
@@ -327,7 +343,7 @@ impl ReportService {
             report,
             digest_matches,
             signature_valid,
-            public_key: self.deps.signer.public_key(),
+            public_key: self.signer.public_key(),
         })
     }
 }
@@ -335,21 +351,40 @@ impl ReportService {
 /// Assembles, renders, signs and stores reports: the report-generation job's work.
 #[derive(Clone)]
 pub struct ReportGenerator {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    reports: Arc<dyn ReportRepository>,
+    renderer: Arc<dyn ReportRenderer>,
+    signer: Arc<dyn DocumentSigner>,
+    clock: Arc<dyn Clock>,
+    evidence: Arc<dyn EvidenceStore>,
     coverage: CoverageService,
     dashboard: DashboardService,
     campaigns: CampaignService,
 }
 
 impl ReportGenerator {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a report draws on its storage ports and the services whose views it renders"
+    )]
     pub(crate) fn new(
-        deps: Dependencies,
+        database: Arc<dyn Database>,
+        reports: Arc<dyn ReportRepository>,
+        renderer: Arc<dyn ReportRenderer>,
+        signer: Arc<dyn DocumentSigner>,
+        clock: Arc<dyn Clock>,
+        evidence: Arc<dyn EvidenceStore>,
         coverage: CoverageService,
         dashboard: DashboardService,
         campaigns: CampaignService,
     ) -> Self {
         Self {
-            deps,
+            database,
+            reports,
+            renderer,
+            signer,
+            clock,
+            evidence,
             coverage,
             dashboard,
             campaigns,
@@ -363,7 +398,7 @@ impl ReportGenerator {
     /// `Unexpected` when the queue cannot be read.
     pub async fn generate_queued(&self) -> Result<GenerationCounts, ReportError> {
         let mut counts = GenerationCounts::default();
-        for mut report in self.deps.reports.queued_reports(100).await? {
+        for mut report in self.reports.queued_reports(100).await? {
             match self.generate(&report).await {
                 Ok(document) => {
                     report.status = ReportStatus::Ready;
@@ -377,8 +412,8 @@ impl ReportGenerator {
                     counts.failed += 1;
                 }
             }
-            report.generated_at = Some(self.deps.clock.now());
-            self.deps.reports.update_report(&report).await?;
+            report.generated_at = Some(self.clock.now());
+            self.reports.update_report(&report).await?;
         }
         Ok(counts)
     }
@@ -386,13 +421,12 @@ impl ReportGenerator {
     async fn generate(&self, report: &Report) -> Result<StoredDocument, String> {
         let content = self.content(report).await?;
         let bytes = self
-            .deps
             .renderer
             .render(&content, report.format)
             .map_err(|e| e.to_string())?;
         let digest = Sha256::digest(&bytes);
         let digest_hex = hex::encode(digest);
-        let signature = self.deps.signer.sign(&digest);
+        let signature = self.signer.sign(&digest);
         let bytes = seal(&bytes, report.format, &digest_hex, &signature);
         let object_key = format!(
             "reports/{}/{}.{}",
@@ -400,8 +434,7 @@ impl ReportGenerator {
             report.id,
             report.format.as_str()
         );
-        self.deps
-            .evidence
+        self.evidence
             .put(&object_key, bytes.clone(), report.format.content_type())
             .await
             .map_err(|e| e.to_string())?;
@@ -416,7 +449,6 @@ impl ReportGenerator {
     async fn content(&self, report: &Report) -> Result<ReportContent, String> {
         let tenant = report.tenant_id;
         let organization = self
-            .deps
             .database
             .find_tenant(tenant)
             .await
@@ -440,7 +472,7 @@ impl ReportGenerator {
                 report.requested_at.format("%Y-%m-%d %H:%M UTC")
             ),
             organization,
-            generated_at: self.deps.clock.now(),
+            generated_at: self.clock.now(),
             sections,
         })
     }
@@ -506,7 +538,6 @@ impl ReportGenerator {
 
     async fn trend(&self, tenant: TenantId) -> Result<Block, String> {
         let snapshots = self
-            .deps
             .database
             .list_snapshots(tenant, None, None, PageRequest::new(1, 26))
             .await
@@ -574,7 +605,7 @@ impl ReportGenerator {
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<Vec<Section>, String> {
-        let database = &self.deps.database;
+        let database = &self.database;
         let campaign = database
             .find_campaign(tenant, id)
             .await
@@ -715,7 +746,6 @@ impl ReportGenerator {
             ..FindingFilter::default()
         };
         let findings = self
-            .deps
             .database
             .list_findings(
                 tenant,
@@ -724,7 +754,7 @@ impl ReportGenerator {
             )
             .await
             .map_err(|e| e.to_string())?;
-        let today = self.deps.clock.now().date_naive();
+        let today = self.clock.now().date_naive();
         let open = findings
             .items
             .iter()

@@ -1,17 +1,21 @@
 //! Detection rules: imported from the public rule sets, listed, shown with their technique,
 //! and counted by the scoring engine.
 
+use std::sync::Arc;
+
 use aegis_domain::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSource, RuleSummary};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{
+    CatalogRepository, CountermeasureRepository, RepositoryError, RuleRepository,
+};
 use aegis_domain::technique_lineage::{LegacyTechnique, NamedTechniques};
 
-use crate::Dependencies;
 use crate::catalog::FeedError;
 use crate::context::{Actor, Forbidden, Initiator};
 use crate::coverage::CoverageService;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::Clock;
 
 /// What a rule feed yields: the rules it could read, and the files it could not, with why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,13 +116,28 @@ pub struct RuleImportReport {
 
 #[derive(Clone)]
 pub struct RuleService {
-    deps: Dependencies,
+    catalog: Arc<dyn CatalogRepository>,
+    rules: Arc<dyn RuleRepository>,
+    countermeasures: Arc<dyn CountermeasureRepository>,
+    clock: Arc<dyn Clock>,
     coverage: CoverageService,
 }
 
 impl RuleService {
-    pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {
-        Self { deps, coverage }
+    pub(crate) fn new(
+        catalog: Arc<dyn CatalogRepository>,
+        rules: Arc<dyn RuleRepository>,
+        countermeasures: Arc<dyn CountermeasureRepository>,
+        clock: Arc<dyn Clock>,
+        coverage: CoverageService,
+    ) -> Self {
+        Self {
+            catalog,
+            rules,
+            countermeasures,
+            clock,
+            coverage,
+        }
     }
 
     /// Imports a feed's rules (upserted by their own ids, in one transaction) and rescores
@@ -157,12 +176,11 @@ impl RuleService {
             rules.push(rule);
         }
         let counts = self
-            .deps
             .rules
-            .apply_rules(feed.source(), &rules, self.deps.clock.now())
+            .apply_rules(feed.source(), &rules, self.clock.now())
             .await?;
         let named = named_techniques(
-            &self.deps,
+            self.catalog.as_ref(),
             rules
                 .iter()
                 .flat_map(|r| r.techniques.iter().map(String::as_str)),
@@ -212,9 +230,8 @@ impl RuleService {
     ) -> Result<CountermeasureImportReport, RuleError> {
         let batch = feed.fetch().await?;
         let counts = self
-            .deps
             .countermeasures
-            .apply_countermeasures(&batch.countermeasures, self.deps.clock.now())
+            .apply_countermeasures(&batch.countermeasures, self.clock.now())
             .await?;
         let mut countered: Vec<aegis_domain::catalog::TechniqueId> = batch
             .countermeasures
@@ -224,7 +241,7 @@ impl RuleService {
             .collect();
         countered.sort();
         countered.dedup();
-        let catalog = catalog_ids(&self.deps).await?;
+        let catalog = catalog_ids(self.catalog.as_ref()).await?;
         countered.retain(|t| catalog.contains(t));
         let rescored = self
             .coverage
@@ -248,7 +265,7 @@ impl RuleService {
         page: PageRequest,
     ) -> Result<Page<RuleSummary>, RuleError> {
         actor.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.rules.list_rules(filter, page).await?)
+        Ok(self.rules.list_rules(filter, page).await?)
     }
 
     /// A rule with its whole text, licence and attribution.
@@ -261,11 +278,7 @@ impl RuleService {
         id: uuid::Uuid,
     ) -> Result<(RuleSummary, DetectionRule), RuleError> {
         actor.authorize(Action::ReadCatalog)?;
-        self.deps
-            .rules
-            .find_rule(id)
-            .await?
-            .ok_or(RuleError::NotFound)
+        self.rules.find_rule(id).await?.ok_or(RuleError::NotFound)
     }
 
     /// The rules tagged with a technique, for its detail page.
@@ -278,16 +291,15 @@ impl RuleService {
         technique: &str,
     ) -> Result<Vec<RuleSummary>, RuleError> {
         actor.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.rules.rules_for_technique(technique).await?)
+        Ok(self.rules.rules_for_technique(technique).await?)
     }
 }
 
 /// Every current technique id the catalog holds.
 pub(crate) async fn catalog_ids(
-    deps: &Dependencies,
+    catalog: &dyn CatalogRepository,
 ) -> Result<std::collections::HashSet<aegis_domain::catalog::TechniqueId>, RepositoryError> {
-    Ok(deps
-        .catalog
+    Ok(catalog
         .all_techniques(&aegis_domain::ports::TechniqueFilter {
             include_subtechniques: true,
             ..aegis_domain::ports::TechniqueFilter::default()
@@ -301,9 +313,9 @@ pub(crate) async fn catalog_ids(
 /// The technique ids an import names, sorted by what the catalog makes of them: current,
 /// revoked (with the successor they count under), deprecated, or unknown to this catalog.
 pub(crate) async fn named_techniques<'a>(
-    deps: &Dependencies,
+    catalog: &dyn CatalogRepository,
     ids: impl Iterator<Item = &'a str>,
 ) -> Result<NamedTechniques, RepositoryError> {
-    let lineage = deps.catalog.technique_lineage().await?;
+    let lineage = catalog.technique_lineage().await?;
     Ok(NamedTechniques::sort(&lineage, ids))
 }

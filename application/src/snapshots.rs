@@ -1,6 +1,8 @@
 //! Posture snapshots: the organization's coverage recorded weekly and on demand, and the
 //! trend drawn from them.
 
+use std::sync::Arc;
+
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -12,11 +14,11 @@ use aegis_domain::snapshot::{PostureSnapshot, TacticPosture};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::coverage::{CoverageError, CoverageService, Heatmap, HeatmapFilter};
 use crate::error::{Classified, ErrorKind, unexpected};
+use crate::ports::{Clock, Database, IdGenerator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -135,13 +137,25 @@ pub(crate) fn posture(heatmap: &Heatmap, validated_tests: u32) -> PostureSnapsho
 
 #[derive(Clone)]
 pub struct SnapshotService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     coverage: CoverageService,
 }
 
 impl SnapshotService {
-    pub(crate) fn new(deps: Dependencies, coverage: CoverageService) -> Self {
-        Self { deps, coverage }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        coverage: CoverageService,
+    ) -> Self {
+        Self {
+            database,
+            clock,
+            ids,
+            coverage,
+        }
     }
 
     async fn capture(
@@ -153,14 +167,14 @@ impl SnapshotService {
             .coverage
             .heatmap_of(tenant, &HeatmapFilter::default())
             .await?;
-        let scores = self.deps.database.technique_scores(tenant).await?;
+        let scores = self.database.technique_scores(tenant).await?;
         let mut snapshot = posture(
             &heatmap,
             scores.iter().map(|s| s.score.validated_tests).sum(),
         );
-        snapshot.id = self.deps.ids.new_id();
+        snapshot.id = self.ids.new_id();
         snapshot.tenant_id = tenant;
-        snapshot.taken_at = self.deps.clock.now();
+        snapshot.taken_at = self.clock.now();
         snapshot.taken_by = taken_by;
         Ok(snapshot)
     }
@@ -176,7 +190,7 @@ impl SnapshotService {
     ) -> Result<PostureSnapshot, SnapshotError> {
         actor.authorize(Action::TakeSnapshot)?;
         let snapshot = self.capture(actor.tenant_id, Some(actor.user_id)).await?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_snapshot(&snapshot).await?;
         let change = Change {
             tenant: actor.tenant_id,
@@ -189,7 +203,14 @@ impl SnapshotService {
                 "coverage_percent": snapshot.coverage_percent(),
             }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(snapshot)
     }
@@ -200,9 +221,9 @@ impl SnapshotService {
     /// `Unexpected` on storage failure.
     pub async fn take_for_every_tenant(&self) -> Result<u64, SnapshotError> {
         let mut taken = 0;
-        for tenant in self.deps.database.list_tenants().await? {
+        for tenant in self.database.list_tenants().await? {
             let snapshot = self.capture(tenant.id, None).await?;
-            self.deps.database.insert_snapshot(&snapshot).await?;
+            self.database.insert_snapshot(&snapshot).await?;
             taken += 1;
         }
         Ok(taken)
@@ -219,7 +240,6 @@ impl SnapshotService {
     ) -> Result<Page<PostureSnapshot>, SnapshotError> {
         actor.authorize(Action::ReadCatalog)?;
         Ok(self
-            .deps
             .database
             .list_snapshots(actor.tenant_id, from, to, page)
             .await?)
@@ -233,8 +253,7 @@ impl SnapshotService {
         id: uuid::Uuid,
     ) -> Result<PostureSnapshot, SnapshotError> {
         actor.authorize(Action::ReadCatalog)?;
-        self.deps
-            .database
+        self.database
             .find_snapshot(actor.tenant_id, id)
             .await?
             .ok_or(SnapshotError::NotFound)
@@ -249,7 +268,7 @@ impl SnapshotService {
         context: &RequestContext,
     ) -> Result<(), SnapshotError> {
         actor.authorize(Action::ManageSystem)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         if !uow.delete_snapshot(actor.tenant_id, id).await? {
             return Err(SnapshotError::NotFound);
         }
@@ -261,7 +280,14 @@ impl SnapshotService {
             entity_id: Some(id.to_string()),
             details: serde_json::json!({}),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         Ok(())
     }

@@ -1,22 +1,24 @@
 //! Test templates and living-off-the-land binaries: imported from the public offensive
 //! libraries, listed, shown on their technique, and turned into draft tests.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, HashMap};
 
 use aegis_domain::detection::ImportCounts;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{CatalogRepository, RepositoryError, TemplateRepository};
 use aegis_domain::template::{
     LolBinary, TemplateFilter, TemplateSource, TemplateSummary, TestTemplate,
 };
 use aegis_domain::test_case::{RedReport, TestCase};
 
-use crate::Dependencies;
 use crate::catalog::FeedError;
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::idempotency::IdempotencyKey;
+use crate::ports::Clock;
 use crate::test_cases::{NewTest, TestError, TestService};
 
 /// What a template feed yields: the templates it could read, and the files it could not.
@@ -135,7 +137,9 @@ pub struct TemplateInstance {
 
 #[derive(Clone)]
 pub struct TemplateService {
-    deps: Dependencies,
+    catalog: Arc<dyn CatalogRepository>,
+    templates: Arc<dyn TemplateRepository>,
+    clock: Arc<dyn Clock>,
     tests: TestService,
 }
 
@@ -163,8 +167,18 @@ fn first_of_each<T>(
 }
 
 impl TemplateService {
-    pub(crate) fn new(deps: Dependencies, tests: TestService) -> Self {
-        Self { deps, tests }
+    pub(crate) fn new(
+        catalog: Arc<dyn CatalogRepository>,
+        templates: Arc<dyn TemplateRepository>,
+        clock: Arc<dyn Clock>,
+        tests: TestService,
+    ) -> Self {
+        Self {
+            catalog,
+            templates,
+            clock,
+            tests,
+        }
     }
 
     /// Imports a feed's templates, upserted by their own ids in one transaction.
@@ -195,12 +209,11 @@ impl TemplateService {
             &mut skipped,
         );
         let counts = self
-            .deps
             .templates
-            .apply_templates(feed.source(), &templates, self.deps.clock.now())
+            .apply_templates(feed.source(), &templates, self.clock.now())
             .await?;
         let named = crate::rules::named_techniques(
-            &self.deps,
+            self.catalog.as_ref(),
             templates.iter().map(|t| t.technique.as_str()),
         )
         .await?;
@@ -244,14 +257,15 @@ impl TemplateService {
             &mut skipped,
         );
         let (binary_counts, template_counts) = self
-            .deps
             .templates
-            .apply_binaries(feed.source(), &binaries, self.deps.clock.now())
+            .apply_binaries(feed.source(), &binaries, self.clock.now())
             .await?;
         let techniques: Vec<String> = binaries.iter().flat_map(LolBinary::techniques).collect();
-        let named =
-            crate::rules::named_techniques(&self.deps, techniques.iter().map(String::as_str))
-                .await?;
+        let named = crate::rules::named_techniques(
+            self.catalog.as_ref(),
+            techniques.iter().map(String::as_str),
+        )
+        .await?;
         tracing::info!(source = %feed.describe(), ?binary_counts, ?template_counts, "binaries imported");
         Ok(TemplateImportReport {
             source: feed.source(),
@@ -273,7 +287,7 @@ impl TemplateService {
         page: PageRequest,
     ) -> Result<Page<TemplateSummary>, TemplateError> {
         actor.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.templates.list_templates(filter, page).await?)
+        Ok(self.templates.list_templates(filter, page).await?)
     }
 
     /// A template whole: executors, arguments, dependencies, licence.
@@ -286,8 +300,7 @@ impl TemplateService {
         id: uuid::Uuid,
     ) -> Result<(TemplateSummary, TestTemplate), TemplateError> {
         actor.authorize(Action::ReadCatalog)?;
-        self.deps
-            .templates
+        self.templates
             .find_template(id)
             .await?
             .ok_or(TemplateError::NotFound)
@@ -309,7 +322,6 @@ impl TemplateService {
     ) -> Result<TestCase, TemplateError> {
         actor.authorize(Action::PlanTests)?;
         let (summary, template) = self
-            .deps
             .templates
             .find_template(request.template_id)
             .await?

@@ -1,15 +1,19 @@
 //! Threat intelligence beyond ATT&CK: STIX bundles whose intrusion sets and threat actors are
 //! merged into the catalog's threat actors.
 
+use std::sync::Arc;
+
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{
+    CatalogRepository, IntelRepository, RepositoryError, TrackedActorRepository,
+};
 use aegis_domain::threat_intel::{IntelActor, IntelCounts, TrackedActor};
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::catalog::FeedError;
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::ports::{Clock, Database, IdGenerator};
 
 /// What an intelligence feed yields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,12 +85,31 @@ pub struct IntelImportReport {
 
 #[derive(Clone)]
 pub struct ThreatIntelService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    intel: Arc<dyn IntelRepository>,
+    tracking: Arc<dyn TrackedActorRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
 impl ThreatIntelService {
-    pub(crate) fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        intel: Arc<dyn IntelRepository>,
+        tracking: Arc<dyn TrackedActorRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            intel,
+            tracking,
+            clock,
+            ids,
+        }
     }
 
     /// Imports a feed's actors, upserted by STIX id and merged into the catalog's threat
@@ -123,13 +146,9 @@ impl ThreatIntelService {
                 ));
             }
         }
-        let counts = self
-            .deps
-            .intel
-            .apply_intel(&actors, self.deps.clock.now())
-            .await?;
+        let counts = self.intel.apply_intel(&actors, self.clock.now()).await?;
         let named = crate::rules::named_techniques(
-            &self.deps,
+            self.catalog.as_ref(),
             actors
                 .iter()
                 .flat_map(|a| a.techniques.iter().map(String::as_str)),
@@ -151,7 +170,7 @@ impl ThreatIntelService {
     /// `Forbidden` for a role that cannot read the catalog.
     pub async fn tracked(&self, actor: &Actor) -> Result<Vec<TrackedActor>, IntelError> {
         actor.authorize(Action::ReadCatalog)?;
-        Ok(self.deps.tracking.tracked_actors(actor.tenant_id).await?)
+        Ok(self.tracking.tracked_actors(actor.tenant_id).await?)
     }
 
     /// Tracks an actor (by ATT&CK or STIX id) for the organization (leads, admin): it weighs in
@@ -175,10 +194,9 @@ impl ThreatIntelService {
             tracked_by: existing
                 .as_ref()
                 .map_or(Some(actor.user_id), |e| e.tracked_by),
-            tracked_at: existing.map_or_else(|| self.deps.clock.now(), |e| e.tracked_at),
+            tracked_at: existing.map_or_else(|| self.clock.now(), |e| e.tracked_at),
         };
-        self.deps
-            .tracking
+        self.tracking
             .save_tracked_actor(actor.tenant_id, &tracked)
             .await?;
         self.audit(actor, context, "threat_actor.tracked", &tracked)
@@ -199,8 +217,7 @@ impl ThreatIntelService {
         actor.authorize(Action::PlanTests)?;
         let (_, tracked) = self.actor_and_tracking(actor, id).await?;
         let tracked = tracked.ok_or(IntelError::NotFound)?;
-        self.deps
-            .tracking
+        self.tracking
             .untrack_actor(actor.tenant_id, &tracked.actor_stix_id)
             .await?;
         self.audit(actor, context, "threat_actor.untracked", &tracked)
@@ -215,13 +232,11 @@ impl ThreatIntelService {
         id: &str,
     ) -> Result<(aegis_domain::ports::ThreatActorDetail, Option<TrackedActor>), IntelError> {
         let detail = self
-            .deps
             .catalog
             .find_threat_actor(id)
             .await?
             .ok_or(IntelError::NotFound)?;
         let tracked = self
-            .deps
             .tracking
             .tracked_actors(actor.tenant_id)
             .await?
@@ -237,7 +252,7 @@ impl ThreatIntelService {
         action: &'static str,
         tracked: &TrackedActor,
     ) -> Result<(), RepositoryError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let change = Change {
             tenant: actor.tenant_id,
             actor: Some(actor.user_id),
@@ -246,7 +261,14 @@ impl ThreatIntelService {
             entity_id: Some(tracked.actor_stix_id.clone()),
             details: serde_json::json!({ "name": tracked.name, "mitre_id": tracked.mitre_id }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await
     }
 }

@@ -1,5 +1,7 @@
 //! User administration: list, read, create, change, reset passwords and deactivate.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
@@ -13,12 +15,11 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserId};
 use uuid::Uuid;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, field_errors, password_errors, unexpected};
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, Database, IdGenerator, PasswordHasher, SecretGenerator, UnitOfWork};
 
 /// A user as colleagues see them.
 #[derive(Debug, Clone, Serialize)]
@@ -169,12 +170,28 @@ pub(crate) fn parse_role(text: &str) -> Result<Role, FieldError> {
 
 #[derive(Clone)]
 pub struct UserService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    secrets: Arc<dyn SecretGenerator>,
 }
 
 impl UserService {
-    pub fn new(deps: Dependencies) -> Self {
-        Self { deps }
+    pub fn new(
+        database: Arc<dyn Database>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        secrets: Arc<dyn SecretGenerator>,
+    ) -> Self {
+        Self {
+            database,
+            hasher,
+            clock,
+            ids,
+            secrets,
+        }
     }
 
     /// # Errors
@@ -187,7 +204,6 @@ impl UserService {
     ) -> Result<Page<UserSummary>, UserError> {
         initiator.authorize(Action::ManageUsers)?;
         let page = self
-            .deps
             .database
             .list_users(initiator.tenant(), filter, page)
             .await?;
@@ -206,7 +222,6 @@ impl UserService {
         let mut page = 1;
         loop {
             let batch = self
-                .deps
                 .database
                 .list_users(
                     initiator.tenant(),
@@ -228,7 +243,6 @@ impl UserService {
     pub async fn get(&self, initiator: &Initiator, id: UserId) -> Result<UserSummary, UserError> {
         initiator.authorize(Action::ManageUsers)?;
         let user = self
-            .deps
             .database
             .find_user(initiator.tenant(), id)
             .await?
@@ -279,7 +293,7 @@ impl UserService {
             _ => None,
         };
 
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         if let Some(idempotent) = &idempotent {
             match idempotent.prior::<CreatedUser>(uow.as_ref()).await? {
                 Prior::Replay(previous) => {
@@ -295,7 +309,7 @@ impl UserService {
         if uow.find_user_for_login(&email).await?.is_some() {
             return Err(UserError::EmailTaken);
         }
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let display_name = request
             .display_name
             .as_deref()
@@ -304,7 +318,7 @@ impl UserService {
             .unwrap_or_else(|| email.local_part())
             .to_owned();
         let user = User {
-            id: UserId::from_uuid(self.deps.ids.new_id()),
+            id: UserId::from_uuid(self.ids.new_id()),
             tenant_id: tenant,
             email,
             display_name,
@@ -381,13 +395,13 @@ impl UserService {
             return Err(UserError::Invalid(fields));
         }
         let tenant = initiator.tenant();
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(tenant, id)
             .await?
             .ok_or(UserError::NotFound)?;
         let before = UserSummary::from(&user);
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let loses_admin = user.role == Role::Admin
             && user.is_active
             && (role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false));
@@ -453,19 +467,18 @@ impl UserService {
         initiator.authorize(Action::ManageUsers)?;
         let tenant = initiator.tenant();
         let existing = self
-            .deps
             .database
             .find_user(tenant, id)
             .await?
             .ok_or(UserError::NotFound)?;
         let (hash, generated) = self.new_password(new_password, &existing.email).await?;
 
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(tenant, id)
             .await?
             .ok_or(UserError::NotFound)?;
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         user.password_hash = hash;
         user.must_change_password = true;
         user.failed_login_attempts = 0;
@@ -502,7 +515,6 @@ impl UserService {
         let email = Email::parse(email)
             .map_err(|e| UserError::Invalid(vec![FieldError::new("email", e.to_string())]))?;
         let user = self
-            .deps
             .database
             .find_user_by_email(initiator.tenant(), &email)
             .await?
@@ -524,13 +536,12 @@ impl UserService {
                 return Err(UserError::Invalid(password_errors("password", &violations)));
             }
         }
-        let generated = given.is_none().then(|| self.deps.secrets.password());
+        let generated = given.is_none().then(|| self.secrets.password());
         let plain = given
             .as_deref()
             .or(generated.as_deref())
             .unwrap_or_default();
         let hash = self
-            .deps
             .hasher
             .hash(plain)
             .await
@@ -545,7 +556,7 @@ impl UserService {
         except: UserId,
     ) -> Result<(), UserError> {
         if uow
-            .count_usable_admins(tenant, Some(except), self.deps.clock.now())
+            .count_usable_admins(tenant, Some(except), self.clock.now())
             .await?
             == 0
         {
@@ -571,6 +582,6 @@ impl UserService {
             entity_id: Some(user.id.to_string()),
             details,
         };
-        audit_trail::record(&self.deps, uow, context, change).await
+        audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
     }
 }

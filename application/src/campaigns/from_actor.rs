@@ -38,7 +38,6 @@ impl CampaignService {
         actor.authorize(Action::ManageCampaigns)?;
         actor.authorize(Action::PlanTests)?;
         let adversary = self
-            .deps
             .catalog
             .find_threat_actor(request.threat_actor_id.trim())
             .await?
@@ -52,8 +51,8 @@ impl CampaignService {
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty());
-        let now = self.deps.clock.now();
-        let scores = self.deps.database.technique_scores(actor.tenant_id).await?;
+        let now = self.clock.now();
+        let scores = self.database.technique_scores(actor.tenant_id).await?;
         let recently_validated: HashSet<TechniqueId> = match request.skip_validated_within_days {
             Some(days) => scores
                 .iter()
@@ -74,7 +73,7 @@ impl CampaignService {
                 skipped.push((technique, "not an ATT&CK technique id".to_owned()));
                 continue;
             };
-            let Some(detail) = self.deps.catalog.find_technique(&id).await? else {
+            let Some(detail) = self.catalog.find_technique(&id).await? else {
                 skipped.push((technique, "not in the ATT&CK catalog yet".to_owned()));
                 continue;
             };
@@ -139,7 +138,7 @@ impl CampaignService {
             },
         )?;
         campaign.threat_actor = Some(adversary.actor.stix_id.clone());
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_campaign(actor.tenant_id, &campaign).await?;
         for test in &mut planned {
             test.campaign_id = Some(campaign.id.as_uuid());
@@ -178,7 +177,6 @@ impl CampaignService {
         platform: Option<&str>,
     ) -> Result<Option<(crate::test_cases::NewTest, RedReport)>, CampaignError> {
         let candidates = self
-            .deps
             .templates
             .list_templates(
                 &TemplateFilter {
@@ -203,7 +201,7 @@ impl CampaignService {
                 .then(a.name.cmp(&b.name))
         });
         for summary in candidates {
-            let Some((_, template)) = self.deps.templates.find_template(summary.id).await? else {
+            let Some((_, template)) = self.templates.find_template(summary.id).await? else {
                 continue;
             };
             if let Ok(planned) =

@@ -14,7 +14,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let campaign = self
             .change(
                 actor,
@@ -42,7 +42,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::CompleteCampaign)?;
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let campaign = self
             .change(
                 actor,

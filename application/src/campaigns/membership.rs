@@ -15,7 +15,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let campaign = self
             .change(
                 actor,
@@ -65,7 +65,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let campaign = self
             .change(
                 actor,
@@ -146,7 +146,6 @@ impl CampaignService {
     ) -> Result<CampaignDetail, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
         let test = self
-            .deps
             .database
             .find_test(actor.tenant_id, test_id)
             .await?

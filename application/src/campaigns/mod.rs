@@ -16,6 +16,8 @@ pub use results::{
 };
 pub use templates::{CampaignTemplate, TEMPLATE_FORMAT, TemplatePhase, TemplateTest};
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,19 +30,18 @@ use aegis_domain::campaign::{
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
-use aegis_domain::scoring::{TechniqueScore, weighted_mean};
+use aegis_domain::ports::{CatalogRepository, RepositoryError, TemplateRepository};
+use aegis_domain::scoring::{ScoringPolicy, TechniqueScore, weighted_mean};
 use aegis_domain::template::{TemplateFilter, TemplateSource};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{Outcome, RedReport, TestCase, TestId, TransitionRecord};
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::TestState;
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::test_cases::{TestError, TestService};
 
 #[derive(Debug, thiserror::Error)]
@@ -356,13 +357,34 @@ fn in_order(campaign: &Campaign, mut tests: Vec<TestCase>) -> Vec<TestCase> {
 
 #[derive(Clone)]
 pub struct CampaignService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    templates: Arc<dyn TemplateRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    scoring: Arc<ScoringPolicy>,
     tests: TestService,
 }
 
 impl CampaignService {
-    pub fn new(deps: Dependencies, tests: TestService) -> Self {
-        Self { deps, tests }
+    pub fn new(
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        templates: Arc<dyn TemplateRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        scoring: Arc<ScoringPolicy>,
+        tests: TestService,
+    ) -> Self {
+        Self {
+            database,
+            catalog,
+            templates,
+            clock,
+            ids,
+            scoring,
+            tests,
+        }
     }
 
     /// Loads the campaign in `uow`, applies `change`, saves and audits it.
@@ -378,7 +400,7 @@ impl CampaignService {
             &mut Campaign,
         ) -> Result<serde_json::Value, CampaignError>,
     ) -> Result<Campaign, CampaignError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let mut campaign = uow
             .find_campaign(actor.tenant_id, id)
             .await?
@@ -408,7 +430,7 @@ impl CampaignService {
     ) -> Result<(), CampaignError> {
         let expected = campaign.version;
         campaign.version += 1;
-        campaign.updated_at = self.deps.clock.now();
+        campaign.updated_at = self.clock.now();
         uow.update_campaign(campaign.tenant_id, campaign, expected)
             .await?;
         Ok(())
@@ -431,7 +453,7 @@ impl CampaignService {
             entity_id: Some(campaign.id.to_string()),
             details,
         };
-        audit_trail::record(&self.deps, uow, context, change).await
+        audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
     }
 }
 

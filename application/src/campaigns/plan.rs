@@ -13,7 +13,7 @@ impl CampaignService {
     ) -> Result<Campaign, CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
         let campaign = self.new_campaign(actor, &request)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_campaign(actor.tenant_id, &campaign).await?;
         self.audit(
             uow.as_ref(),
@@ -72,9 +72,9 @@ impl CampaignService {
             fields.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(CampaignError::Invalid(fields));
         }
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let mut campaign = Campaign {
-            id: CampaignId::from_uuid(self.deps.ids.new_id()),
+            id: CampaignId::from_uuid(self.ids.new_id()),
             tenant_id: actor.tenant_id,
             name,
             description,
@@ -111,7 +111,6 @@ impl CampaignService {
     ) -> Result<Page<Campaign>, CampaignError> {
         actor.authorize(Action::ReadOperations)?;
         Ok(self
-            .deps
             .database
             .list_campaigns(actor.tenant_id, filter, page)
             .await?)
@@ -127,7 +126,7 @@ impl CampaignService {
         id: CampaignId,
     ) -> Result<CampaignDetail, CampaignError> {
         actor.authorize(Action::ReadOperations)?;
-        let database = self.deps.database.as_ref();
+        let database = self.database.as_ref();
         let campaign = database
             .find_campaign(actor.tenant_id, id)
             .await?
@@ -219,7 +218,7 @@ impl CampaignService {
             Some(None) => Some(None),
             None => None,
         };
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let campaign = self
             .change(
                 actor,
@@ -260,7 +259,7 @@ impl CampaignService {
         context: &RequestContext,
     ) -> Result<(), CampaignError> {
         actor.authorize(Action::ManageCampaigns)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let campaign = uow
             .find_campaign(actor.tenant_id, id)
             .await?

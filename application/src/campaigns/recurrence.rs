@@ -12,10 +12,10 @@ impl CampaignService {
     /// # Errors
     /// `Unexpected` on storage failure.
     pub async fn spawn_due_runs(&self) -> Result<u64, CampaignError> {
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         let mut spawned = 0;
-        for tenant in self.deps.database.list_tenants().await? {
-            for due in self.deps.database.due_campaigns(tenant.id, now).await? {
+        for tenant in self.database.list_tenants().await? {
+            for due in self.database.due_campaigns(tenant.id, now).await? {
                 match self.spawn_next_run(tenant.id, due.id, now).await {
                     Ok(true) => spawned += 1,
                     Ok(false) => {}
@@ -35,14 +35,14 @@ impl CampaignService {
         id: CampaignId,
         now: DateTime<Utc>,
     ) -> Result<bool, CampaignError> {
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let Some(mut campaign) = uow.find_campaign(tenant, id).await? else {
             return Ok(false);
         };
         if !campaign.is_due(now) || uow.successor_of(tenant, id).await?.is_some() {
             return Ok(false);
         }
-        let Some(mut next) = campaign.next_run(CampaignId::from_uuid(self.deps.ids.new_id()), now)
+        let Some(mut next) = campaign.next_run(CampaignId::from_uuid(self.ids.new_id()), now)
         else {
             return Ok(false);
         };
@@ -55,11 +55,8 @@ impl CampaignService {
         let mut copies: HashMap<TestId, TestId> = HashMap::new();
         let mut techniques = Vec::new();
         for test in &tests {
-            let mut copy = test.fresh_copy(
-                TestId::from_uuid(self.deps.ids.new_id()),
-                test.created_by,
-                now,
-            );
+            let mut copy =
+                test.fresh_copy(TestId::from_uuid(self.ids.new_id()), test.created_by, now);
             copy.campaign_id = Some(next.id.as_uuid());
             uow.insert_test(tenant, &copy).await?;
             copies.insert(test.id, copy.id);
@@ -82,8 +79,7 @@ impl CampaignService {
         techniques.sort();
         techniques.dedup();
         for technique in &techniques {
-            crate::coverage::refresh(uow.as_ref(), tenant, technique, &self.deps.scoring, now)
-                .await?;
+            crate::coverage::refresh(uow.as_ref(), tenant, technique, &self.scoring, now).await?;
         }
         let change = Change {
             tenant,
@@ -97,7 +93,14 @@ impl CampaignService {
                 "tests": tests.len(),
             }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), &RequestContext::default(), change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            &RequestContext::default(),
+            change,
+        )
+        .await?;
         uow.commit().await?;
         tracing::info!(campaign = %campaign.id, next = %next.id, run = next.run_number, "recurring campaign spawned");
         Ok(true)

@@ -134,7 +134,7 @@ impl CampaignService {
         tenant: TenantId,
         campaign: &Campaign,
     ) -> Result<CampaignCoverage, CampaignError> {
-        let database = self.deps.database.as_ref();
+        let database = self.database.as_ref();
         let id = campaign.id;
         let techniques = self.run_results(tenant, id).await?;
         let score = mean_score(&techniques);
@@ -187,7 +187,6 @@ impl CampaignService {
     ) -> Result<CampaignCoverage, CampaignError> {
         actor.authorize(Action::ReadOperations)?;
         let campaign = self
-            .deps
             .database
             .find_campaign(actor.tenant_id, id)
             .await?
@@ -201,12 +200,12 @@ impl CampaignService {
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<Vec<CampaignTechnique>, CampaignError> {
-        let tests = self.deps.database.tests_of_campaign(tenant, id).await?;
+        let tests = self.database.tests_of_campaign(tenant, id).await?;
         let scored = crate::coverage::scores_of_tests(
-            self.deps.database.as_ref(),
+            self.database.as_ref(),
             tests,
-            &self.deps.scoring,
-            self.deps.clock.now(),
+            &self.scoring,
+            self.clock.now(),
         )
         .await?;
         let results = scored
@@ -239,7 +238,6 @@ impl CampaignService {
         let visible: HashMap<TestId, &TestCase> =
             detail.tests.iter().map(|t| (t.test.id, &t.test)).collect();
         let transitions: Vec<TransitionRecord> = self
-            .deps
             .database
             .transitions_of_campaign(actor.tenant_id, id)
             .await?;

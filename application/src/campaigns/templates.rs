@@ -163,14 +163,14 @@ impl CampaignService {
                 recurrence: None,
             },
         )?;
-        campaign.set_recurrence(recurrence, self.deps.clock.now());
+        campaign.set_recurrence(recurrence, self.clock.now());
         campaign.threat_actor = template.threat_actor.clone();
         let mut tests = Vec::new();
         let mut ids: HashMap<u32, TestId> = HashMap::new();
         let mut fields = Vec::new();
         for (n, planned) in template.tests.iter().enumerate() {
             let technique = match TechniqueId::parse(&planned.technique_id) {
-                Ok(id) if self.deps.catalog.find_technique(&id).await?.is_some() => id,
+                Ok(id) if self.catalog.find_technique(&id).await?.is_some() => id,
                 _ => {
                     fields.push(FieldError::new(
                         format!("tests[{n}].technique_id"),
@@ -227,7 +227,7 @@ impl CampaignService {
         if !fields.is_empty() {
             return Err(CampaignError::Invalid(fields));
         }
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_campaign(actor.tenant_id, &campaign).await?;
         for test in &tests {
             self.tests

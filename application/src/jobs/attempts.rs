@@ -18,7 +18,7 @@ impl JobService {
     /// `NotFound` for an unknown run; `Unexpected` when the history cannot be written (the
     /// queue then retries the attempt).
     pub async fn execute(&self, ticket: &JobTicket) -> Result<JobOutcome, JobError> {
-        let database = &self.deps.database;
+        let database = &self.database;
         let mut run = database
             .find_job_run(ticket.run_id)
             .await?
@@ -34,14 +34,14 @@ impl JobService {
         }
         run.attempts += 1;
         run.outcome = JobOutcome::Running;
-        run.started_at = Some(self.deps.clock.now());
+        run.started_at = Some(self.clock.now());
         if !database.start_job_attempt(&run).await? {
             // Another worker started this attempt first.
             return Ok(JobOutcome::Running);
         }
         tracing::info!(job = %run.kind, run = %run.id, attempt = run.attempts, "job started");
         let result = self.work.perform(&run).await;
-        run.finished_at = Some(self.deps.clock.now());
+        run.finished_at = Some(self.clock.now());
         match result {
             Ok(counts) => {
                 run.outcome = JobOutcome::Succeeded;
@@ -88,25 +88,18 @@ impl JobService {
                 by: Some(actor.user_id),
             },
             Initiator::System { .. } => JobTrigger::Schedule {
-                due_at: self.deps.clock.now(),
+                due_at: self.clock.now(),
             },
         };
-        let run = JobRun::queued(
-            self.deps.ids.new_id(),
-            kind,
-            trigger,
-            self.deps.clock.now(),
-            1,
-        );
-        self.deps.database.insert_job_run(&run).await?;
+        let run = JobRun::queued(self.ids.new_id(), kind, trigger, self.clock.now(), 1);
+        self.database.insert_job_run(&run).await?;
         self.execute(&JobTicket {
             run_id: run.id,
             kind,
             attempt: 1,
         })
         .await?;
-        self.deps
-            .database
+        self.database
             .find_job_run(run.id)
             .await?
             .ok_or(JobError::NotFound)

@@ -21,19 +21,14 @@ impl JobService {
         page: PageRequest,
     ) -> Result<Page<JobRun>, JobError> {
         actor.authorize(Action::ManageSystem)?;
-        Ok(self
-            .deps
-            .database
-            .list_job_runs(kind, outcome, page)
-            .await?)
+        Ok(self.database.list_job_runs(kind, outcome, page).await?)
     }
 
     /// # Errors
     /// `Forbidden` unless an admin, `NotFound`.
     pub async fn run(&self, actor: &Actor, id: uuid::Uuid) -> Result<JobRun, JobError> {
         actor.authorize(Action::ManageSystem)?;
-        self.deps
-            .database
+        self.database
             .find_job_run(id)
             .await?
             .ok_or(JobError::NotFound)
@@ -45,8 +40,8 @@ impl JobService {
     /// `Forbidden` unless an admin.
     pub async fn scheduler_status(&self, actor: &Actor) -> Result<Vec<ScheduledJob>, JobError> {
         actor.authorize(Action::ManageSystem)?;
-        let now = self.deps.clock.now();
-        let latest = self.deps.database.latest_job_runs().await?;
+        let now = self.clock.now();
+        let latest = self.database.latest_job_runs().await?;
         Ok(JobKind::ALL
             .into_iter()
             .map(|kind| {

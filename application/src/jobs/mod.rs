@@ -20,10 +20,9 @@ use chrono::{DateTime, Utc};
 use aegis_domain::job::{JobCounts, JobKind, JobRun, RetryPolicy};
 use aegis_domain::ports::RepositoryError;
 
-use crate::Dependencies;
 use crate::context::Forbidden;
 use crate::error::{Classified, ErrorKind, unexpected};
-use crate::ports::JobQueueError;
+use crate::ports::{Clock, Database, IdGenerator, JobQueue, JobQueueError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -134,15 +133,28 @@ pub(crate) trait JobWork: Send + Sync {
 
 #[derive(Clone)]
 pub struct JobService {
-    deps: Dependencies,
+    database: Arc<dyn Database>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    jobs: Arc<dyn JobQueue>,
     settings: Arc<JobSettings>,
     work: Arc<dyn JobWork>,
 }
 
 impl JobService {
-    pub(crate) fn new(deps: Dependencies, settings: JobSettings, work: Arc<dyn JobWork>) -> Self {
+    pub(crate) fn new(
+        database: Arc<dyn Database>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        jobs: Arc<dyn JobQueue>,
+        settings: JobSettings,
+        work: Arc<dyn JobWork>,
+    ) -> Self {
         Self {
-            deps,
+            database,
+            clock,
+            ids,
+            jobs,
             settings: Arc::new(settings),
             work,
         }

@@ -31,15 +31,15 @@ impl JobService {
     ) -> Result<JobRun, JobError> {
         initiator.authorize(Action::ManageSystem)?;
         let mut run = JobRun::queued(
-            self.deps.ids.new_id(),
+            self.ids.new_id(),
             kind,
             JobTrigger::Manual {
                 by: initiator.user_id(),
             },
-            self.deps.clock.now(),
+            self.clock.now(),
             self.settings.retry.max_attempts,
         );
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         uow.insert_job_run(&run).await?;
         let change = Change {
             tenant: initiator.tenant(),
@@ -49,13 +49,20 @@ impl JobService {
             entity_id: Some(run.id.to_string()),
             details: serde_json::json!({ "job": kind.as_str() }),
         };
-        audit_trail::record(&self.deps, uow.as_ref(), context, change).await?;
+        audit_trail::record(
+            self.clock.as_ref(),
+            self.ids.as_ref(),
+            uow.as_ref(),
+            context,
+            change,
+        )
+        .await?;
         uow.commit().await?;
         if let Err(error) = self.queue_attempt(&run, 1, std::time::Duration::ZERO).await {
             run.outcome = JobOutcome::Dead;
-            run.finished_at = Some(self.deps.clock.now());
+            run.finished_at = Some(self.clock.now());
             run.error = Some(error.to_string());
-            self.deps.database.update_job_run(&run).await?;
+            self.database.update_job_run(&run).await?;
             return Err(error.into());
         }
         Ok(run)
@@ -72,15 +79,14 @@ impl JobService {
         due_at: DateTime<Utc>,
     ) -> Result<JobRun, JobError> {
         let run = JobRun::queued(
-            self.deps.ids.new_id(),
+            self.ids.new_id(),
             kind,
             JobTrigger::Schedule { due_at },
-            self.deps.clock.now(),
+            self.clock.now(),
             self.settings.retry.max_attempts,
         );
-        if !self.deps.database.insert_job_run(&run).await? {
+        if !self.database.insert_job_run(&run).await? {
             let existing = self
-                .deps
                 .database
                 .find_job_run_by_key(&run.run_key)
                 .await?
@@ -99,7 +105,7 @@ impl JobService {
     /// # Errors
     /// `Unexpected` or `Queue`.
     pub async fn requeue_waiting(&self) -> Result<usize, JobError> {
-        let waiting = self.deps.database.waiting_job_runs().await?;
+        let waiting = self.database.waiting_job_runs().await?;
         for run in &waiting {
             self.queue_attempt(run, run.attempts + 1, std::time::Duration::ZERO)
                 .await?;
@@ -118,6 +124,6 @@ impl JobService {
             kind: run.kind,
             attempt,
         };
-        self.deps.jobs.enqueue(&ticket, delay).await
+        self.jobs.enqueue(&ticket, delay).await
     }
 }

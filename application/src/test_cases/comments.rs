@@ -20,14 +20,14 @@ impl TestService {
         if !fields.is_empty() {
             return Err(TestError::Invalid(fields));
         }
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let (test, _) = self.load(uow.as_ref(), actor, id, None).await?;
         let comment = Comment {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             test_id: id,
             author: actor.user_id,
             body,
-            created_at: self.deps.clock.now(),
+            created_at: self.clock.now(),
         };
         uow.insert_comment(actor.tenant_id, &comment).await?;
         self.audit(

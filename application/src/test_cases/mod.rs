@@ -7,6 +7,8 @@ mod planning;
 mod reports;
 mod workflow;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -16,7 +18,11 @@ use aegis_domain::catalog::TechniqueId;
 use aegis_domain::notification::{Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{Repositories, RepositoryError, Subject, TestFilter, TestHistory};
+use aegis_domain::ports::{
+    CatalogRepository, Repositories, RepositoryError, Subject, TestFilter, TestHistory,
+    TrackedActorRepository,
+};
+use aegis_domain::scoring::ScoringPolicy;
 use aegis_domain::test_case::{
     Comment, Outcome, PhaseClock, RedReport, RuleResult, RuleVerdict, TestCase, TestId,
     TransitionRecord, Worklog,
@@ -26,12 +32,11 @@ use aegis_domain::workflow::{
     Effect, Refusal, Team, TestState, Verdict, WorkflowAction, transition,
 };
 
-use crate::Dependencies;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
-use crate::ports::UnitOfWork;
+use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewTest {
@@ -199,14 +204,7 @@ impl TestService {
         tenant: aegis_domain::tenant::TenantId,
         technique: &TechniqueId,
     ) -> Result<(), TestError> {
-        crate::coverage::refresh(
-            uow,
-            tenant,
-            technique,
-            &self.deps.scoring,
-            self.deps.clock.now(),
-        )
-        .await?;
+        crate::coverage::refresh(uow, tenant, technique, &self.scoring, self.clock.now()).await?;
         Ok(())
     }
 }
@@ -232,16 +230,34 @@ pub(crate) trait ValidationFollowUp: Send + Sync {
 
 #[derive(Clone)]
 pub struct TestService {
-    deps: Dependencies,
-    follow_up: std::sync::Arc<dyn ValidationFollowUp>,
+    database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
+    tracking: Arc<dyn TrackedActorRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    scoring: Arc<ScoringPolicy>,
+    follow_up: Arc<dyn ValidationFollowUp>,
 }
 
 impl TestService {
     pub(crate) fn new(
-        deps: Dependencies,
-        follow_up: std::sync::Arc<dyn ValidationFollowUp>,
+        database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
+        tracking: Arc<dyn TrackedActorRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        scoring: Arc<ScoringPolicy>,
+        follow_up: Arc<dyn ValidationFollowUp>,
     ) -> Self {
-        Self { deps, follow_up }
+        Self {
+            database,
+            catalog,
+            tracking,
+            clock,
+            ids,
+            scoring,
+            follow_up,
+        }
     }
 
     /// Loads the test inside `uow` for a change, with its campaign: checks the client's
@@ -272,7 +288,7 @@ impl TestService {
     }
 
     async fn save(&self, uow: &dyn UnitOfWork, test: &mut TestCase) -> Result<(), TestError> {
-        let expected = test.record_change(self.deps.clock.now());
+        let expected = test.record_change(self.clock.now());
         uow.update_test(test.tenant_id, test, expected)
             .await
             .map_err(TestError::from)
@@ -295,7 +311,7 @@ impl TestService {
             entity_id: Some(test.id.to_string()),
             details,
         };
-        audit_trail::record(&self.deps, uow, context, change).await
+        audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
     }
 }
 

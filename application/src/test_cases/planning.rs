@@ -5,7 +5,7 @@ use super::*;
 impl TestService {
     pub(super) async fn known_technique(&self, text: &str) -> Result<TechniqueId, TestError> {
         let id = TechniqueId::parse(text).map_err(|e| invalid("technique_id", e.to_string()))?;
-        match self.deps.catalog.find_technique(&id).await? {
+        match self.catalog.find_technique(&id).await? {
             Some(_) => Ok(id),
             None => Err(invalid(
                 "technique_id",
@@ -16,7 +16,7 @@ impl TestService {
 
     pub(super) async fn known_user(&self, actor: &Actor, id: Uuid) -> Result<UserId, TestError> {
         let user = UserId::from_uuid(id);
-        match self.deps.database.find_user(actor.tenant_id, user).await? {
+        match self.database.find_user(actor.tenant_id, user).await? {
             Some(found) if found.is_active => Ok(user),
             _ => Err(invalid(
                 "assignee_id",
@@ -83,7 +83,7 @@ impl TestService {
             key,
             fingerprint: fingerprint(&request),
         });
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         if let Some(idempotent) = &idempotent {
             match idempotent.prior::<Uuid>(uow.as_ref()).await? {
                 Prior::Replay(id) => {
@@ -126,7 +126,6 @@ impl TestService {
         actor.authorize(Action::ReadOperations)?;
         let filter = filter.clone().seen_by(actor.role);
         Ok(self
-            .deps
             .database
             .list_tests(actor.tenant_id, &filter, page)
             .await?)
@@ -136,7 +135,7 @@ impl TestService {
     /// `NotFound` when the test is not in the actor's organization.
     pub async fn get(&self, actor: &Actor, id: TestId) -> Result<TestCase, TestError> {
         actor.authorize(Action::ReadOperations)?;
-        let database = self.deps.database.as_ref();
+        let database = self.database.as_ref();
         let test = database
             .find_test(actor.tenant_id, id)
             .await?
@@ -151,7 +150,7 @@ impl TestService {
     /// `NotFound`.
     pub async fn timeline(&self, actor: &Actor, id: TestId) -> Result<Timeline, TestError> {
         let test = self.get(actor, id).await?;
-        let history = self.deps.database.test_history(actor.tenant_id, id).await?;
+        let history = self.database.test_history(actor.tenant_id, id).await?;
         Ok(Timeline { test, history })
     }
 
@@ -185,7 +184,7 @@ impl TestService {
         if !fields.is_empty() {
             return Err(TestError::Invalid(fields));
         }
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         if test.workflow().state() != TestState::Draft {
             return Err(TestError::Refused(Refusal::NotAllowedInState {
@@ -246,7 +245,7 @@ impl TestService {
         context: &RequestContext,
     ) -> Result<(), TestError> {
         actor.authorize(Action::PlanTests)?;
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let (test, campaign) = self.load(uow.as_ref(), actor, id, None).await?;
         if !matches!(
             test.workflow().state(),
@@ -262,7 +261,7 @@ impl TestService {
             campaign.test_order.retain(|t| *t != id);
             let expected = campaign.version;
             campaign.version += 1;
-            campaign.updated_at = self.deps.clock.now();
+            campaign.updated_at = self.clock.now();
             uow.update_campaign(actor.tenant_id, &campaign, expected)
                 .await?;
         }
@@ -289,12 +288,12 @@ impl TestService {
         technique_id: TechniqueId,
     ) -> TestCase {
         TestCase::draft(
-            TestId::from_uuid(self.deps.ids.new_id()),
+            TestId::from_uuid(self.ids.new_id()),
             actor.tenant_id,
             title,
             technique_id,
             actor.user_id,
-            self.deps.clock.now(),
+            self.clock.now(),
         )
     }
 
@@ -339,7 +338,7 @@ impl TestService {
         let mut planned = Vec::new();
         let mut unknown = Vec::new();
         for draft in drafts {
-            match self.deps.catalog.find_technique(&draft.technique).await? {
+            match self.catalog.find_technique(&draft.technique).await? {
                 Some(detail) => {
                     let title: String = format!(
                         "{} {} (from {source})",
@@ -355,7 +354,7 @@ impl TestService {
                 None => unknown.push(draft.technique),
             }
         }
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         for test in &planned {
             self.insert_draft(uow.as_ref(), actor, context, test)
                 .await?;

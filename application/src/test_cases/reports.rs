@@ -25,7 +25,7 @@ impl TestService {
                 "test.blue_updated",
             ),
         };
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let (mut test, _) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         if test.workflow().state() != phase {
             return Err(TestError::Refused(Refusal::NotAllowedInState {

@@ -22,11 +22,16 @@ impl TestService {
         // A vote may validate the test and open a finding, whose severity weighs the threat.
         let threat = match action {
             WorkflowAction::ValidateRed(_) | WorkflowAction::ValidateBlue(_) => {
-                crate::coverage::actors_in_scope(&self.deps, actor.tenant_id).await?
+                crate::coverage::actors_in_scope(
+                    self.tracking.as_ref(),
+                    self.catalog.as_ref(),
+                    actor.tenant_id,
+                )
+                .await?
             }
             _ => crate::coverage::ThreatByTechnique::new(),
         };
-        let uow = self.deps.database.begin().await?;
+        let uow = self.database.begin().await?;
         let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
         let step = transition(test.workflow(), action, actor.role).map_err(TestError::Refused)?;
         if action == WorkflowAction::StartExecution
@@ -65,7 +70,7 @@ impl TestService {
             }
             _ => {}
         }
-        let now = self.deps.clock.now();
+        let now = self.clock.now();
         for effect in &step.effects {
             match *effect {
                 Effect::StartTimer(team) => {
@@ -86,7 +91,7 @@ impl TestService {
                     let clock = *test.clock_mut(team);
                     let started = clock.started_at.unwrap_or(now);
                     let worklog = Worklog::close(
-                        self.deps.ids.new_id(),
+                        self.ids.new_id(),
                         test.id,
                         team,
                         actor.user_id,
@@ -115,7 +120,7 @@ impl TestService {
                     .await?
                     {
                         notifications.push(Notification {
-                            id: NotificationId::from_uuid(self.deps.ids.new_id()),
+                            id: NotificationId::from_uuid(self.ids.new_id()),
                             tenant_id: actor.tenant_id,
                             user_id: user,
                             kind: format!("test.{}", action.name()),
@@ -144,7 +149,7 @@ impl TestService {
                 .await?;
         }
         let record = TransitionRecord {
-            id: self.deps.ids.new_id(),
+            id: self.ids.new_id(),
             test_id: test.id,
             actor: actor.user_id,
             action: action.name().to_owned(),
