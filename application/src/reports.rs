@@ -639,7 +639,7 @@ impl ReportGenerator {
         };
         let mut figures = vec![
             ("Type".to_owned(), campaign.kind.as_str().replace('_', " ")),
-            ("Status".to_owned(), campaign.status.as_str().to_owned()),
+            ("Status".to_owned(), campaign.status().as_str().to_owned()),
             ("Dates".to_owned(), dates),
             ("Run".to_owned(), campaign.run_number.to_string()),
             ("Tests".to_owned(), tests.len().to_string()),

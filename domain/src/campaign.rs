@@ -252,7 +252,8 @@ pub struct Campaign {
     pub description: String,
     pub objective: String,
     pub kind: CampaignKind,
-    pub status: CampaignStatus,
+    /// Moved only by the lifecycle methods (`activate`, `complete`, `archive`).
+    status: CampaignStatus,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub phases: Vec<Phase>,
@@ -267,7 +268,8 @@ pub struct Campaign {
     pub run_number: i32,
     /// The campaign's tests in execution order.
     pub test_order: Vec<TestId>,
-    pub version: i32,
+    /// Incremented by every change ([`Campaign::record_change`]): a stale one is refused.
+    version: i32,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -276,6 +278,69 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// A new campaign in draft, version 1, with nothing planned yet.
+    #[must_use]
+    pub fn draft(
+        id: CampaignId,
+        tenant_id: TenantId,
+        name: String,
+        kind: CampaignKind,
+        created_by: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            name,
+            description: String::new(),
+            objective: String::new(),
+            kind,
+            status: CampaignStatus::Draft,
+            starts_on: None,
+            ends_on: None,
+            phases: Vec::new(),
+            recurrence: None,
+            next_run_at: None,
+            threat_actor: None,
+            predecessor_id: None,
+            run_number: 1,
+            test_order: Vec::new(),
+            version: 1,
+            created_by,
+            created_at: now,
+            updated_at: now,
+            activated_at: None,
+            completed_at: None,
+        }
+    }
+
+    /// The campaign as storage holds it: its status and version exactly as saved. For the
+    /// adapters that load campaigns, never for a change.
+    #[must_use]
+    pub fn restored(mut self, status: CampaignStatus, version: i32) -> Self {
+        self.status = status;
+        self.version = version;
+        self
+    }
+
+    #[must_use]
+    pub const fn status(&self) -> CampaignStatus {
+        self.status
+    }
+
+    #[must_use]
+    pub const fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// Marks a change made at `now`: returns the version it was based on and moves on.
+    pub fn record_change(&mut self, now: DateTime<Utc>) -> i32 {
+        let based_on = self.version;
+        self.version += 1;
+        self.updated_at = now;
+        based_on
+    }
+
     fn require(
         &self,
         allowed: &[CampaignStatus],

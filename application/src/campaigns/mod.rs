@@ -24,8 +24,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use aegis_domain::campaign::{
-    Campaign, CampaignFilter, CampaignId, CampaignKind, CampaignRefusal, CampaignStatus,
-    Dependency, Phase, PhaseStatus, Recurrence, creates_cycle, pending_dependencies,
+    Campaign, CampaignFilter, CampaignId, CampaignKind, CampaignRefusal, Dependency, Phase,
+    PhaseStatus, Recurrence, creates_cycle, pending_dependencies,
 };
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::page::{Page, PageRequest};
@@ -405,7 +405,7 @@ impl CampaignService {
             .find_campaign(actor.tenant_id, id)
             .await?
             .ok_or(CampaignError::NotFound)?;
-        if expected_version.is_some_and(|v| v != campaign.version) {
+        if expected_version.is_some_and(|v| v != campaign.version()) {
             return Err(CampaignError::VersionConflict);
         }
         let details = change(uow.as_ref(), &mut campaign).await?;
@@ -428,9 +428,7 @@ impl CampaignService {
         uow: &dyn UnitOfWork,
         campaign: &mut Campaign,
     ) -> Result<(), CampaignError> {
-        let expected = campaign.version;
-        campaign.version += 1;
-        campaign.updated_at = self.clock.now();
+        let expected = campaign.record_change(self.clock.now());
         uow.update_campaign(campaign.tenant_id, campaign, expected)
             .await?;
         Ok(())

@@ -73,30 +73,19 @@ impl CampaignService {
             return Err(CampaignError::Invalid(fields));
         }
         let now = self.clock.now();
-        let mut campaign = Campaign {
-            id: CampaignId::from_uuid(self.ids.new_id()),
-            tenant_id: actor.tenant_id,
+        let mut campaign = Campaign::draft(
+            CampaignId::from_uuid(self.ids.new_id()),
+            actor.tenant_id,
             name,
-            description,
-            objective,
-            kind: kind?,
-            status: CampaignStatus::Draft,
-            starts_on: request.starts_on,
-            ends_on: request.ends_on,
-            phases: phases?,
-            recurrence: None,
-            next_run_at: None,
-            threat_actor: None,
-            predecessor_id: None,
-            run_number: 1,
-            test_order: Vec::new(),
-            version: 1,
-            created_by: Some(actor.user_id),
-            created_at: now,
-            updated_at: now,
-            activated_at: None,
-            completed_at: None,
-        };
+            kind?,
+            Some(actor.user_id),
+            now,
+        );
+        campaign.description = description;
+        campaign.objective = objective;
+        campaign.starts_on = request.starts_on;
+        campaign.ends_on = request.ends_on;
+        campaign.phases = phases?;
         campaign.set_recurrence(recurrence?, now);
         Ok(campaign)
     }

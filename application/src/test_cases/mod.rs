@@ -274,8 +274,8 @@ impl TestService {
             .await?
             .ok_or(TestError::NotFound)?;
         let campaign = campaign_as_seen(uow, actor, &test).await?;
-        if let Some(closed) = campaign.as_ref().filter(|c| c.status.is_closed()) {
-            return Err(TestError::CampaignClosed(closed.status));
+        if let Some(closed) = campaign.as_ref().filter(|c| c.status().is_closed()) {
+            return Err(TestError::CampaignClosed(closed.status()));
         }
         if let Some(expected) = expected_version
             && expected != test.version()

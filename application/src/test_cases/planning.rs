@@ -259,9 +259,7 @@ impl TestService {
         uow.delete_test(actor.tenant_id, id).await?;
         if let Some(mut campaign) = campaign {
             campaign.test_order.retain(|t| *t != id);
-            let expected = campaign.version;
-            campaign.version += 1;
-            campaign.updated_at = self.clock.now();
+            let expected = campaign.record_change(self.clock.now());
             uow.update_campaign(actor.tenant_id, &campaign, expected)
                 .await?;
         }

@@ -207,8 +207,8 @@ pub(super) async fn ready_to_start(
     test: &TestCase,
     campaign: &Campaign,
 ) -> Result<(), TestError> {
-    if campaign.status != CampaignStatus::Active {
-        return Err(TestError::CampaignNotActive(campaign.status));
+    if campaign.status() != CampaignStatus::Active {
+        return Err(TestError::CampaignNotActive(campaign.status()));
     }
     let edges = uow
         .dependencies_in_campaign(test.tenant_id, campaign.id)

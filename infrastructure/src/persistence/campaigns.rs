@@ -124,36 +124,39 @@ fn to_domain(row: campaign::Model) -> Result<Campaign, RepositoryError> {
         .iter()
         .map(|id| TestId::parse(id).map_err(|e| corrupt("campaign test order", e)))
         .collect::<Result<_, _>>()?;
-    Ok(Campaign {
-        id: CampaignId::from_uuid(row.id),
-        tenant_id: TenantId::from_uuid(row.tenant_id),
-        kind: CampaignKind::parse(&row.kind).ok_or_else(|| corrupt("campaign kind", &row.kind))?,
-        status: CampaignStatus::parse(&row.status)
+    let mut campaign = Campaign::draft(
+        CampaignId::from_uuid(row.id),
+        TenantId::from_uuid(row.tenant_id),
+        row.name,
+        CampaignKind::parse(&row.kind).ok_or_else(|| corrupt("campaign kind", &row.kind))?,
+        row.created_by.map(UserId::from_uuid),
+        row.created_at,
+    )
+    .restored(
+        CampaignStatus::parse(&row.status)
             .ok_or_else(|| corrupt("campaign status", &row.status))?,
-        recurrence: row
-            .recurrence
-            .as_deref()
-            .map(Recurrence::parse)
-            .transpose()
-            .map_err(|e| corrupt("campaign recurrence", e))?,
-        name: row.name,
-        description: row.description,
-        objective: row.objective,
-        starts_on: row.starts_on,
-        ends_on: row.ends_on,
-        phases,
-        next_run_at: row.next_run_at,
-        threat_actor: row.threat_actor,
-        predecessor_id: row.predecessor_id.map(CampaignId::from_uuid),
-        run_number: row.run_number,
-        test_order,
-        version: row.version,
-        created_by: row.created_by.map(UserId::from_uuid),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        activated_at: row.activated_at,
-        completed_at: row.completed_at,
-    })
+        row.version,
+    );
+    campaign.recurrence = row
+        .recurrence
+        .as_deref()
+        .map(Recurrence::parse)
+        .transpose()
+        .map_err(|e| corrupt("campaign recurrence", e))?;
+    campaign.description = row.description;
+    campaign.objective = row.objective;
+    campaign.starts_on = row.starts_on;
+    campaign.ends_on = row.ends_on;
+    campaign.phases = phases;
+    campaign.next_run_at = row.next_run_at;
+    campaign.threat_actor = row.threat_actor;
+    campaign.predecessor_id = row.predecessor_id.map(CampaignId::from_uuid);
+    campaign.run_number = row.run_number;
+    campaign.test_order = test_order;
+    campaign.updated_at = row.updated_at;
+    campaign.activated_at = row.activated_at;
+    campaign.completed_at = row.completed_at;
+    Ok(campaign)
 }
 
 fn to_row(c: &Campaign) -> campaign::ActiveModel {
@@ -174,7 +177,7 @@ fn to_row(c: &Campaign) -> campaign::ActiveModel {
         description: Set(c.description.clone()),
         objective: Set(c.objective.clone()),
         kind: Set(c.kind.as_str().to_owned()),
-        status: Set(c.status.as_str().to_owned()),
+        status: Set(c.status().as_str().to_owned()),
         starts_on: Set(c.starts_on),
         ends_on: Set(c.ends_on),
         phases: Set(serde_json::json!(phases)),
@@ -189,7 +192,7 @@ fn to_row(c: &Campaign) -> campaign::ActiveModel {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
         )),
-        version: Set(c.version),
+        version: Set(c.version()),
         created_by: Set(c.created_by.map(|u| u.as_uuid())),
         created_at: Set(c.created_at),
         updated_at: Set(c.updated_at),

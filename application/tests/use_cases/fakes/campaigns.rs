@@ -54,12 +54,12 @@ impl<S: Slot> CampaignRepository for Memory<S> {
                 .iter_mut()
                 .find(|c| c.tenant_id == tenant && c.id == campaign.id)
             {
-                Some(stored) if stored.version == expected => {
+                Some(stored) if stored.version() == expected => {
                     *stored = campaign.clone();
                     Ok(())
                 }
                 Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version,
+                    current: stored.version(),
                 }),
                 None => Err(RepositoryError::NotFound(Entity::Campaign)),
             }
@@ -91,7 +91,7 @@ impl<S: Slot> CampaignRepository for Memory<S> {
             s.campaigns
                 .iter()
                 .filter(|c| c.tenant_id == tenant)
-                .filter(|c| filter.status.is_none_or(|st| c.status == st))
+                .filter(|c| filter.status.is_none_or(|st| c.status() == st))
                 .cloned()
                 .collect()
         });

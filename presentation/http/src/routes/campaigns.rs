@@ -47,7 +47,7 @@ fn tagged(status: StatusCode, campaign: Campaign) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             actix_web::http::header::ETAG,
-            format!("\"{}\"", campaign.version),
+            format!("\"{}\"", campaign.version()),
         ))
         .json(CampaignView::from(campaign))
 }

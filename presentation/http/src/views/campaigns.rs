@@ -70,13 +70,15 @@ pub struct CampaignView {
 
 impl From<Campaign> for CampaignView {
     fn from(c: Campaign) -> Self {
+        // Read first: the fields below move out of `c`.
+        let (status, version) = (c.status(), c.version());
         Self {
             id: c.id.as_uuid(),
             name: c.name,
             description: c.description,
             objective: c.objective,
             campaign_type: c.kind.as_str().to_owned(),
-            status: c.status.as_str().to_owned(),
+            status: status.as_str().to_owned(),
             start_date: c.starts_on,
             end_date: c.ends_on,
             phases: c
@@ -105,7 +107,7 @@ impl From<Campaign> for CampaignView {
             predecessor_id: c.predecessor_id.map(|p| p.as_uuid()),
             run_number: c.run_number,
             test_ids: c.test_order.iter().map(TestId::as_uuid).collect(),
-            version: c.version,
+            version,
             created_by: c.created_by.map(|u| u.as_uuid()),
             created_at: c.created_at,
             updated_at: c.updated_at,
