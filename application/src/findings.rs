@@ -208,9 +208,7 @@ async fn on_validated(
         .cloned()
     {
         let resolved = finding.record_retest(outcome, now);
-        let expected = finding.version;
-        finding.version += 1;
-        finding.updated_at = now;
+        let expected = finding.record_change(now);
         uow.update_finding(tenant, &finding, expected).await?;
         let action = if resolved {
             "finding.resolved"
@@ -236,36 +234,26 @@ async fn on_validated(
     }
     let already_open = existing
         .iter()
-        .any(|f| f.test_id == test.id && f.status.is_unresolved());
+        .any(|f| f.test_id == test.id && f.status().is_unresolved());
     let actors = threat.get(&test.technique_id).copied().unwrap_or_default();
     let Some(severity) = Severity::assess(outcome, actors).filter(|_| !already_open) else {
         return Ok(changed);
     };
     let phrase = outcome.as_str().replace('_', " ");
-    let finding = Finding {
-        id: FindingId::from_uuid(ids.new_id()),
-        tenant_id: tenant,
-        test_id: test.id,
-        technique_id: test.technique_id.clone(),
-        campaign_id: test.campaign_id,
-        title: format!("{} {phrase}: {}", test.technique_id, test.title)
-            .chars()
-            .take(300)
-            .collect(),
+    let mut finding = Finding::open(
+        FindingId::from_uuid(ids.new_id()),
+        tenant,
+        test.id,
+        test.technique_id.clone(),
         outcome,
         severity,
-        status: FindingStatus::Open,
-        owner: None,
-        due_on: Some(now.date_naive() + chrono::Duration::days(severity.days_to_fix())),
-        steps: Vec::new(),
-        risk_acceptance: None,
-        retest_id: None,
-        last_retest_outcome: None,
-        resolved_at: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+        now,
+    );
+    finding.campaign_id = test.campaign_id;
+    finding.title = format!("{} {phrase}: {}", test.technique_id, test.title)
+        .chars()
+        .take(300)
+        .collect();
     uow.insert_finding(tenant, &finding).await?;
     record(
         clock,
@@ -441,13 +429,11 @@ impl FindingService {
             .find_finding(actor.tenant_id, id)
             .await?
             .ok_or(FindingError::NotFound)?;
-        if expected_version.is_some_and(|v| v != finding.version) {
+        if expected_version.is_some_and(|v| v != finding.version()) {
             return Err(FindingError::VersionConflict);
         }
         let details = apply(&mut finding)?;
-        let expected = finding.version;
-        finding.version += 1;
-        finding.updated_at = self.clock.now();
+        let expected = finding.record_change(self.clock.now());
         uow.update_finding(actor.tenant_id, &finding, expected)
             .await?;
         record(
@@ -528,7 +514,7 @@ impl FindingService {
                     _ => {}
                 }
                 Ok(serde_json::json!({
-                    "status": finding.status.as_str(), "severity": finding.severity.as_str(),
+                    "status": finding.status().as_str(), "severity": finding.severity.as_str(),
                 }))
             },
         )
@@ -621,9 +607,7 @@ impl FindingService {
             .await?;
         let mut finding = finding;
         finding.await_retest(retest.id)?;
-        let expected = finding.version;
-        finding.version += 1;
-        finding.updated_at = self.clock.now();
+        let expected = finding.record_change(self.clock.now());
         uow.update_finding(actor.tenant_id, &finding, expected)
             .await?;
         record(
@@ -668,14 +652,14 @@ impl FindingService {
             updated_at: self.clock.now(),
         };
         self.change(actor, id, None, context, "finding.step_added", |finding| {
-            if finding.status == FindingStatus::Resolved {
+            if finding.status() == FindingStatus::Resolved {
                 return Err(FindingRefusal::NotInStatus {
-                    status: finding.status.as_str(),
+                    status: finding.status().as_str(),
                     action: "take new steps",
                 }
                 .into());
             }
-            if finding.status == FindingStatus::Open {
+            if finding.status() == FindingStatus::Open {
                 finding.start_remediation()?;
             }
             let details = serde_json::json!({"step_id": step.id, "title": step.title});

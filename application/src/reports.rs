@@ -758,7 +758,7 @@ impl ReportGenerator {
         let open = findings
             .items
             .iter()
-            .filter(|f| f.status.is_unresolved())
+            .filter(|f| f.status().is_unresolved())
             .count();
         let by_severity = Severity::ALL
             .into_iter()
@@ -767,7 +767,7 @@ impl ReportGenerator {
                 let n = findings
                     .items
                     .iter()
-                    .filter(|f| f.severity == s && f.status.is_unresolved())
+                    .filter(|f| f.severity == s && f.status().is_unresolved())
                     .count();
                 (format!("Open {}", s.as_str()), n.to_string())
             })
@@ -779,7 +779,7 @@ impl ReportGenerator {
                 vec![
                     f.title.clone(),
                     f.severity.as_str().to_owned(),
-                    f.status.as_str().replace('_', " "),
+                    f.status().as_str().replace('_', " "),
                     f.due_on.map_or_else(|| "-".to_owned(), |d| d.to_string()),
                     if f.is_overdue(today) { "yes" } else { "" }.to_owned(),
                 ]
@@ -788,7 +788,7 @@ impl ReportGenerator {
         let resolved = findings
             .items
             .iter()
-            .filter(|f| f.status == FindingStatus::Resolved)
+            .filter(|f| f.status() == FindingStatus::Resolved)
             .count();
         Ok(Section {
             heading: "Findings and remediation".to_owned(),

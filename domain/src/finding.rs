@@ -165,7 +165,8 @@ pub struct Finding {
     pub title: String,
     pub outcome: Outcome,
     pub severity: Severity,
-    pub status: FindingStatus,
+    /// Moved only by the remediation methods (`start_remediation`, `await_retest`, …).
+    status: FindingStatus,
     pub owner: Option<UserId>,
     pub due_on: Option<NaiveDate>,
     pub steps: Vec<RemediationStep>,
@@ -175,7 +176,8 @@ pub struct Finding {
     /// The outcome of the last retest that did not improve, if any.
     pub last_retest_outcome: Option<Outcome>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub version: i32,
+    /// Incremented by every change ([`Finding::record_change`]): a stale one is refused.
+    version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -193,6 +195,68 @@ pub enum FindingRefusal {
 }
 
 impl Finding {
+    /// A finding opened now on what a validated test showed: open, version 1, due when its
+    /// severity says a fix is due, titled by the caller.
+    #[must_use]
+    pub fn open(
+        id: FindingId,
+        tenant_id: TenantId,
+        test_id: TestId,
+        technique_id: TechniqueId,
+        outcome: Outcome,
+        severity: Severity,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            test_id,
+            technique_id,
+            campaign_id: None,
+            title: String::new(),
+            outcome,
+            severity,
+            status: FindingStatus::Open,
+            owner: None,
+            due_on: Some(now.date_naive() + chrono::Duration::days(severity.days_to_fix())),
+            steps: Vec::new(),
+            risk_acceptance: None,
+            retest_id: None,
+            last_retest_outcome: None,
+            resolved_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The finding as storage holds it: its status and version exactly as saved. For the
+    /// adapters that load findings, never for a change.
+    #[must_use]
+    pub fn restored(mut self, status: FindingStatus, version: i32) -> Self {
+        self.status = status;
+        self.version = version;
+        self
+    }
+
+    #[must_use]
+    pub const fn status(&self) -> FindingStatus {
+        self.status
+    }
+
+    #[must_use]
+    pub const fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// Marks a change made at `now`: returns the version it was based on and moves on.
+    pub fn record_change(&mut self, now: DateTime<Utc>) -> i32 {
+        let based_on = self.version;
+        self.version += 1;
+        self.updated_at = now;
+        based_on
+    }
+
     fn refuse(&self, action: &'static str) -> FindingRefusal {
         FindingRefusal::NotInStatus {
             status: self.status.as_str(),
@@ -312,6 +376,29 @@ pub struct FindingFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opened_finding_is_due_by_its_severity_and_changes_move_its_version() {
+        let nil = uuid::Uuid::nil();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let mut finding = Finding::open(
+            FindingId::from_uuid(nil),
+            TenantId::from_uuid(nil),
+            TestId::from_uuid(nil),
+            TechniqueId::parse("T1003").unwrap_or_else(|e| panic!("{e}")),
+            Outcome::NotDetected,
+            Severity::Critical,
+            now,
+        );
+        assert_eq!(finding.status(), FindingStatus::Open);
+        assert_eq!(
+            finding.due_on,
+            Some(now.date_naive() + chrono::Duration::days(7))
+        );
+        let later = now + chrono::Duration::hours(1);
+        assert_eq!(finding.record_change(later), 1);
+        assert_eq!((finding.version(), finding.updated_at), (2, later));
+    }
 
     #[test]
     fn severity_rises_with_the_miss_and_the_adversaries_using_it() {

@@ -117,34 +117,34 @@ fn to_domain(row: finding::Model) -> Result<Finding, RepositoryError> {
         }),
         _ => None,
     };
-    Ok(Finding {
-        id: FindingId::from_uuid(row.id),
-        tenant_id: TenantId::from_uuid(row.tenant_id),
-        test_id: TestId::from_uuid(row.test_id),
-        technique_id: TechniqueId::parse(&row.technique_id)
-            .map_err(|e| corrupt("finding technique", e))?,
-        campaign_id: row.campaign_id,
-        title: row.title,
-        outcome: outcome(&row.outcome)?,
-        severity: Severity::parse(&row.severity)
-            .ok_or_else(|| corrupt("finding severity", &row.severity))?,
-        status: FindingStatus::parse(&row.status)
-            .ok_or_else(|| corrupt("finding status", &row.status))?,
-        owner: row.owner_id.map(UserId::from_uuid),
-        due_on: row.due_on,
-        steps,
-        risk_acceptance,
-        retest_id: row.retest_id.map(TestId::from_uuid),
-        last_retest_outcome: row
-            .last_retest_outcome
-            .as_deref()
-            .map(outcome)
-            .transpose()?,
-        resolved_at: row.resolved_at,
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+    let mut finding = Finding::open(
+        FindingId::from_uuid(row.id),
+        TenantId::from_uuid(row.tenant_id),
+        TestId::from_uuid(row.test_id),
+        TechniqueId::parse(&row.technique_id).map_err(|e| corrupt("finding technique", e))?,
+        outcome(&row.outcome)?,
+        Severity::parse(&row.severity).ok_or_else(|| corrupt("finding severity", &row.severity))?,
+        row.created_at,
+    )
+    .restored(
+        FindingStatus::parse(&row.status).ok_or_else(|| corrupt("finding status", &row.status))?,
+        row.version,
+    );
+    finding.campaign_id = row.campaign_id;
+    finding.title = row.title;
+    finding.owner = row.owner_id.map(UserId::from_uuid);
+    finding.due_on = row.due_on;
+    finding.steps = steps;
+    finding.risk_acceptance = risk_acceptance;
+    finding.retest_id = row.retest_id.map(TestId::from_uuid);
+    finding.last_retest_outcome = row
+        .last_retest_outcome
+        .as_deref()
+        .map(outcome)
+        .transpose()?;
+    finding.resolved_at = row.resolved_at;
+    finding.updated_at = row.updated_at;
+    Ok(finding)
 }
 
 fn rank(severity: Severity) -> i16 {
@@ -180,7 +180,7 @@ fn to_row(f: &Finding) -> finding::ActiveModel {
         outcome: Set(f.outcome.as_str().to_owned()),
         severity: Set(f.severity.as_str().to_owned()),
         severity_rank: Set(rank(f.severity)),
-        status: Set(f.status.as_str().to_owned()),
+        status: Set(f.status().as_str().to_owned()),
         owner_id: Set(f.owner.map(|u| u.as_uuid())),
         due_on: Set(f.due_on),
         steps: Set(serde_json::json!(steps)),
@@ -190,7 +190,7 @@ fn to_row(f: &Finding) -> finding::ActiveModel {
         retest_id: Set(f.retest_id.map(|t| t.as_uuid())),
         last_retest_outcome: Set(f.last_retest_outcome.map(|o| o.as_str().to_owned())),
         resolved_at: Set(f.resolved_at),
-        version: Set(f.version),
+        version: Set(f.version()),
         created_at: Set(f.created_at),
         updated_at: Set(f.updated_at),
     }

@@ -44,12 +44,12 @@ impl<S: Slot> FindingRepository for Memory<S> {
                 .iter_mut()
                 .find(|f| f.tenant_id == tenant && f.id == finding.id)
             {
-                Some(stored) if stored.version == expected => {
+                Some(stored) if stored.version() == expected => {
                     *stored = finding.clone();
                     Ok(())
                 }
                 Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version,
+                    current: stored.version(),
                 }),
                 None => Err(RepositoryError::NotFound(Entity::Finding)),
             }
@@ -65,7 +65,7 @@ impl<S: Slot> FindingRepository for Memory<S> {
             s.findings
                 .iter()
                 .filter(|f| f.tenant_id == tenant)
-                .filter(|f| filter.status.is_none_or(|st| f.status == st))
+                .filter(|f| filter.status.is_none_or(|st| f.status() == st))
                 .cloned()
                 .collect()
         });

@@ -208,7 +208,7 @@ fn finding_record(view: &FindingView) -> [String; 17] {
         finding.title.clone(),
         finding.technique_id.to_string(),
         finding.severity.as_str().to_owned(),
-        finding.status.as_str().to_owned(),
+        finding.status().as_str().to_owned(),
         finding.outcome.as_str().to_owned(),
         finding.owner.map(|o| o.to_string()).unwrap_or_default(),
         finding.due_on.map(|d| d.to_string()).unwrap_or_default(),

@@ -23,7 +23,7 @@ fn tagged(status: StatusCode, view: FindingView) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             actix_web::http::header::ETAG,
-            format!("\"{}\"", view.finding.version),
+            format!("\"{}\"", view.finding.version()),
         ))
         .json(FindingResponse::from(view))
 }

@@ -67,6 +67,8 @@ pub struct FindingResponse {
 impl From<FindingView> for FindingResponse {
     fn from(view: FindingView) -> Self {
         let f = view.finding;
+        // Read first: the fields below move out of `f`.
+        let (status, version) = (f.status(), f.version());
         Self {
             id: f.id.as_uuid(),
             test_id: f.test_id.as_uuid(),
@@ -75,7 +77,7 @@ impl From<FindingView> for FindingResponse {
             title: f.title,
             outcome: f.outcome.as_str().to_owned(),
             severity: f.severity.as_str().to_owned(),
-            status: f.status.as_str().to_owned(),
+            status: status.as_str().to_owned(),
             owner_id: f.owner.map(|u| u.as_uuid()),
             due_on: f.due_on,
             overdue: view.overdue,
@@ -100,7 +102,7 @@ impl From<FindingView> for FindingResponse {
             retest_id: f.retest_id.map(|t| t.as_uuid()),
             last_retest_outcome: f.last_retest_outcome.map(|o| o.as_str().to_owned()),
             resolved_at: f.resolved_at,
-            version: f.version,
+            version,
             created_at: f.created_at,
             updated_at: f.updated_at,
         }
