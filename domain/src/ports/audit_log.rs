@@ -26,13 +26,13 @@ pub trait AuditLogRepository: Send + Sync {
     /// concurrent appends queue up instead of forking the chain.
     ///
     /// # Errors
-    /// `NotFound("tenant")` when the tenant does not exist.
+    /// `NotFound(Entity::Tenant)` when the tenant does not exist.
     async fn lock_audit_head(&self, tenant: TenantId) -> Result<AuditHead, RepositoryError>;
 
     /// Stores `entry` and moves the tenant's head to it.
     ///
     /// # Errors
-    /// `Duplicate("audit sequence")` when the head moved since it was locked.
+    /// `Duplicate(Subject::AuditSequence)` when the head moved since it was locked.
     async fn append_audit_entry(
         &self,
         tenant: TenantId,

@@ -11,7 +11,7 @@ use crate::user::UserId;
 #[async_trait]
 pub trait RefreshSessionRepository: Send + Sync {
     /// # Errors
-    /// `Duplicate("refresh token")` on a token hash collision.
+    /// `Duplicate(Subject::RefreshToken)` on a token hash collision.
     async fn insert_refresh_session(
         &self,
         tenant: TenantId,

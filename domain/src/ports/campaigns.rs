@@ -11,7 +11,7 @@ use crate::test_case::{TestCase, TestId, TransitionRecord};
 #[async_trait::async_trait]
 pub trait CampaignRepository: Send + Sync {
     /// # Errors
-    /// `Duplicate("predecessor")` when the run was already spawned.
+    /// `Duplicate(Subject::Predecessor)` when the run was already spawned.
     async fn insert_campaign(
         &self,
         tenant: TenantId,
@@ -30,7 +30,8 @@ pub trait CampaignRepository: Send + Sync {
     /// still `expected_version`.
     ///
     /// # Errors
-    /// `Duplicate("version")` when someone changed it meanwhile; `NotFound("campaign")`.
+    /// `StaleVersion { current }` (the stored version) when someone changed it meanwhile;
+    /// `NotFound(Entity::Campaign)`.
     async fn update_campaign(
         &self,
         tenant: TenantId,
@@ -41,7 +42,7 @@ pub trait CampaignRepository: Send + Sync {
     /// Deletes a campaign; its tests stay, unlinked.
     ///
     /// # Errors
-    /// `NotFound("campaign")`.
+    /// `NotFound(Entity::Campaign)`.
     async fn delete_campaign(
         &self,
         tenant: TenantId,

@@ -208,14 +208,14 @@ pub trait CatalogRepository: Send + Sync {
     /// Records that an import starts.
     ///
     /// # Errors
-    /// `Duplicate("running import")` when another import started in the last hour is still
+    /// `Duplicate(Subject::RunningImport)` when another import started in the last hour is still
     /// running (one at a time; an older one is presumed dead).
     async fn begin_import(&self, run: &ImportRun) -> Result<(), RepositoryError>;
 
     /// Records how an import ended: its report, or why it failed.
     ///
     /// # Errors
-    /// `NotFound("import")`.
+    /// `NotFound(Entity::Import)`.
     async fn finish_import(
         &self,
         id: uuid::Uuid,
@@ -244,7 +244,7 @@ pub trait CatalogRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<ImportReport, RepositoryError>;
 
-    /// Flags (or clears) a technique for review; `NotFound("technique")` when unknown.
+    /// Flags (or clears) a technique for review; `NotFound(Entity::Technique)` when unknown.
     ///
     /// # Errors
     /// `NotFound` or `Unexpected`.
@@ -258,7 +258,7 @@ pub trait CatalogRepository: Send + Sync {
     /// Adds an organization's own technique.
     ///
     /// # Errors
-    /// `Duplicate("technique")` when the id is taken.
+    /// `Duplicate(Subject::Technique)` when the id is taken.
     async fn insert_custom_technique(
         &self,
         technique: &Technique,
@@ -268,7 +268,7 @@ pub trait CatalogRepository: Send + Sync {
     /// Replaces a custom technique's content.
     ///
     /// # Errors
-    /// `NotFound("custom technique")` when no custom technique has this id (imported ones
+    /// `NotFound(Entity::CustomTechnique)` when no custom technique has this id (imported ones
     /// change only by import).
     async fn update_custom_technique(
         &self,

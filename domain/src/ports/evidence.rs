@@ -36,7 +36,7 @@ pub trait EvidenceRepository: Send + Sync {
     /// Records the deletion on the row (which is kept, with its custody log).
     ///
     /// # Errors
-    /// `NotFound("evidence")`.
+    /// `NotFound(Entity::Evidence)`.
     async fn mark_evidence_deleted(
         &self,
         tenant: TenantId,

@@ -28,7 +28,7 @@ pub trait FindingRepository: Send + Sync {
     /// still `expected_version`.
     ///
     /// # Errors
-    /// `Duplicate("version")`; `NotFound("finding")`.
+    /// `StaleVersion { current }` (with the stored version); `NotFound(Entity::Finding)`.
     async fn update_finding(
         &self,
         tenant: TenantId,

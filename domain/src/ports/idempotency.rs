@@ -34,7 +34,7 @@ pub trait IdempotencyRepository: Send + Sync {
     ) -> Result<Option<IdempotencyRecord>, RepositoryError>;
 
     /// # Errors
-    /// `Duplicate("idempotency key")` when a concurrent request stored the key first.
+    /// `Duplicate(Subject::IdempotencyKey)` when a concurrent request stored the key first.
     async fn insert_idempotency_record(
         &self,
         tenant: TenantId,

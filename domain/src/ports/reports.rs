@@ -12,7 +12,7 @@ pub trait ReportRepository: Send + Sync {
     async fn insert_report(&self, report: &Report) -> Result<(), RepositoryError>;
 
     /// # Errors
-    /// `NotFound("report")`.
+    /// `NotFound(Entity::Report)`.
     async fn update_report(&self, report: &Report) -> Result<(), RepositoryError>;
 
     /// # Errors

@@ -23,6 +23,6 @@ pub trait TenantRepository: Send + Sync {
     async fn list_tenants(&self) -> Result<Vec<Tenant>, RepositoryError>;
 
     /// # Errors
-    /// `Duplicate("tenant slug")` when the slug is taken.
+    /// `Duplicate(Subject::TenantSlug)` when the slug is taken.
     async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError>;
 }

@@ -71,7 +71,8 @@ pub trait TestRepository: Send + Sync {
     /// `expected_version`.
     ///
     /// # Errors
-    /// `Duplicate("version")` when someone changed the test meanwhile; `NotFound("test")`.
+    /// `StaleVersion { current }` (the stored version) when someone changed the test
+    /// meanwhile; `NotFound(Entity::Test)`.
     async fn update_test(
         &self,
         tenant: TenantId,
@@ -82,7 +83,7 @@ pub trait TestRepository: Send + Sync {
     /// Deletes the test with its transitions, worklogs and comments.
     ///
     /// # Errors
-    /// `NotFound("test")`.
+    /// `NotFound(Entity::Test)`.
     async fn delete_test(
         &self,
         tenant: TenantId,

@@ -110,12 +110,12 @@ pub trait UserRepository: Send + Sync {
     ) -> Result<u64, RepositoryError>;
 
     /// # Errors
-    /// `Duplicate("email")` when the email is taken in any tenant.
+    /// `Duplicate(Subject::Email)` when the email is taken in any tenant.
     async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError>;
 
     /// Replaces every mutable field of the user.
     ///
     /// # Errors
-    /// `NotFound("user")` when it does not exist in the tenant.
+    /// `NotFound(Entity::User)` when it does not exist in the tenant.
     async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError>;
 }
