@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::RepositoryError;
-use crate::campaign::*;
+use crate::campaign::{Campaign, CampaignFilter, CampaignId, Dependency};
 use crate::page::{Page, PageRequest};
 use crate::tenant::TenantId;
 use crate::test_case::{TestCase, TestId, TransitionRecord};

@@ -1,7 +1,7 @@
 //! Compliance frameworks, their controls and the techniques they map to.
 
 use super::RepositoryError;
-use crate::compliance::*;
+use crate::compliance::{ControlMapping, Framework, FrameworkSummary};
 use crate::feed::ImportCounts;
 
 /// Where mappings are kept: global, like the catalog.

@@ -1,6 +1,6 @@
 //! D3FEND countermeasures per technique.
 
-use crate::detection::*;
+use crate::detection::{Countermeasure, ImportCounts};
 
 /// Where D3FEND countermeasures are kept: global, like the catalog.
 #[async_trait::async_trait]

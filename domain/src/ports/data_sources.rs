@@ -1,7 +1,7 @@
 //! The data-source registry: where each public feed comes from.
 
 use super::RepositoryError;
-use crate::data_source::*;
+use crate::data_source::DataSource;
 
 /// Where the registry is kept: global, like the catalog.
 #[async_trait::async_trait]

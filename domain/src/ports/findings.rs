@@ -1,7 +1,7 @@
 //! Findings and their remediation.
 
 use super::RepositoryError;
-use crate::finding::*;
+use crate::finding::{Finding, FindingFilter, FindingId};
 use crate::page::{Page, PageRequest};
 use crate::tenant::TenantId;
 use crate::test_case::TestId;

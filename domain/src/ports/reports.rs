@@ -2,7 +2,7 @@
 
 use super::RepositoryError;
 use crate::page::{Page, PageRequest};
-use crate::report::*;
+use crate::report::{Report, ReportId};
 use crate::tenant::TenantId;
 
 #[async_trait::async_trait]

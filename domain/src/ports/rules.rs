@@ -1,6 +1,6 @@
 //! Detection rules imported from the public rule sets.
 
-use crate::detection::*;
+use crate::detection::{DetectionRule, ImportCounts, RuleFilter, RuleSource, RuleSummary};
 
 /// Where detection rules are kept: global, like the ATT&CK catalog.
 #[async_trait::async_trait]

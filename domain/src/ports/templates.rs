@@ -3,7 +3,9 @@
 use super::RepositoryError;
 use crate::feed::ImportCounts;
 use crate::page::{Page, PageRequest};
-use crate::template::*;
+use crate::template::{
+    BinarySummary, LolBinary, TemplateFilter, TemplateSource, TemplateSummary, TestTemplate,
+};
 
 /// Where templates and binaries are kept: global, like the ATT&CK catalog.
 #[async_trait::async_trait]

@@ -1,7 +1,7 @@
 //! Threat intelligence beyond ATT&CK: STIX bundles merged with the ATT&CK groups.
 
 use super::RepositoryError;
-use crate::threat_intel::*;
+use crate::threat_intel::{IntelActor, IntelCounts};
 
 /// Where intelligence is kept: global, like the catalog.
 #[async_trait::async_trait]

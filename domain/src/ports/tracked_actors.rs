@@ -1,7 +1,7 @@
 //! The threat actors an organization tracks.
 
 use super::RepositoryError;
-use crate::threat_intel::*;
+use crate::threat_intel::TrackedActor;
 
 /// An organization's tracked actors.
 #[async_trait::async_trait]
