@@ -3,12 +3,13 @@
 //! Each workspace crate's layer is the top-level folder it lives in. Only normal (not dev or
 //! build) dependencies count, followed transitively.
 
+mod metadata;
 mod module_cycles;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, PackageId};
+use metadata::{Metadata, PackageId};
 
 const IO_CRATES: &[&str] = &[
     "sea-orm",
@@ -69,10 +70,7 @@ struct Graph {
 impl Graph {
     fn load() -> Self {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-        let metadata = MetadataCommand::new()
-            .manifest_path(manifest)
-            .exec()
-            .unwrap_or_else(|e| panic!("cargo metadata failed: {e}"));
+        let metadata = Metadata::load(&manifest);
         let resolve = metadata
             .resolve
             .clone()
@@ -84,11 +82,7 @@ impl Graph {
                 let deps = node
                     .deps
                     .iter()
-                    .filter(|dep| {
-                        dep.dep_kinds
-                            .iter()
-                            .any(|kind| kind.kind == DependencyKind::Normal)
-                    })
+                    .filter(|dep| dep.is_normal())
                     .map(|dep| dep.pkg.clone())
                     .collect();
                 (node.id.clone(), deps)
@@ -103,13 +97,17 @@ impl Graph {
     }
 
     fn name(&self, id: &PackageId) -> String {
-        self.metadata[id].name.to_string()
+        self.metadata[id].name.clone()
     }
 
     fn layer(&self, id: &PackageId) -> Option<&'static str> {
         let dir = self.metadata[id].manifest_path.parent()?;
         let relative = dir.strip_prefix(&self.metadata.workspace_root).ok()?;
-        let top = relative.components().next().map_or("", |c| c.as_str());
+        let top = relative
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or_default();
         LAYERS.iter().copied().find(|layer| *layer == top)
     }
 
@@ -256,7 +254,7 @@ fn every_crate_inherits_the_workspace_lints() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let graph = Graph::load();
     for id in &graph.members {
-        let manifest = std::fs::read_to_string(graph.metadata[id].manifest_path.as_std_path())
+        let manifest = std::fs::read_to_string(&graph.metadata[id].manifest_path)
             .unwrap_or_else(|e| panic!("cannot read a manifest under {root:?}: {e}"));
         assert!(
             manifest.contains("[lints]\nworkspace = true"),
@@ -264,4 +262,30 @@ fn every_crate_inherits_the_workspace_lints() {
             graph.name(id)
         );
     }
+}
+
+#[test]
+fn the_graph_reads_normal_dependencies() {
+    // Guards the reader of `cargo metadata`: a graph without edges would break no rule.
+    let graph = Graph::load();
+    let find = |name: &str| {
+        graph
+            .members
+            .iter()
+            .find(|id| graph.name(id) == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no member {name}"))
+    };
+    let (http, application, domain) = (
+        find("aegis-http"),
+        find("aegis-application"),
+        find("aegis-domain"),
+    );
+    assert!(graph.normal[&http].contains(&application));
+    assert!(graph.below(&http).contains(&domain));
+    // The end-to-end tests reach every layer through dev-dependencies only.
+    assert!(
+        !graph.below(&find("aegis-tests")).contains(&domain),
+        "dev and build edges are not normal ones"
+    );
 }
