@@ -9,7 +9,7 @@ use aegis_domain::test_case::{TestCase, TestId, TransitionRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Memory, Slot};
+use super::{Memory, Slot, replace_versioned};
 
 #[async_trait]
 impl<S: Slot> CampaignRepository for Memory<S> {
@@ -49,20 +49,14 @@ impl<S: Slot> CampaignRepository for Memory<S> {
         expected: i32,
     ) -> Result<(), RepositoryError> {
         self.with(|s| {
-            match s
-                .campaigns
-                .iter_mut()
-                .find(|c| c.tenant_id == tenant && c.id == campaign.id)
-            {
-                Some(stored) if stored.version() == expected => {
-                    *stored = campaign.clone();
-                    Ok(())
-                }
-                Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version(),
-                }),
-                None => Err(RepositoryError::NotFound(Entity::Campaign)),
-            }
+            replace_versioned(
+                &mut s.campaigns,
+                campaign,
+                expected,
+                |stored| stored.tenant_id == tenant && stored.id == campaign.id,
+                |stored| stored.version(),
+                Entity::Campaign,
+            )
         })
     }
     async fn delete_campaign(

@@ -8,7 +8,7 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::TestId;
 use async_trait::async_trait;
 
-use super::{Memory, Slot};
+use super::{Memory, Slot, replace_versioned};
 
 #[async_trait]
 impl<S: Slot> FindingRepository for Memory<S> {
@@ -39,20 +39,14 @@ impl<S: Slot> FindingRepository for Memory<S> {
         expected: i32,
     ) -> Result<(), RepositoryError> {
         self.with(|s| {
-            match s
-                .findings
-                .iter_mut()
-                .find(|f| f.tenant_id == tenant && f.id == finding.id)
-            {
-                Some(stored) if stored.version() == expected => {
-                    *stored = finding.clone();
-                    Ok(())
-                }
-                Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version(),
-                }),
-                None => Err(RepositoryError::NotFound(Entity::Finding)),
-            }
+            replace_versioned(
+                &mut s.findings,
+                finding,
+                expected,
+                |stored| stored.tenant_id == tenant && stored.id == finding.id,
+                |stored| stored.version(),
+                Entity::Finding,
+            )
         })
     }
     async fn list_findings(

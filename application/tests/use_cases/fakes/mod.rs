@@ -106,6 +106,28 @@ impl MemoryDatabase {
     }
 }
 
+/// The adapters' optimistic update: `item` replaces the stored one that `same` finds when that
+/// one's version is still `expected`.
+pub fn replace_versioned<T: Clone>(
+    items: &mut [T],
+    item: &T,
+    expected: i32,
+    same: impl Fn(&T) -> bool,
+    version: impl Fn(&T) -> i32,
+    entity: Entity,
+) -> Result<(), RepositoryError> {
+    match items.iter_mut().find(|stored| same(stored)) {
+        Some(stored) if version(stored) == expected => {
+            *stored = item.clone();
+            Ok(())
+        }
+        Some(stored) => Err(RepositoryError::StaleVersion {
+            current: version(stored),
+        }),
+        None => Err(RepositoryError::NotFound(entity)),
+    }
+}
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()

@@ -5,7 +5,7 @@ use aegis_domain::ports::*;
 use aegis_domain::tenant::TenantId;
 use async_trait::async_trait;
 
-use super::{Memory, Slot, State};
+use super::{Memory, Slot, State, replace_versioned};
 
 #[async_trait]
 impl<S: Slot> TestRepository for Memory<S> {
@@ -36,20 +36,14 @@ impl<S: Slot> TestRepository for Memory<S> {
         expected: i32,
     ) -> Result<(), RepositoryError> {
         self.with(|s| {
-            match s
-                .tests
-                .iter_mut()
-                .find(|t| t.tenant_id == tenant && t.id == test.id)
-            {
-                Some(stored) if stored.version() == expected => {
-                    *stored = test.clone();
-                    Ok(())
-                }
-                Some(stored) => Err(RepositoryError::StaleVersion {
-                    current: stored.version(),
-                }),
-                None => Err(RepositoryError::NotFound(Entity::Test)),
-            }
+            replace_versioned(
+                &mut s.tests,
+                test,
+                expected,
+                |stored| stored.tenant_id == tenant && stored.id == test.id,
+                |stored| stored.version(),
+                Entity::Test,
+            )
         })
     }
     async fn delete_test(
