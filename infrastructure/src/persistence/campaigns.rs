@@ -21,7 +21,7 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{TestCase, TestId, TransitionRecord};
 use aegis_domain::user::UserId;
 
-use super::error::{corrupt, on_write, unexpected};
+use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{test, transition};
 use super::text_search::any_contains;
@@ -206,11 +206,7 @@ pub(crate) async fn insert(
     tenant: TenantId,
     c: &Campaign,
 ) -> Result<(), RepositoryError> {
-    if c.tenant_id != tenant {
-        return Err(RepositoryError::unexpected(
-            "campaign belongs to another tenant",
-        ));
-    }
+    ensure_tenant(c.tenant_id, tenant, "campaign")?;
     let subject = if c.predecessor_id.is_some() {
         Subject::Predecessor
     } else {

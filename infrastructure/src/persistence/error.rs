@@ -2,6 +2,7 @@
 //! `DbErr` kept as the source so that the logs see it.
 
 use aegis_domain::ports::{RepositoryError, Subject};
+use aegis_domain::tenant::TenantId;
 use sea_orm::{DbErr, SqlErr};
 
 /// Maps `error`; a unique violation becomes `Duplicate(subject)`.
@@ -24,4 +25,20 @@ pub(crate) fn unexpected(error: DbErr) -> RepositoryError {
 /// A stored value the domain refuses (a role or email that no longer parses).
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::unexpected(format!("stored {what} is invalid: {detail}"))
+}
+
+/// A row written under `tenant` must belong to it: a mismatch is a bug in the caller, refused
+/// before anything is written.
+pub(crate) fn ensure_tenant(
+    owner: TenantId,
+    tenant: TenantId,
+    what: &str,
+) -> Result<(), RepositoryError> {
+    if owner == tenant {
+        Ok(())
+    } else {
+        Err(RepositoryError::unexpected(format!(
+            "{what} belongs to another tenant"
+        )))
+    }
 }

@@ -15,7 +15,7 @@ use aegis_domain::test_case::TestId;
 use aegis_domain::user::UserId;
 use aegis_domain::workflow::Team;
 
-use super::error::{corrupt, unexpected};
+use super::error::{corrupt, ensure_tenant, unexpected};
 
 pub(crate) mod entities {
     #![expect(
@@ -148,11 +148,7 @@ pub(crate) async fn insert(
     tenant: TenantId,
     e: &Evidence,
 ) -> Result<(), RepositoryError> {
-    if e.tenant_id != tenant {
-        return Err(RepositoryError::unexpected(
-            "evidence belongs to another tenant",
-        ));
-    }
+    ensure_tenant(e.tenant_id, tenant, "evidence")?;
     evidence::Entity::insert(to_row(e))
         .exec_without_returning(db)
         .await

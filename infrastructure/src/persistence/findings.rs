@@ -23,7 +23,7 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{Outcome, TestId};
 use aegis_domain::user::UserId;
 
-use super::error::{corrupt, on_write, unexpected};
+use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
 
 pub(crate) mod entities {
@@ -201,11 +201,7 @@ pub(crate) async fn insert(
     tenant: TenantId,
     f: &Finding,
 ) -> Result<(), RepositoryError> {
-    if f.tenant_id != tenant {
-        return Err(RepositoryError::unexpected(
-            "finding belongs to another tenant",
-        ));
-    }
+    ensure_tenant(f.tenant_id, tenant, "finding")?;
     finding::Entity::insert(to_row(f))
         .exec_without_returning(db)
         .await

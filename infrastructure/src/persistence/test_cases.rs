@@ -23,7 +23,7 @@ use aegis_domain::workflow::{Team, TestState, Verdict, Workflow};
 use super::campaigns::entities::campaign;
 use super::catalog::entities::technique;
 use super::catalog::read::techniques_of_tactic;
-use super::error::{corrupt, on_write, unexpected};
+use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::json_values::strings;
 use super::test_entities::{comment, test, transition, worklog};
 use super::text_search::any_contains;
@@ -158,11 +158,7 @@ pub(crate) async fn insert(
     tenant: TenantId,
     t: &TestCase,
 ) -> Result<(), RepositoryError> {
-    if t.tenant_id != tenant {
-        return Err(RepositoryError::unexpected(
-            "test belongs to another tenant",
-        ));
-    }
+    ensure_tenant(t.tenant_id, tenant, "test")?;
     test::Entity::insert(to_row(t))
         .exec_without_returning(db)
         .await

@@ -16,7 +16,7 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserId};
 
 use super::entities::user;
-use super::error::{corrupt, on_write, unexpected};
+use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::text_search::any_contains;
 
 use async_trait::async_trait;
@@ -182,11 +182,7 @@ pub(crate) async fn insert(
     tenant: TenantId,
     user: &User,
 ) -> Result<(), RepositoryError> {
-    if user.tenant_id != tenant {
-        return Err(RepositoryError::unexpected(
-            "user belongs to another tenant",
-        ));
-    }
+    ensure_tenant(user.tenant_id, tenant, "user")?;
     user::Entity::insert(to_row(user))
         .exec_without_returning(db)
         .await
