@@ -76,6 +76,9 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
     ["admin-audit", "/admin/audit", /Audit log/],
     ["not-found", "/no/such/page", /.*/],
   ];
+  // Each page gets its own budget (an axe audit of a large page takes seconds on a loaded machine),
+  // so the walk's limit grows with the pages instead of failing when one is added.
+  test.setTimeout(pages.length * 15_000);
   await signIn(page, "admin");
   const failures: string[] = [];
   const inaccessible: string[] = [];
