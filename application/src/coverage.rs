@@ -100,7 +100,8 @@ pub async fn refresh(
     now: DateTime<Utc>,
 ) -> Result<StoredScore, RepositoryError> {
     let tests = repositories.tests_of_technique(tenant, technique).await?;
-    let inputs = inputs_of(repositories, technique, &tests).await?;
+    let mut inputs = inputs_of(repositories, technique, &tests).await?;
+    inputs.proof = repositories.detection_proof(tenant, technique, now).await?;
     let stored = StoredScore {
         technique_id: technique.clone(),
         score: score_technique(&inputs, policy, now),

@@ -18,6 +18,7 @@ pub(crate) struct Work {
     pub(crate) intel: crate::intel::IntelService,
     pub(crate) feed_sync: crate::data_sources::FeedSyncService,
     pub(crate) campaigns: crate::campaigns::CampaignService,
+    pub(crate) detection_lifecycle: crate::detection_lifecycle::DetectionLifecycleService,
     pub(crate) reports: crate::reports::ReportGenerator,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
@@ -144,6 +145,18 @@ impl JobWork for Work {
                 Ok(count(&[
                     ("generated", counts.generated),
                     ("failed", counts.failed),
+                ]))
+            }
+            JobKind::DetectionDecay => {
+                let report = work
+                    .detection_lifecycle
+                    .decay()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("expired", report.expired),
+                    ("techniques", report.techniques),
+                    ("notified", report.notified),
                 ]))
             }
         }

@@ -14,6 +14,7 @@ pub mod context;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
+pub mod detection_lifecycle;
 pub mod error;
 pub mod evidence;
 pub mod exports;
@@ -85,6 +86,9 @@ pub struct Dependencies {
     pub attack_feed: Arc<dyn catalog::AttackSource>,
     /// How coverage is scored (weights and thresholds from configuration).
     pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
+    /// Each technique's risk level, which decides how long a detection's proof lasts when
+    /// no decay policy does (`detection_lifecycle::UnknownRisk` until the risk model exists).
+    pub risk: Arc<dyn detection_lifecycle::TechniqueRisk>,
 }
 
 /// Size limits that use cases enforce.
@@ -132,6 +136,7 @@ pub struct Services {
     pub campaigns: campaigns::CampaignService,
     pub findings: findings::FindingService,
     pub reports: reports::ReportService,
+    pub detection_lifecycle: detection_lifecycle::DetectionLifecycleService,
 }
 
 impl Services {
@@ -180,10 +185,27 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
             deps.scoring.clone(),
-            Arc::new(findings::FindingsOnValidation::new(
-                deps.clock.clone(),
-                deps.ids.clone(),
-            )),
+            Arc::new(test_cases::FollowUps(vec![
+                Arc::new(findings::FindingsOnValidation::new(
+                    deps.clock.clone(),
+                    deps.ids.clone(),
+                )),
+                Arc::new(detection_lifecycle::LifecycleOnValidation::new(
+                    deps.clock.clone(),
+                    deps.ids.clone(),
+                    deps.scoring.clone(),
+                    deps.risk.clone(),
+                )),
+            ])),
+        );
+        let detection_lifecycle = detection_lifecycle::DetectionLifecycleService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.rules.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.scoring.clone(),
+            deps.risk.clone(),
         );
         let campaigns = campaigns::CampaignService::new(
             deps.database.clone(),
@@ -200,6 +222,7 @@ impl Services {
             deps.countermeasures.clone(),
             deps.clock.clone(),
             coverage.clone(),
+            detection_lifecycle.clone(),
         );
         let templates = templates::TemplateService::new(
             deps.catalog.clone(),
@@ -257,6 +280,7 @@ impl Services {
             ),
             feed_sync: feed_sync.clone(),
             campaigns: campaigns.clone(),
+            detection_lifecycle: detection_lifecycle.clone(),
             reports: reports::ReportGenerator::new(
                 deps.database.clone(),
                 deps.reports.clone(),
@@ -295,6 +319,7 @@ impl Services {
                 jobs.clone(),
             ),
             campaigns,
+            detection_lifecycle,
             findings: findings::FindingService::new(
                 deps.database.clone(),
                 deps.clock.clone(),

@@ -121,6 +121,7 @@ pub struct RuleService {
     countermeasures: Arc<dyn CountermeasureRepository>,
     clock: Arc<dyn Clock>,
     coverage: CoverageService,
+    lifecycle: crate::detection_lifecycle::DetectionLifecycleService,
 }
 
 impl RuleService {
@@ -130,6 +131,7 @@ impl RuleService {
         countermeasures: Arc<dyn CountermeasureRepository>,
         clock: Arc<dyn Clock>,
         coverage: CoverageService,
+        lifecycle: crate::detection_lifecycle::DetectionLifecycleService,
     ) -> Self {
         Self {
             catalog,
@@ -137,6 +139,7 @@ impl RuleService {
             countermeasures,
             clock,
             coverage,
+            lifecycle,
         }
     }
 
@@ -179,6 +182,13 @@ impl RuleService {
             .rules
             .apply_rules(feed.source(), &rules, self.clock.now())
             .await?;
+        // Assets made from a rule whose published text changed take the new text, and their
+        // proofs end: the detection that was proven is not the one that runs now.
+        let proofs_ended = self
+            .lifecycle
+            .rules_reimported(&rules)
+            .await
+            .map_err(|e| RuleError::Unexpected(e.to_string()))?;
         let named = named_techniques(
             self.catalog.as_ref(),
             rules
@@ -196,7 +206,7 @@ impl RuleService {
             .recompute_with(&known)
             .await
             .map_err(|e| RuleError::Unexpected(e.to_string()))?;
-        tracing::info!(source = %feed.describe(), ?counts, skipped = skipped.len(), "detection rules imported");
+        tracing::info!(source = %feed.describe(), ?counts, skipped = skipped.len(), proofs_ended, "detection rules imported");
         Ok(RuleImportReport {
             source: feed.source(),
             counts,

@@ -29,10 +29,12 @@ pub enum JobKind {
     RecurringCampaigns,
     /// Generates the reports that were asked for.
     ReportGeneration,
+    /// Ends the detection proofs whose time ran out (the decay engine).
+    DetectionDecay,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -42,6 +44,7 @@ impl JobKind {
         Self::FeedSync,
         Self::RecurringCampaigns,
         Self::ReportGeneration,
+        Self::DetectionDecay,
     ];
 
     #[must_use]
@@ -56,6 +59,7 @@ impl JobKind {
             Self::FeedSync => "feed_sync",
             Self::RecurringCampaigns => "recurring_campaigns",
             Self::ReportGeneration => "report_generation",
+            Self::DetectionDecay => "detection_decay",
         }
     }
 
@@ -78,6 +82,7 @@ impl JobKind {
             Self::FeedSync => "0 */5 * * * *",
             Self::RecurringCampaigns => "0 0 1 * * *",
             Self::ReportGeneration => "0 */10 * * * *",
+            Self::DetectionDecay => "0 0 2 * * *",
         }
     }
 
@@ -97,6 +102,7 @@ impl JobKind {
             }
             Self::RecurringCampaigns => "Spawn the next run of each recurring campaign that is due",
             Self::ReportGeneration => "Generate the reports that were asked for",
+            Self::DetectionDecay => "Expire the detection proofs whose time ran out",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod compliance;
 pub mod data_source;
 pub mod detection;
+pub mod detection_lifecycle;
 pub mod evidence;
 pub mod feed;
 pub mod finding;

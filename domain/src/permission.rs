@@ -43,6 +43,9 @@ pub enum Action {
     TakeSnapshot,
     /// Triage findings, plan their remediation, accept risks and order retests (leads).
     ManageFindings,
+    /// Manage detection assets, record their proofs by hand, log infrastructure changes and
+    /// set decay policies (the blue lead: detections are the blue side's).
+    ManageDetections,
     /// Complete a campaign (red lead or admin: the red side closes an operation).
     CompleteCampaign,
     /// List, create, change and deactivate users.
@@ -54,7 +57,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -71,6 +74,7 @@ impl Action {
         Action::ManageCampaigns,
         Action::TakeSnapshot,
         Action::ManageFindings,
+        Action::ManageDetections,
         Action::CompleteCampaign,
         Action::ManageUsers,
         Action::ReadAuditLog,
@@ -95,6 +99,7 @@ impl Action {
             Action::ManageCampaigns => "manage_campaigns",
             Action::TakeSnapshot => "take_snapshot",
             Action::ManageFindings => "manage_findings",
+            Action::ManageDetections => "manage_detections",
             Action::CompleteCampaign => "complete_campaign",
             Action::ManageUsers => "manage_users",
             Action::ReadAuditLog => "read_audit_log",
@@ -136,7 +141,7 @@ pub const fn permits(role: Role, action: Action) -> bool {
                 matches!(role, R::RedLead | R::BlueLead)
             }
             A::ValidateRed | A::CompleteCampaign => matches!(role, R::RedLead),
-            A::ValidateBlue => matches!(role, R::BlueLead),
+            A::ValidateBlue | A::ManageDetections => matches!(role, R::BlueLead),
             A::ManageCatalog | A::ManageUsers | A::ReadAuditLog | A::ManageSystem => false,
         },
     }

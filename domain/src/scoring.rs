@@ -226,6 +226,23 @@ pub struct TechniqueInputs {
     pub unproven_rules: u32,
     /// D3FEND countermeasures mapped to the technique.
     pub countermeasures: u32,
+    /// The detection assets' proofs for the technique (the detection lifecycle).
+    pub proof: DetectionProof,
+}
+
+/// How a technique's detection proofs stand: validations of detection assets that are
+/// current, and those that lapsed (expired or ended by a changed rule or infrastructure).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectionProof {
+    pub current: u32,
+    pub lapsed: u32,
+}
+
+impl DetectionProof {
+    /// Proven once, and nothing proves it any more: its detection cannot be trusted.
+    pub const fn has_lapsed(self) -> bool {
+        self.current == 0 && self.lapsed > 0
+    }
 }
 
 /// Points per component; they add up to the score.
@@ -340,6 +357,14 @@ pub fn score_technique(
         Some(n) if (now - n.validated_at).num_days() > policy.stale_after_days => {
             CoverageStatus::Stale
         }
+        // The detection that proved it changed, or its proof expired, and nothing else
+        // proves it now: the result no longer holds (`docs/detection-lifecycle.md`).
+        Some(n)
+            if inputs.proof.has_lapsed()
+                && matches!(n.outcome, Outcome::Prevented | Outcome::Detected) =>
+        {
+            CoverageStatus::Stale
+        }
         Some(n) if matches!(n.outcome, Outcome::Prevented | Outcome::Detected) => {
             CoverageStatus::Validated
         }
@@ -443,6 +468,33 @@ mod tests {
         let score = score_technique(&inputs, &ScoringPolicy::default(), now());
         assert!(score.score <= 35.0, "{}", score.score);
         assert_eq!(score.status, CoverageStatus::NotCovered);
+    }
+
+    #[test]
+    fn a_lapsed_detection_proof_makes_a_detected_technique_stale() {
+        let policy = ScoringPolicy::default();
+        let detected = TechniqueInputs {
+            validated: vec![validated(Outcome::Detected, 1, "windows")],
+            ..TechniqueInputs::default()
+        };
+        let lapsed = TechniqueInputs {
+            proof: DetectionProof {
+                current: 0,
+                lapsed: 2,
+            },
+            ..detected.clone()
+        };
+        let still_proven = TechniqueInputs {
+            proof: DetectionProof {
+                current: 1,
+                lapsed: 2,
+            },
+            ..detected.clone()
+        };
+        let status = |inputs: &TechniqueInputs| score_technique(inputs, &policy, now()).status;
+        assert_eq!(status(&detected), CoverageStatus::Validated);
+        assert_eq!(status(&lapsed), CoverageStatus::Stale);
+        assert_eq!(status(&still_proven), CoverageStatus::Validated);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
 use aegis_domain::scoring::{
-    RollUp, ScoringPolicy, TechniqueInputs, ValidatedResult, score_technique,
+    DetectionProof, RollUp, ScoringPolicy, TechniqueInputs, ValidatedResult, score_technique,
 };
 use aegis_domain::test_case::Outcome;
 
@@ -47,6 +47,7 @@ fn inputs() -> impl Strategy<Value = TechniqueInputs> {
                     proven_rules,
                     unproven_rules,
                     countermeasures,
+                    proof: DetectionProof::default(),
                 }
             },
         )

@@ -566,6 +566,118 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/assets",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/detection-lifecycle/assets",
+            A::ManageDetections,
+            Some(json!({"name": "{new_name}", "kind": "custom", "platform": "walk"})),
+            CREATED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/detection-lifecycle/assets/from-rule",
+            A::ManageDetections,
+            Some(json!({"rule_id": "{rule}", "platform": "walk", "name": "{new_name}"})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/assets/{asset}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/detection-lifecycle/assets/{asset}",
+            A::ManageDetections,
+            Some(json!({"team": "Walk"})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/detection-lifecycle/assets/{new_asset}",
+            A::ManageDetections,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/validations",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/detection-lifecycle/validations",
+            A::ManageDetections,
+            Some(json!({"asset_id": "{asset}", "technique_id": "T1059.001", "evidence": "walk"})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/confidence",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/confidence/T1059.001",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/infrastructure-changes",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/detection-lifecycle/infrastructure-changes",
+            A::ManageDetections,
+            Some(json!({"title": "Walked change", "platforms": ["nowhere"]})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/decay-policies",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/detection-lifecycle/decay-policies",
+            A::ManageDetections,
+            Some(json!({"platform": "walk", "validity_days": 30})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/detection-lifecycle/decay-policies/{new_policy}",
+            A::ManageDetections,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/detection-lifecycle/dashboard",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(M::GET, "/api/v1/findings", A::ReadOperations, None, OK),
         e(
             M::GET,
@@ -807,6 +919,18 @@ impl Walk<'_> {
             .to_owned()
     }
 
+    async fn new_asset(&self) -> String {
+        let asset = self
+            .send(
+                Method::POST,
+                "/api/v1/detection-lifecycle/assets",
+                json!({"name": format!("Walked {}", uuid::Uuid::new_v4().simple()),
+                       "kind": "sensor", "platform": "walk"}),
+            )
+            .await;
+        asset["id"].as_str().unwrap().to_owned()
+    }
+
     async fn new_evidence(&self) -> String {
         let form = reqwest::multipart::Form::new().part(
             "file",
@@ -924,6 +1048,18 @@ impl Walk<'_> {
                 campaign
             }
             "new_finding" => self.new_finding().await,
+            "new_name" => format!("Walked asset {}", uuid::Uuid::new_v4().simple()),
+            "new_asset" => self.new_asset().await,
+            "new_policy" => {
+                let policy = self
+                    .send(
+                        Method::PUT,
+                        "/api/v1/detection-lifecycle/decay-policies",
+                        json!({"tactic": "execution", "validity_days": 60}),
+                    )
+                    .await;
+                policy["id"].as_str().unwrap().to_owned()
+            }
             "new_evidence" => self.new_evidence().await,
             "new_snapshot" => self.new_snapshot().await,
             "own_notification" => self.own_notification(caller).await,
@@ -1065,6 +1201,8 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     walk.shared.insert("evidence", evidence);
     let snapshot = walk.new_snapshot().await;
     walk.shared.insert("snapshot", snapshot);
+    let asset = walk.new_asset().await;
+    walk.shared.insert("asset", asset);
     let report = walk
         .send(
             Method::POST,

@@ -573,3 +573,5 @@ on_both!(
         assert_eq!(db.find_test(t, first.id).await.unwrap(), Some(first));
     }
 );
+
+mod detection_lifecycle;

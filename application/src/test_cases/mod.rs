@@ -228,6 +228,29 @@ pub(crate) trait ValidationFollowUp: Send + Sync {
     ) -> Result<(), RepositoryError>;
 }
 
+/// Several follow-ups, each in turn, in the same unit of work (findings, then detection
+/// proofs).
+pub(crate) struct FollowUps(pub(crate) Vec<Arc<dyn ValidationFollowUp>>);
+
+#[async_trait::async_trait]
+impl ValidationFollowUp for FollowUps {
+    async fn on_validated(
+        &self,
+        uow: &dyn UnitOfWork,
+        context: &RequestContext,
+        actor: UserId,
+        test: &TestCase,
+        threat: &crate::coverage::ThreatByTechnique,
+    ) -> Result<(), RepositoryError> {
+        for follow_up in &self.0 {
+            follow_up
+                .on_validated(uow, context, actor, test, threat)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone)]
 pub struct TestService {
     database: Arc<dyn Database>,

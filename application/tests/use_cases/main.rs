@@ -7,6 +7,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod detection_lifecycle;
 mod fakes;
 mod jobs;
 
@@ -65,6 +66,7 @@ async fn harness() -> Harness {
         jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
+        risk: Arc::new(aegis_application::detection_lifecycle::UnknownRisk),
     };
     let services = Services::new(
         deps,

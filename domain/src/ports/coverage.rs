@@ -60,4 +60,16 @@ pub trait CoverageRepository: Send + Sync {
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError>;
+
+    /// How the technique's detection proofs stand at `now`: how many validations of
+    /// detection assets are current (not ended, not expired) and how many have lapsed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn detection_proof(
+        &self,
+        tenant: TenantId,
+        technique: &crate::catalog::TechniqueId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::scoring::DetectionProof, RepositoryError>;
 }

@@ -16,6 +16,7 @@ pub mod countermeasures;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
+pub mod detection_lifecycle;
 pub mod evidence;
 pub mod findings;
 pub mod idempotency;
@@ -40,6 +41,7 @@ pub use countermeasures::*;
 pub use coverage::*;
 pub use dashboard::*;
 pub use data_sources::*;
+pub use detection_lifecycle::*;
 pub use evidence::*;
 pub use findings::*;
 pub use idempotency::*;
@@ -64,6 +66,7 @@ pub enum Subject {
     AuditSequence,
     Campaign,
     Dependency,
+    DetectionAsset,
     Email,
     Finding,
     IdempotencyKey,
@@ -82,6 +85,7 @@ impl std::fmt::Display for Subject {
             Self::AuditSequence => "audit sequence",
             Self::Campaign => "campaign",
             Self::Dependency => "dependency",
+            Self::DetectionAsset => "detection asset",
             Self::Email => "email",
             Self::Finding => "finding",
             Self::IdempotencyKey => "idempotency key",
@@ -100,6 +104,8 @@ impl std::fmt::Display for Subject {
 pub enum Entity {
     Campaign,
     CustomTechnique,
+    DecayPolicy,
+    DetectionAsset,
     Evidence,
     Finding,
     Import,
@@ -116,6 +122,8 @@ impl std::fmt::Display for Entity {
         f.write_str(match self {
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
+            Self::DecayPolicy => "decay policy",
+            Self::DetectionAsset => "detection asset",
             Self::Evidence => "evidence",
             Self::Finding => "finding",
             Self::Import => "import",
@@ -181,6 +189,7 @@ pub trait Repositories:
     + TestRepository
     + CampaignRepository
     + FindingRepository
+    + DetectionLifecycleRepository
     + UserRepository
     + RefreshSessionRepository
     + RevokedTokenRepository
@@ -200,6 +209,7 @@ impl<T> Repositories for T where
         + TestRepository
         + CampaignRepository
         + FindingRepository
+        + DetectionLifecycleRepository
         + UserRepository
         + RefreshSessionRepository
         + RevokedTokenRepository

@@ -175,4 +175,12 @@ impl<C: Connection> CoverageRepository for SeaStore<C> {
     async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError> {
         super::countermeasures::count_for_technique(self.conn(), technique).await
     }
+    async fn detection_proof(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<aegis_domain::scoring::DetectionProof, RepositoryError> {
+        super::detection_lifecycle::proof_of(self.conn(), tenant, technique, now).await
+    }
 }

@@ -11,6 +11,7 @@ mod countermeasures;
 mod coverage;
 mod dashboard;
 mod data_sources;
+mod detection_lifecycle;
 mod entities;
 mod error;
 mod evidence;

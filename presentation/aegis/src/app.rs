@@ -118,6 +118,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         jobs: Arc::new(job_queue.clone()),
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
+        risk: Arc::new(aegis_application::detection_lifecycle::UnknownRisk),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

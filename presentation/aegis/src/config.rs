@@ -137,6 +137,7 @@ pub struct Settings {
     pub schedule_feed_sync: String,
     pub schedule_recurring_campaigns: String,
     pub schedule_report_generation: String,
+    pub schedule_detection_decay: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -240,6 +241,7 @@ impl Default for Settings {
             schedule_feed_sync: JobKind::FeedSync.default_schedule().to_owned(),
             schedule_recurring_campaigns: JobKind::RecurringCampaigns.default_schedule().to_owned(),
             schedule_report_generation: JobKind::ReportGeneration.default_schedule().to_owned(),
+            schedule_detection_decay: JobKind::DetectionDecay.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -358,6 +360,7 @@ impl Settings {
                 JobKind::FeedSync => &self.schedule_feed_sync,
                 JobKind::RecurringCampaigns => &self.schedule_recurring_campaigns,
                 JobKind::ReportGeneration => &self.schedule_report_generation,
+                JobKind::DetectionDecay => &self.schedule_detection_decay,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

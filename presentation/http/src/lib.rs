@@ -160,6 +160,10 @@ pub fn serve(
                     .service(web::scope("/tests").configure(routes::test_cases::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
                     .service(web::scope("/findings").configure(routes::findings::configure))
+                    .service(
+                        web::scope("/detection-lifecycle")
+                            .configure(routes::detection_lifecycle::configure),
+                    )
                     .service(web::scope("/reports").configure(routes::reports::configure))
                     .service(
                         web::scope("/notifications").configure(routes::notifications::configure),

@@ -54,6 +54,10 @@ export function App() {
         <Route path="detection-rules/:id" element={page(() => import("./pages/DetectionRules"), "DetectionRuleDetailPage")} />
         <Route path="campaigns" element={page(() => import("./pages/campaigns/Campaigns"), "CampaignsPage")} />
         <Route path="campaigns/:id" element={page(() => import("./pages/campaigns/CampaignDetail"), "CampaignDetailPage")} />
+        <Route path="detection-assets" element={page(() => import("./pages/DetectionLifecycle"), "DetectionAssetsPage")} />
+        <Route path="detection-assets/:id" element={page(() => import("./pages/DetectionLifecycle"), "DetectionAssetDetailPage")} />
+        <Route path="detection-lifecycle" element={page(() => import("./pages/DetectionLifecycle"), "LifecycleDashboardPage")} />
+        <Route path="infrastructure-changes" element={page(() => import("./pages/DetectionLifecycle"), "InfrastructureChangesPage")} />
         <Route path="findings" element={page(() => import("./pages/Findings"), "FindingsPage")} />
         <Route path="findings/:id" element={page(() => import("./pages/Findings"), "FindingDetailPage")} />
         <Route path="threat-actors" element={page(() => import("./pages/ThreatActors"), "ThreatActorsPage")} />

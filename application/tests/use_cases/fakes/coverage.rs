@@ -66,4 +66,25 @@ impl<S: Slot> CoverageRepository for Memory<S> {
     async fn countermeasure_count(&self, _technique: &str) -> Result<u32, RepositoryError> {
         Ok(0)
     }
+    async fn detection_proof(
+        &self,
+        tenant: TenantId,
+        technique: &aegis_domain::catalog::TechniqueId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<aegis_domain::scoring::DetectionProof, RepositoryError> {
+        Ok(self.with(|s| {
+            let mine = s
+                .detection_validations
+                .iter()
+                .filter(|v| v.tenant_id == tenant && &v.technique_id == technique);
+            let (current, lapsed) = mine.fold((0, 0), |(c, l), v| {
+                if v.ended.is_none() && v.expires_at > now {
+                    (c + 1, l)
+                } else {
+                    (c, l + 1)
+                }
+            });
+            aegis_domain::scoring::DetectionProof { current, lapsed }
+        }))
+    }
 }

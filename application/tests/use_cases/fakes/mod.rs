@@ -38,6 +38,11 @@ pub struct State {
     pub campaigns: Vec<Campaign>,
     pub dependencies: Vec<(TenantId, Dependency)>,
     pub findings: Vec<Finding>,
+    pub detection_assets: Vec<aegis_domain::detection_lifecycle::DetectionAsset>,
+    pub asset_revisions: Vec<aegis_domain::detection_lifecycle::AssetRevision>,
+    pub detection_validations: Vec<aegis_domain::detection_lifecycle::DetectionValidation>,
+    pub infrastructure_changes: Vec<aegis_domain::detection_lifecycle::InfrastructureChange>,
+    pub decay_policies: Vec<aegis_domain::detection_lifecycle::DecayPolicy>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -224,6 +229,7 @@ mod countermeasures;
 mod coverage;
 mod dashboard;
 mod data_sources;
+mod detection_lifecycle;
 mod evidence;
 mod findings;
 mod idempotency;

@@ -11,17 +11,17 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, evidence,
-    exports, findings, jobs, notifications, reports, rules, snapshots, system, templates,
-    tracked_actors, users,
+    audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources,
+    detection_lifecycle, evidence, exports, findings, jobs, notifications, reports, rules,
+    snapshots, system, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
 use crate::views::{
     audit_log as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
-    findings as finding_views, jobs as job_views, notifications as notification_views,
-    reports as report_views, rules as rule_views, snapshots as snapshot_views,
-    templates as template_views, test_cases as test_views,
+    detection_lifecycle as lifecycle_views, findings as finding_views, jobs as job_views,
+    notifications as notification_views, reports as report_views, rules as rule_views,
+    snapshots as snapshot_views, templates as template_views, test_cases as test_views,
 };
 
 #[derive(OpenApi)]
@@ -60,6 +60,14 @@ use crate::views::{
         campaigns::timeline,
         findings::list, findings::get, findings::update, findings::accept_risk, findings::retest,
         findings::add_step, findings::update_step, findings::remove_step,
+        detection_lifecycle::list_assets, detection_lifecycle::create_asset,
+        detection_lifecycle::create_from_rule, detection_lifecycle::get_asset,
+        detection_lifecycle::update_asset, detection_lifecycle::retire_asset,
+        detection_lifecycle::list_validations, detection_lifecycle::record_validation,
+        detection_lifecycle::confidence_matrix, detection_lifecycle::confidence,
+        detection_lifecycle::list_changes, detection_lifecycle::record_change,
+        detection_lifecycle::list_policies, detection_lifecycle::set_policy,
+        detection_lifecycle::delete_policy, detection_lifecycle::dashboard,
         reports::list, reports::request, reports::get, reports::download, reports::verify,
         compliance::frameworks, compliance::framework,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
@@ -74,7 +82,7 @@ use crate::views::{
         Paginated<notification_views::NotificationView>,
         Paginated<catalog_views::TechniqueSummaryView>, Paginated<catalog_views::ThreatActorView>,
         Paginated<campaign_views::CampaignView>, Paginated<finding_views::FindingResponse>,
-        Paginated<report_views::ReportView>,
+        Paginated<report_views::ReportView>, Paginated<lifecycle_views::AssetView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
@@ -85,6 +93,7 @@ use crate::views::{
         (name = "tests", description = "Tests through the red/blue validation workflow"),
         (name = "campaigns", description = "Campaigns: plans, schedules, dependencies, recurrence and runs"),
         (name = "findings", description = "Findings from missed detections, their remediation and retests"),
+        (name = "detection-lifecycle", description = "Detection assets, the proofs that they fire, and what ends them"),
         (name = "reports", description = "Executive, coverage and campaign reports: generated, signed, verified"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "notifications", description = "In-app notifications"),

@@ -9,6 +9,7 @@ pub mod compliance;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
+pub mod detection_lifecycle;
 pub mod evidence;
 pub mod exports;
 pub mod findings;

@@ -75,7 +75,7 @@ enum_schema! {
     /// Where a remediation step stands.
     StepStatus = ["todo", "in_progress", "done"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -98,13 +98,21 @@ enum_schema! {
     RuleSource = ["sigma", "elastic"];
     /// An event in a piece of evidence's chain of custody.
     CustodyKind = ["uploaded", "downloaded", "verified", "verification_failed", "deleted", "link_issued"];
+    /// What kind of detection an asset is.
+    AssetKind = ["siem_rule", "edr_policy", "sensor", "ids_rule", "manual_review", "custom"];
+    /// Whether a detection asset runs.
+    AssetStatus = ["active", "disabled", "retired"];
+    /// How a detection proof came to be.
+    ProofSource = ["test", "manual"];
+    /// Where a detection proof stands.
+    ProofState = ["current", "expired", "invalidated"];
 }
 
 #[cfg(test)]
 mod tests {
     use aegis_domain::{
-        campaign, data_source, detection, finding, job, report, role, scoring, template, test_case,
-        workflow,
+        campaign, data_source, detection, detection_lifecycle, finding, job, report, role, scoring,
+        template, test_case, workflow,
     };
 
     fn values<T: Copy, const N: usize>(
@@ -112,6 +120,27 @@ mod tests {
         name: impl Fn(T) -> &'static str,
     ) -> Vec<&'static str> {
         all.into_iter().map(name).collect()
+    }
+
+    #[test]
+    fn each_enum_schema_lists_the_detection_lifecycle_values() {
+        use detection_lifecycle::{AssetKind, AssetStatus, ProofSource, ProofState};
+        assert_eq!(
+            super::AssetKind::VALUES,
+            values(AssetKind::ALL, AssetKind::as_str)
+        );
+        assert_eq!(
+            super::AssetStatus::VALUES,
+            values(AssetStatus::ALL, AssetStatus::as_str)
+        );
+        assert_eq!(
+            super::ProofSource::VALUES,
+            values(ProofSource::ALL, ProofSource::as_str)
+        );
+        assert_eq!(
+            super::ProofState::VALUES,
+            values(ProofState::ALL, ProofState::as_str)
+        );
     }
 
     #[test]

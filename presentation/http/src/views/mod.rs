@@ -10,6 +10,7 @@ pub mod compliance;
 pub mod coverage;
 pub mod dashboard;
 pub mod data_sources;
+pub mod detection_lifecycle;
 pub mod enums;
 pub mod evidence;
 pub mod exports;

@@ -53,6 +53,7 @@ export const JOB_KINDS = every<JobKind>()([
   "feed_sync",
   "recurring_campaigns",
   "report_generation",
+  "detection_decay",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 
@@ -63,3 +64,7 @@ export const TEAMS = every<Team>()(["red", "blue"]);
 export function oneOf<T extends string>(values: readonly T[], text: string | null | undefined): T | undefined {
   return values.find((value) => value === text);
 }
+export type AssetKind = Schemas["AssetKind"];
+export type AssetStatus = Schemas["AssetStatus"];
+export const ASSET_KINDS = every<AssetKind>()(["siem_rule", "edr_policy", "sensor", "ids_rule", "manual_review", "custom"]);
+export const ASSET_STATUSES = every<AssetStatus>()(["active", "disabled", "retired"]);

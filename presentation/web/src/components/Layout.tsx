@@ -21,6 +21,9 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/tests", label: "Tests" },
       { to: "/campaigns", label: "Campaigns" },
       { to: "/findings", label: "Findings" },
+      { to: "/detection-assets", label: "Detection assets" },
+      { to: "/detection-lifecycle", label: "Detection lifecycle" },
+      { to: "/infrastructure-changes", label: "Infrastructure changes" },
     ],
   },
   {

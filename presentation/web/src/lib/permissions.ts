@@ -15,6 +15,7 @@ const MATRIX = {
   manage_campaigns: ["admin", "red_lead", "blue_lead"],
   take_snapshot: ["admin", "red_lead", "blue_lead"],
   manage_findings: ["admin", "red_lead", "blue_lead"],
+  manage_detections: ["admin", "blue_lead"],
   complete_campaign: ["admin", "red_lead"],
   manage_users: ["admin"],
   read_audit_log: ["admin"],

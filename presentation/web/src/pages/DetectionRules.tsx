@@ -6,6 +6,7 @@ import { humanize, severityTone } from "../lib/format";
 import { Facts, SearchField, opt } from "./listing";
 import { pageCount, useListParams } from "../lib/listParams";
 import { oneOf, RULE_SOURCES } from "../api/enums";
+import { RunRuleInProduction } from "./DetectionLifecycle";
 
 const PER_PAGE = 25;
 const SOURCES = [
@@ -155,6 +156,7 @@ export function DetectionRuleDetailPage() {
                   ]}
                 />
               </Card>
+              <RunRuleInProduction ruleId={r.id} />
               {r.false_positives.length > 0 && (
                 <Card title="False positives">
                   <ul className="list-disc space-y-1 pl-5 text-sm">

@@ -7,6 +7,7 @@ import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, TextField } fr
 import { formatDateTime, humanize, outcomeTone, stateTone } from "../lib/format";
 import { can } from "../lib/permissions";
 import { CoverageBadge } from "./Techniques";
+import { TechniqueProofs } from "./DetectionLifecycle";
 
 type Detail = Schemas["TechniqueDetailView"];
 
@@ -106,6 +107,7 @@ function TechniqueView({ technique: t }: { technique: Detail }) {
               ))}
             </ul>
           </Section>
+          <TechniqueProofs techniqueId={t.mitre_id} />
           <Card title="Description">
             <p className="whitespace-pre-line text-sm leading-relaxed text-slate-800">{t.description || "No description."}</p>
             {t.detection && (
