@@ -65,6 +65,10 @@ else
   cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
 
+# The deployment artifacts (deploy/): the Helm chart rendered and checked against the
+# Kubernetes schemas, the compose file's consistency, yamllint (scripts/check-deploy.sh).
+./scripts/check-deploy.sh || status=$?
+
 # The `aegis` binary the fuzzer and the browser tests start: the test build above already made it
 # (the CLI tests need it) with the test build's features; this only checks it is current. A plain
 # `cargo build -p aegis` resolves features without dev-dependencies and rebuilds half the tree.

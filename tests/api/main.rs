@@ -19,6 +19,7 @@ mod compliance;
 mod conventions;
 mod coverage;
 mod data_sources;
+mod demo;
 mod evidence;
 mod exports;
 mod jobs;

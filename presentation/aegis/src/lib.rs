@@ -3,7 +3,9 @@
 //! `app::build`.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod secret;
 pub mod telemetry;
