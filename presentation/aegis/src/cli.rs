@@ -1,5 +1,5 @@
 //! The command line: `serve`, `worker`, `migrate`, `admin`, `import`, `jobs`, `evidence`,
-//! `audit`, `report`, `demo`, `backup` and `restore`.
+//! `audit`, `report`, `demo`, `backup`, `restore` and `bundle`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -100,6 +100,24 @@ pub enum Command {
     Restore {
         #[arg(long)]
         from: PathBuf,
+    },
+    /// Air-gapped installs: pack this binary, feed archives, the systemd units and install.sh.
+    Bundle {
+        #[command(subcommand)]
+        action: BundleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleAction {
+    /// Write the bundle (a .tar.gz) that scripts/install.sh installs from.
+    Create {
+        #[arg(long)]
+        out: PathBuf,
+        /// A feed archive to carry and import at install: KIND=PATH (e.g.
+        /// attack=enterprise-attack.json.gz, sigma=sigma_all_rules.zip); repeat it.
+        #[arg(long = "feed")]
+        feeds: Vec<crate::bundle::BundledFeed>,
     },
 }
 
@@ -307,6 +325,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 } else {
                     ""
                 }
+            );
+            Ok(())
+        }
+        Command::Bundle {
+            action: BundleAction::Create { out, feeds },
+        } => {
+            let bundle = crate::bundle::create(&out, &feeds)?;
+            println!(
+                "wrote {}: {} files ({} bytes before compression); install with \
+                 `tar xzf {} && sudo ./aegis-bundle/install.sh`",
+                out.display(),
+                bundle.files,
+                bundle.bytes,
+                out.display()
             );
             Ok(())
         }
