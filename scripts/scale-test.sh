@@ -3,9 +3,12 @@
 # `aegis serve` and two `aegis worker` on one PostgreSQL (a private cluster, so that it can be
 # restarted without touching the machine's) and one S3 server (s3s-fs), production profile.
 # scripts/scale_load.py drives it: a session across instances, lockout across instances, then
-# SCALE_SECONDS (default 60) of mixed reads and writes through the proxy during which instance
-# A is killed (SIGKILL) at a third and restarted, and PostgreSQL is restarted at two thirds;
-# every acknowledged write must be in the database afterwards and no request may hang.
+# SCALE_SECONDS (default 60) of mixed reads, writes and evidence uploads through the proxy
+# during which the S3 server is stopped for 3 s, instance A is killed (SIGKILL) at a third and
+# restarted, and PostgreSQL is restarted at two thirds; every acknowledged write must be in the
+# database afterwards, no request may hang, failures must be 502/503/504, and no evidence row
+# or object may be left without the other. (A worker SIGKILLed mid-job and scheduled jobs
+# running once among several workers: presentation/aegis/tests/workers.rs.)
 # Needs AEGIS_BIN (default: the test build's binary) and s3s-fs (scripts/test.sh installs it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +55,8 @@ psql "postgres://postgres@127.0.0.1:$pg_port/postgres" -qc "CREATE DATABASE aegi
 s3_port=$(free_port)
 mkdir -p "$work/s3/aegis-scale"
 "$s3s" --host 127.0.0.1 --port "$s3_port" --access-key scale --secret-key scalesecret0123456 "$work/s3" >"$work/s3.log" 2>&1 &
-pids+=($!)
+s3_pid=$!
+pids+=("$s3_pid")
 
 export AEGIS_PROFILE=production AEGIS_DATABASE_URL="$database" AEGIS_DATA_DIR="$work/data" \
   AEGIS_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
@@ -104,8 +108,14 @@ wait_for "http://127.0.0.1:$proxy_port/health"
 setup_seconds=$(( $(date +%s) - started_at ))
 
 # The faults, on a timer beside the load.
+start_s3() { "$s3s" --host 127.0.0.1 --port "$s3_port" --access-key scale --secret-key scalesecret0123456 "$work/s3" >>"$work/s3.log" 2>&1 & echo $!; }
 (
-  sleep "$(python3 -c "print($seconds / 3 + 3)")"
+  sleep "$(python3 -c "print($seconds / 6 + 3)")"
+  kill "$s3_pid" && echo "fault: S3 server stopped" >&2
+  sleep 3
+  start_s3 >"$work/s3-2.pid"
+  echo "fault: S3 server started again" >&2
+  sleep "$(python3 -c "print(max(1, $seconds / 6 - 3))")"
   kill -9 "$api_a" && echo "fault: instance A killed (SIGKILL)" >&2
   sleep 5
   start_api "$api_a_port" >"$work/api-a2.pid"
@@ -119,10 +129,11 @@ faults=$!
 
 status=0
 SCALE_PROXY_PORT=$proxy_port SCALE_API_A_PORT=$api_a_port SCALE_API_B_PORT=$api_b_port SCALE_SECONDS=$seconds \
-  SCALE_DATABASE_URL="$database" SCALE_ADMIN_EMAIL=admin@aegis.test SCALE_ADMIN_PASSWORD='Kq9!vZr2#mTx7Lp' \
+  SCALE_DATABASE_URL="$database" SCALE_S3_BUCKET_DIR="$work/s3/aegis-scale" AEGIS_BIN="$bin" SCALE_ADMIN_EMAIL=admin@aegis.test SCALE_ADMIN_PASSWORD='Kq9!vZr2#mTx7Lp' \
   python3 "$root/scripts/scale_load.py" >"$work/figures.json" || status=$?
 wait "$faults" || true
 [ -f "$work/api-a2.pid" ] && pids+=("$(cat "$work/api-a2.pid")")
+[ -f "$work/s3-2.pid" ] && pids+=("$(cat "$work/s3-2.pid")")
 echo "scale test figures: $(cat "$work/figures.json" 2>/dev/null)"
 echo "scale test: $(( $(date +%s) - started_at )) s in all ($setup_seconds s to start the cluster)"
 if [ "$status" -ne 0 ]; then

@@ -3,10 +3,13 @@
 Phases, all through HAProxy unless said otherwise:
   setup    the admin signs in and changes the password; a session made on instance A is used
            on instance B; failed sign-ins spread over both instances lock the account on both.
-  load     N threads of mixed reads and writes for SECONDS; the script kills instance A at
-           a third of the time and restarts it, and restarts PostgreSQL at two thirds. Every
-           response is recorded: a write acknowledged with 2xx keeps its id.
-  verify   every acknowledged write is in the database (psql), and no request hung.
+  load     N threads of mixed reads and writes and one of evidence uploads for SECONDS; the
+           script stops the S3 server for a few seconds early on, kills instance A at a third
+           of the time and restarts it, and restarts PostgreSQL at two thirds. Every response
+           is recorded: a write acknowledged with 2xx keeps its id.
+  verify   every acknowledged write is in the database (psql), no request hung, every
+           failure is a 502/503/504 (503s as problem documents), and after the sweep of
+           abandoned uploads every evidence row has its object and every object its row.
 Prints one JSON object with the figures and exits non-zero when a check fails.
 """
 
@@ -24,6 +27,7 @@ API_B = int(os.environ["SCALE_API_B_PORT"])
 SECONDS = float(os.environ.get("SCALE_SECONDS", "60"))
 THREADS = int(os.environ.get("SCALE_THREADS", "4"))
 PSQL_URL = os.environ["SCALE_DATABASE_URL"]
+S3_BUCKET_DIR = os.environ["SCALE_S3_BUCKET_DIR"]
 ADMIN = os.environ["SCALE_ADMIN_EMAIL"]
 FIRST_PASSWORD = os.environ["SCALE_ADMIN_PASSWORD"]
 PASSWORD = "Scale#Tested-2026x"
@@ -125,6 +129,72 @@ def worker(token, stats, deadline, number):
             stats.record("error", None, time.time() - started)
 
 
+def upload(token, test_id, content):
+    boundary = "aegisscale" + str(time.time_ns())
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"log.txt\"\r\n"
+        f"Content-Type: text/plain\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    ).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", PROXY, timeout=TIMEOUT)
+    try:
+        connection.request("POST", f"/api/v1/tests/{test_id}/evidence", body=body, headers={
+            "authorization": f"Bearer {token}",
+            "content-type": f"multipart/form-data; boundary={boundary}",
+        })
+        response = connection.getresponse()
+        data = response.read()
+        problem = response.getheader("content-type", "").startswith("application/problem+json")
+        parsed = json.loads(data) if data and response.status == 201 else None
+        return response.status, problem, parsed
+    finally:
+        connection.close()
+
+
+def uploader(token, stats, deadline):
+    """Evidence uploads all along, so that some meet the S3 server stopped."""
+    status, _, test = call(PROXY, "POST", "/api/v1/tests",
+                           {"title": "uploads", "technique_id": "T1059", "description": "scale test", "objective": "evidence"}, token)
+    if status != 201:
+        check(False, f"creating the upload test: {status} {test}")
+        return
+    n = 0
+    while time.time() < deadline:
+        n += 1
+        started = time.time()
+        try:
+            status, problem, body = upload(token, test["id"], f"upload {n} " * 50)
+            created = body.get("id") if isinstance(body, dict) else None
+            stats.record("upload", status, time.time() - started, created and ("evidence", created), problem)
+        except (OSError, http.client.HTTPException):
+            stats.record("upload", None, time.time() - started)
+        time.sleep(0.05)
+
+
+def psql(sql):
+    return subprocess.run(["psql", PSQL_URL, "-Atc", sql], capture_output=True, text=True, check=True).stdout
+
+
+def no_orphans():
+    """Every evidence row has its object, and every object is either evidence or an upload
+    that failed and waits for the sweep in evidence_pending_objects (the sweep removes such
+    objects after the grace period; while the store is unreachable it cannot, so the
+    reservation is kept rather than dropped)."""
+    keys = {line for line in psql("SELECT object_key FROM evidence WHERE deleted_at IS NULL").splitlines() if line}
+    pending = {line for line in psql("SELECT object_key FROM evidence_pending_objects").splitlines() if line}
+    objects = set()
+    for folder, _, files in os.walk(S3_BUCKET_DIR):
+        for name in files:
+            relative = os.path.relpath(os.path.join(folder, name), S3_BUCKET_DIR)
+            if not any(part.startswith(".") for part in relative.split(os.sep)):
+                objects.add(relative)
+    check(keys <= objects, f"{len(keys - objects)} evidence rows without their object: {sorted(keys - objects)[:3]}")
+    unowned = objects - keys - pending
+    check(not unowned, f"{len(unowned)} objects with neither an evidence row nor a pending upload: {sorted(unowned)[:3]}")
+    check(not (keys & pending), "an upload is both evidence and pending")
+    return {"evidence_rows": len(keys), "objects": len(objects), "failed_uploads_awaiting_sweep": len(pending),
+            "their_objects_in_store": len(objects & pending)}
+
+
 def rows_present(ids):
     if not ids:
         return set()
@@ -132,10 +202,7 @@ def rows_present(ids):
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         values = ",".join(f"'{i}'" for i in chunk)
-        out = subprocess.run(
-            ["psql", PSQL_URL, "-Atc", f"SELECT id::text FROM tests WHERE id::text IN ({values})"],
-            capture_output=True, text=True, check=True,
-        ).stdout
+        out = psql(f"SELECT id::text FROM tests WHERE id::text IN ({values})")
         found.update(line.strip() for line in out.splitlines() if line.strip())
     return found
 
@@ -147,13 +214,18 @@ def main():
     deadline = started + SECONDS
     print(f"load: {THREADS} threads for {SECONDS:.0f} s", file=sys.stderr, flush=True)
     threads = [threading.Thread(target=worker, args=(token, stats, deadline, i)) for i in range(THREADS)]
+    threads.append(threading.Thread(target=uploader, args=(token, stats, deadline)))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.time() - started
-    present = rows_present(stats.acknowledged)
-    lost = [i for i in stats.acknowledged if i not in present]
+    tests = [i for i in stats.acknowledged if not isinstance(i, tuple)]
+    evidence = [i[1] for i in stats.acknowledged if isinstance(i, tuple)]
+    present = rows_present(tests)
+    lost = [i for i in tests if i not in present]
+    stored = {line for line in psql("SELECT id::text FROM evidence").splitlines() if line}
+    lost += [i for i in evidence if i not in stored]
     check(not lost, f"{len(lost)} acknowledged writes are missing from the database: {lost[:5]}")
     check(stats.hung == 0, f"{stats.hung} requests got no answer within {TIMEOUT} s")
     bad = [f for f in stats.failed if len(f) > 3 and f[1] != 503 and f[1] not in (502, 504)]
@@ -169,6 +241,9 @@ def main():
         "failed": len(stats.failed),
         "failed_by_status": {str(s): sum(1 for f in stats.failed if f[1] == s) for s in {f[1] for f in stats.failed}},
         "acknowledged_writes": len(stats.acknowledged),
+        "acknowledged_uploads": len(evidence),
+        "uploads_refused": sum(1 for f in stats.failed if f[0] == "upload"),
+        "evidence_store": no_orphans(),
         "acknowledged_writes_missing": len(lost),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1) if latencies else None,

@@ -74,6 +74,11 @@ fi
 # `cargo build -p aegis` resolves features without dev-dependencies and rebuilds half the tree.
 cargo test --workspace --no-run -q
 
+# Scale-out with real processes: HAProxy, two `aegis serve`, two `aegis worker`, a private
+# PostgreSQL and an S3 server, a minute of load with an instance killed, PostgreSQL restarted
+# and S3 stopped (scripts/scale-test.sh; SCALE_SECONDS=N for a shorter or longer run).
+AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" ./scripts/scale-test.sh || status=$?
+
 # The API against its contract: schemathesis fuzzes every operation of docs/openapi.json, as an
 # admin and as a viewer, against a seeded `aegis serve` (scripts/api-fuzz.sh).
 AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" ./scripts/api-fuzz.sh || status=$?

@@ -82,4 +82,4 @@ pub fn is_storage_unavailable(message: &str) -> bool {
 }
 
 /// How `RepositoryError::Unavailable` reads (its `Display`), which `unexpected` keeps.
-const STORAGE_UNAVAILABLE: &str = "storage unavailable";
+pub(crate) const STORAGE_UNAVAILABLE: &str = "storage unavailable";

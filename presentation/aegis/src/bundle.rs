@@ -101,7 +101,7 @@ fn append(
 pub fn create(out: &Path, feeds: &[BundledFeed]) -> Result<Bundle, CliError> {
     let binary = std::env::current_exe().map_err(failed("finding this binary".to_owned()))?;
     let file = std::fs::File::create(out).map_err(failed(format!("creating {}", out.display())))?;
-    let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
     let mut archive = tar::Builder::new(encoder);
     let mut manifest = String::new();
     let mut bytes = 0_u64;
