@@ -65,10 +65,19 @@ else
   cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
 
+# The deployment artifacts (deploy/): the Helm chart rendered and checked against the
+# Kubernetes schemas, the compose file's consistency, yamllint (scripts/check-deploy.sh).
+./scripts/check-deploy.sh || status=$?
+
 # The `aegis` binary the fuzzer and the browser tests start: the test build above already made it
 # (the CLI tests need it) with the test build's features; this only checks it is current. A plain
 # `cargo build -p aegis` resolves features without dev-dependencies and rebuilds half the tree.
 cargo test --workspace --no-run -q
+
+# Scale-out with real processes: HAProxy, two `aegis serve`, two `aegis worker`, a private
+# PostgreSQL and an S3 server, a minute of load with an instance killed, PostgreSQL restarted
+# and S3 stopped (scripts/scale-test.sh; SCALE_SECONDS=N for a shorter or longer run).
+AEGIS_BIN="$CARGO_TARGET_DIR/debug/aegis" ./scripts/scale-test.sh || status=$?
 
 # The API against its contract: schemathesis fuzzes every operation of docs/openapi.json, as an
 # admin and as a viewer, against a seeded `aegis serve` (scripts/api-fuzz.sh).

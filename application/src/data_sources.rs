@@ -9,7 +9,7 @@ use aegis_domain::data_source::{DataSource, FeedKind, SyncCounts, SyncStatus};
 use aegis_domain::feed::ImportCounts;
 use aegis_domain::job::JobKind;
 use aegis_domain::permission::Action;
-use aegis_domain::ports::{DataSourceRepository, RepositoryError};
+use aegis_domain::ports::{CatalogRepository, DataSourceRepository, RepositoryError};
 
 use crate::audit_trail::{self, Change};
 use crate::catalog::{AttackSource, CatalogService, FeedError};
@@ -372,9 +372,27 @@ fn is_due(source: &DataSource, now: DateTime<Utc>) -> bool {
     schedule.after(&since).next().is_some_and(|due| due <= now)
 }
 
+/// What the first start of an installation did about its catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FirstStart {
+    /// The catalog holds ATT&CK already: nothing to do.
+    CatalogPresent,
+    /// A first sync was already asked for or tried (by another instance, or before a
+    /// restart); an offline site imports the bundles it uploads instead.
+    AlreadyStarted,
+    /// Every source is disabled.
+    NothingEnabled,
+    /// These sources were marked for a sync, ATT&CK first, and the feed-sync job queued.
+    Queued {
+        sources: Vec<FeedKind>,
+        run: aegis_domain::job::JobRun,
+    },
+}
+
 #[derive(Clone)]
 pub struct DataSourceService {
     database: Arc<dyn Database>,
+    catalog: Arc<dyn CatalogRepository>,
     data_sources: Arc<dyn DataSourceRepository>,
     cipher: Arc<dyn CredentialCipher>,
     clock: Arc<dyn Clock>,
@@ -388,8 +406,10 @@ fn parse_kind(kind: &str) -> Result<FeedKind, DataSourceError> {
 }
 
 impl DataSourceService {
+    #[expect(clippy::too_many_arguments, reason = "one port each")]
     pub(crate) fn new(
         database: Arc<dyn Database>,
+        catalog: Arc<dyn CatalogRepository>,
         data_sources: Arc<dyn DataSourceRepository>,
         cipher: Arc<dyn CredentialCipher>,
         clock: Arc<dyn Clock>,
@@ -399,6 +419,7 @@ impl DataSourceService {
     ) -> Self {
         Self {
             database,
+            catalog,
             data_sources,
             cipher,
             clock,
@@ -506,6 +527,49 @@ impl DataSourceService {
             .jobs
             .run_now(&Initiator::User(actor.clone()), JobKind::FeedSync, context)
             .await?)
+    }
+
+    /// The first start of an installation whose catalog is empty: every enabled source is
+    /// marked for a sync and the feed-sync job queued at once, instead of at each source's
+    /// next scheduled time. Done once: a first sync that was asked for or tried (offline,
+    /// the downloads failed) is not repeated at the next start; the dashboard then offers
+    /// the uploads of the offline bundles.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages the system; storage failures.
+    pub async fn sync_at_first_start(
+        &self,
+        initiator: &Initiator,
+        context: &RequestContext,
+    ) -> Result<FirstStart, DataSourceError> {
+        initiator.authorize(Action::ManageSystem)?;
+        if !self.catalog.list_tactics().await?.is_empty() {
+            return Ok(FirstStart::CatalogPresent);
+        }
+        let registry = self.sync.registry().await?;
+        let started = registry.iter().any(|s| {
+            s.sync_requested_at.is_some()
+                || s.last_sync_at.is_some()
+                || s.status != SyncStatus::Never
+        });
+        if started {
+            return Ok(FirstStart::AlreadyStarted);
+        }
+        let now = self.clock.now();
+        let mut sources = Vec::new();
+        for mut source in registry.into_iter().filter(|s| s.enabled) {
+            source.sync_requested_at = Some(now);
+            self.data_sources.save_data_source(&source).await?;
+            sources.push(source.kind);
+        }
+        if sources.is_empty() {
+            return Ok(FirstStart::NothingEnabled);
+        }
+        let run = self
+            .jobs
+            .run_now(initiator, JobKind::FeedSync, context)
+            .await?;
+        Ok(FirstStart::Queued { sources, run })
     }
 
     /// Imports an offline bundle (an archive or a file of the source's format) now, for

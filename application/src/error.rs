@@ -74,3 +74,12 @@ pub fn password_errors(field: &str, violations: &[PolicyViolation]) -> Vec<Field
 pub(crate) fn unexpected(error: &RepositoryError) -> String {
     error.chain()
 }
+
+/// Whether an unexpected failure's message (made by `unexpected`) says the storage could not
+/// be reached: the HTTP layer answers 503 for those, so that clients and proxies retry.
+pub fn is_storage_unavailable(message: &str) -> bool {
+    message.contains(STORAGE_UNAVAILABLE)
+}
+
+/// How `RepositoryError::Unavailable` reads (its `Display`), which `unexpected` keeps.
+pub(crate) const STORAGE_UNAVAILABLE: &str = "storage unavailable";

@@ -87,6 +87,11 @@ impl From<EvidenceStoreError> for EvidenceError {
         match error {
             EvidenceStoreError::TooLarge(limit) => Self::TooLarge(limit),
             EvidenceStoreError::NotFound(_) => Self::NotFound(EvidenceItem::StoredObject),
+            // Read as the storage being unreachable: the HTTP layer answers 503.
+            EvidenceStoreError::Unavailable(reason) => Self::Store(format!(
+                "{}: the evidence store: {reason}",
+                crate::error::STORAGE_UNAVAILABLE
+            )),
             other => Self::Store(other.to_string()),
         }
     }

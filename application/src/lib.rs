@@ -334,6 +334,7 @@ impl Services {
             compliance,
             data_sources: data_sources::DataSourceService::new(
                 deps.database.clone(),
+                deps.catalog.clone(),
                 deps.data_sources.clone(),
                 deps.cipher.clone(),
                 deps.clock.clone(),

@@ -26,6 +26,8 @@ pub enum SnapshotError {
     Forbidden(#[from] Forbidden),
     #[error("snapshot not found")]
     NotFound,
+    #[error("a snapshot cannot be dated in the future")]
+    InTheFuture,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -50,6 +52,10 @@ impl Classified for SnapshotError {
         match self {
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::NotFound => ErrorKind::NotFound,
+            Self::InTheFuture => ErrorKind::Invalid(vec![crate::error::FieldError::new(
+                "taken_at",
+                "must not be in the future",
+            )]),
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -58,6 +64,7 @@ impl Classified for SnapshotError {
         match self {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound => "SNAPSHOT_NOT_FOUND",
+            Self::InTheFuture => "VALIDATION_FAILED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -188,8 +195,37 @@ impl SnapshotService {
         actor: &Actor,
         context: &RequestContext,
     ) -> Result<PostureSnapshot, SnapshotError> {
+        let now = self.clock.now();
+        self.record(actor, now, context).await
+    }
+
+    /// Records the organization's posture as it stands, dated `taken_at` (not in the future):
+    /// a trend back-filled from a history kept elsewhere, or built up step by step (the demo
+    /// data set validates its tests week by week and records each week's posture).
+    ///
+    /// # Errors
+    /// `Forbidden` unless a lead or admin; `InTheFuture`.
+    pub async fn take_at(
+        &self,
+        actor: &Actor,
+        taken_at: DateTime<Utc>,
+        context: &RequestContext,
+    ) -> Result<PostureSnapshot, SnapshotError> {
+        if taken_at > self.clock.now() {
+            return Err(SnapshotError::InTheFuture);
+        }
+        self.record(actor, taken_at, context).await
+    }
+
+    async fn record(
+        &self,
+        actor: &Actor,
+        taken_at: DateTime<Utc>,
+        context: &RequestContext,
+    ) -> Result<PostureSnapshot, SnapshotError> {
         actor.authorize(Action::TakeSnapshot)?;
-        let snapshot = self.capture(actor.tenant_id, Some(actor.user_id)).await?;
+        let mut snapshot = self.capture(actor.tenant_id, Some(actor.user_id)).await?;
+        snapshot.taken_at = taken_at;
         let uow = self.database.begin().await?;
         uow.insert_snapshot(&snapshot).await?;
         let change = Change {

@@ -1,6 +1,7 @@
 //! Aegis adapters: sea-orm repositories for PostgreSQL and SQLite, bcrypt, JWT, evidence
 //! stores. Each implements a port of `aegis-domain` or `aegis-application`.
 
+pub mod backup;
 pub mod credentials;
 pub mod evidence;
 pub mod feeds;
@@ -8,5 +9,8 @@ pub mod jobs;
 pub mod persistence;
 pub mod reports;
 pub mod security;
-#[cfg(feature = "test-support")]
+// Fresh SQLite and PostgreSQL databases for the test suites. Not behind a feature: a feature
+// that only the tests turn on gave the test build and `scripts/run.sh` different builds of
+// this crate and of everything above it, so a newcomer compiled the tree twice.
+#[doc(hidden)]
 pub mod test_support;

@@ -205,3 +205,74 @@ on_both_databases!(
         assert_eq!(disabled.status(), StatusCode::CONFLICT);
     }
 );
+
+/// The first start with an empty catalog marks every enabled source for a sync and queues
+/// the feed-sync job once (the workers are off here, so nothing is downloaded); a restart
+/// does not queue it again, and a catalog that holds ATT&CK needs no first sync at all.
+async fn first_start_queues_every_enabled_feed_once(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        AppOptions {
+            first_start_sync: true,
+            jobs_in_process: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let listed = sources(&app, &admin).await;
+    assert_eq!(listed.len(), 10);
+    for source in &listed {
+        assert_eq!(source["sync_requested"], source["enabled"], "{source}");
+    }
+    let queued = |runs: Value| {
+        runs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["job"] == "feed_sync")
+            .count()
+    };
+    let runs = app.get("/api/v1/system/jobs?job=feed_sync", &admin).await;
+    assert_eq!(runs.status(), StatusCode::OK);
+    assert_eq!(queued(runs.json().await.unwrap()), 1);
+
+    // A second instance (or a restart) on the same database queues nothing more.
+    let again = aegis::app::build(&app.settings).await.unwrap();
+    drop(again.server);
+    let runs = app.get("/api/v1/system/jobs?job=feed_sync", &admin).await;
+    assert_eq!(queued(runs.json().await.unwrap()), 1);
+
+    let prepared = aegis::app::prepare(&app.settings).await.unwrap();
+    let system = aegis_application::context::Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let context = aegis_application::context::RequestContext::default();
+    let data_sources = &prepared.wired.services.data_sources;
+    assert_eq!(
+        data_sources
+            .sync_at_first_start(&system, &context)
+            .await
+            .unwrap(),
+        aegis_application::data_sources::FirstStart::AlreadyStarted
+    );
+    app.import_attack(&attack_fixture("enterprise-v1.json"))
+        .await;
+    assert_eq!(
+        data_sources
+            .sync_at_first_start(&system, &context)
+            .await
+            .unwrap(),
+        aegis_application::data_sources::FirstStart::CatalogPresent
+    );
+}
+
+#[tokio::test]
+async fn first_start_queues_every_enabled_feed_once_sqlite() {
+    first_start_queues_every_enabled_feed_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn first_start_queues_every_enabled_feed_once_postgres() {
+    first_start_queues_every_enabled_feed_once(Backend::Postgres).await;
+}

@@ -49,6 +49,11 @@ pub struct AppOptions {
     pub evidence_max_bytes: Option<u64>,
     /// The bearer token that opens `/metrics` (not served without one).
     pub metrics_token: Option<String>,
+    /// Sync every feed at the first start with an empty catalog (off: tests import what
+    /// they need themselves).
+    pub first_start_sync: bool,
+    /// Run the job workers in the test's process (off: queued jobs stay queued).
+    pub jobs_in_process: bool,
 }
 
 impl Default for AppOptions {
@@ -58,6 +63,8 @@ impl Default for AppOptions {
             attack_url: None,
             evidence_max_bytes: None,
             metrics_token: None,
+            first_start_sync: false,
+            jobs_in_process: true,
         }
     }
 }
@@ -90,6 +97,8 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         evidence_max_bytes: options.evidence_max_bytes.unwrap_or(1024 * 1024 * 1024),
         job_poll_millis: 100,
         metrics_token: options.metrics_token.map(SecretString::from),
+        first_start_sync: options.first_start_sync,
+        jobs_in_process: options.jobs_in_process,
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();
@@ -404,6 +413,7 @@ pub async fn spawn_production_app() -> TestApp {
         s3_public_endpoint: Some(var("AEGIS_TEST_S3_ENDPOINT").replace("127.0.0.1", "localhost")),
         bcrypt_cost: 4,
         http_workers: Some(1),
+        first_start_sync: false,
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();

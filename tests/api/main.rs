@@ -19,6 +19,7 @@ mod compliance;
 mod conventions;
 mod coverage;
 mod data_sources;
+mod demo;
 mod detection_lifecycle;
 mod evidence;
 mod exports;

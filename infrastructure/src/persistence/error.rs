@@ -16,9 +16,33 @@ pub(crate) fn on_write(subject: Subject) -> impl FnOnce(DbErr) -> RepositoryErro
 /// A failure to reach the database is `Unavailable` (a retry may succeed); anything else the
 /// store refused is `Unexpected`.
 pub(crate) fn unexpected(error: DbErr) -> RepositoryError {
-    match error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => RepositoryError::Unavailable(error.into()),
-        _ => RepositoryError::Unexpected(error.into()),
+    if is_unreachable(&error) {
+        RepositoryError::Unavailable(error.into())
+    } else {
+        RepositoryError::Unexpected(error.into())
+    }
+}
+
+/// Whether the database could not be reached or went away mid-query: no connection to be
+/// had, a connection that broke (I/O), or PostgreSQL's connection exceptions (SQLSTATE class
+/// 08) and operator interventions (class 57: shutting down, starting up).
+fn is_unreachable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(runtime) | DbErr::Exec(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
 }
 

@@ -213,6 +213,33 @@ fn spawn_start_up_work(services: &Services, upload_grace: Duration) {
     });
 }
 
+/// An empty catalog at start: every enabled feed is synced at once (ATT&CK first). A failure
+/// here is logged, never fatal: the dashboard offers the offline uploads instead.
+async fn first_start_sync(services: &Services, tenant: &Tenant) {
+    use aegis_application::data_sources::FirstStart;
+    let system = aegis_application::context::Initiator::System { tenant: tenant.id };
+    let context = aegis_application::context::RequestContext {
+        request_id: Some("first-start".to_owned()),
+        ..Default::default()
+    };
+    match services
+        .data_sources
+        .sync_at_first_start(&system, &context)
+        .await
+    {
+        Ok(FirstStart::Queued { sources, run }) => tracing::info!(
+            sources = sources.len(),
+            job = %run.id,
+            "empty catalog: ATT&CK and the enabled feeds are syncing now"
+        ),
+        Ok(FirstStart::AlreadyStarted) => tracing::info!(
+            "empty catalog and a first sync already tried: upload the offline bundles on the dashboard"
+        ),
+        Ok(FirstStart::CatalogPresent | FirstStart::NothingEnabled) => {}
+        Err(error) => tracing::warn!(%error, "the first sync could not be queued"),
+    }
+}
+
 /// Runs the job workers and schedulers of this process in the background.
 pub fn spawn_job_workers(settings: &Settings, wired: &Wired) {
     let queue = wired.job_queue.clone();
@@ -323,6 +350,9 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     spawn_start_up_work(&wired.services, settings.evidence_upload_grace());
+    if settings.first_start_sync {
+        first_start_sync(&wired.services, &tenant).await;
+    }
     if settings.jobs_in_process {
         spawn_job_workers(settings, &wired);
     }

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `worker`, `migrate`, `admin`, `import`, `jobs`, `evidence`
-//! and `audit`.
+//! The command line: `serve`, `worker`, `migrate`, `admin`, `import`, `jobs`, `evidence`,
+//! `audit`, `report`, `demo`, `backup`, `restore` and `bundle`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -84,6 +84,40 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         action: ReportAction,
+    },
+    /// Fill the installation with a demonstration data set (users of every role, APT29's
+    /// techniques, a purple-team campaign, findings, twelve weeks of trend); run it twice and
+    /// nothing changes.
+    Demo,
+    /// Back up the database (consistent while Aegis runs), the evidence and reports, and a
+    /// manifest of counts and hashes into a new directory.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty installation, then check it: row counts, every hash,
+    /// the audit chains and the report seals.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Air-gapped installs: pack this binary, feed archives, the systemd units and install.sh.
+    Bundle {
+        #[command(subcommand)]
+        action: BundleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleAction {
+    /// Write the bundle (a .tar.gz) that scripts/install.sh installs from.
+    Create {
+        #[arg(long)]
+        out: PathBuf,
+        /// A feed archive to carry and import at install: KIND=PATH (e.g.
+        /// attack=enterprise-attack.json.gz, sigma=sigma_all_rules.zip); repeat it.
+        #[arg(long = "feed")]
+        feeds: Vec<crate::bundle::BundledFeed>,
     },
 }
 
@@ -275,6 +309,56 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report {
             action: ReportAction::Verify { file, public_key },
         } => verify_report(&settings, &file, public_key),
+        Command::Demo => demo(&settings).await,
+        Command::Backup { to } => {
+            let started = std::time::Instant::now();
+            let manifest = crate::backup::backup(&settings, &to).await?;
+            println!(
+                "backed up into {} in {:.1} s: {} tables, {} rows, {} objects{}",
+                to.display(),
+                started.elapsed().as_secs_f64(),
+                manifest.tables.len(),
+                manifest.rows(),
+                manifest.objects.len(),
+                if manifest.includes_secret {
+                    " and the data directory's secret (keep the backup private)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Command::Bundle {
+            action: BundleAction::Create { out, feeds },
+        } => {
+            let bundle = crate::bundle::create(&out, &feeds)?;
+            println!(
+                "wrote {}: {} files ({} bytes before compression); install with \
+                 `tar xzf {} && sudo ./aegis-bundle/install.sh`",
+                out.display(),
+                bundle.files,
+                bundle.bytes,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let started = std::time::Instant::now();
+            let restored = crate::backup::restore(&settings, &from).await?;
+            println!(
+                "restored from {} in {:.1} s and verified: {} tables and {} rows as in the manifest, \
+                 {} objects matching their hashes, {} audit chain(s) intact ({} entries), {} report seal(s) valid",
+                from.display(),
+                started.elapsed().as_secs_f64(),
+                restored.tables,
+                restored.rows,
+                restored.objects,
+                restored.audit_chains,
+                restored.audit_entries,
+                restored.report_seals
+            );
+            Ok(())
+        }
     }
 }
 
@@ -927,6 +1011,55 @@ async fn verify_audit(settings: &Settings) -> Result<(), CliError> {
         return Err(CliError::Failed(format!(
             "{broken} audit chain(s) failed verification"
         )));
+    }
+    Ok(())
+}
+
+async fn demo(settings: &Settings) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let started = std::time::Instant::now();
+    let report = crate::demo::seed(&prepared.wired.services, &prepared.tenant)
+        .await
+        .map_err(|e| CliError::Failed(format!("the demo data set is incomplete: {e}")))?;
+    println!(
+        "Demo data set in tenant `{}` ({:.1} s):",
+        prepared.tenant.slug.as_str(),
+        started.elapsed().as_secs_f64()
+    );
+    for user in &report.users {
+        match &user.password {
+            Some(password) => println!(
+                "  {:9} {:34} password: {password}  (shown once; change it at first sign-in)",
+                user.role.as_str(),
+                user.email
+            ),
+            None => println!(
+                "  {:9} {:34} (already there; `aegis admin reset-password --email {}` sets a new password)",
+                user.role.as_str(),
+                user.email,
+                user.email
+            ),
+        }
+    }
+    if report.catalog_imported {
+        println!("  imported APT29's techniques from the embedded ATT&CK subset");
+    }
+    if report.campaign_created {
+        println!(
+            "  campaign \"{}\": {} tests ({} validated, the others one in each workflow state), \
+             {} evidence files, {} findings in remediation, {} Sigma rules, {} weekly snapshots, \
+             {} signed report",
+            crate::demo::DEMO_CAMPAIGN,
+            report.tests,
+            report.validated,
+            report.evidence,
+            report.findings,
+            report.rules_created,
+            report.snapshots,
+            report.reports
+        );
+    } else {
+        println!("  the demo campaign is already there: nothing else to do");
     }
     Ok(())
 }

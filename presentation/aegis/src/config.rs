@@ -153,6 +153,9 @@ pub struct Settings {
     pub attack_url: String,
     /// A TAXII 2.1 objects URL; when set, `sync-mitre` reads TAXII first.
     pub attack_taxii_url: Option<String>,
+    /// At the first start with an empty catalog, sync ATT&CK and every enabled feed at once
+    /// (otherwise they wait for their schedules, or for an upload).
+    pub first_start_sync: bool,
 }
 
 fn hide<S: serde::Serializer>(_: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -249,6 +252,7 @@ impl Default for Settings {
             scoring_freshness_days: 180.0,
             attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
             attack_taxii_url: None,
+            first_start_sync: true,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! `app::build`.
 
 pub mod app;
+pub mod backup;
+pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod secret;
 pub mod telemetry;

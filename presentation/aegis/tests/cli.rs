@@ -15,6 +15,7 @@ fn aegis(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_FIRST_START_SYNC", "false")
         .env("AEGIS_DATA_DIR", data_dir)
         .env("AEGIS_BCRYPT_COST", "4")
         .env("AEGIS_LOG", "warn")
@@ -381,6 +382,7 @@ fn an_idle_server_runs_a_job_queued_after_a_quiet_spell() {
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_FIRST_START_SYNC", "false")
         .env("AEGIS_DATA_DIR", data)
         .env("AEGIS_LISTEN", "127.0.0.1:0")
         .env("AEGIS_BCRYPT_COST", "4")
@@ -419,4 +421,78 @@ fn an_idle_server_runs_a_job_queued_after_a_quiet_spell() {
         outcome, "succeeded",
         "the job queued after 8 idle seconds did not run within 5 s"
     );
+}
+
+#[test]
+fn a_bundle_installs_its_binary_units_and_feeds_and_refuses_a_damaged_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/attack/enterprise-v1.json")
+        .canonicalize()
+        .unwrap();
+    let out = work.join("aegis-bundle.tar.gz");
+    let created = aegis(
+        work,
+        &[
+            "bundle",
+            "create",
+            "--out",
+            out.to_str().unwrap(),
+            "--feed",
+            &format!("attack={}", fixture.display()),
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{created:?}");
+    assert!(stdout(&created).contains("6 files"), "{}", stdout(&created));
+    let unpacked = Command::new("tar")
+        .args(["xzf", out.to_str().unwrap(), "-C", work.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(unpacked.success());
+
+    // The site's settings come first (embedded here, so that the import needs no server).
+    let root = work.join("root");
+    let data = root.join("var/lib/aegis");
+    std::fs::create_dir_all(root.join("etc/aegis")).unwrap();
+    std::fs::write(
+        root.join("etc/aegis/aegis.env"),
+        format!(
+            "AEGIS_DATA_DIR={}\nAEGIS_BCRYPT_COST=4\nAEGIS_LOG=warn\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let install = |bundle: &Path| {
+        Command::new("bash")
+            .arg(bundle.join("install.sh"))
+            .args(["--root", root.to_str().unwrap(), "--import"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap()
+    };
+    let bundle = work.join("aegis-bundle");
+    let installed = install(&bundle);
+    assert!(installed.status.success(), "{installed:?}");
+    for file in [
+        "usr/local/bin/aegis",
+        "etc/systemd/system/aegis.service",
+        "etc/systemd/system/aegis-worker.service",
+        "var/lib/aegis/feeds/attack/enterprise-v1.json",
+    ] {
+        assert!(root.join(file).is_file(), "{file}");
+    }
+    let techniques = query(&data, "SELECT COUNT(*) AS n FROM techniques");
+    let n: i64 = techniques[0].try_get("", "n").unwrap();
+    assert!(n > 0, "the bundle's ATT&CK was imported");
+
+    let mut binary = std::fs::read(bundle.join("bin/aegis")).unwrap();
+    let last = binary.len() - 1;
+    binary[last] ^= 1;
+    std::fs::write(bundle.join("bin/aegis"), binary).unwrap();
+    let refused = install(&bundle);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the bundle is damaged"));
 }

@@ -35,6 +35,7 @@ fn aegis(database: &str, data_dir: &Path, env: &[(&str, String)]) -> Command {
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_FIRST_START_SYNC", "false")
         .env("AEGIS_DATA_DIR", data_dir)
         .env("AEGIS_DATABASE_URL", database)
         .env("AEGIS_LOG", "info")

@@ -125,6 +125,19 @@ impl ApiError {
         error
     }
 
+    /// The database could not be reached: a retry soon may succeed.
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable",
+        )
+        .with_detail("The database cannot be reached just now; retry in a few seconds.")
+        .with_retry_after(5);
+        error.0.cause = Some(cause.into());
+        error
+    }
+
     pub fn code(&self) -> &'static str {
         self.0.code
     }
@@ -155,6 +168,9 @@ impl ApiError {
                 retry_after_seconds,
             } => Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message)
                 .with_retry_after(retry_after_seconds),
+            ErrorKind::Unexpected if aegis_application::error::is_storage_unavailable(&message) => {
+                Self::unavailable(message)
+            }
             ErrorKind::Unexpected => Self::internal(message),
         }
     }

@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, ok, type Schemas } from "../api/client";
 import { Badge, Card, EmptyState, PageHeader, QueryState, Stat } from "../components/ui";
+import { CatalogSetup } from "./CatalogSetup";
 import { formatDate, formatDateTime, formatDuration, formatPercent, formatScore, humanize, stateTone } from "../lib/format";
 
 function rate(value: number | null | undefined): string {
@@ -19,6 +20,7 @@ export function DashboardPage() {
       <QueryState query={dashboard}>
         {(board) => (
           <div className="space-y-5">
+            <CatalogSetup totalTechniques={board.kpis.total_techniques} />
             <Kpis kpis={board.kpis} />
             <Narrative narrative={board.narrative} />
             <div className="grid gap-5 xl:grid-cols-2">

@@ -11,11 +11,39 @@ type Source = Schemas["DataSourceView"];
 type Counts = Schemas["SyncCountsView"];
 type BundleReport = Schemas["BundleReportView"];
 
-const SOURCES_KEY = ["data-sources"] as const;
+export const SOURCES_KEY = ["data-sources"] as const;
 const MAX_BUNDLE_BYTES = 512 * 1024 * 1024;
 
 function statusTone(status: string): BadgeTone {
   return status === "succeeded" ? "green" : status === "failed" ? "red" : status === "running" ? "blue" : "slate";
+}
+
+/** How far the enabled sources' syncs are: those asked for or running are pending. */
+export function syncProgress(sources: Source[]): { enabled: number; pending: number; succeeded: number; failed: number } {
+  const enabled = sources.filter((s) => s.enabled);
+  const pending = enabled.filter((s) => s.sync_requested || s.status === "running").length;
+  const settled = enabled.filter((s) => !(s.sync_requested || s.status === "running"));
+  return {
+    enabled: enabled.length,
+    pending,
+    succeeded: settled.filter((s) => s.status === "succeeded").length,
+    failed: settled.filter((s) => s.status === "failed").length,
+  };
+}
+
+/** A bar for the syncs under way: "4 of 9 feeds synced". */
+export function SyncProgress({ sources }: { sources: Source[] }) {
+  const { enabled, pending, succeeded, failed } = syncProgress(sources);
+  if (pending === 0) return null;
+  const done = enabled - pending;
+  return (
+    <div role="status" className="rounded border border-blue-200 bg-blue-50 p-3 text-sm text-blue-900">
+      <p>
+        Syncing: {done} of {enabled} feeds done ({succeeded} succeeded{failed > 0 ? `, ${failed} failed` : ""}), {pending} to go.
+      </p>
+      <progress aria-label="Feeds synced" className="mt-2 h-2 w-full" max={enabled} value={done} />
+    </div>
+  );
 }
 
 function CountsText({ counts }: { counts: Counts | null | undefined }) {
@@ -58,6 +86,11 @@ export function DataSourcesPage() {
       {sync.error && (
         <div className="mb-3">
           <ErrorPanel error={sync.error} />
+        </div>
+      )}
+      {sources.data && (
+        <div className="mb-3">
+          <SyncProgress sources={sources.data} />
         </div>
       )}
       <QueryState query={sources} empty={(data) => (data.length === 0 ? <EmptyState title="No data sources are known" /> : null)}>
@@ -187,7 +220,7 @@ function ConfigureDialog({ source, onClose }: { source: Source; onClose: () => v
 }
 
 
-function UploadDialog({ source, onClose }: { source: Source; onClose: () => void }) {
+export function UploadDialog({ source, onClose }: { source: Source; onClose: () => void }) {
   const client = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState(0);
