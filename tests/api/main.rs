@@ -11,6 +11,7 @@
 mod feed_server;
 mod helpers;
 
+mod api_keys;
 mod audit;
 mod auth;
 mod campaigns;

@@ -7,6 +7,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod api_keys;
 mod fakes;
 mod jobs;
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use aegis_application::auth::{Access, AuthError, AuthSettings, Credentials};
+use aegis_application::auth::{Access, AuthError, AuthSettings, Credentials, SignIn};
 use aegis_application::context::{Actor, Initiator, RequestContext};
 use aegis_application::idempotency::IdempotencyKey;
 use aegis_application::users::{NewUser, UserChanges, UserError};
@@ -61,6 +62,7 @@ async fn harness() -> Harness {
         clock: clock.clone(),
         ids: Arc::new(CountingIds::default()),
         secrets: Arc::new(CountingSecrets::default()),
+        otp: Arc::new(fakes::StepCodes),
         evidence: Arc::new(NoEvidence),
         jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
@@ -97,6 +99,7 @@ impl Harness {
             request_id: Some("test".into()),
             client_ip: Some("192.0.2.1".into()),
             user_agent: None,
+            api_key: None,
         }
     }
 
@@ -109,7 +112,12 @@ impl Harness {
             .auth
             .login(credentials, &Self::context())
             .await
-            .map(|pair| pair.access_token)
+            .map(|signed_in| match signed_in {
+                SignIn::Tokens(pair) => pair.access_token,
+                SignIn::MfaRequired {
+                    challenge_token, ..
+                } => challenge_token,
+            })
     }
 
     async fn actor(&self, email: &str, password: &str, access: Access) -> Actor {
@@ -132,6 +140,7 @@ impl Harness {
             email: email.into(),
             display_name: None,
             role: role.into(),
+            kind: None,
             password: None,
         };
         let created = self
@@ -207,12 +216,15 @@ async fn a_reused_refresh_token_ends_the_family() {
         email: ADMIN.into(),
         password: PASSWORD.into(),
     };
-    let first = h
+    let SignIn::Tokens(first) = h
         .services
         .auth
         .login(credentials, &Harness::context())
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("no second factor is enrolled");
+    };
     let second = h
         .services
         .auth
@@ -285,6 +297,7 @@ async fn idempotent_creation_replays_and_refuses_other_payloads() {
         email: email.into(),
         display_name: None,
         role: "viewer".into(),
+        kind: None,
         password: None,
     };
     let users = &h.services.users;
@@ -329,6 +342,7 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
         email: "DUP@aegis.test".into(),
         display_name: None,
         role: "viewer".into(),
+        kind: None,
         password: None,
     };
     let result = h

@@ -38,6 +38,11 @@ pub struct State {
     pub campaigns: Vec<Campaign>,
     pub dependencies: Vec<(TenantId, Dependency)>,
     pub findings: Vec<Finding>,
+    pub api_keys: Vec<aegis_domain::api_key::ApiKey>,
+    pub mfa_factors: Vec<aegis_domain::mfa::TotpFactor>,
+    pub recovery_codes: Vec<mfa::StoredCode>,
+    pub mfa_policies: Vec<(TenantId, aegis_domain::mfa::MfaPolicy)>,
+    pub mfa_challenges: Vec<aegis_domain::mfa::MfaChallenge>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -215,6 +220,7 @@ impl SecretGenerator for CountingSecrets {
     }
 }
 
+mod api_keys;
 mod audit_log;
 mod auth;
 mod campaigns;
@@ -228,6 +234,7 @@ mod evidence;
 mod findings;
 mod idempotency;
 mod jobs;
+mod mfa;
 mod notifications;
 mod reports;
 mod rules;
@@ -243,4 +250,5 @@ pub use catalog::*;
 pub use data_sources::*;
 pub use evidence::*;
 pub use jobs::*;
+pub use mfa::StepCodes;
 pub use reports::*;

@@ -63,3 +63,5 @@ export const TEAMS = every<Team>()(["red", "blue"]);
 export function oneOf<T extends string>(values: readonly T[], text: string | null | undefined): T | undefined {
   return values.find((value) => value === text);
 }
+export type ApiKeyScope = Schemas["ApiKeyScope"];
+export type ApiKeyStatus = Schemas["ApiKeyStatus"];
