@@ -197,7 +197,8 @@ impl ApiKeyService {
             return Err(ApiKeyError::Invalid(fields));
         };
 
-        let random = self.secrets.token();
+        // Hashed so the key's text is always 64 hex digits, whatever the generator's alphabet.
+        let random = hex::encode(Sha256::digest(self.secrets.token().as_bytes()));
         let secret = format!(
             "{KEY_PREFIX}{}_{random}",
             actor.tenant_id.as_uuid().simple()

@@ -147,6 +147,7 @@ impl MfaService {
     /// `Unexpected` on storage failure.
     pub async fn status(&self, actor: &Actor) -> Result<MfaStatus, MfaError> {
         interactive(actor)?;
+        actor.authorize(Action::ReadOwnAccount)?;
         let db = self.database.as_ref();
         let factor = db.find_totp_factor(actor.tenant_id, actor.user_id).await?;
         Ok(MfaStatus {
@@ -170,6 +171,7 @@ impl MfaService {
         context: &RequestContext,
     ) -> Result<TotpEnrolment, MfaError> {
         interactive(actor)?;
+        actor.authorize(Action::ManageOwnAccount)?;
         let uow = self.database.begin().await?;
         if uow
             .find_totp_factor(actor.tenant_id, actor.user_id)
@@ -220,6 +222,7 @@ impl MfaService {
         context: &RequestContext,
     ) -> Result<Vec<String>, MfaError> {
         interactive(actor)?;
+        actor.authorize(Action::ManageOwnAccount)?;
         let now = self.clock.now();
         let uow = self.database.begin().await?;
         let mut factor = uow
@@ -262,6 +265,7 @@ impl MfaService {
         context: &RequestContext,
     ) -> Result<Vec<String>, MfaError> {
         interactive(actor)?;
+        actor.authorize(Action::ManageOwnAccount)?;
         let uow = self.database.begin().await?;
         self.spend_code(uow.as_ref(), actor, code).await?;
         let codes = self
@@ -291,6 +295,7 @@ impl MfaService {
         context: &RequestContext,
     ) -> Result<(), MfaError> {
         interactive(actor)?;
+        actor.authorize(Action::ManageOwnAccount)?;
         let uow = self.database.begin().await?;
         if uow.mfa_policy(actor.tenant_id).await?.requires(actor.role) {
             return Err(MfaError::RequiredByPolicy);
@@ -438,7 +443,8 @@ impl MfaService {
     ) -> Result<Vec<String>, RepositoryError> {
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| {
-                let random = self.secrets.token();
+                // 64 random bits as 16 hex digits, whatever the generator's alphabet.
+                let random = hex::encode(Sha256::digest(self.secrets.token().as_bytes()));
                 let digits: String = random.chars().take(16).collect();
                 format!(
                     "{}-{}-{}-{}",

@@ -23,6 +23,7 @@ mod data_sources;
 mod evidence;
 mod exports;
 mod jobs;
+mod mfa;
 mod permissions;
 mod reports;
 mod rules;

@@ -386,6 +386,23 @@ fn endpoints() -> Vec<Endpoint> {
             CREATED,
         ),
         e(M::GET, "/api/v1/api-keys", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/mfa", A::ReadOwnAccount, None, OK),
+        e(M::POST, "/api/v1/mfa/totp", A::ManageOwnAccount, None, OK),
+        e(M::GET, "/api/v1/mfa/policy", A::ManageUsers, None, OK),
+        e(
+            M::PUT,
+            "/api/v1/mfa/policy",
+            A::ManageUsers,
+            Some(json!({"required_roles": []})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/mfa/users/{target}",
+            A::ManageUsers,
+            None,
+            NO_CONTENT,
+        ),
         e(
             M::GET,
             "/api/v1/api-keys/{own_key}",
@@ -746,6 +763,7 @@ fn allowed(golden: &HashMap<(String, String), bool>, caller: &Caller, endpoint: 
         && aegis_domain::api_key::Scope::needed_for(endpoint.action)
             == aegis_domain::api_key::Scope::Read
         && !endpoint.path.starts_with("/api/v1/api-keys")
+        && !endpoint.path.starts_with("/api/v1/mfa")
 }
 
 /// What the walk seeds once, and how it makes what a request consumes.
@@ -1287,6 +1305,7 @@ fn the_walk_covers_every_documented_endpoint() {
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
         "/api/v1/auth/change-password",
+        "/api/v1/auth/mfa",
         // Starts a real sync; its role rules are tested in `catalog`.
         "/api/v1/system/sync-mitre",
         // Opened by the metrics token, not by a user's role; tested in `system`.
@@ -1294,6 +1313,13 @@ fn the_walk_covers_every_documented_endpoint() {
     ];
     // Multipart uploads; their role rules are tested in `evidence`.
     let multipart = [("post", "/api/v1/tests/{id}/evidence")];
+    // Each needs a fresh code of the caller's authenticator app; every role may do them for
+    // itself (manage_own_account), and they are tested in `mfa`.
+    let own_factor = [
+        ("post", "/api/v1/mfa/totp/confirm"),
+        ("post", "/api/v1/mfa/recovery-codes"),
+        ("post", "/api/v1/mfa/disable"),
+    ];
     let walked: Vec<(String, String)> = endpoints()
         .iter()
         .map(|e| (e.method.as_str().to_lowercase(), documented(e.path)))
@@ -1304,6 +1330,7 @@ fn the_walk_covers_every_documented_endpoint() {
             if !secured
                 || open.contains(&path.as_str())
                 || multipart.contains(&(method.as_str(), path.as_str()))
+                || own_factor.contains(&(method.as_str(), path.as_str()))
             {
                 continue;
             }

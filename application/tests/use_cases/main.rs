@@ -10,6 +10,7 @@
 mod api_keys;
 mod fakes;
 mod jobs;
+mod mfa;
 
 use std::sync::Arc;
 

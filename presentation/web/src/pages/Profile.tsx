@@ -5,6 +5,7 @@ import { ME_KEY } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
 import { formatDateTime, roleLabel } from "../lib/format";
 import { ApiKeysCard } from "./ApiKeys";
+import { MfaCard } from "./Mfa";
 import { PasswordForm } from "./ChangePassword";
 import { DEFAULT_PER_PAGE, HEATMAP_COLOR_OPTIONS, PER_PAGE_OPTIONS, readPreferences, type Preferences } from "./preferences";
 
@@ -24,6 +25,7 @@ export function ProfilePage() {
             </div>
             <div className="space-y-5">
               <PasswordCard />
+              <MfaCard />
               <ApiKeysCard />
             </div>
           </div>
