@@ -10,15 +10,22 @@ use aegis_domain::lockout::LockoutPolicy;
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, RefreshVerdict, SessionFamilyId};
 use aegis_domain::tenant::TenantId;
-use aegis_domain::user::{Email, User};
+use aegis_domain::user::{Email, User, UserKind};
+
+use aegis_domain::mfa::{MfaChallenge, MfaChallengeId};
 
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, PresentedToken, RequestContext};
+use crate::data_sources::CredentialCipher;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::mfa::{SecondFactor, Verdict, check_second_factor, has_factor};
 use crate::ports::{
-    AccessClaims, Clock, Database, IdGenerator, PasswordHasher, SecretGenerator, TokenError,
-    TokenService, UnitOfWork,
+    AccessClaims, Clock, Database, IdGenerator, OneTimePasswords, PasswordHasher, SecretGenerator,
+    TokenError, TokenService, UnitOfWork,
 };
+
+/// How long the second step of a sign-in may take.
+const MFA_CHALLENGE_TTL_MINUTES: i64 = 5;
 
 /// Compared against when the account does not exist, so that a wrong email costs as much
 /// time as a wrong password (bcrypt, cost 12, of a random string).
@@ -55,6 +62,19 @@ pub struct TokenPair {
     pub expires_in: i64,
     pub refresh_expires_in: i64,
     pub must_change_password: bool,
+    /// The tenant's policy requires a second factor the user has not enrolled yet: until
+    /// they do, the token only reaches their account (`Access::PasswordChange`).
+    pub mfa_enrolment_required: bool,
+}
+
+/// The answer to a correct password: tokens, or the second step when the user has a factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    Tokens(TokenPair),
+    MfaRequired {
+        challenge_token: String,
+        expires_in: i64,
+    },
 }
 
 /// How much an authenticated request may do before the password is changed.
@@ -88,6 +108,12 @@ pub enum AuthError {
     TokenRevoked,
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
+    #[error("a second factor must be enrolled before anything else")]
+    MfaEnrolmentRequired,
+    #[error("the sign-in challenge is not valid or has expired; sign in again")]
+    InvalidMfaChallenge,
+    #[error("the code is not correct")]
+    InvalidMfaCode,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -107,7 +133,7 @@ impl Classified for AuthError {
             } => ErrorKind::Locked {
                 retry_after_seconds: *retry_after_seconds,
             },
-            Self::PasswordChangeRequired => ErrorKind::Forbidden,
+            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired => ErrorKind::Forbidden,
             Self::Unexpected(_) => ErrorKind::Unexpected,
             _ => ErrorKind::Unauthenticated,
         }
@@ -125,6 +151,9 @@ impl Classified for AuthError {
             Self::InvalidToken => "INVALID_TOKEN",
             Self::TokenRevoked => "TOKEN_REVOKED",
             Self::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            Self::MfaEnrolmentRequired => "MFA_ENROLMENT_REQUIRED",
+            Self::InvalidMfaChallenge => "INVALID_MFA_CHALLENGE",
+            Self::InvalidMfaCode => "INVALID_MFA_CODE",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -138,26 +167,34 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     secrets: Arc<dyn SecretGenerator>,
+    otp: Arc<dyn OneTimePasswords>,
+    cipher: Arc<dyn CredentialCipher>,
     settings: AuthSettings,
 }
 
+/// The adapters signing in draws on.
+pub struct AuthPorts {
+    pub database: Arc<dyn Database>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn TokenService>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub otp: Arc<dyn OneTimePasswords>,
+    pub cipher: Arc<dyn CredentialCipher>,
+}
+
 impl AuthService {
-    pub fn new(
-        database: Arc<dyn Database>,
-        hasher: Arc<dyn PasswordHasher>,
-        tokens: Arc<dyn TokenService>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdGenerator>,
-        secrets: Arc<dyn SecretGenerator>,
-        settings: AuthSettings,
-    ) -> Self {
+    pub fn new(ports: AuthPorts, settings: AuthSettings) -> Self {
         Self {
-            database,
-            hasher,
-            tokens,
-            clock,
-            ids,
-            secrets,
+            database: ports.database,
+            hasher: ports.hasher,
+            tokens: ports.tokens,
+            clock: ports.clock,
+            ids: ports.ids,
+            secrets: ports.secrets,
+            otp: ports.otp,
+            cipher: ports.cipher,
             settings,
         }
     }
@@ -166,7 +203,9 @@ impl AuthService {
         &self.settings
     }
 
-    /// Exchanges an email and password for tokens.
+    /// Exchanges an email and password for tokens, or for the second step when the user has
+    /// a second factor. The failed-attempt count is not reset before the second step passes,
+    /// so wrong codes count towards the lockout however many times the password is retyped.
     ///
     /// # Errors
     /// `Invalid` for empty fields, `InvalidCredentials` for any wrong or unknown account,
@@ -175,7 +214,7 @@ impl AuthService {
         &self,
         credentials: Credentials,
         context: &RequestContext,
-    ) -> Result<TokenPair, AuthError> {
+    ) -> Result<SignIn, AuthError> {
         let mut fields = Vec::new();
         if credentials.email.trim().is_empty() {
             fields.push(FieldError::new("email", "is required"));
@@ -191,7 +230,7 @@ impl AuthService {
         };
         let now = self.clock.now();
         let user = match self.database.find_user_for_login(&email).await? {
-            Some(user) if user.is_active => user,
+            Some(user) if user.is_active && user.kind == UserKind::Person => user,
             _ => {
                 self.hasher
                     .verify(&credentials.password, TIMING_DECOY_HASH)
@@ -211,7 +250,104 @@ impl AuthService {
         {
             return Err(self.record_failed_login(&user, context).await?);
         }
+        if has_factor(self.database.as_ref(), &user).await? {
+            return self.open_mfa_challenge(&user).await;
+        }
+        self.complete_login(&user, context, None)
+            .await
+            .map(SignIn::Tokens)
+    }
 
+    /// Answers the second step of a sign-in with an app code or a recovery code. A wrong
+    /// code counts as a failed sign-in (towards the lockout) and as an attempt of the
+    /// challenge, which closes after five.
+    ///
+    /// # Errors
+    /// `InvalidMfaChallenge` for an unknown, spent or expired challenge, `InvalidMfaCode`,
+    /// `AccountLocked`.
+    pub async fn verify_mfa(
+        &self,
+        challenge_token: &str,
+        answer: SecondFactor,
+        context: &RequestContext,
+    ) -> Result<TokenPair, AuthError> {
+        let tenant = refresh_token_tenant(challenge_token).ok_or(AuthError::InvalidMfaChallenge)?;
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
+        let challenge = uow
+            .find_mfa_challenge(tenant, &token_hash(challenge_token))
+            .await?
+            .filter(|c| c.is_open(now))
+            .ok_or(AuthError::InvalidMfaChallenge)?;
+        let user = match uow.find_user(tenant, challenge.user_id).await? {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidMfaChallenge),
+        };
+        if let Some(until) = user.locked_until.filter(|until| *until > now) {
+            return Err(AuthError::AccountLocked {
+                retry_after_seconds: seconds_until(now, until),
+            });
+        }
+        let verdict = check_second_factor(
+            uow.as_ref(),
+            self.otp.as_ref(),
+            self.cipher.as_ref(),
+            &user,
+            &answer,
+            now,
+        )
+        .await?;
+        if verdict != Verdict::Accepted {
+            uow.update_mfa_challenge(tenant, challenge.id, challenge.failed_attempts + 1, None)
+                .await?;
+            uow.commit().await?;
+            return Err(match self.record_failed_login(&user, context).await? {
+                AuthError::InvalidCredentials => AuthError::InvalidMfaCode,
+                other => other,
+            });
+        }
+        uow.update_mfa_challenge(tenant, challenge.id, challenge.failed_attempts, Some(now))
+            .await?;
+        uow.commit().await?;
+        self.complete_login(&user, context, Some(answer.kind()))
+            .await
+    }
+
+    async fn open_mfa_challenge(&self, user: &User) -> Result<SignIn, AuthError> {
+        let now = self.clock.now();
+        let token = format!(
+            "{}.{}",
+            user.tenant_id.as_uuid().simple(),
+            self.secrets.token()
+        );
+        let ttl = Duration::minutes(MFA_CHALLENGE_TTL_MINUTES);
+        let challenge = MfaChallenge {
+            id: MfaChallengeId::from_uuid(self.ids.new_id()),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            token_hash: token_hash(&token),
+            created_at: now,
+            expires_at: now + ttl,
+            used_at: None,
+            failed_attempts: 0,
+        };
+        let uow = self.database.begin().await?;
+        uow.insert_mfa_challenge(user.tenant_id, &challenge).await?;
+        uow.commit().await?;
+        Ok(SignIn::MfaRequired {
+            challenge_token: token,
+            expires_in: ttl.num_seconds(),
+        })
+    }
+
+    /// The end of a successful sign-in: counters reset, a session opened, the audit entry.
+    async fn complete_login(
+        &self,
+        user: &User,
+        context: &RequestContext,
+        second_factor: Option<&str>,
+    ) -> Result<TokenPair, AuthError> {
+        let now = self.clock.now();
         let uow = self.database.begin().await?;
         let mut user = uow
             .find_user(user.tenant_id, user.id)
@@ -230,11 +366,22 @@ impl AuthService {
             &user,
             context,
             "auth.login",
-            serde_json::json!({}),
+            serde_json::json!({ "second_factor": second_factor }),
         )
         .await?;
+        let enrolment = self.mfa_enrolment_required(uow.as_ref(), &user).await?;
         uow.commit().await?;
-        self.token_pair(&user, family, refresh_token)
+        self.token_pair(&user, family, refresh_token, enrolment)
+    }
+
+    /// Whether the tenant's policy requires a second factor the user has not enrolled.
+    async fn mfa_enrolment_required(
+        &self,
+        uow: &dyn UnitOfWork,
+        user: &User,
+    ) -> Result<bool, RepositoryError> {
+        Ok(uow.mfa_policy(user.tenant_id).await?.requires(user.role)
+            && !has_factor(uow, user).await?)
     }
 
     /// Counts a failed sign-in and locks the account when the policy says so. Returns the
@@ -338,8 +485,9 @@ impl AuthService {
             }),
         )
         .await?;
+        let enrolment = self.mfa_enrolment_required(uow.as_ref(), &user).await?;
         uow.commit().await?;
-        self.token_pair(&user, session.family_id, refresh_token)
+        self.token_pair(&user, session.family_id, refresh_token, enrolment)
     }
 
     /// Ends the actor's session: the access token is revoked (in the database, so on every
@@ -400,6 +548,9 @@ impl AuthService {
         if user.must_change_password && access == Access::Full {
             return Err(AuthError::PasswordChangeRequired);
         }
+        if claims.mfa_enrolment_required && access == Access::Full {
+            return Err(AuthError::MfaEnrolmentRequired);
+        }
         Ok(Actor {
             user_id: user.id,
             tenant_id: user.tenant_id,
@@ -411,6 +562,7 @@ impl AuthService {
                 session_family: claims.session_family,
                 expires_at: claims.expires_at,
             }),
+            api_key: None,
         })
     }
 
@@ -453,6 +605,7 @@ impl AuthService {
         user: &User,
         family: SessionFamilyId,
         refresh_token: String,
+        mfa_enrolment_required: bool,
     ) -> Result<TokenPair, AuthError> {
         let now = self.clock.now();
         let claims = AccessClaims {
@@ -463,6 +616,7 @@ impl AuthService {
             session_family: family,
             issued_at: now,
             expires_at: now + self.settings.access_token_ttl,
+            mfa_enrolment_required,
         };
         let access_token = self
             .tokens
@@ -474,6 +628,7 @@ impl AuthService {
             expires_in: self.settings.access_token_ttl.num_seconds(),
             refresh_expires_in: self.settings.refresh_token_ttl.num_seconds(),
             must_change_password: user.must_change_password,
+            mfa_enrolment_required,
         })
     }
 

@@ -128,6 +128,7 @@ impl BootstrapService {
             email: email.to_owned(),
             display_name: Some("Administrator".to_owned()),
             role: Role::Admin.to_string(),
+            kind: None,
             password,
         };
         let initiator = Initiator::System { tenant: tenant.id };

@@ -9,6 +9,7 @@ use chrono::Duration;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
+use aegis_domain::api_key::Scope;
 use aegis_domain::evidence::{
     CustodyEvent, CustodyKind, Evidence, EvidenceId, PendingObject, PendingPurpose,
     sanitize_filename,
@@ -256,7 +257,7 @@ impl EvidenceService {
             (Some(phase), _) if requested_team.is_none_or(|t| t == phase) => phase,
             _ => return Err(locked),
         };
-        actor.authorize(team_action(team))?;
+        actor.authorize_with(team_action(team), Scope::EvidenceWrite)?;
 
         let id = EvidenceId::from_uuid(self.ids.new_id());
         let key = format!("{}/{}/{}", actor.tenant_id, test_id, id);

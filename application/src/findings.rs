@@ -720,6 +720,7 @@ impl FindingService {
                     return Err(FindingError::Forbidden(Forbidden {
                         role,
                         action: Action::ManageFindings,
+                        missing_scope: None,
                     }));
                 }
                 let step = &mut finding.steps[index];

@@ -4,6 +4,7 @@
 //! Every change runs in one unit of work together with its audit entry.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
@@ -24,6 +25,7 @@ pub mod idempotency;
 pub mod intel;
 mod job_work;
 pub mod jobs;
+pub mod mfa;
 pub mod navigator;
 pub mod notifications;
 pub mod ports;
@@ -79,6 +81,8 @@ pub struct Dependencies {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
+    /// Time-based one-time passwords for the second sign-in factor.
+    pub otp: Arc<dyn ports::OneTimePasswords>,
     pub evidence: Arc<dyn EvidenceStore>,
     /// Where job attempts wait for a worker.
     pub jobs: Arc<dyn ports::JobQueue>,
@@ -113,6 +117,8 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct Services {
     pub auth: auth::AuthService,
+    pub api_keys: api_keys::ApiKeyService,
+    pub mfa: mfa::MfaService,
     pub account: account::AccountService,
     pub users: users::UserService,
     pub audit_log: audit_log::AuditLogService,
@@ -354,13 +360,31 @@ impl Services {
             threat_intel,
             snapshots,
             tests,
-            auth: auth::AuthService::new(
+            api_keys: api_keys::ApiKeyService::new(
                 deps.database.clone(),
-                deps.hasher.clone(),
-                deps.tokens.clone(),
                 deps.clock.clone(),
                 deps.ids.clone(),
                 deps.secrets.clone(),
+            ),
+            mfa: mfa::MfaService::new(
+                deps.database.clone(),
+                deps.otp.clone(),
+                deps.cipher.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                deps.secrets.clone(),
+            ),
+            auth: auth::AuthService::new(
+                auth::AuthPorts {
+                    database: deps.database.clone(),
+                    hasher: deps.hasher.clone(),
+                    tokens: deps.tokens.clone(),
+                    clock: deps.clock.clone(),
+                    ids: deps.ids.clone(),
+                    secrets: deps.secrets.clone(),
+                    otp: deps.otp.clone(),
+                    cipher: deps.cipher.clone(),
+                },
                 auth_settings,
             ),
             account: account::AccountService::new(

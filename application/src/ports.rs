@@ -61,6 +61,9 @@ pub struct AccessClaims {
     pub session_family: SessionFamilyId,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Until the user enrols the second factor the tenant requires, the token only reaches
+    /// their own account.
+    pub mfa_enrolment_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -209,4 +212,36 @@ pub trait JobQueue: Send + Sync {
         ticket: &JobTicket,
         delay: std::time::Duration,
     ) -> Result<(), JobQueueError>;
+}
+
+/// What an authenticator app needs to be set up: the secret, its `otpauth://` URI, and the
+/// URI as a QR code (SVG).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpProvisioning {
+    pub secret: String,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("one-time password failure: {0}")]
+pub struct OtpError(pub String);
+
+/// Time-based one-time passwords (RFC 6238: SHA-1, six digits, 30-second steps).
+pub trait OneTimePasswords: Send + Sync {
+    /// A fresh secret of 160 random bits, base32.
+    fn new_secret(&self) -> String;
+
+    /// # Errors
+    /// `OtpError` for a secret that is not base32 or too short.
+    fn provisioning(
+        &self,
+        secret: &str,
+        issuer: &str,
+        account: &str,
+    ) -> Result<TotpProvisioning, OtpError>;
+
+    /// The time step (seconds since the epoch / 30) at which `code` is right for `secret`,
+    /// looking one step either side of `now` for clock drift; `None` when it is wrong.
+    fn matching_step(&self, secret: &str, code: &str, now: DateTime<Utc>) -> Option<i64>;
 }

@@ -12,7 +12,7 @@ use aegis_domain::password;
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, Subject, UserFilter};
 use aegis_domain::tenant::TenantId;
-use aegis_domain::user::{Email, User, UserId};
+use aegis_domain::user::{Email, NO_PASSWORD, User, UserId, UserKind};
 use uuid::Uuid;
 
 use crate::audit_trail::{self, Change};
@@ -49,6 +49,8 @@ pub struct UserSummary {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    /// `person` or `service` (a service account: no password, only API keys).
+    pub kind: String,
     pub is_active: bool,
     pub must_change_password: bool,
     pub locked_until: Option<DateTime<Utc>>,
@@ -67,6 +69,7 @@ impl From<&User> for UserSummary {
             email: user.email.to_string(),
             display_name: user.display_name.clone(),
             role: user.role.to_string(),
+            kind: user.kind.as_str().to_owned(),
             is_active: user.is_active,
             must_change_password: user.must_change_password,
             locked_until: user.locked_until,
@@ -86,6 +89,9 @@ pub struct NewUser {
     #[validate(length(max = 120, message = "must be at most 120 characters"))]
     pub display_name: Option<String>,
     pub role: String,
+    /// `person` (the default) or `service`: a service account has no password and signs in
+    /// only with API keys an admin creates for it.
+    pub kind: Option<String>,
     /// When absent a password is generated and returned once.
     #[serde(skip)]
     pub password: Option<String>,
@@ -270,17 +276,27 @@ impl UserService {
         let email =
             Email::parse(&request.email).map_err(|e| FieldError::new("email", e.to_string()));
         let role = parse_role(&request.role);
+        let kind = match request.kind.as_deref() {
+            None => Ok(UserKind::Person),
+            Some(text) => UserKind::parse(text)
+                .ok_or_else(|| FieldError::new("kind", "must be `person` or `service`")),
+        };
+        if let Err(field) = &kind {
+            fields.push(field.clone());
+        }
         if let Err(field) = &email {
             fields.push(field.clone());
         }
         if let Err(field) = &role {
             fields.push(field.clone());
         }
-        let (Ok(email), Ok(role), true) = (email, role, fields.is_empty()) else {
+        let (Ok(email), Ok(role), Ok(kind), true) = (email, role, kind, fields.is_empty()) else {
             return Err(UserError::Invalid(fields));
         };
-        let (password_hash, generated) =
-            self.new_password(request.password.clone(), &email).await?;
+        let (password_hash, generated) = match kind {
+            UserKind::Person => self.new_password(request.password.clone(), &email).await?,
+            UserKind::Service => (NO_PASSWORD.to_owned(), None),
+        };
         let tenant = initiator.tenant();
         let idempotent = match (key, initiator.user_id()) {
             (Some(key), Some(actor)) => Some(IdempotentRequest {
@@ -323,9 +339,10 @@ impl UserService {
             email,
             display_name,
             role,
+            kind,
             password_hash,
             is_active: true,
-            must_change_password: true,
+            must_change_password: kind == UserKind::Person,
             failed_login_attempts: 0,
             locked_until: None,
             credentials_changed_at: now,
@@ -345,6 +362,7 @@ impl UserService {
             serde_json::json!({
                 "email": user.email.as_str(),
                 "role": user.role.as_str(),
+                "kind": user.kind.as_str(),
                 "password_generated": generated.is_some(),
             }),
         )
@@ -471,6 +489,12 @@ impl UserService {
             .find_user(tenant, id)
             .await?
             .ok_or(UserError::NotFound)?;
+        if existing.kind == UserKind::Service {
+            return Err(UserError::Invalid(vec![FieldError::new(
+                "kind",
+                "a service account has no password: give it API keys",
+            )]));
+        }
         let (hash, generated) = self.new_password(new_password, &existing.email).await?;
 
         let uow = self.database.begin().await?;

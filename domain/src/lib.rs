@@ -3,6 +3,7 @@
 //! Everything here is plain data and pure functions, plus the repository traits (ports) that
 //! the infrastructure layer implements. Values that exist are valid: constructors parse.
 
+pub mod api_key;
 pub mod audit;
 pub mod campaign;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod id;
 pub mod job;
 pub mod lockout;
 pub mod metrics;
+pub mod mfa;
 pub mod narrative;
 pub mod notification;
 pub mod page;

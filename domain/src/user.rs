@@ -17,6 +17,8 @@ pub struct User {
     pub email: Email,
     pub display_name: String,
     pub role: Role,
+    /// A person signs in; a service account has no password and acts only through API keys.
+    pub kind: UserKind,
     pub password_hash: String,
     pub is_active: bool,
     pub must_change_password: bool,
@@ -30,6 +32,33 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     pub deactivated_at: Option<DateTime<Utc>>,
 }
+
+/// Whether an account belongs to a person or to a machine (a service account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserKind {
+    Person,
+    Service,
+}
+
+impl UserKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Person => "person",
+            UserKind::Service => "service",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "person" => Some(UserKind::Person),
+            "service" => Some(UserKind::Service),
+            _ => None,
+        }
+    }
+}
+
+/// The stored password hash of a service account: no password ever matches it.
+pub const NO_PASSWORD: &str = "!";
 
 impl User {
     pub fn is_locked(&self, now: DateTime<Utc>) -> bool {

@@ -63,6 +63,9 @@ struct Claims {
     iat: i64,
     exp: i64,
     iss: String,
+    /// Set while the tenant's policy waits for the user to enrol a second factor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    mfa: bool,
 }
 
 /// HS256 access tokens signed with the installation's secret.
@@ -105,6 +108,7 @@ impl TokenService for JwtTokenService {
             iat: claims.issued_at.timestamp(),
             exp: claims.expires_at.timestamp(),
             iss: self.issuer.clone(),
+            mfa: claims.mfa_enrolment_required,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &body, &self.encoding)
             .map_err(|e| TokenError::Issue(e.to_string()))
@@ -128,6 +132,7 @@ impl TokenService for JwtTokenService {
             session_family: SessionFamilyId::from_uuid(claims.sid),
             issued_at: instant(claims.iat)?,
             expires_at: instant(claims.exp)?,
+            mfa_enrolment_required: claims.mfa,
         })
     }
 }
@@ -200,6 +205,7 @@ mod tests {
             session_family: SessionFamilyId::from_uuid(Uuid::now_v7()),
             issued_at: DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now),
             expires_at: DateTime::from_timestamp((now + expires_in).timestamp(), 0).unwrap_or(now),
+            mfa_enrolment_required: false,
         }
     }
 

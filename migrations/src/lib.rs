@@ -23,6 +23,8 @@ mod m20261129_000017_compliance;
 mod m20261206_000018_campaigns;
 mod m20261206_000019_reports;
 mod m20261207_001001_detection_lifecycle;
+mod m20261207_005001_api_keys;
+mod m20261207_005002_mfa;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -52,6 +54,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_campaigns::Migration),
             Box::new(m20261206_000019_reports::Migration),
             Box::new(m20261207_001001_detection_lifecycle::Migration),
+            Box::new(m20261207_005001_api_keys::Migration),
+            Box::new(m20261207_005002_mfa::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@
 mod feed_server;
 mod helpers;
 
+mod api_keys;
 mod audit;
 mod auth;
 mod campaigns;
@@ -24,6 +25,7 @@ mod detection_lifecycle;
 mod evidence;
 mod exports;
 mod jobs;
+mod mfa;
 mod permissions;
 mod reports;
 mod rules;

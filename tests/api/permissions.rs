@@ -379,6 +379,52 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(M::GET, "/api/v1/users", A::ManageUsers, None, OK),
         e(
+            M::POST,
+            "/api/v1/api-keys",
+            A::ReadOwnAccount,
+            Some(json!({"name": "Walk", "scopes": ["read"]})),
+            CREATED,
+        ),
+        e(M::GET, "/api/v1/api-keys", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/mfa", A::ReadOwnAccount, None, OK),
+        e(M::POST, "/api/v1/mfa/totp", A::ManageOwnAccount, None, OK),
+        e(M::GET, "/api/v1/mfa/policy", A::ManageUsers, None, OK),
+        e(
+            M::PUT,
+            "/api/v1/mfa/policy",
+            A::ManageUsers,
+            Some(json!({"required_roles": []})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/mfa/users/{target}",
+            A::ManageUsers,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/api-keys/{own_key}",
+            A::ReadOwnAccount,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/api-keys/{own_key}",
+            A::ReadOwnAccount,
+            Some(json!({"name": "Walked"})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/api-keys/{own_key}",
+            A::ReadOwnAccount,
+            None,
+            NO_CONTENT,
+        ),
+        e(
             M::GET,
             "/api/v1/users/directory",
             A::ReadOperations,
@@ -811,6 +857,25 @@ struct Caller {
     role: Role,
     user_id: String,
     token: String,
+    /// The token is a read-only API key of the user: it may do only what reads.
+    read_only_key: bool,
+}
+
+/// Whether `caller` may call `endpoint`: the golden table for the role, narrowed by the key's
+/// `read` scope for a key (which never manages keys).
+fn allowed(golden: &HashMap<(String, String), bool>, caller: &Caller, endpoint: &Endpoint) -> bool {
+    let by_role = golden[&(
+        caller.role.as_str().to_owned(),
+        endpoint.action.as_str().to_owned(),
+    )];
+    if !caller.read_only_key {
+        return by_role;
+    }
+    by_role
+        && aegis_domain::api_key::Scope::needed_for(endpoint.action)
+            == aegis_domain::api_key::Scope::Read
+        && !endpoint.path.starts_with("/api/v1/api-keys")
+        && !endpoint.path.starts_with("/api/v1/mfa")
 }
 
 /// What the walk seeds once, and how it makes what a request consumes.
@@ -1064,6 +1129,24 @@ impl Walk<'_> {
             "new_snapshot" => self.new_snapshot().await,
             "own_notification" => self.own_notification(caller).await,
             "own_step" => self.own_step(caller).await,
+            "own_key" => {
+                // A key cannot create keys: the walked key's owner (the admin) makes it.
+                let token = if caller.read_only_key {
+                    &self.admin
+                } else {
+                    &caller.token
+                };
+                let key = self
+                    .app
+                    .send_ok(
+                        Method::POST,
+                        "/api/v1/api-keys",
+                        token,
+                        json!({"name": "Walked", "scopes": ["read"]}),
+                    )
+                    .await;
+                key["id"].as_str().unwrap().to_owned()
+            }
             shared => self
                 .shared
                 .get(shared)
@@ -1245,10 +1328,12 @@ on_both_databases!(
             .json()
             .await
             .unwrap();
+        let admin_id = admin_me["id"].as_str().unwrap().to_owned();
         let mut callers = vec![Caller {
             role: Role::Admin,
-            user_id: admin_me["id"].as_str().unwrap().to_owned(),
+            user_id: admin_id.clone(),
             token: walk.admin.clone(),
+            read_only_key: false,
         }];
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
             let (user_id, token) = app.user_with_role(&walk.admin, role.as_str()).await;
@@ -1256,8 +1341,24 @@ on_both_databases!(
                 role,
                 user_id,
                 token,
+                read_only_key: false,
             });
         }
+        // The admin's read-only key: every endpoint that writes refuses it.
+        let key = app
+            .send_ok(
+                Method::POST,
+                "/api/v1/api-keys",
+                &walk.admin,
+                json!({"name": "walk reader", "scopes": ["read"]}),
+            )
+            .await;
+        callers.push(Caller {
+            role: Role::Admin,
+            user_id: admin_id,
+            token: key["key"].as_str().unwrap().to_owned(),
+            read_only_key: true,
+        });
         let golden = golden_table();
         let mut mismatches = Vec::new();
         for caller in &callers {
@@ -1287,10 +1388,7 @@ on_both_databases!(
                 }
                 let response = request.send().await.unwrap();
                 let status = response.status();
-                let allowed = golden[&(
-                    caller.role.as_str().to_owned(),
-                    endpoint.action.as_str().to_owned(),
-                )];
+                let allowed = allowed(&golden, caller, &endpoint);
                 let ok = if allowed {
                     endpoint.success.contains(&status.as_u16())
                 } else {
@@ -1299,8 +1397,13 @@ on_both_databases!(
                 if !ok {
                     let answer = response.text().await.unwrap_or_default();
                     mismatches.push(format!(
-                        "{} {} {path} -> {status} (allowed: {allowed}): {}",
+                        "{}{} {} {path} -> {status} (allowed: {allowed}): {}",
                         caller.role,
+                        if caller.read_only_key {
+                            " (read-only key)"
+                        } else {
+                            ""
+                        },
                         endpoint.method,
                         answer.chars().take(300).collect::<String>()
                     ));
@@ -1340,6 +1443,7 @@ fn the_walk_covers_every_documented_endpoint() {
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
         "/api/v1/auth/change-password",
+        "/api/v1/auth/mfa",
         // Starts a real sync; its role rules are tested in `catalog`.
         "/api/v1/system/sync-mitre",
         // Opened by the metrics token, not by a user's role; tested in `system`.
@@ -1347,6 +1451,13 @@ fn the_walk_covers_every_documented_endpoint() {
     ];
     // Multipart uploads; their role rules are tested in `evidence`.
     let multipart = [("post", "/api/v1/tests/{id}/evidence")];
+    // Each needs a fresh code of the caller's authenticator app; every role may do them for
+    // itself (manage_own_account), and they are tested in `mfa`.
+    let own_factor = [
+        ("post", "/api/v1/mfa/totp/confirm"),
+        ("post", "/api/v1/mfa/recovery-codes"),
+        ("post", "/api/v1/mfa/disable"),
+    ];
     let walked: Vec<(String, String)> = endpoints()
         .iter()
         .map(|e| (e.method.as_str().to_lowercase(), documented(e.path)))
@@ -1357,6 +1468,7 @@ fn the_walk_covers_every_documented_endpoint() {
             if !secured
                 || open.contains(&path.as_str())
                 || multipart.contains(&(method.as_str(), path.as_str()))
+                || own_factor.contains(&(method.as_str(), path.as_str()))
             {
                 continue;
             }

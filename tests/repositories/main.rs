@@ -71,6 +71,7 @@ fn user(tenant: TenantId, email: &str, role: Role) -> User {
         email: Email::parse(email).unwrap(),
         display_name: email.split('@').next().unwrap().to_owned(),
         role,
+        kind: aegis_domain::user::UserKind::Person,
         password_hash: "$2b$04$hash".to_owned(),
         is_active: true,
         must_change_password: true,

@@ -8,14 +8,16 @@
 )]
 
 mod detection_lifecycle;
+mod api_keys;
 mod fakes;
 mod jobs;
+mod mfa;
 
 use std::sync::Arc;
 
 use chrono::Duration;
 
-use aegis_application::auth::{Access, AuthError, AuthSettings, Credentials};
+use aegis_application::auth::{Access, AuthError, AuthSettings, Credentials, SignIn};
 use aegis_application::context::{Actor, Initiator, RequestContext};
 use aegis_application::idempotency::IdempotencyKey;
 use aegis_application::users::{NewUser, UserChanges, UserError};
@@ -62,6 +64,7 @@ async fn harness() -> Harness {
         clock: clock.clone(),
         ids: Arc::new(CountingIds::default()),
         secrets: Arc::new(CountingSecrets::default()),
+        otp: Arc::new(fakes::StepCodes),
         evidence: Arc::new(NoEvidence),
         jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
@@ -99,6 +102,7 @@ impl Harness {
             request_id: Some("test".into()),
             client_ip: Some("192.0.2.1".into()),
             user_agent: None,
+            api_key: None,
         }
     }
 
@@ -111,7 +115,12 @@ impl Harness {
             .auth
             .login(credentials, &Self::context())
             .await
-            .map(|pair| pair.access_token)
+            .map(|signed_in| match signed_in {
+                SignIn::Tokens(pair) => pair.access_token,
+                SignIn::MfaRequired {
+                    challenge_token, ..
+                } => challenge_token,
+            })
     }
 
     async fn actor(&self, email: &str, password: &str, access: Access) -> Actor {
@@ -134,6 +143,7 @@ impl Harness {
             email: email.into(),
             display_name: None,
             role: role.into(),
+            kind: None,
             password: None,
         };
         let created = self
@@ -209,12 +219,15 @@ async fn a_reused_refresh_token_ends_the_family() {
         email: ADMIN.into(),
         password: PASSWORD.into(),
     };
-    let first = h
+    let SignIn::Tokens(first) = h
         .services
         .auth
         .login(credentials, &Harness::context())
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("no second factor is enrolled");
+    };
     let second = h
         .services
         .auth
@@ -287,6 +300,7 @@ async fn idempotent_creation_replays_and_refuses_other_payloads() {
         email: email.into(),
         display_name: None,
         role: "viewer".into(),
+        kind: None,
         password: None,
     };
     let users = &h.services.users;
@@ -331,6 +345,7 @@ async fn a_failed_change_leaves_no_audit_entry_and_the_chain_verifies() {
         email: "DUP@aegis.test".into(),
         display_name: None,
         role: "viewer".into(),
+        kind: None,
         password: None,
     };
     let result = h

@@ -7,6 +7,7 @@
 //! content (the catalog, rules, countermeasures, templates, intelligence, data sources and job
 //! runs) has ports of its own, outside [`Repositories`].
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
@@ -21,6 +22,7 @@ pub mod evidence;
 pub mod findings;
 pub mod idempotency;
 pub mod jobs;
+pub mod mfa;
 pub mod notifications;
 pub mod reports;
 pub mod rules;
@@ -32,6 +34,7 @@ pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
 
+pub use api_keys::*;
 pub use audit_log::*;
 pub use auth::*;
 pub use campaigns::*;
@@ -46,6 +49,7 @@ pub use evidence::*;
 pub use findings::*;
 pub use idempotency::*;
 pub use jobs::*;
+pub use mfa::*;
 pub use notifications::*;
 pub use reports::*;
 pub use rules::*;
@@ -63,6 +67,7 @@ pub type StorageFailure = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// What a uniqueness rule protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
+    ApiKey,
     AuditSequence,
     Campaign,
     Dependency,
@@ -82,6 +87,7 @@ pub enum Subject {
 impl std::fmt::Display for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Self::ApiKey => "API key",
             Self::AuditSequence => "audit sequence",
             Self::Campaign => "campaign",
             Self::Dependency => "dependency",
@@ -102,6 +108,7 @@ impl std::fmt::Display for Subject {
 /// A kind of stored thing an operation relies on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
+    ApiKey,
     Campaign,
     CustomTechnique,
     DecayPolicy,
@@ -120,6 +127,7 @@ pub enum Entity {
 impl std::fmt::Display for Entity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Self::ApiKey => "API key",
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
             Self::DecayPolicy => "decay policy",
@@ -195,6 +203,8 @@ pub trait Repositories:
     + RevokedTokenRepository
     + IdempotencyRepository
     + AuditLogRepository
+    + ApiKeyRepository
+    + MfaRepository
 {
 }
 
@@ -215,5 +225,7 @@ impl<T> Repositories for T where
         + RevokedTokenRepository
         + IdempotencyRepository
         + AuditLogRepository
+        + ApiKeyRepository
+        + MfaRepository
 {
 }

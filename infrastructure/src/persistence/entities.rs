@@ -38,6 +38,7 @@ pub(crate) mod user {
         pub email: String,
         pub display_name: String,
         pub role: String,
+        pub kind: String,
         pub password_hash: String,
         pub is_active: bool,
         pub must_change_password: bool,

@@ -2,6 +2,7 @@
 //! [`SeaStore`], implements every repository port over any `ConnectionTrait`; each capability's
 //! module holds its tables, its queries and its port's implementation.
 
+mod api_keys;
 mod audit_log;
 mod auth;
 mod campaigns;
@@ -19,6 +20,7 @@ mod findings;
 mod idempotency;
 mod jobs;
 mod json_values;
+mod mfa;
 mod notifications;
 mod reports;
 mod rules;

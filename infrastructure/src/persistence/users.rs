@@ -13,7 +13,7 @@ use aegis_domain::Role;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::{RepositoryError, UserFilter, UserSortKey};
 use aegis_domain::tenant::TenantId;
-use aegis_domain::user::{Email, User, UserId};
+use aegis_domain::user::{Email, User, UserId, UserKind};
 
 use super::entities::user;
 use super::error::{corrupt, ensure_tenant, on_write, unexpected};
@@ -30,6 +30,7 @@ fn to_domain(row: user::Model) -> Result<User, RepositoryError> {
         email: Email::parse(&row.email).map_err(|e| corrupt("email", e))?,
         display_name: row.display_name,
         role: row.role.parse::<Role>().map_err(|e| corrupt("role", e))?,
+        kind: UserKind::parse(&row.kind).ok_or_else(|| corrupt("user kind", &row.kind))?,
         password_hash: row.password_hash,
         is_active: row.is_active,
         must_change_password: row.must_change_password,
@@ -51,6 +52,7 @@ fn to_row(user: &User) -> user::ActiveModel {
         email: Set(user.email.as_str().to_owned()),
         display_name: Set(user.display_name.clone()),
         role: Set(user.role.as_str().to_owned()),
+        kind: Set(user.kind.as_str().to_owned()),
         password_hash: Set(user.password_hash.clone()),
         is_active: Set(user.is_active),
         must_change_password: Set(user.must_change_password),

@@ -114,6 +114,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Generator),
         secrets: Arc::new(OsSecretGenerator),
+        otp: Arc::new(aegis_infrastructure::otp::TotpCodes),
         evidence,
         jobs: Arc::new(job_queue.clone()),
         attack_feed: attack_feed(settings),

@@ -497,6 +497,7 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), CliError>
                 email,
                 display_name,
                 role,
+                kind: None,
                 password,
             };
             let created = users

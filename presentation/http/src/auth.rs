@@ -1,17 +1,23 @@
 //! Authentication of requests: the access token from the `Authorization: Bearer` header or
-//! the `aegis_token` cookie, checked by the auth use case. Authorization is not done here.
+//! the `aegis_token` cookie, checked by the auth use case, or an API key (`aegis_...`) in the
+//! bearer header, checked once per request by `api_key_middleware`. Authorization is not done
+//! here.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite, time};
-use actix_web::dev::Payload;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use aegis_application::Services;
 use aegis_application::auth::{Access, AuthError, TokenPair};
-use aegis_application::context::Actor;
+use aegis_application::context::{Actor, KeyUse};
+use aegis_domain::api_key::KEY_PREFIX;
 
 use crate::problem::ApiError;
 use crate::settings::HttpSettings;
@@ -41,10 +47,93 @@ fn presented_token(request: &HttpRequest) -> Option<String> {
     })
 }
 
+/// How the API key of a request was judged, kept in the request's extensions so that the
+/// key is looked up once however many extractors ask.
+#[derive(Debug, Clone)]
+enum KeyAuthentication {
+    Accepted(Actor),
+    Refused(KeyRefused),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum KeyRefused {
+    Invalid,
+    Expired,
+    Revoked,
+    Unavailable,
+}
+
+impl From<&AuthError> for KeyRefused {
+    fn from(error: &AuthError) -> Self {
+        match error {
+            AuthError::TokenExpired => Self::Expired,
+            AuthError::TokenRevoked => Self::Revoked,
+            AuthError::Unexpected(_) => Self::Unavailable,
+            _ => Self::Invalid,
+        }
+    }
+}
+
+impl From<KeyRefused> for AuthError {
+    fn from(refused: KeyRefused) -> Self {
+        match refused {
+            KeyRefused::Invalid => Self::InvalidToken,
+            KeyRefused::Expired => Self::TokenExpired,
+            KeyRefused::Revoked => Self::TokenRevoked,
+            KeyRefused::Unavailable => Self::Unexpected("API key lookup failed".into()),
+        }
+    }
+}
+
+/// Authenticates a request whose bearer token is an API key, before any extractor runs: the
+/// actor for `Authenticated`, and the key's name for the request context, so every change
+/// made with the key is audited under its name.
+pub async fn api_key_middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let key = bearer_token(request.headers()).filter(|token| token.starts_with(KEY_PREFIX));
+    let services = request.app_data::<web::Data<Services>>().cloned();
+    if let (Some(key), Some(services)) = (key, services) {
+        let ip = crate::client::request_ip(request.request());
+        let judged = match services.api_keys.authenticate(&key, ip.as_deref()).await {
+            Ok(actor) => KeyAuthentication::Accepted(actor),
+            Err(error) => {
+                if let AuthError::Unexpected(cause) = &error {
+                    tracing::error!(%cause, "API key authentication failed");
+                }
+                KeyAuthentication::Refused(KeyRefused::from(&error))
+            }
+        };
+        request.extensions_mut().insert(judged);
+    }
+    next.call(request).await
+}
+
+/// The API key a request was authenticated with, for the audit trail.
+pub(crate) fn key_use(request: &HttpRequest) -> Option<KeyUse> {
+    match request.extensions().get::<KeyAuthentication>()? {
+        KeyAuthentication::Accepted(actor) => actor.api_key.as_ref().map(|key| KeyUse {
+            id: key.id,
+            name: key.name.clone(),
+        }),
+        KeyAuthentication::Refused(_) => None,
+    }
+}
+
 fn authenticate(
     request: &HttpRequest,
     access: Access,
 ) -> Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>> {
+    let judged = request.extensions().get::<KeyAuthentication>().cloned();
+    if let Some(judged) = judged {
+        return Box::pin(async move {
+            match judged {
+                KeyAuthentication::Accepted(actor) => Ok(actor),
+                KeyAuthentication::Refused(refused) => Err(AuthError::from(refused).into()),
+            }
+        });
+    }
     let services = request.app_data::<web::Data<Services>>().cloned();
     let token = presented_token(request);
     Box::pin(async move {

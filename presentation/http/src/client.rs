@@ -27,6 +27,14 @@ pub fn client_ip(request: &HttpRequest, trust_forwarded_for: bool) -> Option<Str
     Some(host)
 }
 
+/// The client's IP address as the configuration says to read it.
+pub(crate) fn request_ip(request: &HttpRequest) -> Option<String> {
+    let trust = request
+        .app_data::<web::Data<HttpSettings>>()
+        .is_some_and(|settings| settings.trust_forwarded_for);
+    client_ip(request, trust)
+}
+
 /// Extracts the application's request context.
 #[derive(Debug, Clone)]
 pub struct Context(pub RequestContext);
@@ -46,7 +54,9 @@ impl FromRequest for Context {
             .get::<RequestId>()
             .map(|id| id.0.clone());
         let client_ip = client_ip(request, trust);
+        let api_key = crate::auth::key_use(request);
         ready(Ok(Self(RequestContext {
+            api_key,
             request_id,
             client_ip,
             user_agent: request

@@ -113,6 +113,7 @@ pub fn serve(
             .app_data(limiter.clone())
             .app_data(settings.clone())
             .configure(|config| json::configure(config, limit))
+            .wrap(from_fn(auth::api_key_middleware))
             .wrap(from_fn(json::keep_json_bodies))
             .wrap(from_fn(csrf::middleware))
             .wrap(from_fn(problem::fallback_middleware))
@@ -169,6 +170,8 @@ pub fn serve(
                         web::scope("/notifications").configure(routes::notifications::configure),
                     )
                     .service(web::scope("/users").configure(routes::users::configure))
+                    .service(web::scope("/api-keys").configure(routes::api_keys::configure))
+                    .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure)),
             )
             .configure(|config| {

@@ -5,6 +5,7 @@ import { Layout } from "./components/Layout";
 import { Loading, EmptyState } from "./components/ui";
 import { LoginPage } from "./pages/Login";
 import { ChangePasswordPage } from "./pages/ChangePassword";
+import { MfaSetupPage } from "./pages/Mfa";
 // The heatmap is the page people open first and the one that must paint fast: it is in the
 // main bundle, so no chunk load or Suspense reveal stands between the data and the matrix.
 import { HeatmapPage } from "./pages/Heatmap";
@@ -36,6 +37,7 @@ export function App() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/change-password" element={<ChangePasswordPage />} />
+      <Route path="/mfa-setup" element={<MfaSetupPage />} />
       <Route
         element={
           <RequireSession>

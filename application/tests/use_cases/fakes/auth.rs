@@ -121,19 +121,20 @@ pub struct TransparentTokens {
 impl TokenService for TransparentTokens {
     fn issue(&self, claims: &AccessClaims) -> Result<String, TokenError> {
         Ok(format!(
-            "{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{}",
             claims.user_id,
             claims.tenant_id,
             claims.role,
             claims.jti,
             claims.session_family,
             claims.issued_at.timestamp(),
-            claims.expires_at.timestamp()
+            claims.expires_at.timestamp(),
+            claims.mfa_enrolment_required
         ))
     }
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let parts: Vec<&str> = token.split('|').collect();
-        let [user, tenant, role, jti, family, iat, exp] = parts.as_slice() else {
+        let [user, tenant, role, jti, family, iat, exp, mfa] = parts.as_slice() else {
             return Err(TokenError::Invalid);
         };
         let time = |t: &str| {
@@ -150,6 +151,7 @@ impl TokenService for TransparentTokens {
             session_family: SessionFamilyId::parse(family).map_err(|_| TokenError::Invalid)?,
             issued_at: time(iat)?,
             expires_at: time(exp)?,
+            mfa_enrolment_required: *mfa == "true",
         };
         if claims.expires_at <= self.clock.now() {
             return Err(TokenError::Expired);

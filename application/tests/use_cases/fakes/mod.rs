@@ -43,6 +43,11 @@ pub struct State {
     pub detection_validations: Vec<aegis_domain::detection_lifecycle::DetectionValidation>,
     pub infrastructure_changes: Vec<aegis_domain::detection_lifecycle::InfrastructureChange>,
     pub decay_policies: Vec<aegis_domain::detection_lifecycle::DecayPolicy>,
+    pub api_keys: Vec<aegis_domain::api_key::ApiKey>,
+    pub mfa_factors: Vec<aegis_domain::mfa::TotpFactor>,
+    pub recovery_codes: Vec<mfa::StoredCode>,
+    pub mfa_policies: Vec<(TenantId, aegis_domain::mfa::MfaPolicy)>,
+    pub mfa_challenges: Vec<aegis_domain::mfa::MfaChallenge>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -220,6 +225,7 @@ impl SecretGenerator for CountingSecrets {
     }
 }
 
+mod api_keys;
 mod audit_log;
 mod auth;
 mod campaigns;
@@ -234,6 +240,7 @@ mod evidence;
 mod findings;
 mod idempotency;
 mod jobs;
+mod mfa;
 mod notifications;
 mod reports;
 mod rules;
@@ -249,4 +256,5 @@ pub use catalog::*;
 pub use data_sources::*;
 pub use evidence::*;
 pub use jobs::*;
+pub use mfa::StepCodes;
 pub use reports::*;

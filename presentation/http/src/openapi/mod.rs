@@ -11,9 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources,
-    detection_lifecycle, evidence, exports, findings, jobs, notifications, reports, rules,
-    snapshots, system, templates, tracked_actors, users,
+    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, reports, rules, snapshots, system, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
@@ -33,9 +31,12 @@ use crate::views::{
         license(name = "Apache-2.0")
     ),
     paths(
-        auth::login, auth::refresh, auth::logout, auth::me, auth::change_password,
+        auth::login, auth::verify_mfa, auth::refresh, auth::logout, auth::me, auth::change_password,
         users::list, users::create, users::get, users::update, users::deactivate,
         users::reset_password, users::me, users::update_preferences, users::directory,
+        api_keys::create, api_keys::list, api_keys::get, api_keys::update, api_keys::revoke,
+        mfa::status, mfa::begin, mfa::confirm, mfa::recovery_codes, mfa::disable, mfa::reset,
+        mfa::policy, mfa::set_policy,
         audit_log::list, audit_log::verify,
         test_routes::create, test_routes::list, test_routes::get, test_routes::timeline,
         test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,
@@ -89,6 +90,8 @@ use crate::views::{
     tags(
         (name = "auth", description = "Sign in, tokens and one's password"),
         (name = "users", description = "Accounts and roles"),
+        (name = "mfa", description = "Multi-factor sign-in: authenticator apps, recovery codes, the tenant's policy"),
+        (name = "api-keys", description = "API keys for pipelines and service accounts, narrowed by scopes"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "tests", description = "Tests through the red/blue validation workflow"),
         (name = "campaigns", description = "Campaigns: plans, schedules, dependencies, recurrence and runs"),
@@ -118,6 +121,9 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT access token from /api/v1/auth/login, or an API key (`aegis_...`)",
+                    ))
                     .build(),
             ),
         );

@@ -6,15 +6,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use aegis_application::Services;
 use aegis_application::account::PasswordChange;
-use aegis_application::auth::{AuthError, Credentials, TokenPair};
+use aegis_application::auth::{AuthError, Credentials, SignIn, TokenPair};
 use aegis_application::error::FieldError;
+use aegis_application::mfa::SecondFactor;
 
 use crate::auth::{PendingPasswordChange, REFRESH_COOKIE, cleared_cookies, session_cookies};
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
 use crate::settings::HttpSettings;
 use crate::views::auth::{
-    ChangePasswordRequest, LoginForm, LoginRequest, RefreshRequest, TokenResponse,
+    ChangePasswordRequest, LoginForm, LoginRequest, MfaChallengeResponse, MfaVerifyRequest,
+    RefreshRequest, TokenResponse,
 };
 use crate::views::users::UserView;
 
@@ -31,6 +33,7 @@ fn token_response(pair: &TokenPair, settings: &HttpSettings) -> HttpResponse {
             token_type: "bearer".to_owned(),
             expires_in: pair.expires_in,
             must_change_password: pair.must_change_password,
+            mfa_enrolment_required: pair.mfa_enrolment_required,
         })
 }
 
@@ -70,7 +73,8 @@ fn parse_credentials(request: &HttpRequest, body: &[u8]) -> Result<Credentials, 
     }
 }
 
-/// Sign in; sets the session cookies too.
+/// Sign in; sets the session cookies too. An account with a second factor gets 202 and a
+/// challenge to answer at `POST /api/v1/auth/mfa` instead.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(description = "JSON `{email, password}`, or a form with `username` (the email) and `password`",
         content(
@@ -79,6 +83,7 @@ fn parse_credentials(request: &HttpRequest, body: &[u8]) -> Result<Credentials, 
         )),
     responses(
         (status = 200, body = TokenResponse),
+        (status = 202, body = MfaChallengeResponse, description = "the second step is required"),
         (status = 401, body = Problem, description = "INVALID_CREDENTIALS"),
         (status = 422, body = Problem),
         (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
@@ -91,7 +96,52 @@ pub async fn login(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = parse_credentials(&request, &body)?;
-    let pair = services.auth.login(credentials, &context).await?;
+    match services.auth.login(credentials, &context).await? {
+        SignIn::Tokens(pair) => Ok(token_response(&pair, &settings)),
+        SignIn::MfaRequired {
+            challenge_token,
+            expires_in,
+        } => Ok(HttpResponse::Accepted()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(MfaChallengeResponse {
+                mfa_required: true,
+                challenge_token,
+                expires_in,
+            })),
+    }
+}
+
+/// The second step of signing in: a code from the authenticator app (or a recovery code)
+/// for the challenge the password gave. A wrong code counts towards the account's lockout.
+#[utoipa::path(post, path = "/api/v1/auth/mfa", tag = "auth",
+    request_body = MfaVerifyRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = Problem, description = "INVALID_MFA_CODE or INVALID_MFA_CHALLENGE"),
+        (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
+    ))]
+pub async fn verify_mfa(
+    services: web::Data<Services>,
+    settings: web::Data<HttpSettings>,
+    Context(context): Context,
+    body: web::Json<MfaVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let answer = match (body.code, body.recovery_code) {
+        (Some(code), None) if !code.trim().is_empty() => SecondFactor::Totp(code),
+        (None, Some(code)) if !code.trim().is_empty() => SecondFactor::RecoveryCode(code),
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "code",
+                "give either `code` or `recovery_code`",
+            )]));
+        }
+    };
+    let pair = services
+        .auth
+        .verify_mfa(&body.challenge_token, answer, &context)
+        .await?;
     Ok(token_response(&pair, &settings))
 }
 
@@ -183,6 +233,7 @@ pub async fn change_password(
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/login", web::post().to(login))
+        .route("/mfa", web::post().to(verify_mfa))
         .route("/refresh", web::post().to(refresh))
         .route("/logout", web::post().to(logout))
         .route("/me", web::get().to(me))

@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per capability. Handlers extract, call one use case, and map
 //! the result to a view.
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
@@ -14,6 +15,7 @@ pub mod evidence;
 pub mod exports;
 pub mod findings;
 pub mod jobs;
+pub mod mfa;
 pub mod notifications;
 pub mod reports;
 pub mod rules;

@@ -105,6 +105,7 @@ pub async fn create(
         email: body.email,
         display_name: body.display_name,
         role: body.role,
+        kind: body.kind,
         password: body.password,
     };
     let created = services

@@ -28,6 +28,31 @@ pub struct TokenResponse {
     /// When true, every endpoint but me, change-password and logout answers 403 until the
     /// password is changed.
     pub must_change_password: bool,
+    /// When true, the tenant requires a second factor the user has not enrolled: every
+    /// endpoint but me, the MFA enrolment ones, change-password and logout answers 403
+    /// (`MFA_ENROLMENT_REQUIRED`) until it is; refresh after enrolling.
+    pub mfa_enrolment_required: bool,
+}
+
+/// The password was right and the account has a second factor: answer the challenge at
+/// `POST /api/v1/auth/mfa` within `expires_in` seconds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaChallengeResponse {
+    /// Always true.
+    pub mfa_required: bool,
+    pub challenge_token: String,
+    pub expires_in: i64,
+}
+
+/// The second step of signing in: a code from the authenticator app, or a recovery code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaVerifyRequest {
+    pub challenge_token: String,
+    /// Six digits from the authenticator app.
+    pub code: Option<String>,
+    /// One of the recovery codes (each works once), instead of `code`.
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -46,6 +46,12 @@ macro_rules! enum_schema {
 enum_schema! {
     /// A user's role.
     Role = ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech", "viewer"];
+    /// A person signs in; a service account has no password and acts only with API keys.
+    UserKind = ["person", "service"];
+    /// What an API key may be used for: `write` grants all, `read` reading, the others one area.
+    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "snapshots:write", "catalog:write", "imports:run", "users:write"];
+    /// Whether an API key can be used.
+    ApiKeyStatus = ["active", "expired", "revoked"];
     /// Where a test stands in the red/blue validation workflow.
     TestState = ["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"];
     /// A step of the test workflow (`POST /api/v1/tests/{id}/{action}`).
@@ -145,6 +151,13 @@ mod tests {
 
     #[test]
     fn each_enum_schema_lists_the_domain_values() {
+        assert_eq!(
+            super::ApiKeyScope::VALUES,
+            values(
+                aegis_domain::api_key::Scope::ALL,
+                aegis_domain::api_key::Scope::as_str
+            )
+        );
         assert_eq!(
             super::Role::VALUES,
             values(role::Role::ALL, role::Role::as_str)

@@ -2,6 +2,7 @@
 //! application types are mapped to these. `views/X.rs` holds the views, request bodies and
 //! queries of `routes/X.rs`; this module holds the ones every capability shares (pages).
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
@@ -16,6 +17,7 @@ pub mod evidence;
 pub mod exports;
 pub mod findings;
 pub mod jobs;
+pub mod mfa;
 pub mod notifications;
 pub mod reports;
 pub mod rules;

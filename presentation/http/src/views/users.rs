@@ -17,6 +17,8 @@ pub struct UserView {
     /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
     #[schema(value_type = crate::views::enums::Role)]
     pub role: String,
+    #[schema(value_type = crate::views::enums::UserKind)]
+    pub kind: String,
     pub is_active: bool,
     pub must_change_password: bool,
     pub locked_until: Option<DateTime<Utc>>,
@@ -36,6 +38,7 @@ impl From<UserSummary> for UserView {
             email: user.email,
             display_name: user.display_name,
             role: user.role,
+            kind: user.kind,
             is_active: user.is_active,
             must_change_password: user.must_change_password,
             locked_until: user.locked_until,
@@ -70,6 +73,10 @@ pub struct CreateUserRequest {
     /// One of admin, red_lead, red_tech, blue_lead, blue_tech, viewer.
     #[schema(value_type = crate::views::enums::Role)]
     pub role: String,
+    /// `person` (default) or `service`: a service account has no password; an admin gives it
+    /// API keys (`POST /api/v1/api-keys` with `owner_id`).
+    #[schema(value_type = Option<crate::views::enums::UserKind>)]
+    pub kind: Option<String>,
     /// When absent, a password is generated and returned once in `generated_password`.
     pub password: Option<String>,
 }

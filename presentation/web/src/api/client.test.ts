@@ -6,7 +6,7 @@ function answer(status: number, body: unknown = {}): Response {
 }
 
 function listen() {
-  const listener = { onSignedOut: vi.fn(), onPasswordChangeRequired: vi.fn() };
+  const listener = { onSignedOut: vi.fn(), onPasswordChangeRequired: vi.fn(), onMfaEnrolmentRequired: vi.fn() };
   setSessionListener(listener);
   return listener;
 }

@@ -44,8 +44,8 @@ export function asProblem(value: unknown, status: number): Problem {
   };
 }
 
-type SessionListener = { onSignedOut(): void; onPasswordChangeRequired(): void };
-let listener: SessionListener = { onSignedOut() {}, onPasswordChangeRequired() {} };
+type SessionListener = { onSignedOut(): void; onPasswordChangeRequired(): void; onMfaEnrolmentRequired(): void };
+let listener: SessionListener = { onSignedOut() {}, onPasswordChangeRequired() {}, onMfaEnrolmentRequired() {} };
 
 /** The app tells the client where to send the user when the session ends or needs a new password. */
 export function setSessionListener(next: SessionListener): void {
@@ -73,7 +73,8 @@ function refreshOnce(): Promise<boolean> {
 
 /**
  * fetch with the session rules: a 401 refreshes the session once and retries, then signs out;
- * PASSWORD_CHANGE_REQUIRED sends the user to the change page.
+ * PASSWORD_CHANGE_REQUIRED sends the user to the change page, MFA_ENROLMENT_REQUIRED to the
+ * enrolment of a second factor.
  */
 export async function sessionFetch(input: Request): Promise<Response> {
   const path = new URL(input.url, window.location.origin).pathname;
@@ -92,8 +93,11 @@ export async function sessionFetch(input: Request): Promise<Response> {
       .clone()
       .json()
       .catch(() => null);
-    if (asProblem(body, 403).code === "PASSWORD_CHANGE_REQUIRED") {
+    const code = asProblem(body, 403).code;
+    if (code === "PASSWORD_CHANGE_REQUIRED") {
       listener.onPasswordChangeRequired();
+    } else if (code === "MFA_ENROLMENT_REQUIRED") {
+      listener.onMfaEnrolmentRequired();
     }
   }
   return response;

@@ -68,3 +68,5 @@ export type AssetKind = Schemas["AssetKind"];
 export type AssetStatus = Schemas["AssetStatus"];
 export const ASSET_KINDS = every<AssetKind>()(["siem_rule", "edr_policy", "sensor", "ids_rule", "manual_review", "custom"]);
 export const ASSET_STATUSES = every<AssetStatus>()(["active", "disabled", "retired"]);
+export type ApiKeyScope = Schemas["ApiKeyScope"];
+export type ApiKeyStatus = Schemas["ApiKeyStatus"];

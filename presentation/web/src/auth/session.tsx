@@ -31,6 +31,9 @@ export function RequireSession({ children }: { children: ReactNode }) {
       onPasswordChangeRequired() {
         navigate("/change-password", { replace: true });
       },
+      onMfaEnrolmentRequired() {
+        navigate("/mfa-setup", { replace: true });
+      },
     });
   }, [client, navigate]);
 
@@ -58,6 +61,6 @@ export function useSession(): Session {
   return session;
 }
 
-export async function signIn(email: string, password: string): Promise<Schemas["TokenResponse"]> {
+export async function signIn(email: string, password: string): Promise<Schemas["TokenResponse"] | Schemas["MfaChallengeResponse"]> {
   return ok(api.POST("/api/v1/auth/login", { body: { email, password } }));
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
-import { fieldError } from "../api/client";
+import { api, ok, fieldError, type Schemas } from "../api/client";
 import { signIn, ME_KEY } from "../auth/session";
 import { Button, ErrorPanel, TextField } from "../components/ui";
 
@@ -32,18 +32,24 @@ export function LoginPage() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [challenge, setChallenge] = useState<string | null>(null);
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const client = useQueryClient();
 
+  const enter = async (tokens: Schemas["TokenResponse"]) => {
+    await client.invalidateQueries({ queryKey: ME_KEY });
+    const next = tokens.must_change_password ? "/change-password" : tokens.mfa_enrolment_required ? "/mfa-setup" : safeNext(params.get("next"));
+    navigate(next, { replace: true });
+  };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const tokens = await signIn(email, password);
-      await client.invalidateQueries({ queryKey: ME_KEY });
-      navigate(tokens.must_change_password ? "/change-password" : safeNext(params.get("next")), { replace: true });
+      const answer = await signIn(email, password);
+      if ("challenge_token" in answer) setChallenge(answer.challenge_token);
+      else await enter(answer);
     } catch (e) {
       setError(e);
     } finally {
@@ -51,6 +57,7 @@ export function LoginPage() {
     }
   };
   const field = (name: string) => fieldError(error, name);
+  if (challenge) return <MfaStep challenge={challenge} onSignedIn={enter} />;
   return (
     <AuthFrame title="Sign in">
       <form onSubmit={submit} className="space-y-4" noValidate>
@@ -59,6 +66,49 @@ export function LoginPage() {
         {error !== null && <ErrorPanel error={error} />}
         <Button type="submit" busy={busy} className="w-full justify-center">
           Sign in
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}
+
+/** The second step: a code from the authenticator app, or a recovery code. */
+function MfaStep({ challenge, onSignedIn }: { challenge: string; onSignedIn: (tokens: Schemas["TokenResponse"]) => Promise<void> }) {
+  const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = recovery ? { challenge_token: challenge, recovery_code: code } : { challenge_token: challenge, code };
+      await onSignedIn(await ok(api.POST("/api/v1/auth/mfa", { body })));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <AuthFrame title="Two-step sign-in">
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <TextField
+          label={recovery ? "Recovery code" : "Code from your authenticator app"}
+          inputMode={recovery ? "text" : "numeric"}
+          autoComplete="one-time-code"
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          error={fieldError(error, "code")}
+          autoFocus
+        />
+        {error !== null && <ErrorPanel error={error} />}
+        <Button type="submit" busy={busy} className="w-full justify-center">
+          Verify
+        </Button>
+        <Button tone="ghost" className="w-full justify-center" onClick={() => setRecovery((r) => !r)}>
+          {recovery ? "Use the authenticator app" : "Use a recovery code"}
         </Button>
       </form>
     </AuthFrame>

@@ -4,6 +4,8 @@ import { api, ok, type Schemas, fieldError } from "../api/client";
 import { ME_KEY } from "../auth/session";
 import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } from "../components/ui";
 import { formatDateTime, roleLabel } from "../lib/format";
+import { ApiKeysCard } from "./ApiKeys";
+import { MfaCard } from "./Mfa";
 import { PasswordForm } from "./ChangePassword";
 import { DEFAULT_PER_PAGE, HEATMAP_COLOR_OPTIONS, PER_PAGE_OPTIONS, readPreferences, type Preferences } from "./preferences";
 
@@ -13,7 +15,7 @@ export function ProfilePage() {
   const profile = useQuery({ queryKey: PROFILE_KEY, queryFn: () => ok(api.GET("/api/v1/users/me")) });
   return (
     <>
-      <PageHeader title="Your profile" subtitle="Your account, your password and how the app behaves for you." />
+      <PageHeader title="Your profile" subtitle="Your account, your password, your API keys and how the app behaves for you." />
       <QueryState query={profile}>
         {(me) => (
           <div className="grid items-start gap-5 xl:grid-cols-2">
@@ -21,7 +23,11 @@ export function ProfilePage() {
               <Account me={me} />
               <PreferencesCard me={me} />
             </div>
-            <PasswordCard />
+            <div className="space-y-5">
+              <PasswordCard />
+              <MfaCard />
+              <ApiKeysCard />
+            </div>
           </div>
         )}
       </QueryState>
