@@ -21,7 +21,9 @@ pub mod findings;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifications;
+pub mod osint;
 pub mod reports;
+pub mod risk;
 pub mod rules;
 pub mod snapshots;
 pub mod templates;
@@ -45,7 +47,9 @@ pub use findings::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use notifications::*;
+pub use osint::*;
 pub use reports::*;
+pub use risk::*;
 pub use rules::*;
 pub use snapshots::*;
 pub use templates::*;
@@ -103,6 +107,7 @@ pub enum Entity {
     Evidence,
     Finding,
     Import,
+    IntelItem,
     JobRun,
     Report,
     Technique,
@@ -119,6 +124,7 @@ impl std::fmt::Display for Entity {
             Self::Evidence => "evidence",
             Self::Finding => "finding",
             Self::Import => "import",
+            Self::IntelItem => "intelligence item",
             Self::JobRun => "job run",
             Self::Report => "report",
             Self::Technique => "technique",
@@ -173,6 +179,7 @@ impl RepositoryError {
 pub trait Repositories:
     TenantRepository
     + CoverageRepository
+    + RiskRepository
     + JobRunRepository
     + SnapshotRepository
     + MetricsRepository
@@ -192,6 +199,7 @@ pub trait Repositories:
 impl<T> Repositories for T where
     T: TenantRepository
         + CoverageRepository
+        + RiskRepository
         + JobRunRepository
         + SnapshotRepository
         + MetricsRepository

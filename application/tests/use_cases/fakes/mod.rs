@@ -38,6 +38,9 @@ pub struct State {
     pub campaigns: Vec<Campaign>,
     pub dependencies: Vec<(TenantId, Dependency)>,
     pub findings: Vec<Finding>,
+    pub risks: Vec<(TenantId, aegis_domain::risk::TechniqueRisk)>,
+    /// Intelligence items as risk counts them: when published, which technique they name.
+    pub intelligence: Vec<(chrono::DateTime<chrono::Utc>, String)>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -229,7 +232,9 @@ mod findings;
 mod idempotency;
 mod jobs;
 mod notifications;
+mod osint;
 mod reports;
+mod risk;
 mod rules;
 mod snapshots;
 mod templates;

@@ -81,7 +81,7 @@ enum_schema! {
     /// Why a job run exists.
     JobTrigger = ["schedule", "manual"];
     /// A data source's feed.
-    FeedKind = ["attack", "atomic", "caldera", "sigma", "elastic", "d3fend", "lolbas", "gtfobins", "stix", "compliance"];
+    FeedKind = ["attack", "atomic", "caldera", "sigma", "elastic", "d3fend", "lolbas", "gtfobins", "stix", "compliance", "nvd", "kev", "kev_attack", "news"];
     /// How a data source's last sync went.
     SyncStatus = ["never", "running", "succeeded", "failed"];
     /// How a catalog import went.
@@ -98,13 +98,23 @@ enum_schema! {
     RuleSource = ["sigma", "elastic"];
     /// An event in a piece of evidence's chain of custody.
     CustodyKind = ["uploaded", "downloaded", "verified", "verification_failed", "deleted", "link_issued"];
+    /// A technique's risk level, most severe first.
+    RiskLevel = ["critical", "high", "medium", "low", "info"];
+    /// The order of the risk list.
+    RiskSort = ["score_desc", "score_asc", "technique"];
+    /// Where an intelligence item comes from.
+    IntelSource = ["nvd", "kev", "news"];
+    /// An intelligence item's severity (CVSS v3 rating).
+    IntelSeverity = ["critical", "high", "medium", "low", "none"];
+    /// What a risk recommendation asks for.
+    RecommendedAction = ["plan_test", "improve_detection", "retest", "review_intelligence"];
 }
 
 #[cfg(test)]
 mod tests {
     use aegis_domain::{
-        campaign, data_source, detection, finding, job, report, role, scoring, template, test_case,
-        workflow,
+        campaign, data_source, detection, finding, job, osint, report, risk, role, scoring,
+        template, test_case, workflow,
     };
 
     fn values<T: Copy, const N: usize>(
@@ -195,5 +205,24 @@ mod tests {
         );
         actions.dedup();
         assert_eq!(super::WorkflowAction::VALUES, actions);
+        assert_eq!(
+            super::IntelSource::VALUES,
+            values(osint::IntelSource::ALL, osint::IntelSource::as_str)
+        );
+        assert_eq!(
+            super::IntelSeverity::VALUES,
+            values(osint::IntelSeverity::ALL, osint::IntelSeverity::as_str)
+        );
+        assert_eq!(
+            super::RiskLevel::VALUES,
+            values(risk::RiskLevel::ALL, risk::RiskLevel::as_str)
+        );
+        assert_eq!(
+            super::RecommendedAction::VALUES,
+            values(
+                risk::RecommendedAction::ALL,
+                risk::RecommendedAction::as_str
+            )
+        );
     }
 }
