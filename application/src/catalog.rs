@@ -52,6 +52,12 @@ pub struct TechniqueOverview {
     pub templates: Vec<aegis_domain::template::TemplateSummary>,
     /// Living-off-the-land binaries with a use that enables the technique.
     pub binaries: Vec<aegis_domain::template::BinarySummary>,
+    /// How the organization's validated tests of it ended and how long detection took
+    /// (`None` for a role that cannot read operations).
+    pub outcomes: Option<aegis_domain::risk::OutcomeSplit>,
+    /// Its stored risk (`None` before risk was computed, or for a role that cannot read
+    /// operations).
+    pub risk: Option<aegis_domain::risk::TechniqueRisk>,
 }
 
 /// An organization's own technique, as an admin writes it.
@@ -388,6 +394,25 @@ impl CatalogService {
             .templates
             .binaries_for_technique(detail.technique.mitre_id.as_str())
             .await?;
+        let (outcomes, risk) = if permits(actor.role, Action::ReadOperations) {
+            let mut split = aegis_domain::risk::OutcomeSplit::default();
+            for observation in self
+                .database
+                .validated_observations(actor.tenant_id, Some(&detail.technique.mitre_id))
+                .await?
+            {
+                split.add(&observation);
+            }
+            let risk = self
+                .database
+                .risks(actor.tenant_id)
+                .await?
+                .into_iter()
+                .find(|r| r.technique_id == detail.technique.mitre_id);
+            (Some(split), risk)
+        } else {
+            (None, None)
+        };
         Ok(TechniqueOverview {
             detail,
             tests,
@@ -396,6 +421,8 @@ impl CatalogService {
             countermeasures,
             templates,
             binaries,
+            outcomes,
+            risk,
         })
     }
 

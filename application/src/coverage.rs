@@ -17,6 +17,7 @@ use aegis_domain::ports::{
     RuleRepository, TestFilter, TrackedActorRepository,
 };
 use aegis_domain::ports::{TechniqueFilter, TechniqueSummary};
+use aegis_domain::risk::{OutcomeSplit, ValidatedObservation};
 use aegis_domain::scoring::{
     CoverageStatus, ScoringPolicy, StoredScore, TechniqueInputs, TechniqueScore, ValidatedResult,
     score_technique, weighted_mean,
@@ -287,6 +288,9 @@ pub struct HeatmapCell {
     pub rules: u32,
     /// D3FEND countermeasures of it.
     pub countermeasures: u32,
+    /// How its validated tests in view ended (prevented, detected, logged, missed) and how
+    /// long detection took; a parent's include its sub-techniques'.
+    pub outcomes: OutcomeSplit,
     pub subtechniques: Vec<HeatmapCell>,
 }
 
@@ -296,6 +300,8 @@ pub struct HeatmapColumn {
     pub tactic: aegis_domain::catalog::Tactic,
     /// Mean of its techniques' rolled scores; `None` for an empty column.
     pub score: Option<f64>,
+    /// Its techniques' validated tests: the prevention/detection split of the tactic.
+    pub outcomes: OutcomeSplit,
     pub techniques: Vec<HeatmapCell>,
 }
 
@@ -557,6 +563,17 @@ impl CoverageService {
                     .is_none_or(|ids| ids.contains(&t.mitre_id))
             })
             .collect();
+        let observations: Vec<ValidatedObservation> = match &in_view {
+            None => database.validated_observations(tenant, None).await?,
+            Some(tests) => tests.iter().filter_map(observation_of).collect(),
+        };
+        let mut outcomes: HashMap<TechniqueId, OutcomeSplit> = HashMap::new();
+        for observation in &observations {
+            outcomes
+                .entry(observation.technique_id.clone())
+                .or_default()
+                .add(observation);
+        }
         let scores: HashMap<TechniqueId, StoredScore> = match in_view {
             None => stored,
             Some(tests) => scores_of_tests(
@@ -577,6 +594,7 @@ impl CoverageService {
             actors,
             rules,
             countermeasures,
+            outcomes,
         };
         Ok(build_heatmap(
             &tactics,
@@ -593,6 +611,20 @@ struct Counts {
     actors: HashMap<TechniqueId, u32>,
     rules: HashMap<String, u32>,
     countermeasures: HashMap<String, u32>,
+    outcomes: HashMap<TechniqueId, OutcomeSplit>,
+}
+
+/// A validated test as the prevention split reads it; `None` for any other test.
+fn observation_of(test: &TestCase) -> Option<ValidatedObservation> {
+    if test.workflow().state() != TestState::Validated {
+        return None;
+    }
+    Some(ValidatedObservation {
+        technique_id: test.technique_id.clone(),
+        outcome: test.blue.outcome?,
+        executed_at: test.red.executed_at,
+        detected_at: test.blue.detected_at,
+    })
 }
 
 fn cell(
@@ -611,6 +643,11 @@ fn cell(
             .unwrap_or_default(),
         rules: counts.rules.get(id).copied().unwrap_or_default(),
         countermeasures: counts.countermeasures.get(id).copied().unwrap_or_default(),
+        outcomes: counts
+            .outcomes
+            .get(&technique.mitre_id)
+            .cloned()
+            .unwrap_or_default(),
         open_tests: stored.map_or(0, |s| s.open_tests),
         rolled_score: score.score,
         score,
@@ -645,6 +682,9 @@ fn build_heatmap(
             cell.subtechniques = children
                 .remove(&cell.technique.mitre_id)
                 .unwrap_or_default();
+            for sub in &cell.subtechniques {
+                cell.outcomes.merge(&sub.outcomes);
+            }
             if !cell.subtechniques.is_empty() {
                 let parts: Vec<f64> = std::iter::once(cell.score.score)
                     .chain(cell.subtechniques.iter().map(|s| s.score.score))
@@ -690,9 +730,14 @@ fn build_heatmap(
                     .map(|c| (c.rolled_score, 1.0))
                     .collect::<Vec<_>>(),
             );
+            let mut outcomes = OutcomeSplit::default();
+            for technique in &techniques {
+                outcomes.merge(&technique.outcomes);
+            }
             HeatmapColumn {
                 tactic: tactic.clone(),
                 score,
+                outcomes,
                 techniques,
             }
         })

@@ -47,6 +47,7 @@ pub enum SourceFeed {
     Binaries(Box<dyn BinaryFeed>),
     Intel(Box<dyn IntelFeed>),
     Compliance(Box<dyn crate::compliance::ComplianceFeed>),
+    Osint(Box<dyn crate::osint::OsintFeed>),
 }
 
 /// Makes the feed of a source kind from an origin.
@@ -139,6 +140,7 @@ pub(crate) struct Importers {
     pub(crate) templates: TemplateService,
     pub(crate) threat_intel: ThreatIntelService,
     pub(crate) compliance: crate::compliance::ComplianceService,
+    pub(crate) osint: crate::osint::OsintService,
 }
 
 /// Syncs sources: the work of the feed-sync job and of bundle uploads.
@@ -347,6 +349,16 @@ impl FeedSyncService {
                     counts(report.totals(), report.skipped.len()),
                     report.skipped,
                 )
+            }
+            SourceFeed::Osint(feed) => {
+                let report = importers
+                    .osint
+                    .apply_feed(feed.as_ref())
+                    .await
+                    .map_err(|e| text(&e))?;
+                // The mapping's links count for a mapping source; items for the others.
+                let import = report.mapping.unwrap_or(report.items);
+                (counts(import, report.skipped.len()), report.skipped)
             }
         };
         Ok(SyncReport {

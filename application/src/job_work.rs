@@ -13,6 +13,7 @@ use crate::jobs::JobWork;
 pub(crate) struct Work {
     pub(crate) catalog: crate::catalog::CatalogService,
     pub(crate) coverage: crate::coverage::CoverageService,
+    pub(crate) risk: crate::risk::RiskService,
     pub(crate) evidence: crate::evidence::EvidenceService,
     pub(crate) snapshots: crate::snapshots::SnapshotService,
     pub(crate) intel: crate::intel::IntelService,
@@ -96,7 +97,12 @@ impl JobWork for Work {
                     .recompute_all()
                     .await
                     .map_err(|e| e.to_string())?;
-                Ok(count(&[("recomputed", recomputed)]))
+                // Risk reads the coverage just recomputed, so it follows in the same run.
+                let assessed = work.risk.recompute_all().await.map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("recomputed", recomputed),
+                    ("risk_assessed", assessed),
+                ]))
             }
             JobKind::EvidenceSweep => {
                 let report = work

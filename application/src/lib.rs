@@ -28,8 +28,10 @@ pub mod jobs;
 pub mod mfa;
 pub mod navigator;
 pub mod notifications;
+pub mod osint;
 pub mod ports;
 pub mod reports;
+pub mod risk;
 pub mod rules;
 pub mod snapshots;
 pub mod templates;
@@ -62,6 +64,7 @@ pub struct Dependencies {
     pub intel: Arc<dyn aegis_domain::ports::IntelRepository>,
     /// Compliance frameworks and their control → technique mappings (global).
     pub compliance: Arc<dyn aegis_domain::ports::ComplianceRepository>,
+    pub osint: Arc<dyn aegis_domain::ports::OsintRepository>,
     /// The threat actors each organization tracks.
     pub tracking: Arc<dyn aegis_domain::ports::TrackedActorRepository>,
     /// The data-source registry (global, like the catalog).
@@ -143,6 +146,8 @@ pub struct Services {
     pub findings: findings::FindingService,
     pub reports: reports::ReportService,
     pub detection_lifecycle: detection_lifecycle::DetectionLifecycleService,
+    pub risk: risk::RiskService,
+    pub osint: osint::OsintService,
 }
 
 impl Services {
@@ -236,6 +241,15 @@ impl Services {
             deps.clock.clone(),
             tests.clone(),
         );
+        let risk = risk::RiskService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.templates.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            Arc::new(aegis_domain::risk::RiskPolicy::default()),
+        );
         let threat_intel = threat_intel::ThreatIntelService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -243,6 +257,14 @@ impl Services {
             deps.tracking.clone(),
             deps.clock.clone(),
             deps.ids.clone(),
+            risk.clone(),
+        );
+        let osint = osint::OsintService::new(
+            deps.database.clone(),
+            deps.osint.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            risk.clone(),
         );
         let compliance = compliance::ComplianceService::new(
             deps.database.clone(),
@@ -260,6 +282,7 @@ impl Services {
                 templates: templates.clone(),
                 threat_intel: threat_intel.clone(),
                 compliance: compliance.clone(),
+                osint: osint.clone(),
             },
         );
         let dashboard = dashboard::DashboardService::new(
@@ -275,6 +298,7 @@ impl Services {
             evidence_upload_grace: job_settings.evidence_upload_grace,
             catalog: catalog.clone(),
             coverage: coverage.clone(),
+            risk: risk.clone(),
             evidence: evidence.clone(),
             snapshots: snapshots.clone(),
             intel: intel::IntelService::new(
@@ -315,6 +339,8 @@ impl Services {
             deps.secrets.clone(),
         );
         Self {
+            risk,
+            osint,
             reports: reports::ReportService::new(
                 deps.database.clone(),
                 deps.reports.clone(),

@@ -91,6 +91,7 @@ pub struct ThreatIntelService {
     tracking: Arc<dyn TrackedActorRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    risk: crate::risk::RiskService,
 }
 
 impl ThreatIntelService {
@@ -101,6 +102,7 @@ impl ThreatIntelService {
         tracking: Arc<dyn TrackedActorRepository>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        risk: crate::risk::RiskService,
     ) -> Self {
         Self {
             database,
@@ -109,6 +111,7 @@ impl ThreatIntelService {
             tracking,
             clock,
             ids,
+            risk,
         }
     }
 
@@ -201,6 +204,8 @@ impl ThreatIntelService {
             .await?;
         self.audit(actor, context, "threat_actor.tracked", &tracked)
             .await?;
+        // The actors in scope are an input of every technique's risk.
+        self.risk.recompute_tenant(actor.tenant_id).await?;
         Ok(tracked)
     }
 
@@ -222,6 +227,7 @@ impl ThreatIntelService {
             .await?;
         self.audit(actor, context, "threat_actor.untracked", &tracked)
             .await?;
+        self.risk.recompute_tenant(actor.tenant_id).await?;
         Ok(())
     }
 

@@ -16,10 +16,18 @@ pub enum FeedKind {
     Gtfobins,
     Stix,
     Compliance,
+    /// NVD CVEs (the CVE API 2.0, or its JSON files).
+    Nvd,
+    /// CISA's Known Exploited Vulnerabilities catalog.
+    Kev,
+    /// The CTID mapping of KEV vulnerabilities to ATT&CK.
+    KevAttack,
+    /// Security news in RSS or Atom (a list of feeds).
+    News,
 }
 
 impl FeedKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 14] = [
         Self::Attack,
         Self::Atomic,
         Self::Caldera,
@@ -30,6 +38,10 @@ impl FeedKind {
         Self::Gtfobins,
         Self::Stix,
         Self::Compliance,
+        Self::Nvd,
+        Self::Kev,
+        Self::KevAttack,
+        Self::News,
     ];
 
     #[must_use]
@@ -45,6 +57,10 @@ impl FeedKind {
             Self::Gtfobins => "gtfobins",
             Self::Stix => "stix",
             Self::Compliance => "compliance",
+            Self::Nvd => "nvd",
+            Self::Kev => "kev",
+            Self::KevAttack => "kev_attack",
+            Self::News => "news",
         }
     }
 
@@ -66,6 +82,10 @@ impl FeedKind {
             Self::Gtfobins => "GTFOBins",
             Self::Stix => "STIX threat intelligence",
             Self::Compliance => "Compliance mappings (CTID Mappings Explorer)",
+            Self::Nvd => "NVD CVEs",
+            Self::Kev => "CISA Known Exploited Vulnerabilities",
+            Self::KevAttack => "KEV to ATT&CK mapping (CTID Mappings Explorer)",
+            Self::News => "Security news (RSS and Atom)",
         }
     }
 
@@ -84,6 +104,10 @@ impl FeedKind {
             Self::Compliance => {
                 "Apache-2.0 (CTID); CIS Controls: CC BY-NC-ND 4.0, loaded by the user"
             }
+            Self::Nvd => "NVD terms of use (public domain data; not endorsed by NVD)",
+            Self::Kev => "CC0 1.0 (CISA)",
+            Self::KevAttack => "Apache-2.0 (CTID)",
+            Self::News => "as each publisher states: headlines and links only",
         }
     }
 
@@ -120,6 +144,19 @@ impl FeedKind {
             }
             Self::Compliance => {
                 "https://raw.githubusercontent.com/center-for-threat-informed-defense/mappings-explorer/main/mappings/nist_800_53/attack-16.1/nist_800_53-rev5/enterprise/nist_800_53-rev5_attack-16.1-enterprise.json"
+            }
+            // The CVEs CISA lists as exploited: the ones that matter to risk, a bounded set.
+            Self::Nvd => "https://services.nvd.nist.gov/rest/json/cves/2.0?hasKev",
+            Self::Kev => {
+                "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+            }
+            Self::KevAttack => {
+                "https://raw.githubusercontent.com/center-for-threat-informed-defense/mappings-explorer/main/mappings/kev/attack-16.1/kev-07.28.2025/enterprise/kev-07.28.2025_attack-16.1-enterprise.json"
+            }
+            // Space-separated: the original's defaults (CISA, NVD, SANS ISC, BleepingComputer,
+            // The Hacker News, Krebs on Security).
+            Self::News => {
+                "https://www.cisa.gov/cybersecurity-advisories/all.xml https://nvd.nist.gov/feeds/xml/cve/misc/nvd-rss.xml https://isc.sans.edu/rssfeed_full.xml https://www.bleepingcomputer.com/feed/ https://feeds.feedburner.com/TheHackersNews https://krebsonsecurity.com/feed/"
             }
         }
     }

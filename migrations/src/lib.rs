@@ -25,6 +25,7 @@ mod m20261206_000019_reports;
 mod m20261207_001001_detection_lifecycle;
 mod m20261207_005001_api_keys;
 mod m20261207_005002_mfa;
+mod m20261207_002001_risk;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001001_detection_lifecycle::Migration),
             Box::new(m20261207_005001_api_keys::Migration),
             Box::new(m20261207_005002_mfa::Migration),
+            Box::new(m20261207_002001_risk::Migration),
         ]
     }
 }

@@ -436,3 +436,13 @@ pub fn attack_fixture(name: &str) -> PathBuf {
         .join("fixtures/attack")
         .join(name)
 }
+
+/// A file of `tests/fixtures/osint` (intelligence feeds written for the tests).
+pub fn osint_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/osint")
+            .join(name),
+    )
+    .unwrap()
+}

@@ -255,6 +255,55 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
+        e(M::GET, "/api/v1/risk", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/risk/matrix", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/risk/summary", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/risk/top", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/risk/recommendations",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/risk/detection-performance",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/risk/techniques/{risk_technique}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(M::POST, "/api/v1/risk/compute", A::TakeSnapshot, None, OK),
+        e(M::GET, "/api/v1/osint/items", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/osint/summary", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/osint/items/{intel_item}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/osint/items/{intel_item}/review",
+            A::ManageFindings,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/osint/technique/{mitre_id}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(M::GET, "/api/v1/snapshots", A::ReadCatalog, None, OK),
         e(M::GET, "/api/v1/snapshots/trend", A::ReadCatalog, None, OK),
         e(M::POST, "/api/v1/snapshots", A::TakeSnapshot, None, CREATED),
@@ -1084,6 +1133,34 @@ impl Walk<'_> {
             "kind" => "stix".to_owned(),
             "mitre_id" => "T1059".to_owned(),
             "actor" => "G0016".to_owned(),
+            // A technique with a stored risk: the admin computes it first.
+            "risk_technique" => {
+                self.send(Method::POST, "/api/v1/risk/compute", json!({}))
+                    .await;
+                "T1059".to_owned()
+            }
+            // An intelligence item: the admin uploads the KEV fixture once.
+            "intel_item" => {
+                let uploaded = self
+                    .app
+                    .client
+                    .post(self.app.url("/api/v1/data-sources/kev/bundle"))
+                    .bearer_auth(&self.admin)
+                    .header("content-type", "application/octet-stream")
+                    .body(osint_fixture("kev-catalog.json"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(uploaded.status(), StatusCode::OK);
+                let items: Value = self
+                    .app
+                    .get("/api/v1/osint/items", &self.admin)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                items["items"][0]["id"].as_str().unwrap().to_owned()
+            }
             "tracked_actor" => {
                 self.send(Method::PUT, "/api/v1/tracked-actors/G0016", json!({}))
                     .await;

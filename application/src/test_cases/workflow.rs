@@ -20,16 +20,22 @@ impl TestService {
     ) -> Result<TestCase, TestError> {
         let notes = notes.and_then(optional);
         // A vote may validate the test and open a finding, whose severity weighs the threat.
-        let threat = match action {
-            WorkflowAction::ValidateRed(_) | WorkflowAction::ValidateBlue(_) => {
+        // ... and moves the technique's risk, whose threat term counts the actors in scope.
+        let (threat, tracked) = match action {
+            WorkflowAction::ValidateRed(_) | WorkflowAction::ValidateBlue(_) => (
                 crate::coverage::actors_in_scope(
                     self.tracking.as_ref(),
                     self.catalog.as_ref(),
                     actor.tenant_id,
                 )
-                .await?
-            }
-            _ => crate::coverage::ThreatByTechnique::new(),
+                .await?,
+                !self
+                    .tracking
+                    .tracked_actors(actor.tenant_id)
+                    .await?
+                    .is_empty(),
+            ),
+            _ => (crate::coverage::ThreatByTechnique::new(), false),
         };
         let uow = self.database.begin().await?;
         let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
@@ -147,6 +153,16 @@ impl TestService {
             self.follow_up
                 .on_validated(uow.as_ref(), context, actor.user_id, &test, &threat)
                 .await?;
+            crate::risk::refresh_technique(
+                uow.as_ref(),
+                actor.tenant_id,
+                &test.technique_id,
+                &threat,
+                tracked,
+                &aegis_domain::risk::RiskPolicy::default(),
+                now,
+            )
+            .await?;
         }
         let record = TransitionRecord {
             id: self.ids.new_id(),

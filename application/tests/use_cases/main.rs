@@ -52,6 +52,7 @@ async fn harness() -> Harness {
         data_sources: Arc::new(EmptyCatalog),
         tracking: Arc::new(EmptyCatalog),
         compliance: Arc::new(EmptyCatalog),
+        osint: Arc::new(EmptyCatalog),
         reports: Arc::new(EmptyCatalog),
         renderer: Arc::new(fakes::TitleRenderer),
         signer: Arc::new(fakes::DigestSigner),

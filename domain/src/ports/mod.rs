@@ -24,7 +24,9 @@ pub mod idempotency;
 pub mod jobs;
 pub mod mfa;
 pub mod notifications;
+pub mod osint;
 pub mod reports;
+pub mod risk;
 pub mod rules;
 pub mod snapshots;
 pub mod templates;
@@ -51,7 +53,9 @@ pub use idempotency::*;
 pub use jobs::*;
 pub use mfa::*;
 pub use notifications::*;
+pub use osint::*;
 pub use reports::*;
+pub use risk::*;
 pub use rules::*;
 pub use snapshots::*;
 pub use templates::*;
@@ -116,6 +120,7 @@ pub enum Entity {
     Evidence,
     Finding,
     Import,
+    IntelItem,
     JobRun,
     Report,
     Technique,
@@ -135,6 +140,7 @@ impl std::fmt::Display for Entity {
             Self::Evidence => "evidence",
             Self::Finding => "finding",
             Self::Import => "import",
+            Self::IntelItem => "intelligence item",
             Self::JobRun => "job run",
             Self::Report => "report",
             Self::Technique => "technique",
@@ -189,6 +195,7 @@ impl RepositoryError {
 pub trait Repositories:
     TenantRepository
     + CoverageRepository
+    + RiskRepository
     + JobRunRepository
     + SnapshotRepository
     + MetricsRepository
@@ -211,6 +218,7 @@ pub trait Repositories:
 impl<T> Repositories for T where
     T: TenantRepository
         + CoverageRepository
+        + RiskRepository
         + JobRunRepository
         + SnapshotRepository
         + MetricsRepository

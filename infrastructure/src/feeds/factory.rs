@@ -11,6 +11,7 @@ use aegis_domain::detection::RuleSource;
 use aegis_domain::template::TemplateSource;
 
 use super::attack::FileAttackSource;
+use super::osint_files::{OsintFiles, OsintKind};
 use super::remote::UrlAttackSource;
 use super::rule_files::{D3fendFiles, Location, RuleFiles};
 use super::stix_intel::StixIntelFiles;
@@ -58,9 +59,14 @@ fn bundle_name(kind: FeedKind, bytes: &[u8]) -> &'static str {
         return "bundle.tar.gz";
     }
     match kind {
-        FeedKind::Attack | FeedKind::D3fend | FeedKind::Stix | FeedKind::Compliance => {
-            "bundle.json"
-        }
+        FeedKind::Attack
+        | FeedKind::D3fend
+        | FeedKind::Stix
+        | FeedKind::Compliance
+        | FeedKind::Nvd
+        | FeedKind::Kev
+        | FeedKind::KevAttack => "bundle.json",
+        FeedKind::News => "bundle.xml",
         FeedKind::Elastic => "bundle.toml",
         FeedKind::Gtfobins => "bundle",
         FeedKind::Atomic | FeedKind::Caldera | FeedKind::Sigma | FeedKind::Lolbas => "bundle.yml",
@@ -104,6 +110,14 @@ impl FeedFactory for SourceFeeds {
             FeedKind::Stix => SourceFeed::Intel(Box::new(StixIntelFiles::at(location))),
             FeedKind::Compliance => {
                 SourceFeed::Compliance(Box::new(super::ctid::ComplianceFiles::at(location)))
+            }
+            FeedKind::Nvd => SourceFeed::Osint(Box::new(OsintFiles::at(OsintKind::Nvd, location))),
+            FeedKind::Kev => SourceFeed::Osint(Box::new(OsintFiles::at(OsintKind::Kev, location))),
+            FeedKind::KevAttack => {
+                SourceFeed::Osint(Box::new(OsintFiles::at(OsintKind::KevAttack, location)))
+            }
+            FeedKind::News => {
+                SourceFeed::Osint(Box::new(OsintFiles::at(OsintKind::News, location)))
             }
         })
     }

@@ -29,7 +29,7 @@ pub(crate) fn client() -> Result<reqwest::Client, FeedError> {
 }
 
 /// The body of `response`, refused beyond the feed size limit.
-async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, FeedError> {
+pub(crate) async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, FeedError> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()

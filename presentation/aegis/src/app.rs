@@ -97,6 +97,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         data_sources: database.clone(),
         tracking: database.clone(),
         compliance: database.clone(),
+        osint: database.clone(),
         reports: database.clone(),
         renderer: Arc::new(aegis_infrastructure::reports::DocumentRenderer::new(
             report_branding(settings)?,

@@ -48,6 +48,9 @@ pub struct State {
     pub recovery_codes: Vec<mfa::StoredCode>,
     pub mfa_policies: Vec<(TenantId, aegis_domain::mfa::MfaPolicy)>,
     pub mfa_challenges: Vec<aegis_domain::mfa::MfaChallenge>,
+    pub risks: Vec<(TenantId, aegis_domain::risk::TechniqueRisk)>,
+    /// Intelligence items as risk counts them: when published, which technique they name.
+    pub intelligence: Vec<(chrono::DateTime<chrono::Utc>, String)>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -242,7 +245,9 @@ mod idempotency;
 mod jobs;
 mod mfa;
 mod notifications;
+mod osint;
 mod reports;
+mod risk;
 mod rules;
 mod snapshots;
 mod templates;

@@ -11,14 +11,13 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, reports, rules, snapshots, system, templates, tracked_actors, users,
+    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports, risk, rules, snapshots, system, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
 use crate::views::{
     audit_log as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
-    detection_lifecycle as lifecycle_views, findings as finding_views, jobs as job_views,
-    notifications as notification_views, reports as report_views, rules as rule_views,
+    detection_lifecycle as lifecycle_views, findings as finding_views, jobs as job_views, notifications as notification_views, osint as osint_views, reports as report_views, risk as risk_views, rules as rule_views,
     snapshots as snapshot_views, templates as template_views, test_cases as test_views,
 };
 
@@ -72,6 +71,9 @@ use crate::views::{
         reports::list, reports::request, reports::get, reports::download, reports::verify,
         compliance::frameworks, compliance::framework,
         snapshots::list, snapshots::trend, snapshots::take, snapshots::get, snapshots::delete,
+        risk::list, risk::matrix, risk::summary, risk::top, risk::recommendations, risk::technique,
+        risk::detection_performance, risk::compute,
+        osint::list, osint::get, osint::review, osint::summary, osint::technique,
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
         system::health, system::ready, system::metrics,
@@ -85,6 +87,7 @@ use crate::views::{
         Paginated<campaign_views::CampaignView>, Paginated<finding_views::FindingResponse>,
         Paginated<report_views::ReportView>, Paginated<lifecycle_views::AssetView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
+        Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -104,6 +107,8 @@ use crate::views::{
         (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),
         (name = "dashboard", description = "KPIs, the executive narrative and pipeline metrics"),
         (name = "snapshots", description = "Posture snapshots and the coverage trend"),
+        (name = "osint", description = "Intelligence items from NVD, CISA KEV and security news, tied to techniques"),
+        (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "system", description = "Health, readiness and metrics"),
     )

@@ -130,6 +130,11 @@ pub struct TechniqueDetailView {
     pub templates: Vec<crate::views::templates::TemplateSummaryView>,
     /// Living-off-the-land binaries (LOLBAS, GTFOBins) with the uses that enable it.
     pub lol_binaries: Vec<crate::views::templates::BinaryView>,
+    /// How the organization's validated tests of it split into prevented, detected, logged
+    /// only and missed, with the time to detect (absent for roles that cannot read operations).
+    pub outcomes: Option<crate::views::risk::OutcomeSplitView>,
+    /// Its risk with the breakdown (absent before risk was computed).
+    pub risk: Option<crate::views::risk::RiskView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,8 +167,16 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             .collect();
         let templates = overview.templates.into_iter().map(Into::into).collect();
         let lol_binaries = overview.binaries.into_iter().map(Into::into).collect();
+        let outcomes = overview.outcomes.as_ref().map(Into::into);
         let detail: TechniqueDetail = overview.detail;
         let t = detail.technique;
+        let risk = overview.risk.map(|risk| {
+            crate::views::risk::RiskView::from(aegis_application::risk::RiskEntry {
+                risk,
+                name: t.name.clone(),
+                tactics: t.tactics.clone(),
+            })
+        });
         let custom = t.stix_id.starts_with("x-aegis-technique--");
         Self {
             mitre_id: t.mitre_id.to_string(),
@@ -201,6 +214,8 @@ impl From<TechniqueOverview> for TechniqueDetailView {
             countermeasures,
             templates,
             lol_binaries,
+            outcomes,
+            risk,
         }
     }
 }

@@ -89,6 +89,9 @@ pub struct HeatmapCellView {
     pub detection_rules: u32,
     /// D3FEND countermeasures of it.
     pub countermeasures: u32,
+    /// How its validated tests ended and how long detection took (a parent's include its
+    /// sub-techniques'): the hover card's prevention/detection split and time to detect.
+    pub outcomes: crate::views::risk::OutcomeSplitView,
     #[schema(no_recursion)]
     pub subtechniques: Vec<HeatmapCellView>,
 }
@@ -109,6 +112,7 @@ impl From<HeatmapCell> for HeatmapCellView {
             threat_actors: cell.actors,
             detection_rules: cell.rules,
             countermeasures: cell.countermeasures,
+            outcomes: (&cell.outcomes).into(),
             subtechniques: cell.subtechniques.into_iter().map(Into::into).collect(),
         }
     }
@@ -121,6 +125,8 @@ pub struct HeatmapColumnView {
     pub shortname: String,
     /// Mean of the column's rolled scores; null for an empty column.
     pub score: Option<f64>,
+    /// The tactic's prevention/detection split and time to detect.
+    pub outcomes: crate::views::risk::OutcomeSplitView,
     pub techniques: Vec<HeatmapCellView>,
 }
 
@@ -156,6 +162,7 @@ impl From<Heatmap> for HeatmapView {
                     tactic: column.tactic.name,
                     shortname: column.tactic.shortname,
                     score: column.score,
+                    outcomes: (&column.outcomes).into(),
                     techniques: column.techniques.into_iter().map(Into::into).collect(),
                 })
                 .collect(),

@@ -87,7 +87,7 @@ enum_schema! {
     /// Why a job run exists.
     JobTrigger = ["schedule", "manual"];
     /// A data source's feed.
-    FeedKind = ["attack", "atomic", "caldera", "sigma", "elastic", "d3fend", "lolbas", "gtfobins", "stix", "compliance"];
+    FeedKind = ["attack", "atomic", "caldera", "sigma", "elastic", "d3fend", "lolbas", "gtfobins", "stix", "compliance", "nvd", "kev", "kev_attack", "news"];
     /// How a data source's last sync went.
     SyncStatus = ["never", "running", "succeeded", "failed"];
     /// How a catalog import went.
@@ -112,12 +112,22 @@ enum_schema! {
     ProofSource = ["test", "manual"];
     /// Where a detection proof stands.
     ProofState = ["current", "expired", "invalidated"];
+    /// A technique's risk level, most severe first.
+    RiskLevel = ["critical", "high", "medium", "low", "info"];
+    /// The order of the risk list.
+    RiskSort = ["score_desc", "score_asc", "technique"];
+    /// Where an intelligence item comes from.
+    IntelSource = ["nvd", "kev", "news"];
+    /// An intelligence item's severity (CVSS v3 rating).
+    IntelSeverity = ["critical", "high", "medium", "low", "none"];
+    /// What a risk recommendation asks for.
+    RecommendedAction = ["plan_test", "improve_detection", "retest", "review_intelligence"];
 }
 
 #[cfg(test)]
 mod tests {
     use aegis_domain::{
-        campaign, data_source, detection, detection_lifecycle, finding, job, report, role, scoring,
+        campaign, data_source, detection, detection_lifecycle, finding, job, osint, report, risk, role, scoring,
         template, test_case, workflow,
     };
 
@@ -237,5 +247,24 @@ mod tests {
         );
         actions.dedup();
         assert_eq!(super::WorkflowAction::VALUES, actions);
+        assert_eq!(
+            super::IntelSource::VALUES,
+            values(osint::IntelSource::ALL, osint::IntelSource::as_str)
+        );
+        assert_eq!(
+            super::IntelSeverity::VALUES,
+            values(osint::IntelSeverity::ALL, osint::IntelSeverity::as_str)
+        );
+        assert_eq!(
+            super::RiskLevel::VALUES,
+            values(risk::RiskLevel::ALL, risk::RiskLevel::as_str)
+        );
+        assert_eq!(
+            super::RecommendedAction::VALUES,
+            values(
+                risk::RecommendedAction::ALL,
+                risk::RecommendedAction::as_str
+            )
+        );
     }
 }
