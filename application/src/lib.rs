@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod navigator;
 pub mod notifications;
 pub mod ports;
+pub mod read_models;
 pub mod reports;
 pub mod rules;
 pub mod snapshots;
@@ -132,6 +133,7 @@ pub struct Services {
     pub campaigns: campaigns::CampaignService,
     pub findings: findings::FindingService,
     pub reports: reports::ReportService,
+    pub read_models: read_models::ReadModelService,
 }
 
 impl Services {
@@ -285,6 +287,10 @@ impl Services {
             deps.secrets.clone(),
         );
         Self {
+            read_models: read_models::ReadModelService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+            ),
             reports: reports::ReportService::new(
                 deps.database.clone(),
                 deps.reports.clone(),

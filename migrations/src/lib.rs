@@ -22,6 +22,7 @@ mod m20261129_000016_tracked_actors;
 mod m20261129_000017_compliance;
 mod m20261206_000018_campaigns;
 mod m20261206_000019_reports;
+mod m20261207_006001_read_model_versions;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_compliance::Migration),
             Box::new(m20261206_000018_campaigns::Migration),
             Box::new(m20261206_000019_reports::Migration),
+            Box::new(m20261207_006001_read_model_versions::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ mod evidence;
 mod exports;
 mod jobs;
 mod permissions;
+mod read_models;
 mod reports;
 mod rules;
 mod system;

@@ -21,6 +21,7 @@ pub mod findings;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifications;
+pub mod read_models;
 pub mod reports;
 pub mod rules;
 pub mod snapshots;
@@ -45,6 +46,7 @@ pub use findings::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use notifications::*;
+pub use read_models::*;
 pub use reports::*;
 pub use rules::*;
 pub use snapshots::*;
@@ -186,6 +188,7 @@ pub trait Repositories:
     + RevokedTokenRepository
     + IdempotencyRepository
     + AuditLogRepository
+    + ReadModelRepository
 {
 }
 
@@ -205,5 +208,6 @@ impl<T> Repositories for T where
         + RevokedTokenRepository
         + IdempotencyRepository
         + AuditLogRepository
+        + ReadModelRepository
 {
 }

@@ -229,6 +229,7 @@ mod findings;
 mod idempotency;
 mod jobs;
 mod notifications;
+mod read_models;
 mod reports;
 mod rules;
 mod snapshots;
