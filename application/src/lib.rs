@@ -30,6 +30,7 @@ pub mod navigator;
 pub mod notifications;
 pub mod osint;
 pub mod ports;
+pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
@@ -148,6 +149,7 @@ pub struct Services {
     pub detection_lifecycle: detection_lifecycle::DetectionLifecycleService,
     pub risk: risk::RiskService,
     pub osint: osint::OsintService,
+    pub read_models: read_models::ReadModelService,
 }
 
 impl Services {
@@ -341,6 +343,10 @@ impl Services {
         Self {
             risk,
             osint,
+            read_models: read_models::ReadModelService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+            ),
             reports: reports::ReportService::new(
                 deps.database.clone(),
                 deps.reports.clone(),

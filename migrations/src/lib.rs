@@ -26,6 +26,7 @@ mod m20261207_001001_detection_lifecycle;
 mod m20261207_005001_api_keys;
 mod m20261207_005002_mfa;
 mod m20261207_002001_risk;
+mod m20261207_006001_read_model_versions;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_005001_api_keys::Migration),
             Box::new(m20261207_005002_mfa::Migration),
             Box::new(m20261207_002001_risk::Migration),
+            Box::new(m20261207_006001_read_model_versions::Migration),
         ]
     }
 }

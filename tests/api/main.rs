@@ -28,6 +28,7 @@ mod jobs;
 mod mfa;
 mod osint;
 mod permissions;
+mod read_models;
 mod reports;
 mod risk;
 mod rules;

@@ -20,7 +20,7 @@ use sea_orm_migration::MigratorTrait;
 use aegis_domain::ports::CatalogRepository;
 use aegis_infrastructure::feeds::attack::parse_bundle;
 use aegis_infrastructure::feeds::{MAX_FEED_BYTES, read_feed_file};
-use aegis_infrastructure::persistence::connect;
+use aegis_infrastructure::persistence::{PoolSettings, connect};
 use aegis_infrastructure::test_support::TestDatabase;
 
 fn bundle_path() -> PathBuf {
@@ -55,7 +55,7 @@ async fn main() {
         ("postgresql", TestDatabase::postgres().await),
         ("sqlite", TestDatabase::sqlite().await),
     ] {
-        let db = connect(database.url(), 5).await.unwrap();
+        let db = connect(database.url(), PoolSettings::new(5)).await.unwrap();
         aegis_migrations::Migrator::up(db.connection(), None)
             .await
             .unwrap();

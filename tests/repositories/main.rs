@@ -20,7 +20,7 @@ use aegis_domain::ports::*;
 use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::{Tenant, TenantId, TenantSlug};
 use aegis_domain::user::{Email, User, UserId};
-use aegis_infrastructure::persistence::{SeaDatabase, connect};
+use aegis_infrastructure::persistence::{PoolSettings, SeaDatabase, connect};
 use aegis_infrastructure::test_support::TestDatabase;
 use aegis_migrations::Migrator;
 
@@ -43,7 +43,7 @@ async fn store(postgres: bool) -> Store {
     } else {
         TestDatabase::sqlite().await
     };
-    let db = connect(guard.url(), 5).await.unwrap();
+    let db = connect(guard.url(), PoolSettings::new(5)).await.unwrap();
     Migrator::up(db.connection(), None).await.unwrap();
     Store { db, _guard: guard }
 }

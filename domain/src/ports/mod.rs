@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod mfa;
 pub mod notifications;
 pub mod osint;
+pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
@@ -54,6 +55,7 @@ pub use jobs::*;
 pub use mfa::*;
 pub use notifications::*;
 pub use osint::*;
+pub use read_models::*;
 pub use reports::*;
 pub use risk::*;
 pub use rules::*;
@@ -212,6 +214,7 @@ pub trait Repositories:
     + AuditLogRepository
     + ApiKeyRepository
     + MfaRepository
+    + ReadModelRepository
 {
 }
 
@@ -235,5 +238,6 @@ impl<T> Repositories for T where
         + AuditLogRepository
         + ApiKeyRepository
         + MfaRepository
+        + ReadModelRepository
 {
 }

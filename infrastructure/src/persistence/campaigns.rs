@@ -94,6 +94,7 @@ use entities::{campaign, dependency};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 /// A phase as stored in the `phases` JSON column.
@@ -491,14 +492,16 @@ impl<C: Connection> CampaignRepository for SeaStore<C> {
         tenant: TenantId,
         campaign: &Campaign,
     ) -> Result<(), RepositoryError> {
-        insert(self.conn(), tenant, campaign).await
+        let outcome = insert(self.conn(), tenant, campaign).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn find_campaign(
         &self,
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<Option<Campaign>, RepositoryError> {
-        find(self.conn(), tenant, id).await
+        find(&self.read(), tenant, id).await
     }
     async fn update_campaign(
         &self,
@@ -506,14 +509,18 @@ impl<C: Connection> CampaignRepository for SeaStore<C> {
         campaign: &Campaign,
         expected_version: i32,
     ) -> Result<(), RepositoryError> {
-        update(self.conn(), tenant, campaign, expected_version).await
+        let outcome = update(self.conn(), tenant, campaign, expected_version).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn delete_campaign(
         &self,
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<(), RepositoryError> {
-        delete(self.conn(), tenant, id).await
+        let outcome = delete(self.conn(), tenant, id).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn list_campaigns(
         &self,
@@ -521,7 +528,7 @@ impl<C: Connection> CampaignRepository for SeaStore<C> {
         filter: &CampaignFilter,
         page: PageRequest,
     ) -> Result<Page<Campaign>, RepositoryError> {
-        list(self.conn(), tenant, filter, page).await
+        list(&self.read(), tenant, filter, page).await
     }
     async fn due_campaigns(
         &self,
@@ -542,7 +549,7 @@ impl<C: Connection> CampaignRepository for SeaStore<C> {
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<Vec<TestCase>, RepositoryError> {
-        tests(self.conn(), tenant, id).await
+        tests(&self.read(), tenant, id).await
     }
     async fn transitions_of_campaign(
         &self,

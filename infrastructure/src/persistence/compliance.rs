@@ -72,6 +72,7 @@ use entities::{framework, mapping};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn fingerprint(framework: &Framework, mappings: &[ControlMapping]) -> String {
@@ -251,7 +252,9 @@ impl<C: Connection> ComplianceRepository for SeaStore<C> {
         mappings: &[aegis_domain::compliance::ControlMapping],
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
-        apply(self.conn(), framework, mappings, at).await
+        let outcome = apply(self.conn(), framework, mappings, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn frameworks(
         &self,

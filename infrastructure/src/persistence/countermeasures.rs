@@ -64,6 +64,7 @@ use entities::{countermeasure, link};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn fingerprint(item: &Countermeasure) -> String {
@@ -214,17 +215,19 @@ impl<C: Connection> CountermeasureRepository for SeaStore<C> {
         items: &[aegis_domain::detection::Countermeasure],
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
-        apply(self.conn(), items, at).await
+        let outcome = apply(self.conn(), items, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn countermeasures_for_technique(
         &self,
         technique: &str,
     ) -> Result<Vec<aegis_domain::detection::Countermeasure>, RepositoryError> {
-        for_technique(self.conn(), technique).await
+        for_technique(&self.read(), technique).await
     }
     async fn countermeasure_counts(
         &self,
     ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
-        counts(self.conn()).await
+        counts(&self.read()).await
     }
 }

@@ -48,6 +48,7 @@ use entities::technique_score;
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn to_domain(row: technique_score::Model) -> Result<StoredScore, RepositoryError> {
@@ -151,20 +152,22 @@ impl<C: Connection> CoverageRepository for SeaStore<C> {
         tenant: TenantId,
         score: &StoredScore,
     ) -> Result<(), RepositoryError> {
-        save(self.conn(), tenant, score).await
+        let outcome = save(self.conn(), tenant, score).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn technique_score(
         &self,
         tenant: TenantId,
         technique: &TechniqueId,
     ) -> Result<Option<StoredScore>, RepositoryError> {
-        find(self.conn(), tenant, technique).await
+        find(&self.read(), tenant, technique).await
     }
     async fn technique_scores(
         &self,
         tenant: TenantId,
     ) -> Result<Vec<StoredScore>, RepositoryError> {
-        all(self.conn(), tenant).await
+        all(&self.read(), tenant).await
     }
     async fn detection_rules_of(
         &self,
@@ -173,7 +176,7 @@ impl<C: Connection> CoverageRepository for SeaStore<C> {
         super::rules::for_technique(self.conn(), technique).await
     }
     async fn countermeasure_count(&self, technique: &str) -> Result<u32, RepositoryError> {
-        super::countermeasures::count_for_technique(self.conn(), technique).await
+        super::countermeasures::count_for_technique(&self.read(), technique).await
     }
     async fn detection_proof(
         &self,

@@ -180,20 +180,20 @@ impl<C: Connection> MetricsRepository for SeaStore<C> {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<aegis_domain::metrics::TestFacts>, RepositoryError> {
-        test_facts(self.conn(), tenant).await
+        test_facts(&self.read(), tenant).await
     }
     async fn workflow_actions_by_actor(
         &self,
         tenant: TenantId,
         since: DateTime<Utc>,
     ) -> Result<Vec<(UserId, String, u64)>, RepositoryError> {
-        actions_by_actor(self.conn(), tenant, since).await
+        actions_by_actor(&self.read(), tenant, since).await
     }
     async fn recent_activity(
         &self,
         tenant: TenantId,
         limit: u64,
     ) -> Result<Vec<aegis_domain::metrics::ActivityItem>, RepositoryError> {
-        recent_activity(self.conn(), tenant, limit).await
+        recent_activity(&self.read(), tenant, limit).await
     }
 }

@@ -335,7 +335,7 @@ impl<C: Connection> FindingRepository for SeaStore<C> {
         tenant: TenantId,
         id: FindingId,
     ) -> Result<Option<Finding>, RepositoryError> {
-        find(self.conn(), tenant, id).await
+        find(&self.read(), tenant, id).await
     }
     async fn update_finding(
         &self,
@@ -351,7 +351,7 @@ impl<C: Connection> FindingRepository for SeaStore<C> {
         filter: &FindingFilter,
         page: PageRequest,
     ) -> Result<Page<Finding>, RepositoryError> {
-        list(self.conn(), tenant, filter, page).await
+        list(&self.read(), tenant, filter, page).await
     }
     async fn findings_of_test(
         &self,

@@ -23,6 +23,7 @@ mod json_values;
 mod mfa;
 mod notifications;
 mod osint;
+mod read_models;
 mod reports;
 mod risk;
 mod rules;
@@ -42,7 +43,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionTrait,
 };
 
 use aegis_application::ports::{Database, UnitOfWork};
@@ -89,11 +91,81 @@ impl<T> Connection for T where
 #[derive(Debug, Clone)]
 pub struct SeaStore<C> {
     connection: C,
+    /// SQLite's pool of read-only connections beside the one writer (WAL lets them read
+    /// while it writes); `None` for a transaction, whose reads must see its own writes, and
+    /// for PostgreSQL, whose one pool already reads in parallel.
+    readers: Option<DatabaseConnection>,
 }
 
 impl<C: ConnectionTrait> SeaStore<C> {
     fn conn(&self) -> &C {
         &self.connection
+    }
+
+    /// The connection for a read that needs no transaction: a reader when there are any,
+    /// so it never queues behind the writer, else the store's own connection.
+    fn read(&self) -> Reader<'_, C> {
+        match &self.readers {
+            Some(readers) => Reader::Pool(readers),
+            None => Reader::Own(&self.connection),
+        }
+    }
+}
+
+/// The connection a read runs on (see [`SeaStore::read`]).
+pub(crate) enum Reader<'a, C> {
+    Pool(&'a DatabaseConnection),
+    Own(&'a C),
+}
+
+#[async_trait]
+impl<C: ConnectionTrait> ConnectionTrait for Reader<'_, C> {
+    fn get_database_backend(&self) -> sea_orm::DbBackend {
+        match self {
+            Self::Pool(c) => c.get_database_backend(),
+            Self::Own(c) => c.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            Self::Pool(c) => c.execute_raw(stmt).await,
+            Self::Own(c) => c.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            Self::Pool(c) => c.execute_unprepared(sql).await,
+            Self::Own(c) => c.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        match self {
+            Self::Pool(c) => c.query_one_raw(stmt).await,
+            Self::Own(c) => c.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        match self {
+            Self::Pool(c) => c.query_all_raw(stmt).await,
+            Self::Own(c) => c.query_all_raw(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        match self {
+            Self::Pool(c) => c.support_returning(),
+            Self::Own(c) => c.support_returning(),
+        }
     }
 }
 
@@ -110,34 +182,98 @@ impl SeaDatabase {
     }
 }
 
-/// Opens a pool on `url` (`postgres://…` or `sqlite://…`).
+/// How the pools are sized and tuned (`AEGIS_DATABASE_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// PostgreSQL: the pool's size. SQLite: the number of read-only connections beside the
+    /// one writer.
+    pub max_connections: u32,
+    /// Prepared statements each connection keeps, so a repeated query is parsed and planned
+    /// once per connection (0 turns the cache off).
+    pub statement_cache: usize,
+}
+
+impl PoolSettings {
+    pub const fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            statement_cache: 256,
+        }
+    }
+}
+
+/// Opens the database on `url` (`postgres://…` or `sqlite://…`).
 ///
-/// SQLite gets WAL, a 10 s busy timeout and foreign keys, and exactly one connection:
-/// SQLite has one writer anyway, and a single connection means a transaction that starts by
-/// reading never fails to upgrade its lock (`SQLITE_BUSY`) under concurrent requests.
+/// SQLite gets WAL, a 10 s busy timeout and foreign keys, and one writing connection: SQLite
+/// has one writer anyway, and a single one means a transaction that starts by reading never
+/// fails to upgrade its lock (`SQLITE_BUSY`) under concurrent requests. Beside it, a pool of
+/// read-only connections serves the reads that need no transaction: in WAL they read the last
+/// commit while the writer works, so a long import never stalls a page (an in-memory database
+/// has no readers: its connections would not share it).
 ///
 /// # Errors
 /// `DbSetupError` when the database cannot be reached.
-pub async fn connect(url: &str, max_connections: u32) -> Result<SeaDatabase, DbSetupError> {
+pub async fn connect(url: &str, pool: PoolSettings) -> Result<SeaDatabase, DbSetupError> {
     let sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if sqlite { 1 } else { max_connections.max(1) })
+        .max_connections(if sqlite {
+            1
+        } else {
+            pool.max_connections.max(1)
+        })
         .min_connections(if sqlite { 1 } else { 0 })
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
+    let cache = pool.statement_cache;
     if sqlite {
-        options.map_sqlx_sqlite_opts(|o| {
+        options.map_sqlx_sqlite_opts(move |o| {
+            // NORMAL is durable in WAL against a crash of the process (a power cut may lose
+            // the last commits, never corrupt); FULL would sync every commit.
             o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .create_if_missing(true)
+                .statement_cache_capacity(cache)
         });
+    } else {
+        options.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(cache));
     }
     let connection = sea_orm::Database::connect(options)
         .await
         .map_err(|e| DbSetupError(e.to_string()))?;
-    Ok(SeaDatabase { connection })
+    let readers = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
+        Some(open_readers(url, pool).await?)
+    } else {
+        None
+    };
+    Ok(SeaDatabase {
+        connection,
+        readers,
+    })
+}
+
+/// SQLite's read-only pool: opened after the writer, which created the file and turned WAL
+/// on (a read-only connection cannot). Connections open on demand and stay.
+async fn open_readers(url: &str, pool: PoolSettings) -> Result<DatabaseConnection, DbSetupError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(pool.max_connections.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .idle_timeout(Duration::from_secs(600))
+        .sqlx_logging(false);
+    let cache = pool.statement_cache;
+    options.map_sqlx_sqlite_opts(move |o| {
+        o.read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(10))
+            .statement_cache_capacity(cache)
+    });
+    sea_orm::Database::connect(options)
+        .await
+        .map_err(|e| DbSetupError(e.to_string()))
 }
 
 #[async_trait]
@@ -155,6 +291,7 @@ impl Database for SeaDatabase {
             .map_err(error::unexpected)?;
         Ok(Box::new(SeaStore {
             connection: transaction,
+            readers: None,
         }))
     }
 

@@ -87,6 +87,7 @@ use entities::{rule, rule_technique};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn fingerprint(rule: &DetectionRule) -> String {
@@ -406,7 +407,9 @@ impl<C: Connection> RuleRepository for SeaStore<C> {
         items: &[aegis_domain::detection::DetectionRule],
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::detection::ImportCounts, RepositoryError> {
-        apply(self.conn(), source, items, at).await
+        let outcome = apply(self.conn(), source, items, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn rules_for_technique(
         &self,
@@ -419,12 +422,12 @@ impl<C: Connection> RuleRepository for SeaStore<C> {
         filter: &aegis_domain::detection::RuleFilter,
         page: PageRequest,
     ) -> Result<Page<aegis_domain::detection::RuleSummary>, RepositoryError> {
-        list(self.conn(), filter, page).await
+        list(&self.read(), filter, page).await
     }
     async fn active_rule_counts(
         &self,
     ) -> Result<std::collections::HashMap<String, u32>, RepositoryError> {
-        active_counts(self.conn()).await
+        active_counts(&self.read()).await
     }
     async fn find_rule(
         &self,
@@ -436,6 +439,6 @@ impl<C: Connection> RuleRepository for SeaStore<C> {
         )>,
         RepositoryError,
     > {
-        find(self.conn(), id).await
+        find(&self.read(), id).await
     }
 }

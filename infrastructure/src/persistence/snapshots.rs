@@ -52,6 +52,7 @@ use entity::{ActiveModel, Column, Entity, Model};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn count(value: u32) -> i32 {
@@ -165,7 +166,9 @@ pub(crate) async fn delete(
 #[async_trait]
 impl<C: Connection> SnapshotRepository for SeaStore<C> {
     async fn insert_snapshot(&self, snapshot: &PostureSnapshot) -> Result<(), RepositoryError> {
-        insert(self.conn(), snapshot).await
+        let outcome = insert(self.conn(), snapshot).await?;
+        self.changed(Scope::Tenant(snapshot.tenant_id)).await?;
+        Ok(outcome)
     }
     async fn list_snapshots(
         &self,
@@ -174,20 +177,22 @@ impl<C: Connection> SnapshotRepository for SeaStore<C> {
         to: Option<DateTime<Utc>>,
         page: PageRequest,
     ) -> Result<Page<PostureSnapshot>, RepositoryError> {
-        list(self.conn(), tenant, from, to, page).await
+        list(&self.read(), tenant, from, to, page).await
     }
     async fn find_snapshot(
         &self,
         tenant: TenantId,
         id: uuid::Uuid,
     ) -> Result<Option<PostureSnapshot>, RepositoryError> {
-        find(self.conn(), tenant, id).await
+        find(&self.read(), tenant, id).await
     }
     async fn delete_snapshot(
         &self,
         tenant: TenantId,
         id: uuid::Uuid,
     ) -> Result<bool, RepositoryError> {
-        delete(self.conn(), tenant, id).await
+        let outcome = delete(self.conn(), tenant, id).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
 }

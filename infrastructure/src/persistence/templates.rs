@@ -100,6 +100,7 @@ use entities::{binary, binary_technique, template};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 /// The stored JSON and its fingerprint: an unchanged item is left alone on re-import.
@@ -398,7 +399,9 @@ impl<C: Connection> TemplateRepository for SeaStore<C> {
         items: &[aegis_domain::template::TestTemplate],
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::feed::ImportCounts, RepositoryError> {
-        apply_templates(self.conn(), source, items, at).await
+        let outcome = apply_templates(self.conn(), source, items, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn apply_binaries(
         &self,
@@ -412,14 +415,16 @@ impl<C: Connection> TemplateRepository for SeaStore<C> {
         ),
         RepositoryError,
     > {
-        apply_binaries(self.conn(), source, items, at).await
+        let outcome = apply_binaries(self.conn(), source, items, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn list_templates(
         &self,
         filter: &aegis_domain::template::TemplateFilter,
         page: PageRequest,
     ) -> Result<Page<aegis_domain::template::TemplateSummary>, RepositoryError> {
-        list(self.conn(), filter, page).await
+        list(&self.read(), filter, page).await
     }
     async fn find_template(
         &self,
@@ -431,7 +436,7 @@ impl<C: Connection> TemplateRepository for SeaStore<C> {
         )>,
         RepositoryError,
     > {
-        find(self.conn(), id).await
+        find(&self.read(), id).await
     }
     async fn binaries_for_technique(
         &self,

@@ -31,6 +31,7 @@ use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn verdict(text: Option<&str>) -> Result<Option<Verdict>, RepositoryError> {
@@ -522,14 +523,16 @@ impl VersionedTable for test::Entity {
 #[async_trait]
 impl<C: Connection> TestRepository for SeaStore<C> {
     async fn insert_test(&self, tenant: TenantId, test: &TestCase) -> Result<(), RepositoryError> {
-        insert(self.conn(), tenant, test).await
+        let outcome = insert(self.conn(), tenant, test).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn find_test(
         &self,
         tenant: TenantId,
         test: TestId,
     ) -> Result<Option<TestCase>, RepositoryError> {
-        find(self.conn(), tenant, test).await
+        find(&self.read(), tenant, test).await
     }
     async fn update_test(
         &self,
@@ -537,10 +540,14 @@ impl<C: Connection> TestRepository for SeaStore<C> {
         test: &TestCase,
         expected_version: i32,
     ) -> Result<(), RepositoryError> {
-        update(self.conn(), tenant, test, expected_version).await
+        let outcome = update(self.conn(), tenant, test, expected_version).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn delete_test(&self, tenant: TenantId, test: TestId) -> Result<(), RepositoryError> {
-        delete(self.conn(), tenant, test).await
+        let outcome = delete(self.conn(), tenant, test).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn list_tests(
         &self,
@@ -548,14 +555,16 @@ impl<C: Connection> TestRepository for SeaStore<C> {
         filter: &TestFilter,
         page: PageRequest,
     ) -> Result<Page<TestCase>, RepositoryError> {
-        list(self.conn(), tenant, filter, page).await
+        list(&self.read(), tenant, filter, page).await
     }
     async fn insert_transition(
         &self,
         tenant: TenantId,
         record: &TransitionRecord,
     ) -> Result<(), RepositoryError> {
-        insert_transition(self.conn(), tenant, record).await
+        let outcome = insert_transition(self.conn(), tenant, record).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn insert_worklog(
         &self,

@@ -52,6 +52,7 @@ use entities::intel_actor;
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 /// Catalog actors added by intelligence carry this fingerprint prefix: an ATT&CK import
@@ -273,7 +274,9 @@ impl<C: Connection> IntelRepository for SeaStore<C> {
         actors: &[aegis_domain::threat_intel::IntelActor],
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::threat_intel::IntelCounts, RepositoryError> {
-        apply(self.conn(), actors, at).await
+        let outcome = apply(self.conn(), actors, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
     async fn intel_for_actor(
         &self,

@@ -48,6 +48,7 @@ use entities::tracked_actor;
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 pub(crate) async fn all(
@@ -125,20 +126,24 @@ impl<C: Connection> TrackedActorRepository for SeaStore<C> {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<aegis_domain::threat_intel::TrackedActor>, RepositoryError> {
-        all(self.conn(), tenant).await
+        all(&self.read(), tenant).await
     }
     async fn save_tracked_actor(
         &self,
         tenant: TenantId,
         actor: &aegis_domain::threat_intel::TrackedActor,
     ) -> Result<(), RepositoryError> {
-        save(self.conn(), tenant, actor).await
+        let outcome = save(self.conn(), tenant, actor).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn untrack_actor(
         &self,
         tenant: TenantId,
         actor_stix_id: &str,
     ) -> Result<bool, RepositoryError> {
-        remove(self.conn(), tenant, actor_stix_id).await
+        let outcome = remove(self.conn(), tenant, actor_stix_id).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
 }

@@ -21,6 +21,7 @@ use super::text_search::any_contains;
 
 use async_trait::async_trait;
 
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 fn to_domain(row: user::Model) -> Result<User, RepositoryError> {
@@ -251,9 +252,13 @@ impl<C: Connection> UserRepository for SeaStore<C> {
         count_usable_admins(self.conn(), tenant, except, now).await
     }
     async fn insert_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
-        insert(self.conn(), tenant, user).await
+        let outcome = insert(self.conn(), tenant, user).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
     async fn update_user(&self, tenant: TenantId, user: &User) -> Result<(), RepositoryError> {
-        update(self.conn(), tenant, user).await
+        let outcome = update(self.conn(), tenant, user).await?;
+        self.changed(Scope::Tenant(tenant)).await?;
+        Ok(outcome)
     }
 }

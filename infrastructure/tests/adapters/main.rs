@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use aegis_domain::ports::TenantRepository;
 use aegis_domain::tenant::{Tenant, TenantId, TenantSlug};
-use aegis_infrastructure::persistence::{SeaDatabase, connect};
+use aegis_infrastructure::persistence::{PoolSettings, SeaDatabase, connect};
 use aegis_infrastructure::test_support::{
     TestDatabase, fresh_postgres, fresh_sqlite, postgres_admin_url,
 };
@@ -40,7 +40,7 @@ pub async fn store(postgres: bool) -> Store {
     } else {
         fresh_sqlite().await
     };
-    let db = connect(guard.url(), 8).await.unwrap();
+    let db = connect(guard.url(), PoolSettings::new(8)).await.unwrap();
     Migrator::up(db.connection(), None).await.unwrap();
     Store { db, _guard: guard }
 }

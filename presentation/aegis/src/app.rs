@@ -20,7 +20,7 @@ use aegis_http::HttpSettings;
 use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
 use aegis_infrastructure::feeds::remote::{TaxiiAttackSource, UrlAttackSource};
 use aegis_infrastructure::jobs::{ApalisJobQueue, run_workers};
-use aegis_infrastructure::persistence::{SeaDatabase, connect};
+use aegis_infrastructure::persistence::{PoolSettings, SeaDatabase, connect};
 use aegis_infrastructure::security::{
     BcryptPasswordHasher, JwtTokenService, OsSecretGenerator, SystemClock, UuidV7Generator,
 };
@@ -77,7 +77,11 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             source,
         })?;
     }
-    let database = connect(&settings.database_url(), settings.database_max_connections)
+    let pool = PoolSettings {
+        max_connections: settings.database_max_connections,
+        statement_cache: settings.database_statement_cache,
+    };
+    let database = connect(&settings.database_url(), pool)
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
     let database = Arc::new(database);

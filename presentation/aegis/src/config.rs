@@ -55,6 +55,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub database_max_connections: u32,
+    /// Prepared statements each database connection keeps (0: none).
+    pub database_statement_cache: usize,
     /// Apply pending migrations when `serve` starts (default: embedded yes, production no).
     pub auto_migrate: Option<bool>,
     #[serde(serialize_with = "hide")]
@@ -190,6 +192,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 10,
+            database_statement_cache: 256,
             auto_migrate: None,
             secret_key: None,
             report_signing_key: None,

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod request_id;
 pub mod routes;
 pub mod settings;
@@ -90,6 +91,7 @@ pub fn serve(
     let per_minute = NonZeroU32::new(settings.auth_requests_per_minute).unwrap_or(NonZeroU32::MIN);
     let limiter = web::Data::new(AuthRateLimiter::per_minute(per_minute));
     let settings = web::Data::new(settings);
+    let read_cache = web::Data::new(read_cache::ReadCache::new());
     let server = HttpServer::new(move || {
         let mut security_headers = DefaultHeaders::new()
             .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -112,6 +114,7 @@ pub fn serve(
             .app_data(metrics.clone())
             .app_data(limiter.clone())
             .app_data(settings.clone())
+            .app_data(read_cache.clone())
             .configure(|config| json::configure(config, limit))
             .wrap(from_fn(auth::api_key_middleware))
             .wrap(from_fn(json::keep_json_bodies))

@@ -246,6 +246,7 @@ mod jobs;
 mod mfa;
 mod notifications;
 mod osint;
+mod read_models;
 mod reports;
 mod risk;
 mod rules;

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::DateTime;
 use chrono::Utc;
 
+use crate::persistence::read_models::Scope;
 use crate::persistence::{Connection, SeaStore};
 
 #[async_trait]
@@ -23,7 +24,9 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         release: &aegis_domain::catalog::AttackRelease,
         at: DateTime<Utc>,
     ) -> Result<aegis_domain::ports::ImportReport, RepositoryError> {
-        import::apply(self.conn(), release, at).await
+        let outcome = import::apply(self.conn(), release, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
 
     async fn begin_import(
@@ -46,14 +49,14 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         &self,
         id: uuid::Uuid,
     ) -> Result<Option<aegis_domain::ports::ImportRun>, RepositoryError> {
-        runs::find(self.conn(), id).await
+        runs::find(&self.read(), id).await
     }
 
     async fn list_imports(
         &self,
         limit: u64,
     ) -> Result<Vec<aegis_domain::ports::ImportRun>, RepositoryError> {
-        runs::list(self.conn(), limit).await
+        runs::list(&self.read(), limit).await
     }
 
     async fn set_technique_review(
@@ -62,7 +65,9 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         required: bool,
         reason: Option<&str>,
     ) -> Result<(), RepositoryError> {
-        read::set_review(self.conn(), id, required, reason).await
+        let outcome = read::set_review(self.conn(), id, required, reason).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
 
     async fn insert_custom_technique(
@@ -70,7 +75,9 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         technique: &aegis_domain::catalog::Technique,
         at: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
-        read::insert_custom(self.conn(), technique, at).await
+        let outcome = read::insert_custom(self.conn(), technique, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
 
     async fn update_custom_technique(
@@ -78,11 +85,13 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         technique: &aegis_domain::catalog::Technique,
         at: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
-        read::update_custom(self.conn(), technique, at).await
+        let outcome = read::update_custom(self.conn(), technique, at).await?;
+        self.changed(Scope::Catalog).await?;
+        Ok(outcome)
     }
 
     async fn list_tactics(&self) -> Result<Vec<aegis_domain::catalog::Tactic>, RepositoryError> {
-        read::list_tactics(self.conn()).await
+        read::list_tactics(&self.read()).await
     }
 
     async fn list_techniques(
@@ -90,14 +99,14 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         filter: &aegis_domain::ports::TechniqueFilter,
         page: PageRequest,
     ) -> Result<Page<aegis_domain::ports::TechniqueSummary>, RepositoryError> {
-        read::list_techniques(self.conn(), filter, page).await
+        read::list_techniques(&self.read(), filter, page).await
     }
 
     async fn find_technique(
         &self,
         id: &aegis_domain::catalog::TechniqueId,
     ) -> Result<Option<aegis_domain::ports::TechniqueDetail>, RepositoryError> {
-        read::find_technique(self.conn(), id).await
+        read::find_technique(&self.read(), id).await
     }
 
     async fn list_threat_actors(
@@ -105,31 +114,31 @@ impl<C: Connection> CatalogRepository for SeaStore<C> {
         filter: &aegis_domain::ports::ThreatActorFilter,
         page: PageRequest,
     ) -> Result<Page<aegis_domain::catalog::ThreatActor>, RepositoryError> {
-        read::list_threat_actors(self.conn(), filter, page).await
+        read::list_threat_actors(&self.read(), filter, page).await
     }
 
     async fn all_techniques(
         &self,
         filter: &aegis_domain::ports::TechniqueFilter,
     ) -> Result<Vec<aegis_domain::ports::TechniqueSummary>, RepositoryError> {
-        read::all_techniques(self.conn(), filter).await
+        read::all_techniques(&self.read(), filter).await
     }
 
     async fn actors_per_technique(
         &self,
     ) -> Result<std::collections::HashMap<TechniqueId, u32>, RepositoryError> {
-        read::actors_per_technique(self.conn()).await
+        read::actors_per_technique(&self.read()).await
     }
 
     async fn find_threat_actor(
         &self,
         id: &str,
     ) -> Result<Option<aegis_domain::ports::ThreatActorDetail>, RepositoryError> {
-        read::find_threat_actor(self.conn(), id).await
+        read::find_threat_actor(&self.read(), id).await
     }
     async fn technique_lineage(
         &self,
     ) -> Result<aegis_domain::technique_lineage::TechniqueLineage, RepositoryError> {
-        read::lineage(self.conn()).await
+        read::lineage(&self.read()).await
     }
 }

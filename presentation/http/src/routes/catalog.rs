@@ -1,14 +1,16 @@
 //! `/api/v1/tactics`, `/api/v1/techniques` and `/api/v1/threat-actors`: the ATT&CK catalog.
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use aegis_application::Services;
 use aegis_application::context::Initiator;
+use aegis_application::read_models::ReadModel;
 use aegis_domain::ports::{TechniqueFilter, ThreatActorFilter};
 use aegis_domain::scoring::CoverageStatus;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
+use crate::read_cache::{ReadCache, answer};
 use crate::views::catalog::{
     CustomTechniqueRequest, ImportRunView, IntelSourceView, ReferenceView, ReviewRequest,
     TacticView, TechniqueDetailView, TechniqueQuery, TechniqueSummaryView, ThreatActorDetailView,
@@ -18,27 +20,43 @@ use crate::views::{PageQuery, Paginated};
 
 /// The tactics of the matrix, in matrix order.
 #[utoipa::path(get, path = "/api/v1/tactics", tag = "catalog",
-    responses((status = 200, body = Vec<TacticView>)),
+    responses((status = 200, body = Vec<TacticView>, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn tactics(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
-) -> Result<web::Json<Vec<TacticView>>, ApiError> {
-    let tactics = services.catalog.tactics(&Initiator::User(actor)).await?;
-    Ok(web::Json(tactics.into_iter().map(Into::into).collect()))
+) -> Result<HttpResponse, ApiError> {
+    let tag = services.read_models.tag(&actor, ReadModel::Catalog).await?;
+    answer(&request, &cache, &actor, tag, || async {
+        let tactics = services
+            .catalog
+            .tactics(&Initiator::User(actor.clone()))
+            .await?;
+        Ok(tactics
+            .into_iter()
+            .map(TacticView::from)
+            .collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// Techniques, filtered and paginated, ordered by ATT&CK id.
 #[utoipa::path(get, path = "/api/v1/techniques", tag = "catalog", params(TechniqueQuery, PageQuery),
-    responses((status = 200, body = Paginated<TechniqueSummaryView>),
+    responses((status = 200, body = Paginated<TechniqueSummaryView>, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
         (status = 422, body = Problem, description = "an unknown `sort` or `coverage_status`")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn techniques(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
     query: web::Query<TechniqueQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paginated<TechniqueSummaryView>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let sort = query
         .sort
@@ -75,12 +93,25 @@ pub async fn techniques(
         include_revoked: query.include_revoked.unwrap_or(false),
         review_required: query.review_required,
     };
+    let tag = services.read_models.tag(&actor, ReadModel::Catalog).await?;
+    answer(&request, &cache, &actor, tag, || async {
+        techniques_page(&services, actor.clone(), &filter, page.request()).await
+    })
+    .await
+}
+
+async fn techniques_page(
+    services: &Services,
+    actor: aegis_application::context::Actor,
+    filter: &TechniqueFilter,
+    page: aegis_domain::page::PageRequest,
+) -> Result<Paginated<TechniqueSummaryView>, ApiError> {
     let scores = services.coverage.scores(&actor).await?;
     let page = services
         .catalog
-        .techniques(&Initiator::User(actor), &filter, page.request())
+        .techniques(&Initiator::User(actor), filter, page)
         .await?;
-    Ok(web::Json(Paginated::from_page(page, |t| {
+    Ok(Paginated::from_page(page, |t| {
         let stored = scores.get(&t.mitre_id).map(|s| &s.score);
         let mut view = TechniqueSummaryView::from(t);
         view.coverage_status = Some(
@@ -91,23 +122,31 @@ pub async fn techniques(
         );
         view.score = Some(stored.map_or(0.0, |s| s.score));
         view
-    })))
+    }))
 }
 
 /// One technique by ATT&CK id, with sub-techniques, mitigations, the actors and software
 /// that use it.
 #[utoipa::path(get, path = "/api/v1/techniques/{mitre_id}", tag = "catalog",
     params(("mitre_id" = String, Path, description = "T1059 or T1059.001")),
-    responses((status = 200, body = TechniqueDetailView), (status = 404, body = Problem),
+    responses((status = 200, body = TechniqueDetailView, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
+        (status = 404, body = Problem),
         (status = 422, body = Problem, description = "not an ATT&CK technique id")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn technique(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
     mitre_id: web::Path<String>,
-) -> Result<web::Json<TechniqueDetailView>, ApiError> {
-    let detail = services.catalog.technique(&actor, &mitre_id).await?;
-    Ok(web::Json(detail.into()))
+) -> Result<HttpResponse, ApiError> {
+    let tag = services.read_models.tag(&actor, ReadModel::Catalog).await?;
+    answer(&request, &cache, &actor, tag, || async {
+        let detail = services.catalog.technique(&actor, &mitre_id).await?;
+        Ok(TechniqueDetailView::from(detail))
+    })
+    .await
 }
 
 /// Threat actors (ATT&CK groups), filtered and paginated.

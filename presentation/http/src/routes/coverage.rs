@@ -1,13 +1,15 @@
 //! `/api/v1/heatmap` and `/api/v1/coverage`: the organization's coverage of the ATT&CK matrix.
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use aegis_application::Services;
 use aegis_application::navigator::{LayerScope, NavigatorLayer};
+use aegis_application::read_models::ReadModel;
 use aegis_domain::scoring::CoverageStatus;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
+use crate::read_cache::{ReadCache, answer};
 use crate::views::coverage::{
     CoverageSummaryView, HeatmapQuery, HeatmapView, LayerImportView, LayerQuery,
     SkippedTechniqueView, TacticCoverageView, status_counts,
@@ -15,32 +17,56 @@ use crate::views::coverage::{
 
 /// The ATT&CK matrix coloured by this organization's coverage.
 #[utoipa::path(get, path = "/api/v1/heatmap", tag = "coverage", params(HeatmapQuery),
-    responses((status = 200, body = HeatmapView), (status = 404, body = Problem)),
+    responses((status = 200, body = HeatmapView, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
+        (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn heatmap(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
     query: web::Query<HeatmapQuery>,
-) -> Result<web::Json<HeatmapView>, ApiError> {
-    let map = services
-        .coverage
-        .heatmap(&actor, &query.into_inner().filter())
-        .await?;
-    Ok(web::Json(map.into()))
+) -> Result<HttpResponse, ApiError> {
+    let tag = services.read_models.tag(&actor, ReadModel::Catalog).await?;
+    answer(&request, &cache, &actor, tag, || async {
+        let map = services
+            .coverage
+            .heatmap(&actor, &query.into_inner().filter())
+            .await?;
+        Ok(HeatmapView::from(map))
+    })
+    .await
 }
 
 /// The organization's coverage in numbers: overall, threat-weighted, by status and by tactic.
 #[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage", params(HeatmapQuery),
-    responses((status = 200, body = CoverageSummaryView), (status = 404, body = Problem)),
+    responses((status = 200, body = CoverageSummaryView, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
+        (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn summary(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
     query: web::Query<HeatmapQuery>,
-) -> Result<web::Json<CoverageSummaryView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
+    let tag = services.read_models.tag(&actor, ReadModel::Catalog).await?;
+    answer(&request, &cache, &actor, tag, || {
+        summary_of(&services, &actor, query)
+    })
+    .await
+}
+
+async fn summary_of(
+    services: &Services,
+    actor: &aegis_application::context::Actor,
+    query: web::Query<HeatmapQuery>,
+) -> Result<CoverageSummaryView, ApiError> {
     let map = services
         .coverage
-        .heatmap(&actor, &query.into_inner().filter())
+        .heatmap(actor, &query.into_inner().filter())
         .await?;
     let techniques: u32 = map.status_counts.iter().map(|(_, n)| n).sum();
     let validated = map
@@ -72,14 +98,14 @@ pub async fn summary(
             .unwrap_or(u32::MAX),
         })
         .collect();
-    Ok(web::Json(CoverageSummaryView {
+    Ok(CoverageSummaryView {
         organization_score: map.organization_score,
         threat_weighted_score: map.threat_weighted_score,
         techniques,
         validated_percent: percent,
         status_counts: status_counts(map.status_counts),
         tactics,
-    }))
+    })
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -3,14 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use aegis_application::Services;
+use aegis_application::context::Actor;
+use aegis_application::read_models::ReadModel;
 use aegis_domain::metrics::ActivityItem;
 use aegis_domain::user::UserId;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
+use crate::read_cache::{ReadCache, answer};
 use crate::views::dashboard::{
     ActivityView, DashboardView, DetectionWeekView, FunnelStepView, KpisView, MetricsQuery,
     MetricsView, NarrativeView, OperatorView,
@@ -32,15 +35,30 @@ fn activity_view(item: ActivityItem, people: &BTreeMap<UserId, String>) -> Activ
 
 /// KPIs, coverage by tactic, recent activity and the executive narrative.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
-    responses((status = 200, body = DashboardView), (status = 403, body = Problem)),
+    responses((status = 200, body = DashboardView, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
+        (status = 403, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn dashboard(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
-) -> Result<web::Json<DashboardView>, ApiError> {
-    let board = services.dashboard.dashboard(&actor).await?;
+) -> Result<HttpResponse, ApiError> {
+    let tag = services
+        .read_models
+        .tag(&actor, ReadModel::Operations)
+        .await?;
+    answer(&request, &cache, &actor, tag, || {
+        dashboard_view(&services, &actor)
+    })
+    .await
+}
+
+async fn dashboard_view(services: &Services, actor: &Actor) -> Result<DashboardView, ApiError> {
+    let board = services.dashboard.dashboard(actor).await?;
     let people = board.people;
-    Ok(web::Json(DashboardView {
+    Ok(DashboardView {
         kpis: KpisView {
             total_techniques: board.kpis.total_techniques,
             covered_techniques: board.kpis.covered_techniques,
@@ -71,24 +89,43 @@ pub async fn dashboard(
             improvements: board.narrative.improvements,
             actions: board.narrative.actions,
         },
-    }))
+    })
 }
 
 /// The pipeline funnel, validation and detection rates, mean time to detect, validation time,
 /// never-tested techniques, the detection-rate trend and per-operator activity.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "dashboard", params(MetricsQuery),
-    responses((status = 200, body = MetricsView), (status = 403, body = Problem)),
+    responses((status = 200, body = MetricsView, headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 304, description = "Not modified: the `If-None-Match` or `If-Modified-Since` copy is current"),
+        (status = 403, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn metrics(
+    request: HttpRequest,
     services: web::Data<Services>,
+    cache: web::Data<ReadCache>,
     Authenticated(actor): Authenticated,
     query: web::Query<MetricsQuery>,
-) -> Result<web::Json<MetricsView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let days = query.days.unwrap_or(30).clamp(1, 3650);
-    let report = services.dashboard.metrics(&actor, days).await?;
+    let tag = services
+        .read_models
+        .tag(&actor, ReadModel::Operations)
+        .await?;
+    answer(&request, &cache, &actor, tag, || {
+        metrics_view(&services, &actor, days)
+    })
+    .await
+}
+
+async fn metrics_view(
+    services: &Services,
+    actor: &Actor,
+    days: u32,
+) -> Result<MetricsView, ApiError> {
+    let report = services.dashboard.metrics(actor, days).await?;
     let m = report.metrics;
     let people = report.people;
-    Ok(web::Json(MetricsView {
+    Ok(MetricsView {
         total_tests: m.total_tests,
         funnel: m
             .funnel
@@ -125,7 +162,7 @@ pub async fn metrics(
             })
             .collect(),
         operators_since: report.since,
-    }))
+    })
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {
