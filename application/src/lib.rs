@@ -29,6 +29,7 @@ pub mod ports;
 pub mod reports;
 pub mod rules;
 pub mod snapshots;
+pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
 pub mod threat_intel;
@@ -85,6 +86,8 @@ pub struct Dependencies {
     pub attack_feed: Arc<dyn catalog::AttackSource>,
     /// How coverage is scored (weights and thresholds from configuration).
     pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
+    /// Evaluates Sigma rules over a test's telemetry.
+    pub telemetry: Arc<dyn telemetry::TelemetryEvaluator>,
 }
 
 /// Size limits that use cases enforce.
@@ -94,6 +97,8 @@ pub struct Limits {
     pub evidence_max_bytes: u64,
     /// How long a presigned download link stays valid (default five minutes).
     pub evidence_link_ttl: std::time::Duration,
+    /// How a test's telemetry is tied to its run: clock skew and grace after execution.
+    pub telemetry_window: aegis_domain::telemetry::WindowPolicy,
 }
 
 impl Default for Limits {
@@ -101,6 +106,7 @@ impl Default for Limits {
         Self {
             evidence_max_bytes: 1024 * 1024 * 1024,
             evidence_link_ttl: std::time::Duration::from_secs(300),
+            telemetry_window: aegis_domain::telemetry::WindowPolicy::default(),
         }
     }
 }
@@ -132,6 +138,7 @@ pub struct Services {
     pub campaigns: campaigns::CampaignService,
     pub findings: findings::FindingService,
     pub reports: reports::ReportService,
+    pub telemetry: telemetry::TelemetryService,
 }
 
 impl Services {
@@ -285,6 +292,15 @@ impl Services {
             deps.secrets.clone(),
         );
         Self {
+            telemetry: telemetry::TelemetryService::new(
+                deps.database.clone(),
+                deps.rules.clone(),
+                deps.evidence.clone(),
+                deps.telemetry.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                limits.telemetry_window,
+            ),
             reports: reports::ReportService::new(
                 deps.database.clone(),
                 deps.reports.clone(),

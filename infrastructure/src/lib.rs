@@ -8,5 +8,6 @@ pub mod jobs;
 pub mod persistence;
 pub mod reports;
 pub mod security;
+pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -26,6 +26,7 @@ mod permissions;
 mod reports;
 mod rules;
 mod system;
+mod telemetry;
 mod templates;
 mod threat_intel;
 mod users;

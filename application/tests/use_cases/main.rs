@@ -65,6 +65,7 @@ async fn harness() -> Harness {
         jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
+        telemetry: Arc::new(fakes::NoTelemetry),
     };
     let services = Services::new(
         deps,

@@ -118,6 +118,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         jobs: Arc::new(job_queue.clone()),
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
+        telemetry: Arc::new(aegis_infrastructure::telemetry::OfflineEvaluator::default()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -135,6 +136,10 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             aegis_application::Limits {
                 evidence_max_bytes: settings.evidence_max_bytes,
                 evidence_link_ttl: std::time::Duration::from_secs(settings.evidence_link_seconds),
+                telemetry_window: aegis_domain::telemetry::WindowPolicy {
+                    clock_skew: Duration::seconds(settings.telemetry_clock_skew_seconds),
+                    grace: Duration::seconds(settings.telemetry_grace_seconds),
+                },
             },
             job_settings,
         ),
