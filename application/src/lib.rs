@@ -35,6 +35,7 @@ pub mod reports;
 pub mod risk;
 pub mod rules;
 pub mod snapshots;
+pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
 pub mod threat_intel;
@@ -97,6 +98,8 @@ pub struct Dependencies {
     /// Each technique's risk level, which decides how long a detection's proof lasts when
     /// no decay policy does (`detection_lifecycle::UnknownRisk` until the risk model exists).
     pub risk: Arc<dyn detection_lifecycle::TechniqueRisk>,
+    /// Evaluates Sigma rules over a test's telemetry.
+    pub telemetry: Arc<dyn telemetry::TelemetryEvaluator>,
 }
 
 /// Size limits that use cases enforce.
@@ -106,6 +109,8 @@ pub struct Limits {
     pub evidence_max_bytes: u64,
     /// How long a presigned download link stays valid (default five minutes).
     pub evidence_link_ttl: std::time::Duration,
+    /// How a test's telemetry is tied to its run: clock skew and grace after execution.
+    pub telemetry_window: aegis_domain::telemetry::WindowPolicy,
 }
 
 impl Default for Limits {
@@ -113,6 +118,7 @@ impl Default for Limits {
         Self {
             evidence_max_bytes: 1024 * 1024 * 1024,
             evidence_link_ttl: std::time::Duration::from_secs(300),
+            telemetry_window: aegis_domain::telemetry::WindowPolicy::default(),
         }
     }
 }
@@ -150,6 +156,7 @@ pub struct Services {
     pub risk: risk::RiskService,
     pub osint: osint::OsintService,
     pub read_models: read_models::ReadModelService,
+    pub telemetry: telemetry::TelemetryService,
 }
 
 impl Services {
@@ -346,6 +353,15 @@ impl Services {
             read_models: read_models::ReadModelService::new(
                 deps.database.clone(),
                 deps.clock.clone(),
+            ),
+            telemetry: telemetry::TelemetryService::new(
+                deps.database.clone(),
+                deps.rules.clone(),
+                deps.evidence.clone(),
+                deps.telemetry.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                limits.telemetry_window,
             ),
             reports: reports::ReportService::new(
                 deps.database.clone(),

@@ -33,6 +33,7 @@ pub mod scoring;
 pub mod session;
 pub mod snapshot;
 pub mod technique_lineage;
+pub mod telemetry;
 pub mod template;
 pub mod tenant;
 pub mod test_case;

@@ -33,6 +33,7 @@ mod reports;
 mod risk;
 mod rules;
 mod system;
+mod telemetry;
 mod templates;
 mod threat_intel;
 mod users;

@@ -169,6 +169,20 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             M::GET,
+            "/api/v1/tests/{test}/telemetry",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/tests/{blue_test}/telemetry/evaluate",
+            A::EvaluateBlue,
+            Some(json!({})),
+            CREATED,
+        ),
+        e(
+            M::GET,
             "/api/v1/evidence/{evidence}/download",
             A::ReadOperations,
             None,
@@ -1045,6 +1059,30 @@ impl Walk<'_> {
         asset["id"].as_str().unwrap().to_owned()
     }
 
+    /// A Sysmon event in the flat format, as blue's telemetry of the test in blue's phase.
+    async fn new_telemetry(&self) {
+        let line = json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "UtcTime": "2026-11-29 10:00:00.000", "Image": "C:\\Windows\\System32\\whoami.exe"});
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(format!("{line}\n").into_bytes())
+                .file_name("walk.jsonl"),
+        );
+        let response = self
+            .app
+            .client
+            .post(self.app.url(&format!(
+                "/api/v1/tests/{}/evidence",
+                self.shared["blue_test"]
+            )))
+            .bearer_auth(&self.admin)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "telemetry upload");
+    }
+
     async fn new_evidence(&self) -> String {
         let form = reqwest::multipart::Form::new().part(
             "file",
@@ -1359,6 +1397,7 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     walk.shared.insert("finding", finding);
     let evidence = walk.new_evidence().await;
     walk.shared.insert("evidence", evidence);
+    walk.new_telemetry().await;
     let snapshot = walk.new_snapshot().await;
     walk.shared.insert("snapshot", snapshot);
     let asset = walk.new_asset().await;

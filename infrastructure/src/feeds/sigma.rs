@@ -192,6 +192,20 @@ fn rule_documents(documents: Vec<serde_json::Value>) -> Result<Vec<Mapping>, Str
 /// # Errors
 /// Why the file yields no rule: not UTF-8, not YAML, an alias bomb, no title or id.
 pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
+    Ok(parse_sigma_documents(file)?
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect())
+}
+
+/// The rules of one Sigma file as [`parse_sigma_file`] reads them, each with its merged
+/// document (the detection and log source the evaluator of telemetry compiles).
+///
+/// # Errors
+/// As [`parse_sigma_file`].
+pub fn parse_sigma_documents(
+    file: &FeedFile,
+) -> Result<Vec<(DetectionRule, serde_json::Map<String, serde_json::Value>)>, String> {
     let text = utf8(&file.bytes)?;
     let documents: Vec<serde_json::Value> = documents(text, "a Sigma rule")?;
     let mappings = rule_documents(documents)?;
@@ -203,23 +217,25 @@ pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
         .into_iter()
         .enumerate()
         .map(|(index, mapping)| {
-            let document: SigmaDocument =
-                serde_json::from_value(serde_json::Value::Object(mapping)).map_err(|e| {
-                    if several {
-                        format!("document {}: not a Sigma rule: {e}", index + 1)
-                    } else {
-                        format!("not a Sigma rule: {e}")
-                    }
-                })?;
-            rule(document, text, &file.path)
+            let document: SigmaDocument = serde_json::from_value(serde_json::Value::Object(
+                mapping.clone(),
+            ))
+            .map_err(|e| {
+                if several {
+                    format!("document {}: not a Sigma rule: {e}", index + 1)
+                } else {
+                    format!("not a Sigma rule: {e}")
+                }
+            })?;
+            Ok((rule(document, text, &file.path)?, mapping))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for rule in &rules {
+    for (rule, _) in &rules {
         *seen.entry(rule.source_id.clone()).or_default() += 1;
     }
     let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for rule in &mut rules {
+    for (rule, _) in &mut rules {
         if seen.get(&rule.source_id).copied().unwrap_or_default() > 1 {
             let n = position.entry(rule.source_id.clone()).or_default();
             *n += 1;

@@ -10,6 +10,7 @@
 )]
 
 mod audit;
+mod telemetry;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;

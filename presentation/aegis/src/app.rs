@@ -125,6 +125,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
         risk: Arc::new(aegis_application::detection_lifecycle::UnknownRisk),
+        telemetry: Arc::new(aegis_infrastructure::telemetry::OfflineEvaluator::default()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -142,6 +143,10 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             aegis_application::Limits {
                 evidence_max_bytes: settings.evidence_max_bytes,
                 evidence_link_ttl: std::time::Duration::from_secs(settings.evidence_link_seconds),
+                telemetry_window: aegis_domain::telemetry::WindowPolicy {
+                    clock_skew: Duration::seconds(settings.telemetry_clock_skew_seconds),
+                    grace: Duration::seconds(settings.telemetry_grace_seconds),
+                },
             },
             job_settings,
         ),

@@ -106,6 +106,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BundleAction,
     },
+    /// Prove detections from recorded telemetry, offline.
+    Telemetry {
+        #[command(subcommand)]
+        action: TelemetryAction,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +123,23 @@ pub enum BundleAction {
         /// attack=enterprise-attack.json.gz, sigma=sigma_all_rules.zip); repeat it.
         #[arg(long = "feed")]
         feeds: Vec<crate::bundle::BundledFeed>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelemetryAction {
+    /// Which Sigma rules fire on recorded events (EVTX or JSON lines in the flat Windows,
+    /// Winlogbeat/ECS or Splunk shapes; plain, .gz or .zip).
+    Evaluate {
+        /// A Sigma rule file, a directory of rules, or a .zip / .tar.gz of them.
+        #[arg(long)]
+        rules: PathBuf,
+        /// The telemetry file or archive.
+        #[arg(long)]
+        events: PathBuf,
+        /// Print the result as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -359,7 +381,63 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::Telemetry {
+            action:
+                TelemetryAction::Evaluate {
+                    rules,
+                    events,
+                    json,
+                },
+        } => evaluate_telemetry(&rules, &events, json),
     }
+}
+
+fn evaluate_telemetry(rules: &Path, events: &Path, json: bool) -> Result<(), CliError> {
+    use aegis_infrastructure::telemetry::{TelemetryLimits, evaluate_file, load_rules};
+    let set = load_rules(rules).map_err(|e| CliError::Failed(e.to_string()))?;
+    let total = set.rules.len();
+    let (evaluation, read) = evaluate_file(set.rules, events, TelemetryLimits::default())
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if json {
+        let document = serde_json::json!({
+            "events": events.display().to_string(),
+            "events_read": evaluation.events_read,
+            "events_skipped": read.skipped,
+            "skipped_reasons": read.skipped_reasons,
+            "first_event_at": evaluation.first_event_at,
+            "last_event_at": evaluation.last_event_at,
+            "rules_total": total,
+            "rule_files_skipped": set.skipped.len(),
+            "rules_evaluated": evaluation.rules_evaluated,
+            "rules_unsupported": evaluation.rules_unsupported,
+            "rules_fired": evaluation.fired.len(),
+            "fired": evaluation.fired,
+            "unsupported": evaluation.unsupported,
+        });
+        println!("{document}");
+        return Ok(());
+    }
+    println!(
+        "events read: {} ({} skipped)",
+        evaluation.events_read, read.skipped
+    );
+    println!(
+        "rules: {total} read, {} evaluated, {} unsupported, {} files skipped",
+        evaluation.rules_evaluated,
+        evaluation.rules_unsupported,
+        set.skipped.len()
+    );
+    println!("rules fired: {}", evaluation.fired.len());
+    for rule in &evaluation.fired {
+        println!(
+            "  {}  {}  [{}]  {} matching event(s)",
+            rule.id,
+            rule.title,
+            rule.techniques.join(", "),
+            rule.matching_events
+        );
+    }
+    Ok(())
 }
 
 fn verify_report(

@@ -112,6 +112,10 @@ pub struct Settings {
     pub evidence_link_seconds: u64,
     /// How long an upload may take before the sweep treats its object as abandoned, in hours.
     pub evidence_upload_grace_hours: i64,
+    /// How far the clocks of a test's telemetry may be off red's, in seconds.
+    pub telemetry_clock_skew_seconds: i64,
+    /// How long after red's execution a test's events still belong to its run, in seconds.
+    pub telemetry_grace_seconds: i64,
     /// Run the job workers and schedulers inside `serve` (turn off when `aegis worker`
     /// processes run them).
     pub jobs_in_process: bool,
@@ -229,6 +233,8 @@ impl Default for Settings {
             evidence_max_bytes: 1024 * 1024 * 1024,
             evidence_link_seconds: 300,
             evidence_upload_grace_hours: 6,
+            telemetry_clock_skew_seconds: 300,
+            telemetry_grace_seconds: 3600,
             jobs_in_process: true,
             job_concurrency: 4,
             job_poll_millis: 1000,
@@ -459,6 +465,14 @@ impl Settings {
         if !(1..=604_800).contains(&self.evidence_link_seconds) {
             return refuse(
                 "AEGIS_EVIDENCE_LINK_SECONDS must be between 1 and 604800 (seven days)".to_owned(),
+            );
+        }
+        if !(0..=86_400).contains(&self.telemetry_clock_skew_seconds)
+            || !(0..=604_800).contains(&self.telemetry_grace_seconds)
+        {
+            return refuse(
+                "AEGIS_TELEMETRY_CLOCK_SKEW_SECONDS must be 0 to 86400 and AEGIS_TELEMETRY_GRACE_SECONDS 0 to 604800"
+                    .to_owned(),
             );
         }
         if self.evidence_upload_grace_hours < 1 {

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports, risk, rules, snapshots, system, templates, tracked_actors, users,
+    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports, risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
@@ -44,6 +44,7 @@ use crate::views::{
         notifications::mark_all_read,
         evidence::upload, evidence::list, evidence::get, evidence::download, evidence::download_link, evidence::verify,
         evidence::delete,
+        telemetry::overview, telemetry::evaluate,
         catalog::review, catalog::create_technique, catalog::update_technique,
         catalog::imports, catalog::import,
         jobs::list, jobs::get, jobs::run, jobs::sync_mitre, jobs::run_intel_scan, jobs::scheduler_status,
@@ -102,6 +103,7 @@ use crate::views::{
         (name = "detection-lifecycle", description = "Detection assets, the proofs that they fire, and what ends them"),
         (name = "reports", description = "Executive, coverage and campaign reports: generated, signed, verified"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
+        (name = "telemetry", description = "Proof from telemetry: Sigma rules evaluated over a test's recorded events"),
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "The ATT&CK catalog: tactics, techniques, threat actors"),
         (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),

@@ -23,6 +23,7 @@ pub mod risk;
 pub mod rules;
 pub mod snapshots;
 pub mod system;
+pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
 pub mod tracked_actors;

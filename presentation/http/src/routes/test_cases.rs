@@ -345,5 +345,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "/{id}/evidence",
             web::get().to(crate::routes::evidence::list),
         )
+        .route(
+            "/{id}/telemetry",
+            web::get().to(crate::routes::telemetry::overview),
+        )
+        .route(
+            "/{id}/telemetry/evaluate",
+            web::post().to(crate::routes::telemetry::evaluate),
+        )
         .route("/{id}/{action}", web::post().to(act));
 }

@@ -7,6 +7,7 @@ import { Badge, Button, Card, Dialog, ErrorPanel, PageHeader, QueryState, TextAr
 import { formatDateTime, formatDuration, humanize, stateTone } from "../../lib/format";
 import { Facts } from "../listing";
 import { EvidencePanel } from "./Evidence";
+import { TelemetryPanel } from "./Telemetry";
 import { usePeople } from "./people";
 import { BlueReport, RedReport } from "./TeamReports";
 import { can } from "../../lib/permissions";
@@ -42,6 +43,7 @@ export function TestDetailPage() {
     queryFn: () => ok(api.GET("/api/v1/tests/{id}/timeline", { params: { path: { id } } })),
   });
   const [voting, setVoting] = useState<WorkflowAction | null>(null);
+  const [proposalsTaken, setProposalsTaken] = useState(0);
 
   /** A saved change answers with the test: its new version is needed before the refetch lands. */
   const applied = (test: Test) => {
@@ -143,8 +145,18 @@ export function TestDetailPage() {
                   />
                 </Card>
                 <RedReport key={`red-${test.id}`} test={test} editable={redEditable} onSaved={applied} submitError={submitError("submit-red")} />
-                <BlueReport key={`blue-${test.id}`} test={test} editable={blueEditable} onSaved={applied} submitError={submitError("submit-blue")} />
+                <BlueReport key={`blue-${test.id}-${proposalsTaken}`} test={test} editable={blueEditable} onSaved={applied} submitError={submitError("submit-blue")} />
                 <EvidencePanel test={test} role={me.role} nameOf={nameOf} />
+                <TelemetryPanel
+                  test={test}
+                  role={me.role}
+                  blueEditable={blueEditable}
+                  onSaved={(saved) => {
+                    // The blue form keeps what it was opened with: reopen it on the proposal.
+                    setProposalsTaken((n) => n + 1);
+                    return applied(saved);
+                  }}
+                />
                 <Comments testId={test.id} comments={comments} canWrite={can(me.role, "comment")} nameOf={nameOf} />
               </div>
               <div className="min-w-0 space-y-4">

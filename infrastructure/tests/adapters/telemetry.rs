@@ -1,0 +1,176 @@
+//! The telemetry evaluator over the repository's fixtures (every shape of event, rules that
+//! fire, do not fire and cannot be evaluated) and over the shared Security Datasets with the
+//! whole Sigma corpus (skipped, saying so, when ../shared is absent).
+
+use std::path::{Path, PathBuf};
+
+use aegis_infrastructure::telemetry::{
+    Evaluation, RuleEntry, TelemetryLimits, evaluate_file, load_rules,
+};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/telemetry")
+}
+
+fn fixture_rules() -> Vec<RuleEntry> {
+    let set = load_rules(&fixtures().join("rules")).unwrap();
+    assert!(set.skipped.is_empty(), "{:?}", set.skipped);
+    set.rules
+}
+
+fn evaluate(rules: Vec<RuleEntry>, events: &Path) -> Evaluation {
+    evaluate_file(rules, events, TelemetryLimits::default())
+        .unwrap()
+        .0
+}
+
+fn fired<'a>(
+    evaluation: &'a Evaluation,
+    id: &str,
+) -> Option<&'a aegis_infrastructure::telemetry::FiredRule> {
+    evaluation.fired.iter().find(|f| f.id == id)
+}
+
+const WHOAMI: &str = "9e8f2e4d-0000-4000-8000-000000000001";
+const MIMIKATZ: &str = "9e8f2e4d-0000-4000-8000-000000000002";
+const LSASS: &str = "9e8f2e4d-0000-4000-8000-000000000003";
+
+#[test]
+fn the_flat_format_fires_sysmon_security_and_powershell_rules() {
+    let evaluation = evaluate(fixture_rules(), &fixtures().join("security_datasets.jsonl"));
+    assert_eq!(evaluation.events_read, 6);
+    assert_eq!(
+        evaluation.rules_evaluated, 3,
+        "{:?}",
+        evaluation.unsupported
+    );
+    assert_eq!(evaluation.rules_unsupported, 2);
+    // Sysmon 1 and Security 4688; the one under svchost is filtered out.
+    let whoami = fired(&evaluation, WHOAMI).unwrap();
+    assert_eq!(whoami.matching_events, 2);
+    assert_eq!(
+        whoami.first_match_at.map(|t| t.to_rfc3339()),
+        Some("2024-03-01T10:00:01.100+00:00".to_owned())
+    );
+    let sample = &whoami.samples[0];
+    assert_eq!(sample.record_id.as_deref(), Some("101"));
+    assert!(
+        sample
+            .fields
+            .iter()
+            .any(|f| f.name == "image" && f.value.ends_with("whoami.exe"))
+    );
+    assert_eq!(fired(&evaluation, MIMIKATZ).unwrap().matching_events, 1);
+    assert_eq!(fired(&evaluation, LSASS).unwrap().matching_events, 1);
+    let reasons: Vec<&str> = evaluation
+        .unsupported
+        .iter()
+        .map(|u| u.reason.as_str())
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("linux")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("aggregation")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn winlogbeat_and_splunk_exports_fire_the_same_rules() {
+    let winlogbeat = evaluate(fixture_rules(), &fixtures().join("winlogbeat.ndjson"));
+    assert_eq!(
+        fired(&winlogbeat, WHOAMI).map(|f| f.matching_events),
+        Some(1)
+    );
+    let splunk = evaluate(fixture_rules(), &fixtures().join("splunk_export.json"));
+    assert_eq!(fired(&splunk, MIMIKATZ).map(|f| f.matching_events), Some(1));
+    assert!(fired(&splunk, WHOAMI).is_none());
+}
+
+#[test]
+fn a_gzipped_and_a_zipped_capture_read_like_the_plain_one() {
+    use std::io::Write;
+    let plain = std::fs::read(fixtures().join("security_datasets.jsonl")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gz_path = dir.path().join("capture.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    std::fs::write(&gz_path, gz.finish().unwrap()).unwrap();
+    let zip_path = dir.path().join("capture.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    zip.start_file("capture.json", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&plain).unwrap();
+    zip.finish().unwrap();
+    for path in [gz_path, zip_path] {
+        let evaluation = evaluate(fixture_rules(), &path);
+        assert_eq!(evaluation.events_read, 6, "{}", path.display());
+        assert_eq!(
+            fired(&evaluation, WHOAMI).map(|f| f.matching_events),
+            Some(2)
+        );
+    }
+}
+
+fn shared() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/feeds");
+    root.join("telemetry/OTRF__Security-Datasets")
+        .is_dir()
+        .then_some(root)
+}
+
+fn datasets(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.join("telemetry/OTRF__Security-Datasets/datasets")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "zip") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every shared dataset evaluates without error against the whole corpus, and the mappings
+/// hold: the rules that fire on a few known datasets keep firing.
+#[test]
+fn every_shared_dataset_evaluates_against_the_whole_corpus() {
+    let Some(root) = shared() else {
+        eprintln!("skipped: ../shared/feeds/telemetry is absent (the shared feed corpus)");
+        return;
+    };
+    let corpus = load_rules(&root.join("sigma/SigmaHQ__sigma@8eaafff-full")).unwrap();
+    assert!(corpus.rules.len() > 3_000, "{}", corpus.rules.len());
+    let datasets = datasets(&root);
+    assert_eq!(datasets.len(), 46);
+    let mut fired_somewhere = 0;
+    for dataset in &datasets {
+        let (evaluation, _) =
+            evaluate_file(corpus.rules.clone(), dataset, TelemetryLimits::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", dataset.display()));
+        assert!(evaluation.events_read > 0, "{}", dataset.display());
+        if !evaluation.fired.is_empty() {
+            fired_somewhere += 1;
+        }
+        let name = dataset.file_name().unwrap().to_string_lossy();
+        if name == "empire_mimikatz_sam_access.zip"
+            || name == "rdp_interactive_taskmanager_lsass_dump.zip"
+        {
+            assert!(
+                evaluation
+                    .fired
+                    .iter()
+                    .any(|f| f.techniques.iter().any(|t| t.starts_with("T1003"))),
+                "{name}: no credential-dumping rule fired"
+            );
+        }
+    }
+    assert!(
+        fired_somewhere >= 40,
+        "rules fired on only {fired_somewhere} datasets"
+    );
+}
