@@ -30,6 +30,7 @@ pub enum Scope {
     EvidenceWrite,
     CampaignsWrite,
     FindingsWrite,
+    DetectionsWrite,
     SnapshotsWrite,
     CatalogWrite,
     ImportsRun,
@@ -39,18 +40,19 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown scope `{0}`: expected one of read, write, tests:write, evidence:write, \
-     campaigns:write, findings:write, snapshots:write, catalog:write, imports:run, users:write"
+     campaigns:write, findings:write, detections:write, snapshots:write, catalog:write, imports:run, users:write"
 )]
 pub struct UnknownScope(pub String);
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Read,
         Scope::Write,
         Scope::TestsWrite,
         Scope::EvidenceWrite,
         Scope::CampaignsWrite,
         Scope::FindingsWrite,
+        Scope::DetectionsWrite,
         Scope::SnapshotsWrite,
         Scope::CatalogWrite,
         Scope::ImportsRun,
@@ -65,6 +67,7 @@ impl Scope {
             Scope::EvidenceWrite => "evidence:write",
             Scope::CampaignsWrite => "campaigns:write",
             Scope::FindingsWrite => "findings:write",
+            Scope::DetectionsWrite => "detections:write",
             Scope::SnapshotsWrite => "snapshots:write",
             Scope::CatalogWrite => "catalog:write",
             Scope::ImportsRun => "imports:run",
@@ -96,6 +99,7 @@ impl Scope {
             | A::Comment => Scope::TestsWrite,
             A::ManageCampaigns | A::CompleteCampaign => Scope::CampaignsWrite,
             A::ManageFindings => Scope::FindingsWrite,
+            A::ManageDetections => Scope::DetectionsWrite,
             A::TakeSnapshot => Scope::SnapshotsWrite,
             A::ManageCatalog | A::FlagTechniqueForReview => Scope::CatalogWrite,
             A::ManageSystem => Scope::ImportsRun,

@@ -49,7 +49,7 @@ enum_schema! {
     /// A person signs in; a service account has no password and acts only with API keys.
     UserKind = ["person", "service"];
     /// What an API key may be used for: `write` grants all, `read` reading, the others one area.
-    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "snapshots:write", "catalog:write", "imports:run", "users:write"];
+    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write"];
     /// Whether an API key can be used.
     ApiKeyStatus = ["active", "expired", "revoked"];
     /// Where a test stands in the red/blue validation workflow.
