@@ -181,3 +181,37 @@ async fn the_weekly_snapshot_records_every_organization_and_leads_take_one_on_de
     let trend = h.services.snapshots.trend(&tech, None, None).await.unwrap();
     assert_eq!(trend.len(), 1);
 }
+
+#[tokio::test]
+async fn a_lead_dates_a_snapshot_in_the_past_but_never_in_the_future() {
+    let h = harness().await;
+    let password = h.create("lead@aegis.test", "blue_lead").await;
+    let lead = h
+        .actor("lead@aegis.test", &password, Access::PasswordChange)
+        .await;
+    let now = aegis_application::ports::Clock::now(h.clock.as_ref());
+    let weeks_ago = now - chrono::Duration::weeks(11);
+    let taken = h
+        .services
+        .snapshots
+        .take_at(&lead, weeks_ago, &Harness::context())
+        .await
+        .unwrap();
+    assert_eq!(taken.taken_at, weeks_ago);
+    let future = h
+        .services
+        .snapshots
+        .take_at(
+            &lead,
+            now + chrono::Duration::minutes(1),
+            &Harness::context(),
+        )
+        .await;
+    assert!(matches!(
+        future,
+        Err(aegis_application::snapshots::SnapshotError::InTheFuture)
+    ));
+    let trend = h.services.snapshots.trend(&lead, None, None).await.unwrap();
+    assert_eq!(trend.len(), 1, "only the past one was recorded");
+    assert_eq!(trend[0].taken_at, weeks_ago);
+}
