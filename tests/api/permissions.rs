@@ -740,7 +740,7 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             M::GET,
-            "/api/v1/detection-lifecycle/confidence/T1059.001",
+            "/api/v1/detection-lifecycle/confidence/{technique_id}",
             A::ReadOperations,
             None,
             OK,
@@ -1170,6 +1170,7 @@ impl Walk<'_> {
             "job" => "coverage_refresh".to_owned(),
             "kind" => "stix".to_owned(),
             "mitre_id" => "T1059".to_owned(),
+            "technique_id" => "T1059.001".to_owned(),
             "actor" => "G0016".to_owned(),
             // A technique with a stored risk: the admin computes it first.
             "risk_technique" => {
@@ -1543,7 +1544,7 @@ fn documented(path: &str) -> String {
                 "its_test" => "test_id",
                 "own_step" => "step_id",
                 "custom" => "mitre_id",
-                "job" | "kind" | "mitre_id" | "action" => name.as_str(),
+                "job" | "kind" | "mitre_id" | "action" | "technique_id" => name.as_str(),
                 _ => "id",
             };
             path.replace(&format!("{{{name}}}"), &format!("{{{parameter}}}"))

@@ -86,6 +86,8 @@ async fn main() {
         bcrypt_cost: 4,
         ..Settings::default()
     };
+    // Building the app migrates the database and makes the operator's account.
+    drop(aegis::app::build(&settings).await.unwrap());
     let prepared = aegis::app::prepare(&settings).await.unwrap();
     let services = &prepared.wired.services;
     let db = prepared.wired.database.clone();

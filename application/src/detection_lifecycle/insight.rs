@@ -130,7 +130,7 @@ pub(super) fn confidence_of(
                 technique: technique.clone(),
                 covering: total,
                 proven,
-                confidence: if total == 0 { 0 } else { proven * 100 / total },
+                confidence: proven.saturating_mul(100).checked_div(total).unwrap_or(0),
                 proven_until: rows
                     .iter()
                     .filter_map(|r| r.proof.as_ref().map(|p| p.expires_at))

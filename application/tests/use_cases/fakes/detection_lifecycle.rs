@@ -135,7 +135,7 @@ impl<S: Slot> DetectionLifecycleRepository for Memory<S> {
                 .cloned()
                 .collect()
         });
-        found.sort_by(|a, b| b.validated_at.cmp(&a.validated_at));
+        found.sort_by_key(|v| std::cmp::Reverse(v.validated_at));
         Ok(found)
     }
     async fn unended_validations(
