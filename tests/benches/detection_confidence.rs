@@ -122,6 +122,7 @@ async fn main() {
         email: operator.email.clone(),
         must_change_password: false,
         token: None,
+        api_key: None,
     };
 
     let mut random = Lcg(2026);

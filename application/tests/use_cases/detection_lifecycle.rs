@@ -25,6 +25,7 @@ async fn blue_lead(h: &Harness) -> Actor {
         email: user.email,
         must_change_password: false,
         token: None,
+        api_key: None,
     }
 }
 

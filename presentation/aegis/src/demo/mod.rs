@@ -229,6 +229,7 @@ async fn ensure_user(
                         email: person.email.to_owned(),
                         display_name: Some(person.name.to_owned()),
                         role: person.role.as_str().to_owned(),
+                        kind: None,
                         password: None,
                     },
                     None,
@@ -248,6 +249,7 @@ async fn ensure_user(
         email,
         must_change_password: false,
         token: None,
+        api_key: None,
     };
     Ok((actor, password))
 }
