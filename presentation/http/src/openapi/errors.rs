@@ -204,6 +204,15 @@ fn complete(operation: &mut Operation, shape: &Shape) {
         ));
     }
 
+    // Any operation that reaches the database or the evidence store can find it gone for a
+    // moment (a restart, a failover); the client is told to retry rather than given a 500.
+    add.push((
+        "503",
+        "`SERVICE_UNAVAILABLE`: the database or the evidence store cannot be reached for now; \
+         retry after `Retry-After` seconds"
+            .to_owned(),
+    ));
+
     for (status, generic) in add {
         let description = match responses.get(status) {
             // A handler's own description is more precise than the generic one: keep it first.
@@ -218,7 +227,7 @@ fn complete(operation: &mut Operation, shape: &Shape) {
             _ => generic,
         };
         let mut response = problem_response(description);
-        if status == "429" {
+        if status == "429" || status == "503" {
             response.headers.insert(
                 "Retry-After".to_owned(),
                 Header::new(Object::with_type(Type::Integer)).into(),
