@@ -12,7 +12,8 @@
 #
 # Environment: AEGIS_BIN (a built release binary; else it is built), AEGIS_SEED_BIN (the built
 # seed bench; else `cargo bench` builds and runs it), BENCH_SECONDS (per row, default 10),
-# BENCH_CONNECTIONS (default "1 8 64"), AEGIS_TEST_POSTGRES_URL (production: the server to
+# BENCH_CONNECTIONS (default "1 8 64"), AEGIS_SEEDED_DB (embedded: copy this seeded SQLite file
+# instead of seeding), AEGIS_TEST_POSTGRES_URL (production: the server to
 # create the benchmark database on). Nothing else may run on the machine for exact figures;
 # on a shared machine compare runs made in the same conditions, median of several.
 set -euo pipefail
@@ -44,7 +45,9 @@ new_password='Kq9!vZr2#mTx7Lp-strong'
 port=18093
 
 seed() { # url data-dir
-  if [ -n "${AEGIS_SEED_BIN:-}" ]; then
+  if [ -n "${AEGIS_SEEDED_DB:-}" ] && [[ "$1" == sqlite:* ]]; then
+    cp "$AEGIS_SEEDED_DB" "$2/aegis.db"   # a database seeded before (same data every run)
+  elif [ -n "${AEGIS_SEED_BIN:-}" ]; then
     AEGIS_BENCH_DATABASE_URL="$1" AEGIS_BENCH_DATA_DIR="$2" AEGIS_LOG=warn "$AEGIS_SEED_BIN"
   else
     AEGIS_BENCH_DATABASE_URL="$1" AEGIS_BENCH_DATA_DIR="$2" AEGIS_LOG=warn \
