@@ -12,7 +12,8 @@
 #
 # Environment: AEGIS_BIN (a built release binary; else it is built), AEGIS_SEED_BIN (the built
 # seed bench; else `cargo bench` builds and runs it), BENCH_SECONDS (per row, default 10),
-# BENCH_CONNECTIONS (default "1 8 64"), AEGIS_TEST_POSTGRES_URL (production: the server to
+# BENCH_CONNECTIONS (default "1 8 64"), AEGIS_SEEDED_DB (embedded: copy this seeded SQLite file
+# instead of seeding), AEGIS_TEST_POSTGRES_URL (production: the server to
 # create the benchmark database on). Nothing else may run on the machine for exact figures;
 # on a shared machine compare runs made in the same conditions, median of several.
 set -euo pipefail
@@ -44,7 +45,9 @@ new_password='Kq9!vZr2#mTx7Lp-strong'
 port=18093
 
 seed() { # url data-dir
-  if [ -n "${AEGIS_SEED_BIN:-}" ]; then
+  if [ -n "${AEGIS_SEEDED_DB:-}" ] && [[ "$1" == sqlite:* ]]; then
+    cp "$AEGIS_SEEDED_DB" "$2/aegis.db"   # a database seeded before (same data every run)
+  elif [ -n "${AEGIS_SEED_BIN:-}" ]; then
     AEGIS_BENCH_DATABASE_URL="$1" AEGIS_BENCH_DATA_DIR="$2" AEGIS_LOG=warn "$AEGIS_SEED_BIN"
   else
     AEGIS_BENCH_DATABASE_URL="$1" AEGIS_BENCH_DATA_DIR="$2" AEGIS_LOG=warn \
@@ -53,9 +56,9 @@ seed() { # url data-dir
 }
 
 start() { # env assignments for the server
-  (cd "$work" && env "$@" AEGIS_LISTEN="127.0.0.1:$port" AEGIS_ADMIN_EMAIL=operator@aegis.test \
+  (cd "$work" && exec env "$@" AEGIS_LISTEN="127.0.0.1:$port" AEGIS_ADMIN_EMAIL=operator@aegis.test \
     AEGIS_ADMIN_PASSWORD="$admin_password" AEGIS_ACCESS_TOKEN_MINUTES=600 AEGIS_LOG=warn \
-    exec "$bin" serve >"$work/server.log" 2>&1) &
+    "$bin" serve >"$work/server.log" 2>&1) &
   server=$!
   until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do
     kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }
@@ -96,16 +99,16 @@ p99 = re.search(r"\s99%\s+(\S+)", text)
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 timeouts = re.search(r"timeout (\d+)", text)
 errors = int(bad.group(1)) if bad else 0
-print(f"{float(rps.group(1)) if rps else 0:,.0f} req/s | p50 {ms(p50.group(1)) if p50 else 0:.2f} ms"
-      f" | p99 {ms(p99.group(1)) if p99 else 0:.2f} ms | errors {errors}"
-      f" | time-outs {timeouts.group(1) if timeouts else 0}")
+print(f"{float(rps.group(1)) if rps else 0:,.0f} | {ms(p50.group(1)) if p50 else 0:.2f} ms"
+      f" | {ms(p99.group(1)) if p99 else 0:.2f} ms | {errors}"
+      f" | {timeouts.group(1) if timeouts else 0}")
 PY
 }
 
 table() { # profile token
   echo "== $1"
-  echo "| request | connections | result |"
-  echo "|---|---|---|"
+  echo "| request | connections | req/s | p50 | p99 | non-2xx | time-outs |"
+  echo "|---|---|---|---|---|---|---|"
   for path in /health "/api/v1/techniques?per_page=50" /api/v1/techniques/T1059.001 /api/v1/heatmap /api/v1/dashboard; do
     for c in $connections; do
       echo "| \`GET $path\` | $c | $(measure "$c" "$path" "$2") |"
@@ -149,15 +152,15 @@ while True:
 PY
   background+=($!)
   echo "== $profile, mixed: the four API reads in turn at 8 connections, with imports and test transitions"
-  echo "| load | result |"
-  echo "|---|---|"
+  echo "| load | req/s | p50 | p99 | non-2xx | time-outs |"
+  echo "|---|---|---|---|---|---|"
   echo "| reads | $(measure 8 "$work/mixed.lua" "$token") |"
   for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
   background=()
   [ -f "$work/imports" ] && imports=$(wc -l <"$work/imports")
   local moves=0
   [ -f "$work/transitions" ] && moves=$(( $(wc -l <"$work/transitions") * 3 ))
-  echo "| writes alongside | $imports full Sigma imports (3,706 rules each), $moves test transitions in ${seconds} s |"
+  echo "| writes alongside: $imports full Sigma imports (3,706 rules each), $moves test transitions in ${seconds} s | | | | | |"
   rm -f "$work/imports" "$work/transitions"
 }
 

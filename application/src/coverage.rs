@@ -316,6 +316,9 @@ pub struct Heatmap {
     pub status_counts: Vec<(CoverageStatus, u32)>,
 }
 
+/// How many techniques one transaction of a recomputation rescores.
+const RECOMPUTED_PER_TRANSACTION: usize = 64;
+
 #[derive(Clone)]
 pub struct CoverageService {
     database: Arc<dyn Database>,
@@ -391,18 +394,16 @@ impl CoverageService {
             techniques.extend(also.iter().cloned());
             techniques.sort();
             techniques.dedup();
-            for technique in techniques {
+            // A few techniques per transaction: one commit each would dominate (a sync
+            // per commit), one for all would hold the write lock for the whole run.
+            for chunk in techniques.chunks(RECOMPUTED_PER_TRANSACTION) {
                 let uow = self.database.begin().await?;
-                refresh(
-                    uow.as_ref(),
-                    tenant.id,
-                    &technique,
-                    &self.scoring,
-                    self.clock.now(),
-                )
-                .await?;
+                let now = self.clock.now();
+                for technique in chunk {
+                    refresh(uow.as_ref(), tenant.id, technique, &self.scoring, now).await?;
+                    recomputed += 1;
+                }
                 uow.commit().await?;
-                recomputed += 1;
             }
         }
         Ok(recomputed)

@@ -201,11 +201,15 @@ impl RuleService {
             .iter()
             .filter_map(|id| aegis_domain::catalog::TechniqueId::parse(id).ok())
             .collect();
-        let rescored = self
-            .coverage
-            .recompute_with(&known)
-            .await
-            .map_err(|e| RuleError::Unexpected(e.to_string()))?;
+        // A re-import that changed no rule changed no score: nothing to recompute.
+        let rescored = if counts.created + counts.updated == 0 {
+            0
+        } else {
+            self.coverage
+                .recompute_with(&known)
+                .await
+                .map_err(|e| RuleError::Unexpected(e.to_string()))?
+        };
         tracing::info!(source = %feed.describe(), ?counts, skipped = skipped.len(), proofs_ended, "detection rules imported");
         Ok(RuleImportReport {
             source: feed.source(),
@@ -253,11 +257,14 @@ impl RuleService {
         countered.dedup();
         let catalog = catalog_ids(self.catalog.as_ref()).await?;
         countered.retain(|t| catalog.contains(t));
-        let rescored = self
-            .coverage
-            .recompute_with(&countered)
-            .await
-            .map_err(|e| RuleError::Unexpected(e.to_string()))?;
+        let rescored = if counts.created + counts.updated == 0 {
+            0
+        } else {
+            self.coverage
+                .recompute_with(&countered)
+                .await
+                .map_err(|e| RuleError::Unexpected(e.to_string()))?
+        };
         tracing::info!(source = %feed.describe(), ?counts, "D3FEND countermeasures imported");
         Ok(CountermeasureImportReport {
             counts,

@@ -132,6 +132,10 @@ fn to_row(
     }
 }
 
+/// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
+const RULES_PER_INSERT: usize = 200;
+const LINKS_PER_INSERT: usize = 2_000;
+
 pub(crate) async fn apply(
     db: &impl Connection,
     source: RuleSource,
@@ -156,6 +160,10 @@ pub(crate) async fn apply(
         .map(|(source_id, id, print, imported)| (source_id, (id, print, imported)))
         .collect();
     let mut counts = ImportCounts::default();
+    // New rules and every link are written in batches: one statement per rule made a large
+    // feed's import mostly round trips.
+    let mut created = Vec::new();
+    let mut links = Vec::new();
     for item in rules {
         let print = fingerprint(item);
         let id = match stored.get(&item.source_id) {
@@ -178,27 +186,33 @@ pub(crate) async fn apply(
             }
             None => {
                 let id = uuid::Uuid::now_v7();
-                rule::Entity::insert(to_row(id, item, print, at, at))
-                    .exec_without_returning(&tx)
-                    .await
-                    .map_err(unexpected)?;
+                created.push(to_row(id, item, print, at, at));
                 counts.created += 1;
                 id
             }
         };
-        if !item.techniques.is_empty() {
-            let links = item
-                .techniques
+        links.extend(
+            item.techniques
                 .iter()
                 .map(|technique| rule_technique::ActiveModel {
                     rule_id: Set(id),
                     technique_id: Set(technique.chars().take(16).collect()),
-                });
-            rule_technique::Entity::insert_many(links)
-                .exec_without_returning(&tx)
-                .await
-                .map_err(unexpected)?;
-        }
+                }),
+        );
+    }
+    let mut created = created.into_iter().peekable();
+    while created.peek().is_some() {
+        rule::Entity::insert_many(created.by_ref().take(RULES_PER_INSERT))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(unexpected)?;
+    }
+    let mut links = links.into_iter().peekable();
+    while links.peek().is_some() {
+        rule_technique::Entity::insert_many(links.by_ref().take(LINKS_PER_INSERT))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(unexpected)?;
     }
     tx.commit().await.map_err(unexpected)?;
     Ok(counts)
