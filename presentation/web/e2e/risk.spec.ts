@@ -25,7 +25,8 @@ test("a lead computes risk and reads the matrix, the most urgent techniques and 
 
   // The dashboard shows prevention apart from detection.
   await page.getByRole("link", { name: "Dashboard" }).click();
-  await expect(page.getByText("Prevention and detection")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Prevention and detection" })).toBeVisible();
+  await expect(page.getByTestId("prevention-panel")).toBeVisible();
 });
 
 test("an admin imports the KEV catalog and a lead reviews an exploited vulnerability", async ({ page }) => {
