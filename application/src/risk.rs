@@ -142,6 +142,10 @@ pub struct RiskService {
 }
 
 /// Assesses one technique from what was read, given the proof the coverage room stored.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per input of the model, named at each call"
+)]
 pub(crate) fn assess_from(
     technique: TechniqueId,
     proof: Option<&StoredScore>,

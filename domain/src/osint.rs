@@ -284,6 +284,10 @@ pub struct IntelSummary {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

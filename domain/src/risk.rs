@@ -543,6 +543,10 @@ fn percentile(sorted: &[i64], p: usize) -> i64 {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

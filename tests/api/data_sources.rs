@@ -48,7 +48,8 @@ on_both_databases!(
         let admin = app.admin_token().await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
         let all = sources(&app, &viewer).await;
-        assert_eq!(all.len(), 10);
+        // The ten content feeds, and the four intelligence feeds (NVD, KEV, KEV→ATT&CK, news).
+        assert_eq!(all.len(), 14);
         let sigma = source(&all, "sigma");
         assert_eq!(sigma["status"], "never");
         assert!(

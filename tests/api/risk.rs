@@ -150,7 +150,7 @@ on_both_databases!(
         assert_eq!(overall["median_seconds_to_detect"], 300);
         assert_eq!(overall["p90_seconds_to_detect"], 300);
         assert_eq!(performance["by_technique"]["T1566"]["missed_share"], 1.0);
-        assert!(performance["by_tactic"].as_object().unwrap().len() >= 1);
+        assert!(!performance["by_tactic"].as_object().unwrap().is_empty());
     }
 );
 

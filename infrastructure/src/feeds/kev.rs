@@ -128,6 +128,10 @@ pub fn parse_kev_catalog(file: &FeedFile) -> Result<KevBatch, String> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 

@@ -32,13 +32,14 @@ struct MappingObject {
     status: Option<String>,
 }
 
+/// The links of a mapping file, and the rows left out with their reason.
+pub type KevLinks = (Vec<KevTechnique>, Vec<(String, String)>);
+
 /// The links of one mapping file, and the rows left out with their reason.
 ///
 /// # Errors
 /// Why the file yields nothing: not UTF-8, not JSON, not a KEV mapping.
-pub fn parse_kev_attack_file(
-    file: &FeedFile,
-) -> Result<(Vec<KevTechnique>, Vec<(String, String)>), String> {
+pub fn parse_kev_attack_file(file: &FeedFile) -> Result<KevLinks, String> {
     let parsed: MappingFile = serde_json::from_str(utf8(&file.bytes)?)
         .map_err(|e| format!("not a Mappings Explorer file: {e}"))?;
     if parsed.metadata.mapping_framework != "kev" {
@@ -89,6 +90,10 @@ pub fn parse_kev_attack_file(
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 

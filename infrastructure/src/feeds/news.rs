@@ -126,6 +126,10 @@ pub fn parse_news_feed(file: &FeedFile) -> Result<NewsBatch, String> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 

@@ -263,6 +263,10 @@ pub fn parse_nvd_file(file: &FeedFile) -> Result<NvdBatch, String> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 

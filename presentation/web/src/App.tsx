@@ -64,6 +64,8 @@ export function App() {
         <Route path="findings/:id" element={page(() => import("./pages/Findings"), "FindingDetailPage")} />
         <Route path="threat-actors" element={page(() => import("./pages/ThreatActors"), "ThreatActorsPage")} />
         <Route path="threat-actors/:id" element={page(() => import("./pages/ThreatActors"), "ThreatActorDetailPage")} />
+        <Route path="risk" element={page(() => import("./pages/Risk"), "RiskPage")} />
+        <Route path="intelligence" element={page(() => import("./pages/Intelligence"), "IntelligencePage")} />
         <Route path="compliance" element={page(() => import("./pages/Compliance"), "CompliancePage")} />
         <Route path="compliance/:id" element={page(() => import("./pages/Compliance"), "FrameworkPage")} />
         <Route path="reports" element={page(() => import("./pages/Reports"), "ReportsPage")} />

@@ -89,6 +89,7 @@ use crate::views::{
         Paginated<report_views::ReportView>, Paginated<lifecycle_views::AssetView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
         Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
+        crate::views::enums::RiskSort,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(

@@ -11,6 +11,7 @@ const groups: { title: string; items: Item[] }[] = [
     items: [
       { to: "/", label: "Dashboard" },
       { to: "/heatmap", label: "ATT&CK heatmap" },
+      { to: "/risk", label: "Risk" },
       { to: "/compliance", label: "Compliance" },
       { to: "/reports", label: "Reports" },
     ],
@@ -31,6 +32,7 @@ const groups: { title: string; items: Item[] }[] = [
     items: [
       { to: "/techniques", label: "Techniques" },
       { to: "/threat-actors", label: "Threat actors" },
+      { to: "/intelligence", label: "Intelligence" },
       { to: "/detection-rules", label: "Detection rules" },
       { to: "/templates", label: "Test templates" },
       { to: "/admin/data-sources", label: "Data sources" },

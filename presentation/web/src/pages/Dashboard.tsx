@@ -4,6 +4,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContai
 import { api, ok, type Schemas } from "../api/client";
 import { Badge, Card, EmptyState, PageHeader, QueryState, Stat } from "../components/ui";
 import { CatalogSetup } from "./CatalogSetup";
+import { OutcomeSplit } from "../components/OutcomeSplit";
 import { formatDate, formatDateTime, formatDuration, formatPercent, formatScore, humanize, stateTone } from "../lib/format";
 
 function rate(value: number | null | undefined): string {
@@ -14,6 +15,7 @@ export function DashboardPage() {
   const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: () => ok(api.GET("/api/v1/dashboard")) });
   const metrics = useQuery({ queryKey: ["metrics"], queryFn: () => ok(api.GET("/api/v1/metrics", { params: { query: { days: 90 } } })) });
   const trend = useQuery({ queryKey: ["snapshots", "trend"], queryFn: () => ok(api.GET("/api/v1/snapshots/trend")) });
+  const performance = useQuery({ queryKey: ["risk", "detection-performance"], queryFn: () => ok(api.GET("/api/v1/risk/detection-performance")) });
   return (
     <>
       <PageHeader title="Dashboard" subtitle="Where the organization stands against ATT&CK, and what moved lately." />
@@ -33,6 +35,9 @@ export function DashboardPage() {
                 </QueryState>
               </Card>
             </div>
+            <Card title="Prevention and detection">
+              <QueryState query={performance}>{(p) => <PreventionPanel performance={p} />}</QueryState>
+            </Card>
             <div className="grid gap-5 xl:grid-cols-3">
               <Card title="Posture by tactic" className="xl:col-span-2">
                 <ByTactic rows={board.by_tactic} />
@@ -189,5 +194,46 @@ function Activity({ items }: { items: Schemas["ActivityView"][] }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+/** How validated tests ended overall and per tactic, with the time to detect. */
+function PreventionPanel({ performance }: { performance: Schemas["DetectionPerformanceView"] }) {
+  const tactics = Object.entries(performance.by_tactic);
+  return (
+    <div className="space-y-3 text-sm" data-testid="prevention-panel">
+      <OutcomeSplit split={performance.overall} />
+      {tactics.length > 0 && (
+        <table className="w-full text-left text-xs">
+          <caption className="sr-only">Prevention and detection per tactic</caption>
+          <thead>
+            <tr className="text-slate-500">
+              <th className="py-1">Tactic</th>
+              <th>Tests</th>
+              <th>Prevented</th>
+              <th>Detected</th>
+              <th>Logged only</th>
+              <th>Missed</th>
+              <th>Median to detect</th>
+              <th>p90</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tactics.map(([tactic, split]) => (
+              <tr key={tactic} className="border-t border-slate-100">
+                <td className="py-1">{humanize(tactic)}</td>
+                <td>{split.validated_tests}</td>
+                <td>{formatPercent(split.prevented_share * 100)}</td>
+                <td>{formatPercent(split.detected_share * 100)}</td>
+                <td>{formatPercent(split.logged_share * 100)}</td>
+                <td>{formatPercent(split.missed_share * 100)}</td>
+                <td>{split.median_seconds_to_detect == null ? "—" : formatDuration(split.median_seconds_to_detect)}</td>
+                <td>{split.p90_seconds_to_detect == null ? "—" : formatDuration(split.p90_seconds_to_detect)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }

@@ -1,4 +1,5 @@
 import { memo, useCallback, useMemo, useRef, useState, type ChangeEvent } from "react";
+import { OutcomeSplit } from "../components/OutcomeSplit";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok, type Schemas } from "../api/client";
@@ -273,6 +274,10 @@ function HoverCard({ cell, x, y }: { cell: Cell; x: number; y: number }) {
         {cell.validated_tests} validated, {cell.open_tests} open tests · {cell.detection_rules} rules · {cell.countermeasures} countermeasures · used by {cell.threat_actors} actors
       </p>
       {cell.platforms.length > 0 && <p className="mt-1 text-slate-500">{cell.platforms.join(", ")}</p>}
+      <div className="mt-2 border-t border-slate-200 pt-2">
+        <p className="font-semibold">Prevention and detection</p>
+        <OutcomeSplit split={cell.outcomes} compact />
+      </div>
     </div>
   );
 }

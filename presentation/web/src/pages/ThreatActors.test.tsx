@@ -35,6 +35,11 @@ function cell(mitre_id: string, status: CoverageStatus, score: number): Schemas[
     threat_actors: 1,
     detection_rules: 0,
     countermeasures: 0,
+    outcomes: {
+      validated_tests: 0, prevented: 0, detected: 0, logged: 0, missed: 0,
+      prevented_share: 0, detected_share: 0, logged_share: 0, missed_share: 0,
+      timed_tests: 0, median_seconds_to_detect: null, p90_seconds_to_detect: null,
+    },
     subtechniques: [],
   };
 }
