@@ -31,7 +31,8 @@ describe("UsersPage", () => {
     renderPage(<UsersPage />, { url: "/admin/users?role=red_tech&active=false" });
     expect(await screen.findByText("red.tech@aegis.test")).toBeInTheDocument();
     expect(screen.getByText("Deactivated", { selector: "span" })).toBeInTheDocument();
-    const query = new URL(calls[0]?.url ?? "http://x").searchParams;
+    const listed = calls.find((c) => new URL(c.url).pathname === "/api/v1/users");
+    const query = new URL(listed?.url ?? "http://x").searchParams;
     expect([query.get("role"), query.get("is_active")]).toEqual(["red_tech", "false"]);
 
     await userEvent.click(screen.getByRole("button", { name: "Create user" }));
@@ -93,5 +94,24 @@ describe("UsersPage", () => {
     await userEvent.click(within(keyDialog).getByRole("button", { name: "Create key" }));
     expect(await within(keyDialog).findByTestId("one-time-secret")).toHaveTextContent("aegis_shown_once");
     expect(key).toEqual({ name: "CI key", scopes: ["read", "tests:write", "evidence:write"], owner_id: service.id });
+  });
+
+  it("saves the roles the two-step sign-in policy requires", async () => {
+    let saved: unknown = null;
+    stubApi({
+      "GET /api/v1/users": () => json({ items: [user("admin")], total: 1, page: 1, per_page: 50 }),
+      "GET /api/v1/mfa/policy": () => json({ required_roles: ["admin"] }),
+      "PUT /api/v1/mfa/policy": async (request) => {
+        saved = await request.json();
+        return json(saved);
+      },
+    });
+    renderPage(<UsersPage />);
+    const form = await screen.findByRole("form", { name: "Two-step sign-in policy" });
+    expect(within(form).getByLabelText("Administrator")).toBeChecked();
+    await userEvent.click(within(form).getByLabelText("Viewer"));
+    await userEvent.click(within(form).getByRole("button", { name: "Save policy" }));
+    expect(await within(form).findByText("Saved.")).toBeInTheDocument();
+    expect(saved).toEqual({ required_roles: ["admin", "viewer"] });
   });
 });

@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
-import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
+import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
 import { formatDate, formatDateTime, ROLES, roleLabel } from "../../lib/format";
 
 import { AdminOnly, FilterText, OneTimeSecret } from "./common";
@@ -142,6 +142,7 @@ function Users({ selfId }: { selfId: string }) {
       {deactivating && <DeactivateDialog user={deactivating} onClose={() => setDeactivating(null)} />}
       {keying && <ServiceKeyDialog user={keying} onClose={() => setKeying(null)} />}
       {resettingMfa && <ResetMfaDialog user={resettingMfa} onClose={() => setResettingMfa(null)} />}
+      <MfaPolicyCard />
     </>
   );
 }
@@ -425,5 +426,61 @@ function ResetMfaDialog({ user, onClose }: { user: User; onClose: () => void }) 
         </div>
       )}
     </Dialog>
+  );
+}
+
+/** Which roles must sign in with an authenticator app as well as a password. */
+function MfaPolicyCard() {
+  const client = useQueryClient();
+  const policy = useQuery({ queryKey: ["mfa", "policy"], queryFn: () => ok(api.GET("/api/v1/mfa/policy")) });
+  const [chosen, setChosen] = useState<Role[] | null>(null);
+  const save = useMutation({
+    mutationFn: (roles: Role[]) => ok(api.PUT("/api/v1/mfa/policy", { body: { required_roles: roles } })),
+    onSuccess: (saved) => {
+      setChosen(null);
+      client.setQueryData(["mfa", "policy"], saved);
+    },
+  });
+  return (
+    <div className="mt-6">
+      <Card title="Two-step sign-in policy">
+        <QueryState query={policy}>
+          {(current) => {
+            const roles = chosen ?? (current.required_roles as Role[]);
+            return (
+              <form
+                aria-label="Two-step sign-in policy"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  save.mutate(roles);
+                }}
+                className="space-y-3"
+              >
+                <p className="text-sm text-slate-700">Users of these roles must set up an authenticator app before anything else.</p>
+                <div className="flex flex-wrap gap-4">
+                  {ROLES.map((r) => (
+                    <label key={r} className="flex items-center gap-2 text-sm">
+                      <input
+                        type="checkbox"
+                        checked={roles.includes(r)}
+                        onChange={(e) => setChosen(e.target.checked ? [...roles, r] : roles.filter((x) => x !== r))}
+                      />
+                      {roleLabel[r] ?? r}
+                    </label>
+                  ))}
+                </div>
+                {save.error && <ErrorPanel error={save.error} />}
+                <div className="flex items-center gap-3">
+                  <Button type="submit" busy={save.isPending}>
+                    Save policy
+                  </Button>
+                  {save.isSuccess && <span role="status" className="text-sm text-green-800">Saved.</span>}
+                </div>
+              </form>
+            );
+          }}
+        </QueryState>
+      </Card>
+    </div>
   );
 }
