@@ -105,6 +105,22 @@ impl Actor {
         }
     }
 
+    /// The key's part of `authorize` alone, for work whose role rule the domain decides
+    /// itself (the workflow's `transition`): a key needs `scope` to do `action`.
+    ///
+    /// # Errors
+    /// `Forbidden` naming `scope` when the actor's key lacks it.
+    pub fn require_key_scope(&self, action: Action, scope: Scope) -> Result<(), Forbidden> {
+        match &self.api_key {
+            Some(key) if !key.scopes.grants(scope) => Err(Forbidden {
+                role: self.role,
+                action,
+                missing_scope: Some(scope),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the actor signed in (a token), rather than presenting an API key: managing
     /// keys and credentials needs a person at the keyboard.
     pub fn is_interactive(&self) -> bool {

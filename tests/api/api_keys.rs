@@ -130,7 +130,7 @@ on_both_databases!(
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let body = problem(refused).await;
         assert!(
-            body["detail"].as_str().unwrap().contains("evidence:write"),
+            body["title"].as_str().unwrap().contains("evidence:write"),
             "{body}"
         );
         step(act("submit-blue"), blue.clone(), json!({})).await;
@@ -218,7 +218,7 @@ on_both_databases!(
         let body = problem(refused).await;
         assert_eq!(body["code"], "FORBIDDEN");
         assert!(
-            body["detail"].as_str().unwrap().contains("`tests:write`"),
+            body["title"].as_str().unwrap().contains("`tests:write`"),
             "{body}"
         );
 

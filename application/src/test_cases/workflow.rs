@@ -2,6 +2,8 @@
 
 use super::*;
 
+use aegis_domain::api_key::Scope;
+
 impl TestService {
     /// One workflow step (`start-execution`, `submit-red`, ... `resume-timer`). `notes` go
     /// with a vote (required to reject) and into the transition record.
@@ -39,6 +41,8 @@ impl TestService {
         };
         let uow = self.database.begin().await?;
         let (mut test, campaign) = self.load(uow.as_ref(), actor, id, expected_version).await?;
+        // The role is the domain's to judge; an API key must also carry the tests scope.
+        actor.require_key_scope(workflow_permission(action), Scope::TestsWrite)?;
         let step = transition(test.workflow(), action, actor.role).map_err(TestError::Refused)?;
         if action == WorkflowAction::StartExecution
             && let Some(campaign) = &campaign
@@ -238,5 +242,19 @@ pub(super) async fn ready_to_start(
         Ok(())
     } else {
         Err(TestError::DependenciesPending(pending))
+    }
+}
+
+/// The permission a workflow step exercises, named in a refusal of an API key.
+const fn workflow_permission(action: WorkflowAction) -> Action {
+    match action {
+        WorkflowAction::StartExecution
+        | WorkflowAction::SubmitRed
+        | WorkflowAction::PauseTimer
+        | WorkflowAction::ResumeTimer => Action::ExecuteRed,
+        WorkflowAction::SubmitBlue => Action::EvaluateBlue,
+        WorkflowAction::ValidateRed(_) => Action::ValidateRed,
+        WorkflowAction::ValidateBlue(_) => Action::ValidateBlue,
+        WorkflowAction::Reopen => Action::ReopenTest,
     }
 }

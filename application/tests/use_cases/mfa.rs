@@ -47,7 +47,10 @@ async fn enrolment_makes_sign_in_two_steps_and_each_code_works_once() {
         .unwrap();
     assert!(enrolment.uri.starts_with("otpauth://totp/"));
     let stored = h.database.with(|s| s.mfa_factors[0].sealed_secret.clone());
-    assert!(!stored.contains(&enrolment.secret), "the secret is sealed at rest");
+    assert!(
+        !stored.contains(&enrolment.secret),
+        "the secret is sealed at rest"
+    );
     assert!(matches!(
         h.services
             .mfa
@@ -58,7 +61,11 @@ async fn enrolment_makes_sign_in_two_steps_and_each_code_works_once() {
     let codes = h
         .services
         .mfa
-        .confirm_enrolment(&lead, &StepCodes::code_at(h.clock.now()), &Harness::context())
+        .confirm_enrolment(
+            &lead,
+            &StepCodes::code_at(h.clock.now()),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     assert_eq!(codes.len(), 10);
@@ -76,7 +83,10 @@ async fn enrolment_makes_sign_in_two_steps_and_each_code_works_once() {
             &Harness::context(),
         )
         .await;
-    assert!(matches!(replay, Err(AuthError::InvalidMfaCode)), "{replay:?}");
+    assert!(
+        matches!(replay, Err(AuthError::InvalidMfaCode)),
+        "{replay:?}"
+    );
     h.clock.advance(Duration::seconds(30));
     let pair = h
         .services
@@ -142,7 +152,11 @@ async fn wrong_codes_count_towards_the_lockout_and_an_admin_resets_the_factor() 
         .unwrap();
     h.services
         .mfa
-        .confirm_enrolment(&tech, &StepCodes::code_at(h.clock.now()), &Harness::context())
+        .confirm_enrolment(
+            &tech,
+            &StepCodes::code_at(h.clock.now()),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     // Retyping the password does not reset the count: the fifth wrong code locks.
@@ -152,7 +166,11 @@ async fn wrong_codes_count_towards_the_lockout_and_an_admin_resets_the_factor() 
         last = Some(
             h.services
                 .auth
-                .verify_mfa(&token, SecondFactor::Totp("000000".into()), &Harness::context())
+                .verify_mfa(
+                    &token,
+                    SecondFactor::Totp("000000".into()),
+                    &Harness::context(),
+                )
                 .await,
         );
     }
@@ -207,7 +225,12 @@ async fn the_policy_sends_users_to_enrol_before_anything_else() {
     // Past the password change, the token still reaches only the account.
     let mut user = h
         .database
-        .with(|s| s.users.iter().find(|u| u.email.as_str() == "viewer@aegis.test").cloned())
+        .with(|s| {
+            s.users
+                .iter()
+                .find(|u| u.email.as_str() == "viewer@aegis.test")
+                .cloned()
+        })
         .unwrap();
     user.must_change_password = false;
     h.database.with(|s| {
@@ -236,7 +259,11 @@ async fn the_policy_sends_users_to_enrol_before_anything_else() {
         .unwrap();
     h.services
         .mfa
-        .confirm_enrolment(&viewer, &StepCodes::code_at(h.clock.now()), &Harness::context())
+        .confirm_enrolment(
+            &viewer,
+            &StepCodes::code_at(h.clock.now()),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     // Required by the policy: it cannot be turned off.
@@ -244,7 +271,11 @@ async fn the_policy_sends_users_to_enrol_before_anything_else() {
     assert!(matches!(
         h.services
             .mfa
-            .disable(&viewer, &StepCodes::code_at(h.clock.now()), &Harness::context())
+            .disable(
+                &viewer,
+                &StepCodes::code_at(h.clock.now()),
+                &Harness::context()
+            )
             .await,
         Err(MfaError::RequiredByPolicy)
     ));

@@ -19,7 +19,7 @@ test("a lead creates a read-only API key on the profile page, uses it, and revok
   expect((await request.get("/api/v1/tests", { headers: auth })).status()).toBe(200);
   const refused = await request.post("/api/v1/tests", { headers: auth, data: { title: "Nope", technique_id: "T1059.001" } });
   expect(refused.status()).toBe(403);
-  expect((await refused.json()).detail).toContain("tests:write");
+  expect((await refused.json()).title).toContain("tests:write");
 
   const row = page.getByRole("row").filter({ hasText: "Dashboard export" });
   await page.reload();

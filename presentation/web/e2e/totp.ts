@@ -25,7 +25,7 @@ export function totp(secret: string, offsetSteps = 0, now = Date.now()): string 
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(step));
   const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
+  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
   const binary = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return binary.toString().padStart(6, "0");
 }

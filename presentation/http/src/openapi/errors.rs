@@ -154,10 +154,13 @@ fn complete(operation: &mut Operation, shape: &Shape) {
     }
     let mut forbidden = Vec::new();
     if declared("403") {
-        forbidden.push("`FORBIDDEN`: your role may not do this");
+        forbidden.push("`FORBIDDEN`: your role may not do this, or your API key lacks the scope");
     }
     if shape.authenticated && !shape.open_before_password_change {
-        forbidden.push("`PASSWORD_CHANGE_REQUIRED`: change your password first");
+        forbidden.push(
+            "`PASSWORD_CHANGE_REQUIRED`: change your password first; `MFA_ENROLMENT_REQUIRED`: \
+             set up the second factor your organization requires first",
+        );
     }
     if shape.csrf_checked {
         forbidden.push(

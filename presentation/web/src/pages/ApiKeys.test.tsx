@@ -32,7 +32,7 @@ describe("ApiKeysCard", () => {
       },
       [`DELETE /api/v1/api-keys/${KEY.id}`]: () => {
         revoked = KEY.id;
-        keys = [{ ...KEY, status: "revoked", revoked_at: "2026-12-03T10:00:00Z" }];
+        keys = [{ ...KEY, status: "revoked", revoked_at: "2026-12-03T10:00:00Z" as unknown as null }];
         return new Response(null, { status: 204 });
       },
     });

@@ -10,13 +10,11 @@ export const MFA_KEY = ["mfa"] as const;
 
 /** The enrolment: the QR code and secret, then a first code, then the recovery codes once. */
 function Enrolment({ onDone }: { onDone: () => void }) {
-  const client = useQueryClient();
   const [code, setCode] = useState("");
   const begin = useMutation({ mutationFn: () => ok(api.POST("/api/v1/mfa/totp")) });
-  const confirm = useMutation({
-    mutationFn: () => ok(api.POST("/api/v1/mfa/totp/confirm", { body: { code } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: MFA_KEY }),
-  });
+  // The status is refreshed only once the codes are put away (`onDone`): refreshing it now
+  // would swap this form for the enrolled view before the recovery codes were seen.
+  const confirm = useMutation({ mutationFn: () => ok(api.POST("/api/v1/mfa/totp/confirm", { body: { code } })) });
   if (confirm.data) return <RecoveryCodes codes={confirm.data.recovery_codes} onDone={onDone} />;
   if (!begin.data) {
     return (

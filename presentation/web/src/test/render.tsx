@@ -13,6 +13,7 @@ export function user(role: Role, overrides: Partial<Me> = {}): Me {
     email: `${role}@aegis.test`,
     display_name: role,
     role,
+    kind: "person",
     is_active: true,
     must_change_password: false,
     preferences: {},

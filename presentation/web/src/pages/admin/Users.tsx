@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok, type Schemas, fieldError } from "../../api/client";
 import { useSession } from "../../auth/session";
-import { Badge, Button, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
+import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, Pagination, QueryState, SelectField, Table, Td, TextField } from "../../components/ui";
 import { formatDate, formatDateTime, ROLES, roleLabel } from "../../lib/format";
 
 import { AdminOnly, FilterText, OneTimeSecret } from "./common";
@@ -55,6 +55,8 @@ function Users({ selfId }: { selfId: string }) {
   const [editing, setEditing] = useState<User | null>(null);
   const [resetting, setResetting] = useState<User | null>(null);
   const [deactivating, setDeactivating] = useState<User | null>(null);
+  const [keying, setKeying] = useState<User | null>(null);
+  const [resettingMfa, setResettingMfa] = useState<User | null>(null);
 
   return (
     <>
@@ -92,6 +94,7 @@ function Users({ selfId }: { selfId: string }) {
                   <Td>
                     <span className="flex flex-wrap gap-1">
                       {u.is_active ? <Badge tone="green">Active</Badge> : <Badge tone="red">Deactivated</Badge>}
+                      {u.kind === "service" && <Badge tone="purple">Service account</Badge>}
                       {u.must_change_password && <Badge tone="amber">Must change password</Badge>}
                       {u.locked_until && new Date(u.locked_until) > new Date() && <Badge tone="amber">Locked until {formatDateTime(u.locked_until)}</Badge>}
                     </span>
@@ -104,9 +107,20 @@ function Users({ selfId }: { selfId: string }) {
                       <Button tone="ghost" aria-label={`Edit ${u.email}`} onClick={() => setEditing(u)}>
                         Edit
                       </Button>
-                      <Button tone="ghost" aria-label={`Reset password of ${u.email}`} onClick={() => setResetting(u)}>
-                        Reset password
-                      </Button>
+                      {u.kind === "service" ? (
+                        <Button tone="ghost" aria-label={`New API key for ${u.email}`} onClick={() => setKeying(u)}>
+                          New API key
+                        </Button>
+                      ) : (
+                        <>
+                          <Button tone="ghost" aria-label={`Reset password of ${u.email}`} onClick={() => setResetting(u)}>
+                            Reset password
+                          </Button>
+                          <Button tone="ghost" aria-label={`Reset two-step sign-in of ${u.email}`} onClick={() => setResettingMfa(u)}>
+                            Reset two-step sign-in
+                          </Button>
+                        </>
+                      )}
                       {u.is_active && u.id !== selfId && (
                         <Button tone="ghost" className="text-red-800" aria-label={`Deactivate ${u.email}`} onClick={() => setDeactivating(u)}>
                           Deactivate
@@ -126,6 +140,9 @@ function Users({ selfId }: { selfId: string }) {
       {editing && <EditDialog user={editing} isSelf={editing.id === selfId} onClose={() => setEditing(null)} />}
       {resetting && <ResetDialog user={resetting} onClose={() => setResetting(null)} />}
       {deactivating && <DeactivateDialog user={deactivating} onClose={() => setDeactivating(null)} />}
+      {keying && <ServiceKeyDialog user={keying} onClose={() => setKeying(null)} />}
+      {resettingMfa && <ResetMfaDialog user={resettingMfa} onClose={() => setResettingMfa(null)} />}
+      <MfaPolicyCard />
     </>
   );
 }
@@ -141,12 +158,15 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
   const [displayName, setDisplayName] = useState("");
   const [role, setRole] = useState<Role>("viewer");
   const [password, setPassword] = useState("");
+  const [service, setService] = useState(false);
   // One key per payload: a repeated submit replays the first answer instead of creating twice,
   // and a corrected form is a new request rather than a conflict.
   const idempotency = useRef({ payload: "", key: "" });
   const create = useMutation({
     mutationFn: () => {
-      const body = { email, role, display_name: displayName || null, password: password || null };
+      const body = service
+        ? { email, role, display_name: displayName || null, kind: "service" as const }
+        : { email, role, display_name: displayName || null, password: password || null };
       const payload = JSON.stringify(body);
       if (idempotency.current.payload !== payload) idempotency.current = { payload, key: crypto.randomUUID() };
       return ok(api.POST("/api/v1/users", { params: { header: { "Idempotency-Key": idempotency.current.key } }, body }));
@@ -163,10 +183,18 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
     <Dialog open title="Create user" onClose={onClose}>
       {created ? (
         <div className="space-y-3 text-sm">
-          <p role="status">
-            {created.email} was created as {roleLabel[created.role] ?? created.role}; they must choose a new password at their first sign-in.
-          </p>
-          {created.generated_password ? <OneTimeSecret label="Generated password" value={created.generated_password} /> : <p>They sign in with the password you chose.</p>}
+          {created.kind === "service" ? (
+            <p role="status">
+              {created.email} was created as a {roleLabel[created.role] ?? created.role} service account: it has no password; give it an API key from the list.
+            </p>
+          ) : (
+            <>
+              <p role="status">
+                {created.email} was created as {roleLabel[created.role] ?? created.role}; they must choose a new password at their first sign-in.
+              </p>
+              {created.generated_password ? <OneTimeSecret label="Generated password" value={created.generated_password} /> : <p>They sign in with the password you chose.</p>}
+            </>
+          )}
           <Button onClick={onClose}>Done</Button>
         </div>
       ) : (
@@ -174,15 +202,21 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
           <TextField label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={field("email")} required autoFocus />
           <TextField label="Display name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={field("display_name")} hint="Defaults to the part of the email before @." />
           <SelectField label="Role" value={role} onChange={(e) => setRole(oneOf(ROLES, e.target.value) ?? role)} options={ROLE_OPTIONS} error={field("role")} />
-          <TextField
-            label="Initial password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            error={field("password")}
-            hint="Leave empty to have one generated and shown once."
-          />
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={service} onChange={(e) => setService(e.target.checked)} />
+            Service account (no password; acts only through API keys)
+          </label>
+          {!service && (
+            <TextField
+              label="Initial password"
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              error={field("password")}
+              hint="Leave empty to have one generated and shown once."
+            />
+          )}
           {create.error && <ErrorPanel error={create.error} />}
           <div className="flex justify-end gap-2">
             <Button tone="secondary" onClick={onClose}>
@@ -320,5 +354,133 @@ function DeactivateDialog({ user, onClose }: { user: User; onClose: () => void }
         </div>
       </div>
     </Dialog>
+  );
+}
+
+/** A key for a service account: its scopes narrow the account's role; shown once. */
+function ServiceKeyDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const [name, setName] = useState(`${user.display_name} key`);
+  const [scopes, setScopes] = useState("read tests:write evidence:write");
+  const create = useMutation({
+    mutationFn: () =>
+      ok(
+        api.POST("/api/v1/api-keys", {
+          body: { name, scopes: scopes.split(/\s+/).filter(Boolean) as Schemas["ApiKeyScope"][], owner_id: user.id },
+        }),
+      ),
+  });
+  return (
+    <Dialog open title={`New API key for ${user.email}`} onClose={onClose}>
+      {create.data ? (
+        <div className="space-y-3 text-sm">
+          <OneTimeSecret label="API key" value={create.data.key} />
+          <Button onClick={onClose}>Done</Button>
+        </div>
+      ) : (
+        <form
+          className="space-y-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+        >
+          <TextField label="Key name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(create.error, "name")} />
+          <TextField label="Scopes" value={scopes} onChange={(e) => setScopes(e.target.value)} error={fieldError(create.error, "scopes")} hint="Space-separated: read, write, tests:write, evidence:write, …" />
+          {create.error && <ErrorPanel error={create.error} />}
+          <div className="flex justify-end gap-2">
+            <Button tone="secondary" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" busy={create.isPending}>
+              Create key
+            </Button>
+          </div>
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+/** Removes a user's authenticator app and recovery codes (a lost phone); audited. */
+function ResetMfaDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const reset = useMutation({ mutationFn: () => ok(api.DELETE("/api/v1/mfa/users/{id}", { params: { path: { id: user.id } } })) });
+  return (
+    <Dialog open title="Reset two-step sign-in" onClose={onClose}>
+      {reset.isSuccess ? (
+        <div className="space-y-3 text-sm">
+          <p role="status">{user.email} signs in with the password alone until they set up an authenticator app again.</p>
+          <Button onClick={onClose}>Done</Button>
+        </div>
+      ) : (
+        <div className="space-y-3 text-sm">
+          <p>Remove {user.email}'s authenticator app and recovery codes?</p>
+          {reset.error && <ErrorPanel error={reset.error} />}
+          <div className="flex justify-end gap-2">
+            <Button tone="secondary" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button tone="danger" busy={reset.isPending} onClick={() => reset.mutate()}>
+              Reset
+            </Button>
+          </div>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+/** Which roles must sign in with an authenticator app as well as a password. */
+function MfaPolicyCard() {
+  const client = useQueryClient();
+  const policy = useQuery({ queryKey: ["mfa", "policy"], queryFn: () => ok(api.GET("/api/v1/mfa/policy")) });
+  const [chosen, setChosen] = useState<Role[] | null>(null);
+  const save = useMutation({
+    mutationFn: (roles: Role[]) => ok(api.PUT("/api/v1/mfa/policy", { body: { required_roles: roles } })),
+    onSuccess: (saved) => {
+      setChosen(null);
+      client.setQueryData(["mfa", "policy"], saved);
+    },
+  });
+  return (
+    <div className="mt-6">
+      <Card title="Two-step sign-in policy">
+        <QueryState query={policy}>
+          {(current) => {
+            const roles = chosen ?? (current.required_roles as Role[]);
+            return (
+              <form
+                aria-label="Two-step sign-in policy"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  save.mutate(roles);
+                }}
+                className="space-y-3"
+              >
+                <p className="text-sm text-slate-700">Users of these roles must set up an authenticator app before anything else.</p>
+                <div className="flex flex-wrap gap-4">
+                  {ROLES.map((r) => (
+                    <label key={r} className="flex items-center gap-2 text-sm">
+                      <input
+                        type="checkbox"
+                        checked={roles.includes(r)}
+                        onChange={(e) => setChosen(e.target.checked ? [...roles, r] : roles.filter((x) => x !== r))}
+                      />
+                      {roleLabel[r] ?? r}
+                    </label>
+                  ))}
+                </div>
+                {save.error && <ErrorPanel error={save.error} />}
+                <div className="flex items-center gap-3">
+                  <Button type="submit" busy={save.isPending}>
+                    Save policy
+                  </Button>
+                  {save.isSuccess && <span role="status" className="text-sm text-green-800">Saved.</span>}
+                </div>
+              </form>
+            );
+          }}
+        </QueryState>
+      </Card>
+    </div>
   );
 }
