@@ -19,6 +19,7 @@ use aegis_domain::test_case::Outcome;
 use super::error::{corrupt, unexpected};
 use super::osint::entities::{osint_item, osint_item_technique};
 use super::test_entities::test;
+use super::read_models::Scope;
 use super::{Connection, SeaStore};
 
 pub(crate) mod entities {
@@ -212,7 +213,8 @@ impl<C: Connection> RiskRepository for SeaStore<C> {
             )
             .await?;
         }
-        Ok(())
+        // The technique detail and the heatmap carry the risk: their cached copies are stale.
+        self.changed(Scope::Tenant(tenant)).await
     }
 
     async fn save_risk(
@@ -220,7 +222,8 @@ impl<C: Connection> RiskRepository for SeaStore<C> {
         tenant: TenantId,
         risk: &TechniqueRisk,
     ) -> Result<(), RepositoryError> {
-        insert(self.conn(), vec![to_row(tenant, risk)]).await
+        insert(self.conn(), vec![to_row(tenant, risk)]).await?;
+        self.changed(Scope::Tenant(tenant)).await
     }
 
     async fn risks(&self, tenant: TenantId) -> Result<Vec<TechniqueRisk>, RepositoryError> {
