@@ -96,7 +96,9 @@ curl -sf -o /dev/null "$base/api/v1/campaigns" -H "authorization: Bearer $admin_
 #   body ever right);
 # - POST /api/v1/users/{id}/reset-password, PATCH and DELETE /api/v1/users/{id} revoke the
 #   sessions of the user they name, and schemathesis reuses the ids it reads in responses (the
-#   admin's own id from GET /api/v1/users), so it does reset and deactivate its own account.
+#   admin's own id from GET /api/v1/users), so it does reset and deactivate its own account;
+# - PUT /api/v1/mfa/policy can require a second factor of the admin role, after which the
+#   admin's next token only reaches enrolment.
 # Once one of them has ended the session, the rest of that last run is answered 401, which the
 # document lists too; the runs before it keep a working session for every other operation.
 session_enders=(
@@ -105,6 +107,7 @@ session_enders=(
   --include-name 'POST /api/v1/users/{id}/reset-password'
   --include-name 'PATCH /api/v1/users/{id}'
   --include-name 'DELETE /api/v1/users/{id}'
+  --include-name 'PUT /api/v1/mfa/policy'
 )
 all_but_session_enders=("${session_enders[@]//--include-name/--exclude-name}")
 status=0
