@@ -333,7 +333,7 @@ impl TelemetryService {
                 .map_err(|e| TelemetryError::Unexpected(format!("a sealed evaluation: {e}")))?;
             evaluations.push(TelemetryEvaluation { evidence, document });
         }
-        evaluations.sort_by(|a, b| b.evidence.uploaded_at.cmp(&a.evidence.uploaded_at));
+        evaluations.sort_by_key(|e| std::cmp::Reverse(e.evidence.uploaded_at));
         Ok((self.run_of(&test), evaluations))
     }
 

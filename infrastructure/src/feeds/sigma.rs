@@ -126,7 +126,8 @@ fn rule(document: SigmaDocument, text: &str, path: &str) -> Result<DetectionRule
     })
 }
 
-type Mapping = serde_json::Map<String, serde_json::Value>;
+/// A rule's merged document.
+pub type Mapping = serde_json::Map<String, serde_json::Value>;
 
 /// Merges `source` into `target` as Sigma's collections do: a mapping met by a mapping is
 /// merged key by key, anything else replaces what was there.
@@ -203,9 +204,7 @@ pub fn parse_sigma_file(file: &FeedFile) -> Result<Vec<DetectionRule>, String> {
 ///
 /// # Errors
 /// As [`parse_sigma_file`].
-pub fn parse_sigma_documents(
-    file: &FeedFile,
-) -> Result<Vec<(DetectionRule, serde_json::Map<String, serde_json::Value>)>, String> {
+pub fn parse_sigma_documents(file: &FeedFile) -> Result<Vec<(DetectionRule, Mapping)>, String> {
     let text = utf8(&file.bytes)?;
     let documents: Vec<serde_json::Value> = documents(text, "a Sigma rule")?;
     let mappings = rule_documents(documents)?;

@@ -219,9 +219,13 @@ fn read_zip<R: Read + Seek>(input: R, reading: &mut Reading<'_>) -> Result<(), T
             .name()
             .map(std::borrow::Cow::into_owned)
             .unwrap_or_else(|_| format!("entry {}", index + 1));
-        // Metadata next to the data (a README, a dataset's YAML) is not telemetry.
+        // Metadata next to the data (a README, a dataset's YAML, macOS's resource forks under
+        // `__MACOSX/` and `._` files) is not telemetry.
         let lower = name.to_lowercase();
-        if lower.ends_with(".md")
+        let base = lower.rsplit('/').next().unwrap_or_default();
+        if lower.starts_with("__macosx/")
+            || base.starts_with("._")
+            || lower.ends_with(".md")
             || lower.ends_with(".yaml")
             || lower.ends_with(".yml")
             || lower.ends_with(".txt")
@@ -441,6 +445,8 @@ mod tests {
         let _ = zip.write_all(&gz);
         let _ = zip.start_file("README.md", options);
         let _ = zip.write_all(b"# not events");
+        let _ = zip.start_file("__MACOSX/._a.json", options);
+        let _ = zip.write_all(b"\x00\x05\x16\x07 resource fork");
         let zip = zip.finish().map(Cursor::into_inner).unwrap_or_default();
         let (summary, _) = read(zip, TelemetryLimits::default()).unwrap_or_default();
         assert_eq!(summary.events, 4);
