@@ -33,6 +33,7 @@ pub mod ports;
 pub mod read_models;
 pub mod reports;
 pub mod risk;
+pub mod risk_levels;
 pub mod rules;
 pub mod snapshots;
 pub mod telemetry;

@@ -23,9 +23,9 @@ mod m20261129_000017_compliance;
 mod m20261206_000018_campaigns;
 mod m20261206_000019_reports;
 mod m20261207_001001_detection_lifecycle;
+mod m20261207_002001_risk;
 mod m20261207_005001_api_keys;
 mod m20261207_005002_mfa;
-mod m20261207_002001_risk;
 mod m20261207_006001_read_model_versions;
 
 /// Every migration, oldest first.

@@ -222,7 +222,7 @@ async fn first_start_queues_every_enabled_feed_once(backend: Backend) {
     .await;
     let admin = app.admin_token().await;
     let listed = sources(&app, &admin).await;
-    assert_eq!(listed.len(), 10);
+    assert_eq!(listed.len(), 14);
     for source in &listed {
         assert_eq!(source["sync_requested"], source["enabled"], "{source}");
     }

@@ -7,8 +7,8 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-mod detection_lifecycle;
 mod api_keys;
+mod detection_lifecycle;
 mod fakes;
 mod jobs;
 mod mfa;

@@ -18,8 +18,8 @@ use aegis_domain::test_case::Outcome;
 
 use super::error::{corrupt, unexpected};
 use super::osint::entities::{osint_item, osint_item_technique};
-use super::test_entities::test;
 use super::read_models::Scope;
+use super::test_entities::test;
 use super::{Connection, SeaStore};
 
 pub(crate) mod entities {

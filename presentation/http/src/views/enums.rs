@@ -127,8 +127,8 @@ enum_schema! {
 #[cfg(test)]
 mod tests {
     use aegis_domain::{
-        campaign, data_source, detection, detection_lifecycle, finding, job, osint, report, risk, role, scoring,
-        template, test_case, workflow,
+        campaign, data_source, detection, detection_lifecycle, finding, job, osint, report, risk,
+        role, scoring, template, test_case, workflow,
     };
 
     fn values<T: Copy, const N: usize>(
