@@ -15,57 +15,33 @@
     reason = "a benchmark program"
 )]
 
-use std::path::PathBuf;
+mod seed;
+
 use std::time::Instant;
 
 use chrono::Utc;
 use secrecy::SecretString;
 
 use aegis::config::{Profile, Settings};
-use aegis_application::context::{Actor, Initiator};
+use aegis_application::context::Actor;
 use aegis_application::ports::Database;
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::detection_lifecycle::{
     AssetId, AssetKind, AssetRevision, DetectionAsset, DetectionValidation, ProofEnd, ProofSource,
     ValidationId,
 };
-use aegis_domain::ports::{CatalogRepository, TechniqueFilter, UserRepository};
-use aegis_domain::test_case::{BlueReport, Outcome, TestCase, TestId};
+use aegis_domain::ports::UserRepository;
+use aegis_domain::test_case::Outcome;
 use aegis_domain::user::Email;
-use aegis_domain::workflow::{TestState, Verdict, Workflow};
-use aegis_infrastructure::feeds::attack::FileAttackSource;
 use aegis_infrastructure::test_support::TestDatabase;
 
 const TESTS: usize = 50_000;
 const ASSETS: usize = 5_000;
 const PASSWORD: &str = "Bootstrap#Keeper-2026";
 
-fn bundle_path() -> PathBuf {
-    std::env::var_os("AEGIS_ATTACK_BUNDLE").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/feeds/attack-stix/mitre__cti/enterprise-attack/enterprise-attack.json.gz")
-        },
-        PathBuf::from,
-    )
-}
-
-/// A small deterministic generator: the same data every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1);
-        usize::try_from((self.0 >> 33) % below as u64).unwrap()
-    }
-}
-
 #[tokio::main]
 async fn main() {
-    let bundle = bundle_path();
+    let bundle = seed::bundle_path();
     if !bundle.exists() {
         println!(
             "no ATT&CK bundle at {}: set AEGIS_ATTACK_BUNDLE",
@@ -92,24 +68,7 @@ async fn main() {
     let services = &prepared.wired.services;
     let db = prepared.wired.database.clone();
     let tenant = prepared.tenant.id;
-    services
-        .catalog
-        .import_attack(
-            &Initiator::System { tenant },
-            &FileAttackSource::new(&bundle),
-        )
-        .await
-        .unwrap();
-    let techniques: Vec<TechniqueId> = db
-        .all_techniques(&TechniqueFilter {
-            include_subtechniques: true,
-            ..TechniqueFilter::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.mitre_id)
-        .collect();
+    let techniques = seed::import_attack(services, db.as_ref(), tenant).await;
     let operator = db
         .find_user_for_login(&Email::parse("operator@aegis.test").unwrap())
         .await
@@ -125,44 +84,18 @@ async fn main() {
         api_key: None,
     };
 
-    let mut random = Lcg(2026);
+    let mut random = seed::Lcg(2026);
+    seed::insert_validated_tests(
+        db.as_ref(),
+        tenant,
+        operator.id,
+        &techniques,
+        &mut random,
+        TESTS,
+        &[],
+    )
+    .await;
     let now = Utc::now();
-    let started = Instant::now();
-    for batch in 0..TESTS / 1_000 {
-        let uow = db.begin().await.unwrap();
-        for n in 0..1_000 {
-            let validated_at =
-                now - chrono::Duration::hours(i64::try_from(random.next(24 * 365)).unwrap());
-            let mut test = TestCase::draft(
-                TestId::from_uuid(uuid::Uuid::new_v4()),
-                tenant,
-                format!("Bench test {}", batch * 1_000 + n),
-                techniques[random.next(techniques.len())].clone(),
-                operator.id,
-                validated_at,
-            )
-            .restored(
-                Workflow::restore(
-                    TestState::Validated,
-                    Some(Verdict::Approve),
-                    Some(Verdict::Approve),
-                    false,
-                ),
-                1,
-            );
-            test.blue = BlueReport {
-                outcome: Some(Outcome::ALL[random.next(Outcome::ALL.len())]),
-                ..BlueReport::default()
-            };
-            test.validated_at = Some(validated_at);
-            uow.insert_test(tenant, &test).await.unwrap();
-        }
-        uow.commit().await.unwrap();
-    }
-    println!(
-        "{TESTS} validated tests inserted in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 
     let started = Instant::now();
     let platforms = ["splunk", "sentinel", "crowdstrike", "defender"];
