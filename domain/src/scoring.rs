@@ -236,12 +236,16 @@ pub struct TechniqueInputs {
 pub struct DetectionProof {
     pub current: u32,
     pub lapsed: u32,
+    /// When the latest lapsed proof ended (or expired).
+    pub lapsed_at: Option<DateTime<Utc>>,
 }
 
 impl DetectionProof {
-    /// Proven once, and nothing proves it any more: its detection cannot be trusted.
-    pub const fn has_lapsed(self) -> bool {
-        self.current == 0 && self.lapsed > 0
+    /// Proven once, nothing proves it any more, and no test was validated since the last
+    /// proof lapsed: the detection the result rests on cannot be trusted. A test validated
+    /// after the change is new evidence of its own.
+    pub fn has_lapsed_since(self, validated_at: DateTime<Utc>) -> bool {
+        self.current == 0 && self.lapsed > 0 && self.lapsed_at.is_none_or(|at| at >= validated_at)
     }
 }
 
@@ -360,7 +364,7 @@ pub fn score_technique(
         // The detection that proved it changed, or its proof expired, and nothing else
         // proves it now: the result no longer holds (`docs/detection-lifecycle.md`).
         Some(n)
-            if inputs.proof.has_lapsed()
+            if inputs.proof.has_lapsed_since(n.validated_at)
                 && matches!(n.outcome, Outcome::Prevented | Outcome::Detected) =>
         {
             CoverageStatus::Stale
@@ -481,6 +485,7 @@ mod tests {
             proof: DetectionProof {
                 current: 0,
                 lapsed: 2,
+                lapsed_at: Some(now()),
             },
             ..detected.clone()
         };
@@ -488,13 +493,25 @@ mod tests {
             proof: DetectionProof {
                 current: 1,
                 lapsed: 2,
+                lapsed_at: Some(now()),
             },
             ..detected.clone()
+        };
+        // A test validated after the proof lapsed is new evidence: the result holds.
+        let retested = TechniqueInputs {
+            validated: vec![validated(Outcome::Detected, 0, "windows")],
+            proof: DetectionProof {
+                current: 0,
+                lapsed: 2,
+                lapsed_at: Some(now() - chrono::Duration::hours(1)),
+            },
+            ..TechniqueInputs::default()
         };
         let status = |inputs: &TechniqueInputs| score_technique(inputs, &policy, now()).status;
         assert_eq!(status(&detected), CoverageStatus::Validated);
         assert_eq!(status(&lapsed), CoverageStatus::Stale);
         assert_eq!(status(&still_proven), CoverageStatus::Validated);
+        assert_eq!(status(&retested), CoverageStatus::Validated);
     }
 
     #[test]

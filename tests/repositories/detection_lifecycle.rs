@@ -187,7 +187,8 @@ on_both!(
                 .unwrap(),
             aegis_domain::scoring::DetectionProof {
                 current: 1,
-                lapsed: 1
+                lapsed: 1,
+                lapsed_at: Some(expired.expires_at),
             }
         );
 
@@ -204,15 +205,18 @@ on_both!(
         );
         let stored = db.validations(t, Some(splunk.id), None).await.unwrap();
         let ended = stored.iter().find(|v| v.id == current.id).unwrap();
-        assert_eq!(ended.ended, Some(end));
-        assert_eq!(
-            db.detection_proof(t, &technique("T1059.001"), now())
-                .await
-                .unwrap(),
-            aegis_domain::scoring::DetectionProof {
-                current: 0,
-                lapsed: 2
-            }
+        assert_eq!(ended.ended.as_ref(), Some(&end));
+        let proof = db
+            .detection_proof(t, &technique("T1059.001"), now())
+            .await
+            .unwrap();
+        assert_eq!((proof.current, proof.lapsed), (0, 2));
+        // The latest lapse is the end just recorded (stored to the microsecond).
+        let lapsed_at = proof.lapsed_at.unwrap();
+        assert!(
+            (lapsed_at - end.at).num_milliseconds().abs() < 1,
+            "{lapsed_at} vs {}",
+            end.at
         );
         let unended = db
             .unended_validations(t, Some(std::slice::from_ref(&splunk.id)), Some(now()))

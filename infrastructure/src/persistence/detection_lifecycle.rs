@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
@@ -464,11 +464,29 @@ pub(crate) async fn proof_of(
         .count(db)
         .await
         .map_err(unexpected)?;
-    let all = base().count(db).await.map_err(unexpected)?;
+    // When each lapsed proof stopped counting: its end, or its expiry.
+    let lapsed: Vec<(Option<DateTime<Utc>>, DateTime<Utc>)> = base()
+        .filter(
+            Condition::any()
+                .add(validation::Column::EndedAt.is_not_null())
+                .add(validation::Column::ExpiresAt.lte(now)),
+        )
+        .select_only()
+        .column(validation::Column::EndedAt)
+        .column(validation::Column::ExpiresAt)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    let lapsed_at = lapsed
+        .iter()
+        .map(|(ended, expires)| ended.map_or(*expires, |ended| ended.min(*expires)))
+        .max();
     let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(DetectionProof {
         current: count(current),
-        lapsed: count(all.saturating_sub(current)),
+        lapsed: u32::try_from(lapsed.len()).unwrap_or(u32::MAX),
+        lapsed_at,
     })
 }
 

@@ -77,14 +77,22 @@ impl<S: Slot> CoverageRepository for Memory<S> {
                 .detection_validations
                 .iter()
                 .filter(|v| v.tenant_id == tenant && &v.technique_id == technique);
-            let (current, lapsed) = mine.fold((0, 0), |(c, l), v| {
+            let (current, lapsed, lapsed_at) = mine.fold((0, 0, None), |(c, l, at), v| {
                 if v.ended.is_none() && v.expires_at > now {
-                    (c + 1, l)
+                    (c + 1, l, at)
                 } else {
-                    (c, l + 1)
+                    let stopped = v
+                        .ended
+                        .as_ref()
+                        .map_or(v.expires_at, |end| end.at.min(v.expires_at));
+                    (c, l + 1, Ord::max(at, Some(stopped)))
                 }
             });
-            aegis_domain::scoring::DetectionProof { current, lapsed }
+            aegis_domain::scoring::DetectionProof {
+                current,
+                lapsed,
+                lapsed_at,
+            }
         }))
     }
 }

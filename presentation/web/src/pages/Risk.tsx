@@ -51,7 +51,7 @@ function Matrix({ cells, selected, onSelect }: { cells: Cell[]; selected: Cell |
                   type="button"
                   role="gridcell"
                   aria-label={`Likelihood ${cell.likelihood}, impact ${cell.impact}: ${cell.count} techniques`}
-                  aria-pressed={selected === cell}
+                  aria-selected={selected === cell}
                   onClick={() => onSelect(cell)}
                   className={`h-12 rounded border border-slate-200 font-semibold ${cellColour(cell)} ${selected === cell ? "ring-2 ring-blue-700" : ""}`}
                 >
@@ -129,7 +129,7 @@ export function RiskPage() {
                       </p>
                       <p className="mt-1 flex flex-wrap gap-1">
                         {selected.techniques.slice(0, 40).map((id) => (
-                          <Link key={id} to={`/techniques/${id}`} className="text-blue-800 hover:underline">
+                          <Link key={id} to={`/techniques/${id}`} className="text-blue-800 underline">
                             {id}
                           </Link>
                         ))}
@@ -165,7 +165,7 @@ export function RiskPage() {
                       {risks.map((risk) => (
                         <tr key={risk.technique_id}>
                           <Td>
-                            <Link to={`/techniques/${risk.technique_id}`} className="text-blue-800 hover:underline">
+                            <Link to={`/techniques/${risk.technique_id}`} className="text-blue-800 underline">
                               {risk.technique_id}
                             </Link>{" "}
                             {risk.name}
