@@ -33,7 +33,6 @@ pub mod ports;
 pub mod read_models;
 pub mod reports;
 pub mod risk;
-pub mod risk_levels;
 pub mod rules;
 pub mod snapshots;
 pub mod telemetry;
@@ -96,9 +95,6 @@ pub struct Dependencies {
     pub attack_feed: Arc<dyn catalog::AttackSource>,
     /// How coverage is scored (weights and thresholds from configuration).
     pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
-    /// Each technique's risk level, which decides how long a detection's proof lasts when
-    /// no decay policy does (`detection_lifecycle::UnknownRisk` until the risk model exists).
-    pub risk: Arc<dyn detection_lifecycle::TechniqueRisk>,
     /// Evaluates Sigma rules over a test's telemetry.
     pub telemetry: Arc<dyn telemetry::TelemetryEvaluator>,
 }
@@ -215,7 +211,6 @@ impl Services {
                     deps.clock.clone(),
                     deps.ids.clone(),
                     deps.scoring.clone(),
-                    deps.risk.clone(),
                 )),
             ])),
         );
@@ -226,7 +221,6 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
             deps.scoring.clone(),
-            deps.risk.clone(),
         );
         let campaigns = campaigns::CampaignService::new(
             deps.database.clone(),

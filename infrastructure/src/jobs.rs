@@ -271,7 +271,14 @@ pub async fn run_workers(
     if let Err(error) = jobs.requeue_waiting().await {
         tracing::warn!(%error, "waiting job runs could not be queued again");
     }
-    let mut monitor = Monitor::new().shutdown_timeout(Duration::from_secs(30));
+    // A worker whose poll fails (the pool timed out, the database restarted) ends; without a
+    // restart this process would queue runs that nobody ever takes.
+    let mut monitor = Monitor::new()
+        .shutdown_timeout(Duration::from_secs(30))
+        .should_restart(|worker, error| {
+            tracing::warn!(worker = worker.name(), restarts = worker.restarts(), %error, "a job worker failed and restarts");
+            true
+        });
     let name = worker_name("jobs");
     monitor = match queue.storage {
         Storage::Postgres(storage) => {

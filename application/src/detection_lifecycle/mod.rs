@@ -19,7 +19,6 @@ use aegis_domain::detection_lifecycle::{
 };
 use aegis_domain::ports::{CatalogRepository, RepositoryError, RuleRepository, Subject};
 use aegis_domain::scoring::ScoringPolicy;
-use aegis_domain::tenant::TenantId;
 
 use crate::context::Forbidden;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
@@ -27,25 +26,6 @@ use crate::ports::{Clock, Database, IdGenerator};
 
 pub use insight::{AssetProof, LifecycleDashboard, NextLapse, TechniqueConfidence};
 pub(crate) use proofs::LifecycleOnValidation;
-
-/// A technique's risk level, from the risk model when there is one: it decides how long a
-/// proof lasts when no decay policy does. The risk room implements it; until then
-/// [`UnknownRisk`] knows none and proofs last the documented default (180 days).
-#[async_trait::async_trait]
-pub trait TechniqueRisk: Send + Sync {
-    /// The level (`critical`, `high`, `medium`, `low`, `info`), or `None` when unknown.
-    async fn risk_level(&self, tenant: TenantId, technique: &TechniqueId) -> Option<String>;
-}
-
-/// No risk model: every technique's level is unknown.
-pub struct UnknownRisk;
-
-#[async_trait::async_trait]
-impl TechniqueRisk for UnknownRisk {
-    async fn risk_level(&self, _tenant: TenantId, _technique: &TechniqueId) -> Option<String> {
-        None
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -244,7 +224,6 @@ pub struct DetectionLifecycleService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     scoring: Arc<ScoringPolicy>,
-    risk: Arc<dyn TechniqueRisk>,
 }
 
 impl DetectionLifecycleService {
@@ -255,7 +234,6 @@ impl DetectionLifecycleService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         scoring: Arc<ScoringPolicy>,
-        risk: Arc<dyn TechniqueRisk>,
     ) -> Self {
         Self {
             database,
@@ -264,7 +242,6 @@ impl DetectionLifecycleService {
             clock,
             ids,
             scoring,
-            risk,
         }
     }
 }

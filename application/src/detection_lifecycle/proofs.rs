@@ -23,7 +23,7 @@ use aegis_domain::user::UserId;
 
 use super::{
     ChangeOutcome, DecayReport, DetectionLifecycleService, Ended, LifecycleError, ManualProof,
-    NewInfrastructureChange, ProofView, TechniqueRisk, invalid, provable,
+    NewInfrastructureChange, ProofView, invalid, provable,
 };
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, RequestContext};
@@ -226,7 +226,6 @@ impl Effects<'_> {
     pub(super) async fn proof(
         &self,
         uow: &dyn UnitOfWork,
-        risk: &dyn TechniqueRisk,
         asset: &DetectionAsset,
         technique: &TechniqueId,
         source: ProofSource,
@@ -235,7 +234,12 @@ impl Effects<'_> {
     ) -> Result<DetectionValidation, RepositoryError> {
         let policies = uow.decay_policies(asset.tenant_id).await?;
         let tactics = uow.tactics_of(technique).await?;
-        let level = risk.risk_level(asset.tenant_id, technique).await;
+        // Read in the proof's own transaction: SQLite's one writer is held by it, and a read
+        // through another connection of the same pool would wait for it to end.
+        let level = uow
+            .risk_of(asset.tenant_id, technique)
+            .await?
+            .map(|risk| risk.level.as_str().to_owned());
         Ok(DetectionValidation {
             id: ValidationId::from_uuid(self.ids.new_id()),
             tenant_id: asset.tenant_id,
@@ -262,7 +266,6 @@ pub(crate) struct LifecycleOnValidation {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     scoring: Arc<ScoringPolicy>,
-    risk: Arc<dyn TechniqueRisk>,
 }
 
 impl LifecycleOnValidation {
@@ -270,13 +273,11 @@ impl LifecycleOnValidation {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         scoring: Arc<ScoringPolicy>,
-        risk: Arc<dyn TechniqueRisk>,
     ) -> Self {
         Self {
             clock,
             ids,
             scoring,
-            risk,
         }
     }
 }
@@ -309,7 +310,6 @@ impl ValidationFollowUp for LifecycleOnValidation {
             let mut proof = effects
                 .proof(
                     uow,
-                    self.risk.as_ref(),
                     &asset,
                     &test.technique_id,
                     ProofSource::Test,
@@ -414,7 +414,6 @@ impl DetectionLifecycleService {
         let mut validation = effects
             .proof(
                 uow.as_ref(),
-                self.risk.as_ref(),
                 &asset,
                 &technique,
                 ProofSource::Manual,

@@ -70,7 +70,6 @@ async fn harness() -> Harness {
         jobs: Arc::new(queue.clone()),
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
-        risk: Arc::new(aegis_application::detection_lifecycle::UnknownRisk),
         telemetry: Arc::new(fakes::NoTelemetry),
     };
     let services = Services::new(

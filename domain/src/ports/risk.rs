@@ -59,4 +59,14 @@ pub trait RiskRepository: Send + Sync {
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn risks(&self, tenant: TenantId) -> Result<Vec<TechniqueRisk>, RepositoryError>;
+
+    /// The stored risk of one technique, `None` when it was never assessed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn risk_of(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+    ) -> Result<Option<TechniqueRisk>, RepositoryError>;
 }

@@ -236,4 +236,19 @@ impl<C: Connection> RiskRepository for SeaStore<C> {
             .map(to_domain)
             .collect()
     }
+
+    async fn risk_of(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+    ) -> Result<Option<TechniqueRisk>, RepositoryError> {
+        technique_risk::Entity::find()
+            .filter(technique_risk::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(technique_risk::Column::TechniqueId.eq(technique.as_str()))
+            .one(self.conn())
+            .await
+            .map_err(unexpected)?
+            .map(to_domain)
+            .transpose()
+    }
 }

@@ -124,9 +124,6 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         jobs: Arc::new(job_queue.clone()),
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
-        risk: Arc::new(aegis_application::risk_levels::StoredRiskLevels::new(
-            database.clone(),
-        )),
         telemetry: Arc::new(aegis_infrastructure::telemetry::OfflineEvaluator::default()),
     };
     let auth = AuthSettings {

@@ -88,4 +88,17 @@ impl<S: Slot> RiskRepository for Memory<S> {
                 .collect()
         }))
     }
+
+    async fn risk_of(
+        &self,
+        tenant: TenantId,
+        technique: &TechniqueId,
+    ) -> Result<Option<TechniqueRisk>, RepositoryError> {
+        Ok(self.with(|s| {
+            s.risks
+                .iter()
+                .find(|(t, r)| *t == tenant && &r.technique_id == technique)
+                .map(|(_, r)| r.clone())
+        }))
+    }
 }
