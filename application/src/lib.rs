@@ -97,6 +97,8 @@ pub struct Dependencies {
     pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
     /// Evaluates Sigma rules over a test's telemetry.
     pub telemetry: Arc<dyn telemetry::TelemetryEvaluator>,
+    /// Wakes the live notification streams when notifications are committed.
+    pub notification_signals: Arc<dyn ports::NotificationSignals>,
 }
 
 /// Size limits that use cases enforce.
@@ -450,6 +452,7 @@ impl Services {
                 deps.database.clone(),
                 deps.clock.clone(),
                 deps.ids.clone(),
+                deps.notification_signals.clone(),
             ),
             evidence,
             coverage,

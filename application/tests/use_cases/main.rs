@@ -12,6 +12,7 @@ mod detection_lifecycle;
 mod fakes;
 mod jobs;
 mod mfa;
+mod notifications;
 
 use std::sync::Arc;
 
@@ -36,12 +37,14 @@ struct Harness {
     clock: Arc<FixedClock>,
     tenant: Tenant,
     queue: RecordingQueue,
+    signals: Signals,
 }
 
 async fn harness() -> Harness {
     let database = MemoryDatabase::default();
     let clock = Arc::new(FixedClock::new());
     let queue = RecordingQueue::default();
+    let signals = Signals::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -71,6 +74,7 @@ async fn harness() -> Harness {
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
         telemetry: Arc::new(fakes::NoTelemetry),
+        notification_signals: Arc::new(signals.clone()),
     };
     let services = Services::new(
         deps,
@@ -94,6 +98,7 @@ async fn harness() -> Harness {
         clock,
         tenant,
         queue,
+        signals,
     }
 }
 
