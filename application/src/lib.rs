@@ -4,6 +4,7 @@
 //! Every change runs in one unit of work together with its audit entry.
 
 pub mod account;
+pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
@@ -147,6 +148,7 @@ pub struct Services {
     pub threat_intel: threat_intel::ThreatIntelService,
     pub data_sources: data_sources::DataSourceService,
     pub exports: exports::ExportService,
+    pub analytics: analytics::AnalyticsService,
     pub compliance: compliance::ComplianceService,
     pub campaigns: campaigns::CampaignService,
     pub findings: findings::FindingService,
@@ -381,6 +383,14 @@ impl Services {
                 deps.database.clone(),
                 deps.clock.clone(),
                 coverage.clone(),
+            ),
+            analytics: analytics::AnalyticsService::new(
+                deps.database.clone(),
+                exports::ExportService::new(
+                    deps.database.clone(),
+                    deps.clock.clone(),
+                    coverage.clone(),
+                ),
             ),
             compliance,
             data_sources: data_sources::DataSourceService::new(

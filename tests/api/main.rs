@@ -11,6 +11,7 @@
 mod feed_server;
 mod helpers;
 
+mod analytics;
 mod api_keys;
 mod audit;
 mod auth;

@@ -336,6 +336,28 @@ fn endpoints() -> Vec<Endpoint> {
             NO_CONTENT,
         ),
         e(M::GET, "/api/v1/tests", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/analytics/coverage",
+            A::ReadCatalog,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/analytics/tests",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(M::GET, "/api/v1/analytics/trends", A::ReadCatalog, None, OK),
+        e(
+            M::GET,
+            "/api/v1/analytics/operators",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(M::GET, "/api/v1/notifications", A::ReadOwnAccount, None, OK),
         e(
             M::GET,

@@ -7,6 +7,7 @@
 //! content (the catalog, rules, countermeasures, templates, intelligence, data sources and job
 //! runs) has ports of its own, outside [`Repositories`].
 
+pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
@@ -37,6 +38,7 @@ pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
 
+pub use analytics::*;
 pub use api_keys::*;
 pub use audit_log::*;
 pub use auth::*;
@@ -196,6 +198,7 @@ impl RepositoryError {
 /// Every operational repository together: what a unit of work or a read connection offers.
 pub trait Repositories:
     TenantRepository
+    + AnalyticsRepository
     + CoverageRepository
     + RiskRepository
     + JobRunRepository
@@ -220,6 +223,7 @@ pub trait Repositories:
 
 impl<T> Repositories for T where
     T: TenantRepository
+        + AnalyticsRepository
         + CoverageRepository
         + RiskRepository
         + JobRunRepository

@@ -155,6 +155,7 @@ pub fn serve(
                     .service(web::scope("/detection-rules").configure(routes::rules::configure))
                     .service(web::scope("/compliance").configure(routes::compliance::configure))
                     .service(web::scope("/exports").configure(routes::exports::configure))
+                    .service(web::scope("/analytics").configure(routes::analytics::configure))
                     .service(
                         web::scope("/tracked-actors").configure(routes::tracked_actors::configure),
                     )

@@ -228,6 +228,7 @@ impl SecretGenerator for CountingSecrets {
     }
 }
 
+mod analytics;
 mod api_keys;
 mod audit_log;
 mod auth;

@@ -11,9 +11,9 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources,
-    detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports,
-    risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
+    analytics, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard,
+    data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications,
+    osint, reports, risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
@@ -58,6 +58,7 @@ use crate::views::{
         data_sources::list, data_sources::configure, data_sources::sync, data_sources::upload_bundle,
         tracked_actors::list, tracked_actors::track, tracked_actors::untrack,
         exports::tests, exports::techniques, exports::findings,
+        analytics::coverage, analytics::tests, analytics::trends, analytics::operators,
         campaigns::list, campaigns::create, campaigns::get, campaigns::update, campaigns::delete,
         campaigns::schedule, campaigns::link_test, campaigns::unlink_test, campaigns::reorder,
         campaigns::set_dependencies, campaigns::activate, campaigns::complete, campaigns::archive,
@@ -114,6 +115,7 @@ use crate::views::{
         (name = "coverage", description = "Coverage scores, the ATT&CK heatmap and roll-ups"),
         (name = "dashboard", description = "KPIs, the executive narrative and pipeline metrics"),
         (name = "snapshots", description = "Posture snapshots and the coverage trend"),
+        (name = "analytics", description = "Feeds for BI tools: coverage, tests, trends and operators as flat JSON or CSV pages"),
         (name = "osint", description = "Intelligence items from NVD, CISA KEV and security news, tied to techniques"),
         (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
