@@ -7,6 +7,7 @@
 //! content (the catalog, rules, countermeasures, templates, intelligence, data sources and job
 //! runs) has ports of its own, outside [`Repositories`].
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
@@ -37,6 +38,7 @@ pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
 
+pub use alerts::*;
 pub use api_keys::*;
 pub use audit_log::*;
 pub use auth::*;
@@ -114,6 +116,8 @@ impl std::fmt::Display for Subject {
 /// A kind of stored thing an operation relies on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
+    Alert,
+    AlertRule,
     ApiKey,
     Campaign,
     CustomTechnique,
@@ -134,6 +138,8 @@ pub enum Entity {
 impl std::fmt::Display for Entity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Self::Alert => "alert",
+            Self::AlertRule => "alert rule",
             Self::ApiKey => "API key",
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
@@ -215,6 +221,7 @@ pub trait Repositories:
     + ApiKeyRepository
     + MfaRepository
     + ReadModelRepository
+    + AlertRepository
 {
 }
 
@@ -239,5 +246,6 @@ impl<T> Repositories for T where
         + ApiKeyRepository
         + MfaRepository
         + ReadModelRepository
+        + AlertRepository
 {
 }
