@@ -11,6 +11,7 @@
 mod feed_server;
 mod helpers;
 
+mod alerts;
 mod api_keys;
 mod audit;
 mod auth;

@@ -86,6 +86,12 @@ impl AlertService {
             facts.orphans = Some(self.database.orphan_counts().await?);
         }
         let uow = self.database.begin().await?;
+        // Two evaluations of one organization at once (the job and a lead's request) would
+        // both see a fingerprint unfired and fire it twice: locking the rules' rows first
+        // orders them (PostgreSQL; SQLite's single writer already does). Rules, not the
+        // audit head: other changes take the read-model row before the audit head, and this
+        // order keeps to theirs.
+        uow.mark_alert_rules_evaluated(tenant, now).await?;
         read_facts(uow.as_ref(), tenant, &rules, &kinds, now, &mut facts).await?;
         let longest = rules
             .iter()

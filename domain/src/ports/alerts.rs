@@ -50,6 +50,18 @@ pub trait AlertRepository: Send + Sync {
         rule: &AlertRule,
     ) -> Result<(), RepositoryError>;
 
+    /// Marks every rule of the organization evaluated at `at`. Inside a unit of work it
+    /// holds the rules' rows until commit, so two evaluations of one organization run one
+    /// after the other and the second sees what the first fired. Returns how many rules.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn mark_alert_rules_evaluated(
+        &self,
+        tenant: TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
     /// Deletes a rule (its alerts stay, as history). Returns whether it existed.
     ///
     /// # Errors

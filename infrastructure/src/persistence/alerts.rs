@@ -74,7 +74,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement,
@@ -342,6 +342,20 @@ impl<C: Connection> AlertRepository for SeaStore<C> {
             return Err(RepositoryError::NotFound(Entity::AlertRule));
         }
         Ok(())
+    }
+
+    async fn mark_alert_rules_evaluated(
+        &self,
+        tenant: TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        let result = alert_rule::Entity::update_many()
+            .col_expr(alert_rule::Column::LastEvaluatedAt, Expr::value(at))
+            .filter(alert_rule::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(self.conn())
+            .await
+            .map_err(unexpected)?;
+        Ok(result.rows_affected)
     }
 
     async fn delete_alert_rule(

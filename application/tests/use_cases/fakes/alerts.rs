@@ -81,6 +81,20 @@ impl<S: Slot> AlertRepository for Memory<S> {
             Ok(())
         })
     }
+    async fn mark_alert_rules_evaluated(
+        &self,
+        tenant: TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        Ok(self.with(|s| {
+            let mut marked = 0;
+            for rule in s.alert_rules.iter_mut().filter(|r| r.tenant_id == tenant) {
+                rule.last_evaluated_at = Some(at);
+                marked += 1;
+            }
+            marked
+        }))
+    }
     async fn delete_alert_rule(
         &self,
         tenant: TenantId,
