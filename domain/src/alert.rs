@@ -430,7 +430,10 @@ pub fn parse_channels<S: AsRef<str>>(names: &[S]) -> Result<Vec<AlertChannel>, I
         }
     }
     if channels.is_empty() {
-        return Err(InvalidAlertRule::new("channels", "name at least one channel"));
+        return Err(InvalidAlertRule::new(
+            "channels",
+            "name at least one channel",
+        ));
     }
     channels.sort();
     Ok(channels)
@@ -613,7 +616,13 @@ pub fn evaluate(rule: &AlertRule, facts: &AlertFacts, now: DateTime<Utc>) -> Rul
                     (latest.organization_score, previous.organization_score)
                     && then_score - now_score >= points
                 {
-                    firings.push(regression("organization", "The organization", then_score, now_score, latest.taken_at));
+                    firings.push(regression(
+                        "organization",
+                        "The organization",
+                        then_score,
+                        now_score,
+                        latest.taken_at,
+                    ));
                 }
                 for tactic in &latest.by_tactic {
                     let before = previous
@@ -680,10 +689,7 @@ pub fn evaluate(rule: &AlertRule, facts: &AlertFacts, now: DateTime<Utc>) -> Rul
             for news in &facts.actor_news {
                 firings.push(Firing {
                     subject: format!("{}:{}", news.technique, news.actor),
-                    title: format!(
-                        "{} is now known to use {}",
-                        news.actor, news.technique
-                    ),
+                    title: format!("{} is now known to use {}", news.actor, news.technique),
                     details: serde_json::json!({
                         "actor": news.actor,
                         "technique_id": news.technique,
@@ -1003,7 +1009,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     fn rule(kind: AlertRuleType) -> AlertRule {
@@ -1036,7 +1044,10 @@ mod tests {
     #[test]
     fn every_default_config_passes_its_own_check() {
         for kind in AlertRuleType::ALL {
-            assert_eq!(kind.default_config().checked(kind), Ok(kind.default_config()));
+            assert_eq!(
+                kind.default_config().checked(kind),
+                Ok(kind.default_config())
+            );
         }
     }
 
@@ -1108,7 +1119,11 @@ mod tests {
         };
         let first = evaluate(&rule, &facts, now());
         let again = evaluate(&rule, &facts, now() + Duration::hours(1));
-        assert_eq!(first.firings.len(), 1, "the 90-day-old miss is outside the look-back");
+        assert_eq!(
+            first.firings.len(),
+            1,
+            "the 90-day-old miss is outside the look-back"
+        );
         assert_eq!(
             rule.fingerprint(&first.firings[0].subject),
             rule.fingerprint(&again.firings[0].subject)
@@ -1189,7 +1204,12 @@ mod tests {
             at: now(),
             note: Some("on it".to_owned()),
         };
-        let mut alert = Alert::fire(AlertId::from_uuid(uuid::Uuid::from_u128(4)), &rule, firing, now());
+        let mut alert = Alert::fire(
+            AlertId::from_uuid(uuid::Uuid::from_u128(4)),
+            &rule,
+            firing,
+            now(),
+        );
         assert_eq!(alert.status(), AlertStatus::Open);
         assert!(alert.apply(AlertAction::Acknowledge, step.clone()).is_ok());
         assert_eq!(
@@ -1202,6 +1222,9 @@ mod tests {
         assert!(alert.apply(AlertAction::Resolve, step.clone()).is_ok());
         assert_eq!(alert.status(), AlertStatus::Resolved);
         assert!(alert.apply(AlertAction::Dismiss, step).is_err());
-        assert_eq!(alert.acknowledged().and_then(|s| s.note.as_deref()), Some("on it"));
+        assert_eq!(
+            alert.acknowledged().and_then(|s| s.note.as_deref()),
+            Some("on it")
+        );
     }
 }

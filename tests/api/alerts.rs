@@ -17,7 +17,13 @@ async fn read(app: &TestApp, path: &str, token: &str) -> Value {
     body
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .request(method, app.url(path))
         .bearer_auth(token)
@@ -28,14 +34,26 @@ async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Valu
 }
 
 async fn evaluate(app: &TestApp, token: &str) -> Value {
-    let response = send(app, Method::POST, "/api/v1/alerts/evaluate", token, json!({})).await;
+    let response = send(
+        app,
+        Method::POST,
+        "/api/v1/alerts/evaluate",
+        token,
+        json!({}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     response.json().await.unwrap()
 }
 
 /// The alerts of a type, newest first.
 async fn alerts_of(app: &TestApp, token: &str, rule_type: &str) -> Vec<Value> {
-    read(app, &format!("/api/v1/alerts?rule_type={rule_type}&per_page=200"), token).await["items"]
+    read(
+        app,
+        &format!("/api/v1/alerts?rule_type={rule_type}&per_page=200"),
+        token,
+    )
+    .await["items"]
         .as_array()
         .unwrap()
         .clone()
@@ -55,7 +73,8 @@ async fn system_rule(app: &TestApp, token: &str, rule_type: &str) -> Value {
 on_both_databases!(
     a_missed_detection_fires_detection_gap_once_per_cooldown,
     |app: TestApp| async move {
-        app.import_attack(&attack_fixture("enterprise-v1.json")).await;
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
@@ -64,7 +83,11 @@ on_both_databases!(
         let rules = read(&app, "/api/v1/alerts/rules", &viewer).await;
         let rules = rules["items"].as_array().unwrap();
         assert_eq!(rules.len(), 8, "{rules:?}");
-        assert!(rules.iter().all(|r| r["system"] == true && r["enabled"] == true));
+        assert!(
+            rules
+                .iter()
+                .all(|r| r["system"] == true && r["enabled"] == true)
+        );
 
         let test = app
             .validated_test(&admin, "T1059.001", json!({"outcome": "not_detected"}))
@@ -98,9 +121,23 @@ on_both_databases!(
 
         // Who may act: a tech and a viewer may not.
         for token in [&tech, &viewer] {
-            let refused = send(&app, Method::POST, &format!("/api/v1/alerts/{id}/acknowledge"), token, json!({})).await;
+            let refused = send(
+                &app,
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/acknowledge"),
+                token,
+                json!({}),
+            )
+            .await;
             assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-            let refused = send(&app, Method::POST, "/api/v1/alerts/evaluate", token, json!({})).await;
+            let refused = send(
+                &app,
+                Method::POST,
+                "/api/v1/alerts/evaluate",
+                token,
+                json!({}),
+            )
+            .await;
             assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         }
         let acknowledged = app
@@ -113,7 +150,14 @@ on_both_databases!(
             .await;
         assert_eq!(acknowledged["status"], "acknowledged");
         assert_eq!(acknowledged["acknowledged"]["note"], "EDR rule on its way");
-        let twice = send(&app, Method::POST, &format!("/api/v1/alerts/{id}/acknowledge"), &lead, json!({})).await;
+        let twice = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            &lead,
+            json!({}),
+        )
+        .await;
         assert_eq!(twice.status(), StatusCode::CONFLICT);
         assert_eq!(problem(twice).await["code"], "ILLEGAL_ALERT_STEP");
 
@@ -125,11 +169,23 @@ on_both_databases!(
         assert_eq!(acknowledged_list["total"], 1);
 
         let resolved = app
-            .send_ok(Method::POST, &format!("/api/v1/alerts/{id}/resolve"), &admin, json!({}))
+            .send_ok(
+                Method::POST,
+                &format!("/api/v1/alerts/{id}/resolve"),
+                &admin,
+                json!({}),
+            )
             .await;
         assert_eq!(resolved["status"], "resolved");
         assert!(resolved["closed"]["at"].is_string());
-        let missing = send(&app, Method::POST, &format!("/api/v1/alerts/{}/dismiss", uuid::Uuid::nil()), &lead, json!({})).await;
+        let missing = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/alerts/{}/dismiss", uuid::Uuid::nil()),
+            &lead,
+            json!({}),
+        )
+        .await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     }
 );
@@ -166,7 +222,11 @@ on_both_databases!(rules_refuse_bad_input_by_field, |app: TestApp| async move {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["channels", "config.days", "cooldown_hours"], "{body}");
+    assert_eq!(
+        fields,
+        ["channels", "config.days", "cooldown_hours"],
+        "{body}"
+    );
     let filter = app.get("/api/v1/alerts?status=closed", &viewer).await;
     assert_eq!(filter.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(filter).await["errors"][0]["field"], "status");
@@ -209,14 +269,42 @@ on_both_databases!(rules_refuse_bad_input_by_field, |app: TestApp| async move {
     // System rules are disabled, never deleted; deleting is the admin's.
     let system = system_rule(&app, &viewer, "stale_technique").await;
     let system_id = system["id"].as_str().unwrap();
-    let conflict = send(&app, Method::DELETE, &format!("/api/v1/alerts/rules/{system_id}"), &admin, json!({})).await;
+    let conflict = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/alerts/rules/{system_id}"),
+        &admin,
+        json!({}),
+    )
+    .await;
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     assert_eq!(problem(conflict).await["code"], "SYSTEM_ALERT_RULE");
-    let lead_delete = send(&app, Method::DELETE, &format!("/api/v1/alerts/rules/{id}"), &lead, json!({})).await;
+    let lead_delete = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/alerts/rules/{id}"),
+        &lead,
+        json!({}),
+    )
+    .await;
     assert_eq!(lead_delete.status(), StatusCode::FORBIDDEN);
-    let deleted = send(&app, Method::DELETE, &format!("/api/v1/alerts/rules/{id}"), &admin, json!({})).await;
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/alerts/rules/{id}"),
+        &admin,
+        json!({}),
+    )
+    .await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let gone = send(&app, Method::PATCH, &format!("/api/v1/alerts/rules/{id}"), &lead, json!({})).await;
+    let gone = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/alerts/rules/{id}"),
+        &lead,
+        json!({}),
+    )
+    .await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 });
 
@@ -264,118 +352,161 @@ fn bundle_with_new_actor_technique(dir: &std::path::Path) -> std::path::PathBuf 
     path
 }
 
-on_both_databases!(every_rule_type_fires_from_its_data, |app: TestApp| async move {
-    let admin = app.admin_token().await;
-    let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
-    let (_, viewer) = app.user_with_role(&admin, "viewer").await;
-    let tune = |rule: Value, body: Value| {
-        let app = &app;
-        let lead = lead.clone();
-        async move {
-            let id = rule["id"].as_str().unwrap().to_owned();
-            app.send_ok(Method::PATCH, &format!("/api/v1/alerts/rules/{id}"), &lead, body)
+on_both_databases!(
+    every_rule_type_fires_from_its_data,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let tune = |rule: Value, body: Value| {
+            let app = &app;
+            let lead = lead.clone();
+            async move {
+                let id = rule["id"].as_str().unwrap().to_owned();
+                app.send_ok(
+                    Method::PATCH,
+                    &format!("/api/v1/alerts/rules/{id}"),
+                    &lead,
+                    body,
+                )
                 .await
-        }
-    };
-    // orphan_spike: the empty catalog is the baseline; an import adds techniques no rule names.
-    tune(system_rule(&app, &viewer, "orphan_spike").await, json!({"config": {"threshold": 3}})).await;
-    evaluate(&app, &lead).await;
-    assert!(alerts_of(&app, &viewer, "orphan_spike").await.is_empty());
-    app.import_attack(&attack_fixture("enterprise-v1.json")).await;
-    evaluate(&app, &lead).await;
-    let orphans = alerts_of(&app, &viewer, "orphan_spike").await;
-    assert_eq!(orphans.len(), 1, "{orphans:?}");
-    assert_eq!(orphans[0]["details"]["previous"], 0);
-
-    // high_risk_uncovered and detection_gap: T1566, used by two groups, missed.
-    app.send_ok(Method::PUT, "/api/v1/tracked-actors/G0016", &lead, json!({})).await;
-    app.validated_test(&admin, "T1566", json!({"outcome": "not_detected"})).await;
-    // coverage_regression and low_coverage: a detection raises the score, a reopen drops it.
-    tune(system_rule(&app, &viewer, "coverage_regression").await, json!({"config": {"threshold": 1}})).await;
-    let detected = app
-        .validated_test(
-            &admin,
-            "T1059.001",
-            json!({"outcome": "detected", "detected_at": "2026-11-22T10:05:00Z"}),
+            }
+        };
+        // orphan_spike: the empty catalog is the baseline; an import adds techniques no rule names.
+        tune(
+            system_rule(&app, &viewer, "orphan_spike").await,
+            json!({"config": {"threshold": 3}}),
         )
         .await;
-    app.send_ok(Method::POST, "/api/v1/snapshots", &lead, json!({})).await;
-    let detected_id = detected["id"].as_str().unwrap();
-    app.send_ok(
-        Method::POST,
-        &format!("/api/v1/tests/{detected_id}/reopen"),
-        &admin,
-        json!({"notes": "retest"}),
-    )
-    .await;
-    app.send_ok(Method::POST, "/api/v1/snapshots", &lead, json!({})).await;
-    // expiry_wave: one proof expiring within ten years is a wave of one.
-    app.send_ok(
+        evaluate(&app, &lead).await;
+        assert!(alerts_of(&app, &viewer, "orphan_spike").await.is_empty());
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        evaluate(&app, &lead).await;
+        let orphans = alerts_of(&app, &viewer, "orphan_spike").await;
+        assert_eq!(orphans.len(), 1, "{orphans:?}");
+        assert_eq!(orphans[0]["details"]["previous"], 0);
+
+        // high_risk_uncovered and detection_gap: T1566, used by two groups, missed.
+        app.send_ok(
+            Method::PUT,
+            "/api/v1/tracked-actors/G0016",
+            &lead,
+            json!({}),
+        )
+        .await;
+        app.validated_test(&admin, "T1566", json!({"outcome": "not_detected"}))
+            .await;
+        // coverage_regression and low_coverage: a detection raises the score, a reopen drops it.
+        tune(
+            system_rule(&app, &viewer, "coverage_regression").await,
+            json!({"config": {"threshold": 1}}),
+        )
+        .await;
+        let detected = app
+            .validated_test(
+                &admin,
+                "T1059.001",
+                json!({"outcome": "detected", "detected_at": "2026-11-22T10:05:00Z"}),
+            )
+            .await;
+        app.send_ok(Method::POST, "/api/v1/snapshots", &lead, json!({}))
+            .await;
+        let detected_id = detected["id"].as_str().unwrap();
+        app.send_ok(
+            Method::POST,
+            &format!("/api/v1/tests/{detected_id}/reopen"),
+            &admin,
+            json!({"notes": "retest"}),
+        )
+        .await;
+        app.send_ok(Method::POST, "/api/v1/snapshots", &lead, json!({}))
+            .await;
+        // expiry_wave: one proof expiring within ten years is a wave of one.
+        app.send_ok(
         Method::POST,
         "/api/v1/alerts/rules",
         &lead,
         json!({"name": "Any expiry", "rule_type": "expiry_wave", "config": {"threshold": 1, "days": 3650}}),
     )
     .await;
-    let asset = app
-        .send_ok(
+        let asset = app
+            .send_ok(
+                Method::POST,
+                "/api/v1/detection-lifecycle/assets",
+                &lead,
+                json!({"name": "Phishing mail rule", "kind": "siem_rule", "platform": "splunk"}),
+            )
+            .await;
+        app.send_ok(
             Method::POST,
-            "/api/v1/detection-lifecycle/assets",
+            "/api/v1/detection-lifecycle/validations",
             &lead,
-            json!({"name": "Phishing mail rule", "kind": "siem_rule", "platform": "splunk"}),
+            json!({"asset_id": asset["id"], "technique_id": "T1566", "evidence": "TICKET-7"}),
         )
         .await;
-    app.send_ok(
-        Method::POST,
-        "/api/v1/detection-lifecycle/validations",
-        &lead,
-        json!({"asset_id": asset["id"], "technique_id": "T1566", "evidence": "TICKET-7"}),
-    )
-    .await;
-    // stale_technique: T1566's newest validation, moved 400 days back.
-    age_validation(&app, "T1566").await;
-    // new_technique: an import reports the tracked APT29 using T1204.
-    let dir = tempfile::tempdir().unwrap();
-    app.import_attack(&bundle_with_new_actor_technique(dir.path())).await;
+        // stale_technique: T1566's newest validation, moved 400 days back.
+        age_validation(&app, "T1566").await;
+        // new_technique: an import reports the tracked APT29 using T1204.
+        let dir = tempfile::tempdir().unwrap();
+        app.import_attack(&bundle_with_new_actor_technique(dir.path()))
+            .await;
 
-    evaluate(&app, &lead).await;
-    let high = alerts_of(&app, &viewer, "high_risk_uncovered").await;
-    assert!(
-        high.iter().any(|a| a["details"]["technique_id"] == "T1566"),
-        "{high:?}"
-    );
-    let gaps = alerts_of(&app, &viewer, "detection_gap").await;
-    assert_eq!(gaps.len(), 1, "{gaps:?}");
-    assert_eq!(gaps[0]["details"]["technique_id"], "T1566");
-    let regression = alerts_of(&app, &viewer, "coverage_regression").await;
-    assert!(
-        regression.iter().any(|a| a["details"]["scope"] == "organization"),
-        "{regression:?}"
-    );
-    assert!(!alerts_of(&app, &viewer, "low_coverage").await.is_empty());
-    let waves = alerts_of(&app, &viewer, "expiry_wave").await;
-    assert_eq!(waves.len(), 1, "{waves:?}");
-    assert!(waves[0]["details"]["expiring"].as_u64().unwrap() >= 1);
-    let stale = alerts_of(&app, &viewer, "stale_technique").await;
-    assert!(
-        stale.iter().any(|a| a["details"]["technique_id"] == "T1566"),
-        "{stale:?}"
-    );
-    let news = alerts_of(&app, &viewer, "new_technique").await;
-    assert_eq!(news.len(), 1, "{news:?}");
-    assert_eq!(news[0]["details"]["technique_id"], "T1204");
-    assert_eq!(news[0]["details"]["actor"], "APT29");
+        evaluate(&app, &lead).await;
+        let high = alerts_of(&app, &viewer, "high_risk_uncovered").await;
+        assert!(
+            high.iter().any(|a| a["details"]["technique_id"] == "T1566"),
+            "{high:?}"
+        );
+        let gaps = alerts_of(&app, &viewer, "detection_gap").await;
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(gaps[0]["details"]["technique_id"], "T1566");
+        let regression = alerts_of(&app, &viewer, "coverage_regression").await;
+        assert!(
+            regression
+                .iter()
+                .any(|a| a["details"]["scope"] == "organization"),
+            "{regression:?}"
+        );
+        assert!(!alerts_of(&app, &viewer, "low_coverage").await.is_empty());
+        let waves = alerts_of(&app, &viewer, "expiry_wave").await;
+        assert_eq!(waves.len(), 1, "{waves:?}");
+        assert!(waves[0]["details"]["expiring"].as_u64().unwrap() >= 1);
+        let stale = alerts_of(&app, &viewer, "stale_technique").await;
+        assert!(
+            stale
+                .iter()
+                .any(|a| a["details"]["technique_id"] == "T1566"),
+            "{stale:?}"
+        );
+        let news = alerts_of(&app, &viewer, "new_technique").await;
+        assert_eq!(news.len(), 1, "{news:?}");
+        assert_eq!(news[0]["details"]["technique_id"], "T1204");
+        assert_eq!(news[0]["details"]["actor"], "APT29");
 
-    let summary = read(&app, "/api/v1/alerts/summary", &viewer).await;
-    for rule_type in [
-        "high_risk_uncovered", "stale_technique", "coverage_regression", "low_coverage",
-        "expiry_wave", "new_technique", "orphan_spike", "detection_gap",
-    ] {
-        assert!(summary["active_by_type"][rule_type].as_u64().unwrap() >= 1, "{rule_type}: {summary}");
+        let summary = read(&app, "/api/v1/alerts/summary", &viewer).await;
+        for rule_type in [
+            "high_risk_uncovered",
+            "stale_technique",
+            "coverage_regression",
+            "low_coverage",
+            "expiry_wave",
+            "new_technique",
+            "orphan_spike",
+            "detection_gap",
+        ] {
+            assert!(
+                summary["active_by_type"][rule_type].as_u64().unwrap() >= 1,
+                "{rule_type}: {summary}"
+            );
+        }
+        // Nothing fires twice within the cooldown.
+        let total = summary["total"].clone();
+        let again = evaluate(&app, &lead).await;
+        assert_eq!(again["alerts_fired"], 0, "{again}");
+        assert_eq!(
+            read(&app, "/api/v1/alerts/summary", &viewer).await["total"],
+            total
+        );
     }
-    // Nothing fires twice within the cooldown.
-    let total = summary["total"].clone();
-    let again = evaluate(&app, &lead).await;
-    assert_eq!(again["alerts_fired"], 0, "{again}");
-    assert_eq!(read(&app, "/api/v1/alerts/summary", &viewer).await["total"], total);
-});
+);

@@ -298,7 +298,13 @@ fn endpoints() -> Vec<Endpoint> {
         e(M::GET, "/api/v1/osint/items", A::ReadOperations, None, OK),
         e(M::GET, "/api/v1/osint/summary", A::ReadOperations, None, OK),
         e(M::GET, "/api/v1/alerts", A::ReadOperations, None, OK),
-        e(M::GET, "/api/v1/alerts/summary", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/alerts/summary",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(M::GET, "/api/v1/alerts/rules", A::ReadOperations, None, OK),
         e(
             M::POST,
@@ -1192,7 +1198,10 @@ impl Walk<'_> {
         assert_eq!(fired.status(), StatusCode::ACCEPTED);
         let alerts: Value = self
             .app
-            .get("/api/v1/alerts?status=open&rule_type=low_coverage&per_page=200", &self.admin)
+            .get(
+                "/api/v1/alerts?status=open&rule_type=low_coverage&per_page=200",
+                &self.admin,
+            )
             .await
             .json()
             .await

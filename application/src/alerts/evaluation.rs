@@ -281,7 +281,8 @@ async fn read_facts(
             .filter_map(|s| s.score.last_validated_at.map(|at| (s.technique_id, at)))
             .collect();
     }
-    if kinds.contains(&AlertRuleType::CoverageRegression) || kinds.contains(&AlertRuleType::LowCoverage)
+    if kinds.contains(&AlertRuleType::CoverageRegression)
+        || kinds.contains(&AlertRuleType::LowCoverage)
     {
         let mut newest = uow
             .list_snapshots(tenant, None, None, PageRequest::new(1, 2))

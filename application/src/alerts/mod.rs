@@ -150,9 +150,7 @@ impl AlertService {
         note: Option<String>,
     ) -> Result<Alert, AlertError> {
         actor.authorize(Action::ManageAlerts)?;
-        let note = note
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
+        let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         if note
             .as_ref()
             .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)

@@ -67,7 +67,10 @@ fn parse_min_severity(text: &str, errors: &mut Vec<FieldError>) -> Option<RiskLe
     parsed
 }
 
-fn collect<T>(result: Result<T, aegis_domain::alert::InvalidAlertRule>, errors: &mut Vec<FieldError>) -> Option<T> {
+fn collect<T>(
+    result: Result<T, aegis_domain::alert::InvalidAlertRule>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
     match result {
         Ok(value) => Some(value),
         Err(error) => {
@@ -268,9 +271,12 @@ impl AlertService {
             &mut errors,
         ) {
             rule.config = AlertConfig {
-                threshold: changes.threshold.map_or(rule.config.threshold, |_| config.threshold),
+                threshold: changes
+                    .threshold
+                    .map_or(rule.config.threshold, |_| config.threshold),
                 days: changes.days.map_or(rule.config.days, |_| config.days),
-                min_severity: min_severity.map_or(rule.config.min_severity, |_| config.min_severity),
+                min_severity: min_severity
+                    .map_or(rule.config.min_severity, |_| config.min_severity),
             };
         }
         if let Some(text) = changes.severity.as_deref()

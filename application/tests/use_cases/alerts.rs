@@ -74,7 +74,10 @@ async fn a_condition_fires_once_per_cooldown_and_tells_the_leads() {
         .await
         .unwrap();
     assert_eq!(first.rules_evaluated, 8);
-    assert_eq!(first.alerts_fired, 1, "Execution is 10 % covered, under 20 %");
+    assert_eq!(
+        first.alerts_fired, 1,
+        "Execution is 10 % covered, under 20 %"
+    );
     let alerts = h.database.with(|s| s.alerts.clone());
     assert_eq!(alerts[0].rule_type, AlertRuleType::LowCoverage);
     // The admin and the blue lead hear of it; the tech does not.
@@ -102,7 +105,10 @@ async fn a_condition_fires_once_per_cooldown_and_tells_the_leads() {
         .evaluate(&lead, &Harness::context())
         .await
         .unwrap();
-    assert_eq!(later.alerts_fired, 1, "the cooldown is over and the condition holds");
+    assert_eq!(
+        later.alerts_fired, 1,
+        "the cooldown is over and the condition holds"
+    );
     let audited = h.database.with(|s| {
         s.audit
             .iter()
@@ -128,9 +134,11 @@ async fn orphan_spike_compares_with_what_it_saw_last_time() {
         .evaluate(&admin, &Harness::context())
         .await
         .unwrap();
-    assert_eq!(first.alerts_fired, 0, "the first evaluation sets the baseline");
-    h.database
-        .with(|s| s.orphans.rules_without_technique = 30);
+    assert_eq!(
+        first.alerts_fired, 0,
+        "the first evaluation sets the baseline"
+    );
+    h.database.with(|s| s.orphans.rules_without_technique = 30);
     let grown = h
         .services
         .alerts
@@ -166,7 +174,13 @@ async fn alerts_move_open_acknowledged_resolved_and_nothing_else() {
     let refused = h
         .services
         .alerts
-        .act(&viewer, &Harness::context(), id, AlertAction::Acknowledge, None)
+        .act(
+            &viewer,
+            &Harness::context(),
+            id,
+            AlertAction::Acknowledge,
+            None,
+        )
         .await;
     assert!(matches!(refused, Err(AlertError::Forbidden(_))));
     let acknowledged = h
@@ -189,7 +203,13 @@ async fn alerts_move_open_acknowledged_resolved_and_nothing_else() {
     let twice = h
         .services
         .alerts
-        .act(&red_lead, &Harness::context(), id, AlertAction::Acknowledge, None)
+        .act(
+            &red_lead,
+            &Harness::context(),
+            id,
+            AlertAction::Acknowledge,
+            None,
+        )
         .await;
     assert!(matches!(twice, Err(AlertError::IllegalStep(_))));
     let resolved = h
@@ -237,10 +257,7 @@ async fn rules_are_managed_by_leads_and_only_custom_ones_deleted_by_admins() {
     };
     let mut names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(
-        names,
-        ["channels", "config.threshold", "name", "severity"]
-    );
+    assert_eq!(names, ["channels", "config.threshold", "name", "severity"]);
     let tech_refused = h
         .services
         .alerts

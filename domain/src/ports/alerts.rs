@@ -74,8 +74,11 @@ pub trait AlertRepository: Send + Sync {
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn insert_alerts(&self, tenant: TenantId, alerts: &[Alert])
-    -> Result<(), RepositoryError>;
+    async fn insert_alerts(
+        &self,
+        tenant: TenantId,
+        alerts: &[Alert],
+    ) -> Result<(), RepositoryError>;
 
     /// Stores an alert's status and steps.
     ///

@@ -82,8 +82,7 @@ use sea_orm::{
 
 use aegis_domain::alert::{
     Alert, AlertConfig, AlertFields, AlertFilter, AlertId, AlertRule, AlertRuleId, AlertRuleType,
-    AlertSeverity, AlertStatus, AlertStep, AlertSummary, MissedTest, OrphanCounts,
-    parse_channels,
+    AlertSeverity, AlertStatus, AlertStep, AlertSummary, MissedTest, OrphanCounts, parse_channels,
 };
 use aegis_domain::catalog::TechniqueId;
 use aegis_domain::page::{Page, PageRequest};
@@ -115,7 +114,10 @@ fn rule_row(rule: &AlertRule) -> alert_rule::ActiveModel {
         rule_type: Set(rule.rule_type.as_str().to_owned()),
         system_key: Set(rule.system.then(|| rule.rule_type.as_str().to_owned())),
         threshold: Set(rule.config.threshold),
-        days: Set(rule.config.days.map(|d| i32::try_from(d).unwrap_or(i32::MAX))),
+        days: Set(rule
+            .config
+            .days
+            .map(|d| i32::try_from(d).unwrap_or(i32::MAX))),
         min_severity: Set(rule.config.min_severity.map(|l| l.as_str().to_owned())),
         severity: Set(rule.severity.as_str().to_owned()),
         cooldown_hours: Set(i32::try_from(rule.cooldown_hours).unwrap_or(i32::MAX)),
@@ -187,7 +189,11 @@ fn alert_row(alert: &Alert) -> alert::ActiveModel {
     }
 }
 
-fn step(by: Option<uuid::Uuid>, at: Option<DateTime<Utc>>, note: Option<String>) -> Option<AlertStep> {
+fn step(
+    by: Option<uuid::Uuid>,
+    at: Option<DateTime<Utc>>,
+    note: Option<String>,
+) -> Option<AlertStep> {
     match (by, at) {
         (Some(by), Some(at)) => Some(AlertStep {
             by: UserId::from_uuid(by),
@@ -205,7 +211,11 @@ fn alert_of(row: alert::Model) -> Result<Alert, RepositoryError> {
         AlertStatus::parse(&row.status).ok_or_else(|| corrupt("alert status", &row.status))?;
     let severity = AlertSeverity::parse(&row.severity)
         .ok_or_else(|| corrupt("alert severity", &row.severity))?;
-    let acknowledged = step(row.acknowledged_by, row.acknowledged_at, row.acknowledge_note);
+    let acknowledged = step(
+        row.acknowledged_by,
+        row.acknowledged_at,
+        row.acknowledge_note,
+    );
     let closed = step(row.closed_by, row.closed_at, row.close_note);
     Ok(Alert::restored(
         AlertFields {
@@ -372,7 +382,11 @@ impl<C: Connection> AlertRepository for SeaStore<C> {
         Ok(result.rows_affected > 0)
     }
 
-    async fn insert_alerts(&self, tenant: TenantId, alerts: &[Alert]) -> Result<(), RepositoryError> {
+    async fn insert_alerts(
+        &self,
+        tenant: TenantId,
+        alerts: &[Alert],
+    ) -> Result<(), RepositoryError> {
         if alerts.is_empty() {
             return Ok(());
         }

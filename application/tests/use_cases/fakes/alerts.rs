@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use aegis_domain::alert::{
-    Alert, AlertFilter, AlertId, AlertRule, AlertRuleId, AlertRuleType, AlertSeverity,
-    AlertStatus, AlertSummary, MissedTest, OrphanCounts,
+    Alert, AlertFilter, AlertId, AlertRule, AlertRuleId, AlertRuleType, AlertSeverity, AlertStatus,
+    AlertSummary, MissedTest, OrphanCounts,
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
@@ -107,7 +107,11 @@ impl<S: Slot> AlertRepository for Memory<S> {
             s.alert_rules.len() < before
         }))
     }
-    async fn insert_alerts(&self, _tenant: TenantId, alerts: &[Alert]) -> Result<(), RepositoryError> {
+    async fn insert_alerts(
+        &self,
+        _tenant: TenantId,
+        alerts: &[Alert],
+    ) -> Result<(), RepositoryError> {
         self.with(|s| s.alerts.extend(alerts.iter().cloned()));
         Ok(())
     }
@@ -213,7 +217,9 @@ impl<S: Slot> AlertRepository for Memory<S> {
                 .iter()
                 .filter(|a| a.tenant_id == tenant && a.fired_at >= since)
             {
-                let at = newest.entry(alert.fingerprint.clone()).or_insert(alert.fired_at);
+                let at = newest
+                    .entry(alert.fingerprint.clone())
+                    .or_insert(alert.fired_at);
                 if alert.fired_at > *at {
                     *at = alert.fired_at;
                 }

@@ -11,17 +11,17 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    alerts, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources,
-    detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports,
-    risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
+    alerts, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard,
+    data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications,
+    osint, reports, risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
 use crate::views::{
-    alerts as alert_views, audit_log as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
-    detection_lifecycle as lifecycle_views, findings as finding_views, jobs as job_views,
-    notifications as notification_views, osint as osint_views, reports as report_views,
-    risk as risk_views, rules as rule_views, snapshots as snapshot_views,
+    alerts as alert_views, audit_log as audit_log_views, campaigns as campaign_views,
+    catalog as catalog_views, detection_lifecycle as lifecycle_views, findings as finding_views,
+    jobs as job_views, notifications as notification_views, osint as osint_views,
+    reports as report_views, risk as risk_views, rules as rule_views, snapshots as snapshot_views,
     templates as template_views, test_cases as test_views,
 };
 

@@ -163,7 +163,15 @@ pub async fn acknowledge(
     id: web::Path<Uuid>,
     body: Option<web::Json<AlertStepRequest>>,
 ) -> Result<web::Json<AlertView>, ApiError> {
-    act(&services, &actor, &context, *id, AlertAction::Acknowledge, body).await
+    act(
+        &services,
+        &actor,
+        &context,
+        *id,
+        AlertAction::Acknowledge,
+        body,
+    )
+    .await
 }
 
 /// Resolve an open or acknowledged alert (leads and admins), with an optional note.

@@ -306,13 +306,8 @@ pub struct AlertSummaryView {
 
 impl From<AlertSummary> for AlertSummaryView {
     fn from(summary: AlertSummary) -> Self {
-        let count = |status: AlertStatus| {
-            summary
-                .by_status
-                .get(status.as_str())
-                .copied()
-                .unwrap_or(0)
-        };
+        let count =
+            |status: AlertStatus| summary.by_status.get(status.as_str()).copied().unwrap_or(0);
         Self {
             total: summary.total,
             active: count(AlertStatus::Open) + count(AlertStatus::Acknowledged),
