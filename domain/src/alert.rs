@@ -1174,6 +1174,96 @@ mod tests {
     }
 
     #[test]
+    fn stale_technique_fires_past_its_days_only() {
+        let rule = rule(AlertRuleType::StaleTechnique);
+        let facts = AlertFacts {
+            last_validated: vec![
+                (technique("T1001"), now() - Duration::days(181)),
+                (technique("T1002"), now() - Duration::days(179)),
+            ],
+            ..AlertFacts::default()
+        };
+        let fired = evaluate(&rule, &facts, now()).firings;
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].subject, "T1001");
+    }
+
+    fn snapshot(score: f64, covered: u32) -> PostureSnapshot {
+        PostureSnapshot {
+            id: uuid::Uuid::from_u128(u128::from(covered) + 100),
+            tenant_id: TenantId::from_uuid(uuid::Uuid::from_u128(2)),
+            taken_at: now(),
+            taken_by: None,
+            organization_score: Some(score),
+            threat_weighted_score: None,
+            total_techniques: 10,
+            covered_techniques: covered,
+            validated_tests: covered,
+            status_counts: BTreeMap::new(),
+            by_tactic: vec![crate::snapshot::TacticPosture {
+                tactic: "execution".to_owned(),
+                name: "Execution".to_owned(),
+                score: Some(score),
+                techniques: 10,
+                covered,
+            }],
+        }
+    }
+
+    #[test]
+    fn coverage_regression_compares_the_last_two_snapshots() {
+        let rule = rule(AlertRuleType::CoverageRegression);
+        let mut facts = AlertFacts {
+            latest_snapshot: Some(snapshot(40.0, 4)),
+            previous_snapshot: Some(snapshot(46.0, 5)),
+            ..AlertFacts::default()
+        };
+        let fired = evaluate(&rule, &facts, now()).firings;
+        let subjects: Vec<&str> = fired.iter().map(|f| f.subject.as_str()).collect();
+        assert_eq!(subjects, ["organization", "tactic:execution"]);
+        facts.previous_snapshot = Some(snapshot(44.0, 5));
+        assert!(
+            evaluate(&rule, &facts, now()).firings.is_empty(),
+            "4 points < 5"
+        );
+        facts.previous_snapshot = None;
+        assert!(evaluate(&rule, &facts, now()).firings.is_empty());
+    }
+
+    #[test]
+    fn low_coverage_reads_the_newest_snapshot() {
+        let rule = rule(AlertRuleType::LowCoverage);
+        let low = AlertFacts {
+            latest_snapshot: Some(snapshot(10.0, 1)),
+            ..AlertFacts::default()
+        };
+        assert_eq!(evaluate(&rule, &low, now()).firings.len(), 1);
+        let fine = AlertFacts {
+            latest_snapshot: Some(snapshot(10.0, 2)),
+            ..AlertFacts::default()
+        };
+        assert!(
+            evaluate(&rule, &fine, now()).firings.is_empty(),
+            "20 % is not under 20 %"
+        );
+    }
+
+    #[test]
+    fn new_technique_fires_per_actor_and_technique() {
+        let rule = rule(AlertRuleType::NewTechnique);
+        let facts = AlertFacts {
+            actor_news: vec![ActorNews {
+                actor: "APT29".to_owned(),
+                technique: "T1204".to_owned(),
+            }],
+            ..AlertFacts::default()
+        };
+        let fired = evaluate(&rule, &facts, now()).firings;
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].subject, "T1204:APT29");
+    }
+
+    #[test]
     fn expiry_wave_counts_proofs_inside_the_window_only() {
         let rule = rule(AlertRuleType::ExpiryWave);
         let mut expiries = vec![now() + Duration::days(3); 5];
