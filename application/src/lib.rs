@@ -189,7 +189,8 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
             deps.attack_feed.clone(),
-        );
+        )
+        .requesting_alerts(alert_requests.clone());
         let coverage = coverage::CoverageService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -320,7 +321,7 @@ impl Services {
             notification_retention: job_settings.notification_retention,
             evidence_upload_grace: job_settings.evidence_upload_grace,
             alerts: alerts.clone(),
-            alert_requests,
+            alert_requests: alert_requests.clone(),
             catalog: catalog.clone(),
             coverage: coverage.clone(),
             risk: risk.clone(),
@@ -412,7 +413,8 @@ impl Services {
                 deps.ids.clone(),
                 feed_sync,
                 jobs.clone(),
-            ),
+            )
+            .requesting_alerts(alert_requests.clone()),
             jobs,
             navigator: navigator::NavigatorService::new(
                 deps.database.clone(),
