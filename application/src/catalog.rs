@@ -194,9 +194,17 @@ pub struct CatalogService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     attack_feed: Arc<dyn AttackSource>,
+    /// Queues an alert evaluation after an import made on request (the command line).
+    alert_requests: Option<crate::alerts::EvaluationRequests>,
 }
 
 impl CatalogService {
+    /// Queues an alert evaluation after each import made on request.
+    pub(crate) fn requesting_alerts(mut self, requests: crate::alerts::EvaluationRequests) -> Self {
+        self.alert_requests = Some(requests);
+        self
+    }
+
     #[expect(
         clippy::too_many_arguments,
         reason = "the catalog service reads ATT&CK and the global libraries it links techniques to"
@@ -220,6 +228,7 @@ impl CatalogService {
             clock,
             ids,
             attack_feed,
+            alert_requests: None,
         }
     }
 
@@ -234,7 +243,13 @@ impl CatalogService {
         source: &dyn AttackSource,
     ) -> Result<ImportReport, CatalogError> {
         initiator.authorize(Action::ManageSystem)?;
-        self.apply_attack_source(initiator.user_id(), source).await
+        let report = self
+            .apply_attack_source(initiator.user_id(), source)
+            .await?;
+        if let Some(requests) = &self.alert_requests {
+            requests.request("attack_import").await;
+        }
+        Ok(report)
     }
 
     /// The import itself, for callers that have authorized it (the feed-sync job).

@@ -78,6 +78,8 @@ pub struct Kpis {
     pub open_tests: u32,
     /// Campaigns under way.
     pub active_campaigns: u32,
+    /// Alerts fired and not yet acknowledged, resolved or dismissed.
+    pub open_alerts: u32,
     pub organization_score: Option<f64>,
     pub threat_weighted_score: Option<f64>,
     pub last_snapshot: Option<PostureSnapshot>,
@@ -295,6 +297,15 @@ impl DashboardService {
             .await?
             .total;
         let active_campaigns = u32::try_from(active_campaigns).unwrap_or(u32::MAX);
+        let open = aegis_domain::alert::AlertFilter {
+            status: Some(aegis_domain::alert::AlertStatus::Open),
+            ..aegis_domain::alert::AlertFilter::default()
+        };
+        let open_alerts = database
+            .list_alerts(tenant, &open, aegis_domain::page::PageRequest::new(1, 1))
+            .await?
+            .total;
+        let open_alerts = u32::try_from(open_alerts).unwrap_or(u32::MAX);
         let people = self.people(tenant).await?;
         Ok(Dashboard {
             kpis: Kpis {
@@ -304,6 +315,7 @@ impl DashboardService {
                 validated_tests: current.validated_tests,
                 open_tests,
                 active_campaigns,
+                open_alerts,
                 organization_score: current.organization_score,
                 threat_weighted_score: current.threat_weighted_score,
                 last_snapshot,

@@ -411,6 +411,8 @@ pub struct DataSourceService {
     ids: Arc<dyn IdGenerator>,
     sync: FeedSyncService,
     jobs: JobService,
+    /// Queues an alert evaluation after a bundle is imported.
+    alert_requests: Option<crate::alerts::EvaluationRequests>,
 }
 
 fn parse_kind(kind: &str) -> Result<FeedKind, DataSourceError> {
@@ -438,7 +440,14 @@ impl DataSourceService {
             ids,
             sync,
             jobs,
+            alert_requests: None,
         }
+    }
+
+    /// Queues an alert evaluation after each bundle imported.
+    pub(crate) fn requesting_alerts(mut self, requests: crate::alerts::EvaluationRequests) -> Self {
+        self.alert_requests = Some(requests);
+        self
     }
 
     /// Every source, configured or with its defaults.
@@ -621,6 +630,9 @@ impl DataSourceService {
             }),
         )
         .await?;
+        if let Some(requests) = &self.alert_requests {
+            requests.request("bundle_import").await;
+        }
         Ok(report)
     }
 

@@ -21,6 +21,9 @@ pub(crate) struct Work {
     pub(crate) campaigns: crate::campaigns::CampaignService,
     pub(crate) detection_lifecycle: crate::detection_lifecycle::DetectionLifecycleService,
     pub(crate) reports: crate::reports::ReportGenerator,
+    pub(crate) alerts: crate::alerts::AlertService,
+    /// Queues an alert evaluation after the jobs whose changes move alert rules.
+    pub(crate) alert_requests: crate::alerts::EvaluationRequests,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -32,6 +35,24 @@ pub(crate) struct Work {
 impl JobWork for Work {
     /// The job's work; the counts say what it did.
     async fn perform(&self, run: &JobRun) -> Result<JobCounts, String> {
+        let counts = self.perform_kind(run).await?;
+        // An import, a snapshot or a decay can move alert rules: evaluate them once it is in.
+        if matches!(
+            run.kind,
+            JobKind::AttackSync
+                | JobKind::FeedSync
+                | JobKind::IntelScan
+                | JobKind::CoverageSnapshot
+                | JobKind::DetectionDecay
+        ) {
+            self.alert_requests.request(run.kind.as_str()).await;
+        }
+        Ok(counts)
+    }
+}
+
+impl Work {
+    async fn perform_kind(&self, run: &JobRun) -> Result<JobCounts, String> {
         let work = self;
         let count = |pairs: &[(&str, u64)]| -> JobCounts {
             pairs
@@ -151,6 +172,17 @@ impl JobWork for Work {
                 Ok(count(&[
                     ("generated", counts.generated),
                     ("failed", counts.failed),
+                ]))
+            }
+            JobKind::AlertEvaluation => {
+                let report = work
+                    .alerts
+                    .evaluate_all()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("rules_evaluated", report.rules_evaluated),
+                    ("alerts_fired", report.alerts_fired),
                 ]))
             }
             JobKind::DetectionDecay => {

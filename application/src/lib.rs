@@ -4,6 +4,7 @@
 //! Every change runs in one unit of work together with its audit entry.
 
 pub mod account;
+pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;
@@ -158,6 +159,7 @@ pub struct Services {
     pub osint: osint::OsintService,
     pub read_models: read_models::ReadModelService,
     pub telemetry: telemetry::TelemetryService,
+    pub alerts: alerts::AlertService,
 }
 
 impl Services {
@@ -167,6 +169,21 @@ impl Services {
         limits: Limits,
         job_settings: jobs::JobSettings,
     ) -> Self {
+        // Rooms whose changes move alert rules queue an evaluation after their commit.
+        let alert_requests = alerts::EvaluationRequests::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.jobs.clone(),
+            job_settings.retry.max_attempts,
+        );
+        let alerts = alerts::AlertService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+        );
         let catalog = catalog::CatalogService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -176,7 +193,8 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
             deps.attack_feed.clone(),
-        );
+        )
+        .requesting_alerts(alert_requests.clone());
         let coverage = coverage::CoverageService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -198,7 +216,8 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
             coverage.clone(),
-        );
+        )
+        .requesting_alerts(alert_requests.clone());
         let tests = test_cases::TestService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -217,7 +236,8 @@ impl Services {
                     deps.scoring.clone(),
                 )),
             ])),
-        );
+        )
+        .requesting_alerts(alert_requests.clone());
         let detection_lifecycle = detection_lifecycle::DetectionLifecycleService::new(
             deps.database.clone(),
             deps.catalog.clone(),
@@ -304,6 +324,8 @@ impl Services {
             clock: deps.clock.clone(),
             notification_retention: job_settings.notification_retention,
             evidence_upload_grace: job_settings.evidence_upload_grace,
+            alerts: alerts.clone(),
+            alert_requests: alert_requests.clone(),
             catalog: catalog.clone(),
             coverage: coverage.clone(),
             risk: risk.clone(),
@@ -347,6 +369,7 @@ impl Services {
             deps.secrets.clone(),
         );
         Self {
+            alerts,
             risk,
             osint,
             read_models: read_models::ReadModelService::new(
@@ -402,7 +425,8 @@ impl Services {
                 deps.ids.clone(),
                 feed_sync,
                 jobs.clone(),
-            ),
+            )
+            .requesting_alerts(alert_requests.clone()),
             jobs,
             navigator: navigator::NavigatorService::new(
                 deps.database.clone(),

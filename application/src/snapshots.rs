@@ -148,9 +148,17 @@ pub struct SnapshotService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     coverage: CoverageService,
+    /// Queues an alert evaluation after a snapshot taken on request commits.
+    alert_requests: Option<crate::alerts::EvaluationRequests>,
 }
 
 impl SnapshotService {
+    /// Queues an alert evaluation after each snapshot taken on request.
+    pub(crate) fn requesting_alerts(mut self, requests: crate::alerts::EvaluationRequests) -> Self {
+        self.alert_requests = Some(requests);
+        self
+    }
+
     pub(crate) fn new(
         database: Arc<dyn Database>,
         clock: Arc<dyn Clock>,
@@ -162,6 +170,7 @@ impl SnapshotService {
             clock,
             ids,
             coverage,
+            alert_requests: None,
         }
     }
 
@@ -248,6 +257,9 @@ impl SnapshotService {
         )
         .await?;
         uow.commit().await?;
+        if let Some(requests) = &self.alert_requests {
+            requests.request("snapshot").await;
+        }
         Ok(snapshot)
     }
 

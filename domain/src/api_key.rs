@@ -98,7 +98,8 @@ impl Scope {
             | A::ReopenTest
             | A::Comment => Scope::TestsWrite,
             A::ManageCampaigns | A::CompleteCampaign => Scope::CampaignsWrite,
-            A::ManageFindings => Scope::FindingsWrite,
+            // Alerts are triaged as findings are: the same scope.
+            A::ManageFindings | A::ManageAlerts => Scope::FindingsWrite,
             A::ManageDetections => Scope::DetectionsWrite,
             A::TakeSnapshot => Scope::SnapshotsWrite,
             A::ManageCatalog | A::FlagTechniqueForReview => Scope::CatalogWrite,

@@ -3,6 +3,7 @@
 //! Everything here is plain data and pure functions, plus the repository traits (ports) that
 //! the infrastructure layer implements. Values that exist are valid: constructors parse.
 
+pub mod alert;
 pub mod analytics;
 pub mod api_key;
 pub mod audit;

@@ -54,10 +54,14 @@ pub enum Action {
     ReadAuditLog,
     /// Run feed syncs and jobs, change system settings.
     ManageSystem,
+    /// Configure alert rules, evaluate them on request, and acknowledge, resolve or dismiss
+    /// alerts (leads: alerts are the organization's, not one team's). Deleting a rule is the
+    /// admin's (`ManageSystem`), as in the original.
+    ManageAlerts,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -79,6 +83,7 @@ impl Action {
         Action::ManageUsers,
         Action::ReadAuditLog,
         Action::ManageSystem,
+        Action::ManageAlerts,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -104,6 +109,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ReadAuditLog => "read_audit_log",
             Action::ManageSystem => "manage_system",
+            Action::ManageAlerts => "manage_alerts",
         }
     }
 }
@@ -137,6 +143,7 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::ReopenTest
             | A::ManageCampaigns
             | A::ManageFindings
+            | A::ManageAlerts
             | A::TakeSnapshot => {
                 matches!(role, R::RedLead | R::BlueLead)
             }

@@ -11,6 +11,7 @@
 mod feed_server;
 mod helpers;
 
+mod alerts;
 mod analytics;
 mod api_keys;
 mod audit;

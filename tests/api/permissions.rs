@@ -297,6 +297,64 @@ fn endpoints() -> Vec<Endpoint> {
         e(M::POST, "/api/v1/risk/compute", A::TakeSnapshot, None, OK),
         e(M::GET, "/api/v1/osint/items", A::ReadOperations, None, OK),
         e(M::GET, "/api/v1/osint/summary", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/alerts", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/alerts/summary",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(M::GET, "/api/v1/alerts/rules", A::ReadOperations, None, OK),
+        e(
+            M::POST,
+            "/api/v1/alerts/evaluate",
+            A::ManageAlerts,
+            None,
+            ACCEPTED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/alerts/rules",
+            A::ManageAlerts,
+            Some(json!({"name": "Walked rule", "rule_type": "detection_gap"})),
+            CREATED,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/alerts/rules/{alert_rule}",
+            A::ManageAlerts,
+            Some(json!({"enabled": true})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/alerts/rules/{new_alert_rule}",
+            A::ManageSystem,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::POST,
+            "/api/v1/alerts/{new_alert}/acknowledge",
+            A::ManageAlerts,
+            Some(json!({"note": "walked"})),
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/alerts/{new_alert}/resolve",
+            A::ManageAlerts,
+            Some(json!({})),
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/alerts/{new_alert}/dismiss",
+            A::ManageAlerts,
+            None,
+            OK,
+        ),
         e(
             M::GET,
             "/api/v1/osint/items/{intel_item}",
@@ -1134,6 +1192,60 @@ impl Walk<'_> {
         evidence["id"].as_str().unwrap().to_owned()
     }
 
+    /// A custom alert rule of `rule_type`, with its defaults.
+    async fn new_alert_rule(&self, rule_type: &str) -> String {
+        let rule = self
+            .send(
+                Method::POST,
+                "/api/v1/alerts/rules",
+                json!({"name": "Walked rule", "rule_type": rule_type}),
+            )
+            .await;
+        rule["id"].as_str().unwrap().to_owned()
+    }
+
+    /// An open alert of its own: a new rule (so a new fingerprint) whose condition holds, a
+    /// tactic under 100 % in a snapshot, evaluated.
+    async fn new_alert(&self) -> String {
+        self.new_snapshot().await;
+        let rule = self
+            .send(
+                Method::POST,
+                "/api/v1/alerts/rules",
+                json!({"name": "Walked coverage", "rule_type": "low_coverage", "config": {"threshold": 100}}),
+            )
+            .await;
+        let rule = rule["id"].as_str().unwrap().to_owned();
+        let fired = self
+            .app
+            .client
+            .post(self.app.url("/api/v1/alerts/evaluate"))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fired.status(), StatusCode::ACCEPTED);
+        let alerts: Value = self
+            .app
+            .get(
+                "/api/v1/alerts?status=open&rule_type=low_coverage&per_page=200",
+                &self.admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["rule_id"] == rule.as_str())
+            .unwrap_or_else(|| panic!("rule {rule} fired nothing: {alerts}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     async fn new_snapshot(&self) -> String {
         let snapshot = self
             .send(Method::POST, "/api/v1/snapshots", json!({}))
@@ -1272,6 +1384,18 @@ impl Walk<'_> {
             }
             "new_evidence" => self.new_evidence().await,
             "new_snapshot" => self.new_snapshot().await,
+            "alert_rule" => {
+                let rules: Value = self
+                    .app
+                    .get("/api/v1/alerts/rules", &self.admin)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                rules["items"][0]["id"].as_str().unwrap().to_owned()
+            }
+            "new_alert_rule" => self.new_alert_rule("detection_gap").await,
+            "new_alert" => self.new_alert().await,
             "own_notification" => self.own_notification(caller).await,
             "own_step" => self.own_step(caller).await,
             "own_key" => {

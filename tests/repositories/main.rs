@@ -575,4 +575,5 @@ on_both!(
     }
 );
 
+mod alerts;
 mod detection_lifecycle;

@@ -260,9 +260,17 @@ pub struct TestService {
     ids: Arc<dyn IdGenerator>,
     scoring: Arc<ScoringPolicy>,
     follow_up: Arc<dyn ValidationFollowUp>,
+    /// Queues an alert evaluation after a validation commits.
+    alert_requests: Option<crate::alerts::EvaluationRequests>,
 }
 
 impl TestService {
+    /// Queues an alert evaluation after each validation.
+    pub(crate) fn requesting_alerts(mut self, requests: crate::alerts::EvaluationRequests) -> Self {
+        self.alert_requests = Some(requests);
+        self
+    }
+
     pub(crate) fn new(
         database: Arc<dyn Database>,
         catalog: Arc<dyn CatalogRepository>,
@@ -280,6 +288,7 @@ impl TestService {
             ids,
             scoring,
             follow_up,
+            alert_requests: None,
         }
     }
 

@@ -192,6 +192,11 @@ impl TestService {
         )
         .await?;
         uow.commit().await?;
+        if step.to == TestState::Validated
+            && let Some(requests) = &self.alert_requests
+        {
+            requests.request("validation").await;
+        }
         Ok(test)
     }
 }

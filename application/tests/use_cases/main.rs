@@ -7,6 +7,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod alerts;
 mod api_keys;
 mod detection_lifecycle;
 mod fakes;

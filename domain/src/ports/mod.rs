@@ -7,6 +7,7 @@
 //! content (the catalog, rules, countermeasures, templates, intelligence, data sources and job
 //! runs) has ports of its own, outside [`Repositories`].
 
+pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;
@@ -38,6 +39,7 @@ pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
 
+pub use alerts::*;
 pub use analytics::*;
 pub use api_keys::*;
 pub use audit_log::*;
@@ -116,6 +118,8 @@ impl std::fmt::Display for Subject {
 /// A kind of stored thing an operation relies on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
+    Alert,
+    AlertRule,
     ApiKey,
     Campaign,
     CustomTechnique,
@@ -136,6 +140,8 @@ pub enum Entity {
 impl std::fmt::Display for Entity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Self::Alert => "alert",
+            Self::AlertRule => "alert rule",
             Self::ApiKey => "API key",
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
@@ -218,6 +224,7 @@ pub trait Repositories:
     + ApiKeyRepository
     + MfaRepository
     + ReadModelRepository
+    + AlertRepository
 {
 }
 
@@ -243,5 +250,6 @@ impl<T> Repositories for T where
         + ApiKeyRepository
         + MfaRepository
         + ReadModelRepository
+        + AlertRepository
 {
 }

@@ -2,6 +2,7 @@
 //! [`SeaStore`], implements every repository port over any `ConnectionTrait`; each capability's
 //! module holds its tables, its queries and its port's implementation.
 
+mod alerts;
 mod analytics;
 mod api_keys;
 mod audit_log;

@@ -315,6 +315,13 @@ pub async fn prepare(settings: &Settings) -> Result<Prepared, StartupError> {
         .ensure_tenant(DEFAULT_TENANT_SLUG, &settings.tenant_name)
         .await
         .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    // Every organization has the eight system alert rules from its first start.
+    wired
+        .services
+        .alerts
+        .ensure_every_tenant()
+        .await
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
     Ok(Prepared { wired, tenant })
 }
 

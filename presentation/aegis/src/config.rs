@@ -144,6 +144,7 @@ pub struct Settings {
     pub schedule_recurring_campaigns: String,
     pub schedule_report_generation: String,
     pub schedule_detection_decay: String,
+    pub schedule_alert_evaluation: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -254,6 +255,7 @@ impl Default for Settings {
             schedule_recurring_campaigns: JobKind::RecurringCampaigns.default_schedule().to_owned(),
             schedule_report_generation: JobKind::ReportGeneration.default_schedule().to_owned(),
             schedule_detection_decay: JobKind::DetectionDecay.default_schedule().to_owned(),
+            schedule_alert_evaluation: JobKind::AlertEvaluation.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -374,6 +376,7 @@ impl Settings {
                 JobKind::RecurringCampaigns => &self.schedule_recurring_campaigns,
                 JobKind::ReportGeneration => &self.schedule_report_generation,
                 JobKind::DetectionDecay => &self.schedule_detection_decay,
+                JobKind::AlertEvaluation => &self.schedule_alert_evaluation,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

@@ -152,6 +152,7 @@ pub fn serve(
                     .service(web::scope("/snapshots").configure(routes::snapshots::configure))
                     .service(web::scope("/risk").configure(routes::risk::configure))
                     .service(web::scope("/osint").configure(routes::osint::configure))
+                    .service(web::scope("/alerts").configure(routes::alerts::configure))
                     .service(web::scope("/detection-rules").configure(routes::rules::configure))
                     .service(web::scope("/compliance").configure(routes::compliance::configure))
                     .service(web::scope("/exports").configure(routes::exports::configure))

@@ -60,6 +60,7 @@ export function App() {
         <Route path="detection-assets/:id" element={page(() => import("./pages/DetectionLifecycle"), "DetectionAssetDetailPage")} />
         <Route path="detection-lifecycle" element={page(() => import("./pages/DetectionLifecycle"), "LifecycleDashboardPage")} />
         <Route path="infrastructure-changes" element={page(() => import("./pages/DetectionLifecycle"), "InfrastructureChangesPage")} />
+        <Route path="alerts" element={page(() => import("./pages/Alerts"), "AlertsPage")} />
         <Route path="findings" element={page(() => import("./pages/Findings"), "FindingsPage")} />
         <Route path="findings/:id" element={page(() => import("./pages/Findings"), "FindingDetailPage")} />
         <Route path="threat-actors" element={page(() => import("./pages/ThreatActors"), "ThreatActorsPage")} />

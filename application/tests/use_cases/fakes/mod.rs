@@ -51,6 +51,10 @@ pub struct State {
     pub risks: Vec<(TenantId, aegis_domain::risk::TechniqueRisk)>,
     /// Intelligence items as risk counts them: when published, which technique they name.
     pub intelligence: Vec<(chrono::DateTime<chrono::Utc>, String)>,
+    pub alert_rules: Vec<aegis_domain::alert::AlertRule>,
+    pub alerts: Vec<aegis_domain::alert::Alert>,
+    /// What `orphan_counts` answers (rules and techniques are global).
+    pub orphans: aegis_domain::alert::OrphanCounts,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -228,6 +232,7 @@ impl SecretGenerator for CountingSecrets {
     }
 }
 
+mod alerts;
 mod analytics;
 mod api_keys;
 mod audit_log;

@@ -11,17 +11,18 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemField};
 use crate::routes::test_cases as test_routes;
 use crate::routes::{
-    analytics, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard,
-    data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications,
-    osint, reports, risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
+    alerts, analytics, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage,
+    dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa,
+    notifications, osint, reports, risk, rules, snapshots, system, telemetry, templates,
+    tracked_actors, users,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
 use crate::views::{
-    audit_log as audit_log_views, campaigns as campaign_views, catalog as catalog_views,
-    detection_lifecycle as lifecycle_views, findings as finding_views, jobs as job_views,
-    notifications as notification_views, osint as osint_views, reports as report_views,
-    risk as risk_views, rules as rule_views, snapshots as snapshot_views,
+    alerts as alert_views, audit_log as audit_log_views, campaigns as campaign_views,
+    catalog as catalog_views, detection_lifecycle as lifecycle_views, findings as finding_views,
+    jobs as job_views, notifications as notification_views, osint as osint_views,
+    reports as report_views, risk as risk_views, rules as rule_views, snapshots as snapshot_views,
     templates as template_views, test_cases as test_views,
 };
 
@@ -83,6 +84,9 @@ use crate::views::{
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
         system::health, system::ready, system::metrics,
+        alerts::evaluate, alerts::rules, alerts::create_rule, alerts::update_rule,
+        alerts::delete_rule, alerts::list, alerts::summary, alerts::acknowledge, alerts::resolve,
+        alerts::dismiss,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -95,6 +99,7 @@ use crate::views::{
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
         Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
         crate::views::enums::RiskSort,
+        Paginated<alert_views::AlertView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -119,6 +124,7 @@ use crate::views::{
         (name = "osint", description = "Intelligence items from NVD, CISA KEV and security news, tied to techniques"),
         (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
+        (name = "alerts", description = "Alert rules, their evaluation, and alerts: open, acknowledged, resolved or dismissed"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]

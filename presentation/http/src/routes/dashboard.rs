@@ -66,6 +66,7 @@ async fn dashboard_view(services: &Services, actor: &Actor) -> Result<DashboardV
             validated_tests: board.kpis.validated_tests,
             open_tests: board.kpis.open_tests,
             active_campaigns: board.kpis.active_campaigns,
+            open_alerts: board.kpis.open_alerts,
             organization_score: board.kpis.organization_score,
             threat_weighted_score: board.kpis.threat_weighted_score,
             last_snapshot: board.kpis.last_snapshot.map(Into::into),

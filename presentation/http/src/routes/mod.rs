@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per capability. Handlers extract, call one use case, and map
 //! the result to a view.
 
+pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;

@@ -22,6 +22,8 @@ pub struct KpisView {
     pub open_tests: u32,
     /// Campaigns under way.
     pub active_campaigns: u32,
+    /// Alerts fired and not yet acknowledged, resolved or dismissed.
+    pub open_alerts: u32,
     pub organization_score: Option<f64>,
     pub threat_weighted_score: Option<f64>,
     pub last_snapshot: Option<SnapshotView>,

@@ -81,7 +81,7 @@ enum_schema! {
     /// Where a remediation step stands.
     StepStatus = ["todo", "in_progress", "done"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -98,6 +98,14 @@ enum_schema! {
     ReportFormat = ["html", "pdf"];
     /// Where a report stands.
     ReportStatus = ["queued", "ready", "failed"];
+    /// What an alert rule watches.
+    AlertRuleType = ["high_risk_uncovered", "stale_technique", "coverage_regression", "low_coverage", "expiry_wave", "new_technique", "orphan_spike", "detection_gap"];
+    /// How urgent an alert is.
+    AlertSeverity = ["info", "low", "medium", "high", "critical"];
+    /// Where an alert stands.
+    AlertStatus = ["open", "acknowledged", "resolved", "dismissed"];
+    /// Where a fired alert is told.
+    AlertChannel = ["in_app", "webhook", "email"];
     /// Where a test template comes from.
     TemplateSource = ["atomic", "caldera", "lolbas", "gtfobins"];
     /// Where a detection rule comes from.
@@ -254,6 +262,27 @@ mod tests {
         assert_eq!(
             super::IntelSeverity::VALUES,
             values(osint::IntelSeverity::ALL, osint::IntelSeverity::as_str)
+        );
+        assert_eq!(
+            super::AlertRuleType::VALUES,
+            values(
+                aegis_domain::alert::AlertRuleType::ALL,
+                aegis_domain::alert::AlertRuleType::as_str
+            )
+        );
+        assert_eq!(
+            super::AlertStatus::VALUES,
+            values(
+                aegis_domain::alert::AlertStatus::ALL,
+                aegis_domain::alert::AlertStatus::as_str
+            )
+        );
+        assert_eq!(
+            super::AlertSeverity::VALUES,
+            values(
+                aegis_domain::alert::AlertSeverity::ALL,
+                aegis_domain::alert::AlertSeverity::as_str
+            )
         );
         assert_eq!(
             super::RiskLevel::VALUES,

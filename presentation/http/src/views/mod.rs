@@ -2,6 +2,7 @@
 //! application types are mapped to these. `views/X.rs` holds the views, request bodies and
 //! queries of `routes/X.rs`; this module holds the ones every capability shares (pages).
 
+pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;

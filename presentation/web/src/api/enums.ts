@@ -54,6 +54,7 @@ export const JOB_KINDS = every<JobKind>()([
   "recurring_campaigns",
   "report_generation",
   "detection_decay",
+  "alert_evaluation",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 
@@ -70,3 +71,20 @@ export const ASSET_KINDS = every<AssetKind>()(["siem_rule", "edr_policy", "senso
 export const ASSET_STATUSES = every<AssetStatus>()(["active", "disabled", "retired"]);
 export type ApiKeyScope = Schemas["ApiKeyScope"];
 export type ApiKeyStatus = Schemas["ApiKeyStatus"];
+export type AlertRuleType = Schemas["AlertRuleType"];
+export type AlertSeverity = Schemas["AlertSeverity"];
+export type AlertStatus = Schemas["AlertStatus"];
+export type AlertChannel = Schemas["AlertChannel"];
+export const ALERT_RULE_TYPES = every<AlertRuleType>()([
+  "high_risk_uncovered",
+  "stale_technique",
+  "coverage_regression",
+  "low_coverage",
+  "expiry_wave",
+  "new_technique",
+  "orphan_spike",
+  "detection_gap",
+]);
+export const ALERT_SEVERITIES = every<AlertSeverity>()(["critical", "high", "medium", "low", "info"]);
+export const ALERT_STATUSES = every<AlertStatus>()(["open", "acknowledged", "resolved", "dismissed"]);
+export const ALERT_CHANNELS = every<AlertChannel>()(["in_app", "webhook", "email"]);

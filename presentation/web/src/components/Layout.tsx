@@ -22,6 +22,7 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/tests", label: "Tests" },
       { to: "/campaigns", label: "Campaigns" },
       { to: "/findings", label: "Findings" },
+      { to: "/alerts", label: "Alerts" },
       { to: "/detection-assets", label: "Detection assets" },
       { to: "/detection-lifecycle", label: "Detection lifecycle" },
       { to: "/infrastructure-changes", label: "Infrastructure changes" },

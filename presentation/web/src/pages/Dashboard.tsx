@@ -62,6 +62,7 @@ function Kpis({ kpis }: { kpis: Schemas["KpisView"] }) {
       <Stat label="Validated tests" value={kpis.validated_tests} />
       <Stat label="Open tests" value={<Link className="hover:underline" to="/tests">{kpis.open_tests}</Link>} />
       <Stat label="Active campaigns" value={<Link className="hover:underline" to="/campaigns?status=active">{kpis.active_campaigns}</Link>} />
+      <Stat label="Open alerts" value={<Link className="hover:underline" to="/alerts?status=open">{kpis.open_alerts}</Link>} />
     </div>
   );
 }

@@ -88,7 +88,7 @@ function NotificationRow({ notification: n, busy, onRead }: { notification: Sche
           {unread && <Badge tone="blue">Unread</Badge>}
         </p>
         <p className="text-slate-700">{n.body}</p>
-        <p className="text-xs text-slate-500">
+        <p className="text-xs text-slate-600">
           {formatDateTime(n.created_at)}
           {n.read_at && ` · read ${formatDateTime(n.read_at)}`}
         </p>
