@@ -21,6 +21,7 @@ pub(crate) struct Work {
     pub(crate) campaigns: crate::campaigns::CampaignService,
     pub(crate) detection_lifecycle: crate::detection_lifecycle::DetectionLifecycleService,
     pub(crate) reports: crate::reports::ReportGenerator,
+    pub(crate) webhooks: crate::webhooks::WebhookService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -151,6 +152,18 @@ impl JobWork for Work {
                 Ok(count(&[
                     ("generated", counts.generated),
                     ("failed", counts.failed),
+                ]))
+            }
+            JobKind::WebhookDelivery => {
+                let counts = work
+                    .webhooks
+                    .deliver_due()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("delivered", counts.delivered),
+                    ("retrying", counts.retrying),
+                    ("dead", counts.dead),
                 ]))
             }
             JobKind::DetectionDecay => {

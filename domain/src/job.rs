@@ -31,10 +31,12 @@ pub enum JobKind {
     ReportGeneration,
     /// Ends the detection proofs whose time ran out (the decay engine).
     DetectionDecay,
+    /// Sends the webhook deliveries that are due (first attempts and retries).
+    WebhookDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -45,6 +47,7 @@ impl JobKind {
         Self::RecurringCampaigns,
         Self::ReportGeneration,
         Self::DetectionDecay,
+        Self::WebhookDelivery,
     ];
 
     #[must_use]
@@ -60,6 +63,7 @@ impl JobKind {
             Self::RecurringCampaigns => "recurring_campaigns",
             Self::ReportGeneration => "report_generation",
             Self::DetectionDecay => "detection_decay",
+            Self::WebhookDelivery => "webhook_delivery",
         }
     }
 
@@ -83,6 +87,9 @@ impl JobKind {
             Self::RecurringCampaigns => "0 0 1 * * *",
             Self::ReportGeneration => "0 */10 * * * *",
             Self::DetectionDecay => "0 0 2 * * *",
+            // A safety net: deliveries are sent by runs queued when they are recorded and at
+            // each retry; this catches those whose run was lost.
+            Self::WebhookDelivery => "0 */5 * * * *",
         }
     }
 
@@ -103,6 +110,7 @@ impl JobKind {
             Self::RecurringCampaigns => "Spawn the next run of each recurring campaign that is due",
             Self::ReportGeneration => "Generate the reports that were asked for",
             Self::DetectionDecay => "Expire the detection proofs whose time ran out",
+            Self::WebhookDelivery => "Send the webhook deliveries that are due",
         }
     }
 }

@@ -68,6 +68,29 @@ impl JobService {
         Ok(run)
     }
 
+    /// Queues a run the system itself needs, to start after `delay` (a webhook delivery
+    /// after an event commits, or at its next retry). Not audited: no one asked for it, and
+    /// the event that caused it is audited already.
+    ///
+    /// # Errors
+    /// `Unexpected` or `Queue` when the run cannot be recorded or queued.
+    pub async fn queue_follow_up(
+        &self,
+        kind: JobKind,
+        delay: std::time::Duration,
+    ) -> Result<JobRun, JobError> {
+        let run = JobRun::queued(
+            self.ids.new_id(),
+            kind,
+            JobTrigger::Manual { by: None },
+            self.clock.now(),
+            self.settings.retry.max_attempts,
+        );
+        self.database.insert_job_run(&run).await?;
+        self.queue_attempt(&run, 1, delay).await?;
+        Ok(run)
+    }
+
     /// Turns a due time of a job's schedule into its run, once: the run is recorded under its
     /// key and its first attempt queued; a scheduler that comes second finds both there.
     ///

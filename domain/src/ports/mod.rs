@@ -36,6 +36,7 @@ pub mod test_cases;
 pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
+pub mod webhooks;
 
 pub use api_keys::*;
 pub use audit_log::*;
@@ -66,6 +67,7 @@ pub use test_cases::*;
 pub use threat_intel::*;
 pub use tracked_actors::*;
 pub use users::*;
+pub use webhooks::*;
 
 /// The cause of a storage failure, kept for the logs (never shown to clients).
 pub type StorageFailure = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -129,6 +131,8 @@ pub enum Entity {
     Tenant,
     Test,
     User,
+    Webhook,
+    WebhookDelivery,
 }
 
 impl std::fmt::Display for Entity {
@@ -149,6 +153,8 @@ impl std::fmt::Display for Entity {
             Self::Tenant => "tenant",
             Self::Test => "test",
             Self::User => "user",
+            Self::Webhook => "webhook",
+            Self::WebhookDelivery => "webhook delivery",
         })
     }
 }
@@ -215,6 +221,7 @@ pub trait Repositories:
     + ApiKeyRepository
     + MfaRepository
     + ReadModelRepository
+    + WebhookRepository
 {
 }
 
@@ -239,5 +246,6 @@ impl<T> Repositories for T where
         + ApiKeyRepository
         + MfaRepository
         + ReadModelRepository
+        + WebhookRepository
 {
 }

@@ -37,6 +37,7 @@ mod threat_intel;
 mod tracked_actors;
 mod users;
 mod versioned;
+mod webhooks;
 
 use std::time::Duration;
 
