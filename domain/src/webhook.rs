@@ -749,9 +749,10 @@ mod tests {
             "{}".into(),
             now,
         );
+        let delivery_id = delivery.id;
         let failed = |attempt| DeliveryAttempt {
             id: uuid::Uuid::nil(),
-            delivery_id: delivery.id,
+            delivery_id,
             attempt,
             attempted_at: now,
             duration_ms: 1,

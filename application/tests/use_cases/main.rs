@@ -12,6 +12,7 @@ mod detection_lifecycle;
 mod fakes;
 mod jobs;
 mod mfa;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -36,12 +37,14 @@ struct Harness {
     clock: Arc<FixedClock>,
     tenant: Tenant,
     queue: RecordingQueue,
+    webhooks: RecordingTransport,
 }
 
 async fn harness() -> Harness {
     let database = MemoryDatabase::default();
     let clock = Arc::new(FixedClock::new());
     let queue = RecordingQueue::default();
+    let webhooks = RecordingTransport::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -71,6 +74,8 @@ async fn harness() -> Harness {
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
         telemetry: Arc::new(fakes::NoTelemetry),
+        webhook_transport: Arc::new(webhooks.clone()),
+        webhook_secrets: Arc::new(fakes::PlainCipher),
     };
     let services = Services::new(
         deps,
@@ -94,6 +99,7 @@ async fn harness() -> Harness {
         clock,
         tenant,
         queue,
+        webhooks,
     }
 }
 

@@ -51,6 +51,7 @@ pub struct State {
     pub risks: Vec<(TenantId, aegis_domain::risk::TechniqueRisk)>,
     /// Intelligence items as risk counts them: when published, which technique they name.
     pub intelligence: Vec<(chrono::DateTime<chrono::Utc>, String)>,
+    pub webhooks: webhooks::WebhookState,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -258,6 +259,7 @@ mod test_cases;
 mod threat_intel;
 mod tracked_actors;
 mod users;
+mod webhooks;
 pub use auth::*;
 pub use catalog::*;
 pub use data_sources::*;
@@ -266,3 +268,4 @@ pub use jobs::*;
 pub use mfa::StepCodes;
 pub use reports::*;
 pub use telemetry::*;
+pub use webhooks::RecordingTransport;

@@ -13,7 +13,7 @@ use crate::routes::test_cases as test_routes;
 use crate::routes::{
     api_keys, audit_log, auth, campaigns, catalog, compliance, coverage, dashboard, data_sources,
     detection_lifecycle, evidence, exports, findings, jobs, mfa, notifications, osint, reports,
-    risk, rules, snapshots, system, telemetry, templates, tracked_actors, users,
+    risk, rules, snapshots, system, telemetry, templates, tracked_actors, users, webhooks,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
@@ -82,6 +82,9 @@ use crate::views::{
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
         system::health, system::ready, system::metrics,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
+        webhooks::allow_list, webhooks::set_allow_list, webhooks::deliveries, webhooks::redeliver,
+        webhooks::test,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -93,6 +96,7 @@ use crate::views::{
         Paginated<report_views::ReportView>, Paginated<lifecycle_views::AssetView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
         Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
+        Paginated<crate::views::webhooks::DeliveryView>,
         crate::views::enums::RiskSort,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
@@ -117,6 +121,7 @@ use crate::views::{
         (name = "osint", description = "Intelligence items from NVD, CISA KEV and security news, tied to techniques"),
         (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
+        (name = "webhooks", description = "Signed webhooks on events, their allow-list, delivery log and redelivery"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]
