@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -105,16 +104,29 @@ impl DeliveryKick {
         let _ = self.0.set(jobs);
     }
 
-    async fn after(&self, delay: Duration) {
+    /// Queues a run now.
+    async fn now(&self) {
         let Some(jobs) = self.0.get() else {
             return;
         };
-        if let Err(error) = jobs
-            .queue_follow_up(JobKind::WebhookDelivery, delay)
-            .await
-        {
+        if let Err(error) = jobs.queue_follow_up(JobKind::WebhookDelivery).await {
             // The scheduled run picks the deliveries up; nothing is lost.
             tracing::warn!(%error, "the webhook delivery job could not be queued");
+        }
+    }
+
+    /// Queues a run for a retry due at `due`. The queue counts delays in whole seconds, so
+    /// the run is asked for two seconds past the second `due` falls in: it can never start
+    /// before `due`, find nothing due, and leave the retry to the safety-net schedule.
+    async fn at(&self, due: DateTime<Utc>) {
+        let Some(jobs) = self.0.get() else {
+            return;
+        };
+        let Some(run_at) = DateTime::<Utc>::from_timestamp(due.timestamp() + 2, 0) else {
+            return;
+        };
+        if let Err(error) = jobs.queue_due(JobKind::WebhookDelivery, run_at).await {
+            tracing::warn!(%error, "the webhook retry could not be queued");
         }
     }
 }
@@ -171,7 +183,7 @@ impl Outbox {
     /// After a commit: queues the delivery job when a delivery is due now.
     pub(crate) async fn dispatch(&self) {
         match self.database.next_webhook_delivery_due().await {
-            Ok(Some(due)) if due <= self.clock.now() => self.kick.after(Duration::ZERO).await,
+            Ok(Some(due)) if due <= self.clock.now() => self.kick.now().await,
             Ok(_) => {}
             Err(error) => tracing::warn!(error = %error.chain(), "webhook outbox unreadable"),
         }
@@ -218,7 +230,7 @@ impl Outbox {
         let recorded = self.record(uow.as_ref(), tenant, event, data).await?;
         uow.commit().await?;
         if recorded > 0 {
-            self.kick.after(Duration::ZERO).await;
+            self.kick.now().await;
         }
         Ok(recorded)
     }
@@ -865,7 +877,7 @@ impl WebhookService {
         )
         .await?;
         uow.commit().await?;
-        self.kick.after(Duration::ZERO).await;
+        self.kick.now().await;
         Ok(copy)
     }
 
@@ -911,7 +923,7 @@ impl WebhookService {
         )
         .await?;
         uow.commit().await?;
-        self.kick.after(Duration::ZERO).await;
+        self.kick.now().await;
         Ok(delivery)
     }
 
@@ -953,14 +965,12 @@ impl WebhookService {
                 }
             }
         }
-        let now = self.clock.now();
+        // Whatever still waits (a retry, or a delivery another run holds) gets a run at its
+        // time; runs asked for the same second are one run.
         if more {
-            self.kick.after(Duration::ZERO).await;
-        } else if counts.retrying > 0
-            && let Some(next) = self.database.next_webhook_delivery_due().await?
-        {
-            let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
-            self.kick.after(wait).await;
+            self.kick.now().await;
+        } else if let Some(next) = self.database.next_webhook_delivery_due().await? {
+            self.kick.at(next).await;
         }
         Ok(counts)
     }
