@@ -54,6 +54,7 @@ export const JOB_KINDS = every<JobKind>()([
   "recurring_campaigns",
   "report_generation",
   "detection_decay",
+  "webhook_delivery",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 
@@ -70,3 +71,17 @@ export const ASSET_KINDS = every<AssetKind>()(["siem_rule", "edr_policy", "senso
 export const ASSET_STATUSES = every<AssetStatus>()(["active", "disabled", "retired"]);
 export type ApiKeyScope = Schemas["ApiKeyScope"];
 export type ApiKeyStatus = Schemas["ApiKeyStatus"];
+export type WebhookEventName = Schemas["WebhookEventName"];
+export type WebhookPreset = Schemas["WebhookPreset"];
+export type DeliveryStatus = Schemas["DeliveryStatus"];
+export const WEBHOOK_EVENTS = every<WebhookEventName>()([
+  "test.transitioned",
+  "test.validated",
+  "finding.opened",
+  "finding.resolved",
+  "alert.fired",
+  "import.finished",
+  "report.ready",
+  "scan.finished",
+]);
+export const WEBHOOK_PRESETS = every<WebhookPreset>()(["generic", "slack", "teams"]);
