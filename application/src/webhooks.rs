@@ -26,8 +26,8 @@ use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{TestCase, TransitionRecord};
 use aegis_domain::user::UserId;
 use aegis_domain::webhook::{
-    AllowList, DeliveryAttempt, DeliveryId, DeliveryPolicy, DeliveryStatus, TargetRefusal,
-    Webhook, WebhookDelivery, WebhookEvent, WebhookId, WebhookPreset,
+    AllowList, DeliveryAttempt, DeliveryId, DeliveryPolicy, DeliveryStatus, TargetRefusal, Webhook,
+    WebhookDelivery, WebhookEvent, WebhookId, WebhookPreset,
 };
 
 use crate::audit_trail::{self, Change};
@@ -1199,7 +1199,11 @@ mod tests {
             json!({"title": "T1059 missed", "severity": "high", "nested": {"x": 1}}),
         );
         assert_eq!(
-            render(WebhookPreset::Generic, WebhookEvent::FindingOpened, &payload),
+            render(
+                WebhookPreset::Generic,
+                WebhookEvent::FindingOpened,
+                &payload
+            ),
             payload
         );
         let slack: Value = serde_json::from_str(&render(
@@ -1208,11 +1212,18 @@ mod tests {
             &payload,
         ))
         .unwrap_or_default();
-        assert!(slack["text"].as_str().unwrap_or("").contains("finding.opened"));
-        assert!(slack["blocks"][1]["text"]["text"]
-            .as_str()
-            .unwrap_or("")
-            .contains("*severity*: high"));
+        assert!(
+            slack["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("finding.opened")
+        );
+        assert!(
+            slack["blocks"][1]["text"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("*severity*: high")
+        );
         let teams: Value = serde_json::from_str(&render(
             WebhookPreset::Teams,
             WebhookEvent::FindingOpened,

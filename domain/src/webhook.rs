@@ -437,7 +437,8 @@ fn refusal_of_v6(ip: Ipv6Addr) -> Option<AddressClass> {
         AddressClass::LinkLocal
     } else if first & 0xff00 == 0xff00 {
         AddressClass::Multicast
-    } else if first == 0x2001 && segments[1] == 0x0db8 || first == 0x0100 && segments[1..4] == [0; 3]
+    } else if first == 0x2001 && segments[1] == 0x0db8
+        || first == 0x0100 && segments[1..4] == [0; 3]
     {
         // Documentation (2001:db8::/32) and discard-only (100::/64) prefixes.
         AddressClass::Reserved
@@ -493,7 +494,11 @@ impl AllowEntry {
         if let Ok(address) = bare.parse::<IpAddr>() {
             let max = if address.is_ipv4() { 32 } else { 128 };
             let prefix = match prefix {
-                Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(invalid)?,
+                Some(p) => p
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(invalid)?,
                 None => max,
             };
             return Ok(Self::Network { address, prefix });
@@ -602,7 +607,10 @@ pub enum TargetRefusal {
     #[error("must not carry a user name or password")]
     Credentials,
     #[error("{address} is a {class} address, not allowed unless the webhook allow-list names it")]
-    Address { address: IpAddr, class: AddressClass },
+    Address {
+        address: IpAddr,
+        class: AddressClass,
+    },
     #[error("{host} resolves only to addresses that are not allowed: {addresses}")]
     ResolvesInternal { host: String, addresses: String },
     #[error("the name {0} does not resolve")]
@@ -610,6 +618,10 @@ pub enum TargetRefusal {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 
@@ -691,10 +703,7 @@ mod tests {
             Some(AddressClass::Loopback)
         );
         assert_eq!(list.judge("x", ip("10.1.200.3")), None);
-        assert_eq!(
-            list.judge("x", ip("10.2.0.1")),
-            Some(AddressClass::Private)
-        );
+        assert_eq!(list.judge("x", ip("10.2.0.1")), Some(AddressClass::Private));
         assert_eq!(list.judge("hooks.internal", ip("10.9.9.9")), None);
         assert_eq!(
             list.judge("localhost", ip("::1")),
@@ -713,7 +722,14 @@ mod tests {
             AllowEntry::parse("fd00::/8").unwrap().as_text(),
             "fd00::/8".to_owned()
         );
-        for bad in ["", "10.0.0.0/33", "host/8", "bad host", "-x.example", "a..b"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "host/8",
+            "bad host",
+            "-x.example",
+            "a..b",
+        ] {
             assert!(AllowEntry::parse(bad).is_err(), "{bad}");
         }
     }
@@ -780,6 +796,9 @@ mod tests {
             WebhookEvent::parse_subscribable("finding.opened"),
             Ok(WebhookEvent::FindingOpened)
         );
-        assert_eq!(WebhookEvent::parse("webhook.ping"), Some(WebhookEvent::Ping));
+        assert_eq!(
+            WebhookEvent::parse("webhook.ping"),
+            Some(WebhookEvent::Ping)
+        );
     }
 }

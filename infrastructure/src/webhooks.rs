@@ -156,11 +156,9 @@ impl Resolve for GuardedResolver {
         let allow = self.allow.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let allowed = allowed_addresses(&host, &allow)
-                .await
-                .map_err(|refusal| -> Box<dyn std::error::Error + Send + Sync> {
-                    Box::new(refusal)
-                })?;
+            let allowed = allowed_addresses(&host, &allow).await.map_err(
+                |refusal| -> Box<dyn std::error::Error + Send + Sync> { Box::new(refusal) },
+            )?;
             // Port 0: the connector puts the URL's port in.
             let addrs: Addrs = Box::new(
                 allowed
@@ -325,6 +323,10 @@ impl WebhookSecrets for SealedCredentials {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 
@@ -411,6 +413,9 @@ mod tests {
             .await;
         assert!(!outcome.succeeded);
         let error = outcome.error.unwrap_or_default();
-        assert!(error.contains("resolves only to addresses that are not allowed"), "{error}");
+        assert!(
+            error.contains("resolves only to addresses that are not allowed"),
+            "{error}"
+        );
     }
 }

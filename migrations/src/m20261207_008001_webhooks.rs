@@ -138,9 +138,13 @@ impl MigrationTrait for Migration {
                     .col(text(WebhookDeliveries::Payload))
                     .col(string_len(WebhookDeliveries::Status, 16))
                     .col(integer(WebhookDeliveries::Attempts))
-                    .col(timestamp_with_time_zone_null(WebhookDeliveries::NextAttemptAt))
+                    .col(timestamp_with_time_zone_null(
+                        WebhookDeliveries::NextAttemptAt,
+                    ))
                     .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
-                    .col(timestamp_with_time_zone_null(WebhookDeliveries::LastAttemptAt))
+                    .col(timestamp_with_time_zone_null(
+                        WebhookDeliveries::LastAttemptAt,
+                    ))
                     .col(integer_null(WebhookDeliveries::LastResponseCode))
                     .col(text_null(WebhookDeliveries::LastError))
                     .foreign_key(&mut tenant_key(

@@ -454,10 +454,18 @@ fn endpoints() -> Vec<Endpoint> {
             M::POST,
             "/api/v1/webhooks",
             A::ManageSystem,
-            Some(json!({"name": "Walked", "url": "http://127.0.0.1:9/walk", "events": ["scan.finished"]})),
+            Some(
+                json!({"name": "Walked", "url": "http://127.0.0.1:9/walk", "events": ["scan.finished"]}),
+            ),
             CREATED,
         ),
-        e(M::GET, "/api/v1/webhooks/allow-list", A::ManageSystem, None, OK),
+        e(
+            M::GET,
+            "/api/v1/webhooks/allow-list",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
         e(
             M::PUT,
             "/api/v1/webhooks/allow-list",
@@ -465,7 +473,13 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"entries": ["127.0.0.1"]})),
             OK,
         ),
-        e(M::GET, "/api/v1/webhooks/{webhook}", A::ManageSystem, None, OK),
+        e(
+            M::GET,
+            "/api/v1/webhooks/{webhook}",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
         e(
             M::PATCH,
             "/api/v1/webhooks/{webhook}",
@@ -1294,18 +1308,17 @@ impl Walk<'_> {
                 policy["id"].as_str().unwrap().to_owned()
             }
             "new_evidence" => self.new_evidence().await,
-            "new_webhook" => {
-                self.send(
+            "new_webhook" => self
+                .send(
                     Method::POST,
                     "/api/v1/webhooks",
                     json!({"name": "Doomed", "url": "http://127.0.0.1:9/doomed",
                            "events": ["scan.finished"]}),
                 )
                 .await["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
+                .as_str()
+                .unwrap()
+                .to_owned(),
             "new_snapshot" => self.new_snapshot().await,
             "own_notification" => self.own_notification(caller).await,
             "own_step" => self.own_step(caller).await,

@@ -71,7 +71,8 @@ impl Receiver {
                             Ok(n) => data.extend_from_slice(&buffer[..n]),
                         }
                     }
-                    let body = String::from_utf8_lossy(&data[head_end..head_end + length]).to_string();
+                    let body =
+                        String::from_utf8_lossy(&data[head_end..head_end + length]).to_string();
                     seen.lock().unwrap().push(Received { headers, body });
                     let status = answer.load(Ordering::SeqCst);
                     let response = format!(
@@ -161,7 +162,10 @@ on_both_databases!(
                 "http://localhost:8080/hook",
                 "localhost resolves only to addresses that are not allowed",
             ),
-            ("ftp://example.com/hook", "is not an absolute http or https URL"),
+            (
+                "ftp://example.com/hook",
+                "is not an absolute http or https URL",
+            ),
         ] {
             let response = create(
                 &app,
@@ -299,7 +303,10 @@ on_both_databases!(
         let ping: Value = ping.json().await.unwrap();
         let pinged = receiver.wait_for("webhook.ping").await;
         verify(&secret, &pinged);
-        assert_eq!(pinged.headers["webhook-id"], ping["message_id"].as_str().unwrap());
+        assert_eq!(
+            pinged.headers["webhook-id"],
+            ping["message_id"].as_str().unwrap()
+        );
         let mut log = Value::Null;
         for _ in 0..100 {
             log = deliveries(&app, &admin, &id).await;
@@ -433,7 +440,10 @@ on_both_databases!(
         assert_eq!(receiver.received().len(), 5);
         // The Slack preset's body, signed like any other.
         let slack: Value = serde_json::from_str(&receiver.received()[0].body).unwrap();
-        assert!(slack["text"].as_str().unwrap().contains("webhook.ping"), "{slack}");
+        assert!(
+            slack["text"].as_str().unwrap().contains("webhook.ping"),
+            "{slack}"
+        );
         assert_eq!(
             receiver.received()[0].headers["webhook-id"],
             ping["message_id"].as_str().unwrap()
@@ -483,7 +493,10 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        assert_eq!(problem(response).await["code"], "WEBHOOK_DELIVERY_NOT_FOUND");
+        assert_eq!(
+            problem(response).await["code"],
+            "WEBHOOK_DELIVERY_NOT_FOUND"
+        );
 
         // Deleting the webhook takes its log with it.
         let response = app

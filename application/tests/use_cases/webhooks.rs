@@ -81,12 +81,13 @@ async fn only_admins_manage_webhooks_and_internal_targets_are_refused_naming_url
     assert!(secret.starts_with("whsec_"));
     let stored = h.database.state().webhooks.hooks[0].clone();
     assert_ne!(stored.secret_sealed, Vec::<u8>::new());
-    assert!(h
-        .database
-        .state()
-        .audit
-        .iter()
-        .any(|e| e.record.action == "webhook.created"));
+    assert!(
+        h.database
+            .state()
+            .audit
+            .iter()
+            .any(|e| e.record.action == "webhook.created")
+    );
 }
 
 #[tokio::test]
@@ -96,7 +97,11 @@ async fn a_ping_is_queued_after_commit_and_sent_signed_with_the_secret() {
     let created = h
         .services
         .webhooks
-        .create(&admin, hook("https://example.com/hook"), &Harness::context())
+        .create(
+            &admin,
+            hook("https://example.com/hook"),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     let delivery = h
@@ -130,7 +135,11 @@ async fn a_failing_receiver_is_retried_with_back_off_then_dead_and_can_be_redeli
     let created = h
         .services
         .webhooks
-        .create(&admin, hook("https://example.com/hook"), &Harness::context())
+        .create(
+            &admin,
+            hook("https://example.com/hook"),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     h.webhooks.answer_with(500);
@@ -163,7 +172,11 @@ async fn a_failing_receiver_is_retried_with_back_off_then_dead_and_can_be_redeli
     assert_eq!(record.attempts.len(), 5);
     assert!(record.attempts.iter().all(|a| a.response_code == Some(500)));
     assert_eq!(
-        record.attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(),
+        record
+            .attempts
+            .iter()
+            .map(|a| a.attempt)
+            .collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
     );
     // Nothing more is sent for a dead delivery.
@@ -173,11 +186,19 @@ async fn a_failing_receiver_is_retried_with_back_off_then_dead_and_can_be_redeli
     let copy = h
         .services
         .webhooks
-        .redeliver(&admin, id, record.delivery.id.as_uuid(), &Harness::context())
+        .redeliver(
+            &admin,
+            id,
+            record.delivery.id.as_uuid(),
+            &Harness::context(),
+        )
         .await
         .unwrap();
     assert_eq!(copy.message_id, record.delivery.message_id);
-    assert_eq!(h.services.webhooks.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(
+        h.services.webhooks.deliver_due().await.unwrap().delivered,
+        1
+    );
 
     // A deactivated webhook's deliveries die at once instead of being retried.
     h.services
@@ -212,5 +233,8 @@ async fn a_failing_receiver_is_retried_with_back_off_then_dead_and_can_be_redeli
         .ping(&admin, id, &Harness::context())
         .await
         .unwrap();
-    assert_eq!(h.services.webhooks.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(
+        h.services.webhooks.deliver_due().await.unwrap().delivered,
+        1
+    );
 }

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 use super::RepositoryError;
 use crate::page::{Page, PageRequest};
 use crate::tenant::TenantId;
-use crate::webhook::{
-    AllowList, DeliveryAttempt, DeliveryId, Webhook, WebhookDelivery, WebhookId,
-};
+use crate::webhook::{AllowList, DeliveryAttempt, DeliveryId, Webhook, WebhookDelivery, WebhookId};
 
 /// A delivery with the log of its attempts, oldest attempt first.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +20,11 @@ pub struct DeliveryRecord {
 pub trait WebhookRepository: Send + Sync {
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn insert_webhook(&self, tenant: TenantId, webhook: &Webhook)
-    -> Result<(), RepositoryError>;
+    async fn insert_webhook(
+        &self,
+        tenant: TenantId,
+        webhook: &Webhook,
+    ) -> Result<(), RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.
@@ -43,8 +44,11 @@ pub trait WebhookRepository: Send + Sync {
     ///
     /// # Errors
     /// `NotFound(Entity::Webhook)` when the webhook is not in the tenant.
-    async fn update_webhook(&self, tenant: TenantId, webhook: &Webhook)
-    -> Result<(), RepositoryError>;
+    async fn update_webhook(
+        &self,
+        tenant: TenantId,
+        webhook: &Webhook,
+    ) -> Result<(), RepositoryError>;
 
     /// Deletes the webhook and its deliveries.
     ///

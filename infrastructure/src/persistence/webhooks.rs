@@ -14,8 +14,8 @@ use aegis_domain::ports::{DeliveryRecord, Entity, RepositoryError, WebhookReposi
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 use aegis_domain::webhook::{
-    AllowList, DeliveryAttempt, DeliveryId, DeliveryStatus, Webhook, WebhookDelivery,
-    WebhookEvent, WebhookId, WebhookPreset,
+    AllowList, DeliveryAttempt, DeliveryId, DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent,
+    WebhookId, WebhookPreset,
 };
 
 use super::error::{corrupt, ensure_tenant, unexpected};
@@ -576,13 +576,22 @@ impl<C: Connection> WebhookRepository for SeaStore<C> {
                 delivery::Column::Attempts,
                 Expr::value(i32::try_from(d.attempts).unwrap_or(i32::MAX)),
             )
-            .col_expr(delivery::Column::NextAttemptAt, Expr::value(d.next_attempt_at))
-            .col_expr(delivery::Column::LastAttemptAt, Expr::value(d.last_attempt_at))
+            .col_expr(
+                delivery::Column::NextAttemptAt,
+                Expr::value(d.next_attempt_at),
+            )
+            .col_expr(
+                delivery::Column::LastAttemptAt,
+                Expr::value(d.last_attempt_at),
+            )
             .col_expr(
                 delivery::Column::LastResponseCode,
                 Expr::value(d.last_response_code.map(i32::from)),
             )
-            .col_expr(delivery::Column::LastError, Expr::value(d.last_error.clone()))
+            .col_expr(
+                delivery::Column::LastError,
+                Expr::value(d.last_error.clone()),
+            )
             .filter(delivery::Column::TenantId.eq(tenant.as_uuid()))
             .filter(delivery::Column::Id.eq(d.id.as_uuid()))
             .exec(self.conn())

@@ -125,7 +125,9 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
         telemetry: Arc::new(aegis_infrastructure::telemetry::OfflineEvaluator::default()),
-        webhook_transport: Arc::new(aegis_infrastructure::webhooks::HttpWebhookTransport::default()),
+        webhook_transport: Arc::new(
+            aegis_infrastructure::webhooks::HttpWebhookTransport::default(),
+        ),
         // The same key as data-source credentials: webhook secrets are credentials too.
         webhook_secrets: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),

@@ -28,7 +28,11 @@ pub struct WebhookState {
 
 #[async_trait]
 impl<S: Slot> WebhookRepository for Memory<S> {
-    async fn insert_webhook(&self, _tenant: TenantId, hook: &Webhook) -> Result<(), RepositoryError> {
+    async fn insert_webhook(
+        &self,
+        _tenant: TenantId,
+        hook: &Webhook,
+    ) -> Result<(), RepositoryError> {
         self.with(|s| s.webhooks.hooks.push(hook.clone()));
         Ok(())
     }
@@ -55,7 +59,11 @@ impl<S: Slot> WebhookRepository for Memory<S> {
                 .collect()
         }))
     }
-    async fn update_webhook(&self, tenant: TenantId, hook: &Webhook) -> Result<(), RepositoryError> {
+    async fn update_webhook(
+        &self,
+        tenant: TenantId,
+        hook: &Webhook,
+    ) -> Result<(), RepositoryError> {
         self.with(|s| {
             let stored = s
                 .webhooks
@@ -287,7 +295,10 @@ impl RecordingTransport {
             .ok_or(TargetRefusal::NotHttp)?;
         let host = rest.split('/').next().unwrap_or_default();
         let host = if host.starts_with('[') {
-            host.split(']').next().unwrap_or_default().trim_start_matches('[')
+            host.split(']')
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('[')
         } else {
             host.split(':').next().unwrap_or_default()
         };
