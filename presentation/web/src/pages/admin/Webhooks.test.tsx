@@ -64,7 +64,9 @@ describe("WebhooksPage", () => {
     expect(await within(form).findByText(/10\.0\.0\.1 is a private address/)).toBeInTheDocument();
     await userEvent.click(within(form).getByRole("button", { name: "Create webhook" }));
     expect(await screen.findByTestId("one-time-secret")).toHaveTextContent("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    const body = await calls.filter((c) => c.method === "POST")[1].clone().json();
+    const created = calls.filter((c) => c.method === "POST")[1];
+    if (!created) throw new Error("no second POST");
+    const body = await created.clone().json();
     expect(body).toMatchObject({ name: "SOAR", events: ["finding.opened"], preset: "generic" });
     await userEvent.click(screen.getByRole("button", { name: "I have copied it" }));
     expect(screen.queryByTestId("one-time-secret")).not.toBeInTheDocument();
