@@ -576,3 +576,5 @@ on_both!(
 );
 
 mod detection_lifecycle;
+
+mod webhooks;
