@@ -1,7 +1,7 @@
 //! Webhooks over HTTP: internal targets refused with 422 naming `url` and why; a local
 //! receiver (allowed through the tenant's allow-list) gets signed deliveries for a validation
-//! that opens a finding and for a ready report, and verifies each signature with `ring`, an
-//! implementation independent of the server's; a failing receiver is retried with back-off,
+//! that opens a finding, the retest that resolves it, a finished import and a ready report,
+//! and verifies each signature with `ring`, an implementation independent of the server's; a failing receiver is retried with back-off,
 //! then the delivery is dead with its log, and a redelivery keeps the `webhook-id`.
 
 use std::collections::HashMap;
@@ -234,7 +234,8 @@ on_both_databases!(
             &app,
             &admin,
             json!({"name": "SOAR", "url": receiver.url,
-                   "events": ["test.validated", "finding.opened", "report.ready"]}),
+                   "events": ["test.validated", "finding.opened", "finding.resolved",
+                              "report.ready", "import.finished"]}),
         )
         .await;
         assert_eq!(response.status(), StatusCode::CREATED);
@@ -265,9 +266,11 @@ on_both_databases!(
         }
         let body: Value = serde_json::from_str(&opened.body).unwrap();
         assert_eq!(body["data"]["test_id"], test["id"]);
+        let opened_body = body.clone();
         assert_eq!(body["data"]["technique_id"], "T1059.001");
         let body: Value = serde_json::from_str(&validated.body).unwrap();
         assert_eq!(body["data"]["state"], "validated");
+        let body = opened_body;
         // Not subscribed: no test.transitioned.
         assert!(
             receiver
@@ -275,6 +278,46 @@ on_both_databases!(
                 .iter()
                 .all(|r| !r.body.contains("test.transitioned"))
         );
+
+        // A better retest resolves the finding: finding.resolved, in the retest's validation.
+        let finding = body["data"]["finding_id"].as_str().unwrap().to_owned();
+        let retest = app
+            .send_ok(
+                Method::POST,
+                &format!("/api/v1/findings/{finding}/retest"),
+                &admin,
+                json!({}),
+            )
+            .await;
+        let crew = app.crew(&admin).await;
+        app.run_to_validation(
+            &crew,
+            retest["retest"]["id"].as_str().unwrap(),
+            json!({"outcome": "detected", "detected_at": "2026-11-22T10:05:00Z"}),
+        )
+        .await;
+        let resolved = receiver.wait_for("finding.resolved").await;
+        verify(&secret, &resolved);
+        let body: Value = serde_json::from_str(&resolved.body).unwrap();
+        assert_eq!(body["data"]["finding_id"], finding.as_str());
+        assert_eq!(body["data"]["status"], "resolved");
+
+        // A finished import (the KEV catalog as an uploaded bundle).
+        let uploaded = app
+            .client
+            .post(app.url("/api/v1/data-sources/kev/bundle"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/octet-stream")
+            .body(osint_fixture("kev-catalog.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(uploaded.status(), StatusCode::OK);
+        let imported = receiver.wait_for("import.finished").await;
+        verify(&secret, &imported);
+        let body: Value = serde_json::from_str(&imported.body).unwrap();
+        assert_eq!(body["data"]["source"], "kev");
+        assert_eq!(body["data"]["status"], "succeeded");
 
         // A ready report.
         let report = app
@@ -320,7 +363,8 @@ on_both_databases!(
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(log["total"], 4, "{log}");
+        // One delivery per event, each delivered once.
+        assert_eq!(log["total"], receiver.received().len(), "{log}");
         for delivery in log["items"].as_array().unwrap() {
             assert_eq!(delivery["status"], "delivered", "{delivery}");
             assert_eq!(delivery["attempts"], 1);
