@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { signIn, snap } from "./accounts";
 
@@ -66,6 +67,11 @@ test("an admin registers a webhook, sees a failing receiver retried until dead, 
     expect(hook.received).toHaveLength(5);
     expect(hook.received.every((request) => verifies(secret, request))).toBe(true);
     await snap(page, "webhooks-dead-delivery");
+    // With data on it, the page passes the WCAG A/AA audit and no table scrolls at 1280 px.
+    const audit = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+    expect(audit.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+    const overflowing = await page.evaluate(() => [...document.querySelectorAll(".overflow-x-auto")].filter((el) => el.scrollWidth > el.clientWidth + 1).length);
+    expect(overflowing).toBe(0);
 
     // Fixed receiver: the redelivery arrives under the same webhook-id, signed.
     answer = 204;
