@@ -55,7 +55,7 @@ pub trait WebhookSecrets: Send + Sync {
 }
 
 /// One signed request to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OutgoingDelivery {
     pub url: String,
     pub allow: AllowList,
@@ -66,6 +66,19 @@ pub struct OutgoingDelivery {
     pub body: String,
     /// The `whsec_` secret the signature is made with.
     pub secret: String,
+}
+
+// Written by hand so that the secret never reaches a log through `{:?}`.
+impl std::fmt::Debug for OutgoingDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingDelivery")
+            .field("url", &self.url)
+            .field("message_id", &self.message_id)
+            .field("timestamp", &self.timestamp)
+            .field("body_bytes", &self.body.len())
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one attempt came to.
