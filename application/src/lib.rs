@@ -102,6 +102,8 @@ pub struct Dependencies {
     pub webhook_transport: Arc<dyn webhooks::WebhookTransport>,
     /// Seals webhook secrets (the credential cipher).
     pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
+    /// Wakes the live notification streams when notifications are committed.
+    pub notification_signals: Arc<dyn ports::NotificationSignals>,
 }
 
 /// Size limits that use cases enforce.
@@ -487,6 +489,7 @@ impl Services {
                 deps.database.clone(),
                 deps.clock.clone(),
                 deps.ids.clone(),
+                deps.notification_signals.clone(),
             ),
             evidence,
             coverage,

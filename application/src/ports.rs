@@ -245,3 +245,18 @@ pub trait OneTimePasswords: Send + Sync {
     /// looking one step either side of `now` for clock drift; `None` when it is wrong.
     fn matching_step(&self, secret: &str, code: &str, now: DateTime<Utc>) -> Option<i64>;
 }
+
+/// A wake-up for live notification streams: a user got notifications, or, when signals may
+/// have been missed (a lagging subscriber, a lost database connection), everyone should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationSignal {
+    User(aegis_domain::user::UserId),
+    Everyone,
+}
+
+/// Who got new notifications, as their transactions commit: in this process, and from the
+/// other instances where the database carries it (PostgreSQL `NOTIFY`).
+pub trait NotificationSignals: Send + Sync {
+    /// The signals from now on; the stream ends only when the process stops signalling.
+    fn subscribe(&self) -> futures::stream::BoxStream<'static, NotificationSignal>;
+}

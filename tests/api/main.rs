@@ -26,6 +26,7 @@ mod evidence;
 mod exports;
 mod jobs;
 mod mfa;
+mod notifications;
 mod osint;
 mod permissions;
 mod read_models;

@@ -339,6 +339,13 @@ fn endpoints() -> Vec<Endpoint> {
         e(M::GET, "/api/v1/notifications", A::ReadOwnAccount, None, OK),
         e(
             M::GET,
+            "/api/v1/notifications/stream",
+            A::ReadOwnAccount,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
             "/api/v1/notifications/unread-count",
             A::ReadOwnAccount,
             None,

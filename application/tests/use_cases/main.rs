@@ -12,6 +12,7 @@ mod detection_lifecycle;
 mod fakes;
 mod jobs;
 mod mfa;
+mod notifications;
 mod webhooks;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ struct Harness {
     tenant: Tenant,
     queue: RecordingQueue,
     webhooks: RecordingTransport,
+    signals: Signals,
 }
 
 async fn harness() -> Harness {
@@ -45,6 +47,7 @@ async fn harness() -> Harness {
     let clock = Arc::new(FixedClock::new());
     let queue = RecordingQueue::default();
     let webhooks = RecordingTransport::default();
+    let signals = Signals::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -76,6 +79,7 @@ async fn harness() -> Harness {
         telemetry: Arc::new(fakes::NoTelemetry),
         webhook_transport: Arc::new(webhooks.clone()),
         webhook_secrets: Arc::new(fakes::PlainCipher),
+        notification_signals: Arc::new(signals.clone()),
     };
     let services = Services::new(
         deps,
@@ -100,6 +104,7 @@ async fn harness() -> Harness {
         tenant,
         queue,
         webhooks,
+        signals,
     }
 }
 

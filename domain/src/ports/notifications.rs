@@ -30,6 +30,19 @@ pub trait NotificationRepository: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<crate::notification::Notification>, RepositoryError>;
 
+    /// The user's notifications created at or after `since`, oldest first, at most `limit`:
+    /// what a live stream sends when it is woken or resumed.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn notifications_since(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<crate::notification::Notification>, RepositoryError>;
+
     /// # Errors
     /// `Unexpected` on storage failure.
     async fn count_unread_notifications(

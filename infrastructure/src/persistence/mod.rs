@@ -49,6 +49,8 @@ use sea_orm::{
 };
 
 use aegis_application::ports::{Database, UnitOfWork};
+
+use crate::notifications::{Live, NotificationHub};
 use aegis_domain::ports::RepositoryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,8 @@ pub struct SeaStore<C> {
     /// while it writes); `None` for a transaction, whose reads must see its own writes, and
     /// for PostgreSQL, whose one pool already reads in parallel.
     readers: Option<DatabaseConnection>,
+    /// Wakes the live notification streams of the users this store notifies.
+    live: Live,
 }
 
 impl<C: ConnectionTrait> SeaStore<C> {
@@ -181,6 +185,13 @@ impl SeaDatabase {
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
     }
+
+    /// Signals on `hub` each notification this database (or a transaction of it) commits.
+    #[must_use]
+    pub fn signalling(mut self, hub: NotificationHub) -> Self {
+        self.live = Live::new(hub);
+        self
+    }
 }
 
 /// How the pools are sized and tuned (`AEGIS_DATABASE_*`).
@@ -252,6 +263,7 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<SeaDatabase, DbSet
     Ok(SeaDatabase {
         connection,
         readers,
+        live: Live::default(),
     })
 }
 
@@ -280,7 +292,10 @@ async fn open_readers(url: &str, pool: PoolSettings) -> Result<DatabaseConnectio
 #[async_trait]
 impl UnitOfWork for SeaUnitOfWork {
     async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
-        self.connection.commit().await.map_err(error::unexpected)
+        let live = self.live.clone();
+        self.connection.commit().await.map_err(error::unexpected)?;
+        live.committed();
+        Ok(())
     }
 }
 
@@ -293,6 +308,7 @@ impl Database for SeaDatabase {
         Ok(Box::new(SeaStore {
             connection: transaction,
             readers: None,
+            live: self.live.deferred(),
         }))
     }
 

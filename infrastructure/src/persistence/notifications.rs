@@ -101,26 +101,46 @@ pub(crate) async fn list(
         .all(db)
         .await
         .map_err(unexpected)?;
-    let items = rows
-        .into_iter()
-        .map(|row| Notification {
-            id: NotificationId::from_uuid(row.id),
-            tenant_id: TenantId::from_uuid(row.tenant_id),
-            user_id: UserId::from_uuid(row.user_id),
-            kind: row.kind,
-            title: row.title,
-            body: row.body,
-            entity_type: row.entity_type,
-            entity_id: row.entity_id,
-            created_at: row.created_at,
-            read_at: row.read_at,
-        })
-        .collect();
     Ok(Page {
-        items,
+        items: rows.into_iter().map(to_domain).collect(),
         total,
         request: page,
     })
+}
+
+fn to_domain(row: entity::Model) -> Notification {
+    Notification {
+        id: NotificationId::from_uuid(row.id),
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        user_id: UserId::from_uuid(row.user_id),
+        kind: row.kind,
+        title: row.title,
+        body: row.body,
+        entity_type: row.entity_type,
+        entity_id: row.entity_id,
+        created_at: row.created_at,
+        read_at: row.read_at,
+    }
+}
+
+pub(crate) async fn since(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Notification>, RepositoryError> {
+    let rows = Entity::find()
+        .filter(Column::TenantId.eq(tenant.as_uuid()))
+        .filter(Column::UserId.eq(user.as_uuid()))
+        .filter(Column::CreatedAt.gte(since))
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(rows.into_iter().map(to_domain).collect())
 }
 
 pub(crate) async fn count_unread(
@@ -176,7 +196,19 @@ impl<C: Connection> NotificationRepository for SeaStore<C> {
         tenant: TenantId,
         items: &[Notification],
     ) -> Result<(), RepositoryError> {
-        insert(self.conn(), tenant, items).await
+        insert(self.conn(), tenant, items).await?;
+        self.live
+            .notified(items.iter().map(|notification| notification.user_id));
+        Ok(())
+    }
+    async fn notifications_since(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        from: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Notification>, RepositoryError> {
+        since(&self.read(), tenant, user, from, limit).await
     }
     async fn list_notifications(
         &self,

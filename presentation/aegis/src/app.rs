@@ -20,6 +20,7 @@ use aegis_http::HttpSettings;
 use aegis_infrastructure::evidence::{FilesystemEvidenceStore, S3EvidenceStore, S3Settings};
 use aegis_infrastructure::feeds::remote::{TaxiiAttackSource, UrlAttackSource};
 use aegis_infrastructure::jobs::{ApalisJobQueue, run_workers};
+use aegis_infrastructure::notifications::NotificationHub;
 use aegis_infrastructure::persistence::{PoolSettings, SeaDatabase, connect};
 use aegis_infrastructure::security::{
     BcryptPasswordHasher, JwtTokenService, OsSecretGenerator, SystemClock, UuidV7Generator,
@@ -62,6 +63,8 @@ pub struct Wired {
     pub services: Services,
     pub database: Arc<SeaDatabase>,
     pub job_queue: ApalisJobQueue,
+    /// Wakes the live notification streams of this process.
+    pub notifications: NotificationHub,
 }
 
 /// Opens the database and builds the services, without serving HTTP (the CLI's commands).
@@ -81,9 +84,11 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         max_connections: settings.database_max_connections,
         statement_cache: settings.database_statement_cache,
     };
+    let notifications = NotificationHub::default();
     let database = connect(&settings.database_url(), pool)
         .await
-        .map_err(|e| StartupError::Database(e.to_string()))?;
+        .map_err(|e| StartupError::Database(e.to_string()))?
+        .signalling(notifications.clone());
     let database = Arc::new(database);
     let secret_key = server_secret(settings)?;
     let evidence = evidence_store(settings).await?;
@@ -132,6 +137,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         webhook_secrets: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
             secret_key.expose_secret().as_bytes(),
         )),
+        notification_signals: Arc::new(notifications.clone()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -159,6 +165,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         ),
         database,
         job_queue,
+        notifications,
     })
 }
 
@@ -373,6 +380,13 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     }
     if settings.jobs_in_process {
         spawn_job_workers(settings, &wired);
+    }
+    let connection = wired.database.connection();
+    if connection.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Notifications committed by the other instances and the workers reach this one's
+        // live streams through PostgreSQL.
+        let pool = connection.get_postgres_connection_pool().clone();
+        tokio::spawn(wired.notifications.clone().relay_from_postgres(pool));
     }
     let server = aegis_http::serve(listener, wired.services, http, workers).map_err(|source| {
         StartupError::Listen {

@@ -26,7 +26,8 @@ export async function signIn(page: Page, account: Account): Promise<void> {
 
 /** Saves what the user sees, for a person to look at (not compared). */
 export async function snap(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState("networkidle");
+  // Not "networkidle": the live notification stream keeps a request open on every page.
+  await page.waitForLoadState("load");
   await expect(page.getByRole("status").filter({ hasText: "Loading" })).toHaveCount(0);
   await page.screenshot({ path: `e2e/screenshots/${name}.png`, fullPage: true });
 }

@@ -266,6 +266,7 @@ pub use data_sources::*;
 pub use evidence::*;
 pub use jobs::*;
 pub use mfa::StepCodes;
+pub use notifications::Signals;
 pub use reports::*;
 pub use telemetry::*;
 pub use webhooks::RecordingTransport;

@@ -31,6 +31,24 @@ impl<S: Slot> NotificationRepository for Memory<S> {
         self.with(|s| s.notifications.extend_from_slice(items));
         Ok(())
     }
+    async fn notifications_since(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<aegis_domain::notification::Notification>, RepositoryError> {
+        let mut items: Vec<_> = self.with(|s| {
+            s.notifications
+                .iter()
+                .filter(|n| n.tenant_id == tenant && n.user_id == user && n.created_at >= since)
+                .cloned()
+                .collect()
+        });
+        items.sort_by_key(|n| (n.created_at, n.id.as_uuid()));
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(items)
+    }
     async fn list_notifications(
         &self,
         tenant: TenantId,
@@ -87,5 +105,30 @@ impl<S: Slot> NotificationRepository for Memory<S> {
             }
             changed
         }))
+    }
+}
+
+/// The signal bus a use-case test drives by hand.
+#[derive(Clone)]
+pub struct Signals(
+    pub tokio::sync::broadcast::Sender<aegis_application::ports::NotificationSignal>,
+);
+
+impl Default for Signals {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(16).0)
+    }
+}
+
+impl aegis_application::ports::NotificationSignals for Signals {
+    fn subscribe(
+        &self,
+    ) -> futures::stream::BoxStream<'static, aegis_application::ports::NotificationSignal> {
+        use futures::StreamExt;
+        futures::stream::unfold(self.0.subscribe(), |mut receiver| async move {
+            let signal = receiver.recv().await.ok()?;
+            Some((signal, receiver))
+        })
+        .boxed()
     }
 }

@@ -45,7 +45,7 @@ use crate::views::{
         test_routes::update, test_routes::delete, test_routes::update_red, test_routes::update_blue,
         test_routes::act, test_routes::comment,
         notifications::list, notifications::unread_count, notifications::mark_read,
-        notifications::mark_all_read,
+        notifications::mark_all_read, notifications::stream,
         evidence::upload, evidence::list, evidence::get, evidence::download, evidence::download_link, evidence::verify,
         evidence::delete,
         telemetry::overview, telemetry::evaluate,

@@ -1,9 +1,14 @@
 //! `/api/v1/notifications`: one's in-app notifications.
 
-use actix_web::web;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, web};
+use actix_web_lab::sse;
+use futures::StreamExt;
 use uuid::Uuid;
 
 use aegis_application::Services;
+use aegis_application::notifications::LiveCursor;
 use aegis_domain::notification::NotificationId;
 
 use crate::auth::Authenticated;
@@ -75,9 +80,58 @@ pub async fn mark_all_read(
     Ok(web::Json(MarkedRead { marked }))
 }
 
+/// A stream lives this long, then ends so the client reconnects and its session is checked
+/// again: a signed-out or disabled user stops hearing within this bound.
+const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Comments sent while nothing happens, so proxies keep the connection and a vanished client
+/// is noticed.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// One's new notifications as server-sent events, as they are committed (on this instance
+/// or any other). Each event is `notification` with the notification as JSON; its id resumes
+/// the stream (`Last-Event-ID`) with what came after it. The stream ends after five minutes;
+/// clients reconnect (`retry: 3000`).
+#[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received: the stream first sends what came after it.")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "`event: notification`, `id: <cursor>`, `data: <NotificationView JSON>`; comments keep the connection alive")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn stream(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    request: HttpRequest,
+) -> Result<impl actix_web::Responder, ApiError> {
+    let resume = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(LiveCursor::parse);
+    let feed = services.notifications.live(&actor, resume)?;
+    let events = feed
+        .take_until(tokio::time::sleep(STREAM_LIFETIME))
+        .take_while(|item| {
+            if let Err(error) = item {
+                tracing::warn!(%error, "a live notification stream ended");
+            }
+            std::future::ready(item.is_ok())
+        })
+        .filter_map(|item| std::future::ready(item.ok().and_then(event)));
+    Ok(sse::Sse::from_infallible_stream(events.boxed())
+        .with_keep_alive(KEEP_ALIVE)
+        .with_retry_duration(Duration::from_secs(3)))
+}
+
+fn event(notification: aegis_domain::notification::Notification) -> Option<sse::Event> {
+    let id = LiveCursor::of(&notification).encode();
+    let data = sse::Data::new_json(NotificationView::from(notification)).ok()?;
+    Some(data.event("notification").id(id).into())
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("", web::get().to(list))
+        .route("/stream", web::get().to(stream))
         .route("/unread-count", web::get().to(unread_count))
         .route("/read-all", web::post().to(mark_all_read))
         .route("/{id}/read", web::post().to(mark_read));

@@ -1,25 +1,61 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../api/client";
 import { formatDateTime } from "../lib/format";
 import { entityLink } from "../lib/links";
 
-/** How often the bell asks for news: notifications arrive from other people's actions. */
-export const NOTIFICATION_POLL_MS = 10_000;
+/** How long to wait before reopening a stream the server refused (an expired session). */
+const REOPEN_MS = 5_000;
 
 export function useUnreadCount() {
   return useQuery({
     queryKey: ["notifications", "unread"],
     queryFn: () => ok(api.GET("/api/v1/notifications/unread-count")),
-    refetchInterval: NOTIFICATION_POLL_MS,
-    refetchIntervalInBackground: false,
   });
+}
+
+/**
+ * Keeps the notification queries current from the server's live stream instead of polling:
+ * each new notification, and each (re)connection, refreshes them.
+ */
+export function useLiveNotifications(): void {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (typeof EventSource === "undefined") return;
+    let source: EventSource | null = null;
+    let reopen: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const refresh = () => void client.invalidateQueries({ queryKey: ["notifications"] });
+    const open = () => {
+      if (stopped) return;
+      source = new EventSource("/api/v1/notifications/stream");
+      source.addEventListener("notification", refresh);
+      source.addEventListener("open", refresh);
+      source.addEventListener("error", () => {
+        // The browser reconnects a dropped stream itself; one the server refused (the access
+        // token expired) it closes. A normal request renews the session, then it reopens.
+        if (source?.readyState !== EventSource.CLOSED || stopped) return;
+        reopen = setTimeout(() => {
+          void ok(api.GET("/api/v1/notifications/unread-count"))
+            .catch(() => undefined)
+            .finally(open);
+        }, REOPEN_MS);
+      });
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(reopen);
+      source?.close();
+    };
+  }, [client]);
 }
 
 export function NotificationBell() {
   const [open, setOpen] = useState(false);
   const client = useQueryClient();
+  useLiveNotifications();
   const unread = useUnreadCount();
   const latest = useQuery({
     queryKey: ["notifications", "latest"],

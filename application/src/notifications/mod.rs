@@ -1,4 +1,8 @@
-//! One's notifications: list, unread count, mark read.
+//! One's notifications: list, unread count, mark read, and the live feed.
+
+mod live;
+
+pub use live::LiveCursor;
 
 use std::sync::Arc;
 
@@ -14,7 +18,7 @@ use aegis_domain::workflow::{Audience, Team};
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, unexpected};
-use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
+use crate::ports::{Clock, Database, IdGenerator, NotificationSignals, UnitOfWork};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationError {
@@ -97,6 +101,7 @@ pub struct NotificationService {
     database: Arc<dyn Database>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    signals: Arc<dyn NotificationSignals>,
 }
 
 impl NotificationService {
@@ -104,11 +109,13 @@ impl NotificationService {
         database: Arc<dyn Database>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        signals: Arc<dyn NotificationSignals>,
     ) -> Self {
         Self {
             database,
             clock,
             ids,
+            signals,
         }
     }
 
