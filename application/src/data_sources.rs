@@ -151,6 +151,8 @@ pub struct FeedSyncService {
     cipher: Arc<dyn CredentialCipher>,
     clock: Arc<dyn Clock>,
     importers: Importers,
+    /// A finished import is a webhook event for every tenant (feeds are global).
+    outbox: crate::webhooks::Outbox,
 }
 
 impl FeedSyncService {
@@ -160,8 +162,10 @@ impl FeedSyncService {
         cipher: Arc<dyn CredentialCipher>,
         clock: Arc<dyn Clock>,
         importers: Importers,
+        outbox: crate::webhooks::Outbox,
     ) -> Self {
         Self {
+            outbox,
             data_sources,
             feeds,
             cipher,
@@ -252,6 +256,19 @@ impl FeedSyncService {
         let mut source = self.source(kind).await?;
         source.last_sync_at = Some(self.clock.now());
         source.sync_requested_at = None;
+        let event = match &outcome {
+            Ok(report) => serde_json::json!({
+                "source": kind.as_str(),
+                "status": "succeeded",
+                "created": report.counts.created,
+                "updated": report.counts.updated,
+                "unchanged": report.counts.unchanged,
+                "skipped": report.counts.skipped,
+            }),
+            Err(error) => serde_json::json!({
+                "source": kind.as_str(), "status": "failed", "error": error,
+            }),
+        };
         match outcome {
             Ok(report) => {
                 source.status = SyncStatus::Succeeded;
@@ -263,7 +280,16 @@ impl FeedSyncService {
                 source.last_error = Some(error);
             }
         }
-        self.data_sources.save_data_source(&source).await
+        self.data_sources.save_data_source(&source).await?;
+        // The import committed its own transactions; the event follows it for every tenant.
+        if let Err(error) = self
+            .outbox
+            .publish_to_every_tenant(aegis_domain::webhook::WebhookEvent::ImportFinished, event)
+            .await
+        {
+            tracing::warn!(source = kind.as_str(), error = %error.chain(), "import.finished not recorded for webhooks");
+        }
+        Ok(())
     }
 
     async fn import(&self, kind: FeedKind, origin: FeedOrigin) -> Result<SyncReport, String> {

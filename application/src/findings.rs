@@ -24,6 +24,7 @@ use crate::coverage::ThreatByTechnique;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::test_cases::{TestError, TestService, ValidationFollowUp};
+use aegis_domain::webhook::WebhookEvent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingError {
@@ -148,11 +149,17 @@ pub struct StepChanges {
 pub(crate) struct FindingsOnValidation {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// Findings opened and resolved are webhook events, recorded in the same unit of work.
+    outbox: crate::webhooks::Outbox,
 }
 
 impl FindingsOnValidation {
-    pub(crate) fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { clock, ids }
+    pub(crate) fn new(
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        outbox: crate::webhooks::Outbox,
+    ) -> Self {
+        Self { clock, ids, outbox }
     }
 }
 
@@ -166,7 +173,7 @@ impl ValidationFollowUp for FindingsOnValidation {
         test: &TestCase,
         threat: &ThreatByTechnique,
     ) -> Result<(), RepositoryError> {
-        on_validated(
+        let changed = on_validated(
             self.clock.as_ref(),
             self.ids.as_ref(),
             uow,
@@ -176,6 +183,18 @@ impl ValidationFollowUp for FindingsOnValidation {
             threat,
         )
         .await?;
+        for finding in &changed {
+            let event = match finding.status() {
+                aegis_domain::finding::FindingStatus::Resolved => WebhookEvent::FindingResolved,
+                status if status.is_unresolved() && finding.retest_id != Some(test.id) => {
+                    WebhookEvent::FindingOpened
+                }
+                _ => continue,
+            };
+            self.outbox
+                .record(uow, test.tenant_id, event, finding_data(finding))
+                .await?;
+        }
         Ok(())
     }
 }
@@ -271,6 +290,19 @@ async fn on_validated(
     .await?;
     changed.push(finding);
     Ok(changed)
+}
+
+/// The event data of a finding, as webhooks carry it.
+fn finding_data(finding: &Finding) -> serde_json::Value {
+    serde_json::json!({
+        "finding_id": finding.id,
+        "test_id": finding.test_id,
+        "technique_id": finding.technique_id.as_str(),
+        "title": finding.title,
+        "severity": finding.severity.as_str(),
+        "status": finding.status().as_str(),
+        "campaign_id": finding.campaign_id,
+    })
 }
 
 #[expect(

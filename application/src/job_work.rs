@@ -24,6 +24,7 @@ pub(crate) struct Work {
     pub(crate) alerts: crate::alerts::AlertService,
     /// Queues an alert evaluation after the jobs whose changes move alert rules.
     pub(crate) alert_requests: crate::alerts::EvaluationRequests,
+    pub(crate) webhooks: crate::webhooks::WebhookService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -183,6 +184,18 @@ impl Work {
                 Ok(count(&[
                     ("rules_evaluated", report.rules_evaluated),
                     ("alerts_fired", report.alerts_fired),
+                ]))
+            }
+            JobKind::WebhookDelivery => {
+                let counts = work
+                    .webhooks
+                    .deliver_due()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("delivered", counts.delivered),
+                    ("retrying", counts.retrying),
+                    ("dead", counts.dead),
                 ]))
             }
             JobKind::DetectionDecay => {

@@ -42,6 +42,7 @@ pub mod templates;
 pub mod test_cases;
 pub mod threat_intel;
 pub mod users;
+pub mod webhooks;
 
 mod audit_trail;
 
@@ -99,6 +100,10 @@ pub struct Dependencies {
     pub scoring: Arc<aegis_domain::scoring::ScoringPolicy>,
     /// Evaluates Sigma rules over a test's telemetry.
     pub telemetry: Arc<dyn telemetry::TelemetryEvaluator>,
+    /// Sends webhook deliveries, with the SSRF rules at connection time.
+    pub webhook_transport: Arc<dyn webhooks::WebhookTransport>,
+    /// Seals webhook secrets (the credential cipher).
+    pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
     /// Wakes the live notification streams when notifications are committed.
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
 }
@@ -112,6 +117,8 @@ pub struct Limits {
     pub evidence_link_ttl: std::time::Duration,
     /// How a test's telemetry is tied to its run: clock skew and grace after execution.
     pub telemetry_window: aegis_domain::telemetry::WindowPolicy,
+    /// How webhook deliveries are retried.
+    pub webhook_delivery: aegis_domain::webhook::DeliveryPolicy,
 }
 
 impl Default for Limits {
@@ -120,6 +127,7 @@ impl Default for Limits {
             evidence_max_bytes: 1024 * 1024 * 1024,
             evidence_link_ttl: std::time::Duration::from_secs(300),
             telemetry_window: aegis_domain::telemetry::WindowPolicy::default(),
+            webhook_delivery: aegis_domain::webhook::DeliveryPolicy::default(),
         }
     }
 }
@@ -160,6 +168,7 @@ pub struct Services {
     pub read_models: read_models::ReadModelService,
     pub telemetry: telemetry::TelemetryService,
     pub alerts: alerts::AlertService,
+    pub webhooks: webhooks::WebhookService,
 }
 
 impl Services {
@@ -183,6 +192,27 @@ impl Services {
             deps.tracking.clone(),
             deps.clock.clone(),
             deps.ids.clone(),
+        );
+        // Webhook events are recorded by several rooms; the job that sends them is attached
+        // once the job service exists.
+        let delivery_kick = webhooks::DeliveryKick::default();
+        let outbox = webhooks::Outbox::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            delivery_kick.clone(),
+        );
+        let webhooks = webhooks::WebhookService::new(
+            webhooks::WebhookPorts {
+                database: deps.database.clone(),
+                cipher: deps.webhook_secrets.clone(),
+                transport: deps.webhook_transport.clone(),
+                clock: deps.clock.clone(),
+                ids: deps.ids.clone(),
+                secrets: deps.secrets.clone(),
+            },
+            delivery_kick.clone(),
+            limits.webhook_delivery,
         );
         let catalog = catalog::CatalogService::new(
             deps.database.clone(),
@@ -229,12 +259,14 @@ impl Services {
                 Arc::new(findings::FindingsOnValidation::new(
                     deps.clock.clone(),
                     deps.ids.clone(),
+                    outbox.clone(),
                 )),
                 Arc::new(detection_lifecycle::LifecycleOnValidation::new(
                     deps.clock.clone(),
                     deps.ids.clone(),
                     deps.scoring.clone(),
                 )),
+                Arc::new(webhooks::WebhooksOnValidation::new(outbox.clone())),
             ])),
         )
         .requesting_alerts(alert_requests.clone());
@@ -312,6 +344,7 @@ impl Services {
                 compliance: compliance.clone(),
                 osint: osint.clone(),
             },
+            outbox.clone(),
         );
         let dashboard = dashboard::DashboardService::new(
             deps.database.clone(),
@@ -351,7 +384,9 @@ impl Services {
                 coverage.clone(),
                 dashboard.clone(),
                 campaigns.clone(),
+                outbox.clone(),
             ),
+            webhooks: webhooks.clone(),
         };
         let jobs = jobs::JobService::new(
             deps.database.clone(),
@@ -361,6 +396,7 @@ impl Services {
             job_settings,
             Arc::new(work),
         );
+        delivery_kick.attach(jobs.clone());
         let users = users::UserService::new(
             deps.database.clone(),
             deps.hasher.clone(),
@@ -370,6 +406,7 @@ impl Services {
         );
         Self {
             alerts,
+            webhooks,
             risk,
             osint,
             read_models: read_models::ReadModelService::new(

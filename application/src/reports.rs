@@ -360,6 +360,8 @@ pub struct ReportGenerator {
     coverage: CoverageService,
     dashboard: DashboardService,
     campaigns: CampaignService,
+    /// A ready report is a webhook event.
+    outbox: crate::webhooks::Outbox,
 }
 
 impl ReportGenerator {
@@ -377,8 +379,10 @@ impl ReportGenerator {
         coverage: CoverageService,
         dashboard: DashboardService,
         campaigns: CampaignService,
+        outbox: crate::webhooks::Outbox,
     ) -> Self {
         Self {
+            outbox,
             database,
             reports,
             renderer,
@@ -414,6 +418,26 @@ impl ReportGenerator {
             }
             report.generated_at = Some(self.clock.now());
             self.reports.update_report(&report).await?;
+            // Reports are stored through their own (global) port, outside any unit of work of
+            // the tenant, so the event is recorded right after the report is saved.
+            if report.status == ReportStatus::Ready
+                && let Err(error) = self
+                    .outbox
+                    .publish(
+                        report.tenant_id,
+                        aegis_domain::webhook::WebhookEvent::ReportReady,
+                        serde_json::json!({
+                            "report_id": report.id,
+                            "kind": report.kind.as_str(),
+                            "format": report.format.as_str(),
+                            "campaign_id": report.campaign_id,
+                            "sha256": report.document.as_ref().map(|d| d.sha256.clone()),
+                        }),
+                    )
+                    .await
+            {
+                tracing::warn!(report = %report.id, error = %error.chain(), "report.ready not recorded for webhooks");
+            }
         }
         Ok(counts)
     }

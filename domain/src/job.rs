@@ -33,10 +33,12 @@ pub enum JobKind {
     DetectionDecay,
     /// Evaluates every organization's alert rules.
     AlertEvaluation,
+    /// Sends the webhook deliveries that are due (first attempts and retries).
+    WebhookDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -48,6 +50,7 @@ impl JobKind {
         Self::ReportGeneration,
         Self::DetectionDecay,
         Self::AlertEvaluation,
+        Self::WebhookDelivery,
     ];
 
     #[must_use]
@@ -64,6 +67,7 @@ impl JobKind {
             Self::ReportGeneration => "report_generation",
             Self::DetectionDecay => "detection_decay",
             Self::AlertEvaluation => "alert_evaluation",
+            Self::WebhookDelivery => "webhook_delivery",
         }
     }
 
@@ -88,6 +92,9 @@ impl JobKind {
             Self::ReportGeneration => "0 */10 * * * *",
             Self::DetectionDecay => "0 0 2 * * *",
             Self::AlertEvaluation => "0 20 * * * *",
+            // A safety net: deliveries are sent by runs queued when they are recorded and at
+            // each retry; this catches those whose run was lost.
+            Self::WebhookDelivery => "0 */5 * * * *",
         }
     }
 
@@ -109,6 +116,7 @@ impl JobKind {
             Self::ReportGeneration => "Generate the reports that were asked for",
             Self::DetectionDecay => "Expire the detection proofs whose time ran out",
             Self::AlertEvaluation => "Evaluate each organization's alert rules",
+            Self::WebhookDelivery => "Send the webhook deliveries that are due",
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod tenant;
 pub mod test_case;
 pub mod threat_intel;
 pub mod user;
+pub mod webhook;
 pub mod workflow;
 
 pub use id::Id;

@@ -28,6 +28,7 @@ mod m20261207_005001_api_keys;
 mod m20261207_005002_mfa;
 mod m20261207_006001_read_model_versions;
 mod m20261207_007001_alerts;
+mod m20261207_008001_webhooks;
 mod m20261207_010001_notification_signals;
 
 /// Every migration, oldest first.
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_005002_mfa::Migration),
             Box::new(m20261207_002001_risk::Migration),
             Box::new(m20261207_006001_read_model_versions::Migration),
+            Box::new(m20261207_008001_webhooks::Migration),
             Box::new(m20261207_010001_notification_signals::Migration),
             Box::new(m20261207_007001_alerts::Migration),
         ]

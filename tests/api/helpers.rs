@@ -96,6 +96,8 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         http_workers: Some(1),
         evidence_max_bytes: options.evidence_max_bytes.unwrap_or(1024 * 1024 * 1024),
         job_poll_millis: 100,
+        // Webhook retries in tenths of a second, so a dead delivery is seen within the test.
+        webhook_retry_millis: 100,
         metrics_token: options.metrics_token.map(SecretString::from),
         first_start_sync: options.first_start_sync,
         jobs_in_process: options.jobs_in_process,

@@ -54,7 +54,7 @@ on_both_databases!(
 
         let status = read(&app, "/api/v1/system/scheduler-status", &admin).await;
         let jobs = status.as_array().unwrap();
-        assert_eq!(jobs.len(), 11);
+        assert_eq!(jobs.len(), aegis_domain::job::JobKind::ALL.len());
         let cleanup = jobs
             .iter()
             .find(|j| j["job"] == "notification_cleanup")

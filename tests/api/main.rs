@@ -40,4 +40,5 @@ mod telemetry;
 mod templates;
 mod threat_intel;
 mod users;
+mod webhooks;
 mod workflow;

@@ -536,6 +536,72 @@ fn endpoints() -> Vec<Endpoint> {
             CREATED,
         ),
         e(M::GET, "/api/v1/api-keys", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/webhooks", A::ManageSystem, None, OK),
+        e(
+            M::POST,
+            "/api/v1/webhooks",
+            A::ManageSystem,
+            Some(
+                json!({"name": "Walked", "url": "http://127.0.0.1:9/walk", "events": ["scan.finished"]}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/webhooks/allow-list",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/webhooks/allow-list",
+            A::ManageSystem,
+            Some(json!({"entries": ["127.0.0.1"]})),
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/webhooks/{webhook}",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/webhooks/{webhook}",
+            A::ManageSystem,
+            Some(json!({"name": "Walked hook"})),
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/webhooks/{webhook}/deliveries",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/webhooks/{webhook}/deliveries/{webhook_delivery}/redeliver",
+            A::ManageSystem,
+            None,
+            ACCEPTED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/webhooks/{webhook}/test",
+            A::ManageSystem,
+            None,
+            ACCEPTED,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/webhooks/{new_webhook}",
+            A::ManageSystem,
+            None,
+            NO_CONTENT,
+        ),
         e(M::GET, "/api/v1/mfa", A::ReadOwnAccount, None, OK),
         e(M::POST, "/api/v1/mfa/totp", A::ManageOwnAccount, None, OK),
         e(M::GET, "/api/v1/mfa/policy", A::ManageUsers, None, OK),
@@ -1383,6 +1449,17 @@ impl Walk<'_> {
                 policy["id"].as_str().unwrap().to_owned()
             }
             "new_evidence" => self.new_evidence().await,
+            "new_webhook" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/webhooks",
+                    json!({"name": "Doomed", "url": "http://127.0.0.1:9/doomed",
+                           "events": ["scan.finished"]}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             "new_snapshot" => self.new_snapshot().await,
             "alert_rule" => {
                 let rules: Value = self
@@ -1568,6 +1645,35 @@ async fn seed(app: &TestApp) -> Walk<'_> {
         .to_owned();
     wait_until_generated(app, &walk.admin, &report).await;
     walk.shared.insert("report", report);
+    // A webhook to a closed local port (allowed for the walk) and one delivery of it.
+    walk.send(
+        Method::PUT,
+        "/api/v1/webhooks/allow-list",
+        json!({"entries": ["127.0.0.1"]}),
+    )
+    .await;
+    let webhook = walk
+        .send(
+            Method::POST,
+            "/api/v1/webhooks",
+            json!({"name": "Walk", "url": "http://127.0.0.1:9/walk", "events": ["scan.finished"]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let delivery = walk
+        .send(
+            Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/test"),
+            json!({}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    walk.shared.insert("webhook", webhook);
+    walk.shared.insert("webhook_delivery", delivery);
     walk
 }
 
@@ -1696,6 +1802,7 @@ fn documented(path: &str) -> String {
             let parameter = match name.as_str() {
                 "its_test" => "test_id",
                 "own_step" => "step_id",
+                "webhook_delivery" => "delivery_id",
                 "custom" => "mitre_id",
                 "job" | "kind" | "mitre_id" | "action" | "technique_id" => name.as_str(),
                 _ => "id",

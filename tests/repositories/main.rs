@@ -577,3 +577,5 @@ on_both!(
 
 mod alerts;
 mod detection_lifecycle;
+
+mod webhooks;

@@ -68,6 +68,48 @@ impl JobService {
         Ok(run)
     }
 
+    /// Queues a run the system itself needs now (a webhook delivery after an event
+    /// commits). Not audited: no one asked for it, and the event that caused it is audited.
+    ///
+    /// # Errors
+    /// `Unexpected` or `Queue` when the run cannot be recorded or queued.
+    pub async fn queue_follow_up(&self, kind: JobKind) -> Result<JobRun, JobError> {
+        let run = JobRun::queued(
+            self.ids.new_id(),
+            kind,
+            JobTrigger::Manual { by: None },
+            self.clock.now(),
+            self.settings.retry.max_attempts,
+        );
+        self.database.insert_job_run(&run).await?;
+        self.queue_attempt(&run, 1, std::time::Duration::ZERO)
+            .await?;
+        Ok(run)
+    }
+
+    /// Queues a run due at `due_at` (a webhook retry), keyed by its job and due time like a
+    /// scheduled one, so that any number of callers asking for the same time make one run.
+    /// Returns whether this call queued it.
+    ///
+    /// # Errors
+    /// `Unexpected` or `Queue` when the run cannot be recorded or queued.
+    pub async fn queue_due(&self, kind: JobKind, due_at: DateTime<Utc>) -> Result<bool, JobError> {
+        let now = self.clock.now();
+        let run = JobRun::queued(
+            self.ids.new_id(),
+            kind,
+            JobTrigger::Schedule { due_at },
+            now,
+            self.settings.retry.max_attempts,
+        );
+        if !self.database.insert_job_run(&run).await? {
+            return Ok(false);
+        }
+        let delay = (due_at - now).to_std().unwrap_or(std::time::Duration::ZERO);
+        self.queue_attempt(&run, 1, delay).await?;
+        Ok(true)
+    }
+
     /// Turns a due time of a job's schedule into its run, once: the run is recorded under its
     /// key and its first attempt queued; a scheduler that comes second finds both there.
     ///

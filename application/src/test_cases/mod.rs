@@ -226,6 +226,20 @@ pub(crate) trait ValidationFollowUp: Send + Sync {
         test: &TestCase,
         threat: &crate::coverage::ThreatByTechnique,
     ) -> Result<(), RepositoryError>;
+
+    /// Every workflow step, in its unit of work, after it is recorded (webhooks hear of it).
+    async fn on_transition(
+        &self,
+        uow: &dyn UnitOfWork,
+        test: &TestCase,
+        step: &aegis_domain::test_case::TransitionRecord,
+    ) -> Result<(), RepositoryError> {
+        let _ = (uow, test, step);
+        Ok(())
+    }
+
+    /// After the step's unit of work committed (webhook deliveries are sent then).
+    async fn after_commit(&self) {}
 }
 
 /// Several follow-ups, each in turn, in the same unit of work (findings, then detection
@@ -248,6 +262,24 @@ impl ValidationFollowUp for FollowUps {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn on_transition(
+        &self,
+        uow: &dyn UnitOfWork,
+        test: &TestCase,
+        step: &aegis_domain::test_case::TransitionRecord,
+    ) -> Result<(), RepositoryError> {
+        for follow_up in &self.0 {
+            follow_up.on_transition(uow, test, step).await?;
+        }
+        Ok(())
+    }
+
+    async fn after_commit(&self) {
+        for follow_up in &self.0 {
+            follow_up.after_commit().await;
+        }
     }
 }
 

@@ -179,6 +179,9 @@ impl TestService {
             occurred_at: now,
         };
         uow.insert_transition(actor.tenant_id, &record).await?;
+        self.follow_up
+            .on_transition(uow.as_ref(), &test, &record)
+            .await?;
         let audit_action = format!("test.{}", action.name());
         self.audit(
             uow.as_ref(),
@@ -197,6 +200,7 @@ impl TestService {
         {
             requests.request("validation").await;
         }
+        self.follow_up.after_commit().await;
         Ok(test)
     }
 }

@@ -14,6 +14,7 @@ mod fakes;
 mod jobs;
 mod mfa;
 mod notifications;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ struct Harness {
     clock: Arc<FixedClock>,
     tenant: Tenant,
     queue: RecordingQueue,
+    webhooks: RecordingTransport,
     signals: Signals,
 }
 
@@ -45,6 +47,7 @@ async fn harness() -> Harness {
     let database = MemoryDatabase::default();
     let clock = Arc::new(FixedClock::new());
     let queue = RecordingQueue::default();
+    let webhooks = RecordingTransport::default();
     let signals = Signals::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
@@ -75,6 +78,8 @@ async fn harness() -> Harness {
         attack_feed: Arc::new(NoFeed),
         scoring: Arc::new(aegis_domain::scoring::ScoringPolicy::default()),
         telemetry: Arc::new(fakes::NoTelemetry),
+        webhook_transport: Arc::new(webhooks.clone()),
+        webhook_secrets: Arc::new(fakes::PlainCipher),
         notification_signals: Arc::new(signals.clone()),
     };
     let services = Services::new(
@@ -99,6 +104,7 @@ async fn harness() -> Harness {
         clock,
         tenant,
         queue,
+        webhooks,
         signals,
     }
 }

@@ -38,6 +38,7 @@ pub mod test_cases;
 pub mod threat_intel;
 pub mod tracked_actors;
 pub mod users;
+pub mod webhooks;
 
 pub use alerts::*;
 pub use analytics::*;
@@ -70,6 +71,7 @@ pub use test_cases::*;
 pub use threat_intel::*;
 pub use tracked_actors::*;
 pub use users::*;
+pub use webhooks::*;
 
 /// The cause of a storage failure, kept for the logs (never shown to clients).
 pub type StorageFailure = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -135,6 +137,8 @@ pub enum Entity {
     Tenant,
     Test,
     User,
+    Webhook,
+    WebhookDelivery,
 }
 
 impl std::fmt::Display for Entity {
@@ -157,6 +161,8 @@ impl std::fmt::Display for Entity {
             Self::Tenant => "tenant",
             Self::Test => "test",
             Self::User => "user",
+            Self::Webhook => "webhook",
+            Self::WebhookDelivery => "webhook delivery",
         })
     }
 }
@@ -225,6 +231,7 @@ pub trait Repositories:
     + MfaRepository
     + ReadModelRepository
     + AlertRepository
+    + WebhookRepository
 {
 }
 
@@ -251,5 +258,6 @@ impl<T> Repositories for T where
         + MfaRepository
         + ReadModelRepository
         + AlertRepository
+        + WebhookRepository
 {
 }

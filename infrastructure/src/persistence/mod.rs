@@ -39,6 +39,7 @@ mod threat_intel;
 mod tracked_actors;
 mod users;
 mod versioned;
+mod webhooks;
 
 use std::time::Duration;
 

@@ -130,6 +130,13 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         attack_feed: attack_feed(settings),
         scoring: Arc::new(settings.scoring_policy()?),
         telemetry: Arc::new(aegis_infrastructure::telemetry::OfflineEvaluator::default()),
+        webhook_transport: Arc::new(
+            aegis_infrastructure::webhooks::HttpWebhookTransport::default(),
+        ),
+        // The same key as data-source credentials: webhook secrets are credentials too.
+        webhook_secrets: Arc::new(aegis_infrastructure::credentials::SealedCredentials::new(
+            secret_key.expose_secret().as_bytes(),
+        )),
         notification_signals: Arc::new(notifications.clone()),
     };
     let auth = AuthSettings {
@@ -152,6 +159,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
                     clock_skew: Duration::seconds(settings.telemetry_clock_skew_seconds),
                     grace: Duration::seconds(settings.telemetry_grace_seconds),
                 },
+                webhook_delivery: settings.webhook_policy(),
             },
             job_settings,
         ),

@@ -133,6 +133,11 @@ pub struct Settings {
     pub job_retry_seconds: u64,
     /// Read notifications are deleted after this many days.
     pub notification_retention_days: i64,
+    /// Attempts of a webhook delivery before it is dead.
+    pub webhook_max_attempts: u32,
+    /// The wait before a delivery's first retry, in milliseconds; it doubles with each attempt
+    /// (at most an hour).
+    pub webhook_retry_millis: u64,
     /// Cron expressions (seconds first, UTC) of the scheduled jobs, or `off`.
     pub schedule_attack_sync: String,
     pub schedule_intel_scan: String,
@@ -145,6 +150,7 @@ pub struct Settings {
     pub schedule_report_generation: String,
     pub schedule_detection_decay: String,
     pub schedule_alert_evaluation: String,
+    pub schedule_webhook_delivery: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -243,6 +249,8 @@ impl Default for Settings {
             job_max_attempts: 5,
             job_retry_seconds: 30,
             notification_retention_days: 90,
+            webhook_max_attempts: 5,
+            webhook_retry_millis: 30_000,
             schedule_attack_sync: JobKind::AttackSync.default_schedule().to_owned(),
             schedule_intel_scan: JobKind::IntelScan.default_schedule().to_owned(),
             schedule_notification_cleanup: JobKind::NotificationCleanup
@@ -256,6 +264,7 @@ impl Default for Settings {
             schedule_report_generation: JobKind::ReportGeneration.default_schedule().to_owned(),
             schedule_detection_decay: JobKind::DetectionDecay.default_schedule().to_owned(),
             schedule_alert_evaluation: JobKind::AlertEvaluation.default_schedule().to_owned(),
+            schedule_webhook_delivery: JobKind::WebhookDelivery.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -377,6 +386,7 @@ impl Settings {
                 JobKind::ReportGeneration => &self.schedule_report_generation,
                 JobKind::DetectionDecay => &self.schedule_detection_decay,
                 JobKind::AlertEvaluation => &self.schedule_alert_evaluation,
+                JobKind::WebhookDelivery => &self.schedule_webhook_delivery,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;
@@ -405,6 +415,14 @@ impl Settings {
             notification_retention: chrono::Duration::days(self.notification_retention_days),
             evidence_upload_grace: self.evidence_upload_grace(),
         })
+    }
+
+    /// How webhook deliveries are retried.
+    pub fn webhook_policy(&self) -> aegis_domain::webhook::DeliveryPolicy {
+        aegis_domain::webhook::DeliveryPolicy {
+            max_attempts: self.webhook_max_attempts.max(1),
+            first_delay: std::time::Duration::from_millis(self.webhook_retry_millis),
+        }
     }
 
     /// How this process's job workers poll and report.

@@ -178,6 +178,7 @@ pub fn serve(
                     )
                     .service(web::scope("/users").configure(routes::users::configure))
                     .service(web::scope("/api-keys").configure(routes::api_keys::configure))
+                    .service(web::scope("/webhooks").configure(routes::webhooks::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure)),
             )

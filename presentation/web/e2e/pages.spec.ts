@@ -80,6 +80,7 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
     ["admin-data-sources", "/admin/data-sources", /Data sources/],
     ["admin-jobs", "/admin/jobs", /Jobs/],
     ["admin-audit", "/admin/audit", /Audit log/],
+    ["admin-webhooks", "/admin/webhooks", /Webhooks/],
     ["not-found", "/no/such/page", /.*/],
   ];
   // Each page gets its own budget (an axe audit of a large page takes seconds on a loaded machine),

@@ -76,6 +76,7 @@ export function App() {
         <Route path="admin/data-sources" element={page(() => import("./pages/admin/DataSources"), "DataSourcesPage")} />
         <Route path="admin/jobs" element={page(() => import("./pages/admin/Jobs"), "JobsPage")} />
         <Route path="admin/audit" element={page(() => import("./pages/admin/Audit"), "AuditPage")} />
+        <Route path="admin/webhooks" element={page(() => import("./pages/admin/Webhooks"), "WebhooksPage")} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -55,6 +55,7 @@ pub struct State {
     pub alerts: Vec<aegis_domain::alert::Alert>,
     /// What `orphan_counts` answers (rules and techniques are global).
     pub orphans: aegis_domain::alert::OrphanCounts,
+    pub webhooks: webhooks::WebhookState,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -264,6 +265,7 @@ mod test_cases;
 mod threat_intel;
 mod tracked_actors;
 mod users;
+mod webhooks;
 pub use auth::*;
 pub use catalog::*;
 pub use data_sources::*;
@@ -273,3 +275,4 @@ pub use mfa::StepCodes;
 pub use notifications::Signals;
 pub use reports::*;
 pub use telemetry::*;
+pub use webhooks::RecordingTransport;

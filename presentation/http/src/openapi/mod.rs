@@ -14,7 +14,7 @@ use crate::routes::{
     alerts, analytics, api_keys, audit_log, auth, campaigns, catalog, compliance, coverage,
     dashboard, data_sources, detection_lifecycle, evidence, exports, findings, jobs, mfa,
     notifications, osint, reports, risk, rules, snapshots, system, telemetry, templates,
-    tracked_actors, users,
+    tracked_actors, users, webhooks,
 };
 use crate::views::Paginated;
 use crate::views::users::UserView;
@@ -87,6 +87,9 @@ use crate::views::{
         alerts::evaluate, alerts::rules, alerts::create_rule, alerts::update_rule,
         alerts::delete_rule, alerts::list, alerts::summary, alerts::acknowledge, alerts::resolve,
         alerts::dismiss,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
+        webhooks::allow_list, webhooks::set_allow_list, webhooks::deliveries, webhooks::redeliver,
+        webhooks::test,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -98,6 +101,7 @@ use crate::views::{
         Paginated<report_views::ReportView>, Paginated<lifecycle_views::AssetView>,
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
         Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
+        Paginated<crate::views::webhooks::DeliveryView>,
         crate::views::enums::RiskSort,
         Paginated<alert_views::AlertView>,
     )),
@@ -125,6 +129,7 @@ use crate::views::{
         (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "alerts", description = "Alert rules, their evaluation, and alerts: open, acknowledged, resolved or dismissed"),
+        (name = "webhooks", description = "Signed webhooks on events, their allow-list, delivery log and redelivery"),
         (name = "system", description = "Health, readiness and metrics"),
     )
 )]

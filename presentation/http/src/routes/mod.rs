@@ -30,6 +30,7 @@ pub mod templates;
 pub mod test_cases;
 pub mod tracked_actors;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::HttpRequest;
 

@@ -81,7 +81,7 @@ enum_schema! {
     /// Where a remediation step stands.
     StepStatus = ["todo", "in_progress", "done"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -130,6 +130,14 @@ enum_schema! {
     IntelSeverity = ["critical", "high", "medium", "low", "none"];
     /// What a risk recommendation asks for.
     RecommendedAction = ["plan_test", "improve_detection", "retest", "review_intelligence"];
+    /// An event a webhook can subscribe to.
+    WebhookEventName = ["test.transitioned", "test.validated", "finding.opened", "finding.resolved", "alert.fired", "import.finished", "report.ready", "scan.finished"];
+    /// An event a delivery carries: a subscribable event, or the ping an admin asked for.
+    DeliveryEvent = ["test.transitioned", "test.validated", "finding.opened", "finding.resolved", "alert.fired", "import.finished", "report.ready", "scan.finished", "webhook.ping"];
+    /// The body a webhook sends: Standard Webhooks JSON, or a Slack or Microsoft Teams incoming-webhook message.
+    WebhookPreset = ["generic", "slack", "teams"];
+    /// Where a webhook delivery stands.
+    DeliveryStatus = ["pending", "retrying", "delivered", "dead"];
 }
 
 #[cfg(test)]
@@ -294,6 +302,27 @@ mod tests {
                 risk::RecommendedAction::ALL,
                 risk::RecommendedAction::as_str
             )
+        );
+    }
+
+    #[test]
+    fn each_enum_schema_lists_the_webhook_values() {
+        use aegis_domain::webhook::{DeliveryStatus, WebhookEvent, WebhookPreset};
+        assert_eq!(
+            super::WebhookEventName::VALUES,
+            values(WebhookEvent::SUBSCRIBABLE, WebhookEvent::as_str)
+        );
+        assert_eq!(
+            super::DeliveryEvent::VALUES,
+            values(WebhookEvent::ALL, WebhookEvent::as_str)
+        );
+        assert_eq!(
+            super::WebhookPreset::VALUES,
+            values(WebhookPreset::ALL, WebhookPreset::as_str)
+        );
+        assert_eq!(
+            super::DeliveryStatus::VALUES,
+            values(DeliveryStatus::ALL, DeliveryStatus::as_str)
         );
     }
 }

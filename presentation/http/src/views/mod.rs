@@ -32,6 +32,7 @@ pub mod templates;
 pub mod test_cases;
 pub mod tracked_actors;
 pub mod users;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -55,6 +55,7 @@ export const JOB_KINDS = every<JobKind>()([
   "report_generation",
   "detection_decay",
   "alert_evaluation",
+  "webhook_delivery",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 
@@ -88,3 +89,17 @@ export const ALERT_RULE_TYPES = every<AlertRuleType>()([
 export const ALERT_SEVERITIES = every<AlertSeverity>()(["critical", "high", "medium", "low", "info"]);
 export const ALERT_STATUSES = every<AlertStatus>()(["open", "acknowledged", "resolved", "dismissed"]);
 export const ALERT_CHANNELS = every<AlertChannel>()(["in_app", "webhook", "email"]);
+export type WebhookEventName = Schemas["WebhookEventName"];
+export type WebhookPreset = Schemas["WebhookPreset"];
+export type DeliveryStatus = Schemas["DeliveryStatus"];
+export const WEBHOOK_EVENTS = every<WebhookEventName>()([
+  "test.transitioned",
+  "test.validated",
+  "finding.opened",
+  "finding.resolved",
+  "alert.fired",
+  "import.finished",
+  "report.ready",
+  "scan.finished",
+]);
+export const WEBHOOK_PRESETS = every<WebhookPreset>()(["generic", "slack", "teams"]);

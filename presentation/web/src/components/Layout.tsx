@@ -45,6 +45,7 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/admin/users", label: "Users", adminOnly: true },
       { to: "/admin/jobs", label: "Jobs", adminOnly: true },
       { to: "/admin/audit", label: "Audit log", adminOnly: true },
+      { to: "/admin/webhooks", label: "Webhooks", adminOnly: true },
     ],
   },
 ];
