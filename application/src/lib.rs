@@ -25,6 +25,7 @@ pub mod idempotency;
 pub mod intel;
 mod job_work;
 pub mod jobs;
+pub mod knowledge;
 pub mod mfa;
 pub mod navigator;
 pub mod notifications;
@@ -154,6 +155,7 @@ pub struct Services {
     pub osint: osint::OsintService,
     pub read_models: read_models::ReadModelService,
     pub telemetry: telemetry::TelemetryService,
+    pub knowledge: knowledge::KnowledgeService,
 }
 
 impl Services {
@@ -343,6 +345,12 @@ impl Services {
             deps.secrets.clone(),
         );
         Self {
+            knowledge: knowledge::KnowledgeService::new(
+                deps.database.clone(),
+                deps.catalog.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+            ),
             risk,
             osint,
             read_models: read_models::ReadModelService::new(

@@ -54,10 +54,12 @@ pub enum Action {
     ReadAuditLog,
     /// Run feed syncs and jobs, change system settings.
     ManageSystem,
+    /// Write playbooks and lessons learned (everyone who works on tests; viewers read).
+    ManageKnowledge,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -79,6 +81,7 @@ impl Action {
         Action::ManageUsers,
         Action::ReadAuditLog,
         Action::ManageSystem,
+        Action::ManageKnowledge,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -104,6 +107,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ReadAuditLog => "read_audit_log",
             Action::ManageSystem => "manage_system",
+            Action::ManageKnowledge => "manage_knowledge",
         }
     }
 }
@@ -129,7 +133,8 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::ManageOwnAccount
             | A::ReadCatalog
             | A::ReadOperations
-            | A::Comment => true,
+            | A::Comment
+            | A::ManageKnowledge => true,
             A::ExecuteRed => matches!(role, R::RedLead | R::RedTech),
             A::EvaluateBlue => matches!(role, R::BlueLead | R::BlueTech),
             A::FlagTechniqueForReview

@@ -27,6 +27,7 @@ mod m20261207_002001_risk;
 mod m20261207_005001_api_keys;
 mod m20261207_005002_mfa;
 mod m20261207_006001_read_model_versions;
+mod m20261207_009001_knowledge;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_005002_mfa::Migration),
             Box::new(m20261207_002001_risk::Migration),
             Box::new(m20261207_006001_read_model_versions::Migration),
+            Box::new(m20261207_009001_knowledge::Migration),
         ]
     }
 }

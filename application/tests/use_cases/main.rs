@@ -11,6 +11,7 @@ mod api_keys;
 mod detection_lifecycle;
 mod fakes;
 mod jobs;
+mod knowledge;
 mod mfa;
 
 use std::sync::Arc;

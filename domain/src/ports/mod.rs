@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod findings;
 pub mod idempotency;
 pub mod jobs;
+pub mod knowledge;
 pub mod mfa;
 pub mod notifications;
 pub mod osint;
@@ -52,6 +53,7 @@ pub use evidence::*;
 pub use findings::*;
 pub use idempotency::*;
 pub use jobs::*;
+pub use knowledge::*;
 pub use mfa::*;
 pub use notifications::*;
 pub use osint::*;
@@ -124,6 +126,8 @@ pub enum Entity {
     Import,
     IntelItem,
     JobRun,
+    Lesson,
+    Playbook,
     Report,
     Technique,
     Tenant,
@@ -144,6 +148,8 @@ impl std::fmt::Display for Entity {
             Self::Import => "import",
             Self::IntelItem => "intelligence item",
             Self::JobRun => "job run",
+            Self::Lesson => "lesson",
+            Self::Playbook => "playbook",
             Self::Report => "report",
             Self::Technique => "technique",
             Self::Tenant => "tenant",
@@ -215,6 +221,7 @@ pub trait Repositories:
     + ApiKeyRepository
     + MfaRepository
     + ReadModelRepository
+    + KnowledgeRepository
 {
 }
 
@@ -239,5 +246,6 @@ impl<T> Repositories for T where
         + ApiKeyRepository
         + MfaRepository
         + ReadModelRepository
+        + KnowledgeRepository
 {
 }

@@ -51,6 +51,9 @@ pub struct State {
     pub risks: Vec<(TenantId, aegis_domain::risk::TechniqueRisk)>,
     /// Intelligence items as risk counts them: when published, which technique they name.
     pub intelligence: Vec<(chrono::DateTime<chrono::Utc>, String)>,
+    pub playbooks: Vec<aegis_domain::knowledge::Playbook>,
+    pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
+    pub lessons: Vec<aegis_domain::knowledge::Lesson>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -243,6 +246,7 @@ mod evidence;
 mod findings;
 mod idempotency;
 mod jobs;
+mod knowledge;
 mod mfa;
 mod notifications;
 mod osint;

@@ -82,6 +82,15 @@ use crate::views::{
         catalog::tactics, catalog::techniques, catalog::technique, catalog::threat_actors, catalog::threat_actor,
         coverage::heatmap, coverage::summary, coverage::navigator_layer, coverage::import_navigator_layer,
         system::health, system::ready, system::metrics,
+        crate::routes::knowledge::list_playbooks, crate::routes::knowledge::create_playbook,
+        crate::routes::knowledge::get_playbook, crate::routes::knowledge::update_playbook,
+        crate::routes::knowledge::delete_playbook, crate::routes::knowledge::versions,
+        crate::routes::knowledge::version, crate::routes::knowledge::diff,
+        crate::routes::knowledge::restore, crate::routes::knowledge::list_lessons,
+        crate::routes::knowledge::create_lesson, crate::routes::knowledge::from_finding,
+        crate::routes::knowledge::from_campaign, crate::routes::knowledge::get_lesson,
+        crate::routes::knowledge::update_lesson, crate::routes::knowledge::delete_lesson,
+        crate::routes::knowledge::stats, crate::routes::knowledge::search,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -94,6 +103,8 @@ use crate::views::{
         Paginated<job_views::JobRunView>, Paginated<rule_views::RuleSummaryView>, Paginated<template_views::TemplateSummaryView>, Paginated<snapshot_views::SnapshotView>,
         Paginated<risk_views::RiskView>, Paginated<osint_views::IntelItemView>,
         crate::views::enums::RiskSort,
+        Paginated<crate::views::knowledge::PlaybookView>,
+        Paginated<crate::views::knowledge::LessonView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -118,6 +129,7 @@ use crate::views::{
         (name = "risk", description = "Risk per technique, the likelihood x impact matrix, recommendations, prevention apart from detection"),
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "system", description = "Health, readiness and metrics"),
+        (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
     )
 )]
 pub struct ApiDoc;
