@@ -25,6 +25,7 @@ mod detection_lifecycle;
 mod evidence;
 mod exports;
 mod jobs;
+mod knowledge;
 mod mfa;
 mod osint;
 mod permissions;
