@@ -256,8 +256,8 @@ pub async fn create_lesson(
 }
 
 /// Draw a lesson from a finding in one step (title, severity, test, technique, remediation).
-#[utoipa::path(post, path = "/api/v1/knowledge/lessons/from-finding/{finding_id}", tag = "knowledge",
-    params(("finding_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/knowledge/lessons/from-finding/{id}", tag = "knowledge",
+    params(("id" = Uuid, Path, description = "The finding")),
     responses((status = 201, body = LessonView), (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn from_finding(
@@ -274,8 +274,8 @@ pub async fn from_finding(
 }
 
 /// Draw a lesson from a completed campaign in one step (outcomes and gaps).
-#[utoipa::path(post, path = "/api/v1/knowledge/lessons/from-campaign/{campaign_id}", tag = "knowledge",
-    params(("campaign_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/knowledge/lessons/from-campaign/{id}", tag = "knowledge",
+    params(("id" = Uuid, Path, description = "The completed campaign")),
     responses((status = 201, body = LessonView), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "the campaign is not completed")),
     security(("bearer" = []), ("cookie" = [])))]
@@ -401,14 +401,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/playbooks/{id}/restore/{number}", web::post().to(restore))
         .route("/lessons", web::get().to(list_lessons))
         .route("/lessons", web::post().to(create_lesson))
-        .route(
-            "/lessons/from-finding/{finding_id}",
-            web::post().to(from_finding),
-        )
-        .route(
-            "/lessons/from-campaign/{campaign_id}",
-            web::post().to(from_campaign),
-        )
+        .route("/lessons/from-finding/{id}", web::post().to(from_finding))
+        .route("/lessons/from-campaign/{id}", web::post().to(from_campaign))
         .route("/lessons/{id}", web::get().to(get_lesson))
         .route("/lessons/{id}", web::patch().to(update_lesson))
         .route("/lessons/{id}", web::delete().to(delete_lesson))

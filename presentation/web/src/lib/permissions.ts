@@ -20,6 +20,7 @@ const MATRIX = {
   manage_users: ["admin"],
   read_audit_log: ["admin"],
   manage_system: ["admin"],
+  manage_knowledge: ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Permission = keyof typeof MATRIX;
