@@ -854,16 +854,30 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
-        e(M::GET, "/api/v1/knowledge/playbooks", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(
             M::POST,
             "/api/v1/knowledge/playbooks",
             A::ManageKnowledge,
-            Some(json!({"technique_id": "T1059.001", "type": "detect", "title": "Walked",
-                "body": "Walked body"})),
+            Some(
+                json!({"technique_id": "T1059.001", "type": "detect", "title": "Walked",
+                "body": "Walked body"}),
+            ),
             CREATED,
         ),
-        e(M::GET, "/api/v1/knowledge/playbooks/{playbook}", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks/{playbook}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(
             M::PATCH,
             "/api/v1/knowledge/playbooks/{playbook}",
@@ -906,7 +920,13 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
-        e(M::GET, "/api/v1/knowledge/lessons", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/knowledge/lessons",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(
             M::POST,
             "/api/v1/knowledge/lessons",
@@ -928,7 +948,13 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             CREATED,
         ),
-        e(M::GET, "/api/v1/knowledge/lessons/{lesson}", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/knowledge/lessons/{lesson}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(
             M::PATCH,
             "/api/v1/knowledge/lessons/{lesson}",
@@ -943,8 +969,20 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             NO_CONTENT,
         ),
-        e(M::GET, "/api/v1/knowledge/stats", A::ReadOperations, None, OK),
-        e(M::GET, "/api/v1/search?q=walked", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/knowledge/stats",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/search?q=walked",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
     ]
 }
 
