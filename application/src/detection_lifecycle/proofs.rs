@@ -222,7 +222,6 @@ impl Effects<'_> {
 
     /// A new proof of `asset` for `technique` made at `now`, expiring as the organization's
     /// decay policies (or the technique's risk level) say.
-    #[expect(clippy::too_many_arguments, reason = "a proof's fields")]
     pub(super) async fn proof(
         &self,
         uow: &dyn UnitOfWork,
