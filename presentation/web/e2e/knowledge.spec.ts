@@ -1,5 +1,42 @@
-import { expect, test } from "@playwright/test";
-import { signIn } from "./accounts";
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { ACCOUNTS, PASSWORD, signIn, type Account } from "./accounts";
+
+async function token(request: APIRequestContext, account: Account): Promise<string> {
+  const login = await request.post("/api/v1/auth/login", { data: { email: ACCOUNTS[account], password: PASSWORD } });
+  expect(login.ok()).toBe(true);
+  return ((await login.json()) as { access_token: string }).access_token;
+}
+
+async function call(request: APIRequestContext, bearer: string, method: "GET" | "POST" | "PATCH", path: string, data?: unknown): Promise<Record<string, unknown>> {
+  const response = await request.fetch(path, { method, headers: { authorization: `Bearer ${bearer}` }, ...(data !== undefined && { data }) });
+  expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBe(true);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** A validated test of phishing that blue missed, and the finding it opened. */
+async function missedPhishing(request: APIRequestContext): Promise<string> {
+  const red = await token(request, "redLead");
+  const blue = await token(request, "blueLead");
+  const created = await call(request, red, "POST", "/api/v1/tests", { title: "Spearphishing link", technique_id: "T1566" });
+  const test = String(created["id"]);
+  const step = async (bearer: string, action: string, body: Record<string, unknown> = {}) => {
+    const current = await call(request, bearer, "GET", `/api/v1/tests/${test}`);
+    return call(request, bearer, "POST", `/api/v1/tests/${test}/${action}`, { ...body, version: current["version"] });
+  };
+  await step(red, "start-execution");
+  let current = await call(request, red, "GET", `/api/v1/tests/${test}`);
+  await call(request, red, "PATCH", `/api/v1/tests/${test}/red`, { version: current["version"], executed_at: "2026-11-29T09:00:00Z", procedure: "Sent a link to the pilot group.", result_summary: "Clicked." });
+  await step(red, "submit-red");
+  current = await call(request, blue, "GET", `/api/v1/tests/${test}`);
+  await call(request, blue, "PATCH", `/api/v1/tests/${test}/blue`, { version: current["version"], outcome: "not_detected" });
+  await step(blue, "submit-blue");
+  await step(red, "validate-red", { verdict: "approve" });
+  await step(blue, "validate-blue", { verdict: "approve" });
+  const findings = await call(request, blue, "GET", "/api/v1/findings?technique_id=T1566");
+  const items = findings["items"] as { id: string }[];
+  expect(items.length).toBeGreaterThan(0);
+  return items[0]?.id ?? "";
+}
 
 test("a playbook edited twice is restored, rendered without raw HTML, and found by the global search", async ({ page }) => {
   await signIn(page, "blueTech");
@@ -71,4 +108,17 @@ test("a playbook edited twice is restored, rendered without raw HTML, and found 
   await page.locator("main").click();
   await page.keyboard.press("Control+k");
   await expect(search).toBeFocused();
+});
+
+test("a lesson is drawn from a finding in one step", async ({ page, request }) => {
+  const finding = await missedPhishing(request);
+  await signIn(page, "blueTech");
+  await page.goto(`/findings/${finding}`);
+  await page.getByRole("button", { name: "Draw a lesson" }).click();
+  await expect(page).toHaveURL(/\/knowledge\?lesson=/);
+  const lessons = page.getByRole("table", { name: "Lessons learned" });
+  const row = lessons.getByRole("row").filter({ hasText: "Spearphishing link" });
+  await expect(row).toContainText("High");
+  await expect(row).toContainText("not detected");
+  await expect(row.getByRole("link", { name: "Test" })).toBeVisible();
 });
