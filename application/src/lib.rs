@@ -27,6 +27,7 @@ pub mod idempotency;
 pub mod intel;
 mod job_work;
 pub mod jobs;
+pub mod knowledge;
 pub mod mfa;
 pub mod navigator;
 pub mod notifications;
@@ -169,6 +170,7 @@ pub struct Services {
     pub telemetry: telemetry::TelemetryService,
     pub alerts: alerts::AlertService,
     pub webhooks: webhooks::WebhookService,
+    pub knowledge: knowledge::KnowledgeService,
 }
 
 impl Services {
@@ -407,6 +409,12 @@ impl Services {
         Self {
             alerts,
             webhooks,
+            knowledge: knowledge::KnowledgeService::new(
+                deps.database.clone(),
+                deps.catalog.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+            ),
             risk,
             osint,
             read_models: read_models::ReadModelService::new(

@@ -35,17 +35,18 @@ pub enum Scope {
     CatalogWrite,
     ImportsRun,
     UsersWrite,
+    KnowledgeWrite,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown scope `{0}`: expected one of read, write, tests:write, evidence:write, \
-     campaigns:write, findings:write, detections:write, snapshots:write, catalog:write, imports:run, users:write"
+     campaigns:write, findings:write, detections:write, snapshots:write, catalog:write, imports:run, users:write, knowledge:write"
 )]
 pub struct UnknownScope(pub String);
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Read,
         Scope::Write,
         Scope::TestsWrite,
@@ -57,6 +58,7 @@ impl Scope {
         Scope::CatalogWrite,
         Scope::ImportsRun,
         Scope::UsersWrite,
+        Scope::KnowledgeWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -72,6 +74,7 @@ impl Scope {
             Scope::CatalogWrite => "catalog:write",
             Scope::ImportsRun => "imports:run",
             Scope::UsersWrite => "users:write",
+            Scope::KnowledgeWrite => "knowledge:write",
         }
     }
 
@@ -105,6 +108,7 @@ impl Scope {
             A::ManageCatalog | A::FlagTechniqueForReview => Scope::CatalogWrite,
             A::ManageSystem => Scope::ImportsRun,
             A::ManageUsers => Scope::UsersWrite,
+            A::ManageKnowledge => Scope::KnowledgeWrite,
             // A key never changes its owner's password or preferences unless it may write all.
             A::ManageOwnAccount => Scope::Write,
         }

@@ -18,6 +18,7 @@ pub mod feed;
 pub mod finding;
 pub mod id;
 pub mod job;
+pub mod knowledge;
 pub mod lockout;
 pub mod metrics;
 pub mod mfa;

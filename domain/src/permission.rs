@@ -58,10 +58,12 @@ pub enum Action {
     /// alerts (leads: alerts are the organization's, not one team's). Deleting a rule is the
     /// admin's (`ManageSystem`), as in the original.
     ManageAlerts,
+    /// Write playbooks and lessons learned (everyone who works on tests; viewers read).
+    ManageKnowledge,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -84,6 +86,7 @@ impl Action {
         Action::ReadAuditLog,
         Action::ManageSystem,
         Action::ManageAlerts,
+        Action::ManageKnowledge,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -110,6 +113,7 @@ impl Action {
             Action::ReadAuditLog => "read_audit_log",
             Action::ManageSystem => "manage_system",
             Action::ManageAlerts => "manage_alerts",
+            Action::ManageKnowledge => "manage_knowledge",
         }
     }
 }
@@ -135,7 +139,8 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::ManageOwnAccount
             | A::ReadCatalog
             | A::ReadOperations
-            | A::Comment => true,
+            | A::Comment
+            | A::ManageKnowledge => true,
             A::ExecuteRed => matches!(role, R::RedLead | R::RedTech),
             A::EvaluateBlue => matches!(role, R::BlueLead | R::BlueTech),
             A::FlagTechniqueForReview

@@ -29,6 +29,7 @@ mod m20261207_005002_mfa;
 mod m20261207_006001_read_model_versions;
 mod m20261207_007001_alerts;
 mod m20261207_008001_webhooks;
+mod m20261207_009001_knowledge;
 mod m20261207_010001_notification_signals;
 
 /// Every migration, oldest first.
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_008001_webhooks::Migration),
             Box::new(m20261207_010001_notification_signals::Migration),
             Box::new(m20261207_007001_alerts::Migration),
+            Box::new(m20261207_009001_knowledge::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ mod detection_lifecycle;
 mod evidence;
 mod exports;
 mod jobs;
+mod knowledge;
 mod mfa;
 mod notifications;
 mod osint;

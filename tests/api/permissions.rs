@@ -1007,6 +1007,135 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/knowledge/playbooks",
+            A::ManageKnowledge,
+            Some(
+                json!({"technique_id": "T1059.001", "type": "detect", "title": "Walked",
+                "body": "Walked body"}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks/{playbook}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/knowledge/playbooks/{playbook}",
+            A::ManageKnowledge,
+            Some(json!({"body": "Walked again"})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/knowledge/playbooks/{new_playbook}",
+            A::ManageKnowledge,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks/{playbook}/versions",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks/{playbook}/versions/{number}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/playbooks/{playbook}/diff?from=1&to=1",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/knowledge/playbooks/{playbook}/restore/{number}",
+            A::ManageKnowledge,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/lessons",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/knowledge/lessons",
+            A::ManageKnowledge,
+            Some(json!({"title": "Walked", "severity": "low"})),
+            CREATED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/knowledge/lessons/from-finding/{finding}",
+            A::ManageKnowledge,
+            None,
+            CREATED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/knowledge/lessons/from-campaign/{completed_campaign}",
+            A::ManageKnowledge,
+            None,
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/lessons/{lesson}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/knowledge/lessons/{lesson}",
+            A::ManageKnowledge,
+            Some(json!({"severity": "medium"})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/knowledge/lessons/{new_lesson}",
+            A::ManageKnowledge,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/knowledge/stats",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/search?q=walked",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
     ]
 }
 
@@ -1170,6 +1299,18 @@ impl Walk<'_> {
     }
 
     /// An open finding: a test validated as not detected.
+    async fn new_playbook(&self) -> String {
+        let playbook = self
+            .send(
+                Method::POST,
+                "/api/v1/knowledge/playbooks",
+                json!({"technique_id": "T1059.001", "type": "hunt", "title": "Walked",
+                    "body": "Walked body"}),
+            )
+            .await;
+        playbook["id"].as_str().unwrap().to_owned()
+    }
+
     async fn new_finding(&self) -> String {
         let test = self
             .send(
@@ -1378,6 +1519,7 @@ impl Walk<'_> {
             "kind" => "stix".to_owned(),
             "mitre_id" => "T1059".to_owned(),
             "technique_id" => "T1059.001".to_owned(),
+            "number" => "1".to_owned(),
             "actor" => "G0016".to_owned(),
             // A technique with a stored risk: the admin computes it first.
             "risk_technique" => {
@@ -1436,6 +1578,17 @@ impl Walk<'_> {
                 campaign
             }
             "new_finding" => self.new_finding().await,
+            "new_playbook" => self.new_playbook().await,
+            "new_lesson" => {
+                let lesson = self
+                    .send(
+                        Method::POST,
+                        "/api/v1/knowledge/lessons",
+                        json!({"title": "Walked", "severity": "low"}),
+                    )
+                    .await;
+                lesson["id"].as_str().unwrap().to_owned()
+            }
             "new_name" => format!("Walked asset {}", uuid::Uuid::new_v4().simple()),
             "new_asset" => self.new_asset().await,
             "new_policy" => {
@@ -1674,6 +1827,27 @@ async fn seed(app: &TestApp) -> Walk<'_> {
         .to_owned();
     walk.shared.insert("webhook", webhook);
     walk.shared.insert("webhook_delivery", delivery);
+    let playbook = walk.new_playbook().await;
+    walk.shared.insert("playbook", playbook);
+    let lesson = walk
+        .send(
+            Method::POST,
+            "/api/v1/knowledge/lessons",
+            json!({"title": "Walked", "severity": "low"}),
+        )
+        .await;
+    walk.shared
+        .insert("lesson", lesson["id"].as_str().unwrap().to_owned());
+    let (completed, _) = walk.campaign_with_test().await;
+    for step in ["activate", "complete"] {
+        walk.send(
+            Method::POST,
+            &format!("/api/v1/campaigns/{completed}/{step}"),
+            json!({}),
+        )
+        .await;
+    }
+    walk.shared.insert("completed_campaign", completed);
     walk
 }
 
@@ -1796,6 +1970,8 @@ on_both_databases!(
 
 /// A walked path as the OpenAPI document writes it.
 fn documented(path: &str) -> String {
+    // A query string is not part of the documented path.
+    let path = path.split('?').next().unwrap_or(path);
     placeholders(path)
         .into_iter()
         .fold(path.to_owned(), |path, name| {
@@ -1804,7 +1980,7 @@ fn documented(path: &str) -> String {
                 "own_step" => "step_id",
                 "webhook_delivery" => "delivery_id",
                 "custom" => "mitre_id",
-                "job" | "kind" | "mitre_id" | "action" | "technique_id" => name.as_str(),
+                "job" | "kind" | "mitre_id" | "action" | "technique_id" | "number" => name.as_str(),
                 _ => "id",
             };
             path.replace(&format!("{{{name}}}"), &format!("{{{parameter}}}"))

@@ -12,6 +12,7 @@ mod api_keys;
 mod detection_lifecycle;
 mod fakes;
 mod jobs;
+mod knowledge;
 mod mfa;
 mod notifications;
 mod webhooks;

@@ -24,6 +24,7 @@ pub mod evidence;
 pub mod findings;
 pub mod idempotency;
 pub mod jobs;
+pub mod knowledge;
 pub mod mfa;
 pub mod notifications;
 pub mod osint;
@@ -57,6 +58,7 @@ pub use evidence::*;
 pub use findings::*;
 pub use idempotency::*;
 pub use jobs::*;
+pub use knowledge::*;
 pub use mfa::*;
 pub use notifications::*;
 pub use osint::*;
@@ -132,6 +134,8 @@ pub enum Entity {
     Import,
     IntelItem,
     JobRun,
+    Lesson,
+    Playbook,
     Report,
     Technique,
     Tenant,
@@ -156,6 +160,8 @@ impl std::fmt::Display for Entity {
             Self::Import => "import",
             Self::IntelItem => "intelligence item",
             Self::JobRun => "job run",
+            Self::Lesson => "lesson",
+            Self::Playbook => "playbook",
             Self::Report => "report",
             Self::Technique => "technique",
             Self::Tenant => "tenant",
@@ -232,6 +238,7 @@ pub trait Repositories:
     + ReadModelRepository
     + AlertRepository
     + WebhookRepository
+    + KnowledgeRepository
 {
 }
 
@@ -259,5 +266,6 @@ impl<T> Repositories for T where
         + ReadModelRepository
         + AlertRepository
         + WebhookRepository
+        + KnowledgeRepository
 {
 }

@@ -22,6 +22,7 @@ mod findings;
 mod idempotency;
 mod jobs;
 mod json_values;
+mod knowledge;
 mod mfa;
 mod notifications;
 mod osint;

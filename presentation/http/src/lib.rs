@@ -180,7 +180,9 @@ pub fn serve(
                     .service(web::scope("/api-keys").configure(routes::api_keys::configure))
                     .service(web::scope("/webhooks").configure(routes::webhooks::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
-                    .service(web::scope("/audit-logs").configure(routes::audit_log::configure)),
+                    .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
+                    .service(web::scope("/knowledge").configure(routes::knowledge::configure))
+                    .route("/search", web::get().to(routes::knowledge::search)),
             )
             .configure(|config| {
                 if swagger {

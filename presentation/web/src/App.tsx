@@ -71,6 +71,7 @@ export function App() {
         <Route path="compliance/:id" element={page(() => import("./pages/Compliance"), "FrameworkPage")} />
         <Route path="reports" element={page(() => import("./pages/Reports"), "ReportsPage")} />
         <Route path="notifications" element={page(() => import("./pages/Notifications"), "NotificationsPage")} />
+        <Route path="knowledge" element={page(() => import("./pages/Knowledge"), "KnowledgePage")} />
         <Route path="profile" element={page(() => import("./pages/Profile"), "ProfilePage")} />
         <Route path="admin/users" element={page(() => import("./pages/admin/Users"), "UsersPage")} />
         <Route path="admin/data-sources" element={page(() => import("./pages/admin/DataSources"), "DataSourcesPage")} />

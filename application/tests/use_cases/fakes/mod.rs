@@ -56,6 +56,9 @@ pub struct State {
     /// What `orphan_counts` answers (rules and techniques are global).
     pub orphans: aegis_domain::alert::OrphanCounts,
     pub webhooks: webhooks::WebhookState,
+    pub playbooks: Vec<aegis_domain::knowledge::Playbook>,
+    pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
+    pub lessons: Vec<aegis_domain::knowledge::Lesson>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -250,6 +253,7 @@ mod evidence;
 mod findings;
 mod idempotency;
 mod jobs;
+mod knowledge;
 mod mfa;
 mod notifications;
 mod osint;

@@ -90,6 +90,15 @@ use crate::views::{
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::allow_list, webhooks::set_allow_list, webhooks::deliveries, webhooks::redeliver,
         webhooks::test,
+        crate::routes::knowledge::list_playbooks, crate::routes::knowledge::create_playbook,
+        crate::routes::knowledge::get_playbook, crate::routes::knowledge::update_playbook,
+        crate::routes::knowledge::delete_playbook, crate::routes::knowledge::versions,
+        crate::routes::knowledge::version, crate::routes::knowledge::diff,
+        crate::routes::knowledge::restore, crate::routes::knowledge::list_lessons,
+        crate::routes::knowledge::create_lesson, crate::routes::knowledge::from_finding,
+        crate::routes::knowledge::from_campaign, crate::routes::knowledge::get_lesson,
+        crate::routes::knowledge::update_lesson, crate::routes::knowledge::delete_lesson,
+        crate::routes::knowledge::stats, crate::routes::knowledge::search,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -104,6 +113,8 @@ use crate::views::{
         Paginated<crate::views::webhooks::DeliveryView>,
         crate::views::enums::RiskSort,
         Paginated<alert_views::AlertView>,
+        Paginated<crate::views::knowledge::PlaybookView>,
+        Paginated<crate::views::knowledge::LessonView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -131,6 +142,7 @@ use crate::views::{
         (name = "alerts", description = "Alert rules, their evaluation, and alerts: open, acknowledged, resolved or dismissed"),
         (name = "webhooks", description = "Signed webhooks on events, their allow-list, delivery log and redelivery"),
         (name = "system", description = "Health, readiness and metrics"),
+        (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
     )
 )]
 pub struct ApiDoc;

@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod exports;
 pub mod findings;
 pub mod jobs;
+pub mod knowledge;
 pub mod mfa;
 pub mod notifications;
 pub mod osint;

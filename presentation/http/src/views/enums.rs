@@ -49,7 +49,7 @@ enum_schema! {
     /// A person signs in; a service account has no password and acts only with API keys.
     UserKind = ["person", "service"];
     /// What an API key may be used for: `write` grants all, `read` reading, the others one area.
-    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write"];
+    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write", "knowledge:write"];
     /// Whether an API key can be used.
     ApiKeyStatus = ["active", "expired", "revoked"];
     /// Where a test stands in the red/blue validation workflow.
@@ -138,6 +138,14 @@ enum_schema! {
     WebhookPreset = ["generic", "slack", "teams"];
     /// Where a webhook delivery stands.
     DeliveryStatus = ["pending", "retrying", "delivered", "dead"];
+    /// What a playbook is for.
+    PlaybookType = ["attack", "detect", "investigate", "respond", "hunt"];
+    /// What a search hit is.
+    SearchType = ["technique", "test", "playbook", "lesson", "rule", "template"];
+    /// How a line of a diff changed.
+    DiffOp = ["equal", "insert", "delete"];
+    /// What a lesson is linked to.
+    LessonLinkKind = ["none", "test", "campaign"];
 }
 
 #[cfg(test)]
@@ -295,6 +303,20 @@ mod tests {
         assert_eq!(
             super::RiskLevel::VALUES,
             values(risk::RiskLevel::ALL, risk::RiskLevel::as_str)
+        );
+        assert_eq!(
+            super::PlaybookType::VALUES,
+            values(
+                aegis_domain::knowledge::PlaybookKind::ALL,
+                aegis_domain::knowledge::PlaybookKind::as_str
+            )
+        );
+        assert_eq!(
+            super::SearchType::VALUES,
+            values(
+                aegis_domain::knowledge::SearchKind::ALL,
+                aegis_domain::knowledge::SearchKind::as_str
+            )
         );
         assert_eq!(
             super::RecommendedAction::VALUES,

@@ -3,6 +3,7 @@ import { useSession } from "../auth/session";
 import { roleLabel } from "../lib/format";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { NotificationBell } from "./NotificationBell";
+import { GlobalSearch } from "./GlobalSearch";
 
 type Item = { to: string; label: string; adminOnly?: boolean };
 const groups: { title: string; items: Item[] }[] = [
@@ -32,6 +33,7 @@ const groups: { title: string; items: Item[] }[] = [
     title: "Knowledge",
     items: [
       { to: "/techniques", label: "Techniques" },
+      { to: "/knowledge", label: "Playbooks and lessons" },
       { to: "/threat-actors", label: "Threat actors" },
       { to: "/intelligence", label: "Intelligence" },
       { to: "/detection-rules", label: "Detection rules" },
@@ -97,6 +99,7 @@ export function Layout() {
       </aside>
       <div className="ml-56 flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-end gap-3 border-b border-slate-200 bg-white px-6 py-2">
+          <GlobalSearch />
           <NotificationBell />
           <Link to="/profile" className="rounded px-2 py-1 text-sm hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600">
             <span className="font-medium">{me.display_name || me.email}</span>{" "}

@@ -21,6 +21,7 @@ const MATRIX = {
   read_audit_log: ["admin"],
   manage_system: ["admin"],
   manage_alerts: ["admin", "red_lead", "blue_lead"],
+  manage_knowledge: ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Permission = keyof typeof MATRIX;

@@ -20,6 +20,7 @@ const SCOPES = every<ApiKeyScope>()([
   "catalog:write",
   "imports:run",
   "users:write",
+  "knowledge:write",
 ]);
 const SCOPE_HINTS: Record<ApiKeyScope, string> = {
   read: "read everything your role can read",
@@ -33,6 +34,7 @@ const SCOPE_HINTS: Record<ApiKeyScope, string> = {
   "catalog:write": "custom techniques and review flags",
   "imports:run": "feed imports, syncs and jobs",
   "users:write": "manage users",
+  "knowledge:write": "write playbooks and lessons",
 };
 const STATUS_TONE: Record<ApiKeyStatus, BadgeTone> = { active: "green", expired: "amber", revoked: "slate" };
 

@@ -11,6 +11,7 @@ import { SearchField } from "./listing";
 import { can } from "../lib/permissions";
 import { Facts } from "./listing";
 import { oneOf, type StepStatus } from "../api/enums";
+import { DrawLesson } from "./DrawLesson";
 
 type Finding = Schemas["FindingResponse"];
 const PER_PAGE = 25;
@@ -218,30 +219,33 @@ function FindingView({ finding, me }: { finding: Finding; me: Me }) {
           </span>
         }
         actions={
-          canManage && (
-            <>
-              {finding.status === "open" && (
-                <Button tone="secondary" busy={setStatus.isPending} onClick={() => setStatus.mutate("in_remediation")}>
-                  Start remediation
-                </Button>
-              )}
-              {finding.status === "risk_accepted" && (
-                <Button tone="secondary" busy={setStatus.isPending} onClick={() => setStatus.mutate("open")}>
-                  Reopen
-                </Button>
-              )}
-              {finding.status !== "resolved" && (
-                <Button tone="secondary" onClick={() => setAccepting(true)}>
-                  Accept risk
-                </Button>
-              )}
-              {open && (
-                <Button busy={requestRetest.isPending} onClick={() => requestRetest.mutate()}>
-                  Request retest
-                </Button>
-              )}
-            </>
-          )
+          <>
+            {can(me.role, "manage_knowledge") && <DrawLesson from="finding" id={finding.id} />}
+            {canManage && (
+              <>
+                {finding.status === "open" && (
+                  <Button tone="secondary" busy={setStatus.isPending} onClick={() => setStatus.mutate("in_remediation")}>
+                    Start remediation
+                  </Button>
+                )}
+                {finding.status === "risk_accepted" && (
+                  <Button tone="secondary" busy={setStatus.isPending} onClick={() => setStatus.mutate("open")}>
+                    Reopen
+                  </Button>
+                )}
+                {finding.status !== "resolved" && (
+                  <Button tone="secondary" onClick={() => setAccepting(true)}>
+                    Accept risk
+                  </Button>
+                )}
+                {open && (
+                  <Button busy={requestRetest.isPending} onClick={() => requestRetest.mutate()}>
+                    Request retest
+                  </Button>
+                )}
+              </>
+            )}
+          </>
         }
       />
       {(setStatus.error || requestRetest.error) && (

@@ -4,6 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, ApiProblem, ok, type Schemas } from "../../api/client";
 import { useSession } from "../../auth/session";
+import { can as permitted } from "../../lib/permissions";
+import { DrawLesson } from "../DrawLesson";
 import { Badge, Button, Card, Dialog, EmptyState, ErrorPanel, PageHeader, QueryState, Stat, Table, Td, TextField, type BadgeTone } from "../../components/ui";
 import { formatDate, formatDateTime, formatPercent, formatScore, humanize, OUTCOMES, outcomeTone, stateTone, TEST_STATES } from "../../lib/format";
 import { campaignStatusTone, coverageTone } from "../pageKit";
@@ -110,6 +112,9 @@ const lifecycleText: Record<Lifecycle, { label: string; confirm: string }> = {
 };
 
 function Header({ campaign, can }: { campaign: Campaign; can: Can }) {
+  const { me } = useSession();
+  // A completed campaign's results become a lesson learned in one step.
+  const drawLesson = campaign.status === "completed" && permitted(me.role, "manage_knowledge");
   const navigate = useNavigate();
   const changed = useCampaignChange(campaign.id);
   const [asking, setAsking] = useState<Lifecycle | null>(null);
@@ -166,6 +171,7 @@ function Header({ campaign, can }: { campaign: Campaign; can: Can }) {
             >
               Export template
             </a>
+            {drawLesson && <DrawLesson from="campaign" id={campaign.id} />}
             {actions.map((action) => (
               <Button key={action} tone={action === "delete" ? "danger" : action === "archive" ? "secondary" : "primary"} onClick={() => setAsking(action)}>
                 {lifecycleText[action].label}
