@@ -188,13 +188,6 @@ impl Services {
             deps.jobs.clone(),
             job_settings.retry.max_attempts,
         );
-        let alerts = alerts::AlertService::new(
-            deps.database.clone(),
-            deps.catalog.clone(),
-            deps.tracking.clone(),
-            deps.clock.clone(),
-            deps.ids.clone(),
-        );
         // Webhook events are recorded by several rooms; the job that sends them is attached
         // once the job service exists.
         let delivery_kick = webhooks::DeliveryKick::default();
@@ -204,6 +197,14 @@ impl Services {
             deps.ids.clone(),
             delivery_kick.clone(),
         );
+        let alerts = alerts::AlertService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.tracking.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+        )
+        .publishing_to(outbox.clone());
         let webhooks = webhooks::WebhookService::new(
             webhooks::WebhookPorts {
                 database: deps.database.clone(),

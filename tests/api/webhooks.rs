@@ -557,3 +557,80 @@ on_both_databases!(
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 );
+
+on_both_databases!(
+    an_alert_of_a_rule_with_the_webhook_channel_is_delivered_as_alert_fired,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let receiver = Receiver::start(200).await;
+        app.send_ok(
+            Method::PUT,
+            "/api/v1/webhooks/allow-list",
+            &admin,
+            json!({"entries": ["127.0.0.1"]}),
+        )
+        .await;
+        let hook: Value = create(
+            &app,
+            &admin,
+            json!({"name": "Pager", "url": receiver.url, "events": ["alert.fired"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+
+        // The detection_gap rule tells webhooks too.
+        let rules: Value = app
+            .get("/api/v1/alerts/rules", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let gap = rules["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule_type"] == "detection_gap")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.send_ok(
+            Method::PATCH,
+            &format!("/api/v1/alerts/rules/{gap}"),
+            &admin,
+            json!({"channels": ["in_app", "webhook"]}),
+        )
+        .await;
+
+        app.validated_test(&admin, "T1059.001", json!({"outcome": "not_detected"}))
+            .await;
+        let evaluated = app
+            .client
+            .post(app.url("/api/v1/alerts/evaluate"))
+            .bearer_auth(&admin)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(evaluated.status(), StatusCode::ACCEPTED);
+
+        let fired = receiver.wait_for("alert.fired").await;
+        verify(&secret, &fired);
+        let body: Value = serde_json::from_str(&fired.body).unwrap();
+        assert_eq!(body["data"]["rule_type"], "detection_gap", "{body}");
+        assert_eq!(
+            receiver
+                .received()
+                .iter()
+                .filter(|r| r.body.contains("\"alert.fired\""))
+                .count(),
+            1,
+            "one alert, one delivery"
+        );
+    }
+);

@@ -127,6 +127,32 @@ impl AlertService {
             .map(|(a, _)| a)
             .collect();
         self.notify(uow.as_ref(), tenant, &in_app, now).await?;
+        let mut published = 0;
+        if let Some(outbox) = &self.outbox {
+            for alert in &alerts {
+                let wants_webhook = rules
+                    .iter()
+                    .any(|r| r.id == alert.rule_id && r.channels.contains(&AlertChannel::Webhook));
+                if wants_webhook {
+                    published += outbox
+                        .record(
+                            uow.as_ref(),
+                            tenant,
+                            aegis_domain::webhook::WebhookEvent::AlertFired,
+                            serde_json::json!({
+                                "id": alert.id.as_uuid(),
+                                "rule_id": alert.rule_id.as_uuid(),
+                                "rule_type": alert.rule_type.as_str(),
+                                "severity": alert.severity.as_str(),
+                                "title": alert.title,
+                                "details": alert.details,
+                                "fired_at": alert.fired_at,
+                            }),
+                        )
+                        .await?;
+                }
+            }
+        }
         let report = EvaluationReport {
             rules_evaluated: rules.len() as u64,
             alerts_fired: alerts.len() as u64,
@@ -159,6 +185,11 @@ impl AlertService {
             .await?;
         }
         uow.commit().await?;
+        if published > 0
+            && let Some(outbox) = &self.outbox
+        {
+            outbox.dispatch().await;
+        }
         Ok(report)
     }
 

@@ -91,6 +91,8 @@ pub struct AlertService {
     tracking: Arc<dyn TrackedActorRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// Where an alert whose rule has the webhook channel becomes an `alert.fired` delivery.
+    outbox: Option<crate::webhooks::Outbox>,
 }
 
 impl AlertService {
@@ -107,7 +109,15 @@ impl AlertService {
             tracking,
             clock,
             ids,
+            outbox: None,
         }
+    }
+
+    /// Alerts of rules with the webhook channel go to the tenant's webhooks as `alert.fired`.
+    #[must_use]
+    pub(crate) fn publishing_to(mut self, outbox: crate::webhooks::Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     /// The organization's alerts, newest first.
