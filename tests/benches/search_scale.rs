@@ -18,21 +18,16 @@ mod seed;
 
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use aegis::config::{Profile, Settings};
 use aegis_application::ports::Database;
 use aegis_domain::knowledge::{Playbook, PlaybookContent, PlaybookId, PlaybookKind};
 use aegis_domain::user::UserId;
-use aegis_infrastructure::test_support::TestDatabase;
 
 const TESTS: usize = 50_000;
 const RULES: usize = 5_000;
 const PLAYBOOKS: usize = 500;
 const ROUNDS: usize = 20;
-const PASSWORD: &str = "Bootstrap#Keeper-2026";
-const NEW_PASSWORD: &str = "Kq9!vZr2#mTx7Lp";
 
 /// What analysts type: names, ids, a body word, several words, a word being typed.
 const QUERIES: [&str; 13] = [
@@ -71,27 +66,11 @@ async fn main() {
         );
         return;
     }
-    let database = TestDatabase::postgres().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        profile: Profile::Embedded,
-        listen: "127.0.0.1:0".to_owned(),
-        data_dir: data_dir.path().to_owned(),
-        database_url: Some(database.url().to_owned()),
-        database_max_connections: 10,
-        admin_email: "operator@aegis.test".to_owned(),
-        admin_password: Some(SecretString::from(PASSWORD)),
-        bcrypt_cost: 4,
-        http_workers: Some(2),
-        ..Settings::default()
-    };
-    let application = aegis::app::build(&settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/api/v1", application.port);
-    tokio::spawn(application.server);
-    let prepared = aegis::app::prepare(&settings).await.unwrap();
-    let services = &prepared.wired.services;
-    let db = prepared.wired.database.clone();
-    let tenant = prepared.tenant.id;
+    let server = seed::start_on_postgres().await;
+    let base = server.base.clone();
+    let services = &server.prepared.wired.services;
+    let db = server.prepared.wired.database.clone();
+    let tenant = server.prepared.tenant.id;
 
     let techniques = seed::import_attack(services, db.as_ref(), tenant).await;
     let mut random = seed::Lcg(2026);
@@ -141,7 +120,9 @@ async fn main() {
     // Fresh statistics, as autovacuum would gather after a bulk load.
     {
         use sea_orm::ConnectionTrait;
-        let connection = sea_orm::Database::connect(database.url()).await.unwrap();
+        let connection = sea_orm::Database::connect(server.database_url())
+            .await
+            .unwrap();
         connection.execute_unprepared("ANALYZE").await.unwrap();
         // The plan of the largest table's part of a search: its GIN index finds the rows.
         let plan = connection
@@ -159,31 +140,7 @@ async fn main() {
     }
 
     let client = reqwest::Client::new();
-    let login = |password: &'static str| {
-        let client = client.clone();
-        let url = format!("{base}/auth/login");
-        async move {
-            let body: Value = client
-                .post(url)
-                .json(&json!({"email": "operator@aegis.test", "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body["access_token"].as_str().unwrap().to_owned()
-        }
-    };
-    let first = login(PASSWORD).await;
-    client
-        .post(format!("{base}/auth/change-password"))
-        .bearer_auth(&first)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let token = login(NEW_PASSWORD).await;
+    let token = seed::operator_token(&client, &base).await;
     let search = |q: &str| {
         let request = client
             .get(format!("{base}/search"))

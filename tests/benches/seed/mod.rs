@@ -179,3 +179,78 @@ pub(crate) async fn insert_validated_tests(
         started.elapsed().as_secs_f64()
     );
 }
+
+const OPERATOR_PASSWORD: &str = "Bootstrap#Keeper-2026";
+const OPERATOR_NEW_PASSWORD: &str = "Kq9!vZr2#mTx7Lp";
+
+/// A server on a fresh PostgreSQL database (the embedded profile otherwise), for the
+/// benchmarks that time requests: its API's base URL and the services to seed through.
+pub(crate) struct BenchServer {
+    pub(crate) base: String,
+    pub(crate) prepared: aegis::app::Prepared,
+    // Kept alive for the run: the database is dropped with it, the directory removed.
+    _database: aegis_infrastructure::test_support::TestDatabase,
+    _data_dir: tempfile::TempDir,
+}
+
+impl BenchServer {
+    pub(crate) fn database_url(&self) -> &str {
+        self._database.url()
+    }
+}
+
+pub(crate) async fn start_on_postgres() -> BenchServer {
+    let database = aegis_infrastructure::test_support::TestDatabase::postgres().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = aegis::config::Settings {
+        profile: aegis::config::Profile::Embedded,
+        listen: "127.0.0.1:0".to_owned(),
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(database.url().to_owned()),
+        database_max_connections: 10,
+        admin_email: "operator@aegis.test".to_owned(),
+        admin_password: Some(secrecy::SecretString::from(OPERATOR_PASSWORD)),
+        bcrypt_cost: 4,
+        http_workers: Some(2),
+        ..aegis::config::Settings::default()
+    };
+    let application = aegis::app::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}/api/v1", application.port);
+    tokio::spawn(application.server);
+    let prepared = aegis::app::prepare(&settings).await.unwrap();
+    BenchServer {
+        base,
+        prepared,
+        _database: database,
+        _data_dir: data_dir,
+    }
+}
+
+/// The operator's access token, after the first sign-in's password change.
+pub(crate) async fn operator_token(client: &reqwest::Client, base: &str) -> String {
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/auth/login");
+        async move {
+            let body: serde_json::Value = client
+                .post(url)
+                .json(&serde_json::json!({"email": "operator@aegis.test", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = login(OPERATOR_PASSWORD).await;
+    client
+        .post(format!("{base}/auth/change-password"))
+        .bearer_auth(&first)
+        .json(&serde_json::json!({"current_password": OPERATOR_PASSWORD, "new_password": OPERATOR_NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    login(OPERATOR_NEW_PASSWORD).await
+}
