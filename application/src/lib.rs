@@ -204,7 +204,7 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
         )
-        .publishing_to(outbox.clone());
+        .publishing_to(Arc::new(outbox.clone()));
         let webhooks = webhooks::WebhookService::new(
             webhooks::WebhookPorts {
                 database: deps.database.clone(),

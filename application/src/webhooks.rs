@@ -144,6 +144,30 @@ impl DeliveryKick {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::alerts::FiredAlerts for Outbox {
+    async fn record(
+        &self,
+        uow: &dyn UnitOfWork,
+        alert: &aegis_domain::alert::Alert,
+    ) -> Result<usize, RepositoryError> {
+        let data = serde_json::json!({
+            "id": alert.id.as_uuid(),
+            "rule_id": alert.rule_id.as_uuid(),
+            "rule_type": alert.rule_type.as_str(),
+            "severity": alert.severity.as_str(),
+            "title": alert.title,
+            "details": alert.details,
+            "fired_at": alert.fired_at,
+        });
+        Outbox::record(self, uow, alert.tenant_id, WebhookEvent::AlertFired, data).await
+    }
+
+    async fn dispatch(&self) {
+        Outbox::dispatch(self).await;
+    }
+}
+
 /// Records events as deliveries and has them sent: the outbox side, used by every room
 /// whose events webhooks hear about.
 #[derive(Clone)]

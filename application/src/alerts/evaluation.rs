@@ -134,22 +134,7 @@ impl AlertService {
                     .iter()
                     .any(|r| r.id == alert.rule_id && r.channels.contains(&AlertChannel::Webhook));
                 if wants_webhook {
-                    published += outbox
-                        .record(
-                            uow.as_ref(),
-                            tenant,
-                            aegis_domain::webhook::WebhookEvent::AlertFired,
-                            serde_json::json!({
-                                "id": alert.id.as_uuid(),
-                                "rule_id": alert.rule_id.as_uuid(),
-                                "rule_type": alert.rule_type.as_str(),
-                                "severity": alert.severity.as_str(),
-                                "title": alert.title,
-                                "details": alert.details,
-                                "fired_at": alert.fired_at,
-                            }),
-                        )
-                        .await?;
+                    published += outbox.record(uow.as_ref(), alert).await?;
                 }
             }
         }

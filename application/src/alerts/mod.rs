@@ -91,8 +91,28 @@ pub struct AlertService {
     tracking: Arc<dyn TrackedActorRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    /// Where an alert whose rule has the webhook channel becomes an `alert.fired` delivery.
-    outbox: Option<crate::webhooks::Outbox>,
+    /// Where an alert whose rule has the webhook channel goes (the webhooks' outbox).
+    outbox: Option<Arc<dyn FiredAlerts>>,
+}
+
+/// What takes the alerts of rules with the webhook channel: the webhooks room records each
+/// as an `alert.fired` delivery in the evaluation's unit of work, and sends them after its
+/// commit. A port here, so that alerts need not know the webhooks room (which knows the
+/// test workflow, which asks alerts for evaluations).
+#[async_trait::async_trait]
+pub trait FiredAlerts: Send + Sync {
+    /// Records `alert` for delivery inside `uow`; returns how many deliveries were recorded.
+    ///
+    /// # Errors
+    /// `RepositoryError` when a delivery cannot be written.
+    async fn record(
+        &self,
+        uow: &dyn crate::ports::UnitOfWork,
+        alert: &Alert,
+    ) -> Result<usize, aegis_domain::ports::RepositoryError>;
+
+    /// After the commit: has the recorded deliveries sent.
+    async fn dispatch(&self);
 }
 
 impl AlertService {
@@ -115,7 +135,7 @@ impl AlertService {
 
     /// Alerts of rules with the webhook channel go to the tenant's webhooks as `alert.fired`.
     #[must_use]
-    pub(crate) fn publishing_to(mut self, outbox: crate::webhooks::Outbox) -> Self {
+    pub(crate) fn publishing_to(mut self, outbox: Arc<dyn FiredAlerts>) -> Self {
         self.outbox = Some(outbox);
         self
     }
