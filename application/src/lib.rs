@@ -407,6 +407,11 @@ impl Services {
             deps.ids.clone(),
             deps.secrets.clone(),
         );
+        let exports = exports::ExportService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            coverage.clone(),
+        );
         Self {
             alerts,
             webhooks,
@@ -448,19 +453,8 @@ impl Services {
                 deps.ids.clone(),
                 tests.clone(),
             ),
-            exports: exports::ExportService::new(
-                deps.database.clone(),
-                deps.clock.clone(),
-                coverage.clone(),
-            ),
-            analytics: analytics::AnalyticsService::new(
-                deps.database.clone(),
-                exports::ExportService::new(
-                    deps.database.clone(),
-                    deps.clock.clone(),
-                    coverage.clone(),
-                ),
-            ),
+            analytics: analytics::AnalyticsService::new(deps.database.clone(), exports.clone()),
+            exports,
             compliance,
             data_sources: data_sources::DataSourceService::new(
                 deps.database.clone(),
