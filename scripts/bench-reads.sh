@@ -8,7 +8,10 @@
 # API reads in turn at 8 connections while `aegis import sigma` re-imports the whole Sigma corpus
 # in a loop and a client creates tests and moves them through the workflow.
 #
-#   scripts/bench-reads.sh [embedded|production|both]      (default: both)
+#   scripts/bench-reads.sh [embedded|production|both|proxied]      (default: both)
+#
+# `proxied` is the scale-out figure: the production profile through HAProxy (Debian's package),
+# first with one `aegis serve` behind it, then with two (the same PostgreSQL database).
 #
 # Environment: AEGIS_BIN (a built release binary; else it is built), AEGIS_SEED_BIN (the built
 # seed bench; else `cargo bench` builds and runs it), BENCH_SECONDS (per row, default 10),
@@ -177,7 +180,9 @@ if [ "$which" = embedded ] || [ "$which" = both ]; then
   stop
 fi
 
-if [ "$which" = production ] || [ "$which" = both ]; then
+# A database on the machine's PostgreSQL for the production runs, seeded; sets $url and the
+# production settings.
+production_database() {
   admin_url="${AEGIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
   name="aegis_bench_$$"
   psql -q "$admin_url" -c "CREATE DATABASE $name"
@@ -188,6 +193,54 @@ if [ "$which" = production ] || [ "$which" = both ]; then
   production=(AEGIS_PROFILE=production AEGIS_DATABASE_URL="$url" AEGIS_DATA_DIR="$work/production"
     AEGIS_SECRET_KEY="bench-secret-key-0123456789abcdef0123456789abcdef"
     AEGIS_S3_ENDPOINT="${AEGIS_S3_ENDPOINT:-http://127.0.0.1:9}" AEGIS_S3_ACCESS_KEY=bench AEGIS_S3_SECRET_KEY=bench-secret)
+}
+
+if [ "$which" = proxied ]; then
+  command -v haproxy >/dev/null || { echo "haproxy is needed (apt-get install haproxy)" >&2; exit 2; }
+  production_database
+  instance() { # port: one more `aegis serve` behind the proxy
+    (cd "$work" && exec env "${production[@]}" AEGIS_LISTEN="127.0.0.1:$1" AEGIS_ADMIN_EMAIL=operator@aegis.test \
+      AEGIS_ADMIN_PASSWORD="$admin_password" AEGIS_ACCESS_TOKEN_MINUTES=600 AEGIS_LOG=warn \
+      AEGIS_TRUST_FORWARDED_FOR=true "$bin" serve >"$work/server-$1.log" 2>&1) &
+    background+=($!)
+    until curl -s -o /dev/null "http://127.0.0.1:$1/health"; do sleep 0.1; done
+  }
+  proxy() { # backend ports...
+    { cat <<CFG
+global
+  maxconn 1024
+defaults
+  mode http
+  option forwardfor
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+frontend aegis
+  bind 127.0.0.1:$port
+  default_backend api
+backend api
+  balance roundrobin
+  http-reuse always
+CFG
+      for backend in "$@"; do echo "  server api$backend 127.0.0.1:$backend"; done
+    } >"$work/haproxy.cfg"
+    [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+    haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
+    server=$!
+    until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.1; done
+  }
+  instance 18094
+  proxy 18094
+  token="$(token)"
+  table "production (PostgreSQL) through HAProxy, one instance" "$token"
+  instance 18095
+  proxy 18094 18095
+  table "production (PostgreSQL) through HAProxy, two instances" "$token"
+  stop
+fi
+
+if [ "$which" = production ] || [ "$which" = both ]; then
+  production_database
   start "${production[@]}"
   token="$(token)"
   table "production (PostgreSQL)" "$token"

@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod transfer;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error("database: {0}")]
@@ -19,10 +21,12 @@ pub enum BackupError {
     Io(String),
     #[error("{tool} failed: {message}")]
     Tool { tool: &'static str, message: String },
-    #[error(
-        "the target database is not empty (it has the table `{0}`): restore needs an empty one"
-    )]
+    #[error("the target database is not empty (see the table `{0}`): it must be empty")]
     NotEmpty(String),
+    #[error("the databases differ: {0}")]
+    SchemaDiffers(String),
+    #[error("copying `{table}`: {message}")]
+    Transfer { table: String, message: String },
 }
 
 /// Which database engine a dump is for.

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use aegis_application::ports::EvidenceStore;
 use aegis_application::reports::DocumentSigner;
-use aegis_infrastructure::backup::{self, Engine, ObjectKind};
+use aegis_infrastructure::backup::{self, Engine, NamedObject, ObjectKind};
 
 use crate::app;
 use crate::cli::CliError;
@@ -57,11 +57,11 @@ impl Manifest {
     }
 }
 
-fn failed(what: &str) -> impl FnOnce(&dyn std::fmt::Display) -> CliError + '_ {
+pub(crate) fn failed(what: &str) -> impl FnOnce(&dyn std::fmt::Display) -> CliError + '_ {
     move |e| CliError::Failed(format!("{what}: {e}"))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -115,15 +115,8 @@ pub async fn backup(settings: &Settings, to: &Path) -> Result<Manifest, CliError
     let store = app::evidence_store(settings).await?;
     let mut objects = Vec::with_capacity(contents.objects.len());
     for named in contents.objects {
-        let bytes = read_object(store.as_ref(), &named.key).await?;
-        let sha256 = sha256_hex(&bytes);
-        if named.kind == ObjectKind::Evidence && sha256 != named.recorded_sha256 {
-            return Err(CliError::Failed(format!(
-                "evidence {} no longer matches its recorded hash: the store was altered",
-                named.key
-            )));
-        }
-        let path = object_path(to, &named.key)?;
+        let (bytes, object) = checked_object(store.as_ref(), named).await?;
+        let path = object_path(to, &object.key)?;
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -132,13 +125,7 @@ pub async fn backup(settings: &Settings, to: &Path) -> Result<Manifest, CliError
         tokio::fs::write(&path, &bytes)
             .await
             .map_err(|e| failed("writing an object")(&e))?;
-        objects.push(ManifestObject {
-            key: named.key,
-            kind: named.kind,
-            recorded_sha256: named.recorded_sha256,
-            sha256,
-            size: bytes.len() as u64,
-        });
+        objects.push(object);
     }
     let secret_file = settings.data_dir.join(SECRET);
     let includes_secret = settings.secret_key.is_none() && secret_file.exists();
@@ -161,6 +148,30 @@ pub async fn backup(settings: &Settings, to: &Path) -> Result<Manifest, CliError
     Ok(manifest)
 }
 
+/// An object the database names, read from the store; evidence must still match its
+/// chain-of-custody hash.
+pub(crate) async fn checked_object(
+    store: &dyn EvidenceStore,
+    named: NamedObject,
+) -> Result<(Vec<u8>, ManifestObject), CliError> {
+    let bytes = read_object(store, &named.key).await?;
+    let sha256 = sha256_hex(&bytes);
+    if named.kind == ObjectKind::Evidence && sha256 != named.recorded_sha256 {
+        return Err(CliError::Failed(format!(
+            "evidence {} no longer matches its recorded hash: the store was altered",
+            named.key
+        )));
+    }
+    let object = ManifestObject {
+        size: bytes.len() as u64,
+        key: named.key,
+        kind: named.kind,
+        recorded_sha256: named.recorded_sha256,
+        sha256,
+    };
+    Ok((bytes, object))
+}
+
 fn copy_private(from: &Path, to: &Path) -> Result<(), CliError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -176,7 +187,7 @@ fn copy_private(from: &Path, to: &Path) -> Result<(), CliError> {
         .map_err(|e| failed("writing the secret")(&e))
 }
 
-async fn read_object(store: &dyn EvidenceStore, key: &str) -> Result<Vec<u8>, CliError> {
+pub(crate) async fn read_object(store: &dyn EvidenceStore, key: &str) -> Result<Vec<u8>, CliError> {
     let mut stream = store
         .get_stream(key)
         .await
@@ -286,18 +297,35 @@ pub async fn restore(settings: &Settings, from: &Path) -> Result<Restored, CliEr
             .await
             .map_err(|e| CliError::Failed(format!("storing object {}: {e}", object.key)))?;
     }
-    verify(settings, &manifest, store.as_ref()).await
+    let verified = verify(settings, &manifest.objects, store.as_ref()).await?;
+    Ok(Restored {
+        tables: manifest.tables.len(),
+        rows: manifest.rows(),
+        objects: manifest.objects.len(),
+        audit_chains: verified.audit_chains,
+        audit_entries: verified.audit_entries,
+        report_seals: verified.report_seals,
+    })
 }
 
-/// The checks after a restore: every object as recorded, every audit chain, every seal.
-async fn verify(
+/// What the checks of a restored or moved installation found intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub audit_chains: usize,
+    pub audit_entries: u64,
+    pub report_seals: usize,
+}
+
+/// The checks after a restore or a move: every object as recorded, every audit chain, every
+/// seal.
+pub(crate) async fn verify(
     settings: &Settings,
-    manifest: &Manifest,
+    objects: &[ManifestObject],
     store: &dyn EvidenceStore,
-) -> Result<Restored, CliError> {
+) -> Result<Verified, CliError> {
     let signer = app::report_signer(settings, &app::server_secret(settings)?)?;
     let mut report_seals = 0;
-    for object in &manifest.objects {
+    for object in objects {
         let bytes = read_object(store, &object.key).await?;
         if sha256_hex(&bytes) != object.sha256 {
             return Err(CliError::Failed(format!(
@@ -349,10 +377,7 @@ async fn verify(
         }
         audit_entries += report.entries_checked;
     }
-    Ok(Restored {
-        tables: manifest.tables.len(),
-        rows: manifest.rows(),
-        objects: manifest.objects.len(),
+    Ok(Verified {
         audit_chains: chains.len(),
         audit_entries,
         report_seals,

@@ -101,6 +101,14 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Move this embedded installation (SQLite and the evidence folder) into an empty
+    /// PostgreSQL database and the S3 store of AEGIS_S3_*, then check it as a restore is
+    /// checked: row counts, every hash, the audit chains and the report seals.
+    MigrateData {
+        /// The PostgreSQL database to fill (postgres://user@host/database); it must hold no rows.
+        #[arg(long)]
+        to: String,
+    },
     /// Air-gapped installs: pack this binary, feed archives, the systemd units and install.sh.
     Bundle {
         #[command(subcommand)]
@@ -379,6 +387,36 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 restored.audit_entries,
                 restored.report_seals
             );
+            Ok(())
+        }
+        Command::MigrateData { to } => {
+            let started = std::time::Instant::now();
+            let moved = crate::migrate_data::migrate_data(&settings, &to).await?;
+            println!(
+                "moved into PostgreSQL and S3 in {:.1} s and verified: {} tables and {} rows \
+                 with the same counts, {} objects matching their hashes, {} audit chain(s) \
+                 intact ({} entries), {} report seal(s) valid",
+                started.elapsed().as_secs_f64(),
+                moved.tables,
+                moved.rows,
+                moved.objects,
+                moved.verified.audit_chains,
+                moved.verified.audit_entries,
+                moved.verified.report_seals
+            );
+            if !moved.left_behind.is_empty() {
+                println!(
+                    "left behind (PostgreSQL keeps these its own way): {}",
+                    moved.left_behind.join(", ")
+                );
+            }
+            if let Some(secret) = moved.secret_file {
+                println!(
+                    "start the production profile with AEGIS_SECRET_KEY set to the contents of \
+                     {}: sessions, sealed credentials and report seals depend on it",
+                    secret.display()
+                );
+            }
             Ok(())
         }
         Command::Telemetry {

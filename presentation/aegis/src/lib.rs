@@ -8,5 +8,6 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod migrate_data;
 pub mod secret;
 pub mod telemetry;

@@ -192,3 +192,120 @@ fn a_backup_of_postgresql_restores_and_verifies() {
     drop(runtime);
     drop((a, b, c));
 }
+
+/// The S3 server the test command starts, as the production profile's settings name it.
+fn s3_settings() -> Option<Vec<(&'static str, String)>> {
+    let var = |name: &str| std::env::var(name).ok();
+    Some(vec![
+        ("AEGIS_S3_ENDPOINT", var("AEGIS_TEST_S3_ENDPOINT")?),
+        ("AEGIS_S3_ACCESS_KEY", var("AEGIS_TEST_S3_ACCESS_KEY")?),
+        ("AEGIS_S3_SECRET_KEY", var("AEGIS_TEST_S3_SECRET_KEY")?),
+        ("AEGIS_S3_BUCKET", var("AEGIS_TEST_S3_BUCKET")?),
+        (
+            "AEGIS_S3_REGION",
+            var("AEGIS_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        ),
+    ])
+}
+
+fn aegis_with(data_dir: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aegis"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AEGIS_FIRST_START_SYNC", "false")
+        .env("AEGIS_DATA_DIR", data_dir)
+        .env("AEGIS_BCRYPT_COST", "4")
+        .env("AEGIS_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .current_dir(data_dir)
+        .stdin(Stdio::null());
+    command.output().unwrap()
+}
+
+#[test]
+fn an_embedded_installation_moves_to_postgresql_and_s3_and_verifies() {
+    let Some(s3) = s3_settings() else {
+        eprintln!("skipped: AEGIS_TEST_S3_* is not set (scripts/test.sh starts an S3 server)");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (target, used) = runtime.block_on(async {
+        (
+            TestDatabase::postgres().await,
+            TestDatabase::postgres().await,
+        )
+    });
+    let source = tempfile::tempdir().unwrap();
+    ok(&aegis(source.path(), None, &["demo"]));
+
+    let said = ok(&aegis_with(
+        source.path(),
+        &s3,
+        &["migrate-data", "--to", target.url()],
+    ));
+    assert!(said.contains("moved into PostgreSQL and S3"), "{said}");
+    assert!(said.contains("1 report seal(s) valid"), "{said}");
+    assert!(said.contains("AEGIS_SECRET_KEY"), "{said}");
+
+    // Every table PostgreSQL has holds what SQLite held; the SQLite-only search index and
+    // job queue stay behind.
+    let embedded = runtime.block_on(row_counts(&sqlite_url(source.path())));
+    let production = runtime.block_on(row_counts(target.url()));
+    let mut compared = 0;
+    for (table, rows) in &production {
+        let Some(name) = table.strip_prefix("public.") else {
+            continue;
+        };
+        if name == "seaql_migrations" {
+            continue;
+        }
+        assert_eq!(embedded.get(name), Some(rows), "{name}");
+        compared += 1;
+    }
+    assert!(compared > 40, "{compared} tables compared");
+    assert!(embedded["users"] > 0 && embedded["evidence"] > 0);
+
+    // The production profile runs on what was moved: the secret it needs is the data
+    // directory's, and its audit trail verifies.
+    let secret = std::fs::read_to_string(source.path().join("secret.key")).unwrap();
+    let production_dir = tempfile::tempdir().unwrap();
+    let mut env = s3.clone();
+    env.extend([
+        ("AEGIS_PROFILE", "production".to_owned()),
+        ("AEGIS_DATABASE_URL", target.url().to_owned()),
+        ("AEGIS_SECRET_KEY", secret.trim().to_owned()),
+    ]);
+    let said = ok(&aegis_with(
+        production_dir.path(),
+        &env,
+        &["audit", "verify"],
+    ));
+    assert!(said.contains("intact"), "{said}");
+
+    // A database with rows is never overwritten, and the embedded profile moves only from
+    // SQLite.
+    let second = tempfile::tempdir().unwrap();
+    ok(&aegis(second.path(), None, &["demo"]));
+    let again = aegis_with(second.path(), &s3, &["migrate-data", "--to", target.url()]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{again:?}"
+    );
+    let mut from_postgres = s3.clone();
+    from_postgres.push(("AEGIS_DATABASE_URL", used.url().to_owned()));
+    let refused = aegis_with(
+        second.path(),
+        &from_postgres,
+        &["migrate-data", "--to", target.url()],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("already uses PostgreSQL"),
+        "{refused:?}"
+    );
+    drop(runtime);
+    drop((target, used));
+}
