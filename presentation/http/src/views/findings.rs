@@ -136,14 +136,15 @@ impl From<FindingView> for FindingResponse {
         // Read first: the fields below move out of `f`.
         let (status, version) = (f.status(), f.version());
         let vulnerability = f.vulnerability().map(VulnerabilityView::from);
+        let (kind, test_id, outcome) = (f.kind(), f.test_id(), f.outcome());
         Self {
             id: f.id.as_uuid(),
-            kind: f.kind().as_str().to_owned(),
-            test_id: f.test_id().map(|t| t.as_uuid()),
+            kind: kind.as_str().to_owned(),
+            test_id: test_id.map(|t| t.as_uuid()),
             technique_id: f.technique_id.as_ref().map(ToString::to_string),
             campaign_id: f.campaign_id,
             title: f.title,
-            outcome: f.outcome().map(|o| o.as_str().to_owned()),
+            outcome: outcome.map(|o| o.as_str().to_owned()),
             vulnerability,
             severity: f.severity.as_str().to_owned(),
             status: status.as_str().to_owned(),
