@@ -650,9 +650,7 @@ impl FindingService {
         let id = TestId::from_uuid(self.ids.new_id());
         let mut retest = match &original {
             Some(original) => original.fresh_copy(id, actor.user_id, now),
-            None => self
-                .tests
-                .new_draft(actor, String::new(), technique),
+            None => self.tests.new_draft(actor, String::new(), technique),
         };
         retest.title = format!(
             "Retest: {}",

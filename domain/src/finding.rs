@@ -642,7 +642,10 @@ mod tests {
         );
         assert_eq!(finding.kind(), FindingKind::Vulnerability);
         assert_eq!((finding.test_id(), finding.outcome()), (None, None));
-        assert_eq!(finding.technique_id.as_ref().map(TechniqueId::as_str), Some("T1190"));
+        assert_eq!(
+            finding.technique_id.as_ref().map(TechniqueId::as_str),
+            Some("T1190")
+        );
         assert_eq!(
             finding.await_retest(TestId::from_uuid(nil)),
             Err(FindingRefusal::ScanOnly)

@@ -17,7 +17,12 @@ fn sarif_fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn import(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+async fn import(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/findings/import/sarif"))
         .bearer_auth(token)
@@ -88,7 +93,10 @@ on_both_databases!(
         assert_eq!(vulnerability["scanner_version"], "0.57.1");
         assert_eq!(vulnerability["cves"], json!(["CVE-2021-44228"]));
         assert_eq!(vulnerability["cwes"], json!(["CWE-502"]));
-        assert_eq!(vulnerability["location"], json!({"uri": "app/pom.xml", "line": 42}));
+        assert_eq!(
+            vulnerability["location"],
+            json!({"uri": "app/pom.xml", "line": 42})
+        );
         assert!(
             vulnerability["guidance"]
                 .as_str()
@@ -105,16 +113,29 @@ on_both_databases!(
 
         let again = import_ok(&app, &lead, sarif_fixture("trivy.sarif")).await;
         assert_eq!(
-            (&again["created"], &again["updated"], &again["unchanged"], &again["resolved"]),
+            (
+                &again["created"],
+                &again["updated"],
+                &again["unchanged"],
+                &again["resolved"]
+            ),
             (&json!(0), &json!(0), &json!(3), &json!(0)),
             "re-importing the same file creates nothing: {again}"
         );
 
         let semgrep = import_ok(&app, &lead, sarif_fixture("semgrep.sarif")).await;
         assert_eq!(semgrep["created"], 3, "{semgrep}");
-        assert_eq!(semgrep["results_skipped"], 1, "the suppressed one: {semgrep}");
+        assert_eq!(
+            semgrep["results_skipped"], 1,
+            "the suppressed one: {semgrep}"
+        );
         assert_eq!(semgrep["skipped"][0]["reason"], "suppressed in the scanner");
-        let all = read(&app, "/api/v1/findings?kind=vulnerability&per_page=50", &lead).await;
+        let all = read(
+            &app,
+            "/api/v1/findings?kind=vulnerability&per_page=50",
+            &lead,
+        )
+        .await;
         assert_eq!(all["total"], 6);
         let shell = by_rule(
             &all,
@@ -128,8 +149,15 @@ on_both_databases!(
                 .unwrap()
                 .contains("Fix: Pass the command as a list")
         );
-        let sql = by_rule(&all, "python.django.security.injection.sql.sql-injection-using-raw");
-        assert_eq!(sql["vulnerability"]["cwes"], json!(["CWE-89"]), "from relationships");
+        let sql = by_rule(
+            &all,
+            "python.django.security.injection.sql.sql-injection-using-raw",
+        );
+        assert_eq!(
+            sql["vulnerability"]["cwes"],
+            json!(["CWE-89"]),
+            "from relationships"
+        );
         assert_eq!(sql["severity"], "medium", "security-severity 6.5");
         // Each technique a vulnerability leads to finds it, not only its first.
         let t1203 = read(&app, "/api/v1/findings?technique_id=T1203", &lead).await;
@@ -148,7 +176,10 @@ on_both_databases!(
 
         // A later scan of the same scope that no longer reports a result resolves it.
         let mut trivy: Value = serde_json::from_slice(&sarif_fixture("trivy.sarif")).unwrap();
-        trivy["runs"][0]["results"].as_array_mut().unwrap().truncate(1);
+        trivy["runs"][0]["results"]
+            .as_array_mut()
+            .unwrap()
+            .truncate(1);
         let later = import_ok(&app, &lead, serde_json::to_vec(&trivy).unwrap()).await;
         assert_eq!(
             (&later["unchanged"], &later["resolved"]),
@@ -163,7 +194,12 @@ on_both_databases!(
         .await;
         assert_eq!(resolved["total"], 2, "{resolved}");
 
-        let audit = read(&app, "/api/v1/audit-logs?action=finding.scan_imported", &admin).await;
+        let audit = read(
+            &app,
+            "/api/v1/audit-logs?action=finding.scan_imported",
+            &admin,
+        )
+        .await;
         assert_eq!(audit["total"], 4, "each import is audited: {audit}");
     }
 );
@@ -249,7 +285,10 @@ on_both_databases!(
         for (body, expected) in [
             (&b"{not json"[..], "is not a JSON document"),
             (br#"{"version":"2.0.0","runs":[]}"#, "version"),
-            (br#"{"version":"2.1.0","runs":[{"tool":{}}]}"#, "runs[0].tool.driver.name"),
+            (
+                br#"{"version":"2.1.0","runs":[{"tool":{}}]}"#,
+                "runs[0].tool.driver.name",
+            ),
         ] {
             let response = import(&app, &admin, "application/json", body.to_vec()).await;
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -99,8 +99,17 @@ fn security_score(value: Option<&Value>) -> Option<Option<SecurityScore>> {
 
 /// CWE ids of the taxa a rule relates to or a result names, in a CWE taxonomy.
 fn cwe_references(list: Option<&Value>, target: bool, found: &mut BTreeSet<String>) {
-    for entry in list.and_then(Value::as_array).into_iter().flatten().take(200) {
-        let reference = if target { entry.get("target") } else { Some(entry) };
+    for entry in list
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(200)
+    {
+        let reference = if target {
+            entry.get("target")
+        } else {
+            Some(entry)
+        };
         let Some(reference) = reference else { continue };
         let component = text_at(reference, &["toolComponent", "name"]).unwrap_or_default();
         if let Some(id) = text_at(reference, &["id"])
@@ -141,7 +150,9 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<ScanReport, UnreadableScan> {
     let log: Value = serde_json::from_slice(bytes)
         .map_err(|e| refuse(format!("is not a JSON document: {e}")))?;
     if !log.is_object() {
-        return Err(refuse("is not a SARIF log: the document must be a JSON object"));
+        return Err(refuse(
+            "is not a SARIF log: the document must be a JSON object",
+        ));
     }
     match log.get("version").and_then(Value::as_str) {
         Some("2.1.0") => {}
@@ -150,14 +161,20 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<ScanReport, UnreadableScan> {
                 "version: is {other:?}; only SARIF 2.1.0 is read"
             )));
         }
-        None => return Err(refuse("version: is missing; a SARIF 2.1.0 log says \"2.1.0\"")),
+        None => {
+            return Err(refuse(
+                "version: is missing; a SARIF 2.1.0 log says \"2.1.0\"",
+            ));
+        }
     }
     let runs = log
         .get("runs")
         .and_then(Value::as_array)
         .ok_or_else(|| refuse("runs: is missing or not an array"))?;
     if runs.len() > MAX_RUNS {
-        return Err(refuse(format!("runs: more than {MAX_RUNS} runs in one file")));
+        return Err(refuse(format!(
+            "runs: more than {MAX_RUNS} runs in one file"
+        )));
     }
     let mut report = ScanReport::default();
     let mut unlisted = 0usize;
@@ -196,7 +213,9 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<ScanReport, UnreadableScan> {
             continue;
         };
         let Some(results) = results.as_array() else {
-            return Err(refuse(format!("runs[{run_index}].results: is not an array")));
+            return Err(refuse(format!(
+                "runs[{run_index}].results: is not an array"
+            )));
         };
         for (index, result) in results.iter().enumerate() {
             let skipped = |rule_id: Option<&str>, reason: &str| SkippedResult {
@@ -242,12 +261,14 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<ScanReport, UnreadableScan> {
                 .get("suppressions")
                 .and_then(Value::as_array)
                 .is_some_and(|s| {
-                    s.iter().any(|s| {
-                        matches!(text_at(s, &["status"]), None | Some("accepted"))
-                    })
+                    s.iter()
+                        .any(|s| matches!(text_at(s, &["status"]), None | Some("accepted")))
                 });
             if suppressed {
-                skip(&mut report, skipped(Some(rule_id), "suppressed in the scanner"));
+                skip(
+                    &mut report,
+                    skipped(Some(rule_id), "suppressed in the scanner"),
+                );
                 continue;
             }
             if text_at(result, &["baselineState"]) == Some("absent") {
@@ -398,13 +419,19 @@ fn identity_of(result: &Value, rule_id: &str, location: Option<&CodeLocation>) -
     }
     let (uri, line) = location.map_or(("", None), |l| (l.uri.as_str(), l.line));
     cut(
-        &format!("{rule_id}|{uri}|{}", line.map(|l| l.to_string()).unwrap_or_default()),
+        &format!(
+            "{rule_id}|{uri}|{}",
+            line.map(|l| l.to_string()).unwrap_or_default()
+        ),
         4_000,
     )
 }
 
 #[cfg(test)]
-#[expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
+#[expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 mod tests {
     use super::*;
 
@@ -518,7 +545,10 @@ mod tests {
         assert!(shell.guidance.contains("Fix: Pass the command as a list"));
         assert!(shell.identity.contains("matchBasedId/v1=5f1b1c0e3a"));
         assert_eq!(sql.cwes, ["CWE-89"]);
-        assert!(sql.identity.contains("primaryLocationLineHash=a81b9e0c3d2f"));
+        assert!(
+            sql.identity
+                .contains("primaryLocationLineHash=a81b9e0c3d2f")
+        );
         assert_eq!(secret.cwes, ["CWE-798"]);
         assert_eq!(secret.level, ScanLevel::Warning);
         assert!(shell.cves.is_empty());

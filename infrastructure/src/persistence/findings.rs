@@ -18,15 +18,15 @@ use std::collections::HashMap;
 
 use aegis_domain::finding::vulnerability::{CodeLocation, Scanner, SecurityScore, Vulnerability};
 use aegis_domain::finding::{
-    Finding, FindingFilter, FindingId, FindingKind, FindingStatus, RemediationStep,
-    RiskAcceptance, Severity, StepStatus,
+    Finding, FindingFilter, FindingId, FindingKind, FindingStatus, RemediationStep, RiskAcceptance,
+    Severity, StepStatus,
 };
-use sea_orm::sea_query::Query;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{Outcome, TestId};
 use aegis_domain::user::UserId;
+use sea_orm::sea_query::Query;
 
 use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::versioned::{VersionedTable, find_in_tenant, update_versioned};

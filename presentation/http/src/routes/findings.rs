@@ -17,8 +17,8 @@ use crate::views::findings::{
     AcceptRiskRequest, FindingListQuery, FindingResponse, NewStepRequest, RetestView,
     SarifImportView, SarifUploadForm, UpdateFindingRequest, UpdateStepRequest,
 };
-use aegis_application::error::FieldError;
 use crate::views::{PageQuery, Paginated};
+use aegis_application::error::FieldError;
 
 fn tagged(status: StatusCode, view: FindingView) -> HttpResponse {
     HttpResponse::build(status)
