@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid workbook archive nvd kev kev_attack news)
+  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid workbook archive nvd kev kev_attack news sarif)
 fi
 feeds="$(cd .. && pwd)/shared/feeds"
 seed() {
@@ -38,11 +38,12 @@ seed ctid '*compliance/ctid-mappings-explorer/*.json'
 seed workbook '*compliance/*.xlsx'
 seed archive '*.zip'
 seed kev_attack '*intel/ctid-mappings-explorer/*.json'
-for target in nvd kev news; do
+for target in nvd kev news sarif; do
   mkdir -p "infrastructure/fuzz/corpus/$target"
 done
 cp -n tests/fixtures/osint/nvd-cves.json infrastructure/fuzz/corpus/nvd/ 2>/dev/null || true
 cp -n tests/fixtures/osint/kev-catalog.json infrastructure/fuzz/corpus/kev/ 2>/dev/null || true
+cp -n tests/fixtures/sarif/*.sarif infrastructure/fuzz/corpus/sarif/ 2>/dev/null || true
 cp -n tests/fixtures/osint/news.rss tests/fixtures/osint/news.atom infrastructure/fuzz/corpus/news/ 2>/dev/null || true
 (cd infrastructure && cargo +nightly fuzz build -O)
 run() {

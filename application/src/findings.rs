@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use aegis_domain::finding::{
-    Finding, FindingFilter, FindingId, FindingRefusal, FindingStatus, RemediationStep,
+    Finding, FindingFilter, FindingId, FindingKind, FindingRefusal, FindingStatus, RemediationStep,
     RiskAcceptance, Severity, StepStatus,
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::permission::Action;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{OsintRepository, RepositoryError};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{TestCase, TestId};
 use aegis_domain::user::UserId;
@@ -25,6 +25,10 @@ use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::test_cases::{TestError, TestService, ValidationFollowUp};
 use aegis_domain::webhook::WebhookEvent;
+
+mod sarif;
+
+pub use sarif::{ScanImport, ScanReader, UnreadableScan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingError {
@@ -94,6 +98,8 @@ pub struct FindingQuery {
     pub technique: Option<String>,
     pub owner: Option<Uuid>,
     pub campaign: Option<Uuid>,
+    /// test_gap or vulnerability.
+    pub kind: Option<String>,
     /// Only unresolved findings past their due date.
     pub overdue: bool,
 }
@@ -123,7 +129,8 @@ pub struct FindingChanges {
     pub owner_id: Option<Option<Uuid>>,
     pub due_on: Option<Option<NaiveDate>>,
     pub severity: Option<String>,
-    /// `in_remediation` starts the work; `open` takes back an accepted risk.
+    /// `in_remediation` starts the work; `open` takes back an accepted risk; `resolved`
+    /// records a vulnerability fixed before the next scan confirms it.
     pub status: Option<String>,
 }
 
@@ -253,7 +260,7 @@ async fn on_validated(
     }
     let already_open = existing
         .iter()
-        .any(|f| f.test_id == test.id && f.status().is_unresolved());
+        .any(|f| f.test_id() == Some(test.id) && f.status().is_unresolved());
     let actors = threat.get(&test.technique_id).copied().unwrap_or_default();
     let Some(severity) = Severity::assess(outcome, actors).filter(|_| !already_open) else {
         return Ok(changed);
@@ -296,8 +303,9 @@ async fn on_validated(
 fn finding_data(finding: &Finding) -> serde_json::Value {
     serde_json::json!({
         "finding_id": finding.id,
-        "test_id": finding.test_id,
-        "technique_id": finding.technique_id.as_str(),
+        "test_id": finding.test_id(),
+        "kind": finding.kind().as_str(),
+        "technique_id": finding.technique_id.as_ref().map(|t| t.as_str()),
         "title": finding.title,
         "severity": finding.severity.as_str(),
         "status": finding.status().as_str(),
@@ -337,6 +345,9 @@ pub struct FindingService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     tests: TestService,
+    /// Intelligence read when scanner results name CVEs.
+    osint: Arc<dyn OsintRepository>,
+    scans: Arc<dyn ScanReader>,
 }
 
 impl FindingService {
@@ -345,12 +356,16 @@ impl FindingService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         tests: TestService,
+        osint: Arc<dyn OsintRepository>,
+        scans: Arc<dyn ScanReader>,
     ) -> Self {
         Self {
             database,
             clock,
             ids,
             tests,
+            osint,
+            scans,
         }
     }
 
@@ -408,10 +423,18 @@ impl FindingService {
                 .map_err(|e| fields.push(FieldError::new("technique", e.to_string())))
                 .ok()
         });
+        let kind = query.kind.as_deref().and_then(|k| {
+            let parsed = FindingKind::parse(k);
+            if parsed.is_none() {
+                fields.push(FieldError::new("kind", "must be test_gap or vulnerability"));
+            }
+            parsed
+        });
         if !fields.is_empty() {
             return Err(FindingError::Invalid(fields));
         }
         Ok(FindingFilter {
+            kind,
             status,
             severity,
             technique,
@@ -514,16 +537,18 @@ impl FindingService {
         let status = changes.status.clone();
         if let Some(other) = status
             .as_deref()
-            .filter(|s| !matches!(*s, "in_remediation" | "open"))
+            .filter(|s| !matches!(*s, "in_remediation" | "open" | "resolved"))
         {
             return Err(invalid(
                 "status",
                 format!(
-                    "cannot be set to `{other}` here: use in_remediation or open; resolve \
-                     through /retest and accept risk through /accept-risk"
+                    "cannot be set to `{other}` here: use in_remediation, open, or resolved \
+                     for a vulnerability; resolve a test gap through /retest and accept risk \
+                     through /accept-risk"
                 ),
             ));
         }
+        let now = self.clock.now();
         self.change(
             actor,
             id,
@@ -543,6 +568,7 @@ impl FindingService {
                 match status.as_deref() {
                     Some("in_remediation") => finding.start_remediation()?,
                     Some("open") => finding.reopen()?,
+                    Some("resolved") => finding.record_fixed(now)?,
                     _ => {}
                 }
                 Ok(serde_json::json!({
@@ -614,14 +640,17 @@ impl FindingService {
             .find_finding(actor.tenant_id, id)
             .await?
             .ok_or(FindingError::NotFound)?;
-        let original = uow.find_test(actor.tenant_id, finding.test_id).await?;
+        // A vulnerability has no test to repeat: the next scan is its retest.
+        let (Some(test_id), Some(technique)) = (finding.test_id(), finding.technique_id.clone())
+        else {
+            return Err(FindingRefusal::ScanOnly.into());
+        };
+        let original = uow.find_test(actor.tenant_id, test_id).await?;
         let now = self.clock.now();
         let id = TestId::from_uuid(self.ids.new_id());
         let mut retest = match &original {
             Some(original) => original.fresh_copy(id, actor.user_id, now),
-            None => self
-                .tests
-                .new_draft(actor, String::new(), finding.technique_id.clone()),
+            None => self.tests.new_draft(actor, String::new(), technique),
         };
         retest.title = format!(
             "Retest: {}",

@@ -919,18 +919,30 @@ impl KnowledgeService {
             .find_finding(tenant, finding)
             .await?
             .ok_or(KnowledgeError::FindingNotFound)?;
-        let mut body = format!(
-            "The validated test of {technique} was **{outcome}**: the defence {verb}.\n\n\
-             Finding status: {status}.\n",
-            technique = finding.technique_id,
-            outcome = finding.outcome.as_str().replace('_', " "),
-            verb = if finding.outcome == Outcome::Logged {
-                "only logged it"
-            } else {
-                "missed it"
-            },
-            status = finding.status().as_str().replace('_', " "),
-        );
+        let status = finding.status().as_str().replace('_', " ");
+        let mut body = match (finding.outcome(), finding.vulnerability()) {
+            (Some(outcome), _) => format!(
+                "The validated test of {technique} was **{phrase}**: the defence {verb}.\n\n\
+                 Finding status: {status}.\n",
+                technique = finding
+                    .technique_id
+                    .as_ref()
+                    .map_or("its technique", |t| t.as_str()),
+                phrase = outcome.as_str().replace('_', " "),
+                verb = if outcome == Outcome::Logged {
+                    "only logged it"
+                } else {
+                    "missed it"
+                },
+            ),
+            (None, Some(vulnerability)) => format!(
+                "{scanner} reported **{rule}**: {message}\n\nFinding status: {status}.\n",
+                scanner = vulnerability.scanner.name,
+                rule = vulnerability.rule_id,
+                message = vulnerability.message,
+            ),
+            (None, None) => format!("Finding status: {status}.\n"),
+        };
         if !finding.steps.is_empty() {
             body.push_str("\n## Remediation\n\n");
             for step in &finding.steps {
@@ -960,9 +972,11 @@ impl KnowledgeService {
             self.clock.now(),
         );
         lesson.body = body;
-        lesson.link = LessonLink::Test(finding.test_id);
+        if let Some(test) = finding.test_id() {
+            lesson.link = LessonLink::Test(test);
+        }
         lesson.finding_id = Some(finding.id);
-        lesson.technique_id = Some(finding.technique_id.clone());
+        lesson.technique_id = finding.technique_id.clone();
         uow.insert_lesson(tenant, &lesson).await?;
         self.audit(
             uow.as_ref(),

@@ -107,6 +107,8 @@ pub struct Dependencies {
     pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
     /// Wakes the live notification streams when notifications are committed.
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
+    /// Reads scanners' SARIF files into results.
+    pub scan_reader: Arc<dyn findings::ScanReader>,
 }
 
 /// Size limits that use cases enforce.
@@ -452,6 +454,8 @@ impl Services {
                 deps.clock.clone(),
                 deps.ids.clone(),
                 tests.clone(),
+                deps.osint.clone(),
+                deps.scan_reader.clone(),
             ),
             analytics: analytics::AnalyticsService::new(deps.database.clone(), exports.clone()),
             exports,

@@ -1,6 +1,10 @@
 //! Findings: a technique the defence logged but did not detect, or missed, opened from the
 //! validated test that showed it, remediated step by step, and closed only by a retest that
-//! validates with a better outcome.
+//! validates with a better outcome (a test gap); or a vulnerability a scanner reported,
+//! remediated the same way and closed when a later scan of the same scope no longer reports
+//! it, or by a lead who records it fixed.
+
+pub mod vulnerability;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -9,6 +13,7 @@ use crate::id::Id;
 use crate::tenant::TenantId;
 use crate::test_case::{Outcome, TestId};
 use crate::user::UserId;
+use vulnerability::Vulnerability;
 
 pub type FindingId = Id<Finding>;
 
@@ -66,6 +71,51 @@ impl Severity {
             Self::Low => 180,
         }
     }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingKind {
+    /// A validated test showed the defence missed or only logged a technique.
+    TestGap,
+    /// A scanner reported a vulnerability (a SARIF result).
+    Vulnerability,
+}
+
+impl FindingKind {
+    pub const ALL: [Self; 2] = [Self::TestGap, Self::Vulnerability];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TestGap => "test_gap",
+            Self::Vulnerability => "vulnerability",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Where a finding comes from, with what only that kind carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingOrigin {
+    /// The validated test that showed the gap, and its outcome.
+    Test { test_id: TestId, outcome: Outcome },
+    /// The scanner's result.
+    Scan(Box<Vulnerability>),
+}
+
+/// What a later scan meant for a vulnerability finding it reported again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rescan {
+    Unchanged,
+    /// The scanner says something new about it (message, location, rating, techniques…).
+    Updated,
+    /// It was resolved and is reported again: it is open once more.
+    Reopened,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,12 +208,12 @@ pub struct RiskAcceptance {
 pub struct Finding {
     pub id: FindingId,
     pub tenant_id: TenantId,
-    /// The validated test that showed the gap.
-    pub test_id: TestId,
-    pub technique_id: TechniqueId,
+    /// The test that showed the gap, or the scanner's result.
+    pub origin: FindingOrigin,
+    /// The technique of a test gap; a vulnerability's first technique, if any leads from it.
+    pub technique_id: Option<TechniqueId>,
     pub campaign_id: Option<uuid::Uuid>,
     pub title: String,
-    pub outcome: Outcome,
     pub severity: Severity,
     /// Moved only by the remediation methods (`start_remediation`, `await_retest`, …).
     status: FindingStatus,
@@ -192,6 +242,10 @@ pub enum FindingRefusal {
     },
     #[error("a risk acceptance must expire after today")]
     ExpiryInPast,
+    #[error("a test gap is resolved only by a retest that validates with a better outcome")]
+    RetestOnly,
+    #[error("a vulnerability is retested by the next scan: import it, or record the fix")]
+    ScanOnly,
 }
 
 impl Finding {
@@ -210,11 +264,10 @@ impl Finding {
         Self {
             id,
             tenant_id,
-            test_id,
-            technique_id,
+            origin: FindingOrigin::Test { test_id, outcome },
+            technique_id: Some(technique_id),
             campaign_id: None,
             title: String::new(),
-            outcome,
             severity,
             status: FindingStatus::Open,
             owner: None,
@@ -228,6 +281,140 @@ impl Finding {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// A finding opened now on what a scanner reported: open, version 1, as severe as the
+    /// scanner rated it, titled by its rule and location.
+    #[must_use]
+    pub fn from_scan(
+        id: FindingId,
+        tenant_id: TenantId,
+        vulnerability: Vulnerability,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let severity = vulnerability.scanner_severity;
+        Self {
+            id,
+            tenant_id,
+            technique_id: vulnerability.techniques.first().cloned(),
+            campaign_id: None,
+            title: vulnerability.title(),
+            origin: FindingOrigin::Scan(Box::new(vulnerability)),
+            severity,
+            status: FindingStatus::Open,
+            owner: None,
+            due_on: Some(now.date_naive() + chrono::Duration::days(severity.days_to_fix())),
+            steps: Vec::new(),
+            risk_acceptance: None,
+            retest_id: None,
+            last_retest_outcome: None,
+            resolved_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[must_use]
+    pub const fn kind(&self) -> FindingKind {
+        match self.origin {
+            FindingOrigin::Test { .. } => FindingKind::TestGap,
+            FindingOrigin::Scan(_) => FindingKind::Vulnerability,
+        }
+    }
+
+    /// The validated test that showed a test gap.
+    #[must_use]
+    pub const fn test_id(&self) -> Option<TestId> {
+        match self.origin {
+            FindingOrigin::Test { test_id, .. } => Some(test_id),
+            FindingOrigin::Scan(_) => None,
+        }
+    }
+
+    /// The outcome that opened a test gap.
+    #[must_use]
+    pub const fn outcome(&self) -> Option<Outcome> {
+        match self.origin {
+            FindingOrigin::Test { outcome, .. } => Some(outcome),
+            FindingOrigin::Scan(_) => None,
+        }
+    }
+
+    #[must_use]
+    pub fn vulnerability(&self) -> Option<&Vulnerability> {
+        match &self.origin {
+            FindingOrigin::Scan(vulnerability) => Some(vulnerability),
+            FindingOrigin::Test { .. } => None,
+        }
+    }
+
+    /// A later scan reported it again as `seen`: what the scanner says now replaces what it
+    /// said (a new rating moves the severity with it, and its due date when the severity
+    /// rises), and a resolved finding is open again. An accepted risk stays accepted.
+    /// A test gap is left as it is.
+    pub fn rescan(&mut self, seen: Vulnerability, now: DateTime<Utc>) -> Rescan {
+        let FindingOrigin::Scan(current) = &mut self.origin else {
+            return Rescan::Unchanged;
+        };
+        let mut outcome = Rescan::Unchanged;
+        if **current != seen {
+            if current.scanner_severity != seen.scanner_severity {
+                if seen.scanner_severity > self.severity {
+                    self.due_on = Some(
+                        now.date_naive()
+                            + chrono::Duration::days(seen.scanner_severity.days_to_fix()),
+                    );
+                }
+                self.severity = seen.scanner_severity;
+            }
+            self.technique_id = seen.techniques.first().cloned();
+            self.title = seen.title();
+            **current = seen;
+            outcome = Rescan::Updated;
+        }
+        if self.status == FindingStatus::Resolved {
+            self.status = FindingStatus::Open;
+            self.resolved_at = None;
+            outcome = Rescan::Reopened;
+        }
+        outcome
+    }
+
+    /// A later scan of its scope no longer reports it: an unresolved vulnerability whose
+    /// risk is not accepted is resolved. Returns whether it resolved.
+    pub fn no_longer_reported(&mut self, now: DateTime<Utc>) -> bool {
+        if self.kind() != FindingKind::Vulnerability
+            || !matches!(
+                self.status,
+                FindingStatus::Open | FindingStatus::InRemediation | FindingStatus::AwaitingRetest
+            )
+        {
+            return false;
+        }
+        self.status = FindingStatus::Resolved;
+        self.resolved_at = Some(now);
+        true
+    }
+
+    /// A lead records a vulnerability fixed before the next scan confirms it (a test gap
+    /// is resolved only by its retest).
+    ///
+    /// # Errors
+    /// For a test gap, or unless open or in remediation.
+    pub fn record_fixed(&mut self, now: DateTime<Utc>) -> Result<(), FindingRefusal> {
+        if self.kind() != FindingKind::Vulnerability {
+            return Err(FindingRefusal::RetestOnly);
+        }
+        if !matches!(
+            self.status,
+            FindingStatus::Open | FindingStatus::InRemediation
+        ) {
+            return Err(self.refuse("be resolved"));
+        }
+        self.status = FindingStatus::Resolved;
+        self.resolved_at = Some(now);
+        Ok(())
     }
 
     /// The finding as storage holds it: its status and version exactly as saved. For the
@@ -298,8 +485,11 @@ impl Finding {
     /// The team says it is fixed: `retest` must now prove it.
     ///
     /// # Errors
-    /// When resolved, accepted or already awaiting a retest.
+    /// For a vulnerability; when resolved, accepted or already awaiting a retest.
     pub fn await_retest(&mut self, retest: TestId) -> Result<(), FindingRefusal> {
+        if self.kind() == FindingKind::Vulnerability {
+            return Err(FindingRefusal::ScanOnly);
+        }
         if !matches!(
             self.status,
             FindingStatus::Open | FindingStatus::InRemediation
@@ -313,10 +503,13 @@ impl Finding {
 
     /// The retest validated with `outcome`: a better outcome than the one that opened the
     /// finding resolves it, anything else sends it back to remediation. Returns whether it
-    /// resolved.
+    /// resolved. A vulnerability has no outcome to improve on: it is left as it is.
     pub fn record_retest(&mut self, outcome: Outcome, now: DateTime<Utc>) -> bool {
+        let Some(opened) = self.outcome() else {
+            return false;
+        };
         self.retest_id = None;
-        if outcome < self.outcome {
+        if outcome < opened {
             self.status = FindingStatus::Resolved;
             self.resolved_at = Some(now);
             self.last_retest_outcome = None;
@@ -369,6 +562,7 @@ pub struct FindingFilter {
     pub technique: Option<TechniqueId>,
     pub owner: Option<UserId>,
     pub campaign: Option<uuid::Uuid>,
+    pub kind: Option<FindingKind>,
     /// Only unresolved findings due before this day.
     pub overdue_on: Option<NaiveDate>,
 }
@@ -413,5 +607,97 @@ mod tests {
             Severity::assess(Outcome::NotDetected, 12),
             Some(Severity::Critical)
         );
+    }
+
+    fn scanned(severity: Severity, message: &str) -> Vulnerability {
+        Vulnerability {
+            fingerprint: "f".to_owned(),
+            scope: "Semgrep".to_owned(),
+            scanner: vulnerability::Scanner {
+                name: "Semgrep".to_owned(),
+                version: None,
+            },
+            rule_id: "sql-injection".to_owned(),
+            rule_name: None,
+            message: message.to_owned(),
+            location: None,
+            cves: Vec::new(),
+            cwes: vec!["CWE-89".to_owned()],
+            score: None,
+            scanner_severity: severity,
+            guidance: String::new(),
+            techniques: vec![TechniqueId::parse("T1190").unwrap_or_else(|e| panic!("{e}"))],
+        }
+    }
+
+    #[test]
+    fn a_vulnerability_finding_has_no_test_and_is_settled_by_scans_not_retests() {
+        let nil = uuid::Uuid::nil();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let mut finding = Finding::from_scan(
+            FindingId::from_uuid(nil),
+            TenantId::from_uuid(nil),
+            scanned(Severity::Medium, "one"),
+            now,
+        );
+        assert_eq!(finding.kind(), FindingKind::Vulnerability);
+        assert_eq!((finding.test_id(), finding.outcome()), (None, None));
+        assert_eq!(
+            finding.technique_id.as_ref().map(TechniqueId::as_str),
+            Some("T1190")
+        );
+        assert_eq!(
+            finding.await_retest(TestId::from_uuid(nil)),
+            Err(FindingRefusal::ScanOnly)
+        );
+        // A retest never resolves it: it has no outcome to improve on.
+        assert!(!finding.record_retest(Outcome::Prevented, now));
+        assert_eq!(finding.status(), FindingStatus::Open);
+
+        assert_eq!(
+            finding.rescan(scanned(Severity::Medium, "one"), now),
+            Rescan::Unchanged
+        );
+        assert_eq!(
+            finding.rescan(scanned(Severity::High, "two"), now),
+            Rescan::Updated
+        );
+        assert_eq!(finding.severity, Severity::High);
+        assert!(finding.no_longer_reported(now));
+        assert_eq!(finding.status(), FindingStatus::Resolved);
+        assert!(!finding.no_longer_reported(now));
+        assert_eq!(
+            finding.rescan(scanned(Severity::High, "two"), now),
+            Rescan::Reopened
+        );
+        assert_eq!(
+            (finding.status(), finding.resolved_at),
+            (FindingStatus::Open, None)
+        );
+        assert_eq!(finding.record_fixed(now), Ok(()));
+        assert_eq!(finding.status(), FindingStatus::Resolved);
+    }
+
+    #[test]
+    fn a_test_gap_is_not_recorded_fixed_nor_touched_by_scans() {
+        let nil = uuid::Uuid::nil();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let mut finding = Finding::open(
+            FindingId::from_uuid(nil),
+            TenantId::from_uuid(nil),
+            TestId::from_uuid(nil),
+            TechniqueId::parse("T1003").unwrap_or_else(|e| panic!("{e}")),
+            Outcome::Logged,
+            Severity::Medium,
+            now,
+        );
+        assert_eq!(finding.kind(), FindingKind::TestGap);
+        assert_eq!(finding.record_fixed(now), Err(FindingRefusal::RetestOnly));
+        assert!(!finding.no_longer_reported(now));
+        assert_eq!(
+            finding.rescan(scanned(Severity::High, "x"), now),
+            Rescan::Unchanged
+        );
+        assert!(finding.record_retest(Outcome::Detected, now));
     }
 }

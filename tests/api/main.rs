@@ -26,6 +26,7 @@ mod demo;
 mod detection_lifecycle;
 mod evidence;
 mod exports;
+mod findings;
 mod jobs;
 mod knowledge;
 mod mfa;

@@ -942,6 +942,16 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(M::GET, "/api/v1/findings", A::ReadOperations, None, OK),
         e(
+            M::POST,
+            "/api/v1/findings/import/sarif",
+            A::ManageFindings,
+            Some(
+                json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Walk"}},
+                "results": [{"ruleId": "walk", "message": {"text": "walked"}}]}]}),
+            ),
+            OK,
+        ),
+        e(
             M::GET,
             "/api/v1/exports/findings",
             A::ReadOperations,

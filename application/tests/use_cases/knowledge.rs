@@ -168,10 +168,11 @@ async fn a_playbook_edited_twice_and_restored_keeps_every_version() {
 async fn a_lesson_is_drawn_from_a_finding_in_one_step() {
     let h = harness().await;
     let admin = h.actor(ADMIN, PASSWORD, Access::PasswordChange).await;
+    let test = TestId::from_uuid(uuid::Uuid::now_v7());
     let mut finding = Finding::open(
         FindingId::from_uuid(uuid::Uuid::now_v7()),
         h.tenant.id,
-        TestId::from_uuid(uuid::Uuid::now_v7()),
+        test,
         TechniqueId::parse("T1003").unwrap(),
         Outcome::NotDetected,
         Severity::Critical,
@@ -187,7 +188,7 @@ async fn a_lesson_is_drawn_from_a_finding_in_one_step() {
         .unwrap();
     assert_eq!(lesson.title, finding.title);
     assert_eq!(lesson.severity, Severity::Critical);
-    assert_eq!(lesson.link, LessonLink::Test(finding.test_id));
+    assert_eq!(lesson.link, LessonLink::Test(test));
     assert_eq!(lesson.finding_id, Some(finding.id));
     assert!(lesson.body.contains("**not detected**"), "{}", lesson.body);
     let audited = h.database.with(|s| {

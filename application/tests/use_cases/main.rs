@@ -82,6 +82,7 @@ async fn harness() -> Harness {
         webhook_transport: Arc::new(webhooks.clone()),
         webhook_secrets: Arc::new(fakes::PlainCipher),
         notification_signals: Arc::new(signals.clone()),
+        scan_reader: Arc::new(fakes::findings::CannedScans(Default::default())),
     };
     let services = Services::new(
         deps,

@@ -56,4 +56,14 @@ pub trait FindingRepository: Send + Sync {
         tenant: TenantId,
         test: TestId,
     ) -> Result<Vec<Finding>, RepositoryError>;
+
+    /// The vulnerability findings whose scan scope is one of `scopes`, in any status.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn scanned_findings(
+        &self,
+        tenant: TenantId,
+        scopes: &[String],
+    ) -> Result<Vec<Finding>, RepositoryError>;
 }

@@ -22,6 +22,7 @@ pub mod osint_files;
 pub mod remote;
 mod rule_fields;
 pub mod rule_files;
+pub mod sarif;
 pub mod sigma;
 pub mod stix_intel;
 pub mod template_files;

@@ -1,5 +1,6 @@
 //! Findings with their remediation steps (a JSON list, always read and written whole with
-//! the finding it belongs to).
+//! the finding it belongs to), and what a scanner reported for a vulnerability finding
+//! (`scanner_findings`, one row per such finding, written with it).
 
 use aegis_domain::ports::Entity;
 use aegis_domain::ports::FindingRepository;
@@ -13,15 +14,19 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use aegis_domain::catalog::TechniqueId;
+use std::collections::HashMap;
+
+use aegis_domain::finding::vulnerability::{CodeLocation, Scanner, SecurityScore, Vulnerability};
 use aegis_domain::finding::{
-    Finding, FindingFilter, FindingId, FindingStatus, RemediationStep, RiskAcceptance, Severity,
-    StepStatus,
+    Finding, FindingFilter, FindingId, FindingKind, FindingStatus, RemediationStep, RiskAcceptance,
+    Severity, StepStatus,
 };
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::test_case::{Outcome, TestId};
 use aegis_domain::user::UserId;
+use sea_orm::sea_query::Query;
 
 use super::error::{corrupt, ensure_tenant, on_write, unexpected};
 use super::versioned::{VersionedTable, find_in_tenant, update_versioned};
@@ -41,11 +46,11 @@ pub(crate) mod entities {
             #[sea_orm(primary_key, auto_increment = false)]
             pub id: Uuid,
             pub tenant_id: Uuid,
-            pub test_id: Uuid,
-            pub technique_id: String,
+            pub test_id: Option<Uuid>,
+            pub technique_id: Option<String>,
             pub campaign_id: Option<Uuid>,
             pub title: String,
-            pub outcome: String,
+            pub outcome: Option<String>,
             pub severity: String,
             /// Severity as a number, so lists sort most severe first.
             pub severity_rank: i16,
@@ -62,6 +67,41 @@ pub(crate) mod entities {
             pub version: i32,
             pub created_at: DateTimeUtc,
             pub updated_at: DateTimeUtc,
+            /// test_gap or vulnerability.
+            pub kind: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub(crate) mod scanner_finding {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "scanner_findings")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub finding_id: Uuid,
+            pub tenant_id: Uuid,
+            pub fingerprint: String,
+            pub scope: String,
+            pub scanner_name: String,
+            pub scanner_version: Option<String>,
+            pub rule_id: String,
+            pub rule_name: Option<String>,
+            pub message: String,
+            pub artifact_uri: Option<String>,
+            pub line: Option<i32>,
+            pub cves: Json,
+            pub cwes: Json,
+            pub score_tenths: Option<i16>,
+            pub scanner_severity: String,
+            pub guidance: String,
+            /// ` T1190 T1059 `: a technique filter is one `LIKE '% T1190 %'`.
+            pub techniques: String,
         }
 
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -71,7 +111,7 @@ pub(crate) mod entities {
     }
 }
 
-use entities::finding;
+use entities::{finding, scanner_finding};
 
 use async_trait::async_trait;
 
@@ -92,7 +132,84 @@ fn outcome(text: &str) -> Result<Outcome, RepositoryError> {
     Outcome::parse(text).ok_or_else(|| corrupt("finding outcome", text))
 }
 
-fn to_domain(row: finding::Model) -> Result<Finding, RepositoryError> {
+fn vulnerability_of(row: scanner_finding::Model) -> Result<Vulnerability, RepositoryError> {
+    let list = |value: serde_json::Value, what: &str| -> Result<Vec<String>, RepositoryError> {
+        serde_json::from_value(value).map_err(|e| corrupt(what, e))
+    };
+    let location = row.artifact_uri.map(|uri| CodeLocation {
+        uri,
+        line: row.line.and_then(|l| u32::try_from(l).ok()),
+    });
+    let score = row
+        .score_tenths
+        .map(|t| {
+            u8::try_from(t)
+                .ok()
+                .and_then(SecurityScore::from_tenths)
+                .ok_or_else(|| corrupt("security score", t))
+        })
+        .transpose()?;
+    Ok(Vulnerability {
+        fingerprint: row.fingerprint,
+        scope: row.scope,
+        scanner: Scanner {
+            name: row.scanner_name,
+            version: row.scanner_version,
+        },
+        rule_id: row.rule_id,
+        rule_name: row.rule_name,
+        message: row.message,
+        location,
+        cves: list(row.cves, "finding CVEs")?,
+        cwes: list(row.cwes, "finding CWEs")?,
+        score,
+        scanner_severity: Severity::parse(&row.scanner_severity)
+            .ok_or_else(|| corrupt("scanner severity", &row.scanner_severity))?,
+        guidance: row.guidance,
+        techniques: row
+            .techniques
+            .split_whitespace()
+            .map(|t| TechniqueId::parse(t).map_err(|e| corrupt("finding technique", e)))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn scanner_row(tenant: TenantId, id: FindingId, v: &Vulnerability) -> scanner_finding::ActiveModel {
+    let techniques: String = v
+        .techniques
+        .iter()
+        .map(|t| format!(" {t}"))
+        .chain(std::iter::once(" ".to_owned()))
+        .collect();
+    scanner_finding::ActiveModel {
+        finding_id: Set(id.as_uuid()),
+        tenant_id: Set(tenant.as_uuid()),
+        fingerprint: Set(v.fingerprint.clone()),
+        scope: Set(v.scope.clone()),
+        scanner_name: Set(v.scanner.name.clone()),
+        scanner_version: Set(v.scanner.version.clone()),
+        rule_id: Set(v.rule_id.clone()),
+        rule_name: Set(v.rule_name.clone()),
+        message: Set(v.message.clone()),
+        artifact_uri: Set(v.location.as_ref().map(|l| l.uri.clone())),
+        line: Set(v
+            .location
+            .as_ref()
+            .and_then(|l| l.line)
+            .and_then(|l| i32::try_from(l).ok())),
+        cves: Set(serde_json::json!(v.cves)),
+        cwes: Set(serde_json::json!(v.cwes)),
+        score_tenths: Set(v.score.map(|s| i16::from(s.tenths()))),
+        scanner_severity: Set(v.scanner_severity.as_str().to_owned()),
+        guidance: Set(v.guidance.clone()),
+        techniques: Set(techniques),
+    }
+}
+
+fn to_domain(
+    row: finding::Model,
+    scanned: Option<scanner_finding::Model>,
+) -> Result<Finding, RepositoryError> {
     let steps: Vec<StoredStep> =
         serde_json::from_value(row.steps).map_err(|e| corrupt("remediation steps", e))?;
     let steps = steps
@@ -117,19 +234,43 @@ fn to_domain(row: finding::Model) -> Result<Finding, RepositoryError> {
         }),
         _ => None,
     };
-    let mut finding = Finding::open(
-        FindingId::from_uuid(row.id),
-        TenantId::from_uuid(row.tenant_id),
-        TestId::from_uuid(row.test_id),
-        TechniqueId::parse(&row.technique_id).map_err(|e| corrupt("finding technique", e))?,
-        outcome(&row.outcome)?,
-        Severity::parse(&row.severity).ok_or_else(|| corrupt("finding severity", &row.severity))?,
-        row.created_at,
-    )
-    .restored(
+    let id = FindingId::from_uuid(row.id);
+    let tenant = TenantId::from_uuid(row.tenant_id);
+    let severity =
+        Severity::parse(&row.severity).ok_or_else(|| corrupt("finding severity", &row.severity))?;
+    let technique = row
+        .technique_id
+        .as_deref()
+        .map(|t| TechniqueId::parse(t).map_err(|e| corrupt("finding technique", e)))
+        .transpose()?;
+    let finding = match (FindingKind::parse(&row.kind), scanned) {
+        (Some(FindingKind::Vulnerability), Some(scanned)) => {
+            Finding::from_scan(id, tenant, vulnerability_of(scanned)?, row.created_at)
+        }
+        (Some(FindingKind::TestGap), _) => {
+            let (Some(test), Some(technique), Some(opened)) =
+                (row.test_id, technique.clone(), row.outcome.as_deref())
+            else {
+                return Err(corrupt("test gap without its test", row.id));
+            };
+            Finding::open(
+                id,
+                tenant,
+                TestId::from_uuid(test),
+                technique,
+                outcome(opened)?,
+                severity,
+                row.created_at,
+            )
+        }
+        _ => return Err(corrupt("finding kind", &row.kind)),
+    };
+    let mut finding = finding.restored(
         FindingStatus::parse(&row.status).ok_or_else(|| corrupt("finding status", &row.status))?,
         row.version,
     );
+    finding.technique_id = technique;
+    finding.severity = severity;
     finding.campaign_id = row.campaign_id;
     finding.title = row.title;
     finding.owner = row.owner_id.map(UserId::from_uuid);
@@ -173,11 +314,12 @@ fn to_row(f: &Finding) -> finding::ActiveModel {
     finding::ActiveModel {
         id: Set(f.id.as_uuid()),
         tenant_id: Set(f.tenant_id.as_uuid()),
-        test_id: Set(f.test_id.as_uuid()),
-        technique_id: Set(f.technique_id.as_str().to_owned()),
+        test_id: Set(f.test_id().map(|t| t.as_uuid())),
+        technique_id: Set(f.technique_id.as_ref().map(|t| t.as_str().to_owned())),
         campaign_id: Set(f.campaign_id),
         title: Set(f.title.clone()),
-        outcome: Set(f.outcome.as_str().to_owned()),
+        outcome: Set(f.outcome().map(|o| o.as_str().to_owned())),
+        kind: Set(f.kind().as_str().to_owned()),
         severity: Set(f.severity.as_str().to_owned()),
         severity_rank: Set(rank(f.severity)),
         status: Set(f.status().as_str().to_owned()),
@@ -206,7 +348,42 @@ pub(crate) async fn insert(
         .exec_without_returning(db)
         .await
         .map_err(on_write(Subject::Finding))?;
+    if let Some(vulnerability) = f.vulnerability() {
+        scanner_finding::Entity::insert(scanner_row(tenant, f.id, vulnerability))
+            .exec_without_returning(db)
+            .await
+            .map_err(on_write(Subject::Finding))?;
+    }
     Ok(())
+}
+
+/// Findings with what the scanner reported for those of kind vulnerability.
+async fn with_scans(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    rows: Vec<finding::Model>,
+) -> Result<Vec<Finding>, RepositoryError> {
+    let scanned: Vec<uuid::Uuid> = rows
+        .iter()
+        .filter(|r| r.kind == FindingKind::Vulnerability.as_str())
+        .map(|r| r.id)
+        .collect();
+    let mut scans: HashMap<uuid::Uuid, scanner_finding::Model> = HashMap::new();
+    for chunk in scanned.chunks(500) {
+        let found = scanner_finding::Entity::find()
+            .filter(scanner_finding::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(scanner_finding::Column::FindingId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .map_err(unexpected)?;
+        scans.extend(found.into_iter().map(|s| (s.finding_id, s)));
+    }
+    rows.into_iter()
+        .map(|row| {
+            let scan = scans.remove(&row.id);
+            to_domain(row, scan)
+        })
+        .collect()
 }
 
 pub(crate) async fn find(
@@ -214,10 +391,10 @@ pub(crate) async fn find(
     tenant: TenantId,
     id: FindingId,
 ) -> Result<Option<Finding>, RepositoryError> {
-    find_in_tenant::<finding::Entity>(db, tenant, id.as_uuid())
-        .await?
-        .map(to_domain)
-        .transpose()
+    let Some(row) = find_in_tenant::<finding::Entity>(db, tenant, id.as_uuid()).await? else {
+        return Ok(None);
+    };
+    Ok(with_scans(db, tenant, vec![row]).await?.pop())
 }
 
 pub(crate) async fn update(
@@ -230,7 +407,22 @@ pub(crate) async fn update(
     row.id = NotSet;
     row.tenant_id = NotSet;
     row.created_at = NotSet;
-    update_versioned::<finding::Entity, _>(db, tenant, f.id.as_uuid(), expected_version, row).await
+    row.kind = NotSet;
+    update_versioned::<finding::Entity, _>(db, tenant, f.id.as_uuid(), expected_version, row)
+        .await?;
+    if let Some(vulnerability) = f.vulnerability() {
+        let mut scan = scanner_row(tenant, f.id, vulnerability);
+        scan.finding_id = NotSet;
+        scan.tenant_id = NotSet;
+        scanner_finding::Entity::update_many()
+            .set(scan)
+            .filter(scanner_finding::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(scanner_finding::Column::FindingId.eq(f.id.as_uuid()))
+            .exec(db)
+            .await
+            .map_err(on_write(Subject::Finding))?;
+    }
+    Ok(())
 }
 
 fn unresolved() -> impl Iterator<Item = &'static str> {
@@ -254,7 +446,21 @@ pub(crate) async fn list(
         query = query.filter(finding::Column::Severity.eq(severity.as_str()));
     }
     if let Some(technique) = &filter.technique {
-        query = query.filter(finding::Column::TechniqueId.eq(technique.as_str()));
+        // A vulnerability counts under each technique it leads to, not only its first.
+        let scanned = Query::select()
+            .column(scanner_finding::Column::FindingId)
+            .from(scanner_finding::Entity)
+            .and_where(scanner_finding::Column::TenantId.eq(tenant.as_uuid()))
+            .and_where(scanner_finding::Column::Techniques.like(format!("% {technique} %")))
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(finding::Column::TechniqueId.eq(technique.as_str()))
+                .add(finding::Column::Id.in_subquery(scanned)),
+        );
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(finding::Column::Kind.eq(kind.as_str()));
     }
     if let Some(owner) = filter.owner {
         query = query.filter(finding::Column::OwnerId.eq(owner.as_uuid()));
@@ -268,7 +474,7 @@ pub(crate) async fn list(
             .filter(finding::Column::Status.is_in(unresolved()));
     }
     let total = query.clone().count(db).await.map_err(unexpected)?;
-    let items = query
+    let rows = query
         .order_by_desc(finding::Column::SeverityRank)
         .order_by_asc(finding::Column::CreatedAt)
         .order_by_asc(finding::Column::Id)
@@ -276,10 +482,8 @@ pub(crate) async fn list(
         .limit(page.per_page())
         .all(db)
         .await
-        .map_err(unexpected)?
-        .into_iter()
-        .map(to_domain)
-        .collect::<Result<_, _>>()?;
+        .map_err(unexpected)?;
+    let items = with_scans(db, tenant, rows).await?;
     Ok(Page {
         items,
         total,
@@ -292,7 +496,7 @@ pub(crate) async fn of_test(
     tenant: TenantId,
     test: TestId,
 ) -> Result<Vec<Finding>, RepositoryError> {
-    finding::Entity::find()
+    let rows = finding::Entity::find()
         .filter(finding::Column::TenantId.eq(tenant.as_uuid()))
         .filter(
             Condition::any()
@@ -302,10 +506,41 @@ pub(crate) async fn of_test(
         .order_by_asc(finding::Column::CreatedAt)
         .all(db)
         .await
-        .map_err(unexpected)?
-        .into_iter()
-        .map(to_domain)
-        .collect()
+        .map_err(unexpected)?;
+    with_scans(db, tenant, rows).await
+}
+
+pub(crate) async fn scanned(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    scopes: &[String],
+) -> Result<Vec<Finding>, RepositoryError> {
+    let mut found = Vec::new();
+    for chunk in scopes.chunks(100) {
+        let scans = scanner_finding::Entity::find()
+            .filter(scanner_finding::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(scanner_finding::Column::Scope.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await
+            .map_err(unexpected)?;
+        let mut by_id: HashMap<uuid::Uuid, scanner_finding::Model> =
+            scans.into_iter().map(|s| (s.finding_id, s)).collect();
+        let ids: Vec<uuid::Uuid> = by_id.keys().copied().collect();
+        for ids in ids.chunks(500) {
+            let rows = finding::Entity::find()
+                .filter(finding::Column::TenantId.eq(tenant.as_uuid()))
+                .filter(finding::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(finding::Column::CreatedAt)
+                .all(db)
+                .await
+                .map_err(unexpected)?;
+            for row in rows {
+                let scan = by_id.remove(&row.id);
+                found.push(to_domain(row, scan)?);
+            }
+        }
+    }
+    Ok(found)
 }
 
 impl VersionedTable for finding::Entity {
@@ -359,5 +594,12 @@ impl<C: Connection> FindingRepository for SeaStore<C> {
         test: TestId,
     ) -> Result<Vec<Finding>, RepositoryError> {
         of_test(self.conn(), tenant, test).await
+    }
+    async fn scanned_findings(
+        &self,
+        tenant: TenantId,
+        scopes: &[String],
+    ) -> Result<Vec<Finding>, RepositoryError> {
+        scanned(self.conn(), tenant, scopes).await
     }
 }

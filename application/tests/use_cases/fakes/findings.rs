@@ -60,6 +60,7 @@ impl<S: Slot> FindingRepository for Memory<S> {
                 .iter()
                 .filter(|f| f.tenant_id == tenant)
                 .filter(|f| filter.status.is_none_or(|st| f.status() == st))
+                .filter(|f| filter.kind.is_none_or(|k| f.kind() == k))
                 .cloned()
                 .collect()
         });
@@ -78,10 +79,45 @@ impl<S: Slot> FindingRepository for Memory<S> {
             s.findings
                 .iter()
                 .filter(|f| {
-                    f.tenant_id == tenant && (f.test_id == test || f.retest_id == Some(test))
+                    f.tenant_id == tenant
+                        && (f.test_id() == Some(test) || f.retest_id == Some(test))
                 })
                 .cloned()
                 .collect()
         }))
+    }
+    async fn scanned_findings(
+        &self,
+        tenant: TenantId,
+        scopes: &[String],
+    ) -> Result<Vec<Finding>, RepositoryError> {
+        Ok(self.with(|s| {
+            s.findings
+                .iter()
+                .filter(|f| {
+                    f.tenant_id == tenant
+                        && f.vulnerability().is_some_and(|v| scopes.contains(&v.scope))
+                })
+                .cloned()
+                .collect()
+        }))
+    }
+}
+
+/// A scan reader that hands back the report it was given, whatever the bytes.
+pub struct CannedScans(pub std::sync::Mutex<aegis_domain::finding::vulnerability::ScanReport>);
+
+impl aegis_application::findings::ScanReader for CannedScans {
+    fn read(
+        &self,
+        _bytes: &[u8],
+    ) -> Result<
+        aegis_domain::finding::vulnerability::ScanReport,
+        aegis_application::findings::UnreadableScan,
+    > {
+        self.0
+            .lock()
+            .map(|r| r.clone())
+            .map_err(|_| aegis_application::findings::UnreadableScan("poisoned".to_owned()))
     }
 }

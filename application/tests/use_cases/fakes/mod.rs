@@ -250,7 +250,7 @@ mod dashboard;
 mod data_sources;
 mod detection_lifecycle;
 mod evidence;
-mod findings;
+pub mod findings;
 mod idempotency;
 mod jobs;
 mod knowledge;

@@ -601,7 +601,7 @@ impl Exercise<'_> {
                     &context(),
                 )
             )?;
-            for (title, notes) in content::remediation(finding.outcome) {
+            for (title, notes) in finding.outcome().into_iter().flat_map(content::remediation) {
                 attempt!(
                     "adding a remediation step",
                     self.services.findings.add_step(

@@ -67,6 +67,7 @@ use crate::views::{
         campaigns::timeline,
         findings::list, findings::get, findings::update, findings::accept_risk, findings::retest,
         findings::add_step, findings::update_step, findings::remove_step,
+        findings::import_sarif,
         detection_lifecycle::list_assets, detection_lifecycle::create_asset,
         detection_lifecycle::create_from_rule, detection_lifecycle::get_asset,
         detection_lifecycle::update_asset, detection_lifecycle::retire_asset,

@@ -206,14 +206,21 @@ fn finding_record(view: &FindingView) -> [String; 17] {
     [
         finding.id.to_string(),
         finding.title.clone(),
-        finding.technique_id.to_string(),
+        finding
+            .technique_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         finding.severity.as_str().to_owned(),
         finding.status().as_str().to_owned(),
-        finding.outcome.as_str().to_owned(),
+        finding
+            .outcome()
+            .map(|o| o.as_str().to_owned())
+            .unwrap_or_default(),
         finding.owner.map(|o| o.to_string()).unwrap_or_default(),
         finding.due_on.map(|d| d.to_string()).unwrap_or_default(),
         view.overdue.to_string(),
-        finding.test_id.to_string(),
+        finding.test_id().map(|t| t.to_string()).unwrap_or_default(),
         finding
             .campaign_id
             .map(|c| c.to_string())

@@ -15,9 +15,10 @@ use crate::problem::{ApiError, Problem};
 use crate::routes::test_cases::expected_version;
 use crate::views::findings::{
     AcceptRiskRequest, FindingListQuery, FindingResponse, NewStepRequest, RetestView,
-    UpdateFindingRequest, UpdateStepRequest,
+    SarifImportView, SarifUploadForm, UpdateFindingRequest, UpdateStepRequest,
 };
 use crate::views::{PageQuery, Paginated};
+use aegis_application::error::FieldError;
 
 fn tagged(status: StatusCode, view: FindingView) -> HttpResponse {
     HttpResponse::build(status)
@@ -211,9 +212,92 @@ pub async fn remove_step(
     Ok(tagged(StatusCode::OK, view))
 }
 
+/// The most a SARIF upload may carry (the parser's own bound).
+const MAX_SARIF_UPLOAD: usize = 32 * 1024 * 1024;
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        format!("a SARIF file is at most {MAX_SARIF_UPLOAD} bytes"),
+    )
+}
+
+/// Reads a body stream whole, refusing it past the upload bound.
+async fn bounded<S, E>(mut stream: S) -> Result<Vec<u8>, ApiError>
+where
+    S: futures::Stream<Item = Result<actix_web::web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    use futures::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("UNREADABLE_BODY", e.to_string()))?;
+        if bytes.len() + chunk.len() > MAX_SARIF_UPLOAD {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The SARIF file of a request: the `file` field of a multipart form, or the body itself.
+async fn sarif_file(request: &HttpRequest, payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    use futures::StreamExt;
+    let multipart = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return bounded(payload).await;
+    }
+    let mut form = actix_multipart::Multipart::new(request.headers(), payload);
+    while let Some(field) = form.next().await {
+        let field = field.map_err(|e| ApiError::bad_request("UNREADABLE_BODY", e.to_string()))?;
+        if field.name() == Some("file") {
+            return bounded(field).await;
+        }
+    }
+    Err(ApiError::validation(vec![FieldError::new(
+        "file",
+        "is required: send the SARIF file as the body, or as the `file` field of a multipart form",
+    )]))
+}
+
+/// Import a scanner's SARIF 2.1.0 file as findings of kind vulnerability (leads, admin, or a
+/// key with the `findings:write` scope). Idempotent: results already imported are matched by
+/// fingerprint, and findings of the file's scans that it no longer reports are resolved.
+#[utoipa::path(post, path = "/api/v1/findings/import/sarif", tag = "findings",
+    request_body(description = "A SARIF 2.1.0 log as the body, or as the `file` field of a multipart form (at most 32 MiB)",
+        content(
+            (Object = "application/sarif+json"),
+            (Object = "application/json"),
+            (SarifUploadForm = "multipart/form-data"),
+        )),
+    responses((status = 200, body = SarifImportView), (status = 403, body = Problem),
+        (status = 413, body = Problem),
+        (status = 422, body = Problem, description = "VALIDATION_FAILED naming `file`: not a SARIF 2.1.0 log, or no `file` field")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn import_sarif(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<web::Json<SarifImportView>, ApiError> {
+    let file = sarif_file(&request, payload).await?;
+    let import = services
+        .findings
+        .import_scan(&actor, &file, &context)
+        .await?;
+    Ok(web::Json(import.into()))
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("", web::get().to(list))
+        .route("/import/sarif", web::post().to(import_sarif))
         .route("/{id}", web::get().to(get))
         .route("/{id}", web::patch().to(update))
         .route("/{id}/accept-risk", web::post().to(accept_risk))

@@ -80,6 +80,8 @@ enum_schema! {
     FindingStatus = ["open", "in_remediation", "awaiting_retest", "resolved", "risk_accepted"];
     /// Where a remediation step stands.
     StepStatus = ["todo", "in_progress", "done"];
+    /// What a finding is about: a validated test's gap, or a scanner's vulnerability.
+    FindingKind = ["test_gap", "vulnerability"];
     /// A background job.
     JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery"];
     /// Where a job run stands.
@@ -237,6 +239,10 @@ mod tests {
         assert_eq!(
             super::StepStatus::VALUES,
             values(finding::StepStatus::ALL, finding::StepStatus::as_str)
+        );
+        assert_eq!(
+            super::FindingKind::VALUES,
+            values(finding::FindingKind::ALL, finding::FindingKind::as_str)
         );
         assert_eq!(
             super::JobKind::VALUES,

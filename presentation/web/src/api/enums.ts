@@ -11,6 +11,7 @@ export type Role = Schemas["Role"];
 export type CampaignType = Schemas["CampaignType"];
 export type CampaignStatus = Schemas["CampaignStatus"];
 export type FindingStatus = Schemas["FindingStatus"];
+export type FindingKind = Schemas["FindingKind"];
 export type Severity = Schemas["Severity"];
 export type CoverageStatus = Schemas["CoverageStatus"];
 export type JobOutcome = Schemas["JobOutcome"];

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Schemas } from "../api/client";
 import { json, renderPage, stubApi, user } from "../test/render";
 import { test as testView } from "./campaigns/fixtures";
-import { FindingDetailPage, FindingsPage } from "./Findings";
+import { FindingDetailPage, FindingsPage, SarifImport } from "./Findings";
 import type { Role } from "../api/enums";
 
 
@@ -15,6 +15,8 @@ const OWNER = "01a228ce-0000-7000-8000-0000000000d1";
 function finding(overrides: Partial<Schemas["FindingResponse"]> = {}): Schemas["FindingResponse"] {
   return {
     id: ID,
+    kind: "test_gap",
+    vulnerability: null,
     test_id: "01a228d5-22b6-7557-bdf2-5d5529c218d8",
     technique_id: "T1003.001",
     campaign_id: null,
@@ -136,6 +138,86 @@ describe("FindingDetailPage", () => {
     await userEvent.click(screen.getByRole("button", { name: "Request retest" }));
     expect(await screen.findByRole("link", { name: "Retest: LSASS dump" })).toHaveAttribute("href", `/tests/${retest.id}`);
     expect(screen.getByText("Awaiting retest")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Request retest" })).not.toBeInTheDocument();
+  });
+});
+
+const VULNERABILITY: Schemas["VulnerabilityView"] = {
+  scanner: "Trivy",
+  scanner_version: "0.57.1",
+  scope: "Trivy",
+  fingerprint: "ab".repeat(32),
+  rule_id: "CVE-2021-44228",
+  rule_name: "log4j-core: Remote code execution",
+  message: "Package: log4j-core 2.14.1",
+  location: { uri: "app/pom.xml", line: 42 },
+  cves: ["CVE-2021-44228"],
+  cwes: ["CWE-502"],
+  security_severity: 10,
+  scanner_severity: "critical",
+  guidance: "Upgrade log4j-core to 2.15.0 or later.",
+  techniques: ["T1059", "T1190"],
+};
+
+describe("SarifImport", () => {
+  it("uploads the chosen file as multipart and shows the counts and the skipped results", async () => {
+    const { calls } = stubApi({
+      "POST /api/v1/findings/import/sarif": () =>
+        json({ created: 3, updated: 1, unchanged: 2, resolved: 1, results_skipped: 1, skipped: [{ run: 0, index: 3, rule_id: "generic.secret", reason: "suppressed in the scanner" }] }),
+    });
+    renderPage(<SarifImport />, { role: "blue_lead" });
+    const button = screen.getByRole("button", { name: "Import SARIF" });
+    expect(button).toBeDisabled();
+    await userEvent.upload(screen.getByLabelText(/Scanner results/), new File(['{"version":"2.1.0","runs":[]}'], "scan.sarif", { type: "application/json" }));
+    await userEvent.click(button);
+    const status = await screen.findByRole("status");
+    expect(status).toHaveTextContent("3 created · 1 updated · 2 unchanged · 1 resolved · 1 skipped");
+    expect(status).toHaveTextContent("generic.secret: suppressed in the scanner");
+    const sent = calls.find((r) => r.url.endsWith("/findings/import/sarif"));
+    expect(sent?.headers.get("content-type")).toMatch(/^multipart\/form-data/);
+  });
+
+  it("shows why a file was refused", async () => {
+    stubApi({
+      "POST /api/v1/findings/import/sarif": () =>
+        json({ type: "about:blank", title: "Invalid", status: 422, code: "VALIDATION_FAILED", errors: [{ field: "file", message: "version: is missing" }] }, 422),
+    });
+    renderPage(<SarifImport />, { role: "admin" });
+    await userEvent.upload(screen.getByLabelText(/Scanner results/), new File(["{}"], "scan.sarif"));
+    await userEvent.click(screen.getByRole("button", { name: "Import SARIF" }));
+    expect(await screen.findByText(/version: is missing/)).toBeInTheDocument();
+  });
+});
+
+describe("Vulnerability findings", () => {
+  it("lists the kind with a filter, and a viewer gets no import", async () => {
+    const { calls } = stubApi({
+      "GET /api/v1/users/directory": () => json([]),
+      "GET /api/v1/findings": () => json(list([finding({ kind: "vulnerability", test_id: null, outcome: null, title: "log4shell in app/pom.xml:42", vulnerability: VULNERABILITY })])),
+      "GET /api/v1/campaigns": noCampaigns,
+    });
+    renderPage(<FindingsPage />, { role: "viewer", url: "/findings?kind=vulnerability" });
+    const row = (await screen.findByRole("link", { name: "log4shell in app/pom.xml:42" })).closest("tr") as HTMLElement;
+    expect(within(row).getAllByText("Vulnerability").length).toBeGreaterThan(0);
+    expect(within(row).getByText("Trivy")).toBeInTheDocument();
+    expect(new URL(calls.find((r) => r.url.includes("/findings"))?.url ?? "").searchParams.get("kind")).toBe("vulnerability");
+    expect(screen.queryByRole("button", { name: "Import SARIF" })).not.toBeInTheDocument();
+  });
+
+  it("shows the scanner, rule, location, CVE, CWE and guidance, and offers to record it fixed instead of a retest", async () => {
+    stubApi({
+      [`GET /api/v1/findings/${ID}`]: () => json(finding({ kind: "vulnerability", test_id: null, outcome: null, technique_id: "T1059", title: "log4shell", vulnerability: VULNERABILITY })),
+      "GET /api/v1/users/directory": () => json([]),
+    });
+    renderDetail("blue_lead");
+    await screen.findByRole("heading", { name: "log4shell" });
+    expect(screen.getByText("Trivy 0.57.1")).toBeInTheDocument();
+    expect(screen.getByText("log4j-core: Remote code execution (CVE-2021-44228)")).toBeInTheDocument();
+    expect(screen.getByText("app/pom.xml:42")).toBeInTheDocument();
+    expect(screen.getByText("CWE-502")).toBeInTheDocument();
+    expect(screen.getByText("10.0 (Critical)")).toBeInTheDocument();
+    expect(screen.getByText("Upgrade log4j-core to 2.15.0 or later.")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Record fixed" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Request retest" })).not.toBeInTheDocument();
   });
 });

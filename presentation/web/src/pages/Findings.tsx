@@ -10,12 +10,74 @@ import { pageCount, useListParams } from "../lib/listParams";
 import { SearchField } from "./listing";
 import { can } from "../lib/permissions";
 import { Facts } from "./listing";
-import { oneOf, type StepStatus } from "../api/enums";
+import { every, oneOf, type FindingKind, type StepStatus } from "../api/enums";
 import { DrawLesson } from "./DrawLesson";
 
 type Finding = Schemas["FindingResponse"];
 const PER_PAGE = 25;
-const FILTER_KEYS = ["status", "severity", "technique_id", "owner_id", "campaign_id", "overdue"] as const;
+const FILTER_KEYS = ["kind", "status", "severity", "technique_id", "owner_id", "campaign_id", "overdue"] as const;
+const KIND_LABELS: Record<FindingKind, string> = { test_gap: "Test gap", vulnerability: "Vulnerability" };
+const FINDING_KINDS = every<FindingKind>()(["test_gap", "vulnerability"]);
+type SarifImport = Schemas["SarifImportView"];
+
+/** Imports a scanner's SARIF file and shows what the import did. */
+export function SarifImport() {
+  const client = useQueryClient();
+  const [file, setFile] = useState<File | null>(null);
+  const send = useMutation({
+    mutationFn: (chosen: File) => {
+      const form = new FormData();
+      form.append("file", chosen, chosen.name);
+      return ok(api.POST("/api/v1/findings/import/sarif", { body: form as never, bodySerializer: (body: unknown) => body as FormData }));
+    },
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: ["findings"] });
+    },
+  });
+  const problem = send.error instanceof ApiProblem ? send.error : null;
+  const result: SarifImport | undefined = send.data;
+  return (
+    <Card title="Import SARIF">
+      <form
+        className="flex flex-wrap items-end gap-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (file) send.mutate(file);
+        }}
+      >
+        <label className="text-sm font-medium text-slate-700">
+          Scanner results (SARIF 2.1.0)
+          <input className="mt-1 block text-sm" type="file" accept=".sarif,.json,application/sarif+json,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+        </label>
+        <Button type="submit" busy={send.isPending} disabled={!file}>
+          Import SARIF
+        </Button>
+      </form>
+      {problem?.field("file") && <p className="mt-2 text-sm text-red-800">The file: {problem.field("file")}</p>}
+      {send.error && !problem?.field("file") && (
+        <div className="mt-2">
+          <ErrorPanel error={send.error} />
+        </div>
+      )}
+      {result && (
+        <div role="status" className="mt-3 text-sm text-slate-800">
+          <p>
+            {result.created} created · {result.updated} updated · {result.unchanged} unchanged · {result.resolved} resolved · {result.results_skipped} skipped
+          </p>
+          {result.skipped.length > 0 && (
+            <ul className="mt-1 list-disc pl-5 text-xs text-slate-600">
+              {result.skipped.slice(0, 10).map((s) => (
+                <li key={`${s.run}-${s.index}-${s.reason}`}>
+                  {s.rule_id ?? `result ${s.index}`}: {s.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}
 
 /** Names for user ids from the tenant's directory, and the people a finding or step can go to. */
 function usePeople(me: Me) {
@@ -45,6 +107,7 @@ export function FindingsPage() {
   const filters = useListParams();
   const values = Object.fromEntries(FILTER_KEYS.map((k) => [k, filters.get(k)])) as Record<(typeof FILTER_KEYS)[number], string>;
   const query = {
+    kind: oneOf(FINDING_KINDS, values.kind),
     status: oneOf(FINDING_STATUSES, values.status),
     severity: oneOf(SEVERITIES, values.severity),
     technique_id: values.technique_id || undefined,
@@ -70,14 +133,20 @@ export function FindingsPage() {
     <>
       <PageHeader
         title="Findings"
-        subtitle="Gaps shown by validated tests (logged or not detected), and their remediation."
+        subtitle="Gaps shown by validated tests (logged or not detected), vulnerabilities reported by scanners, and their remediation."
         actions={
           <a href={`/api/v1/exports/findings?${exportQuery.toString()}`} download className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100">
             Export CSV
           </a>
         }
       />
-      <div className="mb-4 grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
+      {can(me.role, "manage_findings") && (
+        <div className="mb-4">
+          <SarifImport />
+        </div>
+      )}
+      <div className="mb-4 grid gap-3 sm:grid-cols-3 lg:grid-cols-7">
+        <SelectField label="Kind" value={values.kind} onChange={(e) => filters.set({ kind: e.target.value })} options={[["", "Any kind"], ...FINDING_KINDS.map((k) => [k, KIND_LABELS[k]] as const)]} />
         <SelectField label="Status" value={values.status} onChange={(e) => filters.set({ status: e.target.value })} options={[["", "Any status"], ...FINDING_STATUSES.map((s) => [s, humanize(s)] as const)]} />
         <SelectField label="Severity" value={values.severity} onChange={(e) => filters.set({ severity: e.target.value })} options={[["", "Any severity"], ...SEVERITIES.map((s) => [s, humanize(s)] as const)]} />
         <SearchField label="Technique" value={values.technique_id} onCommit={(v) => filters.set({ technique_id: v.toUpperCase() })} />
@@ -109,13 +178,19 @@ export function FindingsPage() {
                       {f.title}
                     </Link>
                     <p className="text-xs text-slate-500">
-                      <Badge tone={outcomeTone(f.outcome)}>{humanize(f.outcome)}</Badge> · opened {formatDate(f.created_at)}
+                      <Badge tone={f.kind === "vulnerability" ? "amber" : "slate"}>{KIND_LABELS[f.kind]}</Badge>{" "}
+                      {f.outcome && <Badge tone={outcomeTone(f.outcome)}>{humanize(f.outcome)}</Badge>}
+                      {f.vulnerability && <span>{f.vulnerability.scanner}</span>} · opened {formatDate(f.created_at)}
                     </p>
                   </Td>
                   <Td>
-                    <Link to={`/techniques/${f.technique_id}`} className="font-mono text-blue-800 hover:underline">
-                      {f.technique_id}
-                    </Link>
+                    {f.technique_id ? (
+                      <Link to={`/techniques/${f.technique_id}`} className="font-mono text-blue-800 hover:underline">
+                        {f.technique_id}
+                      </Link>
+                    ) : (
+                      "—"
+                    )}
                   </Td>
                   <Td>
                     <Badge tone={severityTone(f.severity)}>{humanize(f.severity)}</Badge>
@@ -193,7 +268,7 @@ function FindingView({ finding, me }: { finding: Finding; me: Me }) {
   const [accepting, setAccepting] = useState(false);
   const [retest, setRetest] = useState<Schemas["TestView"] | null>(null);
   const setStatus = useMutation({
-    mutationFn: (status: "in_remediation" | "open") => ok(api.PATCH("/api/v1/findings/{id}", { params: { path: { id: finding.id } }, body: { status, version: finding.version } })),
+    mutationFn: (status: "in_remediation" | "open" | "resolved") => ok(api.PATCH("/api/v1/findings/{id}", { params: { path: { id: finding.id } }, body: { status, version: finding.version } })),
     onSuccess: changed,
   });
   const requestRetest = useMutation({
@@ -238,9 +313,14 @@ function FindingView({ finding, me }: { finding: Finding; me: Me }) {
                     Accept risk
                   </Button>
                 )}
-                {open && (
+                {open && finding.kind === "test_gap" && (
                   <Button busy={requestRetest.isPending} onClick={() => requestRetest.mutate()}>
                     Request retest
+                  </Button>
+                )}
+                {open && finding.kind === "vulnerability" && (
+                  <Button busy={setStatus.isPending} onClick={() => setStatus.mutate("resolved")}>
+                    Record fixed
                   </Button>
                 )}
               </>
@@ -265,6 +345,7 @@ function FindingView({ finding, me }: { finding: Finding; me: Me }) {
       <div className="grid gap-5 xl:grid-cols-3">
         <div className="space-y-5 xl:col-span-2">
           <Details finding={finding} ownerName={people.name(finding.owner_id)} />
+          {finding.vulnerability && <ScannerReport vulnerability={finding.vulnerability} />}
           <Steps finding={finding} me={me} canManage={canManage} people={people} />
         </div>
         <div className="space-y-5">
@@ -289,19 +370,30 @@ type People = ReturnType<typeof usePeople>;
 
 function Details({ finding, ownerName }: { finding: Finding; ownerName: string }) {
   const rows: [string, ReactNode][] = [
+    ["Kind", KIND_LABELS[finding.kind]],
     [
       "Technique",
-      <Link key="t" to={`/techniques/${finding.technique_id}`} className="font-mono text-blue-800 hover:underline">
-        {finding.technique_id}
-      </Link>,
+      finding.technique_id ? (
+        <Link key="t" to={`/techniques/${finding.technique_id}`} className="font-mono text-blue-800 hover:underline">
+          {finding.technique_id}
+        </Link>
+      ) : (
+        "None known"
+      ),
     ],
-    [
+  ];
+  if (finding.test_id) {
+    rows.push([
       "Found by",
       <Link key="test" to={`/tests/${finding.test_id}`} className="text-blue-800 hover:underline">
         the validated test
       </Link>,
-    ],
-    ["Outcome", <Badge key="o" tone={outcomeTone(finding.outcome)}>{humanize(finding.outcome)}</Badge>],
+    ]);
+  }
+  if (finding.outcome) {
+    rows.push(["Outcome", <Badge key="o" tone={outcomeTone(finding.outcome)}>{humanize(finding.outcome)}</Badge>]);
+  }
+  rows.push(
     [
       "Campaign",
       finding.campaign_id ? (
@@ -316,7 +408,7 @@ function Details({ finding, ownerName }: { finding: Finding; ownerName: string }
     ["Due", <DueDate key="due" finding={finding} />],
     ["Opened", formatDateTime(finding.created_at)],
     ["Resolved", formatDateTime(finding.resolved_at)],
-  ];
+  );
   if (finding.retest_id) {
     rows.push([
       "Retest",
@@ -331,6 +423,40 @@ function Details({ finding, ownerName }: { finding: Finding; ownerName: string }
   return (
     <Card title="Details">
       <Facts items={rows} />
+    </Card>
+  );
+}
+
+/** What the scanner reported: its rule, where, the CVEs and CWEs, the techniques, the fix. */
+function ScannerReport({ vulnerability: v }: { vulnerability: NonNullable<Finding["vulnerability"]> }) {
+  const rows: [string, ReactNode][] = [
+    ["Scanner", v.scanner_version ? `${v.scanner} ${v.scanner_version}` : v.scanner],
+    ["Rule", v.rule_name ? `${v.rule_name} (${v.rule_id})` : v.rule_id],
+    ["Location", v.location ? `${v.location.uri}${v.location.line ? `:${v.location.line}` : ""}` : "—"],
+    ["CVE", v.cves.length ? v.cves.join(", ") : "—"],
+    ["CWE", v.cwes.length ? v.cwes.join(", ") : "—"],
+    ["Security severity", v.security_severity == null ? `— (rated ${humanize(v.scanner_severity)})` : `${v.security_severity.toFixed(1)} (${humanize(v.scanner_severity)})`],
+    [
+      "Techniques",
+      v.techniques.length
+        ? v.techniques.map((t) => (
+            <Link key={t} to={`/techniques/${t}`} className="mr-2 font-mono text-blue-800 hover:underline">
+              {t}
+            </Link>
+          ))
+        : "None known",
+    ],
+  ];
+  return (
+    <Card title="Scanner report">
+      <p className="mb-3 whitespace-pre-line text-sm text-slate-800">{v.message}</p>
+      <Facts items={rows} />
+      {v.guidance && (
+        <>
+          <h3 className="mt-4 text-sm font-semibold text-slate-900">Guidance</h3>
+          <p className="mt-1 whitespace-pre-line text-sm text-slate-800">{v.guidance}</p>
+        </>
+      )}
     </Card>
   );
 }
