@@ -42,6 +42,7 @@ pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
 pub mod threat_intel;
+pub mod tickets;
 pub mod users;
 pub mod webhooks;
 
@@ -107,6 +108,8 @@ pub struct Dependencies {
     pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
     /// Wakes the live notification streams when notifications are committed.
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
+    /// Calls Jira and Tempo, with the SSRF rules at connection time.
+    pub ticket_tracker: Arc<dyn tickets::TicketTracker>,
 }
 
 /// Size limits that use cases enforce.
@@ -171,6 +174,7 @@ pub struct Services {
     pub alerts: alerts::AlertService,
     pub webhooks: webhooks::WebhookService,
     pub knowledge: knowledge::KnowledgeService,
+    pub tickets: tickets::TicketService,
 }
 
 impl Services {
@@ -355,7 +359,15 @@ impl Services {
             deps.clock.clone(),
             coverage.clone(),
         );
+        let tickets = tickets::TicketService::new(tickets::TicketPorts {
+            database: deps.database.clone(),
+            tracker: deps.ticket_tracker.clone(),
+            cipher: deps.cipher.clone(),
+            clock: deps.clock.clone(),
+            ids: deps.ids.clone(),
+        });
         let work = job_work::Work {
+            tickets: tickets.clone(),
             database: deps.database.clone(),
             clock: deps.clock.clone(),
             notification_retention: job_settings.notification_retention,
@@ -415,6 +427,7 @@ impl Services {
         Self {
             alerts,
             webhooks,
+            tickets,
             knowledge: knowledge::KnowledgeService::new(
                 deps.database.clone(),
                 deps.catalog.clone(),
