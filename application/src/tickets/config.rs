@@ -115,16 +115,6 @@ impl TicketService {
             .map(JiraConfigSummary::of))
     }
 
-    /// Whether Jira is configured (anyone who reads findings may know it, to offer the
-    /// "create issue" action).
-    ///
-    /// # Errors
-    /// `Forbidden` for callers who cannot read operations.
-    pub async fn jira_configured(&self, actor: &Actor) -> Result<bool, TicketError> {
-        actor.authorize(Action::ReadOperations)?;
-        Ok(self.database.jira_config(actor.tenant_id).await?.is_some())
-    }
-
     /// Saves the configuration: the addresses must be allowed by the SSRF rules (the
     /// webhooks' allow-list names the internal ones an admin permits).
     ///

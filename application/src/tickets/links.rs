@@ -49,6 +49,13 @@ impl SubjectQuery {
     }
 }
 
+/// A subject's tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketList {
+    pub items: Vec<TicketLink>,
+    pub jira_configured: bool,
+}
+
 /// A link made by hand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewTicketLink {
@@ -64,7 +71,8 @@ pub struct NewTicketLink {
 const SYNC_SUMMARY_MAX: usize = 255;
 
 impl TicketService {
-    /// The subject's tickets, oldest first.
+    /// The subject's tickets, oldest first, and whether Jira is configured (so a client can
+    /// offer to create an issue).
     ///
     /// # Errors
     /// `Invalid` unless one subject is named.
@@ -72,10 +80,13 @@ impl TicketService {
         &self,
         actor: &Actor,
         query: SubjectQuery,
-    ) -> Result<Vec<TicketLink>, TicketError> {
+    ) -> Result<TicketList, TicketError> {
         actor.authorize(Action::ReadOperations)?;
         let subject = query.subject()?;
-        Ok(self.database.tickets_of(actor.tenant_id, &subject).await?)
+        Ok(TicketList {
+            items: self.database.tickets_of(actor.tenant_id, &subject).await?,
+            jira_configured: self.database.jira_config(actor.tenant_id).await?.is_some(),
+        })
     }
 
     /// Links a subject to an issue of any tracker.

@@ -26,7 +26,7 @@ use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::audit_trail::{self, Change};
 
 pub use config::{JiraConfigChanges, JiraConfigSummary};
-pub use links::{NewTicketLink, SubjectQuery};
+pub use links::{NewTicketLink, SubjectQuery, TicketList};
 pub use sync::SyncReport;
 
 /// Where and as whom Jira is called.

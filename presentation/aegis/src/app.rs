@@ -138,6 +138,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             secret_key.expose_secret().as_bytes(),
         )),
         notification_signals: Arc::new(notifications.clone()),
+        ticket_tracker: Arc::new(aegis_infrastructure::tickets::HttpTicketTracker::default()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

@@ -31,6 +31,7 @@ pub mod templates;
 pub mod test_cases;
 pub mod tracked_actors;
 pub mod users;
+pub mod tickets;
 pub mod webhooks;
 
 use actix_web::HttpRequest;

@@ -138,6 +138,12 @@ enum_schema! {
     WebhookPreset = ["generic", "slack", "teams"];
     /// Where a webhook delivery stands.
     DeliveryStatus = ["pending", "retrying", "delivered", "dead"];
+    /// The tracker a ticket lives in.
+    TicketSystem = ["jira", "github", "other"];
+    /// A Jira status category (`statusCategory.key`); `unknown` until brought back.
+    TicketStatusCategory = ["new", "indeterminate", "done", "unknown"];
+    /// What a ticket is about.
+    TicketSubjectKind = ["finding", "test", "remediation_step"];
     /// What a playbook is for.
     PlaybookType = ["attack", "detect", "investigate", "respond", "hunt"];
     /// What a search hit is.
@@ -345,6 +351,19 @@ mod tests {
         assert_eq!(
             super::DeliveryStatus::VALUES,
             values(DeliveryStatus::ALL, DeliveryStatus::as_str)
+        );
+    }
+
+    #[test]
+    fn each_enum_schema_lists_the_ticket_values() {
+        use aegis_domain::ticket::{StatusCategory, TicketSystem};
+        assert_eq!(
+            super::TicketSystem::VALUES,
+            values(TicketSystem::ALL, TicketSystem::as_str)
+        );
+        assert_eq!(
+            super::TicketStatusCategory::VALUES,
+            values(StatusCategory::ALL, StatusCategory::as_str)
         );
     }
 }

@@ -33,6 +33,7 @@ pub mod templates;
 pub mod test_cases;
 pub mod tracked_actors;
 pub mod users;
+pub mod tickets;
 pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
