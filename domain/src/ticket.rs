@@ -400,7 +400,10 @@ mod tests {
             ),
             Some(subject)
         );
-        assert_eq!(TicketSubject::restored("remediation_step", step, None), None);
+        assert_eq!(
+            TicketSubject::restored("remediation_step", step, None),
+            None
+        );
         assert_eq!(TicketSubject::restored("campaign", step, None), None);
     }
 }

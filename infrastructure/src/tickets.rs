@@ -133,14 +133,16 @@ fn error_text(json: &Value) -> String {
         parts.extend(messages.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     match json.get("errors") {
-        Some(Value::Object(fields)) => parts.extend(
-            fields
-                .iter()
-                .map(|(field, message)| match message.as_str() {
-                    Some(text) => format!("{field}: {text}"),
-                    None => format!("{field}: {message}"),
-                }),
-        ),
+        Some(Value::Object(fields)) => {
+            parts.extend(
+                fields
+                    .iter()
+                    .map(|(field, message)| match message.as_str() {
+                        Some(text) => format!("{field}: {text}"),
+                        None => format!("{field}: {message}"),
+                    }),
+            )
+        }
         Some(Value::Array(errors)) => parts.extend(
             errors
                 .iter()
@@ -235,7 +237,9 @@ pub fn description(draft: &IssueDraft) -> Value {
 }
 
 fn field<'a>(json: &'a Value, name: &str) -> Option<&'a str> {
-    json.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+    json.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 #[async_trait]
@@ -330,11 +334,14 @@ impl TicketTracker for HttpTicketTracker {
         target: &TempoTarget,
         worklog: &TempoWorklog,
     ) -> Result<String, TrackerError> {
-        let issue_id: i64 = worklog.issue_id.parse().map_err(|_| TrackerError::Rejected {
-            system: "Tempo",
-            status: 0,
-            message: format!("the Jira issue id {} is not numeric", worklog.issue_id),
-        })?;
+        let issue_id: i64 = worklog
+            .issue_id
+            .parse()
+            .map_err(|_| TrackerError::Rejected {
+                system: "Tempo",
+                status: 0,
+                message: format!("the Jira issue id {} is not numeric", worklog.issue_id),
+            })?;
         let body = json!({
             "issueId": issue_id,
             "timeSpentSeconds": worklog.seconds,
@@ -406,7 +413,13 @@ mod tests {
         let kind = node["type"].as_str().unwrap();
         assert!(
             [
-                "doc", "paragraph", "text", "heading", "bulletList", "listItem", "codeBlock"
+                "doc",
+                "paragraph",
+                "text",
+                "heading",
+                "bulletList",
+                "listItem",
+                "codeBlock"
             ]
             .contains(&kind),
             "{kind}"
@@ -436,7 +449,10 @@ mod tests {
     fn jira_and_tempo_errors_read_as_one_line() {
         let jira = json!({"errorMessages": ["Bad request"],
                           "errors": {"project": "project is required"}});
-        assert_eq!(error_text(&jira), "Bad request; project: project is required");
+        assert_eq!(
+            error_text(&jira),
+            "Bad request; project: project is required"
+        );
         let tempo = json!({"errors": [{"message": "Issue not found"}]});
         assert_eq!(error_text(&tempo), "Issue not found");
         assert_eq!(error_text(&Value::Null), "");
@@ -453,7 +469,10 @@ mod tests {
         };
         let refused = tracker.issue_status(&target, "SEC-1").await;
         assert!(
-            matches!(&refused, Err(TrackerError::Refused(TargetRefusal::Address { .. }))),
+            matches!(
+                &refused,
+                Err(TrackerError::Refused(TargetRefusal::Address { .. }))
+            ),
             "{refused:?}"
         );
         assert!(

@@ -115,7 +115,10 @@ pub(crate) fn judge_literal(target: &Target, allow: &AllowList) -> Result<(), Ta
 ///
 /// # Errors
 /// `Unresolvable` when the name has no address, `ResolvesInternal` when none is allowed.
-pub(crate) async fn allowed_addresses(host: &str, allow: &AllowList) -> Result<Vec<IpAddr>, TargetRefusal> {
+pub(crate) async fn allowed_addresses(
+    host: &str,
+    allow: &AllowList,
+) -> Result<Vec<IpAddr>, TargetRefusal> {
     let resolved: Vec<IpAddr> = tokio::net::lookup_host((host, 0))
         .await
         .map_err(|_| TargetRefusal::Unresolvable(host.to_owned()))?

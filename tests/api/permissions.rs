@@ -613,8 +613,10 @@ fn endpoints() -> Vec<Endpoint> {
             M::POST,
             "/api/v1/tickets",
             A::ManageFindings,
-            Some(json!({"finding_id": "{finding}", "system": "other", "key": "{new_name}",
-                        "url": "https://tracker.example/walk"})),
+            Some(
+                json!({"finding_id": "{finding}", "system": "other", "key": "{new_name}",
+                        "url": "https://tracker.example/walk"}),
+            ),
             CREATED,
         ),
         e(
@@ -635,8 +637,10 @@ fn endpoints() -> Vec<Endpoint> {
             M::PUT,
             "/api/v1/tickets/jira/config",
             A::ManageSystem,
-            Some(json!({"base_url": "{jira_url}", "email": "walk@example.com",
-                        "api_token": "walk-token", "project_key": "SEC"})),
+            Some(
+                json!({"base_url": "{jira_url}", "email": "walk@example.com",
+                        "api_token": "walk-token", "project_key": "SEC"}),
+            ),
             OK,
         ),
         e(

@@ -240,7 +240,10 @@ on_both_databases!(
 
         // What Jira received: Basic email:token, the project, type, labels and an ADF body.
         let created = jira.seen()[0].clone();
-        assert_eq!((created.method.as_str(), created.target.as_str()), ("POST", "/rest/api/3/issue"));
+        assert_eq!(
+            (created.method.as_str(), created.target.as_str()),
+            ("POST", "/rest/api/3/issue")
+        );
         let expected = format!(
             "Basic {}",
             STANDARD.encode("bot@example.com:jira-secret-token")
@@ -258,7 +261,10 @@ on_both_databases!(
         assert!(adf.contains("not detected"), "{adf}");
         let finding_link = format!("https://aegis.example/findings/{id}");
         assert!(adf.contains(&finding_link), "{adf}");
-        let test_link = format!("https://aegis.example/tests/{}", test["id"].as_str().unwrap());
+        let test_link = format!(
+            "https://aegis.example/tests/{}",
+            test["id"].as_str().unwrap()
+        );
         assert!(adf.contains(&test_link), "{adf}");
 
         // Once per finding.
@@ -289,11 +295,7 @@ on_both_databases!(
         assert_eq!(synced["status"], "In Progress");
         assert_eq!(synced["status_category"], "indeterminate");
         assert!(synced["last_synced_at"].is_string());
-        let status_call = jira
-            .seen()
-            .into_iter()
-            .find(|s| s.method == "GET")
-            .unwrap();
+        let status_call = jira.seen().into_iter().find(|s| s.method == "GET").unwrap();
         assert_eq!(status_call.target, "/rest/api/3/issue/SEC-1?fields=status");
         assert_eq!(status_call.headers["authorization"], expected);
         let worklogs: Vec<Seen> = jira
@@ -305,7 +307,10 @@ on_both_databases!(
         assert!(pushed >= 1, "{run}");
         assert_eq!(worklogs.len() as u64, pushed);
         for worklog in &worklogs {
-            assert_eq!(worklog.headers["authorization"], "Bearer tempo-secret-token");
+            assert_eq!(
+                worklog.headers["authorization"],
+                "Bearer tempo-secret-token"
+            );
             assert_eq!(worklog.body["issueId"], 10001);
             assert_eq!(worklog.body["authorAccountId"], "5b10ac8d82e05b22cc7d4ef5");
             assert!(worklog.body["timeSpentSeconds"].as_i64().unwrap() > 0);
@@ -354,7 +359,10 @@ on_both_databases!(
         for (url, reason) in [
             ("http://10.0.0.1", "private"),
             ("http://169.254.169.254", "cloud metadata"),
-            ("http://localhost:9", "resolves only to addresses that are not allowed"),
+            (
+                "http://localhost:9",
+                "resolves only to addresses that are not allowed",
+            ),
             ("ftp://jira.example", "absolute http or https URL"),
         ] {
             let response = app
@@ -376,8 +384,10 @@ on_both_databases!(
             .client
             .put(app.url("/api/v1/tickets/jira/config"))
             .bearer_auth(&admin)
-            .json(&json!({"base_url": "https://93.184.215.14", "email": "bot@example.com",
-                          "project_key": "sec", "labels": ["two words"]}))
+            .json(
+                &json!({"base_url": "https://93.184.215.14", "email": "bot@example.com",
+                          "project_key": "sec", "labels": ["two words"]}),
+            )
             .send()
             .await
             .unwrap();
@@ -399,7 +409,9 @@ on_both_databases!(
         let refused = problem(response).await;
         assert_eq!(refused["code"], "TRACKER_REJECTED");
         assert!(
-            refused.to_string().contains("issuetype: Specify a valid issue type"),
+            refused
+                .to_string()
+                .contains("issuetype: Specify a valid issue type"),
             "{refused}"
         );
         assert!(refused.to_string().contains("HTTP 400"), "{refused}");
@@ -511,8 +523,10 @@ on_both_databases!(
             .client
             .post(app.url("/api/v1/tickets"))
             .bearer_auth(&admin)
-            .json(&json!({"test_id": test_id, "system": "github", "key": "org/detections#12",
-                          "url": "https://github.com/org/detections/issues/12"}))
+            .json(
+                &json!({"test_id": test_id, "system": "github", "key": "org/detections#12",
+                          "url": "https://github.com/org/detections/issues/12"}),
+            )
             .send()
             .await
             .unwrap();
@@ -540,8 +554,10 @@ on_both_databases!(
             .client
             .post(app.url("/api/v1/tickets"))
             .bearer_auth(&admin)
-            .json(&json!({"test_id": uuid::Uuid::new_v4(), "system": "other", "key": "X-1",
-                          "url": "https://tracker.example/X-1"}))
+            .json(
+                &json!({"test_id": uuid::Uuid::new_v4(), "system": "other", "key": "X-1",
+                          "url": "https://tracker.example/X-1"}),
+            )
             .send()
             .await
             .unwrap();

@@ -178,7 +178,11 @@ impl TicketService {
         }
         let aegis_url = match changes.aegis_url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(url) => check(&mut fields, "aegis_url", aegis_domain::ticket::web_url(&base(url))),
+            Some(url) => check(
+                &mut fields,
+                "aegis_url",
+                aegis_domain::ticket::web_url(&base(url)),
+            ),
         };
         let api_token_sealed = match changes.api_token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() && token.len() <= TOKEN_MAX => {
@@ -241,8 +245,21 @@ impl TicketService {
                 "is required with a Tempo token: the Atlassian account worklogs are recorded under",
             ));
         }
-        let (Some(base_url), Some(email), Some(issue_type), Some(api_token_sealed), Some(tempo_url), true) =
-            (base_url, email, issue_type, api_token_sealed, tempo_url, fields.is_empty())
+        let (
+            Some(base_url),
+            Some(email),
+            Some(issue_type),
+            Some(api_token_sealed),
+            Some(tempo_url),
+            true,
+        ) = (
+            base_url,
+            email,
+            issue_type,
+            api_token_sealed,
+            tempo_url,
+            fields.is_empty(),
+        )
         else {
             fields.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(TicketError::Invalid(fields));

@@ -31,7 +31,9 @@ impl SubjectQuery {
     /// `Invalid` unless exactly one subject is named.
     pub fn subject(&self) -> Result<TicketSubject, TicketError> {
         match (self.finding_id, self.test_id, self.step_id) {
-            (Some(finding), None, None) => Ok(TicketSubject::Finding(FindingId::from_uuid(finding))),
+            (Some(finding), None, None) => {
+                Ok(TicketSubject::Finding(FindingId::from_uuid(finding)))
+            }
             (None, Some(test), None) => Ok(TicketSubject::Test(TestId::from_uuid(test))),
             (Some(finding), None, Some(step)) => Ok(TicketSubject::RemediationStep {
                 finding: FindingId::from_uuid(finding),
@@ -285,7 +287,10 @@ impl TicketService {
         let test = self.database.find_test(tenant, finding.test_id).await?;
         let evidence = self.database.list_evidence(tenant, finding.test_id).await?;
         let page = |path: String| IssueLink {
-            url: config.aegis_url.as_ref().map(|base| format!("{base}{path}")),
+            url: config
+                .aegis_url
+                .as_ref()
+                .map(|base| format!("{base}{path}")),
             text: String::new(),
         };
         let mut finding_link = page(format!("/findings/{}", finding.id));

@@ -19,11 +19,11 @@ use aegis_domain::ports::RepositoryError;
 use aegis_domain::ticket::{StatusCategory, TicketLink};
 use aegis_domain::webhook::{AllowList, TargetRefusal};
 
+use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
 use crate::data_sources::CredentialCipher;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
-use crate::audit_trail::{self, Change};
 
 pub use config::{JiraConfigChanges, JiraConfigSummary};
 pub use links::{NewTicketLink, SubjectQuery, TicketList};
@@ -170,8 +170,11 @@ pub trait TicketTracker: Send + Sync {
     ///
     /// # Errors
     /// `TrackerError`.
-    async fn issue_status(&self, target: &JiraTarget, key: &str)
-    -> Result<IssueStatus, TrackerError>;
+    async fn issue_status(
+        &self,
+        target: &JiraTarget,
+        key: &str,
+    ) -> Result<IssueStatus, TrackerError>;
 
     /// `POST /4/worklogs`; returns Tempo's id of the worklog.
     ///

@@ -110,12 +110,14 @@ impl TicketService {
         };
         let tests: Vec<TestId> = match ticket.subject {
             TicketSubject::Test(test) => vec![test],
-            TicketSubject::Finding(finding) => match self.database.find_finding(tenant, finding).await? {
-                Some(finding) => std::iter::once(finding.test_id)
-                    .chain(finding.retest_id)
-                    .collect(),
-                None => Vec::new(),
-            },
+            TicketSubject::Finding(finding) => {
+                match self.database.find_finding(tenant, finding).await? {
+                    Some(finding) => std::iter::once(finding.test_id)
+                        .chain(finding.retest_id)
+                        .collect(),
+                    None => Vec::new(),
+                }
+            }
             TicketSubject::RemediationStep { .. } => Vec::new(),
         };
         let pushed: BTreeSet<uuid::Uuid> = self

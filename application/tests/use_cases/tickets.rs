@@ -174,7 +174,13 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
         .create_from_finding(&admin, finding.id, &Harness::context())
         .await;
     assert!(
-        matches!(&refused, Err(TicketError::Tracker(TrackerError::Rejected { status: 400, .. }))),
+        matches!(
+            &refused,
+            Err(TicketError::Tracker(TrackerError::Rejected {
+                status: 400,
+                ..
+            }))
+        ),
         "{refused:?}"
     );
     *h.tracker.refusal.lock().unwrap() = None;
@@ -235,7 +241,10 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
     });
     *h.tracker.status.lock().unwrap() = Some(("In Progress".into(), StatusCategory::Indeterminate));
     let report = h.services.tickets.sync_all().await.unwrap();
-    assert_eq!((report.checked, report.changed, report.worklogs_pushed), (1, 1, 1));
+    assert_eq!(
+        (report.checked, report.changed, report.worklogs_pushed),
+        (1, 1, 1)
+    );
     let pushed: Vec<_> = h
         .tracker
         .calls()
@@ -251,7 +260,10 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
     assert_eq!(pushed[0].author_account_id, "5b10ac8d82e05b22cc7d4ef5");
     // Again: nothing new to push, nothing changed.
     let again = h.services.tickets.sync_all().await.unwrap();
-    assert_eq!((again.checked, again.changed, again.worklogs_pushed), (1, 0, 0));
+    assert_eq!(
+        (again.checked, again.changed, again.worklogs_pushed),
+        (1, 0, 0)
+    );
     // Done: no longer followed.
     *h.tracker.status.lock().unwrap() = Some(("Done".into(), StatusCategory::Done));
     h.services.tickets.sync_all().await.unwrap();

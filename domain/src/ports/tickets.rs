@@ -8,8 +8,11 @@ use crate::ticket::{JiraConfig, PushedWorklog, TicketId, TicketLink, TicketSubje
 pub trait TicketRepository: Send + Sync {
     /// # Errors
     /// `Duplicate(Subject::Ticket)` when the subject already links this system's key.
-    async fn insert_ticket(&self, tenant: TenantId, ticket: &TicketLink)
-    -> Result<(), RepositoryError>;
+    async fn insert_ticket(
+        &self,
+        tenant: TenantId,
+        ticket: &TicketLink,
+    ) -> Result<(), RepositoryError>;
 
     /// # Errors
     /// `Unexpected` on storage failure.

@@ -110,7 +110,8 @@ fn ticket_of(row: ticket::Model) -> Result<TicketLink, RepositoryError> {
         tenant_id: TenantId::from_uuid(row.tenant_id),
         subject: TicketSubject::restored(&row.subject_kind, row.subject_id, row.finding_id)
             .ok_or_else(|| corrupt("ticket subject", &row.subject_kind))?,
-        system: TicketSystem::parse(&row.system).ok_or_else(|| corrupt("ticket system", &row.system))?,
+        system: TicketSystem::parse(&row.system)
+            .ok_or_else(|| corrupt("ticket system", &row.system))?,
         key: row.key,
         url: row.url,
         external_id: row.external_id,
@@ -331,14 +332,23 @@ impl<C: Connection> TicketRepository for SeaStore<C> {
     ) -> Result<(), RepositoryError> {
         ensure_tenant(ticket.tenant_id, tenant, "ticket")?;
         let result = ticket::Entity::update_many()
-            .col_expr(ticket::Column::ExternalId, Expr::value(ticket.external_id.clone()))
+            .col_expr(
+                ticket::Column::ExternalId,
+                Expr::value(ticket.external_id.clone()),
+            )
             .col_expr(ticket::Column::Status, Expr::value(ticket.status.clone()))
             .col_expr(
                 ticket::Column::StatusCategory,
                 Expr::value(ticket.status_category.as_str().to_owned()),
             )
-            .col_expr(ticket::Column::LastSyncedAt, Expr::value(ticket.last_synced_at))
-            .col_expr(ticket::Column::SyncError, Expr::value(ticket.sync_error.clone()))
+            .col_expr(
+                ticket::Column::LastSyncedAt,
+                Expr::value(ticket.last_synced_at),
+            )
+            .col_expr(
+                ticket::Column::SyncError,
+                Expr::value(ticket.sync_error.clone()),
+            )
             .filter(ticket::Column::TenantId.eq(tenant.as_uuid()))
             .filter(ticket::Column::Id.eq(ticket.id.as_uuid()))
             .exec(self.conn())

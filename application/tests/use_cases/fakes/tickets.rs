@@ -167,9 +167,11 @@ impl<S: Slot> TicketRepository for Memory<S> {
         pushed: &PushedWorklog,
     ) -> Result<(), RepositoryError> {
         self.with(|s| {
-            if s.tickets.pushed.iter().any(|(_, p)| {
-                p.ticket_id == pushed.ticket_id && p.worklog_id == pushed.worklog_id
-            }) {
+            if s.tickets
+                .pushed
+                .iter()
+                .any(|(_, p)| p.ticket_id == pushed.ticket_id && p.worklog_id == pushed.worklog_id)
+            {
                 return Err(RepositoryError::Duplicate(Subject::Worklog));
             }
             s.tickets.pushed.push((tenant, pushed.clone()));

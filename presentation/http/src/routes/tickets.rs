@@ -28,7 +28,10 @@ pub async fn list(
     Authenticated(actor): Authenticated,
     query: web::Query<TicketSubjectQuery>,
 ) -> Result<web::Json<TicketListView>, ApiError> {
-    let list = services.tickets.list(&actor, query.into_inner().into()).await?;
+    let list = services
+        .tickets
+        .list(&actor, query.into_inner().into())
+        .await?;
     Ok(web::Json(TicketListView {
         items: list.items.into_iter().map(Into::into).collect(),
         jira_configured: list.jira_configured,
@@ -84,7 +87,9 @@ pub async fn jira_config(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
 ) -> Result<web::Json<JiraConfigView>, ApiError> {
-    Ok(web::Json(services.tickets.jira_config(&actor).await?.into()))
+    Ok(web::Json(
+        services.tickets.jira_config(&actor).await?.into(),
+    ))
 }
 
 /// Save the Jira configuration (admins). Tokens are sealed and never returned; an address

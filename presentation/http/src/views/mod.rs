@@ -31,9 +31,9 @@ pub mod system;
 pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
+pub mod tickets;
 pub mod tracked_actors;
 pub mod users;
-pub mod tickets;
 pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
