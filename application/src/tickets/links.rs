@@ -104,14 +104,14 @@ impl TicketService {
     ) -> Result<TicketLink, TicketError> {
         actor.authorize(Action::ManageFindings)?;
         let mut fields = Vec::new();
-        let subject = request
-            .subject
-            .subject()
-            .map_err(|e| match e {
-                TicketError::Invalid(mut f) => fields.append(&mut f),
-                _ => {}
-            })
-            .ok();
+        let subject = match request.subject.subject() {
+            Ok(subject) => Some(subject),
+            Err(TicketError::Invalid(mut named)) => {
+                fields.append(&mut named);
+                None
+            }
+            Err(other) => return Err(other),
+        };
         let system = TicketSystem::parse(request.system.trim());
         if system.is_none() {
             fields.push(FieldError::new("system", "must be jira, github or other"));
