@@ -134,12 +134,13 @@ impl TicketService {
                 .await?
                 .worklogs
                 .into_iter()
-                .filter(|w| w.is_intact() && w.duration_seconds > 0 && !pushed.contains(&w.id))
+                .filter(|w| w.is_intact() && !pushed.contains(&w.id))
                 .collect();
             for worklog in worklogs {
                 let entry = TempoWorklog {
                     issue_id: issue_id.clone(),
-                    seconds: worklog.duration_seconds,
+                    // Tempo refuses zero; a phase closed within its first second counts as one.
+                    seconds: worklog.duration_seconds.max(1),
                     started_at: worklog.started_at,
                     author_account_id: account.clone(),
                     description: format!(
