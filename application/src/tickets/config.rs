@@ -52,8 +52,8 @@ impl JiraConfigSummary {
     }
 }
 
-/// The whole configuration as an admin saves it. A token left out keeps the stored one; an
-/// empty Tempo token turns Tempo off.
+/// The configuration as an admin saves it. A token or an optional field left out keeps the
+/// stored value; an empty one clears it (an empty Tempo token turns Tempo off).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct JiraConfigChanges {
     pub base_url: String,
@@ -176,8 +176,10 @@ impl TicketService {
                 )),
             }
         }
+        // An optional field left out keeps the stored value; an empty one clears it.
         let aegis_url = match changes.aegis_url.as_deref().map(str::trim) {
-            None | Some("") => None,
+            None => stored.as_ref().and_then(|s| s.aegis_url.clone()),
+            Some("") => None,
             Some(url) => check(
                 &mut fields,
                 "aegis_url",
@@ -218,7 +220,14 @@ impl TicketService {
             }
             None => stored.as_ref().and_then(|s| s.tempo_token_sealed.clone()),
         };
-        let tempo_url = base(changes.tempo_url.as_deref().unwrap_or(TEMPO_CLOUD_URL));
+        // Left out, the stored address is kept (Tempo Cloud's when there is none).
+        let tempo_url = base(
+            changes
+                .tempo_url
+                .as_deref()
+                .or(stored.as_ref().map(|s| s.tempo_url.as_str()))
+                .unwrap_or(TEMPO_CLOUD_URL),
+        );
         let tempo_url = match aegis_domain::ticket::web_url(&tempo_url) {
             Ok(url) if tempo_token_sealed.is_some() => {
                 match self.tracker.check_target(&url, &allow).await {
@@ -236,7 +245,8 @@ impl TicketService {
             }
         };
         let tempo_account_id = match changes.tempo_account_id.as_deref().map(str::trim) {
-            None | Some("") => None,
+            None => stored.as_ref().and_then(|s| s.tempo_account_id.clone()),
+            Some("") => None,
             Some(id) => check(&mut fields, "tempo_account_id", single_line(id, 128)),
         };
         if tempo_token_sealed.is_some() && tempo_account_id.is_none() && fields.is_empty() {

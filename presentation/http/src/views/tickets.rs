@@ -171,8 +171,8 @@ impl From<Option<JiraConfigSummary>> for JiraConfigView {
     }
 }
 
-/// The whole Jira configuration. A token left out keeps the stored one; an empty
-/// `tempo_token` turns Tempo off.
+/// The Jira configuration. A token or an optional field left out keeps the stored value; an
+/// empty one clears it (an empty `tempo_token` turns Tempo off).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JiraConfigRequest {
