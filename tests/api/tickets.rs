@@ -340,7 +340,7 @@ on_both_databases!(
         app.import_attack(&attack_fixture("enterprise-v1.json"))
             .await;
         let admin = app.admin_token().await;
-        app.validated_test(&admin, "T1003", json!({"outcome": "not_detected"}))
+        app.validated_test(&admin, "T1059.001", json!({"outcome": "not_detected"}))
             .await;
         let finding = first_finding(&app, &admin).await;
         let id = finding["id"].as_str().unwrap().to_owned();
