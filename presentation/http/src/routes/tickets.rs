@@ -119,7 +119,8 @@ pub async fn set_jira_config(
 /// be reached.
 #[utoipa::path(post, path = "/api/v1/findings/{id}/ticket", tag = "tickets", params(("id" = Uuid, Path)),
     responses((status = 201, body = TicketView), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 502, body = Problem)),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 502, description = "`TRACKER_REJECTED` or `TRACKER_UNREACHABLE`: Jira refused the issue (its own messages follow) or could not be reached", body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn create_from_finding(
     services: web::Data<Services>,
