@@ -32,6 +32,8 @@ pub enum ErrorKind {
     Locked {
         retry_after_seconds: u64,
     },
+    /// A service Aegis calls (an issue tracker) refused or could not be reached.
+    Upstream,
     Unexpected,
 }
 

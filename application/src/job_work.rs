@@ -25,6 +25,7 @@ pub(crate) struct Work {
     /// Queues an alert evaluation after the jobs whose changes move alert rules.
     pub(crate) alert_requests: crate::alerts::EvaluationRequests,
     pub(crate) webhooks: crate::webhooks::WebhookService,
+    pub(crate) tickets: crate::tickets::TicketService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -196,6 +197,16 @@ impl Work {
                     ("delivered", counts.delivered),
                     ("retrying", counts.retrying),
                     ("dead", counts.dead),
+                ]))
+            }
+            JobKind::TicketSync => {
+                let report = work.tickets.sync_all().await.map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("checked", report.checked),
+                    ("changed", report.changed),
+                    ("failed", report.failed),
+                    ("worklogs_pushed", report.worklogs_pushed),
+                    ("worklogs_failed", report.worklogs_failed),
                 ]))
             }
             JobKind::DetectionDecay => {

@@ -42,6 +42,7 @@ pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
 pub mod threat_intel;
+pub mod tickets;
 pub mod users;
 pub mod webhooks;
 
@@ -109,6 +110,8 @@ pub struct Dependencies {
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
     /// Reads scanners' SARIF files into results.
     pub scan_reader: Arc<dyn findings::ScanReader>,
+    /// Calls Jira and Tempo, with the SSRF rules at connection time.
+    pub ticket_tracker: Arc<dyn tickets::TicketTracker>,
 }
 
 /// Size limits that use cases enforce.
@@ -173,6 +176,7 @@ pub struct Services {
     pub alerts: alerts::AlertService,
     pub webhooks: webhooks::WebhookService,
     pub knowledge: knowledge::KnowledgeService,
+    pub tickets: tickets::TicketService,
 }
 
 impl Services {
@@ -357,7 +361,15 @@ impl Services {
             deps.clock.clone(),
             coverage.clone(),
         );
+        let tickets = tickets::TicketService::new(tickets::TicketPorts {
+            database: deps.database.clone(),
+            tracker: deps.ticket_tracker.clone(),
+            cipher: deps.cipher.clone(),
+            clock: deps.clock.clone(),
+            ids: deps.ids.clone(),
+        });
         let work = job_work::Work {
+            tickets: tickets.clone(),
             database: deps.database.clone(),
             clock: deps.clock.clone(),
             notification_retention: job_settings.notification_retention,
@@ -417,6 +429,7 @@ impl Services {
         Self {
             alerts,
             webhooks,
+            tickets,
             knowledge: knowledge::KnowledgeService::new(
                 deps.database.clone(),
                 deps.catalog.clone(),

@@ -35,10 +35,12 @@ pub enum JobKind {
     AlertEvaluation,
     /// Sends the webhook deliveries that are due (first attempts and retries).
     WebhookDelivery,
+    /// Brings linked Jira issues' statuses back and pushes sealed worklogs to Tempo.
+    TicketSync,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -51,6 +53,7 @@ impl JobKind {
         Self::DetectionDecay,
         Self::AlertEvaluation,
         Self::WebhookDelivery,
+        Self::TicketSync,
     ];
 
     #[must_use]
@@ -68,6 +71,7 @@ impl JobKind {
             Self::DetectionDecay => "detection_decay",
             Self::AlertEvaluation => "alert_evaluation",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::TicketSync => "ticket_sync",
         }
     }
 
@@ -95,6 +99,7 @@ impl JobKind {
             // A safety net: deliveries are sent by runs queued when they are recorded and at
             // each retry; this catches those whose run was lost.
             Self::WebhookDelivery => "0 */5 * * * *",
+            Self::TicketSync => "0 */15 * * * *",
         }
     }
 
@@ -117,6 +122,9 @@ impl JobKind {
             Self::DetectionDecay => "Expire the detection proofs whose time ran out",
             Self::AlertEvaluation => "Evaluate each organization's alert rules",
             Self::WebhookDelivery => "Send the webhook deliveries that are due",
+            Self::TicketSync => {
+                "Bring linked Jira issues' statuses back and push sealed worklogs to Tempo"
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod persistence;
 pub mod reports;
 pub mod security;
 pub mod telemetry;
+pub mod tickets;
 pub mod webhooks;
 // Fresh SQLite and PostgreSQL databases for the test suites. Not behind a feature: a feature
 // that only the tests turn on gave the test build and `scripts/run.sh` different builds of

@@ -73,13 +73,13 @@ impl HttpWebhookTransport {
 }
 
 /// The URL parsed, with its host as text and, when it is an address literal, the address.
-struct Target {
-    url: reqwest::Url,
+pub(crate) struct Target {
+    pub(crate) url: reqwest::Url,
     host: String,
     literal: Option<IpAddr>,
 }
 
-fn parse_target(url: &str) -> Result<Target, TargetRefusal> {
+pub(crate) fn parse_target(url: &str) -> Result<Target, TargetRefusal> {
     let url = reqwest::Url::parse(url).map_err(|_| TargetRefusal::NotHttp)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(TargetRefusal::NotHttp);
@@ -101,7 +101,7 @@ fn parse_target(url: &str) -> Result<Target, TargetRefusal> {
 }
 
 /// Judges an address literal, which no resolver sees.
-fn judge_literal(target: &Target, allow: &AllowList) -> Result<(), TargetRefusal> {
+pub(crate) fn judge_literal(target: &Target, allow: &AllowList) -> Result<(), TargetRefusal> {
     match target.literal {
         Some(address) => match allow.judge(&target.host, address) {
             Some(class) => Err(TargetRefusal::Address { address, class }),
@@ -115,7 +115,10 @@ fn judge_literal(target: &Target, allow: &AllowList) -> Result<(), TargetRefusal
 ///
 /// # Errors
 /// `Unresolvable` when the name has no address, `ResolvesInternal` when none is allowed.
-async fn allowed_addresses(host: &str, allow: &AllowList) -> Result<Vec<IpAddr>, TargetRefusal> {
+pub(crate) async fn allowed_addresses(
+    host: &str,
+    allow: &AllowList,
+) -> Result<Vec<IpAddr>, TargetRefusal> {
     let resolved: Vec<IpAddr> = tokio::net::lookup_host((host, 0))
         .await
         .map_err(|_| TargetRefusal::Unresolvable(host.to_owned()))?
@@ -147,8 +150,8 @@ async fn allowed_addresses(host: &str, allow: &AllowList) -> Result<Vec<IpAddr>,
 }
 
 /// The resolver every webhook connection goes through.
-struct GuardedResolver {
-    allow: AllowList,
+pub(crate) struct GuardedResolver {
+    pub(crate) allow: AllowList,
 }
 
 impl Resolve for GuardedResolver {
@@ -202,7 +205,7 @@ pub fn signature(
 
 /// The cause chain of a request error, so the log says "connection refused" or the SSRF
 /// refusal rather than only "error sending request".
-fn chain(error: &reqwest::Error) -> String {
+pub(crate) fn chain(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

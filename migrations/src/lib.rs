@@ -32,6 +32,7 @@ mod m20261207_008001_webhooks;
 mod m20261207_009001_knowledge;
 mod m20261207_010001_notification_signals;
 mod m20261208_001001_scanner_findings;
+mod m20261208_004001_tickets;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_007001_alerts::Migration),
             Box::new(m20261207_009001_knowledge::Migration),
             Box::new(m20261208_001001_scanner_findings::Migration),
+            Box::new(m20261208_004001_tickets::Migration),
         ]
     }
 }

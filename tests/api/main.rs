@@ -41,6 +41,7 @@ mod system;
 mod telemetry;
 mod templates;
 mod threat_intel;
+mod tickets;
 mod users;
 mod webhooks;
 mod workflow;

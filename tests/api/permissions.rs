@@ -602,6 +602,54 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             NO_CONTENT,
         ),
+        e(
+            M::GET,
+            "/api/v1/tickets?finding_id={finding}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/tickets",
+            A::ManageFindings,
+            Some(
+                json!({"finding_id": "{finding}", "system": "other", "key": "{new_name}",
+                        "url": "https://tracker.example/walk"}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/tickets/{new_ticket}",
+            A::ManageFindings,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/tickets/jira/config",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/tickets/jira/config",
+            A::ManageSystem,
+            Some(
+                json!({"base_url": "{jira_url}", "email": "walk@example.com",
+                        "api_token": "walk-token", "project_key": "SEC"}),
+            ),
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/findings/{new_finding}/ticket",
+            A::ManageFindings,
+            None,
+            CREATED,
+        ),
         e(M::GET, "/api/v1/mfa", A::ReadOwnAccount, None, OK),
         e(M::POST, "/api/v1/mfa/totp", A::ManageOwnAccount, None, OK),
         e(M::GET, "/api/v1/mfa/policy", A::ManageUsers, None, OK),
@@ -1624,6 +1672,18 @@ impl Walk<'_> {
                 .unwrap()
                 .to_owned(),
             "new_snapshot" => self.new_snapshot().await,
+            "new_ticket" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/tickets",
+                    json!({"finding_id": self.shared["finding"], "system": "other",
+                           "key": format!("DOOMED-{}", next_suffix()),
+                           "url": "https://tracker.example/doomed"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             "alert_rule" => {
                 let rules: Value = self
                     .app
@@ -1837,6 +1897,10 @@ async fn seed(app: &TestApp) -> Walk<'_> {
         .to_owned();
     walk.shared.insert("webhook", webhook);
     walk.shared.insert("webhook_delivery", delivery);
+    // A local stand-in for Jira (allowed for the walk), so creating issues succeeds.
+    let jira = crate::tickets::FakeJira::start().await;
+    crate::tickets::configure(app, &walk.admin, &jira).await;
+    walk.shared.insert("jira_url", jira.url.clone());
     let playbook = walk.new_playbook().await;
     walk.shared.insert("playbook", playbook);
     let lesson = walk

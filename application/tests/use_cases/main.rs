@@ -15,6 +15,7 @@ mod jobs;
 mod knowledge;
 mod mfa;
 mod notifications;
+mod tickets;
 mod webhooks;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ struct Harness {
     queue: RecordingQueue,
     webhooks: RecordingTransport,
     signals: Signals,
+    tracker: RecordingTracker,
 }
 
 async fn harness() -> Harness {
@@ -50,6 +52,7 @@ async fn harness() -> Harness {
     let queue = RecordingQueue::default();
     let webhooks = RecordingTransport::default();
     let signals = Signals::default();
+    let tracker = RecordingTracker::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -83,6 +86,7 @@ async fn harness() -> Harness {
         webhook_secrets: Arc::new(fakes::PlainCipher),
         notification_signals: Arc::new(signals.clone()),
         scan_reader: Arc::new(fakes::findings::CannedScans(Default::default())),
+        ticket_tracker: Arc::new(tracker.clone()),
     };
     let services = Services::new(
         deps,
@@ -108,6 +112,7 @@ async fn harness() -> Harness {
         queue,
         webhooks,
         signals,
+        tracker,
     }
 }
 

@@ -37,6 +37,7 @@ pub mod templates;
 pub mod tenants;
 pub mod test_cases;
 pub mod threat_intel;
+pub mod tickets;
 pub mod tracked_actors;
 pub mod users;
 pub mod webhooks;
@@ -71,6 +72,7 @@ pub use templates::*;
 pub use tenants::*;
 pub use test_cases::*;
 pub use threat_intel::*;
+pub use tickets::*;
 pub use tracked_actors::*;
 pub use users::*;
 pub use webhooks::*;
@@ -96,6 +98,8 @@ pub enum Subject {
     Technique,
     TenantSlug,
     Test,
+    Ticket,
+    Worklog,
 }
 
 impl std::fmt::Display for Subject {
@@ -115,6 +119,8 @@ impl std::fmt::Display for Subject {
             Self::Technique => "technique",
             Self::TenantSlug => "tenant slug",
             Self::Test => "test",
+            Self::Ticket => "ticket",
+            Self::Worklog => "worklog",
         })
     }
 }
@@ -140,6 +146,7 @@ pub enum Entity {
     Technique,
     Tenant,
     Test,
+    Ticket,
     User,
     Webhook,
     WebhookDelivery,
@@ -166,6 +173,7 @@ impl std::fmt::Display for Entity {
             Self::Technique => "technique",
             Self::Tenant => "tenant",
             Self::Test => "test",
+            Self::Ticket => "ticket",
             Self::User => "user",
             Self::Webhook => "webhook",
             Self::WebhookDelivery => "webhook delivery",
@@ -239,6 +247,7 @@ pub trait Repositories:
     + AlertRepository
     + WebhookRepository
     + KnowledgeRepository
+    + TicketRepository
 {
 }
 
@@ -267,5 +276,6 @@ impl<T> Repositories for T where
         + AlertRepository
         + WebhookRepository
         + KnowledgeRepository
+        + TicketRepository
 {
 }

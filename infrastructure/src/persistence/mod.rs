@@ -37,6 +37,7 @@ mod test_cases;
 mod test_entities;
 mod text_search;
 mod threat_intel;
+mod tickets;
 mod tracked_actors;
 mod users;
 mod versioned;

@@ -139,6 +139,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         )),
         notification_signals: Arc::new(notifications.clone()),
         scan_reader: Arc::new(aegis_infrastructure::feeds::sarif::SarifReader),
+        ticket_tracker: Arc::new(aegis_infrastructure::tickets::HttpTicketTracker::default()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

@@ -151,6 +151,7 @@ pub struct Settings {
     pub schedule_detection_decay: String,
     pub schedule_alert_evaluation: String,
     pub schedule_webhook_delivery: String,
+    pub schedule_ticket_sync: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -265,6 +266,7 @@ impl Default for Settings {
             schedule_detection_decay: JobKind::DetectionDecay.default_schedule().to_owned(),
             schedule_alert_evaluation: JobKind::AlertEvaluation.default_schedule().to_owned(),
             schedule_webhook_delivery: JobKind::WebhookDelivery.default_schedule().to_owned(),
+            schedule_ticket_sync: JobKind::TicketSync.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -387,6 +389,7 @@ impl Settings {
                 JobKind::DetectionDecay => &self.schedule_detection_decay,
                 JobKind::AlertEvaluation => &self.schedule_alert_evaluation,
                 JobKind::WebhookDelivery => &self.schedule_webhook_delivery,
+                JobKind::TicketSync => &self.schedule_ticket_sync,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

@@ -167,6 +167,11 @@ pub fn serve(
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
                     .service(web::scope("/tests").configure(routes::test_cases::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
+                    // Before the findings' scope, which would otherwise take the path.
+                    .route(
+                        "/findings/{id}/ticket",
+                        web::post().to(routes::tickets::create_from_finding),
+                    )
                     .service(web::scope("/findings").configure(routes::findings::configure))
                     .service(
                         web::scope("/detection-lifecycle")
@@ -179,6 +184,7 @@ pub fn serve(
                     .service(web::scope("/users").configure(routes::users::configure))
                     .service(web::scope("/api-keys").configure(routes::api_keys::configure))
                     .service(web::scope("/webhooks").configure(routes::webhooks::configure))
+                    .service(web::scope("/tickets").configure(routes::tickets::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))

@@ -168,6 +168,7 @@ impl ApiError {
                 retry_after_seconds,
             } => Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message)
                 .with_retry_after(retry_after_seconds),
+            ErrorKind::Upstream => Self::new(StatusCode::BAD_GATEWAY, error.code(), message),
             ErrorKind::Unexpected if aegis_application::error::is_storage_unavailable(&message) => {
                 Self::unavailable(message)
             }

@@ -78,6 +78,7 @@ export function App() {
         <Route path="admin/jobs" element={page(() => import("./pages/admin/Jobs"), "JobsPage")} />
         <Route path="admin/audit" element={page(() => import("./pages/admin/Audit"), "AuditPage")} />
         <Route path="admin/webhooks" element={page(() => import("./pages/admin/Webhooks"), "WebhooksPage")} />
+        <Route path="admin/jira" element={page(() => import("./pages/admin/Jira"), "JiraSettingsPage")} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

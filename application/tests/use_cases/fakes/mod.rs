@@ -56,6 +56,7 @@ pub struct State {
     /// What `orphan_counts` answers (rules and techniques are global).
     pub orphans: aegis_domain::alert::OrphanCounts,
     pub webhooks: webhooks::WebhookState,
+    pub tickets: tickets::TicketState,
     pub playbooks: Vec<aegis_domain::knowledge::Playbook>,
     pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
     pub lessons: Vec<aegis_domain::knowledge::Lesson>,
@@ -267,6 +268,7 @@ mod templates;
 mod tenants;
 mod test_cases;
 mod threat_intel;
+mod tickets;
 mod tracked_actors;
 mod users;
 mod webhooks;
@@ -279,4 +281,5 @@ pub use mfa::StepCodes;
 pub use notifications::Signals;
 pub use reports::*;
 pub use telemetry::*;
+pub use tickets::{RecordingTracker, TrackerCall};
 pub use webhooks::RecordingTransport;

@@ -207,6 +207,11 @@ fn complete(operation: &mut Operation, shape: &Shape) {
         ));
     }
 
+    // A service Aegis calls on the request's behalf (an issue tracker) refused or was away.
+    if declared("502") {
+        add.push(("502", String::new()));
+    }
+
     // Any operation that reaches the database or the evidence store can find it gone for a
     // moment (a restart, a failover); the client is told to retry rather than given a 500.
     add.push((
@@ -254,6 +259,7 @@ fn default_description(status: &str) -> &'static str {
     match status {
         "401" => "Not signed in",
         "409" => "`CONFLICT`: the resource's state or version does not allow it",
+        "502" => "A service Aegis calls refused or could not be reached",
         _ => "Refused",
     }
 }

@@ -91,6 +91,9 @@ use crate::views::{
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::allow_list, webhooks::set_allow_list, webhooks::deliveries, webhooks::redeliver,
         webhooks::test,
+        crate::routes::tickets::list, crate::routes::tickets::link, crate::routes::tickets::unlink,
+        crate::routes::tickets::jira_config, crate::routes::tickets::set_jira_config,
+        crate::routes::tickets::create_from_finding,
         crate::routes::knowledge::list_playbooks, crate::routes::knowledge::create_playbook,
         crate::routes::knowledge::get_playbook, crate::routes::knowledge::update_playbook,
         crate::routes::knowledge::delete_playbook, crate::routes::knowledge::versions,
@@ -142,6 +145,7 @@ use crate::views::{
         (name = "jobs", description = "Background jobs: history, schedules, run now"),
         (name = "alerts", description = "Alert rules, their evaluation, and alerts: open, acknowledged, resolved or dismissed"),
         (name = "webhooks", description = "Signed webhooks on events, their allow-list, delivery log and redelivery"),
+        (name = "tickets", description = "Findings, tests and remediation steps linked to tracker issues; Jira issues created from findings, their statuses synced, worklogs pushed to Tempo"),
         (name = "system", description = "Health, readiness and metrics"),
         (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
     )

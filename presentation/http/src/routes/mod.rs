@@ -29,6 +29,7 @@ pub mod system;
 pub mod telemetry;
 pub mod templates;
 pub mod test_cases;
+pub mod tickets;
 pub mod tracked_actors;
 pub mod users;
 pub mod webhooks;

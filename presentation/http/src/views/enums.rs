@@ -83,7 +83,7 @@ enum_schema! {
     /// What a finding is about: a validated test's gap, or a scanner's vulnerability.
     FindingKind = ["test_gap", "vulnerability"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -140,6 +140,12 @@ enum_schema! {
     WebhookPreset = ["generic", "slack", "teams"];
     /// Where a webhook delivery stands.
     DeliveryStatus = ["pending", "retrying", "delivered", "dead"];
+    /// The tracker a ticket lives in.
+    TicketSystem = ["jira", "github", "other"];
+    /// A Jira status category (`statusCategory.key`); `unknown` until brought back.
+    TicketStatusCategory = ["new", "indeterminate", "done", "unknown"];
+    /// What a ticket is about.
+    TicketSubjectKind = ["finding", "test", "remediation_step"];
     /// What a playbook is for.
     PlaybookType = ["attack", "detect", "investigate", "respond", "hunt"];
     /// What a search hit is.
@@ -351,6 +357,19 @@ mod tests {
         assert_eq!(
             super::DeliveryStatus::VALUES,
             values(DeliveryStatus::ALL, DeliveryStatus::as_str)
+        );
+    }
+
+    #[test]
+    fn each_enum_schema_lists_the_ticket_values() {
+        use aegis_domain::ticket::{StatusCategory, TicketSystem};
+        assert_eq!(
+            super::TicketSystem::VALUES,
+            values(TicketSystem::ALL, TicketSystem::as_str)
+        );
+        assert_eq!(
+            super::TicketStatusCategory::VALUES,
+            values(StatusCategory::ALL, StatusCategory::as_str)
         );
     }
 }

@@ -57,6 +57,7 @@ export const JOB_KINDS = every<JobKind>()([
   "detection_decay",
   "alert_evaluation",
   "webhook_delivery",
+  "ticket_sync",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 

@@ -48,6 +48,7 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/admin/jobs", label: "Jobs", adminOnly: true },
       { to: "/admin/audit", label: "Audit log", adminOnly: true },
       { to: "/admin/webhooks", label: "Webhooks", adminOnly: true },
+      { to: "/admin/jira", label: "Jira", adminOnly: true },
     ],
   },
 ];

@@ -12,6 +12,7 @@ import { can } from "../lib/permissions";
 import { Facts } from "./listing";
 import { every, oneOf, type FindingKind, type StepStatus } from "../api/enums";
 import { DrawLesson } from "./DrawLesson";
+import { TicketsPanel } from "./tickets/TicketsPanel";
 
 type Finding = Schemas["FindingResponse"];
 const PER_PAGE = 25;
@@ -350,6 +351,7 @@ function FindingView({ finding, me }: { finding: Finding; me: Me }) {
         </div>
         <div className="space-y-5">
           {canManage && finding.status !== "resolved" && <ManageFinding finding={finding} people={people} />}
+          <TicketsPanel subject={{ finding_id: finding.id }} canManage={canManage} />
           {finding.risk_acceptance && (
             <Card title="Accepted risk">
               {finding.acceptance_expired && <p className="mb-2 rounded bg-amber-50 p-2 text-sm font-medium text-amber-900">The acceptance has expired: the finding needs a new decision.</p>}
