@@ -25,6 +25,8 @@ pub(crate) struct Work {
     /// Queues an alert evaluation after the jobs whose changes move alert rules.
     pub(crate) alert_requests: crate::alerts::EvaluationRequests,
     pub(crate) webhooks: crate::webhooks::WebhookService,
+    /// Sends the notification emails.
+    pub(crate) notifications: crate::notifications::NotificationService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -196,6 +198,18 @@ impl Work {
                     ("delivered", counts.delivered),
                     ("retrying", counts.retrying),
                     ("dead", counts.dead),
+                ]))
+            }
+            JobKind::EmailDelivery => {
+                let counts = work
+                    .notifications
+                    .send_due_emails()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("sent", counts.sent),
+                    ("retrying", counts.retrying),
+                    ("failed", counts.failed),
                 ]))
             }
             JobKind::DetectionDecay => {

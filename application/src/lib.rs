@@ -107,6 +107,8 @@ pub struct Dependencies {
     pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
     /// Wakes the live notification streams when notifications are committed.
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
+    /// Email over SMTP, when configured.
+    pub mail: Option<notifications::Mailing>,
 }
 
 /// Size limits that use cases enforce.
@@ -355,7 +357,18 @@ impl Services {
             deps.clock.clone(),
             coverage.clone(),
         );
+        // Notifications are emailed by a job, queued as they commit once the job service exists.
+        let mail_kick = notifications::MailKick::default();
+        let notifications = notifications::NotificationService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.notification_signals.clone(),
+        )
+        .mailing(deps.mail.clone(), limits.webhook_delivery)
+        .kicking(mail_kick.clone());
         let work = job_work::Work {
+            notifications: notifications.clone(),
             database: deps.database.clone(),
             clock: deps.clock.clone(),
             notification_retention: job_settings.notification_retention,
@@ -400,6 +413,7 @@ impl Services {
             Arc::new(work),
         );
         delivery_kick.attach(jobs.clone());
+        mail_kick.attach(jobs.clone());
         let users = users::UserService::new(
             deps.database.clone(),
             deps.hasher.clone(),
@@ -522,12 +536,7 @@ impl Services {
             audit_log: audit_log::AuditLogService::new(deps.database.clone()),
             health: health::HealthService::new(deps.database.clone(), deps.evidence.clone()),
             catalog,
-            notifications: notifications::NotificationService::new(
-                deps.database.clone(),
-                deps.clock.clone(),
-                deps.ids.clone(),
-                deps.notification_signals.clone(),
-            ),
+            notifications,
             evidence,
             coverage,
         }

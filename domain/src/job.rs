@@ -35,10 +35,12 @@ pub enum JobKind {
     AlertEvaluation,
     /// Sends the webhook deliveries that are due (first attempts and retries).
     WebhookDelivery,
+    /// Sends the notification emails that are due (first attempts and retries).
+    EmailDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -51,6 +53,7 @@ impl JobKind {
         Self::DetectionDecay,
         Self::AlertEvaluation,
         Self::WebhookDelivery,
+        Self::EmailDelivery,
     ];
 
     #[must_use]
@@ -68,6 +71,7 @@ impl JobKind {
             Self::DetectionDecay => "detection_decay",
             Self::AlertEvaluation => "alert_evaluation",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::EmailDelivery => "email_delivery",
         }
     }
 
@@ -95,6 +99,8 @@ impl JobKind {
             // A safety net: deliveries are sent by runs queued when they are recorded and at
             // each retry; this catches those whose run was lost.
             Self::WebhookDelivery => "0 */5 * * * *",
+            // A safety net too: emails are sent by runs queued as their notifications commit.
+            Self::EmailDelivery => "0 * * * * *",
         }
     }
 
@@ -117,6 +123,7 @@ impl JobKind {
             Self::DetectionDecay => "Expire the detection proofs whose time ran out",
             Self::AlertEvaluation => "Evaluate each organization's alert rules",
             Self::WebhookDelivery => "Send the webhook deliveries that are due",
+            Self::EmailDelivery => "Send the notification emails that are due",
         }
     }
 }

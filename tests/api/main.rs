@@ -29,6 +29,7 @@ mod exports;
 mod jobs;
 mod knowledge;
 mod mfa;
+mod notification_channels;
 mod notifications;
 mod osint;
 mod permissions;

@@ -14,6 +14,7 @@ mod fakes;
 mod jobs;
 mod knowledge;
 mod mfa;
+mod notification_channels;
 mod notifications;
 mod webhooks;
 
@@ -42,6 +43,7 @@ struct Harness {
     queue: RecordingQueue,
     webhooks: RecordingTransport,
     signals: Signals,
+    mail: RecordingMail,
 }
 
 async fn harness() -> Harness {
@@ -50,6 +52,7 @@ async fn harness() -> Harness {
     let queue = RecordingQueue::default();
     let webhooks = RecordingTransport::default();
     let signals = Signals::default();
+    let mail = RecordingMail::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -82,6 +85,10 @@ async fn harness() -> Harness {
         webhook_transport: Arc::new(webhooks.clone()),
         webhook_secrets: Arc::new(fakes::PlainCipher),
         notification_signals: Arc::new(signals.clone()),
+        mail: Some(aegis_application::notifications::Mailing {
+            sender: Arc::new(mail.clone()),
+            web_url: "https://aegis.test".to_owned(),
+        }),
     };
     let services = Services::new(
         deps,
@@ -107,6 +114,7 @@ async fn harness() -> Harness {
         queue,
         webhooks,
         signals,
+        mail,
     }
 }
 

@@ -56,6 +56,7 @@ export const JOB_KINDS = every<JobKind>()([
   "detection_decay",
   "alert_evaluation",
   "webhook_delivery",
+  "email_delivery",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 
