@@ -57,6 +57,42 @@ export AEGIS_TEST_S3_SECRET_KEY=aegistestsecret0123
 export AEGIS_TEST_S3_BUCKET=aegis-test
 export AEGIS_TEST_S3_REGION=us-east-1
 
+# SMTP: aiosmtpd (a real SMTP server from PyPI) in a venv in the cache, installed once, started
+# twice on free ports writing what it receives to Maildirs: plain, and STARTTLS required with
+# AUTH and a self-signed certificate made here (scripts/smtp-server.py).
+smtp_venv="$tools/aiosmtpd-venv"
+if ! "$smtp_venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "installing aiosmtpd 1.4.6 into $smtp_venv (once)"
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+fi
+smtp_root="$(mktemp -d)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+smtp_port="$(free_port)"
+smtp_tls_port="$(free_port)"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$smtp_root/key.pem" -out "$smtp_root/cert.pem" 2>/dev/null
+"$smtp_venv/bin/python" scripts/smtp-server.py --port "$smtp_port" --maildir "$smtp_root/plain" \
+  >"$smtp_root/plain.log" 2>&1 &
+smtp_pid=$!
+"$smtp_venv/bin/python" scripts/smtp-server.py --port "$smtp_tls_port" --maildir "$smtp_root/tls" \
+  --tls-cert "$smtp_root/cert.pem" --tls-key "$smtp_root/key.pem" --auth aegis:smtp-test-pass \
+  >"$smtp_root/tls.log" 2>&1 &
+smtp_tls_pid=$!
+trap 'kill "$s3_pid" "$smtp_pid" "$smtp_tls_pid" 2>/dev/null || true; rm -rf "$s3_root" "$s3_root.log" "$smtp_root"' EXIT
+for _ in $(seq 1 100); do
+  grep -q listening "$smtp_root/plain.log" && grep -q listening "$smtp_root/tls.log" && break
+  sleep 0.1
+done
+export AEGIS_TEST_SMTP_PORT="$smtp_port"
+export AEGIS_TEST_SMTP_MAILDIR="$smtp_root/plain"
+export AEGIS_TEST_SMTP_STARTTLS_PORT="$smtp_tls_port"
+export AEGIS_TEST_SMTP_STARTTLS_MAILDIR="$smtp_root/tls"
+export AEGIS_TEST_SMTP_CA="$smtp_root/cert.pem"
+export AEGIS_TEST_SMTP_USER=aegis
+export AEGIS_TEST_SMTP_PASSWORD=smtp-test-pass
+
 status=0
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@" || status=$?

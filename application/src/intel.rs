@@ -181,7 +181,7 @@ impl IntelService {
                         read_at: None,
                     });
             let notifications: Vec<Notification> = catalog_news.chain(actor_news).collect();
-            uow.insert_notifications(tenant.id, &notifications).await?;
+            crate::notifications::deliver(uow.as_ref(), tenant.id, &notifications).await?;
             uow.commit().await?;
             scan.notified += notifications.len() as u64;
             // Known only once the leads have been told.

@@ -26,6 +26,8 @@ pub(crate) struct Work {
     pub(crate) alert_requests: crate::alerts::EvaluationRequests,
     pub(crate) webhooks: crate::webhooks::WebhookService,
     pub(crate) tickets: crate::tickets::TicketService,
+    /// Sends the notification emails.
+    pub(crate) notifications: crate::notifications::NotificationService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -207,6 +209,18 @@ impl Work {
                     ("failed", report.failed),
                     ("worklogs_pushed", report.worklogs_pushed),
                     ("worklogs_failed", report.worklogs_failed),
+                ]))
+            }
+            JobKind::EmailDelivery => {
+                let counts = work
+                    .notifications
+                    .send_due_emails()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("sent", counts.sent),
+                    ("retrying", counts.retrying),
+                    ("failed", counts.failed),
                 ]))
             }
             JobKind::DetectionDecay => {

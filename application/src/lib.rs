@@ -112,6 +112,8 @@ pub struct Dependencies {
     pub scan_reader: Arc<dyn findings::ScanReader>,
     /// Calls Jira and Tempo, with the SSRF rules at connection time.
     pub ticket_tracker: Arc<dyn tickets::TicketTracker>,
+    /// Email over SMTP, when configured.
+    pub mail: Option<notifications::Mailing>,
 }
 
 /// Size limits that use cases enforce.
@@ -368,8 +370,19 @@ impl Services {
             clock: deps.clock.clone(),
             ids: deps.ids.clone(),
         });
+        // Notifications are emailed by a job, queued as they commit once the job service exists.
+        let mail_kick = notifications::MailKick::default();
+        let notifications = notifications::NotificationService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.notification_signals.clone(),
+        )
+        .mailing(deps.mail.clone(), limits.webhook_delivery)
+        .kicking(mail_kick.clone());
         let work = job_work::Work {
             tickets: tickets.clone(),
+            notifications: notifications.clone(),
             database: deps.database.clone(),
             clock: deps.clock.clone(),
             notification_retention: job_settings.notification_retention,
@@ -414,6 +427,7 @@ impl Services {
             Arc::new(work),
         );
         delivery_kick.attach(jobs.clone());
+        mail_kick.attach(jobs.clone());
         let users = users::UserService::new(
             deps.database.clone(),
             deps.hasher.clone(),
@@ -539,12 +553,7 @@ impl Services {
             audit_log: audit_log::AuditLogService::new(deps.database.clone()),
             health: health::HealthService::new(deps.database.clone(), deps.evidence.clone()),
             catalog,
-            notifications: notifications::NotificationService::new(
-                deps.database.clone(),
-                deps.clock.clone(),
-                deps.ids.clone(),
-                deps.notification_signals.clone(),
-            ),
+            notifications,
             evidence,
             coverage,
         }

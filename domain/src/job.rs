@@ -37,10 +37,12 @@ pub enum JobKind {
     WebhookDelivery,
     /// Brings linked Jira issues' statuses back and pushes sealed worklogs to Tempo.
     TicketSync,
+    /// Sends the notification emails that are due (first attempts and retries).
+    EmailDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -54,6 +56,7 @@ impl JobKind {
         Self::AlertEvaluation,
         Self::WebhookDelivery,
         Self::TicketSync,
+        Self::EmailDelivery,
     ];
 
     #[must_use]
@@ -72,6 +75,7 @@ impl JobKind {
             Self::AlertEvaluation => "alert_evaluation",
             Self::WebhookDelivery => "webhook_delivery",
             Self::TicketSync => "ticket_sync",
+            Self::EmailDelivery => "email_delivery",
         }
     }
 
@@ -100,6 +104,8 @@ impl JobKind {
             // each retry; this catches those whose run was lost.
             Self::WebhookDelivery => "0 */5 * * * *",
             Self::TicketSync => "0 */15 * * * *",
+            // A safety net too: emails are sent by runs queued as their notifications commit.
+            Self::EmailDelivery => "0 * * * * *",
         }
     }
 
@@ -125,6 +131,7 @@ impl JobKind {
             Self::TicketSync => {
                 "Bring linked Jira issues' statuses back and push sealed worklogs to Tempo"
             }
+            Self::EmailDelivery => "Send the notification emails that are due",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod evidence;
 pub mod feeds;
 pub mod jobs;
+pub mod mail;
 pub mod notifications;
 pub mod otp;
 pub mod persistence;

@@ -33,6 +33,7 @@ mod m20261207_009001_knowledge;
 mod m20261207_010001_notification_signals;
 mod m20261208_001001_scanner_findings;
 mod m20261208_004001_tickets;
+mod m20261208_003001_channel_preferences;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_009001_knowledge::Migration),
             Box::new(m20261208_001001_scanner_findings::Migration),
             Box::new(m20261208_004001_tickets::Migration),
+            Box::new(m20261208_003001_channel_preferences::Migration),
         ]
     }
 }

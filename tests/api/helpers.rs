@@ -54,6 +54,8 @@ pub struct AppOptions {
     pub first_start_sync: bool,
     /// Run the job workers in the test's process (off: queued jobs stay queued).
     pub jobs_in_process: bool,
+    /// Email through a plain SMTP server on 127.0.0.1 at this port (off without).
+    pub smtp_port: Option<u16>,
 }
 
 impl Default for AppOptions {
@@ -65,6 +67,7 @@ impl Default for AppOptions {
             metrics_token: None,
             first_start_sync: false,
             jobs_in_process: true,
+            smtp_port: None,
         }
     }
 }
@@ -101,6 +104,10 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         metrics_token: options.metrics_token.map(SecretString::from),
         first_start_sync: options.first_start_sync,
         jobs_in_process: options.jobs_in_process,
+        smtp_host: options.smtp_port.map(|_| "127.0.0.1".to_owned()),
+        smtp_port: options.smtp_port,
+        smtp_security: aegis::config::SmtpSecurity::None,
+        public_url: Some("https://aegis.example".to_owned()),
         ..Settings::default()
     };
     let application = aegis::app::build(&settings).await.unwrap();

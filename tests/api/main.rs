@@ -30,6 +30,7 @@ mod findings;
 mod jobs;
 mod knowledge;
 mod mfa;
+mod notification_channels;
 mod notifications;
 mod osint;
 mod permissions;

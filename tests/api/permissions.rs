@@ -445,6 +445,27 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
+        e(
+            M::GET,
+            "/api/v1/notifications/preferences",
+            A::ReadOwnAccount,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/notifications/preferences",
+            A::ManageOwnAccount,
+            Some(json!({"kinds": [{"kind": "test.reopen", "channels": ["in_app"]}]})),
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/notifications/emails",
+            A::ReadOwnAccount,
+            None,
+            OK,
+        ),
         e(M::GET, "/api/v1/tests/{test}", A::ReadOperations, None, OK),
         e(
             M::GET,

@@ -577,5 +577,6 @@ on_both!(
 
 mod alerts;
 mod detection_lifecycle;
+mod notification_channels;
 
 mod webhooks;

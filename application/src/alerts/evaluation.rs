@@ -263,7 +263,7 @@ impl AlertService {
                 });
             }
         }
-        uow.insert_notifications(tenant, &notifications).await
+        crate::notifications::deliver(uow, tenant, &notifications).await
     }
 }
 

@@ -193,7 +193,7 @@ impl Effects<'_> {
                 read_at: None,
             });
         }
-        uow.insert_notifications(tenant, &notifications).await?;
+        crate::notifications::deliver(uow, tenant, &notifications).await?;
         Ok(notifications.len() as u64)
     }
 

@@ -1,8 +1,14 @@
-//! One's notifications: list, unread count, mark read, and the live feed.
+//! One's notifications: list, unread count, mark read, the live feed, the channels each
+//! person chooses per kind, and email.
 
+mod channels;
 mod live;
+mod mail;
 
+pub(crate) use channels::deliver;
+pub use channels::{ChannelSettings, KindChannels, KindRequest};
 pub use live::LiveCursor;
+pub use mail::{EmailCounts, MailFailure, MailKick, MailMessage, MailSender, Mailing, render};
 
 use std::sync::Arc;
 
@@ -26,6 +32,8 @@ pub enum NotificationError {
     Forbidden(#[from] Forbidden),
     #[error("notification not found")]
     NotFound,
+    #[error("invalid input")]
+    Invalid(Vec<crate::error::FieldError>),
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -41,6 +49,7 @@ impl Classified for NotificationError {
         match self {
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::NotFound => ErrorKind::NotFound,
+            Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -49,6 +58,7 @@ impl Classified for NotificationError {
         match self {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound => "NOTIFICATION_NOT_FOUND",
+            Self::Invalid(_) => "VALIDATION_FAILED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -102,6 +112,10 @@ pub struct NotificationService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     signals: Arc<dyn NotificationSignals>,
+    /// Email as configured; `None`: emails fail with the reason.
+    mailing: Option<Mailing>,
+    email_policy: aegis_domain::webhook::DeliveryPolicy,
+    kick: MailKick,
 }
 
 impl NotificationService {
@@ -116,7 +130,17 @@ impl NotificationService {
             clock,
             ids,
             signals,
+            mailing: None,
+            email_policy: aegis_domain::webhook::DeliveryPolicy::default(),
+            kick: MailKick::default(),
         }
+    }
+
+    /// Queues the mail job through `kick` (attached to the job service by `Services::new`).
+    #[must_use]
+    pub fn kicking(mut self, kick: MailKick) -> Self {
+        self.kick = kick;
+        self
     }
 
     /// # Errors

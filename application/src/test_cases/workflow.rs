@@ -142,7 +142,7 @@ impl TestService {
                             read_at: None,
                         });
                     }
-                    uow.insert_notifications(actor.tenant_id, &notifications)
+                    crate::notifications::deliver(uow.as_ref(), actor.tenant_id, &notifications)
                         .await?;
                 }
             }

@@ -14,6 +14,7 @@ mod fakes;
 mod jobs;
 mod knowledge;
 mod mfa;
+mod notification_channels;
 mod notifications;
 mod tickets;
 mod webhooks;
@@ -44,6 +45,7 @@ struct Harness {
     webhooks: RecordingTransport,
     signals: Signals,
     tracker: RecordingTracker,
+    mail: RecordingMail,
 }
 
 async fn harness() -> Harness {
@@ -53,6 +55,7 @@ async fn harness() -> Harness {
     let webhooks = RecordingTransport::default();
     let signals = Signals::default();
     let tracker = RecordingTracker::default();
+    let mail = RecordingMail::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -87,6 +90,10 @@ async fn harness() -> Harness {
         notification_signals: Arc::new(signals.clone()),
         scan_reader: Arc::new(fakes::findings::CannedScans(Default::default())),
         ticket_tracker: Arc::new(tracker.clone()),
+        mail: Some(aegis_application::notifications::Mailing {
+            sender: Arc::new(mail.clone()),
+            web_url: "https://aegis.test".to_owned(),
+        }),
     };
     let services = Services::new(
         deps,
@@ -113,6 +120,7 @@ async fn harness() -> Harness {
         webhooks,
         signals,
         tracker,
+        mail,
     }
 }
 

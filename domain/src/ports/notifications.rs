@@ -72,4 +72,79 @@ pub trait NotificationRepository: Send + Sync {
         tenant: TenantId,
         cutoff: DateTime<Utc>,
     ) -> Result<u64, RepositoryError>;
+
+    /// The channels the user chose, kind by kind (the defaults fill in the rest).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<crate::notification::ChannelPreferences, RepositoryError>;
+
+    /// Replaces the user's choices with `preferences`.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn save_channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        preferences: &crate::notification::ChannelPreferences,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Records emails to send (the outbox), in the caller's unit of work.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn insert_email_deliveries(
+        &self,
+        tenant: TenantId,
+        emails: &[crate::notification::EmailDelivery],
+    ) -> Result<(), RepositoryError>;
+
+    /// Pending emails of every tenant due at `now`, oldest first, at most `limit`: the mail
+    /// job's work.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn due_email_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<crate::notification::EmailDelivery>, RepositoryError>;
+
+    /// Takes `email` for one attempt: counts the attempt and holds it until `until`, if its
+    /// attempt count is still the one read (so two workers never send it twice). Returns
+    /// whether this caller got it.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn claim_email_delivery(
+        &self,
+        email: &crate::notification::EmailDelivery,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Stores the outcome of an attempt (status, next attempt, error).
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn save_email_delivery(
+        &self,
+        email: &crate::notification::EmailDelivery,
+    ) -> Result<(), RepositoryError>;
+
+    /// The user's emails, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn list_email_deliveries(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<crate::notification::EmailDelivery>, RepositoryError>;
 }

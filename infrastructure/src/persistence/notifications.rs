@@ -8,13 +8,16 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use aegis_domain::notification::{Notification, NotificationId};
+use aegis_domain::notification::{ChannelPreferences, EmailDelivery, Notification, NotificationId};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
 use super::error::unexpected;
+
+/// Channel preferences and the email outbox.
+mod channels;
 
 pub(crate) mod entity {
     #![expect(
@@ -241,5 +244,57 @@ impl<C: Connection> NotificationRepository for SeaStore<C> {
         cutoff: DateTime<Utc>,
     ) -> Result<u64, RepositoryError> {
         delete_read(self.conn(), tenant, cutoff).await
+    }
+    async fn channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<ChannelPreferences, RepositoryError> {
+        channels::preferences(self.conn(), tenant, user).await
+    }
+    async fn save_channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        preferences: &ChannelPreferences,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        channels::save_preferences(self.conn(), tenant, user, preferences, at).await
+    }
+    async fn insert_email_deliveries(
+        &self,
+        tenant: TenantId,
+        emails: &[EmailDelivery],
+    ) -> Result<(), RepositoryError> {
+        channels::insert_emails(self.conn(), tenant, emails).await?;
+        // The mail job is queued when the live side hears of these users: a person who
+        // turned the bell off for this kind still gets the email at once.
+        self.live.notified(emails.iter().map(|email| email.user_id));
+        Ok(())
+    }
+    async fn due_email_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<EmailDelivery>, RepositoryError> {
+        channels::due_emails(self.conn(), now, limit).await
+    }
+    async fn claim_email_delivery(
+        &self,
+        email: &EmailDelivery,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        channels::claim_email(self.conn(), email, until).await
+    }
+    async fn save_email_delivery(&self, email: &EmailDelivery) -> Result<(), RepositoryError> {
+        channels::save_email(self.conn(), email).await
+    }
+    async fn list_email_deliveries(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<EmailDelivery>, RepositoryError> {
+        channels::list_emails(&self.read(), tenant, user, page).await
     }
 }

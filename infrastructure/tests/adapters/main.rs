@@ -10,6 +10,7 @@
 )]
 
 mod audit;
+mod mail;
 mod telemetry;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -140,6 +140,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         notification_signals: Arc::new(notifications.clone()),
         scan_reader: Arc::new(aegis_infrastructure::feeds::sarif::SarifReader),
         ticket_tracker: Arc::new(aegis_infrastructure::tickets::HttpTicketTracker::default()),
+        mail: mailing(settings)?,
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -169,6 +170,53 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         job_queue,
         notifications,
     })
+}
+
+/// Email as configured: `None` without `AEGIS_SMTP_HOST`.
+///
+/// # Errors
+/// `Config` naming the SMTP setting at fault.
+pub fn mailing(
+    settings: &Settings,
+) -> Result<Option<aegis_application::notifications::Mailing>, StartupError> {
+    use aegis_infrastructure::mail::{SmtpMailSender, SmtpSecurity, SmtpSettings};
+    let Some(host) = &settings.smtp_host else {
+        return Ok(None);
+    };
+    let refused = |reason: String| {
+        StartupError::Config(crate::config::ConfigError::Refused(format!(
+            "AEGIS_SMTP_*: {reason}"
+        )))
+    };
+    let extra_root_pem = match &settings.smtp_ca_file {
+        None => None,
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| refused(format!("cannot read {}: {e}", path.display())))?,
+        ),
+    };
+    let sender = SmtpMailSender::new(SmtpSettings {
+        host: host.clone(),
+        port: settings.smtp_port(),
+        security: match settings.smtp_security {
+            crate::config::SmtpSecurity::None => SmtpSecurity::None,
+            crate::config::SmtpSecurity::Starttls => SmtpSecurity::StartTls,
+            crate::config::SmtpSecurity::Tls => SmtpSecurity::Tls,
+        },
+        credentials: settings
+            .smtp_username
+            .clone()
+            .zip(settings.smtp_password.as_ref())
+            .map(|(user, password)| (user, password.expose_secret().to_owned())),
+        from: settings.smtp_from.clone(),
+        extra_root_pem,
+        timeout: std::time::Duration::from_secs(settings.smtp_timeout_seconds.max(1)),
+    })
+    .map_err(|e| refused(e.to_string()))?;
+    Ok(Some(aegis_application::notifications::Mailing {
+        sender: Arc::new(sender),
+        web_url: settings.public_url(),
+    }))
 }
 
 /// The configured ATT&CK feed for `sync-mitre`: TAXII with the bundle URL as fallback, or
@@ -389,6 +437,10 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     }
     if settings.jobs_in_process {
         spawn_job_workers(settings, &wired);
+    }
+    if wired.services.notifications.email_available() {
+        // Emails leave as their notifications commit, not only at the scheduled run.
+        tokio::spawn(wired.services.notifications.clone().relay_email_requests());
     }
     let connection = wired.database.connection();
     if connection.get_database_backend() == sea_orm::DatabaseBackend::Postgres {

@@ -40,6 +40,18 @@ pub enum EvidenceBackend {
     S3,
 }
 
+/// How the SMTP connection is protected (`AEGIS_SMTP_SECURITY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain text: a relay on the same host or network only.
+    None,
+    /// STARTTLS, required (port 587).
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -152,6 +164,7 @@ pub struct Settings {
     pub schedule_alert_evaluation: String,
     pub schedule_webhook_delivery: String,
     pub schedule_ticket_sync: String,
+    pub schedule_email_delivery: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -170,6 +183,21 @@ pub struct Settings {
     /// At the first start with an empty catalog, sync ATT&CK and every enabled feed at once
     /// (otherwise they wait for their schedules, or for an upload).
     pub first_start_sync: bool,
+    /// The web UI as its users reach it (links in emails); default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// The SMTP server notifications are emailed through; unset, email is off.
+    pub smtp_host: Option<String>,
+    /// Default: 25 without TLS, 587 with STARTTLS, 465 with TLS.
+    pub smtp_port: Option<u16>,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    #[serde(serialize_with = "hide")]
+    pub smtp_password: Option<SecretString>,
+    /// The sender, e.g. `Aegis <aegis@example.com>`.
+    pub smtp_from: String,
+    /// A PEM certificate to trust besides the public roots (a private CA).
+    pub smtp_ca_file: Option<PathBuf>,
+    pub smtp_timeout_seconds: u64,
 }
 
 fn hide<S: serde::Serializer>(_: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -267,6 +295,7 @@ impl Default for Settings {
             schedule_alert_evaluation: JobKind::AlertEvaluation.default_schedule().to_owned(),
             schedule_webhook_delivery: JobKind::WebhookDelivery.default_schedule().to_owned(),
             schedule_ticket_sync: JobKind::TicketSync.default_schedule().to_owned(),
+            schedule_email_delivery: JobKind::EmailDelivery.default_schedule().to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -275,6 +304,15 @@ impl Default for Settings {
             attack_url: aegis_infrastructure::feeds::remote::OFFICIAL_BUNDLE_URL.to_owned(),
             attack_taxii_url: None,
             first_start_sync: true,
+            public_url: None,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Aegis <aegis@localhost>".to_owned(),
+            smtp_ca_file: None,
+            smtp_timeout_seconds: 30,
         }
     }
 }
@@ -390,6 +428,7 @@ impl Settings {
                 JobKind::AlertEvaluation => &self.schedule_alert_evaluation,
                 JobKind::WebhookDelivery => &self.schedule_webhook_delivery,
                 JobKind::TicketSync => &self.schedule_ticket_sync,
+                JobKind::EmailDelivery => &self.schedule_email_delivery,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;
@@ -426,6 +465,24 @@ impl Settings {
             max_attempts: self.webhook_max_attempts.max(1),
             first_delay: std::time::Duration::from_millis(self.webhook_retry_millis),
         }
+    }
+
+    /// The web UI's address for links in emails.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The SMTP port: configured, or the usual one for the security chosen.
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.smtp_security {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+        })
     }
 
     /// How this process's job workers poll and report.
@@ -509,6 +566,13 @@ impl Settings {
             if token.len() < 32 || !token.chars().all(|c| c.is_ascii_graphic()) {
                 return refuse("AEGIS_METRICS_TOKEN must be at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)".to_owned());
             }
+        }
+        if self.smtp_host.is_some() && self.smtp_username.is_some() != self.smtp_password.is_some()
+        {
+            return refuse(
+                "AEGIS_SMTP_USERNAME and AEGIS_SMTP_PASSWORD go together: set both or neither"
+                    .to_owned(),
+            );
         }
         if !self.is_production() {
             return Ok(());

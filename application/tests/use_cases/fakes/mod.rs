@@ -29,6 +29,12 @@ pub struct State {
     pub tests: Vec<aegis_domain::test_case::TestCase>,
     pub history: Vec<(aegis_domain::test_case::TestId, TestHistory)>,
     pub notifications: Vec<aegis_domain::notification::Notification>,
+    pub channel_preferences: Vec<(
+        TenantId,
+        aegis_domain::user::UserId,
+        aegis_domain::notification::ChannelPreferences,
+    )>,
+    pub emails: Vec<aegis_domain::notification::EmailDelivery>,
     pub evidence: Vec<aegis_domain::evidence::Evidence>,
     pub custody: Vec<aegis_domain::evidence::CustodyEvent>,
     pub pending_objects: Vec<aegis_domain::evidence::PendingObject>,
@@ -278,7 +284,7 @@ pub use data_sources::*;
 pub use evidence::*;
 pub use jobs::*;
 pub use mfa::StepCodes;
-pub use notifications::Signals;
+pub use notifications::{RecordingMail, Signals};
 pub use reports::*;
 pub use telemetry::*;
 pub use tickets::{RecordingTracker, TrackerCall};

@@ -1,5 +1,6 @@
 //! In-memory notifications for use-case tests.
 
+use aegis_domain::notification::{ChannelPreferences, EmailDelivery, EmailStatus};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::tenant::TenantId;
@@ -11,6 +12,107 @@ use super::{Memory, Slot};
 
 #[async_trait]
 impl<S: Slot> NotificationRepository for Memory<S> {
+    async fn channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<ChannelPreferences, RepositoryError> {
+        Ok(self.with(|s| {
+            s.channel_preferences
+                .iter()
+                .find(|(t, u, _)| *t == tenant && *u == user)
+                .map(|(_, _, p)| p.clone())
+                .unwrap_or_default()
+        }))
+    }
+    async fn save_channel_preferences(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        preferences: &ChannelPreferences,
+        _at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.with(|s| {
+            s.channel_preferences
+                .retain(|(t, u, _)| !(*t == tenant && *u == user));
+            s.channel_preferences
+                .push((tenant, user, preferences.clone()));
+        });
+        Ok(())
+    }
+    async fn insert_email_deliveries(
+        &self,
+        _tenant: TenantId,
+        emails: &[EmailDelivery],
+    ) -> Result<(), RepositoryError> {
+        self.with(|s| s.emails.extend_from_slice(emails));
+        Ok(())
+    }
+    async fn due_email_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<EmailDelivery>, RepositoryError> {
+        let mut due: Vec<_> = self.with(|s| {
+            s.emails
+                .iter()
+                .filter(|e| e.status == EmailStatus::Pending && e.next_attempt_at <= now)
+                .cloned()
+                .collect()
+        });
+        due.sort_by_key(|e| (e.next_attempt_at, e.id.as_uuid()));
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(due)
+    }
+    async fn claim_email_delivery(
+        &self,
+        email: &EmailDelivery,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        Ok(self.with(|s| {
+            match s.emails.iter_mut().find(|e| {
+                e.id == email.id && e.attempts == email.attempts && e.status == EmailStatus::Pending
+            }) {
+                Some(stored) => {
+                    stored.attempts += 1;
+                    stored.next_attempt_at = until;
+                    true
+                }
+                None => false,
+            }
+        }))
+    }
+    async fn save_email_delivery(&self, email: &EmailDelivery) -> Result<(), RepositoryError> {
+        self.with(|s| {
+            if let Some(stored) = s
+                .emails
+                .iter_mut()
+                .find(|e| e.id == email.id && e.attempts == email.attempts)
+            {
+                *stored = email.clone();
+            }
+        });
+        Ok(())
+    }
+    async fn list_email_deliveries(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<EmailDelivery>, RepositoryError> {
+        let items: Vec<_> = self.with(|s| {
+            s.emails
+                .iter()
+                .filter(|e| e.tenant_id == tenant && e.user_id == user)
+                .cloned()
+                .collect()
+        });
+        Ok(Page {
+            total: items.len() as u64,
+            items,
+            request: page,
+        })
+    }
     async fn delete_read_notifications(
         &self,
         tenant: TenantId,
@@ -130,5 +232,27 @@ impl aegis_application::ports::NotificationSignals for Signals {
             Some((signal, receiver))
         })
         .boxed()
+    }
+}
+
+/// A mail server that keeps what it was given, or refuses while `failing` holds a failure.
+#[derive(Clone, Default)]
+pub struct RecordingMail {
+    pub sent: std::sync::Arc<std::sync::Mutex<Vec<aegis_application::notifications::MailMessage>>>,
+    pub failing:
+        std::sync::Arc<std::sync::Mutex<Option<aegis_application::notifications::MailFailure>>>,
+}
+
+#[async_trait]
+impl aegis_application::notifications::MailSender for RecordingMail {
+    async fn send(
+        &self,
+        message: &aegis_application::notifications::MailMessage,
+    ) -> Result<(), aegis_application::notifications::MailFailure> {
+        if let Some(failure) = self.failing.lock().unwrap().clone() {
+            return Err(failure);
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(())
     }
 }

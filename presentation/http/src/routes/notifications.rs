@@ -8,13 +8,16 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use aegis_application::Services;
-use aegis_application::notifications::LiveCursor;
+use aegis_application::notifications::{KindRequest, LiveCursor};
 use aegis_domain::notification::NotificationId;
 
 use crate::auth::Authenticated;
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
-use crate::views::notifications::{MarkedRead, NotificationQuery, NotificationView, UnreadCount};
+use crate::views::notifications::{
+    ChannelPreferencesRequest, ChannelPreferencesView, EmailDeliveryView, MarkedRead,
+    NotificationQuery, NotificationView, UnreadCount,
+};
 use crate::views::{PageQuery, Paginated};
 
 /// One's notifications, newest first.
@@ -80,6 +83,72 @@ pub async fn mark_all_read(
     Ok(web::Json(MarkedRead { marked }))
 }
 
+/// The signed-in user's channels for every kind of notification: in-app (the bell) and
+/// email, chosen or their defaults.
+#[utoipa::path(get, path = "/api/v1/notifications/preferences", tag = "notifications",
+    responses((status = 200, body = ChannelPreferencesView)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn preferences(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<ChannelPreferencesView>, ApiError> {
+    Ok(web::Json(
+        services
+            .notifications
+            .channel_settings(&actor)
+            .await?
+            .into(),
+    ))
+}
+
+/// Set the channels of the kinds named (the others keep theirs). An unknown kind or channel
+/// is a 422 naming the field (`kinds[0].channels[1]`); `webhook` too, since webhooks are
+/// chosen per organization by admins.
+#[utoipa::path(put, path = "/api/v1/notifications/preferences", tag = "notifications",
+    request_body = ChannelPreferencesRequest,
+    responses((status = 200, body = ChannelPreferencesView), (status = 422, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn set_preferences(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    body: web::Json<ChannelPreferencesRequest>,
+) -> Result<web::Json<ChannelPreferencesView>, ApiError> {
+    let requests: Vec<KindRequest> = body
+        .into_inner()
+        .kinds
+        .into_iter()
+        .map(|k| KindRequest {
+            kind: k.kind,
+            channels: k.channels,
+        })
+        .collect();
+    Ok(web::Json(
+        services
+            .notifications
+            .choose_channels(&actor, &requests, &context)
+            .await?
+            .into(),
+    ))
+}
+
+/// The signed-in user's notification emails, newest first: pending, sent or failed (with
+/// the reason).
+#[utoipa::path(get, path = "/api/v1/notifications/emails", tag = "notifications", params(PageQuery),
+    responses((status = 200, body = Paginated<EmailDeliveryView>)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn emails(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<EmailDeliveryView>>, ApiError> {
+    let items = services
+        .notifications
+        .emails(&actor, page.request())
+        .await?;
+    Ok(web::Json(Paginated::from_page(items, Into::into)))
+}
+
 /// A stream lives this long, then ends so the client reconnects and its session is checked
 /// again: a signed-out or disabled user stops hearing within this bound.
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
@@ -133,6 +202,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("", web::get().to(list))
         .route("/stream", web::get().to(stream))
         .route("/unread-count", web::get().to(unread_count))
+        .route("/preferences", web::get().to(preferences))
+        .route("/preferences", web::put().to(set_preferences))
+        .route("/emails", web::get().to(emails))
         .route("/read-all", web::post().to(mark_all_read))
         .route("/{id}/read", web::post().to(mark_read));
 }

@@ -83,7 +83,7 @@ enum_schema! {
     /// What a finding is about: a validated test's gap, or a scanner's vulnerability.
     FindingKind = ["test_gap", "vulnerability"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync", "email_delivery"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.

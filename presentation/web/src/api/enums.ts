@@ -58,6 +58,7 @@ export const JOB_KINDS = every<JobKind>()([
   "alert_evaluation",
   "webhook_delivery",
   "ticket_sync",
+  "email_delivery",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 

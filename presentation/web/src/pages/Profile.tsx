@@ -6,6 +6,7 @@ import { Badge, Button, Card, ErrorPanel, PageHeader, QueryState, SelectField } 
 import { formatDateTime, roleLabel } from "../lib/format";
 import { ApiKeysCard } from "./ApiKeys";
 import { MfaCard } from "./Mfa";
+import { NotificationChannelsCard } from "./NotificationChannels";
 import { PasswordForm } from "./ChangePassword";
 import { DEFAULT_PER_PAGE, HEATMAP_COLOR_OPTIONS, PER_PAGE_OPTIONS, readPreferences, type Preferences } from "./preferences";
 
@@ -22,6 +23,7 @@ export function ProfilePage() {
             <div className="space-y-5">
               <Account me={me} />
               <PreferencesCard me={me} />
+              <NotificationChannelsCard />
             </div>
             <div className="space-y-5">
               <PasswordCard />
