@@ -31,6 +31,7 @@ mod m20261207_007001_alerts;
 mod m20261207_008001_webhooks;
 mod m20261207_009001_knowledge;
 mod m20261207_010001_notification_signals;
+mod m20261208_002001_attack_paths;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_010001_notification_signals::Migration),
             Box::new(m20261207_007001_alerts::Migration),
             Box::new(m20261207_009001_knowledge::Migration),
+            Box::new(m20261208_002001_attack_paths::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
+pub mod attack_paths;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
@@ -44,6 +45,7 @@ pub mod webhooks;
 pub use alerts::*;
 pub use analytics::*;
 pub use api_keys::*;
+pub use attack_paths::*;
 pub use audit_log::*;
 pub use auth::*;
 pub use campaigns::*;
@@ -125,6 +127,7 @@ pub enum Entity {
     Alert,
     AlertRule,
     ApiKey,
+    AttackPath,
     Campaign,
     CustomTechnique,
     DecayPolicy,
@@ -151,6 +154,7 @@ impl std::fmt::Display for Entity {
             Self::Alert => "alert",
             Self::AlertRule => "alert rule",
             Self::ApiKey => "API key",
+            Self::AttackPath => "attack path",
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
             Self::DecayPolicy => "decay policy",
@@ -239,6 +243,7 @@ pub trait Repositories:
     + AlertRepository
     + WebhookRepository
     + KnowledgeRepository
+    + AttackPathRepository
 {
 }
 
@@ -267,5 +272,6 @@ impl<T> Repositories for T where
         + AlertRepository
         + WebhookRepository
         + KnowledgeRepository
+        + AttackPathRepository
 {
 }
