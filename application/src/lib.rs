@@ -7,6 +7,7 @@ pub mod account;
 pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
+pub mod attack_paths;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
@@ -107,6 +108,8 @@ pub struct Dependencies {
     pub webhook_secrets: Arc<dyn webhooks::WebhookSecrets>,
     /// Wakes the live notification streams when notifications are committed.
     pub notification_signals: Arc<dyn ports::NotificationSignals>,
+    /// Reads and writes Attack Flow files (STIX bundles and Attack Flow Builder files).
+    pub attack_flows: Arc<dyn attack_paths::AttackFlowCodec>,
 }
 
 /// Size limits that use cases enforce.
@@ -171,6 +174,7 @@ pub struct Services {
     pub alerts: alerts::AlertService,
     pub webhooks: webhooks::WebhookService,
     pub knowledge: knowledge::KnowledgeService,
+    pub attack_paths: attack_paths::AttackPathService,
 }
 
 impl Services {
@@ -412,7 +416,16 @@ impl Services {
             deps.clock.clone(),
             coverage.clone(),
         );
+        let attack_paths = attack_paths::AttackPathService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.attack_flows.clone(),
+            campaigns.clone(),
+        );
         Self {
+            attack_paths,
             alerts,
             webhooks,
             knowledge: knowledge::KnowledgeService::new(

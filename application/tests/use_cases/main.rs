@@ -82,6 +82,7 @@ async fn harness() -> Harness {
         webhook_transport: Arc::new(webhooks.clone()),
         webhook_secrets: Arc::new(fakes::PlainCipher),
         notification_signals: Arc::new(signals.clone()),
+        attack_flows: Arc::new(fakes::NoFlowFiles),
     };
     let services = Services::new(
         deps,

@@ -138,6 +138,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
             secret_key.expose_secret().as_bytes(),
         )),
         notification_signals: Arc::new(notifications.clone()),
+        attack_flows: Arc::new(aegis_infrastructure::feeds::attack_flow::AttackFlowFiles),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

@@ -83,3 +83,22 @@ impl<S: Slot> AttackPathRepository for Memory<S> {
         })
     }
 }
+
+/// Attack Flow files are read by infrastructure; use-case tests read none.
+pub struct NoFlowFiles;
+
+impl aegis_application::attack_paths::AttackFlowCodec for NoFlowFiles {
+    fn read(
+        &self,
+        _bytes: &[u8],
+    ) -> Result<aegis_domain::attack_path::FlowDraft, aegis_application::attack_paths::FlowFormatError>
+    {
+        Err(aegis_application::attack_paths::FlowFormatError(
+            "no flow files in use-case tests".to_owned(),
+        ))
+    }
+
+    fn write(&self, _path: &AttackPath) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}

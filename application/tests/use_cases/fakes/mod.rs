@@ -272,6 +272,7 @@ mod threat_intel;
 mod tracked_actors;
 mod users;
 mod webhooks;
+pub use attack_paths::NoFlowFiles;
 pub use auth::*;
 pub use catalog::*;
 pub use data_sources::*;
