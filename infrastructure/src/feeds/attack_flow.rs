@@ -488,4 +488,194 @@ mod tests {
         assert_eq!(technique_text("t1059"), Some("T1059".to_owned()));
         assert_eq!(technique_text(""), None);
     }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/attack-flow")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn techniques(draft: &FlowDraft) -> Vec<&str> {
+        draft
+            .steps
+            .iter()
+            .filter_map(|s| match &s.kind {
+                DraftKind::Technique(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The steps' names along each edge, for readable assertions.
+    fn named_edges(draft: &FlowDraft) -> Vec<(String, String)> {
+        let name = |i: usize| draft.steps.get(i).map(|s| s.name.clone()).unwrap_or_default();
+        draft.edges.iter().map(|&(a, b)| (name(a), name(b))).collect()
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.to_owned(), b.to_owned())
+    }
+
+    #[test]
+    fn reads_a_builder_file_through_its_anchors_and_latches() {
+        let draft = parse_attack_flow(&fixture("fixture.afb")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(draft.name, "Aegis fixture flow");
+        assert_eq!(techniques(&draft), ["T1566", "T1190", "T1059.001", "T1027"]);
+        // The action without a technique is passed through, and said so.
+        assert_eq!(draft.notes.len(), 1, "{:?}", draft.notes);
+        let flow = draft.without(|s| s.kind == DraftKind::PassThrough);
+        let mut edges = named_edges(&flow);
+        edges.sort();
+        let mut expected = vec![
+            pair("Phishing", "OR"),
+            pair("Exploit Public-Facing Application", "OR"),
+            pair("OR", "PowerShell"),
+            pair("PowerShell", "Obfuscated Files or Information"),
+        ];
+        expected.sort();
+        assert_eq!(edges, expected);
+    }
+
+    #[test]
+    fn reads_a_stix_bundle_with_conditions_and_operators() {
+        let draft =
+            parse_attack_flow(&fixture("fixture-stix.json")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(draft.name, "Aegis STIX fixture");
+        assert_eq!(techniques(&draft), ["T1566", "T1059", "T1082", "T1041", "T9999"]);
+        let flow = draft.without(|s| s.kind == DraftKind::PassThrough);
+        let edges = named_edges(&flow);
+        assert!(edges.contains(&pair("Phishing", "Command and Scripting Interpreter")));
+        assert!(edges.contains(&pair("Phishing", "System Information Discovery")));
+        assert!(edges.contains(&pair("AND", "Exfiltration Over C2 Channel")));
+        assert_eq!(edges.len(), 5);
+    }
+
+    #[test]
+    fn the_ctid_example_bundle_reads_when_present() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../shared/feeds/attack-flow/center-for-threat-informed-defense__attack-flow/stix/attack-flow-example.json",
+        );
+        let Ok(bytes) = std::fs::read(&path) else {
+            eprintln!("skipped: ../shared/feeds/attack-flow is absent (the shared feed corpus)");
+            return;
+        };
+        let draft = parse_attack_flow(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(draft.name, "Example Flow");
+        // `1598.003` in the example is read as T1598.003.
+        assert!(techniques(&draft).contains(&"T1598.003"));
+        assert!(techniques(&draft).contains(&"T1583.002"));
+    }
+
+    #[test]
+    fn every_flow_of_the_ctid_corpus_reads_when_present() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../shared/feeds/attack-flow/center-for-threat-informed-defense__attack-flow/corpus",
+        );
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            eprintln!("skipped: ../shared/feeds/attack-flow is absent (the shared feed corpus)");
+            return;
+        };
+        let mut read = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("afb") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            let draft = parse_attack_flow(&bytes)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!draft.name.is_empty(), "{}", path.display());
+            let flow = draft
+                .without(|s| s.kind == DraftKind::PassThrough)
+                .acyclic();
+            assert!(
+                techniques(&flow).len() >= 5,
+                "{}: {:?}",
+                path.display(),
+                techniques(&flow)
+            );
+            assert!(!flow.edges.is_empty(), "{}", path.display());
+            read += 1;
+        }
+        assert_eq!(read, 20);
+    }
+
+    #[test]
+    fn an_exported_path_reads_back_as_the_same_graph() {
+        use aegis_domain::attack_path::{AttackPathId, Edge, PathGraph, Step};
+        use aegis_domain::catalog::TechniqueId;
+        use aegis_domain::tenant::TenantId;
+
+        let technique = |key: &str, id: &str| Step {
+            key: key.to_owned(),
+            name: format!("step {id}"),
+            kind: StepKind::Technique(TechniqueId::parse(id).unwrap_or_else(|e| panic!("{e}"))),
+        };
+        let edge = |a: &str, b: &str| Edge {
+            from: a.to_owned(),
+            to: b.to_owned(),
+        };
+        let graph = PathGraph::new(
+            vec![
+                technique("s1", "T1566.001"),
+                technique("s2", "T1190"),
+                Step {
+                    key: "s3".to_owned(),
+                    name: "OR".to_owned(),
+                    kind: StepKind::Operator(Operator::Or),
+                },
+                technique("s4", "T1059.001"),
+            ],
+            vec![edge("s1", "s3"), edge("s2", "s3"), edge("s3", "s4")],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let path = AttackPath::new(
+            AttackPathId::from_uuid(uuid::Uuid::nil()),
+            TenantId::from_uuid(uuid::Uuid::nil()),
+            "Round trip".to_owned(),
+            "Out and back".to_owned(),
+            PathSource::Manual,
+            None,
+            graph.clone(),
+            None,
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        let bundle = write_attack_flow(&path);
+        let objects = bundle
+            .get("objects")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        assert!(objects.iter().any(|o| o.get("id").and_then(Value::as_str) == Some(EXTENSION_ID)));
+        let bytes = serde_json::to_vec(&bundle).unwrap_or_else(|e| panic!("{e}"));
+        let draft = parse_attack_flow(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(draft.name, "Round trip");
+        assert_eq!(draft.description, "Out and back");
+        let steps: Vec<Step> = draft
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(n, s)| Step {
+                key: format!("s{}", n + 1),
+                name: s.name.clone(),
+                kind: match &s.kind {
+                    DraftKind::Technique(t) => {
+                        StepKind::Technique(TechniqueId::parse(t).unwrap_or_else(|e| panic!("{e}")))
+                    }
+                    DraftKind::Operator(op) => StepKind::Operator(*op),
+                    DraftKind::PassThrough => panic!("an export holds no pass-through"),
+                },
+            })
+            .collect();
+        let edges = draft
+            .edges
+            .iter()
+            .map(|&(a, b)| edge(&format!("s{}", a + 1), &format!("s{}", b + 1)))
+            .collect();
+        let back = PathGraph::new(steps, edges).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, graph);
+        // The same path exports to the same document.
+        assert_eq!(write_attack_flow(&path), bundle);
+    }
 }
