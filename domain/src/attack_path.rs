@@ -556,10 +556,11 @@ impl FlowDraft {
         let removed: Vec<bool> = self.steps.iter().map(&drop).collect();
         let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
         for &(from, to) in &self.edges {
-            if from < n && to < n && from != to {
-                if let Some(out) = next.get_mut(from) {
-                    out.push(to);
-                }
+            if to < n
+                && from != to
+                && let Some(out) = next.get_mut(from)
+            {
+                out.push(to);
             }
         }
         let mut edges = BTreeSet::new();

@@ -7,6 +7,7 @@ mod flows;
 mod plan;
 
 pub use flows::{AttackFlowCodec, FlowFormatError, ImportedPath};
+pub use plan::PathFromActor;
 
 use std::collections::HashMap;
 use std::sync::Arc;
