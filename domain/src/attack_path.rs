@@ -372,7 +372,10 @@ pub struct AttackPath {
 
 impl AttackPath {
     #[must_use]
-    #[expect(clippy::too_many_arguments, reason = "a path's identity and content at once")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a path's identity and content at once"
+    )]
     pub fn new(
         id: AttackPathId,
         tenant_id: TenantId,
@@ -469,7 +472,10 @@ fn stops(outcome: Option<Outcome>) -> bool {
 
 /// Meets the path with the evidence per technique (techniques absent count as uncovered).
 #[must_use]
-pub fn assess(graph: &PathGraph, evidence: &HashMap<TechniqueId, TechniqueEvidence>) -> PathAssessment {
+pub fn assess(
+    graph: &PathGraph,
+    evidence: &HashMap<TechniqueId, TechniqueEvidence>,
+) -> PathAssessment {
     let mut stopped: HashMap<&str, bool> = HashMap::new();
     let mut steps = Vec::with_capacity(graph.steps().len());
     for step in graph.order() {
@@ -506,10 +512,13 @@ pub fn assess(graph: &PathGraph, evidence: &HashMap<TechniqueId, TechniqueEviden
     let weakest = steps
         .iter()
         .filter_map(|s| s.evidence.as_ref().map(|e| (s, e.score)))
-        .fold(None::<(&StepAssessment, f64)>, |low, (step, score)| match low {
-            Some((_, best)) if best <= score => low,
-            _ => Some((step, score)),
-        })
+        .fold(
+            None::<(&StepAssessment, f64)>,
+            |low, (step, score)| match low {
+                Some((_, best)) if best <= score => low,
+                _ => Some((step, score)),
+            },
+        )
         .map(|(s, _)| s.key.clone());
     let first_stop = steps.iter().find(|s| s.stopped).map(|s| s.key.clone());
     PathAssessment {
@@ -658,7 +667,12 @@ impl FlowDraft {
             }
         }
         for &(from, to) in &back {
-            let name = |i: usize| self.steps.get(i).map_or("?", |s| s.name.as_str()).to_owned();
+            let name = |i: usize| {
+                self.steps
+                    .get(i)
+                    .map_or("?", |s| s.name.as_str())
+                    .to_owned()
+            };
             self.notes.push(format!(
                 "left out the edge from \"{}\" to \"{}\": it closes a cycle",
                 name(from),
@@ -890,8 +904,11 @@ mod tests {
     #[test]
     fn cycles_in_a_flow_are_broken_and_noted() {
         let t = |s: &str| DraftKind::Technique(s.to_owned());
-        let flow = draft(&[t("T1566"), t("T1059"), t("T1003")], &[(0, 1), (1, 2), (2, 1)])
-            .acyclic();
+        let flow = draft(
+            &[t("T1566"), t("T1059"), t("T1003")],
+            &[(0, 1), (1, 2), (2, 1)],
+        )
+        .acyclic();
         assert_eq!(flow.edges, [(0, 1), (1, 2)]);
         assert_eq!(flow.notes.len(), 1);
     }

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 fn flow_fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/attack-flow").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/attack-flow")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -31,7 +33,13 @@ async fn import(app: &TestApp, token: &str, bytes: Vec<u8>, query: &str) -> (Sta
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .request(method, app.url(path))
         .bearer_auth(token)
@@ -69,13 +77,7 @@ fn shape(detail: &Value) -> (Vec<(String, String)>, Vec<(String, String)>) {
             .to_owned()
     };
     let steps = detail["steps"].as_array().unwrap();
-    let by_key = |key: &Value| {
-        steps
-            .iter()
-            .find(|s| s["key"] == *key)
-            .map(label)
-            .unwrap()
-    };
+    let by_key = |key: &Value| steps.iter().find(|s| s["key"] == *key).map(label).unwrap();
     let mut nodes: Vec<(String, String)> = steps
         .iter()
         .map(|s| (label(s), s["name"].as_str().unwrap().to_owned()))
@@ -94,7 +96,8 @@ fn shape(detail: &Value) -> (Vec<(String, String)>, Vec<(String, String)>) {
 on_both_databases!(
     a_path_drawn_by_hand_shows_coverage_its_weakest_step_and_where_it_is_stopped,
     |app: TestApp| async move {
-        app.import_attack(&attack_fixture("enterprise-v1.json")).await;
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let crew = app.crew(&admin).await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
@@ -116,9 +119,23 @@ on_both_databases!(
                 {"from": "either", "to": "hide"}
             ]
         });
-        let refused = send(&app, Method::POST, "/api/v1/attack-paths", &viewer, body.clone()).await;
+        let refused = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &viewer,
+            body.clone(),
+        )
+        .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        let created = send(&app, Method::POST, "/api/v1/attack-paths", &crew.red_lead, body.clone()).await;
+        let created = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &crew.red_lead,
+            body.clone(),
+        )
+        .await;
         assert_eq!(created.status(), StatusCode::CREATED);
         assert_eq!(created.headers()["etag"], "\"1\"");
         let created: Value = created.json().await.unwrap();
@@ -134,11 +151,20 @@ on_both_databases!(
         assert_eq!(created["first_stop"], Value::Null);
 
         // PowerShell detected: one branch of the OR, so the OR still lets the chain through.
-        app.validated_test(&admin, "T1059.001", json!({"outcome": "detected", "detected_at": "2026-11-22T10:05:00Z"}))
-            .await;
+        app.validated_test(
+            &admin,
+            "T1059.001",
+            json!({"outcome": "detected", "detected_at": "2026-11-22T10:05:00Z"}),
+        )
+        .await;
         app.validated_test(&admin, "T1566", json!({"outcome": "not_detected"}))
             .await;
-        let detail: Value = app.get(&format!("/api/v1/attack-paths/{id}"), &viewer).await.json().await.unwrap();
+        let detail: Value = app
+            .get(&format!("/api/v1/attack-paths/{id}"), &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
         let ps = step(&detail, "T1059.001");
         assert_eq!(ps["latest_outcome"], "detected");
         assert_eq!(ps["stopped"], true);
@@ -146,7 +172,12 @@ on_both_databases!(
         assert_eq!(step(&detail, "T1566")["latest_outcome"], "not_detected");
         assert_eq!(step(&detail, "T1566")["stopped"], false);
         assert_eq!(detail["first_stop"], "ps");
-        let either = detail["steps"].as_array().unwrap().iter().find(|s| s["key"] == "either").unwrap();
+        let either = detail["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == "either")
+            .unwrap();
         assert_eq!(either["stopped"], false);
         assert_eq!(either["score"], Value::Null);
         // The weakest step is the first, in order, of the lowest score.
@@ -155,7 +186,12 @@ on_both_databases!(
             .unwrap()
             .iter()
             .filter(|s| s["kind"] == "technique")
-            .map(|s| (s["key"].as_str().unwrap().to_owned(), s["score"].as_f64().unwrap()))
+            .map(|s| {
+                (
+                    s["key"].as_str().unwrap().to_owned(),
+                    s["score"].as_f64().unwrap(),
+                )
+            })
             .collect();
         let lowest = scored.iter().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
         let first_lowest = scored.iter().find(|(_, v)| *v == lowest).unwrap();
@@ -165,58 +201,147 @@ on_both_databases!(
         // The Unix shell prevented too: both branches stopped, so the OR is.
         app.validated_test(&admin, "T1059.004", json!({"outcome": "prevented"}))
             .await;
-        let detail: Value = app.get(&format!("/api/v1/attack-paths/{id}"), &viewer).await.json().await.unwrap();
-        let either = detail["steps"].as_array().unwrap().iter().find(|s| s["key"] == "either").unwrap();
+        let detail: Value = app
+            .get(&format!("/api/v1/attack-paths/{id}"), &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let either = detail["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == "either")
+            .unwrap();
         assert_eq!(either["stopped"], true);
 
         // Bad graphs are 422s naming the field.
         let mut cycle = body.clone();
-        cycle["edges"].as_array_mut().unwrap().push(json!({"from": "hide", "to": "phish"}));
-        let answer = send(&app, Method::POST, "/api/v1/attack-paths", &crew.red_lead, cycle).await;
+        cycle["edges"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"from": "hide", "to": "phish"}));
+        let answer = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &crew.red_lead,
+            cycle,
+        )
+        .await;
         assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem(answer).await["errors"][0]["field"], "steps");
         let mut unknown = body.clone();
         unknown["steps"][0]["technique_id"] = json!("T9999");
-        let answer = send(&app, Method::POST, "/api/v1/attack-paths", &crew.red_lead, unknown).await;
+        let answer = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &crew.red_lead,
+            unknown,
+        )
+        .await;
         assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(problem(answer).await["errors"][0]["field"], "steps[0].technique_id");
+        assert_eq!(
+            problem(answer).await["errors"][0]["field"],
+            "steps[0].technique_id"
+        );
         let mut dangling = body.clone();
         dangling["edges"][0]["to"] = json!("nowhere");
-        let answer = send(&app, Method::POST, "/api/v1/attack-paths", &crew.red_lead, dangling).await;
+        let answer = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &crew.red_lead,
+            dangling,
+        )
+        .await;
         assert_eq!(problem(answer).await["errors"][0]["field"], "edges[0].to");
         let empty = json!({"name": "Empty", "steps": []});
-        let answer = send(&app, Method::POST, "/api/v1/attack-paths", &crew.red_lead, empty).await;
+        let answer = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths",
+            &crew.red_lead,
+            empty,
+        )
+        .await;
         assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
         // Updates are versioned: a stale version is refused.
-        let renamed = send(&app, Method::PATCH, &format!("/api/v1/attack-paths/{id}"), &crew.blue_lead,
-            json!({"name": "Renamed", "version": 1})).await;
+        let renamed = send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/attack-paths/{id}"),
+            &crew.blue_lead,
+            json!({"name": "Renamed", "version": 1}),
+        )
+        .await;
         assert_eq!(renamed.status(), StatusCode::OK);
         let renamed: Value = renamed.json().await.unwrap();
         assert_eq!(renamed["path"]["version"], 2);
-        let stale = send(&app, Method::PATCH, &format!("/api/v1/attack-paths/{id}"), &crew.red_lead,
-            json!({"name": "Stale", "version": 1})).await;
+        let stale = send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/attack-paths/{id}"),
+            &crew.red_lead,
+            json!({"name": "Stale", "version": 1}),
+        )
+        .await;
         assert_eq!(stale.status(), StatusCode::CONFLICT);
-        let half = send(&app, Method::PATCH, &format!("/api/v1/attack-paths/{id}"), &crew.red_lead,
-            json!({"steps": [{"key": "a", "technique_id": "T1566"}]})).await;
+        let half = send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/attack-paths/{id}"),
+            &crew.red_lead,
+            json!({"steps": [{"key": "a", "technique_id": "T1566"}]}),
+        )
+        .await;
         assert_eq!(problem(half).await["errors"][0]["field"], "edges");
         let regraphed: Value = app.send_ok(Method::PATCH, &format!("/api/v1/attack-paths/{id}"), &crew.red_lead,
             json!({"steps": [{"key": "a", "technique_id": "T1566"}, {"key": "b", "technique_id": "T1027"}],
                    "edges": [{"from": "a", "to": "b"}]})).await;
         assert_eq!(keys(&regraphed), ["a", "b"]);
-        let readonly = send(&app, Method::PATCH, &format!("/api/v1/attack-paths/{id}"), &viewer,
-            json!({"name": "Viewer"})).await;
+        let readonly = send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/attack-paths/{id}"),
+            &viewer,
+            json!({"name": "Viewer"}),
+        )
+        .await;
         assert_eq!(readonly.status(), StatusCode::FORBIDDEN);
 
-        let list: Value = app.get("/api/v1/attack-paths", &viewer).await.json().await.unwrap();
+        let list: Value = app
+            .get("/api/v1/attack-paths", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list["total"], 1);
         assert_eq!(list["items"][0]["name"], "Renamed");
 
-        let gone = send(&app, Method::DELETE, &format!("/api/v1/attack-paths/{id}"), &viewer, json!({})).await;
+        let gone = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/attack-paths/{id}"),
+            &viewer,
+            json!({}),
+        )
+        .await;
         assert_eq!(gone.status(), StatusCode::FORBIDDEN);
-        let gone = send(&app, Method::DELETE, &format!("/api/v1/attack-paths/{id}"), &crew.red_lead, json!({})).await;
+        let gone = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/attack-paths/{id}"),
+            &crew.red_lead,
+            json!({}),
+        )
+        .await;
         assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-        let missing = app.get(&format!("/api/v1/attack-paths/{id}"), &viewer).await;
+        let missing = app
+            .get(&format!("/api/v1/attack-paths/{id}"), &viewer)
+            .await;
         assert_eq!(problem(missing).await["code"], "ATTACK_PATH_NOT_FOUND");
     }
 );
@@ -224,7 +349,8 @@ on_both_databases!(
 on_both_databases!(
     flows_import_export_and_read_back_and_a_path_plans_a_campaign,
     |app: TestApp| async move {
-        app.import_attack(&attack_fixture("enterprise-v1.json")).await;
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let crew = app.crew(&admin).await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
@@ -254,35 +380,68 @@ on_both_databases!(
         let id = path["path"]["id"].as_str().unwrap().to_owned();
 
         // Exported as an Attack Flow STIX bundle, imported back: the same graph.
-        let exported = app.get(&format!("/api/v1/attack-paths/{id}/export"), &viewer).await;
+        let exported = app
+            .get(&format!("/api/v1/attack-paths/{id}/export"), &viewer)
+            .await;
         assert_eq!(exported.status(), StatusCode::OK);
-        assert!(exported.headers()["content-disposition"].to_str().unwrap().contains(".json"));
+        assert!(
+            exported.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(".json")
+        );
         let bundle: Value = exported.json().await.unwrap();
         assert_eq!(bundle["type"], "bundle");
         let objects = bundle["objects"].as_array().unwrap();
         assert!(objects.iter().any(|o| o["type"] == "extension-definition"
             && o["id"] == "extension-definition--fb9c968a-745b-4ade-9b25-c324172197f4"));
-        assert_eq!(objects.iter().filter(|o| o["type"] == "attack-action").count(), 3);
-        assert_eq!(objects.iter().filter(|o| o["type"] == "attack-operator").count(), 1);
-        let (status, back) = import(&app, &crew.red_lead, serde_json::to_vec(&bundle).unwrap(), "?name=Round%20trip").await;
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|o| o["type"] == "attack-action")
+                .count(),
+            3
+        );
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|o| o["type"] == "attack-operator")
+                .count(),
+            1
+        );
+        let (status, back) = import(
+            &app,
+            &crew.red_lead,
+            serde_json::to_vec(&bundle).unwrap(),
+            "?name=Round%20trip",
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{back}");
         assert_eq!(back["attack_path"]["path"]["name"], "Round trip");
         assert_eq!(back["notes"], json!([]));
         assert_eq!(shape(&back["attack_path"]), shape(path));
 
         // The STIX fixture: T1082, T1041 and T9999 are not in this catalog.
-        let (status, stix) = import(&app, &crew.blue_lead, flow_fixture("fixture-stix.json"), "").await;
+        let (status, stix) =
+            import(&app, &crew.blue_lead, flow_fixture("fixture-stix.json"), "").await;
         assert_eq!(status, StatusCode::CREATED, "{stix}");
         assert_eq!(stix["notes"].as_array().unwrap().len(), 3, "{stix}");
         let (nodes, edges) = shape(&stix["attack_path"]);
         assert_eq!(nodes.len(), 3, "{nodes:?}");
-        assert!(edges.contains(&("T1566".to_owned(), "T1059".to_owned())), "{edges:?}");
-        assert!(edges.contains(&("T1059".to_owned(), "AND".to_owned())), "{edges:?}");
+        assert!(
+            edges.contains(&("T1566".to_owned(), "T1059".to_owned())),
+            "{edges:?}"
+        );
+        assert!(
+            edges.contains(&("T1059".to_owned(), "AND".to_owned())),
+            "{edges:?}"
+        );
 
         // Files that are no flow: 422 naming the file.
         for bad in [
             b"not json at all".to_vec(),
-            br#"{"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--1"}]}"#.to_vec(),
+            br#"{"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--1"}]}"#
+                .to_vec(),
             br#"{"schema": "attack_flow_v2", "objects": []}"#.to_vec(),
             br#"{"hello": "world"}"#.to_vec(),
         ] {
@@ -293,15 +452,32 @@ on_both_databases!(
 
         // A campaign from the first path: one draft per technique step, each waiting for the
         // technique steps before it (through the OR).
-        let refused = send(&app, Method::POST, &format!("/api/v1/attack-paths/{id}/campaign"), &viewer, json!({})).await;
+        let refused = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/attack-paths/{id}/campaign"),
+            &viewer,
+            json!({}),
+        )
+        .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        let planned = send(&app, Method::POST, &format!("/api/v1/attack-paths/{id}/campaign"), &crew.red_lead, json!({})).await;
+        let planned = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/attack-paths/{id}/campaign"),
+            &crew.red_lead,
+            json!({}),
+        )
+        .await;
         assert_eq!(planned.status(), StatusCode::CREATED);
         let planned: Value = planned.json().await.unwrap();
         assert_eq!(planned["campaign"]["status"], "draft");
         assert_eq!(planned["campaign"]["name"], "Path: Aegis fixture flow");
         let tests = planned["tests"].as_array().unwrap();
-        let techniques: Vec<&str> = tests.iter().map(|t| t["test"]["technique_id"].as_str().unwrap()).collect();
+        let techniques: Vec<&str> = tests
+            .iter()
+            .map(|t| t["test"]["technique_id"].as_str().unwrap())
+            .collect();
         assert_eq!(techniques, ["T1566", "T1059.001", "T1027"]);
         let id_of = |n: usize| tests[n]["test"]["id"].clone();
         assert_eq!(tests[0]["depends_on"], json!([]));
@@ -309,18 +485,49 @@ on_both_databases!(
         assert_eq!(tests[2]["depends_on"], json!([id_of(1)]));
         assert_eq!(planned["progress"]["blocked"], 2);
         let campaign = planned["campaign"]["id"].as_str().unwrap();
-        let read: Value = app.get(&format!("/api/v1/campaigns/{campaign}"), &viewer).await.json().await.unwrap();
+        let read: Value = app
+            .get(&format!("/api/v1/campaigns/{campaign}"), &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(read["tests"].as_array().unwrap().len(), 3);
 
         // From a threat actor: its techniques in kill-chain order (initial access first).
-        let refused = send(&app, Method::POST, "/api/v1/attack-paths/from-actor/G0016", &viewer, json!({})).await;
+        let refused = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths/from-actor/G0016",
+            &viewer,
+            json!({}),
+        )
+        .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        let missing = send(&app, Method::POST, "/api/v1/attack-paths/from-actor/G9999", &crew.red_lead, json!({})).await;
+        let missing = send(
+            &app,
+            Method::POST,
+            "/api/v1/attack-paths/from-actor/G9999",
+            &crew.red_lead,
+            json!({}),
+        )
+        .await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-        let made = app.send_ok(Method::POST, "/api/v1/attack-paths/from-actor/G0016", &crew.red_lead, json!({})).await;
+        let made = app
+            .send_ok(
+                Method::POST,
+                "/api/v1/attack-paths/from-actor/G0016",
+                &crew.red_lead,
+                json!({}),
+            )
+            .await;
         let path = &made["attack_path"];
         assert_eq!(path["path"]["source"], "threat_actor");
-        let order: Vec<&str> = path["steps"].as_array().unwrap().iter().map(|s| s["technique_id"].as_str().unwrap()).collect();
+        let order: Vec<&str> = path["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["technique_id"].as_str().unwrap())
+            .collect();
         assert_eq!(order, ["T1566", "T1059.001"]);
         assert_eq!(path["edges"], json!([{"from": "s1", "to": "s2"}]));
         assert!(path["path"]["name"].as_str().unwrap().contains("APT29"));
@@ -332,7 +539,8 @@ on_both_databases!(
 #[tokio::test]
 async fn a_real_ctid_flow_imports_over_the_real_catalog_when_present() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/feeds");
-    let attack: PathBuf = root.join("attack-stix/mitre__cti/enterprise-attack/enterprise-attack.json.gz");
+    let attack: PathBuf =
+        root.join("attack-stix/mitre__cti/enterprise-attack/enterprise-attack.json.gz");
     let flow = root.join("attack-flow/center-for-threat-informed-defense__attack-flow/corpus/Tesla Kubernetes Breach.afb");
     if !attack.exists() || !flow.exists() {
         eprintln!("skipped: ../shared/feeds (ATT&CK and the CTID attack flows) is absent");
@@ -347,9 +555,26 @@ async fn a_real_ctid_flow_imports_over_the_real_catalog_when_present() {
     assert_eq!(path["path"]["name"], "Tesla Kubernetes Breach");
     let techniques = path["path"]["techniques"].as_u64().unwrap();
     assert!(techniques >= 8, "{path}");
-    assert!(path["steps"].as_array().unwrap().iter().filter(|s| s["kind"] == "technique").all(|s| s["status"] == "not_covered"));
+    assert!(
+        path["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "technique")
+            .all(|s| s["status"] == "not_covered")
+    );
     assert!(path["weakest_step"].is_string());
     let id = path["path"]["id"].as_str().unwrap();
-    let planned = app.send_ok(Method::POST, &format!("/api/v1/attack-paths/{id}/campaign"), &admin, json!({})).await;
-    assert_eq!(planned["tests"].as_array().unwrap().len() as u64, techniques);
+    let planned = app
+        .send_ok(
+            Method::POST,
+            &format!("/api/v1/attack-paths/{id}/campaign"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        planned["tests"].as_array().unwrap().len() as u64,
+        techniques
+    );
 }

@@ -1040,13 +1040,15 @@ fn endpoints() -> Vec<Endpoint> {
             M::POST,
             "/api/v1/attack-paths/import",
             A::ManageCampaigns,
-            Some(json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+            Some(
+                json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
                 "objects": [
                     {"type": "attack-flow", "id": "attack-flow--00000000-0000-4000-8000-000000000002",
                      "spec_version": "2.1", "name": "Walked flow", "scope": "incident",
                      "start_refs": ["attack-action--00000000-0000-4000-8000-000000000003"]},
                     {"type": "attack-action", "id": "attack-action--00000000-0000-4000-8000-000000000003",
-                     "spec_version": "2.1", "name": "Phishing", "technique_id": "T1566"}]})),
+                     "spec_version": "2.1", "name": "Phishing", "technique_id": "T1566"}]}),
+            ),
             CREATED,
         ),
         e(

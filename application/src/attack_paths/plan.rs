@@ -102,12 +102,7 @@ impl AttackPathService {
             || adversary.actor.name.clone(),
             |id| format!("{} ({id})", adversary.actor.name),
         );
-        let graph = PathGraph::chain(
-            chosen
-                .into_iter()
-                .map(|(_, id, name)| (id, name))
-                .collect(),
-        )?;
+        let graph = PathGraph::chain(chosen.into_iter().map(|(_, id, name)| (id, name)).collect())?;
         let name = name
             .map(|n| n.trim().chars().take(200).collect::<String>())
             .filter(|n| !n.is_empty())
@@ -176,10 +171,7 @@ impl AttackPathService {
                          waiting for the steps before it.",
                         path.name, path.id
                     ),
-                    objective: format!(
-                        "Find where the attack path \"{}\" is stopped.",
-                        path.name
-                    ),
+                    objective: format!("Find where the attack path \"{}\" is stopped.", path.name),
                     ..NewCampaign::default()
                 },
                 steps,

@@ -9,6 +9,7 @@
 
 mod alerts;
 mod api_keys;
+mod attack_paths;
 mod detection_lifecycle;
 mod fakes;
 mod jobs;

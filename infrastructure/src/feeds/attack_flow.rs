@@ -43,7 +43,9 @@ pub fn parse_attack_flow(bytes: &[u8]) -> Result<FlowDraft, FlowFormatError> {
     let objects = document
         .get("objects")
         .and_then(Value::as_array)
-        .ok_or_else(|| refuse("no objects: neither a STIX bundle nor an Attack Flow Builder file"))?;
+        .ok_or_else(|| {
+            refuse("no objects: neither a STIX bundle nor an Attack Flow Builder file")
+        })?;
     if objects.len() > MAX_FLOW_OBJECTS {
         return Err(refuse(format!(
             "the file holds more than {MAX_FLOW_OBJECTS} objects"
@@ -322,7 +324,10 @@ fn stix_id(kind: &str, path: &AttackPath, what: &str) -> String {
     for (slot, byte) in bytes.iter_mut().zip(digest.iter()) {
         *slot = *byte;
     }
-    format!("{kind}--{}", uuid::Builder::from_random_bytes(bytes).into_uuid())
+    format!(
+        "{kind}--{}",
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    )
 }
 
 fn extension_marker() -> Value {
@@ -334,14 +339,8 @@ fn extension_marker() -> Value {
 /// `effect_refs` as the path's edges are.
 #[must_use]
 pub fn write_attack_flow(path: &AttackPath) -> Value {
-    let created = path
-        .created_at
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
-    let modified = path
-        .updated_at
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
+    let created = path.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let modified = path.updated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let graph = &path.graph;
     let id_of: HashMap<&str, String> = graph
         .steps()
@@ -509,8 +508,18 @@ mod tests {
 
     /// The steps' names along each edge, for readable assertions.
     fn named_edges(draft: &FlowDraft) -> Vec<(String, String)> {
-        let name = |i: usize| draft.steps.get(i).map(|s| s.name.clone()).unwrap_or_default();
-        draft.edges.iter().map(|&(a, b)| (name(a), name(b))).collect()
+        let name = |i: usize| {
+            draft
+                .steps
+                .get(i)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        };
+        draft
+            .edges
+            .iter()
+            .map(|&(a, b)| (name(a), name(b)))
+            .collect()
     }
 
     fn pair(a: &str, b: &str) -> (String, String) {
@@ -542,7 +551,10 @@ mod tests {
         let draft =
             parse_attack_flow(&fixture("fixture-stix.json")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(draft.name, "Aegis STIX fixture");
-        assert_eq!(techniques(&draft), ["T1566", "T1059", "T1082", "T1041", "T9999"]);
+        assert_eq!(
+            techniques(&draft),
+            ["T1566", "T1059", "T1082", "T1041", "T9999"]
+        );
         let flow = draft.without(|s| s.kind == DraftKind::PassThrough);
         let edges = named_edges(&flow);
         assert!(edges.contains(&pair("Phishing", "Command and Scripting Interpreter")));
@@ -583,8 +595,8 @@ mod tests {
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
-            let draft = parse_attack_flow(&bytes)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let draft =
+                parse_attack_flow(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!draft.name.is_empty(), "{}", path.display());
             let flow = draft
                 .without(|s| s.kind == DraftKind::PassThrough)
@@ -647,7 +659,11 @@ mod tests {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        assert!(objects.iter().any(|o| o.get("id").and_then(Value::as_str) == Some(EXTENSION_ID)));
+        assert!(
+            objects
+                .iter()
+                .any(|o| o.get("id").and_then(Value::as_str) == Some(EXTENSION_ID))
+        );
         let bytes = serde_json::to_vec(&bundle).unwrap_or_else(|e| panic!("{e}"));
         let draft = parse_attack_flow(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(draft.name, "Round trip");

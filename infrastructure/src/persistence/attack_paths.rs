@@ -202,14 +202,8 @@ async fn update(
     row.tenant_id = NotSet;
     row.created_at = NotSet;
     row.created_by = NotSet;
-    update_versioned::<attack_path::Entity, _>(
-        db,
-        tenant,
-        path.id.as_uuid(),
-        expected_version,
-        row,
-    )
-    .await
+    update_versioned::<attack_path::Entity, _>(db, tenant, path.id.as_uuid(), expected_version, row)
+        .await
 }
 
 async fn delete(

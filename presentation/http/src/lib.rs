@@ -167,9 +167,7 @@ pub fn serve(
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
                     .service(web::scope("/tests").configure(routes::test_cases::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
-                    .service(
-                        web::scope("/attack-paths").configure(routes::attack_paths::configure),
-                    )
+                    .service(web::scope("/attack-paths").configure(routes::attack_paths::configure))
                     .service(web::scope("/findings").configure(routes::findings::configure))
                     .service(
                         web::scope("/detection-lifecycle")

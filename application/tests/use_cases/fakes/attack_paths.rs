@@ -91,8 +91,10 @@ impl aegis_application::attack_paths::AttackFlowCodec for NoFlowFiles {
     fn read(
         &self,
         _bytes: &[u8],
-    ) -> Result<aegis_domain::attack_path::FlowDraft, aegis_application::attack_paths::FlowFormatError>
-    {
+    ) -> Result<
+        aegis_domain::attack_path::FlowDraft,
+        aegis_application::attack_paths::FlowFormatError,
+    > {
         Err(aegis_application::attack_paths::FlowFormatError(
             "no flow files in use-case tests".to_owned(),
         ))
