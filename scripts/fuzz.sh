@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid workbook archive nvd kev kev_attack news sarif)
+  targets=(attack sigma elastic d3fend atomic caldera lolbas gtfobins stix_intel ctid workbook archive nvd kev kev_attack news sarif attack_flow)
 fi
 feeds="$(cd .. && pwd)/shared/feeds"
 seed() {
@@ -38,6 +38,7 @@ seed ctid '*compliance/ctid-mappings-explorer/*.json'
 seed workbook '*compliance/*.xlsx'
 seed archive '*.zip'
 seed kev_attack '*intel/ctid-mappings-explorer/*.json'
+seed attack_flow '*attack-flow/*'
 for target in nvd kev news sarif; do
   mkdir -p "infrastructure/fuzz/corpus/$target"
 done

@@ -7,6 +7,7 @@ pub mod account;
 pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
+pub mod attack_paths;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
@@ -114,6 +115,8 @@ pub struct Dependencies {
     pub ticket_tracker: Arc<dyn tickets::TicketTracker>,
     /// Email over SMTP, when configured.
     pub mail: Option<notifications::Mailing>,
+    /// Reads and writes Attack Flow files (STIX bundles and Attack Flow Builder files).
+    pub attack_flows: Arc<dyn attack_paths::AttackFlowCodec>,
 }
 
 /// Size limits that use cases enforce.
@@ -179,6 +182,7 @@ pub struct Services {
     pub webhooks: webhooks::WebhookService,
     pub knowledge: knowledge::KnowledgeService,
     pub tickets: tickets::TicketService,
+    pub attack_paths: attack_paths::AttackPathService,
 }
 
 impl Services {
@@ -440,7 +444,16 @@ impl Services {
             deps.clock.clone(),
             coverage.clone(),
         );
+        let attack_paths = attack_paths::AttackPathService::new(
+            deps.database.clone(),
+            deps.catalog.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.attack_flows.clone(),
+            campaigns.clone(),
+        );
         Self {
+            attack_paths,
             alerts,
             webhooks,
             tickets,

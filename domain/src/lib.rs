@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod analytics;
 pub mod api_key;
+pub mod attack_path;
 pub mod audit;
 pub mod campaign;
 pub mod catalog;

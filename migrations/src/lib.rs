@@ -32,8 +32,9 @@ mod m20261207_008001_webhooks;
 mod m20261207_009001_knowledge;
 mod m20261207_010001_notification_signals;
 mod m20261208_001001_scanner_findings;
-mod m20261208_004001_tickets;
+mod m20261208_002001_attack_paths;
 mod m20261208_003001_channel_preferences;
+mod m20261208_004001_tickets;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -72,8 +73,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_007001_alerts::Migration),
             Box::new(m20261207_009001_knowledge::Migration),
             Box::new(m20261208_001001_scanner_findings::Migration),
-            Box::new(m20261208_004001_tickets::Migration),
+            Box::new(m20261208_002001_attack_paths::Migration),
             Box::new(m20261208_003001_channel_preferences::Migration),
+            Box::new(m20261208_004001_tickets::Migration),
         ]
     }
 }

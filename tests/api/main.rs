@@ -14,6 +14,7 @@ mod helpers;
 mod alerts;
 mod analytics;
 mod api_keys;
+mod attack_paths;
 mod audit;
 mod auth;
 mod campaigns;

@@ -1086,6 +1086,71 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
+        e(M::GET, "/api/v1/attack-paths", A::ReadOperations, None, OK),
+        e(
+            M::POST,
+            "/api/v1/attack-paths",
+            A::ManageCampaigns,
+            Some(json!({"name": "Walked", "steps": [{"key": "a", "technique_id": "T1566"}]})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/attack-paths/{attack_path}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/attack-paths/{attack_path}",
+            A::ManageCampaigns,
+            Some(json!({"name": "Walked again"})),
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/attack-paths/{new_attack_path}",
+            A::ManageCampaigns,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::POST,
+            "/api/v1/attack-paths/import",
+            A::ManageCampaigns,
+            Some(
+                json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+                "objects": [
+                    {"type": "attack-flow", "id": "attack-flow--00000000-0000-4000-8000-000000000002",
+                     "spec_version": "2.1", "name": "Walked flow", "scope": "incident",
+                     "start_refs": ["attack-action--00000000-0000-4000-8000-000000000003"]},
+                    {"type": "attack-action", "id": "attack-action--00000000-0000-4000-8000-000000000003",
+                     "spec_version": "2.1", "name": "Phishing", "technique_id": "T1566"}]}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::POST,
+            "/api/v1/attack-paths/from-actor/{actor}",
+            A::ManageCampaigns,
+            None,
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/attack-paths/{attack_path}/export",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/attack-paths/{attack_path}/campaign",
+            A::ManageCampaigns,
+            None,
+            CREATED,
+        ),
         e(
             M::GET,
             "/api/v1/knowledge/playbooks",
@@ -1378,6 +1443,17 @@ impl Walk<'_> {
     }
 
     /// An open finding: a test validated as not detected.
+    async fn new_attack_path(&self) -> String {
+        let path = self
+            .send(
+                Method::POST,
+                "/api/v1/attack-paths",
+                json!({"name": "Walked", "steps": [{"key": "a", "technique_id": "T1566"}]}),
+            )
+            .await;
+        path["path"]["id"].as_str().unwrap().to_owned()
+    }
+
     async fn new_playbook(&self) -> String {
         let playbook = self
             .send(
@@ -1658,6 +1734,7 @@ impl Walk<'_> {
             }
             "new_finding" => self.new_finding().await,
             "new_playbook" => self.new_playbook().await,
+            "new_attack_path" => self.new_attack_path().await,
             "new_lesson" => {
                 let lesson = self
                     .send(
@@ -1922,6 +1999,8 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     let jira = crate::tickets::FakeJira::start().await;
     crate::tickets::configure(app, &walk.admin, &jira).await;
     walk.shared.insert("jira_url", jira.url.clone());
+    let attack_path = walk.new_attack_path().await;
+    walk.shared.insert("attack_path", attack_path);
     let playbook = walk.new_playbook().await;
     walk.shared.insert("playbook", playbook);
     let lesson = walk

@@ -3,6 +3,7 @@
 //! one before. Every change is one unit of work with its audit entry.
 
 mod from_actor;
+mod from_chain;
 mod lifecycle;
 mod membership;
 mod plan;
@@ -11,6 +12,7 @@ mod results;
 mod templates;
 
 pub use from_actor::{FromThreatActor, PlannedCampaign};
+pub use from_chain::ChainStep;
 pub use results::{
     CampaignCoverage, CampaignEvent, CampaignTechnique, PreviousRun, RunChange, Trend,
 };

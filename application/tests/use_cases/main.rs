@@ -9,6 +9,7 @@
 
 mod alerts;
 mod api_keys;
+mod attack_paths;
 mod detection_lifecycle;
 mod fakes;
 mod jobs;
@@ -94,6 +95,7 @@ async fn harness() -> Harness {
             sender: Arc::new(mail.clone()),
             web_url: "https://aegis.test".to_owned(),
         }),
+        attack_flows: Arc::new(fakes::NoFlowFiles),
     };
     let services = Services::new(
         deps,

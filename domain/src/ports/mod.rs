@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
+pub mod attack_paths;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;
@@ -45,6 +46,7 @@ pub mod webhooks;
 pub use alerts::*;
 pub use analytics::*;
 pub use api_keys::*;
+pub use attack_paths::*;
 pub use audit_log::*;
 pub use auth::*;
 pub use campaigns::*;
@@ -131,6 +133,7 @@ pub enum Entity {
     Alert,
     AlertRule,
     ApiKey,
+    AttackPath,
     Campaign,
     CustomTechnique,
     DecayPolicy,
@@ -158,6 +161,7 @@ impl std::fmt::Display for Entity {
             Self::Alert => "alert",
             Self::AlertRule => "alert rule",
             Self::ApiKey => "API key",
+            Self::AttackPath => "attack path",
             Self::Campaign => "campaign",
             Self::CustomTechnique => "custom technique",
             Self::DecayPolicy => "decay policy",
@@ -248,6 +252,7 @@ pub trait Repositories:
     + WebhookRepository
     + KnowledgeRepository
     + TicketRepository
+    + AttackPathRepository
 {
 }
 
@@ -277,5 +282,6 @@ impl<T> Repositories for T where
         + WebhookRepository
         + KnowledgeRepository
         + TicketRepository
+        + AttackPathRepository
 {
 }

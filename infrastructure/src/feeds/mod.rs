@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod attack;
+pub mod attack_flow;
 pub mod caldera;
 pub mod collection;
 pub mod compliance_sheets;

@@ -5,6 +5,7 @@
 mod alerts;
 mod analytics;
 mod api_keys;
+mod attack_paths;
 mod audit_log;
 mod auth;
 mod campaigns;

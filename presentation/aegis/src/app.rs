@@ -141,6 +141,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         scan_reader: Arc::new(aegis_infrastructure::feeds::sarif::SarifReader),
         ticket_tracker: Arc::new(aegis_infrastructure::tickets::HttpTicketTracker::default()),
         mail: mailing(settings)?,
+        attack_flows: Arc::new(aegis_infrastructure::feeds::attack_flow::AttackFlowFiles),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

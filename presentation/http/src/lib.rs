@@ -172,6 +172,7 @@ pub fn serve(
                         "/findings/{id}/ticket",
                         web::post().to(routes::tickets::create_from_finding),
                     )
+                    .service(web::scope("/attack-paths").configure(routes::attack_paths::configure))
                     .service(web::scope("/findings").configure(routes::findings::configure))
                     .service(
                         web::scope("/detection-lifecycle")

@@ -56,6 +56,8 @@ export function App() {
         <Route path="detection-rules/:id" element={page(() => import("./pages/DetectionRules"), "DetectionRuleDetailPage")} />
         <Route path="campaigns" element={page(() => import("./pages/campaigns/Campaigns"), "CampaignsPage")} />
         <Route path="campaigns/:id" element={page(() => import("./pages/campaigns/CampaignDetail"), "CampaignDetailPage")} />
+        <Route path="attack-paths" element={page(() => import("./pages/attack-paths/AttackPaths"), "AttackPathsPage")} />
+        <Route path="attack-paths/:id" element={page(() => import("./pages/attack-paths/AttackPaths"), "AttackPathDetailPage")} />
         <Route path="detection-assets" element={page(() => import("./pages/DetectionLifecycle"), "DetectionAssetsPage")} />
         <Route path="detection-assets/:id" element={page(() => import("./pages/DetectionLifecycle"), "DetectionAssetDetailPage")} />
         <Route path="detection-lifecycle" element={page(() => import("./pages/DetectionLifecycle"), "LifecycleDashboardPage")} />

@@ -66,6 +66,7 @@ pub struct State {
     pub playbooks: Vec<aegis_domain::knowledge::Playbook>,
     pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
     pub lessons: Vec<aegis_domain::knowledge::Lesson>,
+    pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -246,6 +247,7 @@ impl SecretGenerator for CountingSecrets {
 mod alerts;
 mod analytics;
 mod api_keys;
+mod attack_paths;
 mod audit_log;
 mod auth;
 mod campaigns;
@@ -278,6 +280,7 @@ mod tickets;
 mod tracked_actors;
 mod users;
 mod webhooks;
+pub use attack_paths::NoFlowFiles;
 pub use auth::*;
 pub use catalog::*;
 pub use data_sources::*;

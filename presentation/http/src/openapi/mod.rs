@@ -104,6 +104,11 @@ use crate::views::{
         crate::routes::knowledge::from_campaign, crate::routes::knowledge::get_lesson,
         crate::routes::knowledge::update_lesson, crate::routes::knowledge::delete_lesson,
         crate::routes::knowledge::stats, crate::routes::knowledge::search,
+        crate::routes::attack_paths::list, crate::routes::attack_paths::create,
+        crate::routes::attack_paths::get, crate::routes::attack_paths::update,
+        crate::routes::attack_paths::delete, crate::routes::attack_paths::import,
+        crate::routes::attack_paths::from_actor, crate::routes::attack_paths::export,
+        crate::routes::attack_paths::plan_campaign,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -121,6 +126,7 @@ use crate::views::{
         Paginated<alert_views::AlertView>,
         Paginated<crate::views::knowledge::PlaybookView>,
         Paginated<crate::views::knowledge::LessonView>,
+        Paginated<crate::views::attack_paths::AttackPathView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -131,6 +137,7 @@ use crate::views::{
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "tests", description = "Tests through the red/blue validation workflow"),
         (name = "campaigns", description = "Campaigns: plans, schedules, dependencies, recurrence and runs"),
+        (name = "attack-paths", description = "Attack paths: chains of techniques with their coverage per step, Attack Flow import and export, campaigns planned from them"),
         (name = "findings", description = "Findings from missed detections, their remediation and retests"),
         (name = "detection-lifecycle", description = "Detection assets, the proofs that they fire, and what ends them"),
         (name = "reports", description = "Executive, coverage and campaign reports: generated, signed, verified"),

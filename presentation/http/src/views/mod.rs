@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod api_keys;
+pub mod attack_paths;
 pub mod audit_log;
 pub mod auth;
 pub mod campaigns;

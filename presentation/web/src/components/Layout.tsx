@@ -22,6 +22,7 @@ const groups: { title: string; items: Item[] }[] = [
     items: [
       { to: "/tests", label: "Tests" },
       { to: "/campaigns", label: "Campaigns" },
+      { to: "/attack-paths", label: "Attack paths" },
       { to: "/findings", label: "Findings" },
       { to: "/alerts", label: "Alerts" },
       { to: "/detection-assets", label: "Detection assets" },
