@@ -67,8 +67,11 @@ fn keys(detail: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Pairs of labels: a step's (technique or operator, name), or an edge's (from, to).
+type Pairs = Vec<(String, String)>;
+
 /// The graph as sets of (kind, technique or operator, name) and edges between those.
-fn shape(detail: &Value) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn shape(detail: &Value) -> (Pairs, Pairs) {
     let label = |s: &Value| {
         s["technique_id"]
             .as_str()

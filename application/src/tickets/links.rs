@@ -284,8 +284,14 @@ impl TicketService {
         finding: &Finding,
         config: &aegis_domain::ticket::JiraConfig,
     ) -> Result<IssueDraft, TicketError> {
-        let test = self.database.find_test(tenant, finding.test_id).await?;
-        let evidence = self.database.list_evidence(tenant, finding.test_id).await?;
+        // A scanner's vulnerability has no test behind it, so no test or evidence to link.
+        let (test, evidence) = match finding.test_id() {
+            Some(test_id) => (
+                self.database.find_test(tenant, test_id).await?,
+                self.database.list_evidence(tenant, test_id).await?,
+            ),
+            None => (None, Vec::new()),
+        };
         let page = |path: String| IssueLink {
             url: config
                 .aegis_url
@@ -295,16 +301,19 @@ impl TicketService {
         };
         let mut finding_link = page(format!("/findings/{}", finding.id));
         finding_link.text = format!("Finding in Aegis: {}", finding.title);
-        let mut test_link = page(format!("/tests/{}", finding.test_id));
-        test_link.text = format!(
-            "Test in Aegis: {}",
-            test.as_ref().map_or("(deleted)", |t| t.title.as_str())
-        );
+        let test_link = finding.test_id().map(|test_id| {
+            let mut link = page(format!("/tests/{test_id}"));
+            link.text = format!(
+                "Test in Aegis: {}",
+                test.as_ref().map_or("(deleted)", |t| t.title.as_str())
+            );
+            link
+        });
         let evidence = evidence
             .iter()
             .filter(|e| e.deleted_at.is_none())
             .map(|e| {
-                let mut link = page(format!("/tests/{}#evidence-{}", finding.test_id, e.id));
+                let mut link = page(format!("/tests/{}#evidence-{}", e.test_id, e.id));
                 link.text = format!("{} (SHA-256 {})", e.filename, e.sha256);
                 link
             })
@@ -341,13 +350,19 @@ impl TicketService {
             issue_type: config.issue_type.clone(),
             summary,
             labels: config.labels.clone(),
-            technique: finding.technique_id.as_str().to_owned(),
-            outcome: finding.outcome.as_str().replace('_', " "),
+            technique: finding
+                .technique_id
+                .as_ref()
+                .map_or_else(String::new, |t| t.as_str().to_owned()),
+            outcome: finding.outcome().map_or_else(
+                || "vulnerability".to_owned(),
+                |o| o.as_str().replace('_', " "),
+            ),
             severity: finding.severity.as_str().to_owned(),
             test_title: test.as_ref().map(|t| t.title.clone()).unwrap_or_default(),
             execution,
             due_on: finding.due_on,
-            links: vec![finding_link, test_link],
+            links: std::iter::once(finding_link).chain(test_link).collect(),
             evidence,
         })
     }

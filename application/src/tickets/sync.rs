@@ -112,7 +112,9 @@ impl TicketService {
             TicketSubject::Test(test) => vec![test],
             TicketSubject::Finding(finding) => {
                 match self.database.find_finding(tenant, finding).await? {
-                    Some(finding) => std::iter::once(finding.test_id)
+                    Some(finding) => finding
+                        .test_id()
+                        .into_iter()
                         .chain(finding.retest_id)
                         .collect(),
                     None => Vec::new(),

@@ -111,6 +111,6 @@ async fn unknown_techniques_name_their_field_and_stale_updates_are_refused() {
     assert!(matches!(stale, Err(AttackPathError::VersionConflict)));
     paths.delete(&admin, path.id, &context).await.unwrap();
     let audited = h.database.with(|s| s.audit.last().cloned()).unwrap();
-    assert_eq!(audited.action, "attack_path.deleted");
+    assert_eq!(audited.record.action, "attack_path.deleted");
     assert!(h.database.with(|s| s.attack_paths.is_empty()));
 }

@@ -210,10 +210,11 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
     ));
 
     // Two sealed worklogs of the finding's test, one of them altered after sealing.
+    let finding_test = finding.test_id().unwrap();
     let now = h.clock.now();
     let good = Worklog::close(
         uuid::Uuid::from_u128(1),
-        finding.test_id,
+        finding_test,
         Team::Red,
         admin.user_id,
         now - chrono::Duration::hours(2),
@@ -222,7 +223,7 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
     );
     let mut altered = Worklog::close(
         uuid::Uuid::from_u128(2),
-        finding.test_id,
+        finding_test,
         Team::Blue,
         admin.user_id,
         now - chrono::Duration::minutes(50),
@@ -232,7 +233,7 @@ async fn a_jira_issue_is_created_once_then_synced_and_worklogs_pushed_once() {
     altered.duration_seconds = 99_999;
     h.database.with(|s| {
         s.history.push((
-            finding.test_id,
+            finding_test,
             TestHistory {
                 worklogs: vec![good.clone(), altered],
                 ..TestHistory::default()

@@ -75,7 +75,7 @@ impl<S: Slot> AttackPathRepository for Memory<S> {
                 .cloned()
                 .collect()
         });
-        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        items.sort_by_key(|p| std::cmp::Reverse(p.created_at));
         Ok(Page {
             total: items.len() as u64,
             items,
