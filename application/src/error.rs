@@ -20,6 +20,27 @@ impl FieldError {
     }
 }
 
+/// A text input trimmed, with a field error when it is required and blank or longer than
+/// `max` characters.
+pub(crate) fn text_field(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+    fields: &mut Vec<FieldError>,
+) -> String {
+    let trimmed = value.trim();
+    if required && trimmed.is_empty() {
+        fields.push(FieldError::new(field, "is required"));
+    } else if trimmed.chars().count() > max {
+        fields.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    trimmed.to_owned()
+}
+
 /// The broad class of a failure; the HTTP layer turns it into a status code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {

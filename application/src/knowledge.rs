@@ -24,6 +24,7 @@ use aegis_domain::workflow::TestState;
 
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
+use crate::error::text_field as text;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
@@ -108,25 +109,6 @@ const MAX_TITLE: usize = 300;
 const MAX_BODY: usize = 100_000;
 const MAX_ITEMS: usize = 50;
 const MAX_ITEM: usize = 200;
-
-fn text(
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-    fields: &mut Vec<FieldError>,
-) -> String {
-    let trimmed = value.trim();
-    if required && trimmed.is_empty() {
-        fields.push(FieldError::new(field, "is required"));
-    } else if trimmed.chars().count() > max {
-        fields.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    trimmed.to_owned()
-}
 
 fn items(field: &str, values: &[String], fields: &mut Vec<FieldError>) -> Vec<String> {
     if values.len() > MAX_ITEMS {

@@ -25,6 +25,7 @@ use aegis_domain::workflow::TestState;
 use crate::audit_trail::{self, Change};
 use crate::campaigns::{CampaignError, CampaignService};
 use crate::context::{Actor, Forbidden, RequestContext};
+use crate::error::text_field;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 
@@ -134,25 +135,6 @@ pub struct AttackPathChanges {
 pub struct AttackPathDetail {
     pub path: AttackPath,
     pub assessment: PathAssessment,
-}
-
-fn text_field(
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-    fields: &mut Vec<FieldError>,
-) -> String {
-    let trimmed = value.trim();
-    if required && trimmed.is_empty() {
-        fields.push(FieldError::new(field, "is required"));
-    } else if trimmed.chars().count() > max {
-        fields.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    trimmed.to_owned()
 }
 
 #[derive(Clone)]

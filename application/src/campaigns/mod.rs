@@ -42,6 +42,7 @@ use aegis_domain::workflow::TestState;
 
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, RequestContext};
+use crate::error::text_field;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::test_cases::{TestError, TestService};
@@ -257,25 +258,6 @@ fn parse_phases(inputs: &[PhaseInput]) -> Result<Vec<Phase>, CampaignError> {
     } else {
         Err(CampaignError::Invalid(fields))
     }
-}
-
-fn text_field(
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-    fields: &mut Vec<FieldError>,
-) -> String {
-    let trimmed = value.trim();
-    if required && trimmed.is_empty() {
-        fields.push(FieldError::new(field, "is required"));
-    } else if trimmed.chars().count() > max {
-        fields.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    trimmed.to_owned()
 }
 
 fn check_dates(
