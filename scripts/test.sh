@@ -70,8 +70,22 @@ smtp_root="$(mktemp -d)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 smtp_port="$(free_port)"
 smtp_tls_port="$(free_port)"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+# A leaf certificate (not a CA: rustls refuses a CA certificate as a server's own), trusted
+# by the tests as its own anchor.
+cat >"$smtp_root/cert.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+x509_extensions = leaf
+prompt = no
+[dn]
+CN = localhost
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+CNF
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -config "$smtp_root/cert.cnf" \
   -keyout "$smtp_root/key.pem" -out "$smtp_root/cert.pem" 2>/dev/null
 "$smtp_venv/bin/python" scripts/smtp-server.py --port "$smtp_port" --maildir "$smtp_root/plain" \
   >"$smtp_root/plain.log" 2>&1 &
