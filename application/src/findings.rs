@@ -348,16 +348,19 @@ pub struct FindingService {
     /// Intelligence read when scanner results name CVEs.
     osint: Arc<dyn OsintRepository>,
     scans: Arc<dyn ScanReader>,
+    /// Findings a scan opens, reopens or resolves are webhook events, recorded with the import.
+    outbox: crate::webhooks::Outbox,
 }
 
 impl FindingService {
-    pub fn new(
+    pub(crate) fn new(
         database: Arc<dyn Database>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         tests: TestService,
         osint: Arc<dyn OsintRepository>,
         scans: Arc<dyn ScanReader>,
+        outbox: crate::webhooks::Outbox,
     ) -> Self {
         Self {
             database,
@@ -366,6 +369,7 @@ impl FindingService {
             tests,
             osint,
             scans,
+            outbox,
         }
     }
 

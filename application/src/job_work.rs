@@ -93,7 +93,7 @@ impl Work {
             }
             JobKind::NotificationCleanup => {
                 let cutoff = self.clock.now() - self.notification_retention;
-                let mut deleted = 0;
+                let (mut deleted, mut emails) = (0, 0);
                 for tenant in self
                     .database
                     .list_tenants()
@@ -105,8 +105,14 @@ impl Work {
                         .delete_read_notifications(tenant.id, cutoff)
                         .await
                         .map_err(|e| e.to_string())?;
+                    // The email log keeps as long as the bell does.
+                    emails += self
+                        .database
+                        .delete_finished_email_deliveries(tenant.id, cutoff)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 }
-                Ok(count(&[("deleted", deleted)]))
+                Ok(count(&[("deleted", deleted), ("emails_deleted", emails)]))
             }
             JobKind::CoverageSnapshot => {
                 let taken = work

@@ -496,6 +496,7 @@ impl Services {
                 tests.clone(),
                 deps.osint.clone(),
                 deps.scan_reader.clone(),
+                outbox.clone(),
             ),
             analytics: analytics::AnalyticsService::new(deps.database.clone(), exports.clone()),
             exports,

@@ -63,6 +63,7 @@ on_both_databases!(
         assert_eq!(first.snapshots, 12);
         assert_eq!(first.rules_created, 6);
         assert!(first.findings > 0, "{first:?}");
+        assert_eq!(first.vulnerabilities, 3, "the scanners' SARIF results");
         assert_eq!(first.reports, 1, "the campaign's signed report");
         assert_eq!(first.evidence, 2 * first.validated + 2 + 2 + 2 + 1);
 
@@ -132,7 +133,7 @@ on_both_databases!(
             );
         }
 
-        let findings = json(&app, "/api/v1/findings", &token).await;
+        let findings = json(&app, "/api/v1/findings?kind=test_gap", &token).await;
         let items = findings["items"].as_array().unwrap();
         assert_eq!(items.len() as u32, first.findings);
         assert!(
@@ -141,6 +142,17 @@ on_both_databases!(
                 .all(|f| f["steps"].as_array().unwrap().len() == 2
                     && f["status"] == "in_remediation")
         );
+
+        let scanned = json(&app, "/api/v1/findings?kind=vulnerability", &token).await;
+        assert_eq!(scanned["total"], 3, "{scanned}");
+        let log4shell = scanned["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["vulnerability"]["rule_id"] == "CVE-2021-44228")
+            .unwrap();
+        assert_eq!(log4shell["severity"], "critical");
+        assert_eq!(log4shell["vulnerability"]["scanner"], "Trivy");
 
         let rules = json(&app, "/api/v1/detection-rules", &token).await;
         assert_eq!(rules["total"], 6);

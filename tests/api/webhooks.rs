@@ -634,3 +634,105 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    a_scanner_import_tells_webhooks_of_the_findings_it_opens_and_resolves,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let receiver = Receiver::start(200).await;
+        app.send_ok(
+            Method::PUT,
+            "/api/v1/webhooks/allow-list",
+            &admin,
+            json!({"entries": ["127.0.0.1"]}),
+        )
+        .await;
+        create(
+            &app,
+            &admin,
+            json!({
+                "name": "Tracker",
+                "url": receiver.url,
+                "events": ["finding.opened", "finding.resolved"],
+            }),
+        )
+        .await;
+        let trivy = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sarif/trivy.sarif"),
+        )
+        .unwrap();
+        let import = |body: Vec<u8>| {
+            app.client
+                .post(app.url("/api/v1/findings/import/sarif"))
+                .bearer_auth(&admin)
+                .header("content-type", "application/sarif+json")
+                .body(body)
+                .send()
+        };
+        assert_eq!(
+            import(trivy.clone()).await.unwrap().status(),
+            StatusCode::OK
+        );
+        receiver.wait_for("finding.opened").await;
+        let opened = |received: &[Received]| {
+            received
+                .iter()
+                .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+                .filter(|b| b["type"] == "finding.opened")
+                .map(|b| b["data"].clone())
+                .collect::<Vec<_>>()
+        };
+        // Deliveries of one commit may arrive a moment apart.
+        for _ in 0..100 {
+            if opened(&receiver.received()).len() == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let first = opened(&receiver.received());
+        assert_eq!(first.len(), 3, "{first:?}");
+        assert!(
+            first.iter().all(|d| d["kind"] == "vulnerability"),
+            "{first:?}"
+        );
+        assert!(first.iter().all(|d| d["test_id"].is_null()), "{first:?}");
+
+        // The same file again opens nothing; a scan that drops two results resolves them.
+        assert_eq!(
+            import(trivy.clone()).await.unwrap().status(),
+            StatusCode::OK
+        );
+        let mut later: Value = serde_json::from_slice(&trivy).unwrap();
+        later["runs"][0]["results"]
+            .as_array_mut()
+            .unwrap()
+            .truncate(1);
+        let response = import(serde_json::to_vec(&later).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        receiver.wait_for("finding.resolved").await;
+        for _ in 0..100 {
+            let resolved = receiver
+                .received()
+                .iter()
+                .filter(|r| r.body.contains("\"finding.resolved\""))
+                .count();
+            if resolved == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let received = receiver.received();
+        assert_eq!(
+            received
+                .iter()
+                .filter(|r| r.body.contains("\"finding.resolved\""))
+                .count(),
+            2
+        );
+        assert_eq!(
+            opened(&received).len(),
+            3,
+            "re-importing opened nothing new"
+        );
+    }
+);

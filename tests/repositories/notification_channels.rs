@@ -113,5 +113,29 @@ on_both!(
         assert_eq!(stored.status, EmailStatus::Sent, "the stale attempt lost");
         assert_eq!(stored.attempts, 1);
         assert_eq!(stored.sent_at, Some(sent_at));
+
+        // The cleanup takes finished emails older than its cutoff, never a pending one.
+        assert_eq!(
+            db.delete_finished_email_deliveries(t, now() - Duration::seconds(60))
+                .await
+                .unwrap(),
+            0,
+            "nothing is that old"
+        );
+        assert_eq!(
+            db.delete_finished_email_deliveries(t, now() + Duration::seconds(60))
+                .await
+                .unwrap(),
+            1,
+            "the sent one; the pending one stays"
+        );
+        let left = db
+            .list_email_deliveries(t, ana.id, PageRequest::new(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(
+            left.items.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [later.id]
+        );
     }
 );

@@ -14,8 +14,9 @@ use aegis_domain::finding::{Finding, FindingId, Rescan};
 use aegis_domain::osint::IntelFilter;
 use aegis_domain::page::PageRequest;
 use aegis_domain::permission::Action;
+use aegis_domain::webhook::WebhookEvent;
 
-use super::{FindingError, FindingService, invalid};
+use super::{FindingError, FindingService, finding_data, invalid};
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, RequestContext};
 
@@ -81,6 +82,7 @@ impl FindingService {
             .filter_map(|f| Some((f.vulnerability()?.fingerprint.clone(), f)))
             .collect();
         let mut seen = HashSet::new();
+        let mut events = Vec::new();
         for result in report.results {
             let (run, index, rule) = (result.run, result.index, result.rule_id.clone());
             let techniques: Vec<String> = result
@@ -111,10 +113,13 @@ impl FindingService {
             match known.get_mut(&vulnerability.fingerprint) {
                 Some(finding) => match finding.rescan(vulnerability, now) {
                     Rescan::Unchanged => outcome.unchanged += 1,
-                    Rescan::Updated | Rescan::Reopened => {
+                    rescan @ (Rescan::Updated | Rescan::Reopened) => {
                         let expected = finding.record_change(now);
                         uow.update_finding(tenant, finding, expected).await?;
                         outcome.updated += 1;
+                        if matches!(rescan, Rescan::Reopened) {
+                            events.push((WebhookEvent::FindingOpened, finding_data(finding)));
+                        }
                     }
                 },
                 None => {
@@ -126,6 +131,7 @@ impl FindingService {
                     );
                     uow.insert_finding(tenant, &finding).await?;
                     outcome.created += 1;
+                    events.push((WebhookEvent::FindingOpened, finding_data(&finding)));
                 }
             }
         }
@@ -134,6 +140,7 @@ impl FindingService {
                 let expected = finding.record_change(now);
                 uow.update_finding(tenant, finding, expected).await?;
                 outcome.resolved += 1;
+                events.push((WebhookEvent::FindingResolved, finding_data(finding)));
             }
         }
         let change = Change {
@@ -159,7 +166,17 @@ impl FindingService {
             change,
         )
         .await?;
+        let mut published = 0;
+        for (event, data) in events {
+            published += self
+                .outbox
+                .record(uow.as_ref(), tenant, event, data)
+                .await?;
+        }
         uow.commit().await?;
+        if published > 0 {
+            self.outbox.dispatch().await;
+        }
         Ok(outcome)
     }
 

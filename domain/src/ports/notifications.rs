@@ -137,6 +137,17 @@ pub trait NotificationRepository: Send + Sync {
         email: &crate::notification::EmailDelivery,
     ) -> Result<(), RepositoryError>;
 
+    /// Deletes the tenant's emails that were sent, or failed for good, before `cutoff`; the
+    /// pending ones stay whatever their age. Returns how many went.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn delete_finished_email_deliveries(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
+
     /// The user's emails, newest first.
     ///
     /// # Errors

@@ -289,6 +289,13 @@ impl<C: Connection> NotificationRepository for SeaStore<C> {
     async fn save_email_delivery(&self, email: &EmailDelivery) -> Result<(), RepositoryError> {
         channels::save_email(self.conn(), email).await
     }
+    async fn delete_finished_email_deliveries(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        channels::delete_finished_emails(self.conn(), tenant, cutoff).await
+    }
     async fn list_email_deliveries(
         &self,
         tenant: TenantId,

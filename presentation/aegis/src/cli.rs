@@ -1164,13 +1164,14 @@ async fn demo(settings: &Settings) -> Result<(), CliError> {
     if report.campaign_created {
         println!(
             "  campaign \"{}\": {} tests ({} validated, the others one in each workflow state), \
-             {} evidence files, {} findings in remediation, {} Sigma rules, {} weekly snapshots, \
-             {} signed report",
+             {} evidence files, {} findings in remediation, {} scanner findings, {} Sigma rules, \
+             {} weekly snapshots, {} signed report",
             crate::demo::DEMO_CAMPAIGN,
             report.tests,
             report.validated,
             report.evidence,
             report.findings,
+            report.vulnerabilities,
             report.rules_created,
             report.snapshots,
             report.reports

@@ -113,6 +113,21 @@ impl<S: Slot> NotificationRepository for Memory<S> {
             request: page,
         })
     }
+    async fn delete_finished_email_deliveries(
+        &self,
+        tenant: TenantId,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
+        Ok(self.with(|s| {
+            let before = s.emails.len();
+            s.emails.retain(|e| {
+                !(e.tenant_id == tenant
+                    && e.status != EmailStatus::Pending
+                    && e.created_at < cutoff)
+            });
+            (before - s.emails.len()) as u64
+        }))
+    }
     async fn delete_read_notifications(
         &self,
         tenant: TenantId,

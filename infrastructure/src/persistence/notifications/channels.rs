@@ -261,6 +261,23 @@ pub(super) async fn save_email(
     Ok(())
 }
 
+pub(super) async fn delete_finished_emails(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, RepositoryError> {
+    let result = email::Entity::delete_many()
+        .filter(email::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(
+            email::Column::Status.is_in([EmailStatus::Sent.as_str(), EmailStatus::Failed.as_str()]),
+        )
+        .filter(email::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(result.rows_affected)
+}
+
 pub(super) async fn list_emails(
     db: &impl ConnectionTrait,
     tenant: TenantId,

@@ -9,6 +9,10 @@ use aegis_domain::test_case::{Outcome, TestCase};
 pub const DEMO_ACTOR: &str = "G0016";
 pub const DEMO_CAMPAIGN: &str = "APT29 purple-team exercise (demo)";
 
+/// Two scanners' results on the organization's own systems (SARIF 2.1.0, written for the demo):
+/// Trivy on the intranet portal, Semgrep on the backup scripts.
+pub(super) const SCANNER_SARIF: &[u8] = include_bytes!("scanner.sarif");
+
 /// APT29's techniques (with their parents and the tactics) from MITRE ATT&CK Enterprise.
 pub(super) const ATTACK_BUNDLE_GZ: &[u8] = include_bytes!("attack-apt29.json.gz");
 

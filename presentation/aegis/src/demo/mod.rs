@@ -72,6 +72,8 @@ pub struct DemoReport {
     pub validated: u32,
     pub evidence: u32,
     pub findings: u32,
+    /// Findings of kind vulnerability, from the scanners' SARIF file.
+    pub vulnerabilities: u32,
     pub snapshots: u32,
     pub reports: u32,
 }
@@ -352,7 +354,22 @@ impl Exercise<'_> {
             }
         }
         self.remediate(campaign.as_uuid()).await?;
+        self.import_scans().await?;
         self.report_on(campaign.as_uuid()).await
+    }
+
+    /// The scanners' results join the findings beside the test gaps.
+    async fn import_scans(&mut self) -> Result<(), DemoError> {
+        let imported = attempt!(
+            "importing the scanners' SARIF file",
+            self.services.findings.import_scan(
+                &self.cast.blue_lead,
+                content::SCANNER_SARIF,
+                &context()
+            )
+        )?;
+        self.report.vulnerabilities = u32::try_from(imported.created).unwrap_or(u32::MAX);
+        Ok(())
     }
 
     /// The campaign's signed report, generated now rather than by the workers.
