@@ -110,6 +110,10 @@ pub async fn spawn_app_with(backend: Backend, options: AppOptions) -> TestApp {
         public_url: Some("https://aegis.example".to_owned()),
         ..Settings::default()
     };
+    // `AEGIS_LOG=debug cargo nextest run …` shows the app's log beside a failing test.
+    if std::env::var_os("AEGIS_LOG").is_some() {
+        aegis::telemetry::init(&settings);
+    }
     let application = aegis::app::build(&settings).await.unwrap();
     tokio::spawn(application.server);
     TestApp {
