@@ -155,6 +155,20 @@ pub struct PhaseClock {
     pub paused_seconds: i64,
 }
 
+impl PhaseClock {
+    /// Whether blue's clock was started in the current round (after red's), which is how
+    /// storage tells that blue picked a test up: a clock from before a reopen is older than
+    /// red's.
+    #[must_use]
+    pub fn blue_started_this_round(red: &PhaseClock, blue: &PhaseClock) -> bool {
+        match (red.started_at, blue.started_at) {
+            (Some(red), Some(blue)) => blue >= red,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestCase {
     pub id: TestId,

@@ -1,7 +1,8 @@
 //! The red/blue validation workflow of a test, as a pure state machine.
 //!
 //! `draft -> red_executing -> blue_evaluating -> in_review -> validated | rejected | disputed`.
-//! Red executes, blue evaluates, both leads vote; two approvals validate, two rejections
+//! Red executes, blue picks the test up (its timer starts then, not when red submits) and
+//! evaluates, both leads vote; two approvals validate, two rejections
 //! reject, one of each disputes until a lead changes the vote. A lead reopens a validated or
 //! rejected test for a retest. The phase's team may pause and resume its timer. Illegal steps
 //! are refusals, never panics; side effects are returned for the caller to carry out.
@@ -119,6 +120,7 @@ impl Verdict {
 pub enum WorkflowAction {
     StartExecution,
     SubmitRed,
+    StartEvaluation,
     SubmitBlue,
     ValidateRed(Verdict),
     ValidateBlue(Verdict),
@@ -133,6 +135,7 @@ impl WorkflowAction {
         match self {
             WorkflowAction::StartExecution => "start-execution",
             WorkflowAction::SubmitRed => "submit-red",
+            WorkflowAction::StartEvaluation => "start-evaluation",
             WorkflowAction::SubmitBlue => "submit-blue",
             WorkflowAction::ValidateRed(_) => "validate-red",
             WorkflowAction::ValidateBlue(_) => "validate-blue",
@@ -143,9 +146,10 @@ impl WorkflowAction {
     }
 
     /// Every action, each verdict of the votes included.
-    pub const ALL: [WorkflowAction; 10] = [
+    pub const ALL: [WorkflowAction; 11] = [
         WorkflowAction::StartExecution,
         WorkflowAction::SubmitRed,
+        WorkflowAction::StartEvaluation,
         WorkflowAction::SubmitBlue,
         WorkflowAction::ValidateRed(Verdict::Approve),
         WorkflowAction::ValidateRed(Verdict::Reject),
@@ -164,6 +168,8 @@ pub struct Workflow {
     red_vote: Option<Verdict>,
     blue_vote: Option<Verdict>,
     paused: bool,
+    /// In `blue_evaluating`: whether blue has picked the test up (its timer runs).
+    evaluation_started: bool,
 }
 
 impl Default for Workflow {
@@ -180,6 +186,7 @@ impl Workflow {
             red_vote: None,
             blue_vote: None,
             paused: false,
+            evaluation_started: false,
         }
     }
 
@@ -195,7 +202,15 @@ impl Workflow {
             red_vote,
             blue_vote,
             paused,
+            evaluation_started: false,
         }
+    }
+
+    /// Whether blue has picked the test up, as storage records it (its timer's start).
+    #[must_use]
+    pub const fn with_evaluation_started(mut self, started: bool) -> Self {
+        self.evaluation_started = started;
+        self
     }
 
     pub const fn state(&self) -> TestState {
@@ -212,6 +227,10 @@ impl Workflow {
 
     pub const fn is_paused(&self) -> bool {
         self.paused
+    }
+
+    pub const fn evaluation_started(&self) -> bool {
+        self.evaluation_started
     }
 }
 
@@ -261,12 +280,16 @@ pub enum Refusal {
     TimerAlreadyPaused { team: &'static str },
     #[error("the {team} timer is not paused")]
     TimerNotPaused { team: &'static str },
+    #[error("the blue team has not started the evaluation: its timer is not running")]
+    EvaluationNotStarted,
+    #[error("the blue team has already started the evaluation")]
+    EvaluationAlreadyStarted,
 }
 
 fn permission(action: WorkflowAction, state: TestState) -> Action {
     match action {
         WorkflowAction::StartExecution | WorkflowAction::SubmitRed => Action::ExecuteRed,
-        WorkflowAction::SubmitBlue => Action::EvaluateBlue,
+        WorkflowAction::StartEvaluation | WorkflowAction::SubmitBlue => Action::EvaluateBlue,
         WorkflowAction::ValidateRed(_) => Action::ValidateRed,
         WorkflowAction::ValidateBlue(_) => Action::ValidateBlue,
         WorkflowAction::Reopen => Action::ReopenTest,
@@ -333,15 +356,29 @@ pub fn transition(
         (WorkflowAction::SubmitRed, TestState::RedExecuting) => {
             resume_if_paused(Team::Red, &mut next, &mut effects);
             next.state = TestState::BlueEvaluating;
+            next.evaluation_started = false;
             effects.extend([
                 Effect::StopTimer(Team::Red),
-                Effect::StartTimer(Team::Blue),
                 Effect::Notify(Audience::BlueTeam),
             ]);
         }
+        (WorkflowAction::StartEvaluation, TestState::BlueEvaluating) => {
+            if current.evaluation_started {
+                return Err(Refusal::EvaluationAlreadyStarted);
+            }
+            next.evaluation_started = true;
+            effects.push(Effect::StartTimer(Team::Blue));
+        }
         (WorkflowAction::SubmitBlue, TestState::BlueEvaluating) => {
-            resume_if_paused(Team::Blue, &mut next, &mut effects);
+            if current.evaluation_started {
+                resume_if_paused(Team::Blue, &mut next, &mut effects);
+            } else {
+                // Submitted without a pick-up (a client of the original): the blue phase is
+                // recorded, with no time in it.
+                effects.push(Effect::StartTimer(Team::Blue));
+            }
             next.state = TestState::InReview;
+            next.evaluation_started = false;
             effects.extend([
                 Effect::StopTimer(Team::Blue),
                 Effect::Notify(Audience::BothLeads),
@@ -371,6 +408,9 @@ pub fn transition(
         }
         (WorkflowAction::PauseTimer, TestState::RedExecuting | TestState::BlueEvaluating) => {
             let team = state.running_team().unwrap_or(Team::Red);
+            if team == Team::Blue && !current.evaluation_started {
+                return Err(Refusal::EvaluationNotStarted);
+            }
             if current.paused {
                 return Err(Refusal::TimerAlreadyPaused {
                     team: team.as_str(),
@@ -381,6 +421,9 @@ pub fn transition(
         }
         (WorkflowAction::ResumeTimer, TestState::RedExecuting | TestState::BlueEvaluating) => {
             let team = state.running_team().unwrap_or(Team::Red);
+            if team == Team::Blue && !current.evaluation_started {
+                return Err(Refusal::EvaluationNotStarted);
+            }
             if !current.paused {
                 return Err(Refusal::TimerNotPaused {
                     team: team.as_str(),
@@ -444,6 +487,12 @@ pub fn render_table() -> String {
                         "refused:timer_already_paused".to_owned()
                     }
                     Err(Refusal::TimerNotPaused { .. }) => "refused:timer_not_paused".to_owned(),
+                    Err(Refusal::EvaluationNotStarted) => {
+                        "refused:evaluation_not_started".to_owned()
+                    }
+                    Err(Refusal::EvaluationAlreadyStarted) => {
+                        "refused:evaluation_already_started".to_owned()
+                    }
                 };
                 let verdict = match action {
                     WorkflowAction::ValidateRed(v) | WorkflowAction::ValidateBlue(v) => {

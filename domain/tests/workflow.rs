@@ -32,7 +32,7 @@ fn every_state_action_and_role_matches_the_golden_table() {
         actual, golden,
         "the workflow changed; rerun with UPDATE_GOLDEN=1 and review the diff"
     );
-    assert_eq!(actual.lines().count(), 7 * 10 * 6);
+    assert_eq!(actual.lines().count(), 7 * 11 * 6);
 }
 
 fn step(workflow: &Workflow, action: WorkflowAction, role: Role) -> Workflow {
@@ -61,11 +61,19 @@ fn the_happy_path_runs_from_draft_to_validated_with_its_effects() {
         submitted.effects,
         [
             Effect::StopTimer(Team::Red),
-            Effect::StartTimer(Team::Blue),
             Effect::Notify(Audience::BlueTeam)
         ]
     );
-    let evaluated = transition(&submitted.next, A::SubmitBlue, Role::BlueTech).unwrap();
+    // Blue's timer starts when blue picks the test up, not when red submits.
+    assert!(!submitted.next.evaluation_started());
+    let picked = transition(&submitted.next, A::StartEvaluation, Role::BlueTech).unwrap();
+    assert_eq!(picked.to, TestState::BlueEvaluating);
+    assert_eq!(picked.effects, [Effect::StartTimer(Team::Blue)]);
+    assert!(matches!(
+        transition(&picked.next, A::StartEvaluation, Role::BlueLead),
+        Err(Refusal::EvaluationAlreadyStarted)
+    ));
+    let evaluated = transition(&picked.next, A::SubmitBlue, Role::BlueTech).unwrap();
     assert_eq!(evaluated.to, TestState::InReview);
     assert_eq!(
         evaluated.effects,
@@ -152,7 +160,12 @@ fn timers_pause_and_resume_in_each_phase_and_submitting_resumes() {
         "paused time ends before the phase closes"
     );
     assert!(!submitted.next.is_paused());
-    let blue_paused = step(&submitted.next, A::PauseTimer, Role::BlueLead);
+    assert!(matches!(
+        transition(&submitted.next, A::PauseTimer, Role::BlueLead),
+        Err(Refusal::EvaluationNotStarted)
+    ));
+    let picked = step(&submitted.next, A::StartEvaluation, Role::BlueTech);
+    let blue_paused = step(&picked, A::PauseTimer, Role::BlueLead);
     assert_eq!(
         step(&blue_paused, A::ResumeTimer, Role::BlueTech).state(),
         TestState::BlueEvaluating
@@ -270,9 +283,38 @@ fn available_actions_follow_the_role_and_the_state() {
         vec!["validate-red"]
     );
     assert!(available_actions(&review, Role::Viewer).is_empty());
-    let evaluating = representative(TestState::BlueEvaluating);
+    let waiting = representative(TestState::BlueEvaluating);
+    assert_eq!(
+        available_actions(&waiting, Role::BlueTech),
+        vec!["start-evaluation", "submit-blue"]
+    );
+    let evaluating = waiting.with_evaluation_started(true);
     assert_eq!(
         available_actions(&evaluating, Role::BlueTech),
         vec!["submit-blue", "pause-timer"]
     );
+}
+
+#[test]
+fn blue_submitting_without_a_pick_up_records_a_phase_with_no_time() {
+    let red = step(&Workflow::new(), A::StartExecution, Role::RedTech);
+    let waiting = step(&red, A::SubmitRed, Role::RedTech);
+    let submitted = transition(&waiting, A::SubmitBlue, Role::BlueTech).unwrap();
+    assert_eq!(submitted.to, TestState::InReview);
+    assert_eq!(
+        submitted.effects,
+        [
+            Effect::StartTimer(Team::Blue),
+            Effect::StopTimer(Team::Blue),
+            Effect::Notify(Audience::BothLeads)
+        ]
+    );
+    // A stored test blue had picked up reads back as started.
+    let stored = Workflow::restore(TestState::BlueEvaluating, None, None, false)
+        .with_evaluation_started(true);
+    assert!(matches!(
+        transition(&stored, A::StartEvaluation, Role::BlueTech),
+        Err(Refusal::EvaluationAlreadyStarted)
+    ));
+    assert!(transition(&stored, A::PauseTimer, Role::BlueTech).is_ok());
 }

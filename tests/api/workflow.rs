@@ -779,3 +779,78 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    blue_picks_a_test_up_and_its_timer_starts_then,
+    |app: TestApp| async move {
+        let t = team(&app).await;
+        let test = app.create_test(&t.red_lead, "Blue pick-up").await;
+        let id = test["id"].as_str().unwrap().to_owned();
+        ok(app
+            .step(&id, "start-execution", &t.red_tech, json!({}))
+            .await)
+        .await;
+        ok(app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tests/{id}/red"),
+                &t.red_tech,
+                Some(json!({
+                    "executed_at": "2026-11-22T10:00:00Z",
+                    "procedure": "Ran an encoded PowerShell download cradle",
+                    "result_summary": "Payload executed",
+                })),
+            )
+            .await)
+        .await;
+        let waiting = ok(app.step(&id, "submit-red", &t.red_tech, json!({})).await).await;
+        assert_eq!(waiting["state"], "blue_evaluating");
+        assert_eq!(waiting["blue"]["started_at"], Value::Null, "{waiting}");
+
+        let offered = ok(app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tests/{id}/timeline"),
+                &t.blue_tech,
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(
+            offered["available_actions"],
+            json!(["start-evaluation", "submit-blue"]),
+            "{offered}"
+        );
+        refused(
+            app.step(&id, "pause-timer", &t.blue_tech, json!({})).await,
+            StatusCode::CONFLICT,
+            "TIMER_STATE",
+        )
+        .await;
+        refused(
+            app.step(&id, "start-evaluation", &t.red_tech, json!({}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        )
+        .await;
+
+        let picked = ok(app
+            .step(&id, "start-evaluation", &t.blue_tech, json!({}))
+            .await)
+        .await;
+        assert_eq!(picked["state"], "blue_evaluating");
+        let started = picked["blue"]["started_at"].as_str().unwrap().to_owned();
+        refused(
+            app.step(&id, "start-evaluation", &t.blue_lead, json!({}))
+                .await,
+            StatusCode::CONFLICT,
+            "TIMER_STATE",
+        )
+        .await;
+        // Read back from storage, the pick-up holds: the timer can pause.
+        let paused = ok(app.step(&id, "pause-timer", &t.blue_tech, json!({})).await).await;
+        assert_eq!(paused["paused"], true);
+        assert_eq!(paused["blue"]["started_at"], started.as_str());
+    }
+);

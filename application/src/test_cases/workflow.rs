@@ -261,7 +261,7 @@ const fn workflow_permission(action: WorkflowAction) -> Action {
         | WorkflowAction::SubmitRed
         | WorkflowAction::PauseTimer
         | WorkflowAction::ResumeTimer => Action::ExecuteRed,
-        WorkflowAction::SubmitBlue => Action::EvaluateBlue,
+        WorkflowAction::StartEvaluation | WorkflowAction::SubmitBlue => Action::EvaluateBlue,
         WorkflowAction::ValidateRed(_) => Action::ValidateRed,
         WorkflowAction::ValidateBlue(_) => Action::ValidateBlue,
         WorkflowAction::Reopen => Action::ReopenTest,

@@ -85,6 +85,10 @@ fn to_domain(row: test::Model) -> Result<TestCase, RepositoryError> {
         started_at: row.blue_started_at,
         paused_seconds: row.blue_paused_seconds,
     };
+    let picked_up = state == TestState::BlueEvaluating
+        && PhaseClock::blue_started_this_round(&test.red_clock, &test.blue_clock);
+    let (version, workflow) = (test.version(), *test.workflow());
+    test = test.restored(workflow.with_evaluation_started(picked_up), version);
     test.red = RedReport {
         executed_at: row.red_executed_at,
         procedure: row.red_procedure,

@@ -458,6 +458,8 @@ impl Exercise<'_> {
     async fn evaluate_blue(&mut self, test: &TestCase, index: usize) -> Result<(), DemoError> {
         let blue = &self.cast.blue_tech;
         let seen = content::blue_view(test, index);
+        self.act(blue, test.id, WorkflowAction::StartEvaluation, None)
+            .await?;
         attempt!(
             "writing blue's evaluation",
             self.services.tests.update_blue(

@@ -241,6 +241,7 @@ fn workflow_action(name: &str, verdict: Option<&str>) -> Result<WorkflowAction, 
     Ok(match name {
         "start-execution" => WorkflowAction::StartExecution,
         "submit-red" => WorkflowAction::SubmitRed,
+        "start-evaluation" => WorkflowAction::StartEvaluation,
         "submit-blue" => WorkflowAction::SubmitBlue,
         "validate-red" => WorkflowAction::ValidateRed(verdict()?),
         "validate-blue" => WorkflowAction::ValidateBlue(verdict()?),
@@ -251,7 +252,7 @@ fn workflow_action(name: &str, verdict: Option<&str>) -> Result<WorkflowAction, 
     })
 }
 
-/// A workflow step: start-execution, submit-red, submit-blue, validate-red, validate-blue,
+/// A workflow step: start-execution, submit-red, start-evaluation, submit-blue, validate-red, validate-blue,
 /// reopen, pause-timer or resume-timer. Refusals are 403 (role) or 409 (state), naming the rule.
 #[utoipa::path(post, path = "/api/v1/tests/{id}/{action}", tag = "tests",
     params(("id" = Uuid, Path), ("action" = crate::views::enums::WorkflowAction, Path, description = "The step to take")),

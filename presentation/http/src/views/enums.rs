@@ -55,7 +55,7 @@ enum_schema! {
     /// Where a test stands in the red/blue validation workflow.
     TestState = ["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"];
     /// A step of the test workflow (`POST /api/v1/tests/{id}/{action}`).
-    WorkflowAction = ["start-execution", "submit-red", "submit-blue", "validate-red", "validate-blue", "reopen", "pause-timer", "resume-timer"];
+    WorkflowAction = ["start-execution", "submit-red", "start-evaluation", "submit-blue", "validate-red", "validate-blue", "reopen", "pause-timer", "resume-timer"];
     /// A team of the workflow.
     Team = ["red", "blue"];
     /// A reviewer's verdict.

@@ -40,6 +40,8 @@ pub struct BlueReportView {
     /// Each detection rule blue checked, with what it did.
     pub rule_results: Vec<RuleResultView>,
     pub notes: Option<String>,
+    /// When blue picked the test up (`start-evaluation`): blue's timer runs from here. Null
+    /// while the test waits for blue.
     pub started_at: Option<DateTime<Utc>>,
     pub paused_seconds: i64,
 }
@@ -134,7 +136,11 @@ impl From<TestCase> for TestView {
                     })
                     .collect(),
                 notes: t.blue.notes,
-                started_at: t.blue_clock.started_at,
+                // Waiting for blue to pick it up, blue's clock is not running (an earlier
+                // round's start is not this one's).
+                started_at: t.blue_clock.started_at.filter(|_| {
+                    workflow.state() != TestState::BlueEvaluating || workflow.evaluation_started()
+                }),
                 paused_seconds: t.blue_clock.paused_seconds,
             },
             red_vote: VoteView {

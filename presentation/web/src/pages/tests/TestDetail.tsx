@@ -20,6 +20,7 @@ type Test = Schemas["TestView"];
 export const ACTION_LABELS: Record<string, string> = {
   "start-execution": "Start execution",
   "submit-red": "Submit red report",
+  "start-evaluation": "Start evaluation",
   "submit-blue": "Submit blue report",
   "validate-red": "Validate (red)",
   "validate-blue": "Validate (blue)",
