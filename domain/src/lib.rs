@@ -42,6 +42,7 @@ pub mod template;
 pub mod tenant;
 pub mod test_case;
 pub mod threat_intel;
+pub mod siem;
 pub mod ticket;
 pub mod user;
 pub mod webhook;

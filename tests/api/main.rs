@@ -40,6 +40,7 @@ mod reports;
 mod risk;
 mod rules;
 mod system;
+mod siem;
 mod telemetry;
 mod templates;
 mod threat_intel;
