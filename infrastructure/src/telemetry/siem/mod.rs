@@ -324,10 +324,11 @@ fn latest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime
 }
 
 fn sample(list: &mut Vec<String>, value: Option<String>) {
-    if let Some(value) = value {
-        if list.len() < SAMPLES && !list.contains(&value) {
-            list.push(value);
-        }
+    if let Some(value) = value
+        && list.len() < SAMPLES
+        && !list.contains(&value)
+    {
+        list.push(value);
     }
 }
 
