@@ -44,14 +44,14 @@ fn sigma_zip() -> Vec<u8> {
 
 /// An Elasticsearch stand-in holding two alerts of the rule, 42 s and 5 min after red ran.
 #[derive(Clone)]
-struct FakeElastic {
-    url: String,
+pub struct FakeElastic {
+    pub url: String,
     /// Each request's target, authorization header and body.
     seen: Arc<Mutex<Vec<(String, String, Value)>>>,
 }
 
 impl FakeElastic {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let fake = Self {
             url: format!("http://{}", listener.local_addr().unwrap()),
