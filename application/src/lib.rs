@@ -117,6 +117,8 @@ pub struct Dependencies {
     pub mail: Option<notifications::Mailing>,
     /// Reads and writes Attack Flow files (STIX bundles and Attack Flow Builder files).
     pub attack_flows: Arc<dyn attack_paths::AttackFlowCodec>,
+    /// Asks Elasticsearch / OpenSearch, Splunk and Sentinel for alerts, with the SSRF rules.
+    pub siem: Arc<dyn telemetry::siem::SiemAlerts>,
 }
 
 /// Size limits that use cases enforce.
@@ -183,6 +185,7 @@ pub struct Services {
     pub knowledge: knowledge::KnowledgeService,
     pub tickets: tickets::TicketService,
     pub attack_paths: attack_paths::AttackPathService,
+    pub siem: telemetry::siem::SiemService,
 }
 
 impl Services {
@@ -453,6 +456,19 @@ impl Services {
             campaigns.clone(),
         );
         Self {
+            siem: telemetry::siem::SiemService::new(telemetry::siem::SiemPorts {
+                telemetry: telemetry::TelemetryService::new(
+                    deps.database.clone(),
+                    deps.rules.clone(),
+                    deps.evidence.clone(),
+                    deps.telemetry.clone(),
+                    deps.clock.clone(),
+                    deps.ids.clone(),
+                    limits.telemetry_window,
+                ),
+                siem: deps.siem.clone(),
+                cipher: deps.cipher.clone(),
+            }),
             attack_paths,
             alerts,
             webhooks,

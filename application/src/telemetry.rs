@@ -4,6 +4,8 @@
 //! hashed and in the chain of custody like every file, so the leads vote with the proof in
 //! front of them. Blue confirms or changes the proposal through the blue report.
 
+pub mod siem;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -185,6 +187,16 @@ pub struct EvaluationDocument {
     pub rules: Vec<SealedRule>,
     pub result: EvaluatorReport,
     pub proposal: SealedProposal,
+    /// Where the result came from: `telemetry` (the offline evaluator) or `siem:<kind>`.
+    #[serde(default = "offline_source")]
+    pub source: String,
+    /// The SIEM asked and what it answered, when the source is a SIEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siem: Option<siem::SealedSiemQuery>,
+}
+
+fn offline_source() -> String {
+    "telemetry".to_owned()
 }
 
 /// An evaluation with the evidence file that seals it.
@@ -421,6 +433,8 @@ impl TelemetryService {
             rules: sealed_rules,
             result: report,
             proposal: sealed(&proposal),
+            source: offline_source(),
+            siem: None,
         };
         let evidence = self.seal(actor, &test, &document, context).await?;
         Ok(TelemetryEvaluation { evidence, document })

@@ -35,6 +35,7 @@ pub mod risk;
 pub mod role;
 pub mod scoring;
 pub mod session;
+pub mod siem;
 pub mod snapshot;
 pub mod technique_lineage;
 pub mod telemetry;

@@ -665,6 +665,58 @@ fn endpoints() -> Vec<Endpoint> {
             OK,
         ),
         e(
+            M::GET,
+            "/api/v1/siem/connections",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/siem/connections",
+            A::ManageSystem,
+            Some(
+                json!({"name": "Walked SIEM", "kind": "elastic", "base_url": "{siem_url}",
+                        "secret": "walk-key"}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/siem/connections/{siem}",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/siem/connections/{siem}",
+            A::ManageSystem,
+            Some(json!({"name": "Walk SIEM", "kind": "elastic", "base_url": "{siem_url}"})),
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/siem/connections/{siem}/check",
+            A::ManageSystem,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/siem/connections/{new_siem}",
+            A::ManageSystem,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::POST,
+            "/api/v1/tests/{blue_test}/siem/evaluate",
+            A::EvaluateBlue,
+            Some(json!({"connection_id": "{siem}"})),
+            CREATED,
+        ),
+        e(
             M::POST,
             "/api/v1/findings/{new_finding}/ticket",
             A::ManageFindings,
@@ -1322,7 +1374,7 @@ const SIGMA_RULE: &str = "title: Walked Rule
 id: 5f3c8a1e-0000-4000-8000-0000000000aa
 status: test
 author: Aegis Test Author
-tags: [attack.t1059.001]
+tags: [attack.t1059.001, attack.t1059]
 logsource: {product: windows}
 detection: {selection: {Image: x.exe}, condition: selection}
 level: high
@@ -1770,6 +1822,17 @@ impl Walk<'_> {
                 .unwrap()
                 .to_owned(),
             "new_snapshot" => self.new_snapshot().await,
+            "new_siem" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/siem/connections",
+                    json!({"name": "Doomed SIEM", "kind": "elastic",
+                           "base_url": self.shared["siem_url"], "secret": "doomed-key"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             "new_ticket" => self
                 .send(
                     Method::POST,
@@ -1999,6 +2062,21 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     let jira = crate::tickets::FakeJira::start().await;
     crate::tickets::configure(app, &walk.admin, &jira).await;
     walk.shared.insert("jira_url", jira.url.clone());
+    // A local stand-in for Elasticsearch, and a connection to it, so SIEM checks and
+    // evaluations succeed.
+    let siem = crate::siem::FakeElastic::start().await;
+    let connection = walk
+        .send(
+            Method::POST,
+            "/api/v1/siem/connections",
+            json!({"name": "Walk SIEM", "kind": "elastic", "base_url": siem.url, "secret": "walk-key"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    walk.shared.insert("siem_url", siem.url.clone());
+    walk.shared.insert("siem", connection);
     let attack_path = walk.new_attack_path().await;
     walk.shared.insert("attack_path", attack_path);
     let playbook = walk.new_playbook().await;

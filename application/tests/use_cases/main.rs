@@ -96,6 +96,7 @@ async fn harness() -> Harness {
             web_url: "https://aegis.test".to_owned(),
         }),
         attack_flows: Arc::new(fakes::NoFlowFiles),
+        siem: Arc::new(fakes::NoSiem),
     };
     let services = Services::new(
         deps,

@@ -33,6 +33,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod siem;
 pub mod snapshots;
 pub mod templates;
 pub mod tenants;
@@ -69,6 +70,7 @@ pub use read_models::*;
 pub use reports::*;
 pub use risk::*;
 pub use rules::*;
+pub use siem::*;
 pub use snapshots::*;
 pub use templates::*;
 pub use tenants::*;
@@ -253,6 +255,7 @@ pub trait Repositories:
     + KnowledgeRepository
     + TicketRepository
     + AttackPathRepository
+    + SiemRepository
 {
 }
 
@@ -283,5 +286,6 @@ impl<T> Repositories for T where
         + KnowledgeRepository
         + TicketRepository
         + AttackPathRepository
+        + SiemRepository
 {
 }

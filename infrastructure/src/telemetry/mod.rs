@@ -5,6 +5,9 @@
 //! Everything here is pure and bounded: it reads bytes it is given and never the network.
 //! It lives in infrastructure, not domain, because it needs a YAML reader, a regular
 //! expression engine with look-around, the EVTX parser and the archive readers.
+//!
+//! `siem` is the exception: the SIEM connectors' adapters, which call the configured SIEMs
+//! over HTTP (docs/telemetry.md, "SIEM connectors").
 
 mod evaluate;
 mod event;
@@ -14,6 +17,7 @@ mod offline;
 mod pattern;
 mod read;
 mod rule;
+pub mod siem;
 
 use std::path::Path;
 

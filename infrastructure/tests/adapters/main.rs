@@ -11,6 +11,7 @@
 
 mod audit;
 mod mail;
+mod siem;
 mod telemetry;
 
 use chrono::{DateTime, SubsecRound, Utc};

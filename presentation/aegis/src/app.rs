@@ -142,6 +142,7 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         ticket_tracker: Arc::new(aegis_infrastructure::tickets::HttpTicketTracker::default()),
         mail: mailing(settings)?,
         attack_flows: Arc::new(aegis_infrastructure::feeds::attack_flow::AttackFlowFiles),
+        siem: Arc::new(aegis_infrastructure::telemetry::siem::HttpSiemAlerts::default()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

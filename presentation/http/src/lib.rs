@@ -165,6 +165,11 @@ pub fn serve(
                             .configure(routes::data_sources::configure_routes),
                     )
                     .service(web::scope("/test-templates").configure(routes::templates::configure))
+                    // Before the tests' scope, which would otherwise take the path.
+                    .route(
+                        "/tests/{id}/siem/evaluate",
+                        web::post().to(routes::siem::evaluate),
+                    )
                     .service(web::scope("/tests").configure(routes::test_cases::configure))
                     .service(web::scope("/campaigns").configure(routes::campaigns::configure))
                     // Before the findings' scope, which would otherwise take the path.
@@ -186,6 +191,7 @@ pub fn serve(
                     .service(web::scope("/api-keys").configure(routes::api_keys::configure))
                     .service(web::scope("/webhooks").configure(routes::webhooks::configure))
                     .service(web::scope("/tickets").configure(routes::tickets::configure))
+                    .service(web::scope("/siem").configure(routes::siem::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))

@@ -67,6 +67,7 @@ pub struct State {
     pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
     pub lessons: Vec<aegis_domain::knowledge::Lesson>,
     pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
+    pub siem_connections: Vec<aegis_domain::siem::SiemConnection>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -270,6 +271,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+mod siem;
 mod snapshots;
 mod telemetry;
 mod templates;
@@ -289,6 +291,7 @@ pub use jobs::*;
 pub use mfa::StepCodes;
 pub use notifications::{RecordingMail, Signals};
 pub use reports::*;
+pub use siem::NoSiem;
 pub use telemetry::*;
 pub use tickets::{RecordingTracker, TrackerCall};
 pub use webhooks::RecordingTransport;

@@ -109,6 +109,9 @@ use crate::views::{
         crate::routes::attack_paths::delete, crate::routes::attack_paths::import,
         crate::routes::attack_paths::from_actor, crate::routes::attack_paths::export,
         crate::routes::attack_paths::plan_campaign,
+        crate::routes::siem::list, crate::routes::siem::create, crate::routes::siem::get,
+        crate::routes::siem::update, crate::routes::siem::delete, crate::routes::siem::check,
+        crate::routes::siem::evaluate,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,

@@ -126,6 +126,11 @@ pub struct TelemetryEvaluationView {
     pub fired: Vec<FiredRuleView>,
     pub unsupported: Vec<UnsupportedRuleView>,
     pub proposal: ProposalView,
+    /// `telemetry` (the offline evaluator over uploaded files) or `siem:<kind>`.
+    pub source: String,
+    /// The SIEM asked, the query sent and the alerts found, when the source is a SIEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub siem: Option<crate::views::siem::SiemQueryView>,
 }
 
 impl From<TelemetryEvaluation> for TelemetryEvaluationView {
@@ -142,6 +147,8 @@ impl From<TelemetryEvaluation> for TelemetryEvaluationView {
             rules,
             result,
             proposal,
+            source,
+            siem,
             ..
         } = evaluation.document;
         Self {
@@ -211,6 +218,8 @@ impl From<TelemetryEvaluation> for TelemetryEvaluationView {
                     })
                     .collect(),
             },
+            source,
+            siem: siem.map(Into::into),
         }
     }
 }
