@@ -35,6 +35,7 @@ mod m20261208_001001_scanner_findings;
 mod m20261208_002001_attack_paths;
 mod m20261208_003001_channel_preferences;
 mod m20261208_004001_tickets;
+mod m20261208_020001_scans;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_002001_attack_paths::Migration),
             Box::new(m20261208_003001_channel_preferences::Migration),
             Box::new(m20261208_004001_tickets::Migration),
+            Box::new(m20261208_020001_scans::Migration),
         ]
     }
 }

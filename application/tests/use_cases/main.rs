@@ -96,6 +96,10 @@ async fn harness() -> Harness {
             web_url: "https://aegis.test".to_owned(),
         }),
         attack_flows: Arc::new(fakes::NoFlowFiles),
+        scan_signer: Arc::new(aegis_application::scans::ReportKeySigner(Arc::new(
+            fakes::DigestSigner,
+        ))),
+        detection_parser: Arc::new(fakes::scans::NoDetections),
     };
     let services = Services::new(
         deps,

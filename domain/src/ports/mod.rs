@@ -33,6 +33,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scans;
 pub mod snapshots;
 pub mod templates;
 pub mod tenants;
@@ -69,6 +70,7 @@ pub use read_models::*;
 pub use reports::*;
 pub use risk::*;
 pub use rules::*;
+pub use scans::*;
 pub use snapshots::*;
 pub use templates::*;
 pub use tenants::*;
@@ -146,6 +148,7 @@ pub enum Entity {
     Lesson,
     Playbook,
     Report,
+    Scan,
     Technique,
     Tenant,
     Test,
@@ -174,6 +177,7 @@ impl std::fmt::Display for Entity {
             Self::Lesson => "lesson",
             Self::Playbook => "playbook",
             Self::Report => "report",
+            Self::Scan => "scan",
             Self::Technique => "technique",
             Self::Tenant => "tenant",
             Self::Test => "test",
@@ -253,6 +257,7 @@ pub trait Repositories:
     + KnowledgeRepository
     + TicketRepository
     + AttackPathRepository
+    + ScanRepository
 {
 }
 
@@ -283,5 +288,6 @@ impl<T> Repositories for T where
         + KnowledgeRepository
         + TicketRepository
         + AttackPathRepository
+        + ScanRepository
 {
 }

@@ -67,6 +67,7 @@ pub struct State {
     pub playbook_versions: Vec<aegis_domain::knowledge::PlaybookVersion>,
     pub lessons: Vec<aegis_domain::knowledge::Lesson>,
     pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
+    pub scans: Vec<aegis_domain::scan::Scan>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -270,6 +271,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+pub mod scans;
 mod snapshots;
 mod telemetry;
 mod templates;

@@ -109,6 +109,9 @@ use crate::views::{
         crate::routes::attack_paths::delete, crate::routes::attack_paths::import,
         crate::routes::attack_paths::from_actor, crate::routes::attack_paths::export,
         crate::routes::attack_paths::plan_campaign,
+        crate::routes::scans::submit, crate::routes::scans::list, crate::routes::scans::get,
+        crate::routes::scans::findings, crate::routes::scans::artifact,
+        crate::routes::scans::verify,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -127,6 +130,7 @@ use crate::views::{
         Paginated<crate::views::knowledge::PlaybookView>,
         Paginated<crate::views::knowledge::LessonView>,
         Paginated<crate::views::attack_paths::AttackPathView>,
+        Paginated<crate::views::scans::ScanView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -157,6 +161,7 @@ use crate::views::{
         (name = "tickets", description = "Findings, tests and remediation steps linked to tracker issues; Jira issues created from findings, their statuses synced, worklogs pushed to Tempo"),
         (name = "system", description = "Health, readiness and metrics"),
         (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
+        (name = "scans", description = "Detection as code: diffs of detection content verified, decided pass or fail, and signed"),
     )
 )]
 pub struct ApiDoc;
