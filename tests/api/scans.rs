@@ -120,7 +120,7 @@ on_both_databases!(
     |app: TestApp| async move {
         app.import_attack(&attack_fixture("enterprise-v1.json")).await;
         let admin = app.admin_token().await;
-        let (lead, _) = app.user_with_role(&admin, "blue_lead").await;
+        let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
         let response = submit(&app, &lead, &hostile_diff(), "?repository=acme/detections&commit=abc123&pull_request=42", None).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let queued: Value = response.json().await.unwrap();
@@ -242,7 +242,7 @@ on_both_databases!(
         let admin = app.admin_token().await;
         let pipeline = service_key(&app, &admin, "ci", "blue_lead", &["read", "scans:write"]).await;
         let reader = service_key(&app, &admin, "reader", "blue_lead", &["read"]).await;
-        let (viewer, _) = app.user_with_role(&admin, "viewer").await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
 
         let first = submit(&app, &pipeline, &clean_diff(), "?repository=acme/detections", Some("pr-7-abc")).await;
         assert_eq!(first.status(), StatusCode::ACCEPTED);
@@ -329,7 +329,7 @@ async fn a_dead_worker_leaves_the_scan_to_another(backend: Backend) {
     let other = format!("http://127.0.0.1:{}", worker.port);
     let run = app
         .client
-        .post(format!("{other}/api/v1/jobs/scan/run"))
+        .post(format!("{other}/api/v1/system/jobs/scan/run"))
         .bearer_auth(&admin)
         .send()
         .await
