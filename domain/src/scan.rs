@@ -21,9 +21,7 @@ use crate::user::UserId;
 pub type ScanId = Id<Scan>;
 
 /// How much a finding matters.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -120,7 +118,12 @@ pub fn fingerprint(rule_id: &str, file: &str, matched: &str) -> String {
 /// Orders findings by file, line and rule, and drops exact repeats (same fingerprint and line).
 pub fn sort_findings(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
-        (&a.file, a.line, &a.rule_id, &a.fingerprint).cmp(&(&b.file, b.line, &b.rule_id, &b.fingerprint))
+        (&a.file, a.line, &a.rule_id, &a.fingerprint).cmp(&(
+            &b.file,
+            b.line,
+            &b.rule_id,
+            &b.fingerprint,
+        ))
     });
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.line == b.line);
 }
@@ -347,9 +350,18 @@ mod tests {
     fn the_default_policy_blocks_at_high() {
         let policy = ScanPolicy::default();
         assert_eq!(policy.decide(&[]), Decision::Pass);
-        assert_eq!(policy.decide(&[finding("r", Severity::Medium)]), Decision::Pass);
-        assert_eq!(policy.decide(&[finding("r", Severity::High)]), Decision::Fail);
-        assert_eq!(policy.decide(&[finding("r", Severity::Critical)]), Decision::Fail);
+        assert_eq!(
+            policy.decide(&[finding("r", Severity::Medium)]),
+            Decision::Pass
+        );
+        assert_eq!(
+            policy.decide(&[finding("r", Severity::High)]),
+            Decision::Fail
+        );
+        assert_eq!(
+            policy.decide(&[finding("r", Severity::Critical)]),
+            Decision::Fail
+        );
         assert_eq!(policy.decide_failure(), Decision::Error);
     }
 
@@ -358,8 +370,14 @@ mod tests {
         let mut policy = ScanPolicy::default();
         policy.always_block.insert("low-rule".to_owned());
         policy.never_block.insert("loud-rule".to_owned());
-        assert_eq!(policy.decide(&[finding("low-rule", Severity::Info)]), Decision::Fail);
-        assert_eq!(policy.decide(&[finding("loud-rule", Severity::Critical)]), Decision::Pass);
+        assert_eq!(
+            policy.decide(&[finding("low-rule", Severity::Info)]),
+            Decision::Fail
+        );
+        assert_eq!(
+            policy.decide(&[finding("loud-rule", Severity::Critical)]),
+            Decision::Pass
+        );
         policy.error_mode = ErrorMode::FailOpen;
         assert_eq!(policy.decide_failure(), Decision::Pass);
     }

@@ -12,7 +12,13 @@ use crate::feeds::collection::FeedFile;
 use crate::feeds::{atomic, caldera, elastic, sigma};
 
 /// Sigma's statuses and levels (the specification's closed sets).
-const SIGMA_STATUSES: [&str; 5] = ["stable", "test", "experimental", "deprecated", "unsupported"];
+const SIGMA_STATUSES: [&str; 5] = [
+    "stable",
+    "test",
+    "experimental",
+    "deprecated",
+    "unsupported",
+];
 const SIGMA_LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
 
 /// Detection content through the feed parsers of `infrastructure::feeds`.
@@ -38,13 +44,17 @@ fn sigma_problems(mapping: &sigma::Mapping) -> Vec<String> {
         )),
         Some(_) => {}
     }
-    if !mapping
+    let has_logsource = mapping
         .get("logsource")
-        .is_some_and(|l| l.as_object().is_some_and(|l| !l.is_empty()))
-    {
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|l| !l.is_empty());
+    if !has_logsource {
         problems.push("the Sigma rule has no `logsource`".to_owned());
     }
-    match mapping.get("detection").and_then(serde_json::Value::as_object) {
+    match mapping
+        .get("detection")
+        .and_then(serde_json::Value::as_object)
+    {
         None => problems.push("the Sigma rule has no `detection`".to_owned()),
         Some(detection) if !detection.contains_key("condition") => {
             problems.push("the Sigma rule's detection has no `condition`".to_owned());
@@ -74,7 +84,9 @@ fn elastic_wrong_parents(text: &str) -> Vec<(String, String)> {
             else {
                 continue;
             };
-            let subs = technique.get("subtechnique").and_then(toml::Value::as_array);
+            let subs = technique
+                .get("subtechnique")
+                .and_then(toml::Value::as_array);
             for sub in subs.into_iter().flatten() {
                 if let Some(id) = sub
                     .get("id")
@@ -230,7 +242,11 @@ mod tests {
                 "the Sigma rule's detection has no `condition`".to_owned(),
             ]
         );
-        assert!(ImporterParsers.parse(ContentKind::Sigma, "x.yml", "id: 1\n").is_err());
+        assert!(
+            ImporterParsers
+                .parse(ContentKind::Sigma, "x.yml", "id: 1\n")
+                .is_err()
+        );
     }
 
     #[test]

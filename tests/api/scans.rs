@@ -14,7 +14,13 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A service account of `role` with a key of `scopes`; returns the key.
-async fn service_key(app: &TestApp, admin: &str, name: &str, role: &str, scopes: &[&str]) -> String {
+async fn service_key(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    role: &str,
+    scopes: &[&str],
+) -> String {
     let account = app
         .send_ok(
             Method::POST,
@@ -118,10 +124,18 @@ fn clean_diff() -> String {
 on_both_databases!(
     a_hostile_diff_fails_with_exactly_its_three_findings,
     |app: TestApp| async move {
-        app.import_attack(&attack_fixture("enterprise-v1.json")).await;
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
-        let response = submit(&app, &lead, &hostile_diff(), "?repository=acme/detections&commit=abc123&pull_request=42", None).await;
+        let response = submit(
+            &app,
+            &lead,
+            &hostile_diff(),
+            "?repository=acme/detections&commit=abc123&pull_request=42",
+            None,
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let queued: Value = response.json().await.unwrap();
         assert_eq!(queued["repository"], "acme/detections");
@@ -147,7 +161,11 @@ on_both_databases!(
         rules.sort_unstable();
         assert_eq!(
             rules,
-            ["attack-tag-revoked", "bidi-control", "secret-aws-access-key"],
+            [
+                "attack-tag-revoked",
+                "bidi-control",
+                "secret-aws-access-key"
+            ],
             "{findings}"
         );
         let revoked = findings
@@ -158,7 +176,12 @@ on_both_databases!(
             .unwrap();
         assert_eq!(revoked["suggestion"], "tag T1059.001 instead of T1086");
         assert_eq!(revoked["line"], 9);
-        let bidi = findings.as_array().unwrap().iter().find(|f| f["rule_id"] == "bidi-control").unwrap();
+        let bidi = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == "bidi-control")
+            .unwrap();
         assert_eq!(bidi["line"], 1);
         assert!(
             !findings.to_string().contains("AKIAIOSFODNN7EXAMPLE"),
@@ -215,11 +238,17 @@ on_both_databases!(
             .await;
         assert_eq!(html.status(), StatusCode::OK);
         let page = html.text().await.unwrap();
-        assert!(page.contains("fail") && page.contains("attack-tag-revoked"), "{page}");
+        assert!(
+            page.contains("fail") && page.contains("attack-tag-revoked"),
+            "{page}"
+        );
         assert!(!page.contains("<script"), "escaped");
 
         let listed: Value = app
-            .get("/api/v1/scans?decision=fail&repository=acme/detections", &lead)
+            .get(
+                "/api/v1/scans?decision=fail&repository=acme/detections",
+                &lead,
+            )
             .await
             .json()
             .await
@@ -238,20 +267,42 @@ on_both_databases!(
 on_both_databases!(
     a_clean_diff_passes_and_keys_replay,
     |app: TestApp| async move {
-        app.import_attack(&attack_fixture("enterprise-v1.json")).await;
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
         let admin = app.admin_token().await;
         let pipeline = service_key(&app, &admin, "ci", "blue_lead", &["read", "scans:write"]).await;
         let reader = service_key(&app, &admin, "reader", "blue_lead", &["read"]).await;
         let (_, viewer) = app.user_with_role(&admin, "viewer").await;
 
-        let first = submit(&app, &pipeline, &clean_diff(), "?repository=acme/detections", Some("pr-7-abc")).await;
+        let first = submit(
+            &app,
+            &pipeline,
+            &clean_diff(),
+            "?repository=acme/detections",
+            Some("pr-7-abc"),
+        )
+        .await;
         assert_eq!(first.status(), StatusCode::ACCEPTED);
         let first: Value = first.json().await.unwrap();
-        let again = submit(&app, &pipeline, &clean_diff(), "?repository=acme/detections", Some("pr-7-abc")).await;
+        let again = submit(
+            &app,
+            &pipeline,
+            &clean_diff(),
+            "?repository=acme/detections",
+            Some("pr-7-abc"),
+        )
+        .await;
         assert_eq!(again.status(), StatusCode::OK);
         let again: Value = again.json().await.unwrap();
         assert_eq!(again["id"], first["id"]);
-        let other = submit(&app, &pipeline, &hostile_diff(), "?repository=acme/detections", Some("pr-7-abc")).await;
+        let other = submit(
+            &app,
+            &pipeline,
+            &hostile_diff(),
+            "?repository=acme/detections",
+            Some("pr-7-abc"),
+        )
+        .await;
         assert_eq!(other.status(), StatusCode::CONFLICT);
         assert_eq!(problem(other).await["code"], "IDEMPOTENCY_KEY_REUSED");
 
@@ -270,7 +321,10 @@ on_both_databases!(
 
         // Multipart with metadata fields, as a pipeline's upload step sends it.
         let form = Form::new()
-            .part("file", Part::bytes(clean_diff().into_bytes()).file_name("change.patch"))
+            .part(
+                "file",
+                Part::bytes(clean_diff().into_bytes()).file_name("change.patch"),
+            )
             .text("repository", "acme/other")
             .text("commit", "def456");
         let response = app
@@ -285,7 +339,12 @@ on_both_databases!(
         let made: Value = response.json().await.unwrap();
         assert_eq!(made["repository"], "acme/other");
         assert_eq!(made["commit"], "def456");
-        let listed: Value = app.get("/api/v1/scans?repository=acme/other", &viewer).await.json().await.unwrap();
+        let listed: Value = app
+            .get("/api/v1/scans?repository=acme/other", &viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(listed["total"], 1);
     }
 );
@@ -305,7 +364,10 @@ async fn a_dead_worker_leaves_the_scan_to_another(backend: Backend) {
     let admin = app.admin_token().await;
     let response = submit(&app, &admin, &clean_diff(), "", None).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id: String = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id: String = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // What a worker that claimed the scan and died leaves behind.
     {
@@ -316,7 +378,10 @@ async fn a_dead_worker_leaves_the_scan_to_another(backend: Backend) {
             .table(Alias::new("scans"))
             .value(Alias::new("status"), "running")
             .value(Alias::new("attempts"), 1)
-            .value(Alias::new("lease_until"), chrono::Utc::now() - chrono::Duration::seconds(5))
+            .value(
+                Alias::new("lease_until"),
+                chrono::Utc::now() - chrono::Duration::seconds(5),
+            )
             .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(&id).unwrap()))
             .to_owned();
         assert_eq!(db.execute(&statement).await.unwrap().rows_affected(), 1);
@@ -376,9 +441,17 @@ async fn the_real_sigma_diffs_scan_without_error_when_present() {
     for path in &names {
         let text = std::fs::read_to_string(path).unwrap();
         let response = submit(&app, &admin, &text, "?repository=SigmaHQ/sigma", None).await;
-        assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", path.display());
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "{}",
+            path.display()
+        );
         let scan: Value = response.json().await.unwrap();
-        ids.push((path.file_stem().unwrap().to_string_lossy().into_owned(), scan["id"].as_str().unwrap().to_owned()));
+        ids.push((
+            path.file_stem().unwrap().to_string_lossy().into_owned(),
+            scan["id"].as_str().unwrap().to_owned(),
+        ));
     }
     let mut seen = Vec::new();
     for (name, id) in &ids {
@@ -411,5 +484,8 @@ async fn the_real_sigma_diffs_scan_without_error_when_present() {
     .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
     .map(str::to_owned)
     .collect();
-    assert_eq!(seen, expected, "the findings on the real diffs changed: review them, then update the fixture");
+    assert_eq!(
+        seen, expected,
+        "the findings on the real diffs changed: review them, then update the fixture"
+    );
 }

@@ -349,7 +349,13 @@ impl ScanService {
         .await?;
         if let Some(idempotent) = &idempotent {
             idempotent
-                .remember(uow.as_ref(), &SubmittedId { scan_id: id.as_uuid() }, now)
+                .remember(
+                    uow.as_ref(),
+                    &SubmittedId {
+                        scan_id: id.as_uuid(),
+                    },
+                    now,
+                )
                 .await?;
         }
         uow.commit().await?;

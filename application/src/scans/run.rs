@@ -9,8 +9,7 @@ use aegis_domain::detection::RuleFilter;
 use aegis_domain::page::PageRequest;
 use aegis_domain::scan::diff::{self, FileDiff};
 use aegis_domain::scan::{
-    CoverageDelta, Finding, Scan, ScanPolicy, ScanStatus, artifact, hazards,
-    sort_findings,
+    CoverageDelta, Finding, Scan, ScanPolicy, ScanStatus, artifact, hazards, sort_findings,
 };
 use aegis_domain::tenant::TenantId;
 
@@ -239,7 +238,9 @@ impl ScanService {
                 if let Some(rule) = &asset.rule
                     && proven.contains(&asset.id)
                 {
-                    facts.proven.insert(rule.source_id.clone(), asset.name.clone());
+                    facts
+                        .proven
+                        .insert(rule.source_id.clone(), asset.name.clone());
                 }
             }
         }

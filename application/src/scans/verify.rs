@@ -34,8 +34,12 @@ pub trait DetectionContentParser: Send + Sync {
     ///
     /// # Errors
     /// Why the importer refuses the file.
-    fn parse(&self, kind: ContentKind, path: &str, text: &str)
-    -> Result<Vec<ParsedDetection>, String>;
+    fn parse(
+        &self,
+        kind: ContentKind,
+        path: &str,
+        text: &str,
+    ) -> Result<Vec<ParsedDetection>, String>;
 }
 
 /// What was read of one file.
@@ -79,7 +83,9 @@ fn techniques_in(line: &str) -> Vec<String> {
             let token = token.trim_matches('.');
             let lower = token.to_ascii_lowercase();
             let bare = lower.strip_prefix("attack.").unwrap_or(&lower);
-            bare.starts_with('t').then(|| technique_from_tag(bare)).flatten()
+            bare.starts_with('t')
+                .then(|| technique_from_tag(bare))
+                .flatten()
         })
         .collect()
 }
@@ -328,7 +334,10 @@ pub(crate) fn check(readings: &[Reading], facts: &Facts) -> (Vec<Finding>, Cover
                     file,
                     line,
                     &detection.id,
-                    format!("the id {} is also the id of {other} in this change", detection.id),
+                    format!(
+                        "the id {} is also the id of {other} in this change",
+                        detection.id
+                    ),
                     "give each rule its own id (a new UUID)",
                 )),
                 _ => {}
@@ -365,7 +374,13 @@ pub(crate) fn check(readings: &[Reading], facts: &Facts) -> (Vec<Finding>, Cover
         }
         if !facts.lineage.is_empty() {
             for (technique, line) in &reading.added_techniques {
-                tag_findings(reading, technique, Some(*line), &facts.lineage, &mut findings);
+                tag_findings(
+                    reading,
+                    technique,
+                    Some(*line),
+                    &facts.lineage,
+                    &mut findings,
+                );
             }
         }
         if let (Some(old), Some((new, line))) = (&reading.old_id, &reading.new_id)
@@ -409,7 +424,10 @@ pub(crate) fn check(readings: &[Reading], facts: &Facts) -> (Vec<Finding>, Cover
                         file,
                         None,
                         &format!("{}:{current}", detection.id),
-                        format!("deleting {} removes the only rule for {current}", detection.id),
+                        format!(
+                            "deleting {} removes the only rule for {current}",
+                            detection.id
+                        ),
                         format!("keep a rule that detects {current}"),
                     ));
                 }
@@ -458,7 +476,10 @@ mod tests {
             top_level_value(ContentKind::Sigma, "id: abc", &["id"]),
             Some("abc")
         );
-        assert_eq!(top_level_value(ContentKind::Sigma, "  id: abc", &["id"]), None);
+        assert_eq!(
+            top_level_value(ContentKind::Sigma, "  id: abc", &["id"]),
+            None
+        );
         assert_eq!(
             top_level_value(ContentKind::Elastic, "rule_id = \"x\"", &["rule_id"]),
             Some("x")

@@ -27,8 +27,11 @@ pub trait ScanRepository: Send + Sync {
 
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn find_scan(&self, tenant: TenantId, id: ScanId)
-    -> Result<Option<Scan>, RepositoryError>;
+    async fn find_scan(
+        &self,
+        tenant: TenantId,
+        id: ScanId,
+    ) -> Result<Option<Scan>, RepositoryError>;
 
     /// Newest first.
     ///

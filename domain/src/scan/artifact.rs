@@ -114,7 +114,12 @@ pub fn present(bytes: &[u8]) -> Result<Presented, ArtifactError> {
     let Some(Value::Object(signature)) = map.remove(SIGNATURE) else {
         return Err(ArtifactError::Unsigned);
     };
-    let field = |name: &str| signature.get(name).and_then(Value::as_str).map(str::to_owned);
+    let field = |name: &str| {
+        signature
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let (Some(algorithm), Some(value)) = (field("algorithm"), field("value")) else {
         return Err(ArtifactError::Unsigned);
     };
@@ -146,7 +151,10 @@ mod tests {
         let value: Value =
             serde_json::from_str("{ \"b\": [1, {\"y\": 2, \"x\": \"\u{e9}\\n\"}], \"a\": null }")
                 .unwrap_or_default();
-        assert_eq!(canonical(&value), "{\"a\":null,\"b\":[1,{\"x\":\"\u{e9}\\n\",\"y\":2}]}");
+        assert_eq!(
+            canonical(&value),
+            "{\"a\":null,\"b\":[1,{\"x\":\"\u{e9}\\n\",\"y\":2}]}"
+        );
     }
 
     #[test]

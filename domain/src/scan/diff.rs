@@ -237,9 +237,9 @@ fn unquote(quoted: &str) -> String {
 /// writes the same path twice unless renamed, so the split that gives equal halves wins,
 /// else the last ` b/`. Rename and `---`/`+++` headers refine it afterwards.
 fn git_header_paths(rest: &str) -> (Option<String>, Option<String>) {
-    if rest.starts_with('"') {
+    if let Some(inner) = rest.strip_prefix('"') {
         // `"a/x y" "b/x y"` or `"a/x" b/x`.
-        if let Some(end) = rest[1..].find("\" ").map(|i| i + 1) {
+        if let Some(end) = inner.find("\" ").map(|i| i + 1) {
             let (old, new) = rest.split_at(end + 1);
             return (header_path(old), header_path(new.trim_start()));
         }
@@ -431,8 +431,16 @@ pub fn parse(text: &str) -> Result<Vec<FileDiff>, DiffError> {
             });
             if old_lines > 0 || new_lines > 0 {
                 // An empty side starts at the line before its first (`-0,0`).
-                let old_no = if old_lines == 0 { old_start + 1 } else { old_start };
-                let new_no = if new_lines == 0 { new_start + 1 } else { new_start };
+                let old_no = if old_lines == 0 {
+                    old_start + 1
+                } else {
+                    old_start
+                };
+                let new_no = if new_lines == 0 {
+                    new_start + 1
+                } else {
+                    new_start
+                };
                 open = Some((old_lines, new_lines, old_no.max(1), new_no.max(1)));
             }
             continue;
@@ -546,7 +554,10 @@ Binary files /dev/null and b/logo.png differ
             .map(|l| (l.number, l.text))
             .collect();
         assert_eq!(added, vec![(11, "new")]);
-        assert_eq!(files[0].removed_lines().collect::<Vec<_>>(), vec![(11, "old")]);
+        assert_eq!(
+            files[0].removed_lines().collect::<Vec<_>>(),
+            vec![(11, "old")]
+        );
         assert!(files[3].binary);
         assert!(!files[3].holds_whole_new_side());
     }
@@ -595,7 +606,12 @@ Binary files /dev/null and b/logo.png differ
             Err(DiffError::TooManyFiles { limit: MAX_FILES })
         );
         // Odd bytes and half headers never panic.
-        for text in ["diff --git \"a/\\", "--- \"\n+++ \"\\777\n", "@@ -,+ @@", "\u{202e}@@ -1 +1 @@"] {
+        for text in [
+            "diff --git \"a/\\",
+            "--- \"\n+++ \"\\777\n",
+            "@@ -,+ @@",
+            "\u{202e}@@ -1 +1 @@",
+        ] {
             let _ = parse(text);
         }
     }

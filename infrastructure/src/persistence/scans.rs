@@ -82,7 +82,8 @@ fn scan_of(row: scan::Model) -> Result<Scan, RepositoryError> {
         diff_sha256: row.diff_sha256,
         diff_bytes: u64::try_from(row.diff_bytes).unwrap_or_default(),
         diff_key: row.diff_key,
-        status: ScanStatus::parse(&row.status).ok_or_else(|| corrupt("scan status", &row.status))?,
+        status: ScanStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("scan status", &row.status))?,
         decision: row
             .decision
             .map(|d| Decision::parse(&d).ok_or_else(|| corrupt("scan decision", &d)))
@@ -244,7 +245,12 @@ impl<C: Connection> ScanRepository for SeaStore<C> {
             .await
             .map_err(unexpected)?
             .into_iter()
-            .map(|row| (TenantId::from_uuid(row.tenant_id), ScanId::from_uuid(row.id)))
+            .map(|row| {
+                (
+                    TenantId::from_uuid(row.tenant_id),
+                    ScanId::from_uuid(row.id),
+                )
+            })
             .collect())
     }
 
@@ -257,8 +263,14 @@ impl<C: Connection> ScanRepository for SeaStore<C> {
     ) -> Result<Option<Scan>, RepositoryError> {
         // One statement decides who gets it: the row must still be due when it is written.
         let result = scan::Entity::update_many()
-            .col_expr(scan::Column::Status, Expr::value(ScanStatus::Running.as_str()))
-            .col_expr(scan::Column::Attempts, Expr::col(scan::Column::Attempts).add(1))
+            .col_expr(
+                scan::Column::Status,
+                Expr::value(ScanStatus::Running.as_str()),
+            )
+            .col_expr(
+                scan::Column::Attempts,
+                Expr::col(scan::Column::Attempts).add(1),
+            )
             .col_expr(scan::Column::LeaseUntil, Expr::value(until))
             .filter(scan::Column::TenantId.eq(tenant.as_uuid()))
             .filter(scan::Column::Id.eq(id.as_uuid()))

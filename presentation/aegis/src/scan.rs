@@ -142,10 +142,9 @@ async fn offline(settings: &Settings, diff: &[u8]) -> Result<(), CliError> {
 }
 
 async fn remote(args: ScanArgs, server: &str, diff: Vec<u8>) -> Result<(), CliError> {
-    let key = args
-        .key
-        .clone()
-        .ok_or_else(|| CliError::Failed("--key (or AEGIS_SCAN_KEY) is required with --server".to_owned()))?;
+    let key = args.key.clone().ok_or_else(|| {
+        CliError::Failed("--key (or AEGIS_SCAN_KEY) is required with --server".to_owned())
+    })?;
     let base = server.trim_end_matches('/');
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -181,7 +180,10 @@ async fn remote(args: ScanArgs, server: &str, diff: Vec<u8>) -> Result<(), CliEr
             code: 2,
             message: format!(
                 "the server refused the diff ({status}): {}",
-                body["detail"].as_str().or(body["title"].as_str()).unwrap_or_default()
+                body["detail"]
+                    .as_str()
+                    .or(body["title"].as_str())
+                    .unwrap_or_default()
             ),
         });
     }
@@ -238,7 +240,8 @@ fn verify(settings: &Settings, file: &Path, public_key: Option<String>) -> Resul
         None => app::report_signer(settings, &app::server_secret(settings)?)?.public_key(),
     };
     let invalid = |why: String| CliError::Failed(format!("{}: NOT VALID: {why}", file.display()));
-    let presented = aegis_domain::scan::artifact::present(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let presented =
+        aegis_domain::scan::artifact::present(&bytes).map_err(|e| invalid(e.to_string()))?;
     if presented.algorithm != "ed25519" {
         return Err(invalid(format!(
             "signed with {}, which only the server that signed it can check (POST /scans/{{id}}/verify)",
@@ -254,6 +257,9 @@ fn verify(settings: &Settings, file: &Path, public_key: Option<String>) -> Resul
             "the artifact was altered, or is not signed by key {public_key}"
         )));
     }
-    println!("{}: valid: unaltered, signed by key {public_key}", file.display());
+    println!(
+        "{}: valid: unaltered, signed by key {public_key}",
+        file.display()
+    );
     Ok(())
 }

@@ -58,7 +58,7 @@ impl<S: Slot> ScanRepository for Memory<S> {
                 .cloned()
                 .collect()
         });
-        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        items.sort_by_key(|b| std::cmp::Reverse(b.created_at));
         let total = items.len() as u64;
         let items = items
             .into_iter()

@@ -63,7 +63,10 @@ async fn submission(
     if content_type.starts_with("application/json") {
         let body = bounded(payload).await?;
         let submission: ScanSubmission = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::validation(vec![FieldError::new("diff", format!("not a submission: {e}"))])
+            ApiError::validation(vec![FieldError::new(
+                "diff",
+                format!("not a submission: {e}"),
+            )])
         })?;
         let mut source: ScanSource = query.into();
         source.repository = submission.repository.or(source.repository);
@@ -166,7 +169,9 @@ pub async fn list(
         )])
     })?;
     let scans = services.scans.list(&actor, &filter, page.request()).await?;
-    Ok(web::Json(Paginated::from_page(scans, |s| ScanView::from(&s))))
+    Ok(web::Json(Paginated::from_page(scans, |s| {
+        ScanView::from(&s)
+    })))
 }
 
 /// One scan.

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use aegis_application::scans::Verification;
 use aegis_domain::ports::ScanFilter;
-use aegis_domain::scan::{CoverageDelta, Decision, Finding, Scan, ScanPolicy, ScanSource, ScanStatus};
+use aegis_domain::scan::{
+    CoverageDelta, Decision, Finding, Scan, ScanPolicy, ScanSource, ScanStatus,
+};
 
 /// A finding of a scan.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -135,7 +137,12 @@ impl From<&Scan> for ScanView {
             decision: scan.decision.map(|d| d.as_str().to_owned()),
             policy: (&scan.policy).into(),
             findings: count(scan.findings.len()),
-            blocking: count(scan.findings.iter().filter(|f| scan.policy.blocks(f)).count()),
+            blocking: count(
+                scan.findings
+                    .iter()
+                    .filter(|f| scan.policy.blocks(f))
+                    .count(),
+            ),
             coverage: (&scan.coverage).into(),
             error: scan.error.clone(),
             attempts: scan.attempts,
