@@ -231,7 +231,7 @@ mod tests {
         let parsed = ImporterParsers.parse(
             ContentKind::Sigma,
             "rules/x.yml",
-            "title: T\nid: 1\nstatus: maybe\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n",
+            "title: T\nid: rule-1\nstatus: maybe\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: b\n",
         );
         let problems = parsed.map(|d| d[0].problems.clone()).unwrap_or_default();
         assert_eq!(
