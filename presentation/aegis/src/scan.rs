@@ -104,7 +104,19 @@ pub async fn run(settings: &Settings, command: ScanCommand) -> Result<(), CliErr
     if let Some(ScanAction::Verify { file, public_key }) = command.action {
         return verify(settings, &file, public_key);
     }
-    let args = command.submit;
+    // Anything that keeps the scan from deciding is an error for the pipeline (2), not a fail.
+    submit(settings, command.submit)
+        .await
+        .map_err(|error| match error {
+            CliError::Exit { .. } => error,
+            other => CliError::Exit {
+                code: 2,
+                message: other.to_string(),
+            },
+        })
+}
+
+async fn submit(settings: &Settings, args: ScanArgs) -> Result<(), CliError> {
     let path = args
         .diff
         .clone()
