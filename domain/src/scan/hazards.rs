@@ -1111,6 +1111,20 @@ mod tests {
         assert_eq!(rules_of(diff), vec![]);
     }
 
+    proptest::proptest! {
+        /// Whatever a client sends, the reader answers files or a typed error, and the rules
+        /// judge any files it reads, without panicking.
+        #[test]
+        fn hostile_diffs_never_panic(text in "(diff --git a/x b/y\n|--- a/x\n|\\+\\+\\+ b/x\n|@@ -[0-9]{1,3},[0-9]{1,2} \\+[0-9]{1,3},[0-9]{1,2} @@\n|[ +\\-\\\\][^\n]{0,12}\n|rename from x\n|Binary files a and b differ\n|GIT binary patch\n|new file mode 100644\n){0,40}") {
+            if let Ok(files) = parse(&text) {
+                let _ = scan(&files, &ScanPolicy::default());
+                for file in &files {
+                    let _ = (file.new_text(), file.old_text(), file.path());
+                }
+            }
+        }
+    }
+
     #[test]
     fn entropy_is_shannons() {
         assert!((entropy("aaaa") - 0.0).abs() < f64::EPSILON);
