@@ -110,7 +110,7 @@ use crate::views::{
         crate::routes::attack_paths::from_actor, crate::routes::attack_paths::export,
         crate::routes::attack_paths::plan_campaign,
         crate::routes::scans::submit, crate::routes::scans::list, crate::routes::scans::get,
-        crate::routes::scans::findings, crate::routes::scans::artifact,
+        crate::routes::scans::scan_findings, crate::routes::scans::artifact,
         crate::routes::scans::verify,
     ),
     components(schemas(

@@ -194,7 +194,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/api/v1/scans/{id}/findings", tag = "scans", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<ScanFindingView>), (status = 404, body = Problem)),
     security(("bearer" = []), ("cookie" = [])))]
-pub async fn findings(
+pub async fn scan_findings(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
@@ -312,7 +312,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("", web::get().to(list))
         .route("", web::post().to(submit))
         .route("/{id}", web::get().to(get))
-        .route("/{id}/findings", web::get().to(findings))
+        .route("/{id}/findings", web::get().to(scan_findings))
         .route("/{id}/artifact", web::get().to(artifact))
         .route("/{id}/verify", web::post().to(verify));
 }
