@@ -28,6 +28,8 @@ pub(crate) struct Work {
     pub(crate) tickets: crate::tickets::TicketService,
     /// Sends the notification emails.
     pub(crate) notifications: crate::notifications::NotificationService,
+    /// Runs the submitted scans.
+    pub(crate) scans: crate::scans::ScanService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -225,6 +227,14 @@ impl Work {
                     .map_err(|e| e.to_string())?;
                 Ok(count(&[
                     ("sent", counts.sent),
+                    ("retrying", counts.retrying),
+                    ("failed", counts.failed),
+                ]))
+            }
+            JobKind::Scan => {
+                let counts = work.scans.run_due().await.map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("completed", counts.completed),
                     ("retrying", counts.retrying),
                     ("failed", counts.failed),
                 ]))

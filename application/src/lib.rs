@@ -38,6 +38,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scans;
 pub mod snapshots;
 pub mod telemetry;
 pub mod templates;
@@ -119,6 +120,10 @@ pub struct Dependencies {
     pub attack_flows: Arc<dyn attack_paths::AttackFlowCodec>,
     /// Asks Elasticsearch / OpenSearch, Splunk and Sentinel for alerts, with the SSRF rules.
     pub siem: Arc<dyn telemetry::siem::SiemAlerts>,
+    /// Signs scan artifacts (Ed25519 with the report key, or HMAC-SHA256).
+    pub scan_signer: Arc<dyn scans::ScanSigner>,
+    /// Reads detection content with the importers' parsers, for the scans.
+    pub detection_parser: Arc<dyn scans::DetectionContentParser>,
 }
 
 /// Size limits that use cases enforce.
@@ -186,6 +191,7 @@ pub struct Services {
     pub tickets: tickets::TicketService,
     pub attack_paths: attack_paths::AttackPathService,
     pub siem: telemetry::siem::SiemService,
+    pub scans: scans::ScanService,
 }
 
 impl Services {
@@ -387,7 +393,23 @@ impl Services {
         )
         .mailing(deps.mail.clone(), limits.webhook_delivery)
         .kicking(mail_kick.clone());
+        // Scans are run by a job, queued as they are submitted once the job service exists.
+        let scan_kick = scans::ScanKick::default();
+        let scans = scans::ScanService::new(
+            scans::ScanPorts {
+                database: deps.database.clone(),
+                catalog: deps.catalog.clone(),
+                rules: deps.rules.clone(),
+                evidence: deps.evidence.clone(),
+                signer: deps.scan_signer.clone(),
+                parser: deps.detection_parser.clone(),
+                clock: deps.clock.clone(),
+                ids: deps.ids.clone(),
+            },
+            scan_kick.clone(),
+        );
         let work = job_work::Work {
+            scans: scans.clone(),
             tickets: tickets.clone(),
             notifications: notifications.clone(),
             database: deps.database.clone(),
@@ -435,6 +457,7 @@ impl Services {
         );
         delivery_kick.attach(jobs.clone());
         mail_kick.attach(jobs.clone());
+        scan_kick.attach(jobs.clone());
         let users = users::UserService::new(
             deps.database.clone(),
             deps.hasher.clone(),
@@ -469,6 +492,7 @@ impl Services {
                 siem: deps.siem.clone(),
                 cipher: deps.cipher.clone(),
             }),
+            scans,
             attack_paths,
             alerts,
             webhooks,

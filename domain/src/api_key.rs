@@ -36,17 +36,18 @@ pub enum Scope {
     ImportsRun,
     UsersWrite,
     KnowledgeWrite,
+    ScansWrite,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown scope `{0}`: expected one of read, write, tests:write, evidence:write, \
-     campaigns:write, findings:write, detections:write, snapshots:write, catalog:write, imports:run, users:write, knowledge:write"
+     campaigns:write, findings:write, detections:write, snapshots:write, catalog:write, imports:run, users:write, knowledge:write, scans:write"
 )]
 pub struct UnknownScope(pub String);
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::Read,
         Scope::Write,
         Scope::TestsWrite,
@@ -59,6 +60,7 @@ impl Scope {
         Scope::ImportsRun,
         Scope::UsersWrite,
         Scope::KnowledgeWrite,
+        Scope::ScansWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -75,6 +77,7 @@ impl Scope {
             Scope::ImportsRun => "imports:run",
             Scope::UsersWrite => "users:write",
             Scope::KnowledgeWrite => "knowledge:write",
+            Scope::ScansWrite => "scans:write",
         }
     }
 
@@ -109,6 +112,7 @@ impl Scope {
             A::ManageSystem => Scope::ImportsRun,
             A::ManageUsers => Scope::UsersWrite,
             A::ManageKnowledge => Scope::KnowledgeWrite,
+            A::SubmitScans => Scope::ScansWrite,
             // A key never changes its owner's password or preferences unless it may write all.
             A::ManageOwnAccount => Scope::Write,
         }

@@ -39,10 +39,12 @@ pub enum JobKind {
     TicketSync,
     /// Sends the notification emails that are due (first attempts and retries).
     EmailDelivery,
+    /// Runs the submitted scans of detection-content diffs (queued, or whose worker died).
+    Scan,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -57,6 +59,7 @@ impl JobKind {
         Self::WebhookDelivery,
         Self::TicketSync,
         Self::EmailDelivery,
+        Self::Scan,
     ];
 
     #[must_use]
@@ -76,6 +79,7 @@ impl JobKind {
             Self::WebhookDelivery => "webhook_delivery",
             Self::TicketSync => "ticket_sync",
             Self::EmailDelivery => "email_delivery",
+            Self::Scan => "scan",
         }
     }
 
@@ -106,6 +110,9 @@ impl JobKind {
             Self::TicketSync => "0 */15 * * * *",
             // A safety net too: emails are sent by runs queued as their notifications commit.
             Self::EmailDelivery => "0 * * * * *",
+            // A safety net: scans are run by runs queued as they are submitted; this picks up
+            // those whose run was lost or whose worker died holding them.
+            Self::Scan => "30 * * * * *",
         }
     }
 
@@ -132,6 +139,7 @@ impl JobKind {
                 "Bring linked Jira issues' statuses back and push sealed worklogs to Tempo"
             }
             Self::EmailDelivery => "Send the notification emails that are due",
+            Self::Scan => "Scan the submitted diffs of detection content",
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod ports;
 pub mod report;
 pub mod risk;
 pub mod role;
+pub mod scan;
 pub mod scoring;
 pub mod session;
 pub mod siem;

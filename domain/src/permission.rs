@@ -60,10 +60,12 @@ pub enum Action {
     ManageAlerts,
     /// Write playbooks and lessons learned (everyone who works on tests; viewers read).
     ManageKnowledge,
+    /// Submit a diff of detection content to be scanned (leads, and pipelines with a key).
+    SubmitScans,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -87,6 +89,7 @@ impl Action {
         Action::ManageSystem,
         Action::ManageAlerts,
         Action::ManageKnowledge,
+        Action::SubmitScans,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -114,6 +117,7 @@ impl Action {
             Action::ManageSystem => "manage_system",
             Action::ManageAlerts => "manage_alerts",
             Action::ManageKnowledge => "manage_knowledge",
+            Action::SubmitScans => "submit_scans",
         }
     }
 }
@@ -149,6 +153,7 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::ManageCampaigns
             | A::ManageFindings
             | A::ManageAlerts
+            | A::SubmitScans
             | A::TakeSnapshot => {
                 matches!(role, R::RedLead | R::BlueLead)
             }

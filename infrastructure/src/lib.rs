@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod otp;
 pub mod persistence;
 pub mod reports;
+pub mod scans;
 pub mod security;
 pub mod telemetry;
 pub mod tickets;

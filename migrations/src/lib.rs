@@ -36,6 +36,7 @@ mod m20261208_002001_attack_paths;
 mod m20261208_003001_channel_preferences;
 mod m20261208_004001_tickets;
 mod m20261208_010001_siem_connections;
+mod m20261208_020001_scans;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_003001_channel_preferences::Migration),
             Box::new(m20261208_004001_tickets::Migration),
             Box::new(m20261208_010001_siem_connections::Migration),
+            Box::new(m20261208_020001_scans::Migration),
         ]
     }
 }

@@ -929,6 +929,36 @@ fn endpoints() -> Vec<Endpoint> {
             ACCEPTED,
         ),
         e(
+            M::POST,
+            "/api/v1/scans",
+            A::SubmitScans,
+            Some(json!({"diff": WALKED_DIFF})),
+            ACCEPTED,
+        ),
+        e(M::GET, "/api/v1/scans", A::ReadOperations, None, OK),
+        e(M::GET, "/api/v1/scans/{scan}", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/scans/{scan}/findings",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/{scan}/artifact",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/scans/{scan}/verify",
+            A::ReadOperations,
+            Some(json!({})),
+            OK,
+        ),
+        e(
             M::GET,
             "/api/v1/reports/{report}",
             A::ReadOperations,
@@ -2029,6 +2059,14 @@ async fn seed(app: &TestApp) -> Walk<'_> {
         .to_owned();
     wait_until_generated(app, &walk.admin, &report).await;
     walk.shared.insert("report", report);
+    let scan = walk
+        .send(Method::POST, "/api/v1/scans", json!({"diff": WALKED_DIFF}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_until_scanned(app, &walk.admin, &scan).await;
+    walk.shared.insert("scan", scan);
     // A webhook to a closed local port (allowed for the walk) and one delivery of it.
     walk.send(
         Method::PUT,
@@ -2101,6 +2139,28 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     }
     walk.shared.insert("completed_campaign", completed);
     walk
+}
+
+/// A diff that adds one plain file: what the walk submits as a scan.
+const WALKED_DIFF: &str = "diff --git a/notes.txt b/notes.txt\nnew file mode 100644\n--- /dev/null\n+++ b/notes.txt\n@@ -0,0 +1 @@\n+walked\n";
+
+async fn wait_until_scanned(app: &TestApp, token: &str, id: &str) {
+    for _ in 0..300 {
+        let scan: Value = app
+            .get(&format!("/api/v1/scans/{id}"), token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        match scan["status"].as_str() {
+            Some("queued" | "running") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Some("completed") => return,
+            _ => panic!("scan {id} did not complete: {scan}"),
+        }
+    }
+    panic!("scan {id} did not complete in time");
 }
 
 async fn wait_until_generated(app: &TestApp, token: &str, id: &str) {

@@ -97,6 +97,10 @@ async fn harness() -> Harness {
         }),
         attack_flows: Arc::new(fakes::NoFlowFiles),
         siem: Arc::new(fakes::NoSiem),
+        scan_signer: Arc::new(aegis_application::scans::ReportKeySigner(Arc::new(
+            fakes::DigestSigner,
+        ))),
+        detection_parser: Arc::new(fakes::scans::NoDetections),
     };
     let services = Services::new(
         deps,

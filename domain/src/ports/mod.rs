@@ -33,6 +33,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scans;
 pub mod siem;
 pub mod snapshots;
 pub mod templates;
@@ -70,6 +71,7 @@ pub use read_models::*;
 pub use reports::*;
 pub use risk::*;
 pub use rules::*;
+pub use scans::*;
 pub use siem::*;
 pub use snapshots::*;
 pub use templates::*;
@@ -148,6 +150,7 @@ pub enum Entity {
     Lesson,
     Playbook,
     Report,
+    Scan,
     Technique,
     Tenant,
     Test,
@@ -176,6 +179,7 @@ impl std::fmt::Display for Entity {
             Self::Lesson => "lesson",
             Self::Playbook => "playbook",
             Self::Report => "report",
+            Self::Scan => "scan",
             Self::Technique => "technique",
             Self::Tenant => "tenant",
             Self::Test => "test",
@@ -256,6 +260,7 @@ pub trait Repositories:
     + TicketRepository
     + AttackPathRepository
     + SiemRepository
+    + ScanRepository
 {
 }
 
@@ -287,5 +292,6 @@ impl<T> Repositories for T where
         + TicketRepository
         + AttackPathRepository
         + SiemRepository
+        + ScanRepository
 {
 }

@@ -31,6 +31,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+mod scans;
 mod siem;
 mod snapshots;
 mod templates;

@@ -143,6 +143,8 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         mail: mailing(settings)?,
         attack_flows: Arc::new(aegis_infrastructure::feeds::attack_flow::AttackFlowFiles),
         siem: Arc::new(aegis_infrastructure::telemetry::siem::HttpSiemAlerts::default()),
+        scan_signer: scan_signer(settings, &secret_key)?,
+        detection_parser: Arc::new(aegis_infrastructure::scans::ImporterParsers),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),
@@ -482,6 +484,27 @@ pub fn report_signer(
         None => Ok(Ed25519Signer::derived(
             secret_key.expose_secret().as_bytes(),
         )),
+    }
+}
+
+/// The scan artifact signer the configuration asks for (`AEGIS_SCAN_SIGNER`).
+///
+/// # Errors
+/// `Config` for a signer that is neither `ed25519` nor `hmac-sha256`, or a bad report key.
+pub fn scan_signer(
+    settings: &Settings,
+    secret_key: &SecretString,
+) -> Result<Arc<dyn aegis_application::scans::ScanSigner>, StartupError> {
+    match settings.scan_signer.trim() {
+        "ed25519" => Ok(Arc::new(aegis_application::scans::ReportKeySigner(
+            Arc::new(report_signer(settings, secret_key)?),
+        ))),
+        "hmac-sha256" => Ok(Arc::new(aegis_infrastructure::scans::HmacSigner::derived(
+            secret_key.expose_secret().as_bytes(),
+        ))),
+        other => Err(StartupError::Config(crate::config::ConfigError::Refused(
+            format!("AEGIS_SCAN_SIGNER: `{other}` is neither ed25519 nor hmac-sha256"),
+        ))),
     }
 }
 

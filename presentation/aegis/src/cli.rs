@@ -119,6 +119,9 @@ pub enum Command {
         #[command(subcommand)]
         action: TelemetryAction,
     },
+    /// Scan a diff of detection content (a pipeline's gate: exits 1 on fail, 2 on error), or
+    /// verify a signed scan artifact offline.
+    Scan(crate::scan::ScanCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,6 +302,9 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     Failed(String),
+    /// Ends the command with this exit status (a scan's fail or error).
+    #[error("{message}")]
+    Exit { code: u8, message: String },
 }
 
 fn read_password_from_stdin() -> Result<String, CliError> {
@@ -427,6 +433,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     json,
                 },
         } => evaluate_telemetry(&rules, &events, json),
+        Command::Scan(command) => crate::scan::run(&settings, command).await,
     }
 }
 

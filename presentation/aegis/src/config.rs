@@ -165,6 +165,10 @@ pub struct Settings {
     pub schedule_webhook_delivery: String,
     pub schedule_ticket_sync: String,
     pub schedule_email_delivery: String,
+    pub schedule_scan: String,
+    /// How scan artifacts are signed: `ed25519` (the report key, default) or `hmac-sha256`
+    /// (a key derived from the server secret; verifiable only by this server).
+    pub scan_signer: String,
     /// Coverage weights, in points: validated tests, detection rules, D3FEND
     /// countermeasures, freshness, platform diversity (they must add up to 100).
     pub scoring_weights: String,
@@ -296,6 +300,8 @@ impl Default for Settings {
             schedule_webhook_delivery: JobKind::WebhookDelivery.default_schedule().to_owned(),
             schedule_ticket_sync: JobKind::TicketSync.default_schedule().to_owned(),
             schedule_email_delivery: JobKind::EmailDelivery.default_schedule().to_owned(),
+            schedule_scan: JobKind::Scan.default_schedule().to_owned(),
+            scan_signer: "ed25519".to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
             scoring_stale_after_days: 180,
@@ -429,6 +435,7 @@ impl Settings {
                 JobKind::WebhookDelivery => &self.schedule_webhook_delivery,
                 JobKind::TicketSync => &self.schedule_ticket_sync,
                 JobKind::EmailDelivery => &self.schedule_email_delivery,
+                JobKind::Scan => &self.schedule_scan,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

@@ -9,5 +9,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod migrate_data;
+pub mod scan;
 pub mod secret;
 pub mod telemetry;

@@ -9,6 +9,10 @@ async fn main() -> ExitCode {
     let cli = aegis::cli::Cli::parse();
     match aegis::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(aegis::cli::CliError::Exit { code, message }) => {
+            eprintln!("aegis: {message}");
+            ExitCode::from(code)
+        }
         Err(error) => {
             eprintln!("aegis: {error}");
             ExitCode::FAILURE

@@ -496,3 +496,76 @@ fn a_bundle_installs_its_binary_units_and_feeds_and_refuses_a_damaged_copy() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("the bundle is damaged"));
 }
+
+/// A diff of one added file, as `git diff` writes it.
+fn added_file(path: &str, body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let mut diff = format!(
+        "diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{} @@\n",
+        lines.len()
+    );
+    for line in lines {
+        diff.push('+');
+        diff.push_str(line);
+        diff.push('\n');
+    }
+    diff
+}
+
+fn sigma_rule(title: &str, tag: &str, needle: &str) -> String {
+    format!(
+        "title: {title}\nid: 5d3b4c2a-7e1f-4a9b-8c6d-0e2f4a6b8c01\nstatus: test\ntags:\n    - attack.{tag}\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        CommandLine|contains: '{needle}'\n    condition: selection\nlevel: high\n"
+    )
+}
+
+#[test]
+fn a_diff_scans_offline_with_the_pipelines_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/attack/enterprise-v1.json");
+    let imported = aegis(
+        data,
+        &["import", "attack", "--path", fixture.to_str().unwrap()],
+        None,
+    );
+    assert!(imported.status.success(), "{imported:?}");
+
+    let hostile = data.join("hostile.patch");
+    std::fs::write(
+        &hostile,
+        added_file(
+            "rules/cradle.yml",
+            &sigma_rule("Cradle \u{202E}exe.txt", "t1086", "AKIAIOSFODNN7EXAMPLE"),
+        ),
+    )
+    .unwrap();
+    let failed = aegis(data, &["scan", "--diff", hostile.to_str().unwrap()], None);
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let printed = stdout(&failed);
+    for rule in [
+        "bidi-control",
+        "attack-tag-revoked",
+        "secret-aws-access-key",
+    ] {
+        assert!(printed.contains(rule), "{rule} in {printed}");
+    }
+    assert!(printed.contains("3 finding(s): fail"), "{printed}");
+    assert!(!printed.contains("AKIAIOSFODNN7EXAMPLE"), "{printed}");
+
+    let clean = data.join("clean.patch");
+    std::fs::write(
+        &clean,
+        added_file(
+            "rules/clean.yml",
+            &sigma_rule("Encoded PowerShell", "t1059.001", " -EncodedCommand "),
+        ),
+    )
+    .unwrap();
+    let passed = aegis(data, &["scan", "--diff", clean.to_str().unwrap()], None);
+    assert_eq!(passed.status.code(), Some(0), "{passed:?}");
+    assert!(stdout(&passed).contains("0 finding(s): pass"));
+
+    let missing = aegis(data, &["scan", "--diff", "missing.patch"], None);
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+}

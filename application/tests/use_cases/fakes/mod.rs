@@ -68,6 +68,7 @@ pub struct State {
     pub lessons: Vec<aegis_domain::knowledge::Lesson>,
     pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
     pub siem_connections: Vec<aegis_domain::siem::SiemConnection>,
+    pub scans: Vec<aegis_domain::scan::Scan>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -271,6 +272,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+pub mod scans;
 mod siem;
 mod snapshots;
 mod telemetry;

@@ -112,6 +112,9 @@ use crate::views::{
         crate::routes::siem::list, crate::routes::siem::create, crate::routes::siem::get,
         crate::routes::siem::update, crate::routes::siem::delete, crate::routes::siem::check,
         crate::routes::siem::evaluate,
+        crate::routes::scans::submit, crate::routes::scans::list, crate::routes::scans::get,
+        crate::routes::scans::scan_findings, crate::routes::scans::artifact,
+        crate::routes::scans::verify,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,
@@ -130,6 +133,7 @@ use crate::views::{
         Paginated<crate::views::knowledge::PlaybookView>,
         Paginated<crate::views::knowledge::LessonView>,
         Paginated<crate::views::attack_paths::AttackPathView>,
+        Paginated<crate::views::scans::ScanView>,
     )),
     modifiers(&SecuritySchemes, &ErrorResponses),
     tags(
@@ -160,6 +164,7 @@ use crate::views::{
         (name = "tickets", description = "Findings, tests and remediation steps linked to tracker issues; Jira issues created from findings, their statuses synced, worklogs pushed to Tempo"),
         (name = "system", description = "Health, readiness and metrics"),
         (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
+        (name = "scans", description = "Detection as code: diffs of detection content verified, decided pass or fail, and signed"),
     )
 )]
 pub struct ApiDoc;

@@ -49,7 +49,7 @@ enum_schema! {
     /// A person signs in; a service account has no password and acts only with API keys.
     UserKind = ["person", "service"];
     /// What an API key may be used for: `write` grants all, `read` reading, the others one area.
-    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write", "knowledge:write"];
+    ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write", "knowledge:write", "scans:write"];
     /// Whether an API key can be used.
     ApiKeyStatus = ["active", "expired", "revoked"];
     /// Where a test stands in the red/blue validation workflow.
@@ -83,7 +83,13 @@ enum_schema! {
     /// What a finding is about: a validated test's gap, or a scanner's vulnerability.
     FindingKind = ["test_gap", "vulnerability"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync", "email_delivery"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync", "email_delivery", "scan"];
+    /// Where a scan of a detection-content diff stands.
+    ScanStatus = ["queued", "running", "completed", "error"];
+    /// A scan's answer to the pipeline.
+    ScanDecision = ["pass", "fail", "error"];
+    /// How much a scan finding matters.
+    ScanSeverity = ["info", "low", "medium", "high", "critical"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -249,6 +255,27 @@ mod tests {
         assert_eq!(
             super::FindingKind::VALUES,
             values(finding::FindingKind::ALL, finding::FindingKind::as_str)
+        );
+        assert_eq!(
+            super::ScanStatus::VALUES,
+            values(
+                aegis_domain::scan::ScanStatus::ALL,
+                aegis_domain::scan::ScanStatus::as_str
+            )
+        );
+        assert_eq!(
+            super::ScanDecision::VALUES,
+            values(
+                aegis_domain::scan::Decision::ALL,
+                aegis_domain::scan::Decision::as_str
+            )
+        );
+        assert_eq!(
+            super::ScanSeverity::VALUES,
+            values(
+                aegis_domain::scan::Severity::ALL,
+                aegis_domain::scan::Severity::as_str
+            )
         );
         assert_eq!(
             super::JobKind::VALUES,

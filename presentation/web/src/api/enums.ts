@@ -59,6 +59,7 @@ export const JOB_KINDS = every<JobKind>()([
   "webhook_delivery",
   "ticket_sync",
   "email_delivery",
+  "scan",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 

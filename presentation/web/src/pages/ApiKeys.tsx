@@ -21,6 +21,7 @@ const SCOPES = every<ApiKeyScope>()([
   "imports:run",
   "users:write",
   "knowledge:write",
+  "scans:write",
 ]);
 const SCOPE_HINTS: Record<ApiKeyScope, string> = {
   read: "read everything your role can read",
@@ -35,6 +36,7 @@ const SCOPE_HINTS: Record<ApiKeyScope, string> = {
   "imports:run": "feed imports, syncs and jobs",
   "users:write": "manage users",
   "knowledge:write": "write playbooks and lessons",
+  "scans:write": "submit detection-content diffs to be scanned",
 };
 const STATUS_TONE: Record<ApiKeyStatus, BadgeTone> = { active: "green", expired: "amber", revoked: "slate" };
 
