@@ -407,6 +407,7 @@ impl Services {
                 ids: deps.ids.clone(),
             },
             scan_kick.clone(),
+            outbox.clone(),
         );
         let work = job_work::Work {
             scans: scans.clone(),

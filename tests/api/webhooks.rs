@@ -736,3 +736,70 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    a_finished_scan_is_delivered_as_scan_finished,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let receiver = Receiver::start(200).await;
+        app.send_ok(
+            Method::PUT,
+            "/api/v1/webhooks/allow-list",
+            &admin,
+            json!({"entries": ["127.0.0.1"]}),
+        )
+        .await;
+        create(
+            &app,
+            &admin,
+            json!({"name": "CI", "url": receiver.url, "events": ["scan.finished"]}),
+        )
+        .await;
+        let rule = "title: Encoded PowerShell\nid: 0b9f5a3c-1d2e-4f60-8a7b-9c0d1e2f3a4b\nstatus: test\n\
+                    tags:\n    - attack.t1059.001\nlogsource:\n    category: process_creation\n    \
+                    product: windows\ndetection:\n    selection:\n        CommandLine|contains: ' -enc '\n    \
+                    condition: selection\nlevel: medium\n";
+        let path = "rules/windows/proc_creation_win_enc.yml";
+        let mut diff = format!(
+            "diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{} @@\n",
+            rule.lines().count()
+        );
+        for line in rule.lines() {
+            diff.push('+');
+            diff.push_str(line);
+            diff.push('\n');
+        }
+        let response = app
+            .client
+            .post(app.url("/api/v1/scans?repository=detections&commit=abc123"))
+            .bearer_auth(&admin)
+            .header("Content-Type", "text/x-diff")
+            .body(diff)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let scan: Value = response.json().await.unwrap();
+
+        let finished = receiver.wait_for("scan.finished").await;
+        let body: Value = serde_json::from_str(&finished.body).unwrap();
+        let data = &body["data"];
+        assert_eq!(data["scan_id"], scan["id"], "{body}");
+        assert_eq!(data["repository"], "detections");
+        assert_eq!(data["commit"], "abc123");
+        assert_eq!(data["status"], "completed");
+        assert_eq!(data["decision"], "pass", "{body}");
+        assert_eq!(data["blocking_findings"], 0);
+        assert_eq!(
+            receiver
+                .received()
+                .iter()
+                .filter(|r| r.body.contains("\"scan.finished\""))
+                .count(),
+            1,
+            "one scan, one delivery"
+        );
+    }
+);

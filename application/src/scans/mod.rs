@@ -198,6 +198,8 @@ pub struct ScanService {
     ports: ScanPorts,
     kick: ScanKick,
     policy: ScanPolicy,
+    /// Finished scans are webhook events (`scan.finished`).
+    outbox: crate::webhooks::Outbox,
 }
 
 /// The metadata fields' longest value.
@@ -210,10 +212,11 @@ struct SubmittedId {
 }
 
 impl ScanService {
-    pub(crate) fn new(ports: ScanPorts, kick: ScanKick) -> Self {
+    pub(crate) fn new(ports: ScanPorts, kick: ScanKick, outbox: crate::webhooks::Outbox) -> Self {
         Self {
             ports,
             kick,
+            outbox,
             policy: ScanPolicy::default(),
         }
     }

@@ -12,6 +12,7 @@ use aegis_domain::scan::{
     CoverageDelta, Finding, Scan, ScanPolicy, ScanStatus, artifact, hazards, sort_findings,
 };
 use aegis_domain::tenant::TenantId;
+use aegis_domain::webhook::WebhookEvent;
 
 use super::verify::{self, Facts};
 use super::{OfflineScan, ScanError, ScanService};
@@ -85,14 +86,7 @@ impl ScanService {
                     counts.failed += 1;
                 }
             }
-            if !self
-                .ports
-                .database
-                .save_scan_attempt(*tenant, &scan, attempt)
-                .await?
-            {
-                tracing::warn!(scan = %scan.id, attempt, "a scan outlived its lease; another worker's attempt stands");
-            }
+            self.save_attempt(*tenant, &scan, attempt).await?;
         }
         if due.len() as u64 == BATCH {
             self.kick.at(self.ports.clock.now()).await;
@@ -103,6 +97,38 @@ impl ScanService {
                 .await;
         }
         Ok(counts)
+    }
+
+    /// Stores an attempt's outcome; a finished scan tells webhooks (`scan.finished`) in the
+    /// same transaction, so the event is sent once, by the attempt that stands.
+    async fn save_attempt(
+        &self,
+        tenant: TenantId,
+        scan: &Scan,
+        attempt: u32,
+    ) -> Result<(), ScanError> {
+        let uow = self.ports.database.begin().await?;
+        if !uow.save_scan_attempt(tenant, scan, attempt).await? {
+            tracing::warn!(scan = %scan.id, attempt, "a scan outlived its lease; another worker's attempt stands");
+            return Ok(());
+        }
+        let mut published = 0;
+        if scan.status != ScanStatus::Queued {
+            published = self
+                .outbox
+                .record(
+                    uow.as_ref(),
+                    tenant,
+                    WebhookEvent::ScanFinished,
+                    finished(scan),
+                )
+                .await?;
+        }
+        uow.commit().await?;
+        if published > 0 {
+            self.outbox.dispatch().await;
+        }
+        Ok(())
     }
 
     fn finish(&self, scan: &mut Scan, status: ScanStatus, error: Option<String>) {
@@ -246,4 +272,26 @@ impl ScanService {
         }
         Ok(facts)
     }
+}
+
+/// The `scan.finished` event's data: what a pipeline or a chat channel needs to act on it.
+fn finished(scan: &Scan) -> serde_json::Value {
+    let blocking = scan
+        .findings
+        .iter()
+        .filter(|f| scan.policy.blocks(f))
+        .count();
+    serde_json::json!({
+        "scan_id": scan.id,
+        "repository": scan.source.repository,
+        "commit": scan.source.commit,
+        "pull_request": scan.source.pull_request,
+        "status": scan.status.as_str(),
+        "decision": scan.decision.map(|d| d.as_str()),
+        "findings": scan.findings.len(),
+        "blocking_findings": blocking,
+        "files": scan.files,
+        "diff_sha256": scan.diff_sha256,
+        "completed_at": scan.completed_at,
+    })
 }
