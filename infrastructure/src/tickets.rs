@@ -6,7 +6,6 @@
 //! followed, answers are read up to 1 MiB, and connecting and the whole request time out.
 //! Descriptions are written in the Atlassian Document Format that REST v3 requires.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,7 +20,7 @@ use aegis_application::tickets::{
 use aegis_domain::ticket::StatusCategory;
 use aegis_domain::webhook::{AllowList, TargetRefusal};
 
-use crate::webhooks::{GuardedResolver, allowed_addresses, chain, judge_literal, parse_target};
+use crate::webhooks::{allowed_addresses, chain, guarded_client, judge_literal, parse_target};
 
 /// The most of an answer that is read.
 const RESPONSE_LIMIT: usize = 1024 * 1024;
@@ -57,16 +56,12 @@ impl HttpTicketTracker {
     }
 
     fn client(&self, allow: &AllowList) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-            }))
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.settings.connect_timeout)
-            .timeout(self.settings.total_timeout)
-            .user_agent(concat!("Aegis-Tickets/", env!("CARGO_PKG_VERSION")))
-            .build()
+        guarded_client(
+            allow,
+            self.settings.connect_timeout,
+            self.settings.total_timeout,
+            concat!("Aegis-Tickets/", env!("CARGO_PKG_VERSION")),
+        )
     }
 
     /// Sends `request` to `url` and returns the status and the JSON answer (bounded).

@@ -59,17 +59,33 @@ impl HttpWebhookTransport {
     }
 
     fn client(&self, allow: &AllowList) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-            }))
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.settings.connect_timeout)
-            .timeout(self.settings.total_timeout)
-            .user_agent(concat!("Aegis-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
+        guarded_client(
+            allow,
+            self.settings.connect_timeout,
+            self.settings.total_timeout,
+            concat!("Aegis-Webhooks/", env!("CARGO_PKG_VERSION")),
+        )
     }
+}
+
+/// A client for addresses an organization configures (webhooks, Jira, SIEMs): every name
+/// resolved through the SSRF rules at connection time, no proxy, no redirects, bounded in time.
+pub(crate) fn guarded_client(
+    allow: &AllowList,
+    connect_timeout: std::time::Duration,
+    total_timeout: std::time::Duration,
+    user_agent: &'static str,
+) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver {
+            allow: allow.clone(),
+        }))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .timeout(total_timeout)
+        .user_agent(user_agent)
+        .build()
 }
 
 /// The URL parsed, with its host as text and, when it is an address literal, the address.

@@ -11,7 +11,6 @@ mod elastic;
 mod sentinel;
 mod splunk;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,7 +24,7 @@ use aegis_domain::siem::SiemKind;
 use aegis_domain::telemetry::RunWindow;
 use aegis_domain::webhook::{AllowList, TargetRefusal};
 
-use crate::webhooks::{GuardedResolver, allowed_addresses, chain, judge_literal, parse_target};
+use crate::webhooks::{allowed_addresses, chain, guarded_client, judge_literal, parse_target};
 
 /// The most of an answer that is read.
 const RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
@@ -80,16 +79,12 @@ impl HttpSiemAlerts {
     }
 
     fn client(&self, allow: &AllowList) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-            }))
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.settings.connect_timeout)
-            .timeout(self.settings.request_timeout)
-            .user_agent(concat!("Aegis-SIEM/", env!("CARGO_PKG_VERSION")))
-            .build()
+        guarded_client(
+            allow,
+            self.settings.connect_timeout,
+            self.settings.request_timeout,
+            concat!("Aegis-SIEM/", env!("CARGO_PKG_VERSION")),
+        )
     }
 
     /// Sends the request `build` makes for `url` and returns the JSON answer (bounded); an
