@@ -57,6 +57,22 @@ export AEGIS_TEST_S3_SECRET_KEY=aegistestsecret0123
 export AEGIS_TEST_S3_BUCKET=aegis-test
 export AEGIS_TEST_S3_REGION=us-east-1
 
+# EVTX: a real Windows event log for the telemetry reader, the sample the evtx project ships in
+# its Python binding's source distribution (PyPI `evtx` 0.8.0, MIT), fetched once and checked.
+evtx_dir="$tools/evtx-sample"
+evtx_sample="$evtx_dir/Security_short_selected.evtx"
+evtx_sha256="50c87926d2dfed9776906ffbcc77e61577940910a71fb1c1871860a4e2213456"
+if ! echo "$evtx_sha256  $evtx_sample" | sha256sum --check --status 2>/dev/null; then
+  echo "fetching the evtx project's sample log into $evtx_dir (once)"
+  rm -rf "$evtx_dir" && mkdir -p "$evtx_dir"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps \
+    --no-binary :all: "evtx==0.8.0" -d "$evtx_dir"
+  tar -xzf "$evtx_dir/evtx-0.8.0.tar.gz" -C "$evtx_dir" --strip-components=2 \
+    evtx-0.8.0/samples/Security_short_selected.evtx
+  echo "$evtx_sha256  $evtx_sample" | sha256sum --check --status
+fi
+export AEGIS_TEST_EVTX_SAMPLE="$evtx_sample"
+
 # SMTP: aiosmtpd (a real SMTP server from PyPI) in a venv in the cache, installed once, started
 # twice on free ports writing what it receives to Maildirs: plain, and STARTTLS required with
 # AUTH and a self-signed certificate made here (scripts/smtp-server.py).

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use aegis_domain::canonical_json::canonical_json;
 use aegis_domain::ports::{IdempotencyRecord, RepositoryError};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
@@ -35,43 +36,12 @@ impl IdempotencyKey {
     }
 }
 
-/// SHA-256 of the request's canonical JSON (object keys sorted by serde_json's map).
+/// SHA-256 of the request's canonical JSON (object keys sorted).
 pub(crate) fn fingerprint<T: Serialize>(request: &T) -> String {
     let canonical = serde_json::to_value(request)
         .map(|value| canonical_json(&value))
         .unwrap_or_default();
     hex::encode(Sha256::digest(canonical.as_bytes()))
-}
-
-fn canonical_json(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            let inner: Vec<String> = entries
-                .into_iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}:{}",
-                        serde_json::Value::String(k.clone()),
-                        canonical_json(v)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        serde_json::Value::Array(items) => {
-            format!(
-                "[{}]",
-                items
-                    .iter()
-                    .map(canonical_json)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        }
-        other => other.to_string(),
-    }
 }
 
 /// What an earlier use of the key says about this request.

@@ -38,6 +38,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scan_policy;
 pub mod scans;
 pub mod snapshots;
 pub mod telemetry;
@@ -192,6 +193,7 @@ pub struct Services {
     pub attack_paths: attack_paths::AttackPathService,
     pub siem: telemetry::siem::SiemService,
     pub scans: scans::ScanService,
+    pub scan_policy: scan_policy::ScanPolicyService,
 }
 
 impl Services {
@@ -409,6 +411,11 @@ impl Services {
             scan_kick.clone(),
             outbox.clone(),
         );
+        let scan_policy = scan_policy::ScanPolicyService::new(
+            deps.database.clone(),
+            deps.clock.clone(),
+            deps.ids.clone(),
+        );
         let work = job_work::Work {
             scans: scans.clone(),
             tickets: tickets.clone(),
@@ -494,6 +501,7 @@ impl Services {
                 cipher: deps.cipher.clone(),
             }),
             scans,
+            scan_policy,
             attack_paths,
             alerts,
             webhooks,

@@ -113,6 +113,8 @@ impl Scope {
             A::ManageUsers => Scope::UsersWrite,
             A::ManageKnowledge => Scope::KnowledgeWrite,
             A::SubmitScans => Scope::ScansWrite,
+            // A pipeline's key that may submit scans must not waive its own findings.
+            A::ManageScanPolicy => Scope::Write,
             // A key never changes its owner's password or preferences unless it may write all.
             A::ManageOwnAccount => Scope::Write,
         }

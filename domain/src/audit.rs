@@ -7,6 +7,7 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::canonical_json::canonical_json;
 use crate::id::Id;
 use crate::tenant::{AuditHead, TenantId};
 use crate::user::UserId;
@@ -53,7 +54,7 @@ impl AuditRecord {
             action: action.into(),
             entity_type: entity_type.into(),
             entity_id,
-            details: details.to_string(),
+            details: canonical_json(details),
             request_id,
             client_ip,
             // Databases keep microseconds; the hash must survive the round trip.

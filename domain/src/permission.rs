@@ -62,10 +62,13 @@ pub enum Action {
     ManageKnowledge,
     /// Submit a diff of detection content to be scanned (leads, and pipelines with a key).
     SubmitScans,
+    /// Set the tenant's scan policy and let findings through (suppressions, baselines,
+    /// exceptions): leads, not the pipelines whose findings they are.
+    ManageScanPolicy,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::ReadOwnAccount,
         Action::ManageOwnAccount,
         Action::ReadCatalog,
@@ -90,6 +93,7 @@ impl Action {
         Action::ManageAlerts,
         Action::ManageKnowledge,
         Action::SubmitScans,
+        Action::ManageScanPolicy,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -118,6 +122,7 @@ impl Action {
             Action::ManageAlerts => "manage_alerts",
             Action::ManageKnowledge => "manage_knowledge",
             Action::SubmitScans => "submit_scans",
+            Action::ManageScanPolicy => "manage_scan_policy",
         }
     }
 }
@@ -154,6 +159,7 @@ pub const fn permits(role: Role, action: Action) -> bool {
             | A::ManageFindings
             | A::ManageAlerts
             | A::SubmitScans
+            | A::ManageScanPolicy
             | A::TakeSnapshot => {
                 matches!(role, R::RedLead | R::BlueLead)
             }

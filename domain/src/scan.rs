@@ -75,6 +75,9 @@ pub struct Finding {
     pub suggestion: String,
     /// SHA-256 of the rule, the file and the matched content: stable when the line moves.
     pub fingerprint: String,
+    /// The suppression, exception or baseline that let it through, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<crate::scan_policy::Waived>,
 }
 
 impl Finding {
@@ -98,6 +101,7 @@ impl Finding {
             message: message.into(),
             suggestion: suggestion.into(),
             fingerprint: fingerprint(rule_id, file, matched),
+            waived: None,
         }
     }
 }
@@ -183,7 +187,7 @@ impl ScanPolicy {
     /// Whether `finding` blocks under this policy.
     #[must_use]
     pub fn blocks(&self, finding: &Finding) -> bool {
-        if self.never_block.contains(&finding.rule_id) {
+        if finding.waived.is_some() || self.never_block.contains(&finding.rule_id) {
             return false;
         }
         self.always_block.contains(&finding.rule_id) || finding.severity >= self.block_at

@@ -39,6 +39,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+mod scan_policy;
 mod scans;
 mod siem;
 mod system;

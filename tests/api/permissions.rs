@@ -958,6 +958,101 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({})),
             OK,
         ),
+        e(M::GET, "/api/v1/scans/policy", A::ReadOperations, None, OK),
+        e(
+            M::PUT,
+            "/api/v1/scans/policy",
+            A::ManageScanPolicy,
+            Some(json!({"block_at": "high", "error_mode": "fail_closed"})),
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/suppressions",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/scans/suppressions",
+            A::ManageScanPolicy,
+            Some(json!({"fingerprint": "{new_fingerprint}", "reason": "walk"})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/suppressions/{new_suppression}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/scans/suppressions/{new_suppression}",
+            A::ManageScanPolicy,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/baselines",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/scans/baselines",
+            A::ManageScanPolicy,
+            Some(json!({"scan_id": "{scan}", "reason": "walk"})),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/baselines/{new_baseline}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/scans/baselines/{new_baseline}",
+            A::ManageScanPolicy,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/exceptions",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::POST,
+            "/api/v1/scans/exceptions",
+            A::ManageScanPolicy,
+            Some(
+                json!({"rule_id": "bidi-control", "path_pattern": "{new_pattern}",
+                        "reason": "walk"}),
+            ),
+            CREATED,
+        ),
+        e(
+            M::GET,
+            "/api/v1/scans/exceptions/{new_exception}",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/scans/exceptions/{new_exception}",
+            A::ManageScanPolicy,
+            None,
+            NO_CONTENT,
+        ),
         e(
             M::GET,
             "/api/v1/reports/{report}",
@@ -1828,6 +1923,41 @@ impl Walk<'_> {
                 lesson["id"].as_str().unwrap().to_owned()
             }
             "new_name" => format!("Walked asset {}", uuid::Uuid::new_v4().simple()),
+            "new_fingerprint" => format!("{:064x}", uuid::Uuid::new_v4().as_u128()),
+            "new_pattern" => format!("walk/{}/*.yml", uuid::Uuid::new_v4().simple()),
+            "new_suppression" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/scans/suppressions",
+                    json!({"fingerprint": format!("{:064x}", uuid::Uuid::new_v4().as_u128()),
+                           "reason": "doomed"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            "new_exception" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/scans/exceptions",
+                    json!({"rule_id": "bidi-control",
+                           "path_pattern": format!("doomed/{}/*", uuid::Uuid::new_v4().simple()),
+                           "reason": "doomed"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            "new_baseline" => self
+                .send(
+                    Method::POST,
+                    "/api/v1/scans/baselines",
+                    json!({"scan_id": self.shared["scan"], "reason": "doomed"}),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             "new_asset" => self.new_asset().await,
             "new_policy" => {
                 let policy = self
@@ -2060,7 +2190,11 @@ async fn seed(app: &TestApp) -> Walk<'_> {
     wait_until_generated(app, &walk.admin, &report).await;
     walk.shared.insert("report", report);
     let scan = walk
-        .send(Method::POST, "/api/v1/scans", json!({"diff": WALKED_DIFF}))
+        .send(
+            Method::POST,
+            "/api/v1/scans",
+            json!({"diff": WALKED_DIFF, "repository": "walk/detections"}),
+        )
         .await["id"]
         .as_str()
         .unwrap()

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A service account of `role` with a key of `scopes`; returns the key.
-async fn service_key(
+pub(crate) async fn service_key(
     app: &TestApp,
     admin: &str,
     name: &str,
@@ -40,7 +40,7 @@ async fn service_key(
     created["key"].as_str().unwrap().to_owned()
 }
 
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     token: &str,
     diff: &str,
@@ -60,7 +60,7 @@ async fn submit(
 }
 
 /// Polls the scan until it is completed or in error.
-async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..300 {
         let scan: Value = app
             .get(&format!("/api/v1/scans/{id}"), token)
@@ -76,7 +76,7 @@ async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
     panic!("scan {id} did not finish");
 }
 
-fn added_file(path: &str, body: &str) -> String {
+pub(crate) fn added_file(path: &str, body: &str) -> String {
     let lines: Vec<&str> = body.lines().collect();
     let mut diff = format!(
         "diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{} @@\n",
@@ -90,14 +90,14 @@ fn added_file(path: &str, body: &str) -> String {
     diff
 }
 
-fn sigma_rule(id: &str, title: &str, tag: &str, needle: &str) -> String {
+pub(crate) fn sigma_rule(id: &str, title: &str, tag: &str, needle: &str) -> String {
     format!(
         "title: {title}\nid: {id}\nstatus: test\ndescription: Detects a download cradle.\nauthor: Aegis tests\ndate: 2026-12-08\ntags:\n    - attack.execution\n    - attack.{tag}\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        CommandLine|contains: '{needle}'\n    condition: selection\nfalsepositives:\n    - Unknown\nlevel: high\n"
     )
 }
 
 /// The hostile diff of the issue: U+202E in the title, a revoked ATT&CK tag, an AWS key.
-fn hostile_diff() -> String {
+pub(crate) fn hostile_diff() -> String {
     added_file(
         "rules/windows/process_creation/proc_creation_win_cradle.yml",
         &sigma_rule(
@@ -109,7 +109,7 @@ fn hostile_diff() -> String {
     )
 }
 
-fn clean_diff() -> String {
+pub(crate) fn clean_diff() -> String {
     added_file(
         "rules/windows/process_creation/proc_creation_win_clean.yml",
         &sigma_rule(

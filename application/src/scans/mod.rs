@@ -221,7 +221,7 @@ impl ScanService {
         }
     }
 
-    /// The policy new scans are decided under.
+    /// The policy scans are decided under when their tenant has set none, and offline.
     #[must_use]
     pub fn policy(&self) -> &ScanPolicy {
         &self.policy
@@ -299,6 +299,11 @@ impl ScanService {
         }
         let now = self.ports.clock.now();
         let id = ScanId::from_uuid(self.ports.ids.new_id());
+        // The tenant's profile at submission decides the scan, whatever it becomes later.
+        let policy = uow
+            .scan_policy(tenant)
+            .await?
+            .map_or_else(|| self.policy.clone(), |stored| stored.policy);
         let scan = Scan {
             id,
             tenant_id: tenant,
@@ -308,7 +313,7 @@ impl ScanService {
             diff_key: Scan::diff_key_of(id),
             status: ScanStatus::Queued,
             decision: None,
-            policy: self.policy.clone(),
+            policy,
             findings: Vec::new(),
             coverage: CoverageDelta::default(),
             files: u32::try_from(files).unwrap_or(u32::MAX),

@@ -11,6 +11,7 @@ use aegis_domain::scan::diff::{self, FileDiff};
 use aegis_domain::scan::{
     CoverageDelta, Finding, Scan, ScanPolicy, ScanStatus, artifact, hazards, sort_findings,
 };
+use aegis_domain::scan_policy::Waivers;
 use aegis_domain::tenant::TenantId;
 use aegis_domain::webhook::WebhookEvent;
 
@@ -63,7 +64,15 @@ impl ScanService {
             };
             let attempt = scan.attempts;
             match self.execute(&scan).await {
-                Ok(evaluation) => {
+                Ok(mut evaluation) => {
+                    // The waivers standing when the scan is decided, not when it was sent.
+                    let waivers = self
+                        .ports
+                        .database
+                        .scan_waivers(*tenant, None, Some(now))
+                        .await?;
+                    Waivers::active(waivers, now)
+                        .apply(&mut evaluation.findings, scan.source.repository.as_deref());
                     scan.findings = evaluation.findings;
                     scan.coverage = evaluation.coverage;
                     scan.files = evaluation.files;

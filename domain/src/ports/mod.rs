@@ -33,6 +33,7 @@ pub mod read_models;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scan_policy;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
@@ -71,6 +72,7 @@ pub use read_models::*;
 pub use reports::*;
 pub use risk::*;
 pub use rules::*;
+pub use scan_policy::*;
 pub use scans::*;
 pub use siem::*;
 pub use snapshots::*;
@@ -101,6 +103,7 @@ pub enum Subject {
     Predecessor,
     RefreshToken,
     RunningImport,
+    ScanWaiver,
     Technique,
     TenantSlug,
     Test,
@@ -122,6 +125,7 @@ impl std::fmt::Display for Subject {
             Self::Predecessor => "predecessor",
             Self::RefreshToken => "refresh token",
             Self::RunningImport => "running import",
+            Self::ScanWaiver => "scan waiver",
             Self::Technique => "technique",
             Self::TenantSlug => "tenant slug",
             Self::Test => "test",
@@ -261,6 +265,7 @@ pub trait Repositories:
     + AttackPathRepository
     + SiemRepository
     + ScanRepository
+    + ScanPolicyRepository
 {
 }
 
@@ -293,5 +298,6 @@ impl<T> Repositories for T where
         + AttackPathRepository
         + SiemRepository
         + ScanRepository
+        + ScanPolicyRepository
 {
 }

@@ -98,6 +98,7 @@ pub(crate) mod entities {
 
 use entities::{binary, binary_technique, template};
 
+use aegis_domain::canonical_json::canonical_json;
 use async_trait::async_trait;
 
 use super::read_models::Scope;
@@ -106,8 +107,8 @@ use super::{Connection, SeaStore};
 /// The stored JSON and its fingerprint: an unchanged item is left alone on re-import.
 fn body_of(item: &impl serde::Serialize) -> Result<(serde_json::Value, String), RepositoryError> {
     let body = serde_json::to_value(item).map_err(|e| corrupt("import item", e))?;
-    let bytes = serde_json::to_vec(&body).map_err(|e| corrupt("import item", e))?;
-    Ok((body, hex::encode(Sha256::digest(bytes))))
+    let print = hex::encode(Sha256::digest(canonical_json(&body).as_bytes()));
+    Ok((body, print))
 }
 
 /// `,windows,linux,`, so that one `LIKE '%,linux,%'` finds a platform on both databases.

@@ -3,6 +3,7 @@
 //! to the catalog as an actor of its own (which an ATT&CK release publishing the same STIX
 //! id later takes over).
 
+use aegis_domain::canonical_json::canonical_json;
 use aegis_domain::ports::IntelRepository;
 use std::collections::HashMap;
 
@@ -140,7 +141,7 @@ pub(crate) async fn apply(
     let mut counts = IntelCounts::default();
     for actor in actors {
         let body = serde_json::to_value(actor).map_err(|e| corrupt("intel actor", e))?;
-        let print = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+        let print = hex::encode(Sha256::digest(canonical_json(&body).as_bytes()));
         let target = match matching(actor, &catalog) {
             Some(found) if found.from_attack => {
                 counts.merged += 1;

@@ -195,7 +195,11 @@ pub fn serve(
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))
-                    .service(web::scope("/scans").configure(routes::scans::configure))
+                    .service(
+                        web::scope("/scans")
+                            .configure(routes::scan_policy::configure)
+                            .configure(routes::scans::configure),
+                    )
                     .route("/search", web::get().to(routes::knowledge::search)),
             )
             .configure(|config| {

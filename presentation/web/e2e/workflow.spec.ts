@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { expect, test, type Page } from "@playwright/test";
 import { signIn, snap } from "./accounts";
 
-const ACTIONS = ["Start execution", "Submit red report", "Submit blue report", "Validate (red)", "Validate (blue)", "Reopen", "Pause timer", "Resume timer"];
+const ACTIONS = ["Start execution", "Submit red report", "Start evaluation", "Submit blue report", "Validate (red)", "Validate (blue)", "Reopen", "Pause timer", "Resume timer"];
 
 /** The workflow buttons the page offers, in order. */
 async function offeredActions(page: Page): Promise<string[]> {
@@ -67,9 +67,12 @@ test("a test goes from draft to validated, each role seeing only its own steps",
   await page.getByRole("button", { name: "Submit red report" }).click();
   await expectActions(page, []);
 
-  // Blue evaluates; red may no longer act.
+  // Blue picks it up (its timer starts then, not when red submitted) and evaluates; red may
+  // no longer act.
   await signIn(page, "blueTech");
   await page.goto(url);
+  await expectActions(page, ["Start evaluation", "Submit blue report"]);
+  await page.getByRole("button", { name: "Start evaluation" }).click();
   await expectActions(page, ["Submit blue report", "Pause timer"]);
   await page.getByLabel("Outcome").selectOption("detected");
   await page.getByLabel("Detected at").fill("2026-11-29T10:04");

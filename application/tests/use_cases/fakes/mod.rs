@@ -69,6 +69,8 @@ pub struct State {
     pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
     pub siem_connections: Vec<aegis_domain::siem::SiemConnection>,
     pub scans: Vec<aegis_domain::scan::Scan>,
+    pub scan_policies: Vec<(TenantId, aegis_domain::scan_policy::StoredScanPolicy)>,
+    pub scan_waivers: Vec<aegis_domain::scan_policy::ScanWaiver>,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -272,6 +274,7 @@ mod read_models;
 mod reports;
 mod risk;
 mod rules;
+mod scan_policy;
 pub mod scans;
 mod siem;
 mod snapshots;

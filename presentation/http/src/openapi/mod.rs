@@ -115,6 +115,13 @@ use crate::views::{
         crate::routes::scans::submit, crate::routes::scans::list, crate::routes::scans::get,
         crate::routes::scans::scan_findings, crate::routes::scans::artifact,
         crate::routes::scans::verify,
+        crate::routes::scan_policy::policy, crate::routes::scan_policy::set_policy,
+        crate::routes::scan_policy::suppressions, crate::routes::scan_policy::suppress,
+        crate::routes::scan_policy::suppression, crate::routes::scan_policy::delete_suppression,
+        crate::routes::scan_policy::baselines, crate::routes::scan_policy::create_baseline,
+        crate::routes::scan_policy::baseline, crate::routes::scan_policy::delete_baseline,
+        crate::routes::scan_policy::exceptions, crate::routes::scan_policy::create_exception,
+        crate::routes::scan_policy::exception, crate::routes::scan_policy::delete_exception,
     ),
     components(schemas(
         Problem, ProblemField, UserView, Paginated<UserView>,

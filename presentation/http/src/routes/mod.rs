@@ -25,6 +25,7 @@ pub mod osint;
 pub mod reports;
 pub mod risk;
 pub mod rules;
+pub mod scan_policy;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;

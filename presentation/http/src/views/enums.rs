@@ -90,6 +90,10 @@ enum_schema! {
     ScanDecision = ["pass", "fail", "error"];
     /// How much a scan finding matters.
     ScanSeverity = ["info", "low", "medium", "high", "critical"];
+    /// What a scan that cannot finish decides.
+    ScanErrorMode = ["fail_open", "fail_closed"];
+    /// How a scan finding was let through.
+    ScanWaiverKind = ["suppression", "baseline", "exception"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -275,6 +279,23 @@ mod tests {
             values(
                 aegis_domain::scan::Severity::ALL,
                 aegis_domain::scan::Severity::as_str
+            )
+        );
+        assert_eq!(
+            super::ScanWaiverKind::VALUES,
+            values(
+                aegis_domain::scan_policy::WaiverKind::ALL,
+                aegis_domain::scan_policy::WaiverKind::as_str
+            )
+        );
+        assert_eq!(
+            super::ScanErrorMode::VALUES,
+            values(
+                [
+                    aegis_domain::scan::ErrorMode::FailOpen,
+                    aegis_domain::scan::ErrorMode::FailClosed
+                ],
+                aegis_domain::scan::ErrorMode::as_str
             )
         );
         assert_eq!(

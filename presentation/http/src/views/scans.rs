@@ -27,6 +27,18 @@ pub struct ScanFindingView {
     pub fingerprint: String,
     /// Whether the scan's policy blocks on it.
     pub blocks: bool,
+    /// The suppression, exception or baseline that let it through, if one did.
+    pub waived: Option<WaivedView>,
+}
+
+/// How a finding was let through.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WaivedView {
+    #[schema(value_type = crate::views::enums::ScanWaiverKind)]
+    pub kind: String,
+    pub waiver_id: String,
+    pub reason: String,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl ScanFindingView {
@@ -40,6 +52,12 @@ impl ScanFindingView {
             suggestion: finding.suggestion.clone(),
             fingerprint: finding.fingerprint.clone(),
             blocks: policy.blocks(finding),
+            waived: finding.waived.as_ref().map(|w| WaivedView {
+                kind: w.kind.as_str().to_owned(),
+                waiver_id: w.waiver_id.clone(),
+                reason: w.reason.clone(),
+                expires_at: w.expires_at,
+            }),
         }
     }
 }
@@ -52,7 +70,8 @@ pub struct ScanPolicyView {
     pub block_at: String,
     pub always_block: Vec<String>,
     pub never_block: Vec<String>,
-    /// `fail_open` or `fail_closed`: what a scan that cannot finish decides.
+    /// What a scan that cannot finish decides.
+    #[schema(value_type = crate::views::enums::ScanErrorMode)]
     pub error_mode: String,
     pub download_allow_list: Vec<String>,
 }

@@ -23,6 +23,7 @@ const MATRIX = {
   manage_alerts: ["admin", "red_lead", "blue_lead"],
   manage_knowledge: ["admin", "red_lead", "red_tech", "blue_lead", "blue_tech"],
   submit_scans: ["admin", "red_lead", "blue_lead"],
+  manage_scan_policy: ["admin", "red_lead", "blue_lead"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Permission = keyof typeof MATRIX;
