@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use aegis_domain::lockout::LockoutPolicy;
-use aegis_domain::ports::RepositoryError;
+use aegis_domain::ports::{RepositoryError, TenantRepository};
 use aegis_domain::session::{RefreshSession, RefreshSessionId, RefreshVerdict, SessionFamilyId};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserKind};
@@ -114,6 +114,8 @@ pub enum AuthError {
     InvalidMfaChallenge,
     #[error("the code is not correct")]
     InvalidMfaCode,
+    #[error("the organization of this account is disabled; ask the platform operator")]
+    TenantDisabled,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -133,7 +135,9 @@ impl Classified for AuthError {
             } => ErrorKind::Locked {
                 retry_after_seconds: *retry_after_seconds,
             },
-            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired => ErrorKind::Forbidden,
+            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired | Self::TenantDisabled => {
+                ErrorKind::Forbidden
+            }
             Self::Unexpected(_) => ErrorKind::Unexpected,
             _ => ErrorKind::Unauthenticated,
         }
@@ -154,6 +158,7 @@ impl Classified for AuthError {
             Self::MfaEnrolmentRequired => "MFA_ENROLMENT_REQUIRED",
             Self::InvalidMfaChallenge => "INVALID_MFA_CHALLENGE",
             Self::InvalidMfaCode => "INVALID_MFA_CODE",
+            Self::TenantDisabled => "TENANT_DISABLED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -250,6 +255,8 @@ impl AuthService {
         {
             return Err(self.record_failed_login(&user, context).await?);
         }
+        // Said only to whoever knows the password, so it reveals nothing to a guesser.
+        ensure_tenant_enabled(self.database.as_ref(), user.tenant_id).await?;
         if has_factor(self.database.as_ref(), &user).await? {
             return self.open_mfa_challenge(&user).await;
         }
@@ -283,6 +290,7 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidMfaChallenge),
         };
+        ensure_tenant_enabled(uow.as_ref(), tenant).await?;
         if let Some(until) = user.locked_until.filter(|until| *until > now) {
             return Err(AuthError::AccountLocked {
                 retry_after_seconds: seconds_until(now, until),
@@ -470,6 +478,8 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidRefreshToken),
         };
+        // The session is kept, not spent: it works again once the tenant is enabled.
+        ensure_tenant_enabled(uow.as_ref(), tenant).await?;
         uow.mark_refresh_session_used(tenant, session.id, now)
             .await?;
         let refresh_token = self
@@ -545,6 +555,7 @@ impl AuthService {
         if claims.issued_at.timestamp() < user.credentials_changed_at.timestamp() {
             return Err(AuthError::TokenRevoked);
         }
+        ensure_tenant_enabled(database.as_ref(), user.tenant_id).await?;
         if user.must_change_password && access == Access::Full {
             return Err(AuthError::PasswordChangeRequired);
         }
@@ -649,6 +660,21 @@ impl AuthService {
             details,
         };
         audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
+    }
+}
+
+/// Refuses the sign-ins and requests of a disabled tenant's users (and of a tenant that is
+/// gone).
+///
+/// # Errors
+/// `TenantDisabled`, or `Unexpected` on storage failure.
+pub(crate) async fn ensure_tenant_enabled(
+    tenants: &(impl TenantRepository + ?Sized),
+    tenant: TenantId,
+) -> Result<(), AuthError> {
+    match tenants.find_tenant(tenant).await? {
+        Some(found) if !found.is_disabled() => Ok(()),
+        _ => Err(AuthError::TenantDisabled),
     }
 }
 

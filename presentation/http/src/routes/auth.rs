@@ -85,6 +85,7 @@ fn parse_credentials(request: &HttpRequest, body: &[u8]) -> Result<Credentials, 
         (status = 200, body = TokenResponse),
         (status = 202, body = MfaChallengeResponse, description = "the second step is required"),
         (status = 401, body = Problem, description = "INVALID_CREDENTIALS"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED: the platform operator has disabled the account's organization"),
         (status = 422, body = Problem),
         (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
     ))]
@@ -118,6 +119,7 @@ pub async fn login(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "INVALID_MFA_CODE or INVALID_MFA_CHALLENGE"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED"),
         (status = 422, body = Problem),
         (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
     ))]
@@ -151,6 +153,7 @@ pub async fn verify_mfa(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "INVALID_REFRESH_TOKEN or REFRESH_TOKEN_REUSED (the session is ended)"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED: the session is kept and works again once the organization is enabled"),
     ))]
 pub async fn refresh(
     services: web::Data<Services>,
