@@ -501,6 +501,44 @@ impl UserService {
         Ok(UserSummary::from(&user))
     }
 
+    /// Ends every session of a user of the tenant (admins): no refresh token of theirs works
+    /// any more, and the access tokens already issued are refused at once (their credentials
+    /// changed now), as after a password reset.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages users, `NotFound`.
+    pub async fn end_sessions(
+        &self,
+        initiator: &Initiator,
+        id: UserId,
+        context: &RequestContext,
+    ) -> Result<(), UserError> {
+        initiator.authorize(Action::ManageUsers)?;
+        let tenant = initiator.tenant();
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
+        let mut user = uow
+            .find_user(tenant, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
+        let ended = uow.active_sessions(tenant, id, now).await?.len();
+        uow.revoke_user_sessions(tenant, id, None, now).await?;
+        user.credentials_changed_at = now;
+        user.updated_at = now;
+        uow.update_user(tenant, &user).await?;
+        self.audit(
+            uow.as_ref(),
+            initiator,
+            context,
+            "user.sessions_ended",
+            &user,
+            serde_json::json!({ "ended": ended }),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(())
+    }
+
     /// Deactivates a user (soft delete): they can no longer sign in and their sessions end.
     ///
     /// # Errors

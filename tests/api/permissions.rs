@@ -558,6 +558,28 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ),
         e(M::GET, "/api/v1/api-keys", A::ReadOwnAccount, None, OK),
         e(M::GET, "/api/v1/tenant", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/auth/sessions", A::ReadOwnAccount, None, OK),
+        e(
+            M::DELETE,
+            "/api/v1/auth/sessions",
+            A::ManageOwnAccount,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/auth/sessions/{own_session}",
+            A::ManageOwnAccount,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/users/{target}/sessions",
+            A::ManageUsers,
+            None,
+            NO_CONTENT,
+        ),
         e(
             M::PATCH,
             "/api/v1/tenant",
@@ -1731,6 +1753,36 @@ impl Walk<'_> {
         id.to_string()
     }
 
+    /// A session of the caller's user other than the caller's own: a fresh sign-in (every
+    /// walked user's password is `NEW_PASSWORD`).
+    async fn own_session(&self, caller: &Caller) -> String {
+        let user: Value = self
+            .app
+            .get(&format!("/api/v1/users/{}", caller.user_id), &self.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let email = user["email"].as_str().unwrap();
+        let token = self.app.token(email, NEW_PASSWORD).await;
+        let sessions: Value = self
+            .app
+            .get("/api/v1/auth/sessions", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap_or_else(|| panic!("no current session of {email}: {sessions}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A step of the shared finding, assigned to the caller.
     async fn own_step(&self, caller: &Caller) -> String {
         let finding = self
@@ -1902,6 +1954,7 @@ impl Walk<'_> {
             "new_alert" => self.new_alert().await,
             "own_notification" => self.own_notification(caller).await,
             "own_step" => self.own_step(caller).await,
+            "own_session" => self.own_session(caller).await,
             "own_key" => {
                 // A key cannot create keys: the walked key's owner (the admin) makes it.
                 let token = if caller.read_only_key {

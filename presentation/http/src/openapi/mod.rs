@@ -36,6 +36,7 @@ use crate::views::{
     ),
     paths(
         auth::login, auth::verify_mfa, auth::refresh, auth::logout, auth::me, auth::change_password,
+        auth::sessions, auth::end_session, auth::end_sessions, users::end_sessions,
         users::list, users::create, users::get, users::update, users::deactivate,
         users::reset_password, users::me, users::update_preferences, users::directory,
         api_keys::create, api_keys::list, api_keys::get, api_keys::update, api_keys::revoke,
