@@ -397,6 +397,7 @@ impl ApiKeyService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidToken),
         };
+        crate::auth::ensure_tenant_enabled(self.database.as_ref(), tenant).await?;
         if key.use_worth_recording(now, ip) {
             self.database
                 .record_api_key_use(tenant, key.id, now, ip)

@@ -7,15 +7,18 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use aegis_domain::lockout::LockoutPolicy;
-use aegis_domain::ports::RepositoryError;
-use aegis_domain::session::{RefreshSession, RefreshSessionId, RefreshVerdict, SessionFamilyId};
+use aegis_domain::permission::Action;
+use aegis_domain::ports::{RepositoryError, TenantRepository};
+use aegis_domain::session::{
+    ActiveSession, RefreshSession, RefreshSessionId, RefreshVerdict, SessionFamilyId,
+};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::{Email, User, UserKind};
 
 use aegis_domain::mfa::{MfaChallenge, MfaChallengeId};
 
 use crate::audit_trail::{self, Change};
-use crate::context::{Actor, PresentedToken, RequestContext};
+use crate::context::{Actor, Forbidden, PresentedToken, RequestContext};
 use crate::data_sources::CredentialCipher;
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::mfa::{SecondFactor, Verdict, check_second_factor, has_factor};
@@ -77,6 +80,13 @@ pub enum SignIn {
     },
 }
 
+/// One of the caller's sessions; `current` marks the one the request came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session: ActiveSession,
+    pub current: bool,
+}
+
 /// How much an authenticated request may do before the password is changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -114,6 +124,12 @@ pub enum AuthError {
     InvalidMfaChallenge,
     #[error("the code is not correct")]
     InvalidMfaCode,
+    #[error("the organization of this account is disabled; ask the platform operator")]
+    TenantDisabled,
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("session not found")]
+    SessionNotFound,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -133,7 +149,11 @@ impl Classified for AuthError {
             } => ErrorKind::Locked {
                 retry_after_seconds: *retry_after_seconds,
             },
-            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired => ErrorKind::Forbidden,
+            Self::PasswordChangeRequired
+            | Self::MfaEnrolmentRequired
+            | Self::TenantDisabled
+            | Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::SessionNotFound => ErrorKind::NotFound,
             Self::Unexpected(_) => ErrorKind::Unexpected,
             _ => ErrorKind::Unauthenticated,
         }
@@ -154,6 +174,9 @@ impl Classified for AuthError {
             Self::MfaEnrolmentRequired => "MFA_ENROLMENT_REQUIRED",
             Self::InvalidMfaChallenge => "INVALID_MFA_CHALLENGE",
             Self::InvalidMfaCode => "INVALID_MFA_CODE",
+            Self::TenantDisabled => "TENANT_DISABLED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::SessionNotFound => "SESSION_NOT_FOUND",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -250,6 +273,8 @@ impl AuthService {
         {
             return Err(self.record_failed_login(&user, context).await?);
         }
+        // Said only to whoever knows the password, so it reveals nothing to a guesser.
+        ensure_tenant_enabled(self.database.as_ref(), user.tenant_id).await?;
         if has_factor(self.database.as_ref(), &user).await? {
             return self.open_mfa_challenge(&user).await;
         }
@@ -283,6 +308,7 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidMfaChallenge),
         };
+        ensure_tenant_enabled(uow.as_ref(), tenant).await?;
         if let Some(until) = user.locked_until.filter(|until| *until > now) {
             return Err(AuthError::AccountLocked {
                 retry_after_seconds: seconds_until(now, until),
@@ -470,6 +496,8 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidRefreshToken),
         };
+        // The session is kept, not spent: it works again once the tenant is enabled.
+        ensure_tenant_enabled(uow.as_ref(), tenant).await?;
         uow.mark_refresh_session_used(tenant, session.id, now)
             .await?;
         let refresh_token = self
@@ -520,6 +548,127 @@ impl AuthService {
         Ok(())
     }
 
+    /// The caller's sessions that can still refresh, the most recently seen first.
+    ///
+    /// # Errors
+    /// `Forbidden` for an actor that may not read their account.
+    pub async fn sessions(&self, actor: &Actor) -> Result<Vec<SessionSummary>, AuthError> {
+        actor.authorize(Action::ReadOwnAccount)?;
+        let current = actor.token.as_ref().map(|token| token.session_family);
+        let sessions = self
+            .database
+            .active_sessions(actor.tenant_id, actor.user_id, self.clock.now())
+            .await?;
+        Ok(sessions
+            .into_iter()
+            .map(|session| SessionSummary {
+                current: Some(session.family_id) == current,
+                session,
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's sessions: it can no longer refresh. Ending the current one
+    /// also revokes the request's access token, as signing out does; another session's
+    /// access token lasts until it expires (at most the access-token lifetime).
+    ///
+    /// # Errors
+    /// `Forbidden`, `SessionNotFound` for a session that is not the caller's or has ended.
+    pub async fn end_session(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        context: &RequestContext,
+    ) -> Result<(), AuthError> {
+        actor.authorize(Action::ManageOwnAccount)?;
+        let now = self.clock.now();
+        let family = SessionFamilyId::from_uuid(id);
+        let uow = self.database.begin().await?;
+        let owned = uow
+            .active_sessions(actor.tenant_id, actor.user_id, now)
+            .await?
+            .iter()
+            .any(|session| session.family_id == family);
+        if !owned {
+            return Err(AuthError::SessionNotFound);
+        }
+        uow.revoke_session_family(actor.tenant_id, family, now)
+            .await?;
+        if let Some(token) = actor.token.as_ref().filter(|t| t.session_family == family) {
+            uow.revoke_access_token(actor.tenant_id, &token.jti, actor.user_id, token.expires_at)
+                .await?;
+        }
+        self.audit_actor(
+            uow.as_ref(),
+            actor,
+            context,
+            "auth.session_ended",
+            serde_json::json!({ "session": id }),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(())
+    }
+
+    /// Ends the caller's other sessions, or all of them with `include_current` (then the
+    /// request's access token is revoked too). Returns how many ended.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub async fn end_sessions(
+        &self,
+        actor: &Actor,
+        include_current: bool,
+        context: &RequestContext,
+    ) -> Result<usize, AuthError> {
+        actor.authorize(Action::ManageOwnAccount)?;
+        let now = self.clock.now();
+        let current = actor.token.as_ref().map(|token| token.session_family);
+        let keep = if include_current { None } else { current };
+        let uow = self.database.begin().await?;
+        let ended = uow
+            .active_sessions(actor.tenant_id, actor.user_id, now)
+            .await?
+            .iter()
+            .filter(|session| Some(session.family_id) != keep)
+            .count();
+        uow.revoke_user_sessions(actor.tenant_id, actor.user_id, keep, now)
+            .await?;
+        if include_current && let Some(token) = &actor.token {
+            uow.revoke_access_token(actor.tenant_id, &token.jti, actor.user_id, token.expires_at)
+                .await?;
+        }
+        self.audit_actor(
+            uow.as_ref(),
+            actor,
+            context,
+            "auth.sessions_ended",
+            serde_json::json!({ "ended": ended, "include_current": include_current }),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(ended)
+    }
+
+    async fn audit_actor(
+        &self,
+        uow: &dyn UnitOfWork,
+        actor: &Actor,
+        context: &RequestContext,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), RepositoryError> {
+        let change = Change {
+            tenant: actor.tenant_id,
+            actor: Some(actor.user_id),
+            action,
+            entity_type: "user",
+            entity_id: Some(actor.user_id.to_string()),
+            details,
+        };
+        audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
+    }
+
     /// Checks an access token and returns who presents it. The role comes from the account,
     /// not the token, so a role change applies at once.
     ///
@@ -545,6 +694,7 @@ impl AuthService {
         if claims.issued_at.timestamp() < user.credentials_changed_at.timestamp() {
             return Err(AuthError::TokenRevoked);
         }
+        ensure_tenant_enabled(database.as_ref(), user.tenant_id).await?;
         if user.must_change_password && access == Access::Full {
             return Err(AuthError::PasswordChangeRequired);
         }
@@ -649,6 +799,21 @@ impl AuthService {
             details,
         };
         audit_trail::record(self.clock.as_ref(), self.ids.as_ref(), uow, context, change).await
+    }
+}
+
+/// Refuses the sign-ins and requests of a disabled tenant's users (and of a tenant that is
+/// gone).
+///
+/// # Errors
+/// `TenantDisabled`, or `Unexpected` on storage failure.
+pub(crate) async fn ensure_tenant_enabled(
+    tenants: &(impl TenantRepository + ?Sized),
+    tenant: TenantId,
+) -> Result<(), AuthError> {
+    match tenants.find_tenant(tenant).await? {
+        Some(found) if !found.is_disabled() => Ok(()),
+        _ => Err(AuthError::TenantDisabled),
     }
 }
 

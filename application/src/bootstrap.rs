@@ -84,6 +84,7 @@ impl BootstrapService {
             slug,
             name: name.to_owned(),
             created_at: self.clock.now(),
+            disabled_at: None,
         };
         let uow = self.database.begin().await?;
         uow.insert_tenant(&tenant).await?;
@@ -108,6 +109,8 @@ impl BootstrapService {
     }
 
     /// Creates the first admin when the tenant has no users at all; `None` when it has some.
+    /// The first admin of the default tenant is also the installation's platform operator,
+    /// granted in the same transaction, so a fresh installation can create tenants.
     ///
     /// # Errors
     /// `Admin` when the configured email or password is refused.
@@ -132,13 +135,41 @@ impl BootstrapService {
             password,
         };
         let initiator = Initiator::System { tenant: tenant.id };
-        let created = self
+        let prepared = self.users.prepare(&request).await?;
+        let uow = self.database.begin().await?;
+        let (user, generated_password) = self
             .users
-            .create(&initiator, request, None, &RequestContext::default())
+            .add(
+                uow.as_ref(),
+                &initiator,
+                prepared,
+                &RequestContext::default(),
+            )
             .await?;
+        if tenant.slug.as_str() == DEFAULT_TENANT_SLUG {
+            uow.grant_platform_operator(tenant.id, user.id, self.clock.now())
+                .await?;
+            let change = Change {
+                tenant: tenant.id,
+                actor: None,
+                action: "platform.operator_granted",
+                entity_type: "user",
+                entity_id: Some(user.id.to_string()),
+                details: serde_json::json!({ "email": user.email.as_str(), "bootstrap": true }),
+            };
+            audit_trail::record(
+                self.clock.as_ref(),
+                self.ids.as_ref(),
+                uow.as_ref(),
+                &RequestContext::default(),
+                change,
+            )
+            .await?;
+        }
+        uow.commit().await?;
         Ok(Some(BootstrapAdmin {
-            email: created.user.email,
-            generated_password: created.generated_password,
+            email: user.email.as_str().to_owned(),
+            generated_password,
         }))
     }
 }

@@ -43,6 +43,7 @@ pub mod scans;
 pub mod snapshots;
 pub mod telemetry;
 pub mod templates;
+pub mod tenants;
 pub mod test_cases;
 pub mod threat_intel;
 pub mod tickets;
@@ -162,6 +163,8 @@ pub struct Services {
     pub audit_log: audit_log::AuditLogService,
     pub health: health::HealthService,
     pub bootstrap: bootstrap::BootstrapService,
+    /// Tenants an operator runs, and a tenant's own settings.
+    pub tenants: tenants::TenantService,
     pub catalog: catalog::CatalogService,
     pub tests: test_cases::TestService,
     pub notifications: notifications::NotificationService,
@@ -607,6 +610,12 @@ impl Services {
                 deps.ids.clone(),
             ),
             bootstrap: bootstrap::BootstrapService::new(
+                deps.database.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                users.clone(),
+            ),
+            tenants: tenants::TenantService::new(
                 deps.database.clone(),
                 deps.clock.clone(),
                 deps.ids.clone(),

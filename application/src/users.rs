@@ -97,6 +97,16 @@ pub struct NewUser {
     pub password: Option<String>,
 }
 
+/// A new user whose fields are checked and whose password is hashed, ready to insert.
+pub(crate) struct PreparedUser {
+    email: Email,
+    display_name: Option<String>,
+    role: Role,
+    kind: UserKind,
+    password_hash: String,
+    generated_password: Option<String>,
+}
+
 /// The result of creating a user. `generated_password` is shown once and never stored in
 /// the idempotency record, so a replay carries `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -268,35 +278,7 @@ impl UserService {
         context: &RequestContext,
     ) -> Result<CreatedUser, UserError> {
         initiator.authorize(Action::ManageUsers)?;
-        let mut fields = request
-            .validate()
-            .err()
-            .map(|e| field_errors(&e))
-            .unwrap_or_default();
-        let email =
-            Email::parse(&request.email).map_err(|e| FieldError::new("email", e.to_string()));
-        let role = parse_role(&request.role);
-        let kind = match request.kind.as_deref() {
-            None => Ok(UserKind::Person),
-            Some(text) => UserKind::parse(text)
-                .ok_or_else(|| FieldError::new("kind", "must be `person` or `service`")),
-        };
-        if let Err(field) = &kind {
-            fields.push(field.clone());
-        }
-        if let Err(field) = &email {
-            fields.push(field.clone());
-        }
-        if let Err(field) = &role {
-            fields.push(field.clone());
-        }
-        let (Ok(email), Ok(role), Ok(kind), true) = (email, role, kind, fields.is_empty()) else {
-            return Err(UserError::Invalid(fields));
-        };
-        let (password_hash, generated) = match kind {
-            UserKind::Person => self.new_password(request.password.clone(), &email).await?,
-            UserKind::Service => (NO_PASSWORD.to_owned(), None),
-        };
+        let prepared = self.prepare(&request).await?;
         let tenant = initiator.tenant();
         let idempotent = match (key, initiator.user_id()) {
             (Some(key), Some(actor)) => Some(IdempotentRequest {
@@ -322,12 +304,90 @@ impl UserService {
                 Prior::None => {}
             }
         }
+        let (user, generated) = self.add(uow.as_ref(), initiator, prepared, context).await?;
+        let created = CreatedUser {
+            user: UserSummary::from(&user),
+            generated_password: None,
+            replayed: false,
+        };
+        if let Some(idempotent) = &idempotent {
+            idempotent
+                .remember(uow.as_ref(), &created, self.clock.now())
+                .await?;
+        }
+        uow.commit().await?;
+        Ok(CreatedUser {
+            generated_password: generated,
+            ..created
+        })
+    }
+
+    /// Checks a new user's fields and hashes the password, before any transaction opens.
+    /// The caller has authorized the creation.
+    pub(crate) async fn prepare(&self, request: &NewUser) -> Result<PreparedUser, UserError> {
+        let mut fields = request
+            .validate()
+            .err()
+            .map(|e| field_errors(&e))
+            .unwrap_or_default();
+        let email =
+            Email::parse(&request.email).map_err(|e| FieldError::new("email", e.to_string()));
+        let role = parse_role(&request.role);
+        let kind = match request.kind.as_deref() {
+            None => Ok(UserKind::Person),
+            Some(text) => UserKind::parse(text)
+                .ok_or_else(|| FieldError::new("kind", "must be `person` or `service`")),
+        };
+        if let Err(field) = &kind {
+            fields.push(field.clone());
+        }
+        if let Err(field) = &email {
+            fields.push(field.clone());
+        }
+        if let Err(field) = &role {
+            fields.push(field.clone());
+        }
+        let (Ok(email), Ok(role), Ok(kind), true) = (email, role, kind, fields.is_empty()) else {
+            return Err(UserError::Invalid(fields));
+        };
+        let (password_hash, generated_password) = match kind {
+            UserKind::Person => self.new_password(request.password.clone(), &email).await?,
+            UserKind::Service => (NO_PASSWORD.to_owned(), None),
+        };
+        Ok(PreparedUser {
+            email,
+            display_name: request.display_name.clone(),
+            role,
+            kind,
+            password_hash,
+            generated_password,
+        })
+    }
+
+    /// Inserts a prepared user into the initiator's tenant, audited, in the caller's unit
+    /// of work (so creating a tenant and its first admin is one transaction). Returns the
+    /// user and the generated password, if any.
+    pub(crate) async fn add(
+        &self,
+        uow: &dyn UnitOfWork,
+        initiator: &Initiator,
+        prepared: PreparedUser,
+        context: &RequestContext,
+    ) -> Result<(User, Option<String>), UserError> {
+        let PreparedUser {
+            email,
+            display_name,
+            role,
+            kind,
+            password_hash,
+            generated_password,
+        } = prepared;
         if uow.find_user_for_login(&email).await?.is_some() {
             return Err(UserError::EmailTaken);
         }
+        let tenant = initiator.tenant();
         let now = self.clock.now();
-        let display_name = request
-            .display_name
+        let display_name = display_name
             .as_deref()
             .map(str::trim)
             .filter(|name| !name.is_empty())
@@ -354,7 +414,7 @@ impl UserService {
         };
         uow.insert_user(tenant, &user).await?;
         self.audit(
-            uow.as_ref(),
+            uow,
             initiator,
             context,
             "user.created",
@@ -363,23 +423,11 @@ impl UserService {
                 "email": user.email.as_str(),
                 "role": user.role.as_str(),
                 "kind": user.kind.as_str(),
-                "password_generated": generated.is_some(),
+                "password_generated": generated_password.is_some(),
             }),
         )
         .await?;
-        let created = CreatedUser {
-            user: UserSummary::from(&user),
-            generated_password: None,
-            replayed: false,
-        };
-        if let Some(idempotent) = &idempotent {
-            idempotent.remember(uow.as_ref(), &created, now).await?;
-        }
-        uow.commit().await?;
-        Ok(CreatedUser {
-            generated_password: generated,
-            ..created
-        })
+        Ok((user, generated_password))
     }
 
     /// Changes role, active flag or display name.
@@ -451,6 +499,44 @@ impl UserService {
         .await?;
         uow.commit().await?;
         Ok(UserSummary::from(&user))
+    }
+
+    /// Ends every session of a user of the tenant (admins): no refresh token of theirs works
+    /// any more, and the access tokens already issued are refused at once (their credentials
+    /// changed now), as after a password reset.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the initiator manages users, `NotFound`.
+    pub async fn end_sessions(
+        &self,
+        initiator: &Initiator,
+        id: UserId,
+        context: &RequestContext,
+    ) -> Result<(), UserError> {
+        initiator.authorize(Action::ManageUsers)?;
+        let tenant = initiator.tenant();
+        let now = self.clock.now();
+        let uow = self.database.begin().await?;
+        let mut user = uow
+            .find_user(tenant, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
+        let ended = uow.active_sessions(tenant, id, now).await?.len();
+        uow.revoke_user_sessions(tenant, id, None, now).await?;
+        user.credentials_changed_at = now;
+        user.updated_at = now;
+        uow.update_user(tenant, &user).await?;
+        self.audit(
+            uow.as_ref(),
+            initiator,
+            context,
+            "user.sessions_ended",
+            &user,
+            serde_json::json!({ "ended": ended }),
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(())
     }
 
     /// Deactivates a user (soft delete): they can no longer sign in and their sessions end.

@@ -32,6 +32,22 @@ pub struct RefreshSession {
     pub user_agent: Option<String>,
 }
 
+/// A signed-in session as its user sees it: one sign-in's family of refresh tokens, from the
+/// sign-in to the last refresh, while it can still refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub family_id: SessionFamilyId,
+    pub user_id: UserId,
+    /// When the user signed in.
+    pub started_at: DateTime<Utc>,
+    /// When the session last refreshed (or signed in): the last time it was seen.
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The address and user agent of the last refresh.
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// What presenting a refresh token leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshVerdict {

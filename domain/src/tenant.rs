@@ -13,7 +13,36 @@ pub struct Tenant {
     pub slug: TenantSlug,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// Set while the platform operator has disabled the tenant: nobody of it signs in, and
+    /// its data stays as it was.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
+
+impl Tenant {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// The longest tenant name, in characters.
+pub const TENANT_NAME_MAX: usize = 120;
+
+/// A tenant's display name: trimmed, 1 to `TENANT_NAME_MAX` characters.
+///
+/// # Errors
+/// Returns `InvalidTenantName` when the trimmed name is empty or too long.
+pub fn parse_tenant_name(text: &str) -> Result<String, InvalidTenantName> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > TENANT_NAME_MAX {
+        Err(InvalidTenantName)
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a tenant name is 1 to 120 characters")]
+pub struct InvalidTenantName;
 
 /// A short, URL-safe tenant name: lowercase letters, digits and dashes, 2 to 63 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -373,3 +373,190 @@ async fn auth_endpoints_are_rate_limited_per_client() {
     let health = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+/// Signs in as `email` with this User-Agent; returns the token pair.
+async fn sign_in_from(app: &TestApp, email: &str, agent: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("user-agent", agent)
+        .json(&json!({"email": email, "password": NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn sessions_of(app: &TestApp, token: &str) -> Vec<Value> {
+    let response = app.get("/api/v1/auth/sessions", token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+        .json::<Value>()
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn refresh_with(app: &TestApp, refresh_token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": refresh_token}))
+        .send()
+        .await
+        .unwrap()
+}
+
+on_both_databases!(
+    sessions_are_listed_and_ended_one_or_all,
+    |app: TestApp| async move {
+        app.admin_token().await;
+        let laptop = sign_in_from(&app, ADMIN_EMAIL, "Firefox/140 laptop").await;
+        let phone = sign_in_from(&app, ADMIN_EMAIL, "curl/8 phone").await;
+        let phone_token = phone["access_token"].as_str().unwrap().to_owned();
+
+        let listed = sessions_of(&app, &phone_token).await;
+        let current: Vec<&Value> = listed.iter().filter(|s| s["current"] == true).collect();
+        assert_eq!(current.len(), 1, "{listed:?}");
+        assert_eq!(current[0]["user_agent"], "curl/8 phone");
+        assert_eq!(current[0]["client_ip"], "127.0.0.1");
+        let laptop_session = listed
+            .iter()
+            .find(|s| s["user_agent"] == "Firefox/140 laptop")
+            .unwrap_or_else(|| panic!("the laptop's session is listed: {listed:?}"))
+            .clone();
+        assert_eq!(laptop_session["current"], false);
+
+        // A refresh keeps the session (same id) and moves when it was last seen.
+        let laptop_refresh = laptop["refresh_token"].as_str().unwrap();
+        let refreshed: Value = refresh_with(&app, laptop_refresh)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let laptop_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
+        let after = sessions_of(&app, &phone_token).await;
+        let moved = after
+            .iter()
+            .find(|s| s["id"] == laptop_session["id"])
+            .unwrap_or_else(|| panic!("a refresh keeps the session: {after:?}"));
+        assert_eq!(moved["created_at"], laptop_session["created_at"]);
+        assert!(moved["last_seen_at"].as_str() >= laptop_session["last_seen_at"].as_str());
+        assert_eq!(after.len(), listed.len(), "a refresh opens no session");
+
+        // Ending the laptop's session stops its refresh token.
+        let id = laptop_session["id"].as_str().unwrap();
+        let ended = app
+            .client
+            .delete(app.url(&format!("/api/v1/auth/sessions/{id}")))
+            .bearer_auth(&phone_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+        let refused = refresh_with(&app, &laptop_refresh).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(problem(refused).await["code"], "INVALID_REFRESH_TOKEN");
+        assert!(
+            sessions_of(&app, &phone_token)
+                .await
+                .iter()
+                .all(|s| s["id"] != id)
+        );
+        let unknown = app
+            .client
+            .delete(app.url(&format!("/api/v1/auth/sessions/{}", uuid::Uuid::now_v7())))
+            .bearer_auth(&phone_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+        assert_eq!(problem(unknown).await["code"], "SESSION_NOT_FOUND");
+
+        // All but the current one: the first sign-in's session ends, this one goes on.
+        let others: Value = app
+            .client
+            .delete(app.url("/api/v1/auth/sessions"))
+            .bearer_auth(&phone_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(others["ended"].as_u64().unwrap() >= 1, "{others}");
+        let left = sessions_of(&app, &phone_token).await;
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0]["current"], true);
+
+        // And all of them: this request's token is signed out too.
+        let all = app
+            .client
+            .delete(app.url("/api/v1/auth/sessions?include_current=true"))
+            .bearer_auth(&phone_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(all.status(), StatusCode::OK);
+        let gone = app.get("/api/v1/auth/sessions", &phone_token).await;
+        assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(problem(gone).await["code"], "TOKEN_REVOKED");
+        let phone_refresh = phone["refresh_token"].as_str().unwrap();
+        assert_eq!(
+            refresh_with(&app, phone_refresh).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+on_both_databases!(an_admin_ends_a_users_sessions, |app: TestApp| async move {
+    let admin = app.admin_token().await;
+    let email = "ended.viewer@aegis.test";
+    let (viewer_id, password) = app.create_user(&admin, email, "viewer").await;
+    app.ready_user(email, &password).await;
+    let viewer = sign_in_from(&app, email, "viewer's browser").await;
+    let viewer_token = viewer["access_token"].as_str().unwrap().to_owned();
+
+    let refused = app
+        .client
+        .delete(app.url("/api/v1/users/00000000-0000-7000-8000-000000000000/sessions"))
+        .bearer_auth(&viewer_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // Access tokens are compared with the change to the second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let ended = app
+        .client
+        .delete(app.url(&format!("/api/v1/users/{viewer_id}/sessions")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    let after = app.get("/api/v1/auth/me", &viewer_token).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem(after).await["code"], "TOKEN_REVOKED");
+    let refresh = viewer["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh_with(&app, refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The admin's own sessions go on, and the viewer signs in again.
+    assert_eq!(
+        app.get("/api/v1/users", &admin).await.status(),
+        StatusCode::OK
+    );
+    sign_in_from(&app, email, "viewer's browser").await;
+    let audit: Value = app
+        .get("/api/v1/audit-logs?action=user.sessions_ended", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"][0]["entity_id"], viewer_id.as_str());
+});

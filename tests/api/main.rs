@@ -45,6 +45,8 @@ mod siem;
 mod system;
 mod telemetry;
 mod templates;
+mod tenant_isolation;
+mod tenants;
 mod threat_intel;
 mod tickets;
 mod users;

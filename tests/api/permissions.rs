@@ -15,13 +15,13 @@ use aegis_domain::permission::Action;
 
 use crate::helpers::*;
 
-struct Endpoint {
-    method: Method,
+pub(crate) struct Endpoint {
+    pub(crate) method: Method,
     /// `{name}` stands for a seeded id (see `Walk::resolve`).
-    path: &'static str,
+    pub(crate) path: &'static str,
     action: Action,
     /// May name seeded ids too.
-    body: Option<Value>,
+    pub(crate) body: Option<Value>,
     /// The statuses that mean success (documented in the OpenAPI document).
     success: &'static [u16],
 }
@@ -47,7 +47,7 @@ fn e(
     }
 }
 
-fn endpoints() -> Vec<Endpoint> {
+pub(crate) fn endpoints() -> Vec<Endpoint> {
     use Action as A;
     use Method as M;
     vec![
@@ -557,6 +557,36 @@ fn endpoints() -> Vec<Endpoint> {
             CREATED,
         ),
         e(M::GET, "/api/v1/api-keys", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/tenant", A::ReadOwnAccount, None, OK),
+        e(M::GET, "/api/v1/auth/sessions", A::ReadOwnAccount, None, OK),
+        e(
+            M::DELETE,
+            "/api/v1/auth/sessions",
+            A::ManageOwnAccount,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/auth/sessions/{own_session}",
+            A::ManageOwnAccount,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/users/{target}/sessions",
+            A::ManageUsers,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::PATCH,
+            "/api/v1/tenant",
+            A::ManageSystem,
+            Some(json!({"name": "Walked organization"})),
+            OK,
+        ),
         e(M::GET, "/api/v1/webhooks", A::ManageSystem, None, OK),
         e(
             M::POST,
@@ -1481,7 +1511,7 @@ fn golden_table() -> HashMap<(String, String), bool> {
 }
 
 /// The `{name}` placeholders of a path or body, in order.
-fn placeholders(text: &str) -> Vec<String> {
+pub(crate) fn placeholders(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -1519,12 +1549,12 @@ atomic_tests:
 ";
 
 /// Someone the walk sends requests as.
-struct Caller {
-    role: Role,
-    user_id: String,
-    token: String,
+pub(crate) struct Caller {
+    pub(crate) role: Role,
+    pub(crate) user_id: String,
+    pub(crate) token: String,
     /// The token is a read-only API key of the user: it may do only what reads.
-    read_only_key: bool,
+    pub(crate) read_only_key: bool,
 }
 
 /// Whether `caller` may call `endpoint`: the golden table for the role, narrowed by the key's
@@ -1545,11 +1575,11 @@ fn allowed(golden: &HashMap<(String, String), bool>, caller: &Caller, endpoint: 
 }
 
 /// What the walk seeds once, and how it makes what a request consumes.
-struct Walk<'a> {
+pub(crate) struct Walk<'a> {
     app: &'a TestApp,
-    admin: String,
+    pub(crate) admin: String,
     crew: Crew,
-    shared: HashMap<&'static str, String>,
+    pub(crate) shared: HashMap<&'static str, String>,
     tenant: aegis_domain::tenant::TenantId,
     database: std::sync::Arc<dyn aegis_application::ports::Database>,
 }
@@ -1818,6 +1848,36 @@ impl Walk<'_> {
         id.to_string()
     }
 
+    /// A session of the caller's user other than the caller's own: a fresh sign-in (every
+    /// walked user's password is `NEW_PASSWORD`).
+    async fn own_session(&self, caller: &Caller) -> String {
+        let user: Value = self
+            .app
+            .get(&format!("/api/v1/users/{}", caller.user_id), &self.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let email = user["email"].as_str().unwrap();
+        let token = self.app.token(email, NEW_PASSWORD).await;
+        let sessions: Value = self
+            .app
+            .get("/api/v1/auth/sessions", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap_or_else(|| panic!("no current session of {email}: {sessions}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A step of the shared finding, assigned to the caller.
     async fn own_step(&self, caller: &Caller) -> String {
         let finding = self
@@ -1841,7 +1901,12 @@ impl Walk<'_> {
 
     /// The id a placeholder stands for in one request: shared seeds, or made now for the
     /// requests that consume what they act on (deletions, state changes).
-    async fn resolve(&self, name: &str, caller: &Caller, resolved: &mut HashMap<String, String>) {
+    pub(crate) async fn resolve(
+        &self,
+        name: &str,
+        caller: &Caller,
+        resolved: &mut HashMap<String, String>,
+    ) {
         if resolved.contains_key(name) {
             return;
         }
@@ -2019,6 +2084,7 @@ impl Walk<'_> {
             "new_alert" => self.new_alert().await,
             "own_notification" => self.own_notification(caller).await,
             "own_step" => self.own_step(caller).await,
+            "own_session" => self.own_session(caller).await,
             "own_key" => {
                 // A key cannot create keys: the walked key's owner (the admin) makes it.
                 let token = if caller.read_only_key {
@@ -2056,7 +2122,7 @@ fn next_suffix() -> u32 {
 
 /// Seeds what the endpoints read: the catalog, a rule, a template, a framework, tests in each
 /// state, a campaign, a finding, evidence, a snapshot, a generated report, a custom technique.
-async fn seed(app: &TestApp) -> Walk<'_> {
+pub(crate) async fn seed(app: &TestApp) -> Walk<'_> {
     use aegis_infrastructure::feeds::ctid::ComplianceFiles;
     use aegis_infrastructure::feeds::rule_files::{Location, RuleFiles};
     use aegis_infrastructure::feeds::template_files::LibraryFiles;
@@ -2108,13 +2174,26 @@ async fn seed(app: &TestApp) -> Walk<'_> {
         .unwrap();
 
     let admin = app.admin_token().await;
+    seed_tenant(app, admin, prepared.tenant.id).await
+}
+
+/// Seeds one tenant's operational data as its admin `admin`: tests in each state, a
+/// campaign, a finding, evidence, a snapshot, a generated report, a scan, a webhook and its
+/// delivery, a Jira configuration, a SIEM connection, an attack path, a playbook, a lesson,
+/// a custom technique. The catalog (global) is seeded by `seed`.
+pub(crate) async fn seed_tenant(
+    app: &TestApp,
+    admin: String,
+    tenant: aegis_domain::tenant::TenantId,
+) -> Walk<'_> {
+    let prepared = aegis::app::prepare(&app.settings).await.unwrap();
     let crew = app.crew(&admin).await;
     let mut walk = Walk {
         app,
         admin,
         crew,
         shared: HashMap::new(),
-        tenant: prepared.tenant.id,
+        tenant,
         database: prepared.wired.database.clone(),
     };
     let first = |list: Value, what: &str| -> String {
@@ -2415,7 +2494,7 @@ on_both_databases!(
 );
 
 /// A walked path as the OpenAPI document writes it.
-fn documented(path: &str) -> String {
+pub(crate) fn documented(path: &str) -> String {
     // A query string is not part of the documented path.
     let path = path.split('?').next().unwrap_or(path);
     placeholders(path)
@@ -2448,6 +2527,9 @@ fn the_walk_covers_every_documented_endpoint() {
         // Opened by the metrics token, not by a user's role; tested in `system`.
         "/metrics",
     ];
+    // For platform operators, whatever their role; tested in `tenants` (and every tenant
+    // admin's refusal in `tenant_isolation`).
+    let platform = "/api/v1/platform/";
     // Multipart uploads; their role rules are tested in `evidence`.
     let multipart = [("post", "/api/v1/tests/{id}/evidence")];
     // Each needs a fresh code of the caller's authenticator app; every role may do them for
@@ -2466,6 +2548,7 @@ fn the_walk_covers_every_documented_endpoint() {
             let secured = operation.get("security").is_some();
             if !secured
                 || open.contains(&path.as_str())
+                || path.starts_with(platform)
                 || multipart.contains(&(method.as_str(), path.as_str()))
                 || own_factor.contains(&(method.as_str(), path.as_str()))
             {

@@ -58,6 +58,7 @@ async fn tenant(db: &SeaDatabase, slug: &str) -> TenantId {
         slug: TenantSlug::parse(slug).unwrap(),
         name: slug.to_uppercase(),
         created_at: now(),
+        disabled_at: None,
     };
     db.insert_tenant(&tenant).await.unwrap();
     tenant.id

@@ -17,6 +17,7 @@ mod knowledge;
 mod mfa;
 mod notification_channels;
 mod notifications;
+mod tenants;
 mod tickets;
 mod webhooks;
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::RepositoryError;
-use crate::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use crate::session::{ActiveSession, RefreshSession, RefreshSessionId, SessionFamilyId};
 use crate::tenant::TenantId;
 use crate::user::UserId;
 
@@ -45,6 +45,18 @@ pub trait RefreshSessionRepository: Send + Sync {
         family: SessionFamilyId,
         at: DateTime<Utc>,
     ) -> Result<(), RepositoryError>;
+
+    /// The user's sessions that can still refresh at `now` (each family's unspent, unrevoked,
+    /// unexpired token, with when the family began), the most recently seen first.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn active_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ActiveSession>, RepositoryError>;
 
     /// Revokes every session of the user, except those of `keep` (the caller's own login).
     ///

@@ -5,11 +5,12 @@ use aegis_domain::ports::RevokedTokenRepository;
 use aegis_domain::ports::Subject;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 
 use aegis_domain::ports::RepositoryError;
-use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use aegis_domain::session::{ActiveSession, RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
@@ -108,6 +109,54 @@ pub(crate) async fn revoke_family(
     Ok(())
 }
 
+/// Each live family's head (its one unspent token), then when each of those families began.
+pub(crate) async fn active(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActiveSession>, RepositoryError> {
+    let heads = refresh_session::Entity::find()
+        .filter(refresh_session::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(refresh_session::Column::UserId.eq(user.as_uuid()))
+        .filter(refresh_session::Column::UsedAt.is_null())
+        .filter(refresh_session::Column::RevokedAt.is_null())
+        .filter(refresh_session::Column::ExpiresAt.gt(now))
+        .order_by_desc(refresh_session::Column::CreatedAt)
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let started: Vec<(uuid::Uuid, DateTime<Utc>)> = refresh_session::Entity::find()
+        .select_only()
+        .column(refresh_session::Column::FamilyId)
+        .column_as(refresh_session::Column::CreatedAt.min(), "started_at")
+        .filter(refresh_session::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(refresh_session::Column::FamilyId.is_in(heads.iter().map(|head| head.family_id)))
+        .group_by(refresh_session::Column::FamilyId)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(heads
+        .into_iter()
+        .map(|head| ActiveSession {
+            family_id: SessionFamilyId::from_uuid(head.family_id),
+            user_id: UserId::from_uuid(head.user_id),
+            started_at: started
+                .iter()
+                .find(|(family, _)| *family == head.family_id)
+                .map_or(head.created_at, |(_, at)| *at),
+            last_seen_at: head.created_at,
+            expires_at: head.expires_at,
+            client_ip: head.client_ip,
+            user_agent: head.user_agent,
+        })
+        .collect())
+}
+
 pub(crate) async fn revoke_for_user(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -192,6 +241,14 @@ impl<C: Connection> RefreshSessionRepository for SeaStore<C> {
         at: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
         revoke_family(self.conn(), tenant, family, at).await
+    }
+    async fn active_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ActiveSession>, RepositoryError> {
+        active(self.conn(), tenant, user, now).await
     }
     async fn revoke_user_sessions(
         &self,

@@ -10,8 +10,10 @@ use sea_orm::{
 
 use aegis_domain::ports::RepositoryError;
 use aegis_domain::tenant::{AuditHead, Tenant, TenantId, TenantSlug};
+use aegis_domain::user::UserId;
+use chrono::{DateTime, Utc};
 
-use super::entities::tenant;
+use super::entities::{platform_operator, tenant, user};
 use super::error::{corrupt, on_write, unexpected};
 
 use async_trait::async_trait;
@@ -24,6 +26,7 @@ fn to_domain(row: tenant::Model) -> Result<Tenant, RepositoryError> {
         slug: TenantSlug::parse(&row.slug).map_err(|e| corrupt("tenant slug", e))?,
         name: row.name,
         created_at: row.created_at,
+        disabled_at: row.disabled_at,
     })
 }
 
@@ -72,11 +75,72 @@ pub(crate) async fn insert(
         created_at: Set(tenant.created_at),
         audit_sequence: Set(0),
         audit_head_hash: Set(aegis_domain::audit::GENESIS_HASH.to_owned()),
+        disabled_at: Set(tenant.disabled_at),
     };
     tenant::Entity::insert(row)
         .exec_without_returning(db)
         .await
         .map_err(on_write(Subject::TenantSlug))?;
+    Ok(())
+}
+
+pub(crate) async fn update(
+    db: &impl ConnectionTrait,
+    tenant: &Tenant,
+) -> Result<(), RepositoryError> {
+    let result = tenant::Entity::update_many()
+        .col_expr(tenant::Column::Name, Expr::value(tenant.name.clone()))
+        .col_expr(tenant::Column::DisabledAt, Expr::value(tenant.disabled_at))
+        .filter(tenant::Column::Id.eq(tenant.id.as_uuid()))
+        .exec(db)
+        .await
+        .map_err(unexpected)?;
+    if result.rows_affected == 0 {
+        return Err(RepositoryError::NotFound(Entity::Tenant));
+    }
+    Ok(())
+}
+
+async fn is_operator(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<bool, RepositoryError> {
+    Ok(platform_operator::Entity::find_by_id(user.as_uuid())
+        .filter(platform_operator::Column::TenantId.eq(tenant.as_uuid()))
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .is_some())
+}
+
+async fn grant_operator(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<(), RepositoryError> {
+    let exists = user::Entity::find_by_id(user.as_uuid())
+        .filter(user::Column::TenantId.eq(tenant.as_uuid()))
+        .one(db)
+        .await
+        .map_err(unexpected)?
+        .is_some();
+    if !exists {
+        return Err(RepositoryError::NotFound(Entity::User));
+    }
+    if is_operator(db, tenant, user).await? {
+        return Ok(());
+    }
+    let row = platform_operator::ActiveModel {
+        user_id: Set(user.as_uuid()),
+        tenant_id: Set(tenant.as_uuid()),
+        granted_at: Set(at),
+    };
+    platform_operator::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(unexpected)?;
     Ok(())
 }
 
@@ -144,5 +208,23 @@ impl<C: Connection> TenantRepository for SeaStore<C> {
     }
     async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
         insert(self.conn(), tenant).await
+    }
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<(), RepositoryError> {
+        update(self.conn(), tenant).await
+    }
+    async fn is_platform_operator(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<bool, RepositoryError> {
+        is_operator(self.conn(), tenant, user).await
+    }
+    async fn grant_platform_operator(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        grant_operator(self.conn(), tenant, user, at).await
     }
 }

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `worker`, `migrate`, `admin`, `import`, `jobs`, `evidence`,
-//! `audit`, `report`, `demo`, `backup`, `restore` and `bundle`.
+//! The command line: `serve`, `worker`, `migrate`, `admin`, `tenant`, `operator`, `import`,
+//! `jobs`, `evidence`, `audit`, `report`, `demo`, `backup`, `restore` and `bundle`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use sea_orm_migration::migrator::MigrationStatus;
 use aegis_application::bootstrap::DEFAULT_TENANT_SLUG;
 use aegis_application::catalog::AttackSource;
 use aegis_application::context::{Initiator, RequestContext};
+use aegis_application::tenants::{NewTenant, TenantError};
 use aegis_application::users::NewUser;
 use aegis_domain::data_source::{FeedKind, SyncCounts};
 use aegis_domain::detection::RuleSource;
@@ -64,6 +65,16 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Run the installation's tenants, as the platform operator at the console.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// Grant platform operation (the tenants API) to a user.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorAction,
     },
     /// Import a feed into the catalog (a file or archive for air-gapped sites).
     Import {
@@ -177,6 +188,34 @@ pub enum MigrateAction {
     },
     /// List migrations and whether they are applied.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create a tenant and its first admin (who must change the password at first sign-in).
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's password; generated and printed once when absent.
+        #[arg(long)]
+        admin_password: Option<String>,
+    },
+    /// List every tenant.
+    List,
+    /// Stop a tenant's sign-ins (password, refresh, API keys); its data is kept.
+    Disable { slug: String },
+    /// Let a disabled tenant's users sign in again.
+    Enable { slug: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorAction {
+    /// Make the user with this email a platform operator.
+    Grant { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -335,6 +374,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         } => run_job(&settings, &job, queued).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Admin { action } => admin(&settings, action).await,
+        Command::Tenant { action } => tenant(&settings, action).await,
+        Command::Operator { action } => operator(&settings, action).await,
         Command::Import { feed } => import(&settings, feed).await,
         Command::Evidence {
             action: EvidenceAction::Sweep,
@@ -659,6 +700,109 @@ async fn admin(settings: &Settings, action: AdminAction) -> Result<(), CliError>
         }
     }
     Ok(())
+}
+
+/// The console acts as the platform operator: whoever runs the binary against the database
+/// already holds the installation.
+async fn tenant(settings: &Settings, action: TenantAction) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let tenants = &prepared.wired.services.tenants;
+    let console = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let context = RequestContext {
+        request_id: Some("cli".to_owned()),
+        ..RequestContext::default()
+    };
+    let failed = |e: TenantError| describe_tenant_error(&e);
+    match action {
+        TenantAction::Create {
+            slug,
+            name,
+            admin_email,
+            admin_password,
+        } => {
+            let request = NewTenant {
+                slug,
+                name,
+                admin_email,
+                admin_password,
+            };
+            let created = tenants
+                .create(&console, request, &context)
+                .await
+                .map_err(failed)?;
+            println!(
+                "created tenant {} ({}) with admin {}",
+                created.tenant.slug, created.tenant.name, created.admin.email
+            );
+            if let Some(password) = created.generated_password {
+                println!("password: {password}  (shown once; must be changed at first sign-in)");
+            }
+        }
+        TenantAction::List => {
+            for tenant in tenants.list(&console).await.map_err(failed)? {
+                println!(
+                    "{:<24} {:<9} {}  {}",
+                    tenant.slug, tenant.status, tenant.id, tenant.name
+                );
+            }
+        }
+        TenantAction::Disable { slug } => {
+            let tenant = tenants.get_by_slug(&console, &slug).await.map_err(failed)?;
+            let tenant = tenants
+                .disable(&console, tenant.id, &context)
+                .await
+                .map_err(failed)?;
+            println!("tenant {} is {}", tenant.slug, tenant.status);
+        }
+        TenantAction::Enable { slug } => {
+            let tenant = tenants.get_by_slug(&console, &slug).await.map_err(failed)?;
+            let tenant = tenants
+                .enable(&console, tenant.id, &context)
+                .await
+                .map_err(failed)?;
+            println!("tenant {} is {}", tenant.slug, tenant.status);
+        }
+    }
+    Ok(())
+}
+
+async fn operator(settings: &Settings, action: OperatorAction) -> Result<(), CliError> {
+    let prepared = app::prepare(settings).await?;
+    let console = Initiator::System {
+        tenant: prepared.tenant.id,
+    };
+    let context = RequestContext {
+        request_id: Some("cli".to_owned()),
+        ..RequestContext::default()
+    };
+    match action {
+        OperatorAction::Grant { email } => {
+            let user = prepared
+                .wired
+                .services
+                .tenants
+                .grant_operator(&console, &email, &context)
+                .await
+                .map_err(|e| describe_tenant_error(&e))?;
+            println!("{} is a platform operator", user.email);
+        }
+    }
+    Ok(())
+}
+
+fn describe_tenant_error(error: &TenantError) -> CliError {
+    match error {
+        TenantError::Invalid(fields) => {
+            let details: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
+            CliError::Failed(details.join("; "))
+        }
+        other => CliError::Failed(other.to_string()),
+    }
 }
 
 fn describe_user_error(error: &aegis_application::users::UserError) -> CliError {

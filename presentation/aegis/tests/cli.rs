@@ -182,6 +182,116 @@ fn migrations_users_and_audit_from_the_command_line() {
 }
 
 #[test]
+fn tenants_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    let created = aegis(
+        data,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme Corp",
+            "--admin-email",
+            "admin@acme.test",
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let out = stdout(&created);
+    assert!(
+        out.contains("created tenant acme (Acme Corp) with admin admin@acme.test"),
+        "{out}"
+    );
+    assert!(
+        out.contains("password: "),
+        "a generated password is shown once: {out}"
+    );
+
+    let again = aegis(
+        data,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Again",
+            "--admin-email",
+            "other@acme.test",
+        ],
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("slug already exists"),
+        "{}",
+        stderr(&again)
+    );
+    let bad = aegis(
+        data,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "Bad Slug",
+            "--name",
+            "Bad",
+            "--admin-email",
+            "x@bad.test",
+        ],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("slug: "), "{}", stderr(&bad));
+
+    let disabled = aegis(data, &["tenant", "disable", "acme"], None);
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    assert_eq!(stdout(&disabled).trim(), "tenant acme is disabled");
+    let listed = stdout(&aegis(data, &["tenant", "list"], None));
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|line| line.split_whitespace().take(2).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [vec!["acme", "disabled"], vec!["default", "active"]],
+        "{listed}"
+    );
+    let stamped = query(
+        data,
+        "SELECT COUNT(*) AS n FROM tenants WHERE slug = 'acme' AND disabled_at IS NOT NULL",
+    );
+    assert_eq!(stamped[0].try_get::<i64>("", "n").unwrap(), 1);
+    let enabled = aegis(data, &["tenant", "enable", "acme"], None);
+    assert_eq!(stdout(&enabled).trim(), "tenant acme is active");
+    let missing = aegis(data, &["tenant", "disable", "nosuch"], None);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("tenant not found"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let granted = aegis(data, &["operator", "grant", "admin@acme.test"], None);
+    assert!(granted.status.success(), "{}", stderr(&granted));
+    assert_eq!(
+        stdout(&granted).trim(),
+        "admin@acme.test is a platform operator"
+    );
+    let operators = query(
+        data,
+        "SELECT COUNT(*) AS n FROM platform_operators p JOIN users u ON u.id = p.user_id \
+         WHERE u.email = 'admin@acme.test'",
+    );
+    assert_eq!(operators[0].try_get::<i64>("", "n").unwrap(), 1);
+}
+
+#[test]
 fn production_refuses_to_start_without_a_strong_secret() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_aegis"))

@@ -60,6 +60,7 @@ enum KeyRefused {
     Invalid,
     Expired,
     Revoked,
+    TenantDisabled,
     Unavailable,
 }
 
@@ -68,6 +69,7 @@ impl From<&AuthError> for KeyRefused {
         match error {
             AuthError::TokenExpired => Self::Expired,
             AuthError::TokenRevoked => Self::Revoked,
+            AuthError::TenantDisabled => Self::TenantDisabled,
             AuthError::Unexpected(_) => Self::Unavailable,
             _ => Self::Invalid,
         }
@@ -80,6 +82,7 @@ impl From<KeyRefused> for AuthError {
             KeyRefused::Invalid => Self::InvalidToken,
             KeyRefused::Expired => Self::TokenExpired,
             KeyRefused::Revoked => Self::TokenRevoked,
+            KeyRefused::TenantDisabled => Self::TenantDisabled,
             KeyRefused::Unavailable => Self::Unexpected("API key lookup failed".into()),
         }
     }

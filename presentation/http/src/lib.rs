@@ -193,6 +193,7 @@ pub fn serve(
                     .service(web::scope("/tickets").configure(routes::tickets::configure))
                     .service(web::scope("/siem").configure(routes::siem::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
+                    .configure(routes::tenants::configure)
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))
                     .service(

@@ -3,7 +3,7 @@
 use aegis_application::ports::*;
 use aegis_domain::Role;
 use aegis_domain::ports::*;
-use aegis_domain::session::{RefreshSession, RefreshSessionId, SessionFamilyId};
+use aegis_domain::session::{ActiveSession, RefreshSession, RefreshSessionId, SessionFamilyId};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 use async_trait::async_trait;
@@ -61,6 +61,38 @@ impl<S: Slot> RefreshSessionRepository for Memory<S> {
                 .for_each(|x| x.revoked_at = Some(at))
         });
         Ok(())
+    }
+    async fn active_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ActiveSession>, RepositoryError> {
+        Ok(self.with(|s| {
+            let mut heads: Vec<ActiveSession> = s
+                .sessions
+                .iter()
+                .filter(|x| x.tenant_id == tenant && x.user_id == user)
+                .filter(|x| x.used_at.is_none() && x.revoked_at.is_none() && x.expires_at > now)
+                .map(|head| ActiveSession {
+                    family_id: head.family_id,
+                    user_id: head.user_id,
+                    started_at: s
+                        .sessions
+                        .iter()
+                        .filter(|x| x.family_id == head.family_id)
+                        .map(|x| x.created_at)
+                        .min()
+                        .unwrap_or(head.created_at),
+                    last_seen_at: head.created_at,
+                    expires_at: head.expires_at,
+                    client_ip: head.client_ip.clone(),
+                    user_agent: head.user_agent.clone(),
+                })
+                .collect();
+            heads.sort_by_key(|session| std::cmp::Reverse(session.last_seen_at));
+            heads
+        }))
     }
     async fn revoke_user_sessions(
         &self,

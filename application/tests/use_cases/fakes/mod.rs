@@ -21,6 +21,8 @@ use aegis_domain::user::User;
 pub struct State {
     pub tenants: Vec<Tenant>,
     pub heads: Vec<(TenantId, AuditHead)>,
+    /// Platform operators: their tenant and user.
+    pub operators: Vec<(TenantId, aegis_domain::user::UserId)>,
     pub users: Vec<User>,
     pub sessions: Vec<RefreshSession>,
     pub revoked: Vec<(TenantId, String)>,

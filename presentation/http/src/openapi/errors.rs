@@ -159,7 +159,8 @@ fn complete(operation: &mut Operation, shape: &Shape) {
     if shape.authenticated && !shape.open_before_password_change {
         forbidden.push(
             "`PASSWORD_CHANGE_REQUIRED`: change your password first; `MFA_ENROLMENT_REQUIRED`: \
-             set up the second factor your organization requires first",
+             set up the second factor your organization requires first; `TENANT_DISABLED`: \
+             the platform operator has disabled your organization",
         );
     }
     if shape.csrf_checked {

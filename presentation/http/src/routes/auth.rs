@@ -10,13 +10,15 @@ use aegis_application::auth::{AuthError, Credentials, SignIn, TokenPair};
 use aegis_application::error::FieldError;
 use aegis_application::mfa::SecondFactor;
 
-use crate::auth::{PendingPasswordChange, REFRESH_COOKIE, cleared_cookies, session_cookies};
+use crate::auth::{
+    Authenticated, PendingPasswordChange, REFRESH_COOKIE, cleared_cookies, session_cookies,
+};
 use crate::client::Context;
 use crate::problem::{ApiError, Problem};
 use crate::settings::HttpSettings;
 use crate::views::auth::{
-    ChangePasswordRequest, LoginForm, LoginRequest, MfaChallengeResponse, MfaVerifyRequest,
-    RefreshRequest, TokenResponse,
+    ChangePasswordRequest, EndSessionsQuery, EndedSessionsResponse, LoginForm, LoginRequest,
+    MfaChallengeResponse, MfaVerifyRequest, RefreshRequest, SessionView, TokenResponse,
 };
 use crate::views::users::UserView;
 
@@ -85,6 +87,7 @@ fn parse_credentials(request: &HttpRequest, body: &[u8]) -> Result<Credentials, 
         (status = 200, body = TokenResponse),
         (status = 202, body = MfaChallengeResponse, description = "the second step is required"),
         (status = 401, body = Problem, description = "INVALID_CREDENTIALS"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED: the platform operator has disabled the account's organization"),
         (status = 422, body = Problem),
         (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
     ))]
@@ -118,6 +121,7 @@ pub async fn login(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "INVALID_MFA_CODE or INVALID_MFA_CHALLENGE"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED"),
         (status = 422, body = Problem),
         (status = 429, body = Problem, description = "ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After"),
     ))]
@@ -151,6 +155,7 @@ pub async fn verify_mfa(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "INVALID_REFRESH_TOKEN or REFRESH_TOKEN_REUSED (the session is ended)"),
+        (status = 403, body = Problem, description = "TENANT_DISABLED: the session is kept and works again once the organization is enabled"),
     ))]
 pub async fn refresh(
     services: web::Data<Services>,
@@ -230,6 +235,54 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The caller's signed-in sessions (device, address, when started and last seen), the most
+/// recently seen first; `current` marks the one this request comes from.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
+    responses((status = 200, body = Vec<SessionView>), (status = 403, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn sessions(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+) -> Result<web::Json<Vec<SessionView>>, ApiError> {
+    let sessions = services.auth.sessions(&actor).await?;
+    Ok(web::Json(sessions.into_iter().map(Into::into).collect()))
+}
+
+/// End one of the caller's sessions: it can no longer refresh (ending the current one signs
+/// this request's token out too).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "SESSION_NOT_FOUND")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn end_session(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    services.auth.end_session(&actor, *id, &context).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// End the caller's other sessions (`include_current=true`: all of them, this one too).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = "auth",
+    params(EndSessionsQuery),
+    responses((status = 200, body = EndedSessionsResponse), (status = 403, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn end_sessions(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    query: web::Query<EndSessionsQuery>,
+) -> Result<web::Json<EndedSessionsResponse>, ApiError> {
+    let ended = services
+        .auth
+        .end_sessions(&actor, query.include_current.unwrap_or(false), &context)
+        .await?;
+    Ok(web::Json(EndedSessionsResponse { ended }))
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/login", web::post().to(login))
@@ -237,5 +290,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/refresh", web::post().to(refresh))
         .route("/logout", web::post().to(logout))
         .route("/me", web::get().to(me))
-        .route("/change-password", web::post().to(change_password));
+        .route("/change-password", web::post().to(change_password))
+        .route("/sessions", web::get().to(sessions))
+        .route("/sessions", web::delete().to(end_sessions))
+        .route("/sessions/{id}", web::delete().to(end_session));
 }

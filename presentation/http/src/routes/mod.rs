@@ -32,6 +32,7 @@ pub mod snapshots;
 pub mod system;
 pub mod telemetry;
 pub mod templates;
+pub mod tenants;
 pub mod test_cases;
 pub mod tickets;
 pub mod tracked_actors;

@@ -250,6 +250,25 @@ pub async fn update_preferences(
     Ok(web::Json(user.into()))
 }
 
+/// End every session of a user (admins): their refresh tokens stop working and the access
+/// tokens already issued are refused at once.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn end_sessions(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    Context(context): Context,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    services
+        .users
+        .end_sessions(&Initiator::User(actor), UserId::from_uuid(*id), &context)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     // `/me` before `/{id}`, or "me" would be read as an id.
     config
@@ -261,5 +280,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/{id}", web::get().to(get))
         .route("/{id}", web::patch().to(update))
         .route("/{id}", web::delete().to(deactivate))
-        .route("/{id}/reset-password", web::post().to(reset_password));
+        .route("/{id}/reset-password", web::post().to(reset_password))
+        .route("/{id}/sessions", web::delete().to(end_sessions));
 }

@@ -66,3 +66,50 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
+
+/// One of the caller's signed-in sessions (a sign-in and its refreshes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// The session's id, stable across its refreshes.
+    pub id: uuid::Uuid,
+    /// When the user signed in.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The session's last sign-in or refresh.
+    pub last_seen_at: chrono::DateTime<chrono::Utc>,
+    /// When it stops refreshing unless used.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The address of the last sign-in or refresh.
+    pub client_ip: Option<String>,
+    /// The device's browser or client, as its User-Agent header said.
+    pub user_agent: Option<String>,
+    /// The session this request comes from.
+    pub current: bool,
+}
+
+impl From<aegis_application::auth::SessionSummary> for SessionView {
+    fn from(summary: aegis_application::auth::SessionSummary) -> Self {
+        let session = summary.session;
+        Self {
+            id: session.family_id.as_uuid(),
+            created_at: session.started_at,
+            last_seen_at: session.last_seen_at,
+            expires_at: session.expires_at,
+            client_ip: session.client_ip,
+            user_agent: session.user_agent,
+            current: summary.current,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndSessionsQuery {
+    /// End the current session too (the request's access token is revoked).
+    pub include_current: Option<bool>,
+}
+
+/// How many sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndedSessionsResponse {
+    pub ended: usize,
+}

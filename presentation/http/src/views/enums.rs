@@ -52,6 +52,8 @@ enum_schema! {
     ApiKeyScope = ["read", "write", "tests:write", "evidence:write", "campaigns:write", "findings:write", "detections:write", "snapshots:write", "catalog:write", "imports:run", "users:write", "knowledge:write", "scans:write"];
     /// Whether an API key can be used.
     ApiKeyStatus = ["active", "expired", "revoked"];
+    /// Whether a tenant's users may sign in (`disabled`: its data is kept, nobody signs in).
+    TenantStatus = ["active", "disabled"];
     /// Where a test stands in the red/blue validation workflow.
     TestState = ["draft", "red_executing", "blue_evaluating", "in_review", "validated", "rejected", "disputed"];
     /// A step of the test workflow (`POST /api/v1/tests/{id}/{action}`).

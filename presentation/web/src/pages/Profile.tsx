@@ -8,6 +8,7 @@ import { ApiKeysCard } from "./ApiKeys";
 import { MfaCard } from "./Mfa";
 import { NotificationChannelsCard } from "./NotificationChannels";
 import { PasswordForm } from "./ChangePassword";
+import { SessionsCard } from "./Sessions";
 import { DEFAULT_PER_PAGE, HEATMAP_COLOR_OPTIONS, PER_PAGE_OPTIONS, readPreferences, type Preferences } from "./preferences";
 
 export const PROFILE_KEY = ["users", "me"] as const;
@@ -16,7 +17,7 @@ export function ProfilePage() {
   const profile = useQuery({ queryKey: PROFILE_KEY, queryFn: () => ok(api.GET("/api/v1/users/me")) });
   return (
     <>
-      <PageHeader title="Your profile" subtitle="Your account, your password, your API keys and how the app behaves for you." />
+      <PageHeader title="Your profile" subtitle="Your account, your password, your API keys, where you are signed in and how the app behaves for you." />
       <QueryState query={profile}>
         {(me) => (
           <div className="grid items-start gap-5 xl:grid-cols-2">
@@ -29,6 +30,7 @@ export function ProfilePage() {
               <PasswordCard />
               <MfaCard />
               <ApiKeysCard />
+              <SessionsCard />
             </div>
           </div>
         )}
