@@ -114,6 +114,8 @@ pub enum AuthError {
     InvalidMfaChallenge,
     #[error("the code is not correct")]
     InvalidMfaCode,
+    #[error("this organization signs in through single sign-on only")]
+    SsoRequired,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -133,7 +135,9 @@ impl Classified for AuthError {
             } => ErrorKind::Locked {
                 retry_after_seconds: *retry_after_seconds,
             },
-            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired => ErrorKind::Forbidden,
+            Self::PasswordChangeRequired | Self::MfaEnrolmentRequired | Self::SsoRequired => {
+                ErrorKind::Forbidden
+            }
             Self::Unexpected(_) => ErrorKind::Unexpected,
             _ => ErrorKind::Unauthenticated,
         }
@@ -154,6 +158,7 @@ impl Classified for AuthError {
             Self::MfaEnrolmentRequired => "MFA_ENROLMENT_REQUIRED",
             Self::InvalidMfaChallenge => "INVALID_MFA_CHALLENGE",
             Self::InvalidMfaCode => "INVALID_MFA_CODE",
+            Self::SsoRequired => "SSO_REQUIRED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -250,10 +255,16 @@ impl AuthService {
         {
             return Err(self.record_failed_login(&user, context).await?);
         }
+        // Checked after the password, so the answer does not tell who exists without it.
+        if let Some(config) = self.database.sso_config(user.tenant_id).await?
+            && config.refuses_password(&user.email)
+        {
+            return Err(AuthError::SsoRequired);
+        }
         if has_factor(self.database.as_ref(), &user).await? {
             return self.open_mfa_challenge(&user).await;
         }
-        self.complete_login(&user, context, None)
+        self.complete_login(&user, context, serde_json::json!({ "second_factor": null }))
             .await
             .map(SignIn::Tokens)
     }
@@ -309,8 +320,12 @@ impl AuthService {
         uow.update_mfa_challenge(tenant, challenge.id, challenge.failed_attempts, Some(now))
             .await?;
         uow.commit().await?;
-        self.complete_login(&user, context, Some(answer.kind()))
-            .await
+        self.complete_login(
+            &user,
+            context,
+            serde_json::json!({ "second_factor": answer.kind() }),
+        )
+        .await
     }
 
     async fn open_mfa_challenge(&self, user: &User) -> Result<SignIn, AuthError> {
@@ -340,12 +355,26 @@ impl AuthService {
         })
     }
 
+    /// Signs in a person an identity provider vouched for (single sign-on): the same
+    /// session, tokens and audit entry as a password sign-in, `details` saying how.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` when the account is gone, `Unexpected` on storage failure.
+    pub(crate) async fn sign_in_federated(
+        &self,
+        user: &User,
+        context: &RequestContext,
+        details: serde_json::Value,
+    ) -> Result<TokenPair, AuthError> {
+        self.complete_login(user, context, details).await
+    }
+
     /// The end of a successful sign-in: counters reset, a session opened, the audit entry.
     async fn complete_login(
         &self,
         user: &User,
         context: &RequestContext,
-        second_factor: Option<&str>,
+        details: serde_json::Value,
     ) -> Result<TokenPair, AuthError> {
         let now = self.clock.now();
         let uow = self.database.begin().await?;
@@ -361,14 +390,8 @@ impl AuthService {
         let refresh_token = self
             .open_refresh_session(uow.as_ref(), &user, family, context)
             .await?;
-        self.audit(
-            uow.as_ref(),
-            &user,
-            context,
-            "auth.login",
-            serde_json::json!({ "second_factor": second_factor }),
-        )
-        .await?;
+        self.audit(uow.as_ref(), &user, context, "auth.login", details)
+            .await?;
         let enrolment = self.mfa_enrolment_required(uow.as_ref(), &user).await?;
         uow.commit().await?;
         self.token_pair(&user, family, refresh_token, enrolment)

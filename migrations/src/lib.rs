@@ -37,6 +37,7 @@ mod m20261208_003001_channel_preferences;
 mod m20261208_004001_tickets;
 mod m20261208_010001_siem_connections;
 mod m20261208_020001_scans;
+mod m20261209_200001_sso;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_004001_tickets::Migration),
             Box::new(m20261208_010001_siem_connections::Migration),
             Box::new(m20261208_020001_scans::Migration),
+            Box::new(m20261209_200001_sso::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ mod risk;
 mod rules;
 mod scans;
 mod siem;
+mod sso;
 mod system;
 mod telemetry;
 mod templates;

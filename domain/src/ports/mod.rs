@@ -36,6 +36,7 @@ pub mod rules;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
+pub mod sso;
 pub mod templates;
 pub mod tenants;
 pub mod test_cases;
@@ -74,6 +75,7 @@ pub use rules::*;
 pub use scans::*;
 pub use siem::*;
 pub use snapshots::*;
+pub use sso::*;
 pub use templates::*;
 pub use tenants::*;
 pub use test_cases::*;
@@ -101,6 +103,8 @@ pub enum Subject {
     Predecessor,
     RefreshToken,
     RunningImport,
+    /// A provider subject linked to a user.
+    SsoIdentity,
     Technique,
     TenantSlug,
     Test,
@@ -121,6 +125,7 @@ impl std::fmt::Display for Subject {
             Self::IdempotencyKey => "idempotency key",
             Self::Predecessor => "predecessor",
             Self::RefreshToken => "refresh token",
+            Self::SsoIdentity => "single sign-on identity",
             Self::RunningImport => "running import",
             Self::Technique => "technique",
             Self::TenantSlug => "tenant slug",
@@ -261,6 +266,7 @@ pub trait Repositories:
     + AttackPathRepository
     + SiemRepository
     + ScanRepository
+    + SsoRepository
 {
 }
 
@@ -293,5 +299,6 @@ impl<T> Repositories for T where
         + AttackPathRepository
         + SiemRepository
         + ScanRepository
+        + SsoRepository
 {
 }

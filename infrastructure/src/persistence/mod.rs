@@ -34,6 +34,7 @@ mod rules;
 mod scans;
 mod siem;
 mod snapshots;
+mod sso;
 mod templates;
 mod tenants;
 mod test_cases;

@@ -69,6 +69,7 @@ pub struct State {
     pub attack_paths: Vec<aegis_domain::attack_path::AttackPath>,
     pub siem_connections: Vec<aegis_domain::siem::SiemConnection>,
     pub scans: Vec<aegis_domain::scan::Scan>,
+    pub sso: sso::SsoState,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -275,6 +276,7 @@ mod rules;
 pub mod scans;
 mod siem;
 mod snapshots;
+pub mod sso;
 mod telemetry;
 mod templates;
 mod tenants;

@@ -28,6 +28,7 @@ pub mod rules;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
+pub mod sso;
 pub mod system;
 pub mod telemetry;
 pub mod templates;
