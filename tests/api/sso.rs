@@ -171,12 +171,14 @@ fn with_query(url: &Url, name: &str, value: &str) -> Url {
     changed
 }
 
-/// A problem's detail, lowercased.
+/// What a problem says (its title and detail), lowercased.
 fn detail(problem: &Value) -> String {
-    problem["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_lowercase()
+    format!(
+        "{} {}",
+        problem["title"].as_str().unwrap_or_default(),
+        problem["detail"].as_str().unwrap_or_default()
+    )
+    .to_lowercase()
 }
 
 fn query(url: &Url, name: &str) -> String {
