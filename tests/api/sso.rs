@@ -494,3 +494,36 @@ on_both_databases!(
         assert_eq!(login.status(), StatusCode::NOT_FOUND);
     }
 );
+
+#[tokio::test]
+async fn the_sign_in_legs_share_the_sign_in_rate_limit() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        AppOptions {
+            auth_rate_limit_per_minute: 2,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let get = |path: &'static str| {
+        let request = app.client.get(app.url(path));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(
+        get("/api/v1/sso/login?tenant=default").await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/api/v1/sso/callback?state=x.y&code=z").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get("/api/v1/sso/login?tenant=default").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The sign-in page's list of providers is not limited.
+    assert_eq!(
+        get("/api/v1/sso/providers?tenant=default").await,
+        StatusCode::OK
+    );
+}

@@ -193,11 +193,7 @@ pub fn serve(
                     .service(web::scope("/tickets").configure(routes::tickets::configure))
                     .service(web::scope("/siem").configure(routes::siem::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
-                    .service(
-                        web::scope("/sso")
-                            .wrap(from_fn(rate_limit::middleware))
-                            .configure(routes::sso::configure),
-                    )
+                    .service(web::scope("/sso").configure(routes::sso::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))
                     .service(web::scope("/scans").configure(routes::scans::configure))

@@ -5,6 +5,7 @@
 //! browser to the web UI.
 
 use actix_web::http::header;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use aegis_application::Services;
@@ -169,8 +170,17 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/config", web::get().to(config))
         .route("/config", web::put().to(set_config))
         .route("/providers", web::get().to(providers))
-        .route("/login", web::get().to(login))
-        .route("/callback", web::get().to(callback));
+        // The two legs of a sign-in share the sign-in's rate limit per address.
+        .service(
+            web::resource("/login")
+                .wrap(from_fn(crate::rate_limit::middleware))
+                .route(web::get().to(login)),
+        )
+        .service(
+            web::resource("/callback")
+                .wrap(from_fn(crate::rate_limit::middleware))
+                .route(web::get().to(callback)),
+        );
 }
 
 /// Whether the caller is a browser navigating (it asks for HTML first).
