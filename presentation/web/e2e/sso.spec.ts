@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { ACCOUNTS, PASSWORD, signIn, snap } from "./accounts";
 
@@ -26,10 +27,13 @@ test("an admin configures single sign-on and a person signs in through the provi
   await expect(page.getByText(/^Saved /)).toBeVisible();
   await expect(page.getByText("A secret is stored; leave empty to keep it.")).toBeVisible();
   await snap(page, "admin-sso");
+  const audit = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  expect(audit.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
 
   // A person of the blue team signs in through the provider and gets an account.
   await page.context().clearCookies();
   await page.goto("/login");
+  await snap(page, "login-sso");
   await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
   await page.locator('input[name="login"]').fill("erin");
   await page.locator('input[name="password"]').fill("any password");
