@@ -3,7 +3,8 @@
 # fuzzer (schemathesis against the OpenAPI document), the web UI's component tests (Vitest) and
 # its browser tests (Playwright in Debian's chromium).
 # Needs PostgreSQL on 127.0.0.1:5432 with trust auth (or AEGIS_TEST_POSTGRES_URL) and Node.js;
-# installs and starts an S3-compatible server (s3s-fs) itself, and chromium when it is missing.
+# installs and starts an S3-compatible server (s3s-fs), an SMTP server and an OpenID provider
+# itself, and chromium when it is missing.
 # Build outputs and tools are cached in $AEGIS_CACHE_DIR (default ~/.cache/aegis), outside the
 # checkout.
 set -euo pipefail
@@ -122,6 +123,28 @@ export AEGIS_TEST_SMTP_STARTTLS_MAILDIR="$smtp_root/tls"
 export AEGIS_TEST_SMTP_CA="$smtp_root/cert.pem"
 export AEGIS_TEST_SMTP_USER=aegis
 export AEGIS_TEST_SMTP_PASSWORD=smtp-test-pass
+
+# OpenID Connect: the certified `oidc-provider` package (pinned in tests/peers/oidc), installed
+# into the cache with npm ci when its lock file changes, started on a free port by
+# scripts/oidc-provider.mjs for the API and browser tests' single sign-on.
+oidc_dir="$tools/oidc-provider"
+if ! cmp -s tests/peers/oidc/package-lock.json "$oidc_dir/package-lock.json" \
+  || [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
+  echo "installing oidc-provider into $oidc_dir"
+  mkdir -p "$oidc_dir"
+  cp tests/peers/oidc/package.json tests/peers/oidc/package-lock.json "$oidc_dir/"
+  (cd "$oidc_dir" && npm_config_cache="$cache/npm" npm ci --no-audit --no-fund --loglevel=error)
+fi
+oidc_log="$(mktemp)"
+node scripts/oidc-provider.mjs --modules "$oidc_dir/node_modules" >"$oidc_log" 2>&1 &
+oidc_pid=$!
+trap 'kill "$s3_pid" "$smtp_pid" "$smtp_tls_pid" "$oidc_pid" 2>/dev/null || true; rm -rf "$s3_root" "$s3_root.log" "$smtp_root" "$oidc_log"' EXIT
+for _ in $(seq 1 100); do
+  grep -q '^listening ' "$oidc_log" && break
+  sleep 0.1
+done
+AEGIS_TEST_OIDC_ISSUER="$(awk '/^listening /{print $2}' "$oidc_log")"
+export AEGIS_TEST_OIDC_ISSUER
 
 status=0
 if command -v cargo-nextest >/dev/null 2>&1; then

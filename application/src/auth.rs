@@ -130,6 +130,8 @@ pub enum AuthError {
     Forbidden(#[from] Forbidden),
     #[error("session not found")]
     SessionNotFound,
+    #[error("this organization signs in through single sign-on only")]
+    SsoRequired,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -152,6 +154,7 @@ impl Classified for AuthError {
             Self::PasswordChangeRequired
             | Self::MfaEnrolmentRequired
             | Self::TenantDisabled
+            | Self::SsoRequired
             | Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::SessionNotFound => ErrorKind::NotFound,
             Self::Unexpected(_) => ErrorKind::Unexpected,
@@ -177,6 +180,7 @@ impl Classified for AuthError {
             Self::TenantDisabled => "TENANT_DISABLED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::SessionNotFound => "SESSION_NOT_FOUND",
+            Self::SsoRequired => "SSO_REQUIRED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -275,10 +279,16 @@ impl AuthService {
         }
         // Said only to whoever knows the password, so it reveals nothing to a guesser.
         ensure_tenant_enabled(self.database.as_ref(), user.tenant_id).await?;
+        // Checked after the password, so the answer does not tell who exists without it.
+        if let Some(config) = self.database.sso_config(user.tenant_id).await?
+            && config.refuses_password(&user.email)
+        {
+            return Err(AuthError::SsoRequired);
+        }
         if has_factor(self.database.as_ref(), &user).await? {
             return self.open_mfa_challenge(&user).await;
         }
-        self.complete_login(&user, context, None)
+        self.complete_login(&user, context, serde_json::json!({ "second_factor": null }))
             .await
             .map(SignIn::Tokens)
     }
@@ -335,8 +345,12 @@ impl AuthService {
         uow.update_mfa_challenge(tenant, challenge.id, challenge.failed_attempts, Some(now))
             .await?;
         uow.commit().await?;
-        self.complete_login(&user, context, Some(answer.kind()))
-            .await
+        self.complete_login(
+            &user,
+            context,
+            serde_json::json!({ "second_factor": answer.kind() }),
+        )
+        .await
     }
 
     async fn open_mfa_challenge(&self, user: &User) -> Result<SignIn, AuthError> {
@@ -366,12 +380,30 @@ impl AuthService {
         })
     }
 
+    /// Signs in a person an identity provider vouched for (single sign-on): the same
+    /// session, tokens and audit entry as a password sign-in, `details` saying how.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` when the account is gone, `TenantDisabled` when its tenant is,
+    /// `Unexpected` on storage failure.
+    pub(crate) async fn sign_in_federated(
+        &self,
+        user: &User,
+        context: &RequestContext,
+        details: serde_json::Value,
+    ) -> Result<TokenPair, AuthError> {
+        // An identity provider vouches for a person, not for an organization the operator
+        // disabled.
+        ensure_tenant_enabled(self.database.as_ref(), user.tenant_id).await?;
+        self.complete_login(user, context, details).await
+    }
+
     /// The end of a successful sign-in: counters reset, a session opened, the audit entry.
     async fn complete_login(
         &self,
         user: &User,
         context: &RequestContext,
-        second_factor: Option<&str>,
+        details: serde_json::Value,
     ) -> Result<TokenPair, AuthError> {
         let now = self.clock.now();
         let uow = self.database.begin().await?;
@@ -387,14 +419,8 @@ impl AuthService {
         let refresh_token = self
             .open_refresh_session(uow.as_ref(), &user, family, context)
             .await?;
-        self.audit(
-            uow.as_ref(),
-            &user,
-            context,
-            "auth.login",
-            serde_json::json!({ "second_factor": second_factor }),
-        )
-        .await?;
+        self.audit(uow.as_ref(), &user, context, "auth.login", details)
+            .await?;
         let enrolment = self.mfa_enrolment_required(uow.as_ref(), &user).await?;
         uow.commit().await?;
         self.token_pair(&user, family, refresh_token, enrolment)

@@ -41,6 +41,7 @@ pub mod rules;
 pub mod scan_policy;
 pub mod scans;
 pub mod snapshots;
+pub mod sso;
 pub mod telemetry;
 pub mod templates;
 pub mod tenants;
@@ -126,6 +127,10 @@ pub struct Dependencies {
     pub scan_signer: Arc<dyn scans::ScanSigner>,
     /// Reads detection content with the importers' parsers, for the scans.
     pub detection_parser: Arc<dyn scans::DetectionContentParser>,
+    /// Signs people in through OpenID providers, with the SSRF rules.
+    pub openid: Arc<dyn sso::OpenIdProvider>,
+    /// `/api/v1/sso/callback` on the public URL: the redirect URI registered at providers.
+    pub sso_callback_url: String,
 }
 
 /// Size limits that use cases enforce.
@@ -156,6 +161,7 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct Services {
     pub auth: auth::AuthService,
+    pub sso: sso::SsoService,
     pub api_keys: api_keys::ApiKeyService,
     pub mfa: mfa::MfaService,
     pub account: account::AccountService,
@@ -469,6 +475,19 @@ impl Services {
         delivery_kick.attach(jobs.clone());
         mail_kick.attach(jobs.clone());
         scan_kick.attach(jobs.clone());
+        let auth = auth::AuthService::new(
+            auth::AuthPorts {
+                database: deps.database.clone(),
+                hasher: deps.hasher.clone(),
+                tokens: deps.tokens.clone(),
+                clock: deps.clock.clone(),
+                ids: deps.ids.clone(),
+                secrets: deps.secrets.clone(),
+                otp: deps.otp.clone(),
+                cipher: deps.cipher.clone(),
+            },
+            auth_settings,
+        );
         let users = users::UserService::new(
             deps.database.clone(),
             deps.hasher.clone(),
@@ -590,19 +609,19 @@ impl Services {
                 deps.ids.clone(),
                 deps.secrets.clone(),
             ),
-            auth: auth::AuthService::new(
-                auth::AuthPorts {
+            sso: sso::SsoService::new(
+                sso::SsoPorts {
                     database: deps.database.clone(),
-                    hasher: deps.hasher.clone(),
-                    tokens: deps.tokens.clone(),
+                    provider: deps.openid.clone(),
+                    cipher: deps.cipher.clone(),
                     clock: deps.clock.clone(),
                     ids: deps.ids.clone(),
                     secrets: deps.secrets.clone(),
-                    otp: deps.otp.clone(),
-                    cipher: deps.cipher.clone(),
                 },
-                auth_settings,
+                auth.clone(),
+                deps.sso_callback_url.clone(),
             ),
+            auth,
             account: account::AccountService::new(
                 deps.database.clone(),
                 deps.hasher.clone(),

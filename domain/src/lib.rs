@@ -40,6 +40,7 @@ pub mod scoring;
 pub mod session;
 pub mod siem;
 pub mod snapshot;
+pub mod sso;
 pub mod technique_lineage;
 pub mod telemetry;
 pub mod template;

@@ -13,6 +13,7 @@ pub mod persistence;
 pub mod reports;
 pub mod scans;
 pub mod security;
+pub mod sso;
 pub mod telemetry;
 pub mod tickets;
 pub mod webhooks;

@@ -38,6 +38,7 @@ mod m20261208_004001_tickets;
 mod m20261208_010001_siem_connections;
 mod m20261208_020001_scans;
 mod m20261209_100001_platform_tenants;
+mod m20261209_200001_sso;
 mod m20261209_300001_scan_policy;
 
 /// Every migration, oldest first.
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_010001_siem_connections::Migration),
             Box::new(m20261208_020001_scans::Migration),
             Box::new(m20261209_100001_platform_tenants::Migration),
+            Box::new(m20261209_200001_sso::Migration),
             Box::new(m20261209_300001_scan_policy::Migration),
         ]
     }

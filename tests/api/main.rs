@@ -42,6 +42,7 @@ mod rules;
 mod scan_policy;
 mod scans;
 mod siem;
+mod sso;
 mod system;
 mod telemetry;
 mod templates;

@@ -755,6 +755,18 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ),
         e(M::GET, "/api/v1/mfa", A::ReadOwnAccount, None, OK),
         e(M::POST, "/api/v1/mfa/totp", A::ManageOwnAccount, None, OK),
+        e(M::GET, "/api/v1/sso/config", A::ManageUsers, None, OK),
+        e(
+            M::PUT,
+            "/api/v1/sso/config",
+            A::ManageUsers,
+            // Disabled, so that saving does not read a provider's discovery document.
+            Some(
+                json!({"display_name": "IdP", "issuer": "https://idp.example",
+                        "client_id": "aegis", "client_secret": "secret", "enabled": false}),
+            ),
+            OK,
+        ),
         e(M::GET, "/api/v1/mfa/policy", A::ManageUsers, None, OK),
         e(
             M::PUT,

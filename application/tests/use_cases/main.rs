@@ -18,6 +18,7 @@ mod mfa;
 mod notification_channels;
 mod notifications;
 mod tenants;
+mod sso;
 mod tickets;
 mod webhooks;
 
@@ -48,6 +49,7 @@ struct Harness {
     signals: Signals,
     tracker: RecordingTracker,
     mail: RecordingMail,
+    sso_provider: fakes::sso::ScriptedProvider,
 }
 
 async fn harness() -> Harness {
@@ -58,6 +60,7 @@ async fn harness() -> Harness {
     let signals = Signals::default();
     let tracker = RecordingTracker::default();
     let mail = RecordingMail::default();
+    let sso_provider = fakes::sso::ScriptedProvider::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -102,6 +105,8 @@ async fn harness() -> Harness {
             fakes::DigestSigner,
         ))),
         detection_parser: Arc::new(fakes::scans::NoDetections),
+        openid: Arc::new(sso_provider.clone()),
+        sso_callback_url: "https://aegis.test/api/v1/sso/callback".to_owned(),
     };
     let services = Services::new(
         deps,
@@ -129,6 +134,7 @@ async fn harness() -> Harness {
         signals,
         tracker,
         mail,
+        sso_provider,
     }
 }
 

@@ -37,6 +37,7 @@ pub mod scan_policy;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
+pub mod sso;
 pub mod templates;
 pub mod tenants;
 pub mod test_cases;
@@ -76,6 +77,7 @@ pub use scan_policy::*;
 pub use scans::*;
 pub use siem::*;
 pub use snapshots::*;
+pub use sso::*;
 pub use templates::*;
 pub use tenants::*;
 pub use test_cases::*;
@@ -104,6 +106,8 @@ pub enum Subject {
     RefreshToken,
     RunningImport,
     ScanWaiver,
+    /// A provider subject linked to a user.
+    SsoIdentity,
     Technique,
     TenantSlug,
     Test,
@@ -124,6 +128,7 @@ impl std::fmt::Display for Subject {
             Self::IdempotencyKey => "idempotency key",
             Self::Predecessor => "predecessor",
             Self::RefreshToken => "refresh token",
+            Self::SsoIdentity => "single sign-on identity",
             Self::RunningImport => "running import",
             Self::ScanWaiver => "scan waiver",
             Self::Technique => "technique",
@@ -266,6 +271,7 @@ pub trait Repositories:
     + SiemRepository
     + ScanRepository
     + ScanPolicyRepository
+    + SsoRepository
 {
 }
 
@@ -299,5 +305,6 @@ impl<T> Repositories for T where
         + SiemRepository
         + ScanRepository
         + ScanPolicyRepository
+        + SsoRepository
 {
 }

@@ -35,6 +35,7 @@ mod scan_policy;
 mod scans;
 mod siem;
 mod snapshots;
+mod sso;
 mod templates;
 mod tenants;
 mod test_cases;

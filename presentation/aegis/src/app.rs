@@ -145,6 +145,8 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         siem: Arc::new(aegis_infrastructure::telemetry::siem::HttpSiemAlerts::default()),
         scan_signer: scan_signer(settings, &secret_key)?,
         detection_parser: Arc::new(aegis_infrastructure::scans::ImporterParsers),
+        openid: Arc::new(aegis_infrastructure::sso::HttpOpenIdProvider::default()),
+        sso_callback_url: format!("{}/api/v1/sso/callback", settings.public_url()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

@@ -194,6 +194,7 @@ pub fn serve(
                     .service(web::scope("/siem").configure(routes::siem::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .configure(routes::tenants::configure)
+                    .service(web::scope("/sso").configure(routes::sso::configure))
                     .service(web::scope("/audit-logs").configure(routes::audit_log::configure))
                     .service(web::scope("/knowledge").configure(routes::knowledge::configure))
                     .service(

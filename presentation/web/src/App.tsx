@@ -82,6 +82,7 @@ export function App() {
         <Route path="admin/webhooks" element={page(() => import("./pages/admin/Webhooks"), "WebhooksPage")} />
         <Route path="admin/jira" element={page(() => import("./pages/admin/Jira"), "JiraSettingsPage")} />
         <Route path="admin/tenants" element={page(() => import("./pages/admin/Tenants"), "TenantsPage")} />
+        <Route path="admin/sso" element={page(() => import("./pages/admin/Sso"), "SsoSettingsPage")} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

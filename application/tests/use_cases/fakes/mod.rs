@@ -73,6 +73,7 @@ pub struct State {
     pub scans: Vec<aegis_domain::scan::Scan>,
     pub scan_policies: Vec<(TenantId, aegis_domain::scan_policy::StoredScanPolicy)>,
     pub scan_waivers: Vec<aegis_domain::scan_policy::ScanWaiver>,
+    pub sso: sso::SsoState,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -280,6 +281,7 @@ mod scan_policy;
 pub mod scans;
 mod siem;
 mod snapshots;
+pub mod sso;
 mod telemetry;
 mod templates;
 mod tenants;

@@ -29,6 +29,7 @@ pub mod scan_policy;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
+pub mod sso;
 pub mod system;
 pub mod telemetry;
 pub mod templates;

@@ -31,6 +31,7 @@ pub mod scan_policy;
 pub mod scans;
 pub mod siem;
 pub mod snapshots;
+pub mod sso;
 pub mod system;
 pub mod telemetry;
 pub mod templates;

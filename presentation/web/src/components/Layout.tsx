@@ -52,6 +52,7 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/admin/jira", label: "Jira", adminOnly: true },
       // Platform operators are admins of their tenant; the page tells other admins it is not theirs.
       { to: "/admin/tenants", label: "Tenants", adminOnly: true },
+      { to: "/admin/sso", label: "Single sign-on", adminOnly: true },
     ],
   },
 ];

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok, fieldError, type Schemas } from "../api/client";
 import { signIn, ME_KEY } from "../auth/session";
 import { Button, ErrorPanel, TextField } from "../components/ui";
@@ -64,11 +64,59 @@ export function LoginPage() {
         <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={field("email")} autoFocus />
         <TextField label="Password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={field("password")} />
         {error !== null && <ErrorPanel error={error} />}
+        {params.get("sso_error") && (
+          <p role="alert" className="rounded-md bg-red-50 p-3 text-sm text-red-800">
+            {ssoErrorText(params.get("sso_error") ?? "")}
+          </p>
+        )}
         <Button type="submit" busy={busy} className="w-full justify-center">
           Sign in
         </Button>
       </form>
+      <SsoButtons tenant={params.get("tenant") ?? "default"} />
     </AuthFrame>
+  );
+}
+
+/** What a refused single sign-on means to the person (codes of docs/sso.md). */
+function ssoErrorText(code: string): string {
+  switch (code) {
+    case "SSO_UNKNOWN_USER":
+      return "Single sign-on worked, but you have no account here. Ask an admin to create one.";
+    case "SSO_NO_ROLE":
+      return "Single sign-on worked, but none of your groups gives access to Aegis.";
+    case "SSO_ACCOUNT_UNUSABLE":
+      return "Single sign-on worked, but your account here cannot sign in.";
+    case "SSO_DENIED":
+      return "The identity provider did not sign you in.";
+    case "SSO_PROVIDER_UNAVAILABLE":
+      return "The identity provider cannot be reached. Try again later.";
+    default:
+      return "Single sign-on did not complete. Start again.";
+  }
+}
+
+/** "Sign in with …" for each identity provider the tenant configured (none: nothing shown). */
+function SsoButtons({ tenant }: { tenant: string }) {
+  const providers = useQuery({
+    queryKey: ["sso-providers", tenant],
+    queryFn: () => ok(api.GET("/api/v1/sso/providers", { params: { query: { tenant } } })),
+    staleTime: 60_000,
+  });
+  const listed = providers.data?.providers ?? [];
+  if (listed.length === 0) return null;
+  return (
+    <div className="mt-4 space-y-2 border-t border-slate-200 pt-4">
+      {listed.map((provider) => (
+        <a
+          key={provider.login_url}
+          href={provider.login_url}
+          className="flex w-full justify-center rounded-md border border-slate-300 px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
+        >
+          Sign in with {provider.display_name}
+        </a>
+      ))}
+    </div>
   );
 }
 
