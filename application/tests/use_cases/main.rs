@@ -17,8 +17,8 @@ mod knowledge;
 mod mfa;
 mod notification_channels;
 mod notifications;
-mod tenants;
 mod sso;
+mod tenants;
 mod tickets;
 mod webhooks;
 
