@@ -5,6 +5,12 @@ import { ACCOUNTS, PASSWORD, signIn, snap } from "./accounts";
 // The OpenID provider scripts/test.sh starts (scripts/oidc-provider.mjs); docs/sso.md.
 const issuer = process.env.AEGIS_TEST_OIDC_ISSUER;
 
+let restoreAllowList: (() => Promise<void>) | undefined;
+test.afterEach(async () => {
+  await restoreAllowList?.();
+  restoreAllowList = undefined;
+});
+
 test("an admin configures single sign-on and a person signs in through the provider", async ({ page, request }) => {
   test.skip(!issuer, "AEGIS_TEST_OIDC_ISSUER is not set: scripts/test.sh starts the OpenID provider");
   const login = await request.post("/api/v1/auth/login", { data: { email: ACCOUNTS.admin, password: PASSWORD } });
@@ -13,6 +19,11 @@ test("an admin configures single sign-on and a person signs in through the provi
   const allow = (await (await request.get("/api/v1/webhooks/allow-list", { headers })).json()) as { entries: string[] };
   const allowed = await request.put("/api/v1/webhooks/allow-list", { headers, data: { entries: [...new Set([...allow.entries, "127.0.0.1"])] } });
   expect(allowed.status()).toBe(200);
+  // The e2e server is shared: the specs after this one (webhooks) expect loopback refused.
+  restoreAllowList = async () => {
+    const restored = await request.put("/api/v1/webhooks/allow-list", { headers, data: { entries: allow.entries } });
+    expect(restored.status()).toBe(200);
+  };
 
   await signIn(page, "admin");
   await page.goto("/admin/sso");

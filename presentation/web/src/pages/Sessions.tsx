@@ -33,20 +33,23 @@ function SessionTable({ sessions }: { sessions: Schemas["SessionView"][] }) {
   return (
     <>
       {(endOne.error ?? endOthers.error) && <ErrorPanel error={endOne.error ?? endOthers.error} />}
-      <Table caption="Your sessions" head={["Device", "Address", "Signed in", "Last seen", ""]}>
+      {/* Three columns: the card is half the page wide, and a browser's user agent is long. */}
+      <Table caption="Your sessions" head={["Device and address", "Last seen", ""]}>
         {sessions.map((session) => (
           <tr key={session.id}>
-            <Td>
+            <Td className="[overflow-wrap:anywhere]">
               {session.user_agent ?? "Unknown device"}
               {session.current && (
                 <span className="ml-2">
                   <Badge tone="green">this session</Badge>
                 </span>
               )}
+              <div className="font-mono text-xs text-slate-500">{session.client_ip ?? "—"}</div>
             </Td>
-            <Td className="font-mono text-xs">{session.client_ip ?? "—"}</Td>
-            <Td>{formatDateTime(session.created_at)}</Td>
-            <Td>{formatDateTime(session.last_seen_at)}</Td>
+            <Td>
+              {formatDateTime(session.last_seen_at)}
+              <div className="text-xs text-slate-500">signed in {formatDateTime(session.created_at)}</div>
+            </Td>
             <Td>
               {!session.current && (
                 <Button
