@@ -138,6 +138,8 @@ impl Work {
                 ]))
             }
             JobKind::EvidenceSweep => {
+                // Diffs past retention join the queue first, so this run deletes them.
+                let diffs_expired = work.scans.expire_diffs().await.map_err(|e| e.to_string())?;
                 let report = work
                     .evidence
                     .sweep(self.evidence_upload_grace)
@@ -152,6 +154,7 @@ impl Work {
                 Ok(count(&[
                     ("abandoned_uploads", report.abandoned_uploads),
                     ("purged", report.purged),
+                    ("scan_diffs_expired", diffs_expired),
                 ]))
             }
             JobKind::FeedSync => {

@@ -10,7 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use aegis_domain::permission::Action;
 use aegis_domain::ports::{RepositoryError, Subject};
-use aegis_domain::scan::{ErrorMode, ScanId, ScanPolicy, ScanStatus, Severity};
+use aegis_domain::scan::{
+    DEFAULT_DIFF_RETENTION_DAYS, ErrorMode, MAX_DIFF_RETENTION_DAYS, ScanId, ScanPolicy,
+    ScanStatus, Severity,
+};
 use aegis_domain::scan_policy::{
     ScanWaiver, ScanWaiverId, StoredScanPolicy, WaiverKind, WaiverScope, path_matcher,
 };
@@ -80,6 +83,8 @@ impl Classified for ScanPolicyError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EffectivePolicy {
     pub policy: ScanPolicy,
+    /// How many days a scan's raw diff is kept.
+    pub diff_retention_days: u32,
     /// Who set it and when; `None` while the tenant runs on the default.
     pub set: Option<(UserId, DateTime<Utc>)>,
 }
@@ -92,6 +97,8 @@ pub struct PolicyInput {
     pub never_block: Vec<String>,
     pub error_mode: ErrorMode,
     pub download_allow_list: Vec<String>,
+    /// The default (90 days) when not given.
+    pub diff_retention_days: Option<u32>,
 }
 
 /// A new suppression: one finding, by its fingerprint.
@@ -157,15 +164,16 @@ impl ScanPolicyService {
         context: &RequestContext,
     ) -> Result<EffectivePolicy, ScanPolicyError> {
         actor.authorize(Action::ManageScanPolicy)?;
-        let policy = validate_policy(input)?;
+        let (policy, diff_retention_days) = validate_policy(input)?;
         let now = self.clock.now();
         let stored = StoredScanPolicy {
             policy,
+            diff_retention_days,
             updated_by: actor.user_id,
             updated_at: now,
         };
         let uow = self.database.begin().await?;
-        let before = effective(uow.scan_policy(actor.tenant_id).await?).policy;
+        let before = effective(uow.scan_policy(actor.tenant_id).await?);
         uow.save_scan_policy(actor.tenant_id, &stored).await?;
         self.audit(
             uow.as_ref(),
@@ -174,7 +182,14 @@ impl ScanPolicyService {
             "scan_policy.updated",
             "scan_policy",
             None,
-            serde_json::json!({ "before": before, "after": stored.policy }),
+            serde_json::json!({
+                "before": before.policy,
+                "after": stored.policy,
+                "diff_retention_days": {
+                    "before": before.diff_retention_days,
+                    "after": stored.diff_retention_days,
+                },
+            }),
         )
         .await?;
         uow.commit().await?;
@@ -484,14 +499,16 @@ impl ScanPolicyService {
     }
 }
 
-fn effective(stored: Option<StoredScanPolicy>) -> EffectivePolicy {
+pub(crate) fn effective(stored: Option<StoredScanPolicy>) -> EffectivePolicy {
     match stored {
         Some(stored) => EffectivePolicy {
             policy: stored.policy,
+            diff_retention_days: stored.diff_retention_days,
             set: Some((stored.updated_by, stored.updated_at)),
         },
         None => EffectivePolicy {
             policy: ScanPolicy::default(),
+            diff_retention_days: DEFAULT_DIFF_RETENTION_DAYS,
             set: None,
         },
     }
@@ -543,8 +560,17 @@ fn rule_id_field(field: &str, value: &str, fields: &mut Vec<FieldError>) -> Stri
     id
 }
 
-fn validate_policy(input: PolicyInput) -> Result<ScanPolicy, ScanPolicyError> {
+fn validate_policy(input: PolicyInput) -> Result<(ScanPolicy, u32), ScanPolicyError> {
     let mut fields = Vec::new();
+    let retention = input
+        .diff_retention_days
+        .unwrap_or(DEFAULT_DIFF_RETENTION_DAYS);
+    if !(1..=MAX_DIFF_RETENTION_DAYS).contains(&retention) {
+        fields.push(FieldError::new(
+            "diff_retention_days",
+            format!("must be between 1 and {MAX_DIFF_RETENTION_DAYS} days"),
+        ));
+    }
     let mut rules = |field: &str, ids: Vec<String>| -> BTreeSet<String> {
         if ids.len() > MAX_LIST {
             fields.push(FieldError::new(
@@ -597,11 +623,12 @@ fn validate_policy(input: PolicyInput) -> Result<ScanPolicy, ScanPolicyError> {
     if !fields.is_empty() {
         return Err(ScanPolicyError::Invalid(fields));
     }
-    Ok(ScanPolicy {
+    let policy = ScanPolicy {
         block_at: input.block_at,
         always_block,
         never_block,
         error_mode: input.error_mode,
         download_allow_list: hosts,
-    })
+    };
+    Ok((policy, retention))
 }

@@ -326,6 +326,9 @@ pub struct Scan {
     pub completed_at: Option<DateTime<Utc>>,
     /// The signed canonical artifact, once completed.
     pub artifact: Option<String>,
+    /// When the raw diff passed its tenant's retention and was handed to the evidence sweep
+    /// for deletion; the scan keeps `diff_sha256`.
+    pub diff_deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Scan {
@@ -334,6 +337,38 @@ impl Scan {
     pub fn diff_key_of(id: ScanId) -> String {
         format!("diffs/{id}.patch")
     }
+}
+
+/// How long a scan's raw diff is kept when its tenant has not said.
+pub const DEFAULT_DIFF_RETENTION_DAYS: u32 = 90;
+
+/// The longest retention a tenant may choose: ten years.
+pub const MAX_DIFF_RETENTION_DAYS: u32 = 3650;
+
+/// The upper bounds, in milliseconds, of the scan latency histogram's buckets (submission to
+/// decision): a queue that keeps up decides within seconds, and P95 beyond a minute is an
+/// outage worth its own buckets.
+pub const LATENCY_BUCKETS_MS: [u64; 12] = [
+    250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 900_000, 3_600_000,
+];
+
+/// The scan queue as an operator watches it, over every tenant (`/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanQueueStats {
+    pub queued: u64,
+    pub running: u64,
+    pub completed: u64,
+    /// Scans that ended in `error` once their attempts ran out: the queue's dead letters.
+    pub dead_letters: u64,
+    /// Decided scans whose latency is at most each bound of `LATENCY_BUCKETS_MS`, in order
+    /// (cumulative, as a Prometheus histogram counts).
+    pub latency_buckets: Vec<u64>,
+    pub latency_count: u64,
+    pub latency_sum_ms: u64,
+    /// Diffs past retention, marked and handed to the evidence sweep.
+    pub diffs_expired: u64,
+    /// Of those, the ones whose object the sweep has not removed yet.
+    pub diffs_awaiting_deletion: u64,
 }
 
 /// SHA-256 (hex) of the raw diff.

@@ -204,6 +204,8 @@ impl Waivers {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredScanPolicy {
     pub policy: ScanPolicy,
+    /// How many days a scan's raw diff is kept before the evidence sweep deletes it.
+    pub diff_retention_days: u32,
     pub updated_by: UserId,
     pub updated_at: DateTime<Utc>,
 }

@@ -57,12 +57,15 @@ impl Engine {
 
 /// What kind of row names a stored object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     /// An evidence file; `recorded_sha256` is its chain-of-custody hash.
     Evidence,
     /// A generated report; `recorded_sha256` is the digest its seal signs.
     Report,
+    /// A scan's raw diff, until its retention ends; `recorded_sha256` is the hash the scan and
+    /// its signed artifact keep.
+    ScanDiff,
 }
 
 /// An object in the evidence store that a row of the dump names.
@@ -131,7 +134,9 @@ pub async fn contents<C: ConnectionTrait>(db: &C) -> Result<DumpContents, Backup
     let objects_sql = "SELECT object_key AS key, sha256, 'evidence' AS kind FROM evidence \
          WHERE deleted_at IS NULL \
          UNION ALL SELECT object_key AS key, sha256, 'report' AS kind FROM reports \
-         WHERE object_key IS NOT NULL ORDER BY 1";
+         WHERE object_key IS NOT NULL \
+         UNION ALL SELECT diff_key AS key, diff_sha256 AS sha256, 'scan_diff' AS kind FROM scans \
+         WHERE diff_deleted_at IS NULL ORDER BY 1";
     let mut objects = Vec::new();
     for row in db
         .query_all_raw(Statement::from_string(backend, objects_sql))
@@ -140,10 +145,10 @@ pub async fn contents<C: ConnectionTrait>(db: &C) -> Result<DumpContents, Backup
         let kind: String = row.try_get("", "kind")?;
         objects.push(NamedObject {
             key: row.try_get("", "key")?,
-            kind: if kind == "report" {
-                ObjectKind::Report
-            } else {
-                ObjectKind::Evidence
+            kind: match kind.as_str() {
+                "report" => ObjectKind::Report,
+                "scan_diff" => ObjectKind::ScanDiff,
+                _ => ObjectKind::Evidence,
             },
             recorded_sha256: row
                 .try_get::<Option<String>>("", "sha256")?

@@ -4,12 +4,17 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use aegis_application::scans::{DetectionContentParser, ParsedDetection, ScanSigner};
+use std::sync::Arc;
+
+use aegis_application::scans::{
+    DetectionContentParser, ParsedDetection, ReportKeySigner, ScanSigner,
+};
 use aegis_domain::detection::technique_from_tag;
 use aegis_domain::scan::hazards::ContentKind;
 
 use crate::feeds::collection::FeedFile;
 use crate::feeds::{atomic, caldera, elastic, sigma};
+use crate::reports::Ed25519Signer;
 
 /// Sigma's statuses and levels (the specification's closed sets).
 const SIGMA_STATUSES: [&str; 5] = [
@@ -214,6 +219,48 @@ impl ScanSigner for HmacSigner {
     }
 }
 
+/// The development signer: Ed25519 under a key derived from a published phrase, so every
+/// development machine signs the same bytes the same way and a fixture signed on one verifies
+/// on all. It proves nothing (everyone holds the key), says so in its algorithm name, and the
+/// production profile refuses it.
+pub struct DevelopmentSigner(ReportKeySigner);
+
+impl DevelopmentSigner {
+    /// The phrase the key derives from; public on purpose.
+    pub const PHRASE: &'static str = "aegis development scan signer: not a secret";
+
+    #[must_use]
+    pub fn new() -> Self {
+        Self(ReportKeySigner(Arc::new(Ed25519Signer::derived(
+            Self::PHRASE.as_bytes(),
+        ))))
+    }
+}
+
+impl Default for DevelopmentSigner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScanSigner for DevelopmentSigner {
+    fn algorithm(&self) -> &'static str {
+        "development"
+    }
+
+    fn sign(&self, message: &[u8]) -> String {
+        self.0.sign(message)
+    }
+
+    fn verify(&self, message: &[u8], signature: &str) -> bool {
+        self.0.verify(message, signature)
+    }
+
+    fn public_key(&self) -> Option<String> {
+        self.0.public_key()
+    }
+}
+
 /// Checks an Ed25519 artifact signature offline: `signature` (hex) of the SHA-256 of
 /// `message` under `public_key` (hex), as `ReportKeySigner` makes it.
 #[must_use]
@@ -266,5 +313,25 @@ mod tests {
         assert!(!signer.verify(b"messagf", &signature));
         assert!(!HmacSigner::derived(b"other").verify(b"message", &signature));
         assert!(!signer.verify(b"message", "zz"));
+    }
+
+    #[test]
+    fn the_development_signer_signs_alike_everywhere_and_names_itself() {
+        let here = DevelopmentSigner::new();
+        let there = DevelopmentSigner::new();
+        let signature = here.sign(b"artifact");
+        assert_eq!(
+            signature,
+            there.sign(b"artifact"),
+            "deterministic across machines"
+        );
+        assert!(there.verify(b"artifact", &signature));
+        assert!(!there.verify(b"artifacT", &signature));
+        assert_eq!(here.algorithm(), "development");
+        let key = here.public_key().unwrap_or_default();
+        assert!(verify_ed25519(&key, b"artifact", &signature));
+        // Not the key a server derives from its own secret.
+        let server = ReportKeySigner(Arc::new(Ed25519Signer::derived(b"server secret")));
+        assert_ne!(server.public_key(), here.public_key());
     }
 }

@@ -489,3 +489,211 @@ async fn the_real_sigma_diffs_scan_without_error_when_present() {
         "the findings on the real diffs changed: review them, then update the fixture"
     );
 }
+
+const METRICS_TOKEN: &str = "scan-metrics-token-0123456789abcdef0123";
+
+/// A diff past its tenant's retention is marked and deleted by the evidence sweep, in one
+/// run; the scan keeps its hash; a younger diff stays; the metrics count it all.
+async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        AppOptions {
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let policy: Value = app
+        .get("/api/v1/scans/policy", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(policy["diff_retention_days"], 90, "{policy}");
+    let too_long = app
+        .client
+        .put(app.url("/api/v1/scans/policy"))
+        .bearer_auth(&admin)
+        .json(&json!({"block_at": "high", "error_mode": "fail_closed", "diff_retention_days": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem(too_long).await["errors"][0]["field"],
+        "diff_retention_days"
+    );
+    let set = app
+        .send_ok(
+            Method::PUT,
+            "/api/v1/scans/policy",
+            &admin,
+            json!({"block_at": "high", "error_mode": "fail_closed", "diff_retention_days": 30}),
+        )
+        .await;
+    assert_eq!(set["diff_retention_days"], 30, "{set}");
+
+    let mut ids = Vec::new();
+    for repository in ["acme/old", "acme/new"] {
+        let response = submit(
+            &app,
+            &admin,
+            &clean_diff(),
+            &format!("?repository={repository}"),
+            None,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let id = response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        finished(&app, &admin, &id).await;
+        ids.push(id);
+    }
+    let (old, new) = (&ids[0], &ids[1]);
+    let old_before: Value = app
+        .get(&format!("/api/v1/scans/{old}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stored = |id: &str| -> bool {
+        // The filesystem store may shard its keys; look for the object by name anywhere.
+        fn find(dir: &Path, name: &str) -> bool {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| {
+                    let path = entry.path();
+                    path.file_name()
+                        .is_some_and(|n| n.to_string_lossy().contains(name))
+                        || (path.is_dir() && find(&path, name))
+                })
+        }
+        find(
+            &app.settings.data_dir.join("evidence"),
+            &format!("{id}.patch"),
+        )
+    };
+    assert!(stored(old) && stored(new), "both diffs are stored at first");
+
+    // Thirty-one days later, for the older scan.
+    {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        use sea_orm::{ConnectionTrait, Database};
+        let db = Database::connect(app.database.url()).await.unwrap();
+        let statement = Query::update()
+            .table(Alias::new("scans"))
+            .value(
+                Alias::new("created_at"),
+                chrono::Utc::now() - chrono::Duration::days(31),
+            )
+            .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(old).unwrap()))
+            .to_owned();
+        assert_eq!(db.execute(&statement).await.unwrap().rows_affected(), 1);
+    }
+    let sweep = |expected: u64| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let run = app
+                .send_ok(
+                    Method::POST,
+                    "/api/v1/system/jobs/evidence_sweep/run",
+                    &admin,
+                    json!({}),
+                )
+                .await;
+            let done = app.wait_for_job(run["id"].as_str().unwrap(), &admin).await;
+            assert_eq!(done["outcome"], "succeeded", "{done}");
+            assert_eq!(done["counts"]["scan_diffs_expired"], expected, "{done}");
+        }
+    };
+    sweep(1).await;
+    let old_after: Value = app
+        .get(&format!("/api/v1/scans/{old}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(old_after["diff_deleted_at"].is_string(), "{old_after}");
+    assert_eq!(old_after["diff_sha256"], old_before["diff_sha256"]);
+    assert_eq!(old_after["decision"], "pass", "the result stays");
+    assert!(!stored(old), "the expired diff is gone from the store");
+    let new_after: Value = app
+        .get(&format!("/api/v1/scans/{new}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(new_after["diff_deleted_at"].is_null(), "{new_after}");
+    assert!(stored(new), "the younger diff stays");
+    // The artifact still verifies: it holds the hash, not the diff.
+    let artifact = app
+        .get(&format!("/api/v1/scans/{old}/artifact"), &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let verified = app
+        .client
+        .post(app.url(&format!("/api/v1/scans/{old}/verify")))
+        .bearer_auth(&admin)
+        .header("Content-Type", "application/json")
+        .body(artifact)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(verified["valid"], true, "{verified}");
+    // Idempotent: nothing more to expire.
+    sweep(0).await;
+
+    let audit: Value = app
+        .get("/api/v1/audit-logs?action=scan.diff_expired", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["total"], 1, "{audit}");
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "aegis_scans_completed_total 2",
+        "aegis_scan_queue_depth{status=\"queued\"} 0",
+        "aegis_scan_dead_letters_total 0",
+        "aegis_scan_latency_seconds_count 2",
+        "aegis_scan_latency_seconds_bucket{le=\"+Inf\"} 2",
+        "aegis_scan_diffs_expired_total 1",
+        "aegis_scan_diffs_awaiting_deletion 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing:\n{metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash_sqlite() {
+    a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash_postgres() {
+    a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(Backend::Postgres).await;
+}

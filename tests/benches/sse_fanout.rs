@@ -17,134 +17,15 @@
     reason = "a benchmark program"
 )]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-const FIRST_PASSWORD: &str = "Aegis#Welcome-2026";
-const PASSWORD: &str = "Aegis#Bench-Sse-2026";
-
-fn binary() -> PathBuf {
-    std::env::var_os("AEGIS_BIN").map_or_else(
-        || {
-            // target/<profile>/deps/sse_fanout-… -> target/<profile>/aegis
-            let exe = std::env::current_exe().unwrap();
-            exe.parent().unwrap().parent().unwrap().join("aegis")
-        },
-        PathBuf::from,
-    )
-}
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn aegis(data: &std::path::Path, port: u16) -> Command {
-    let mut command = Command::new(binary());
-    command
-        .env("AEGIS_DATA_DIR", data)
-        .env("AEGIS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("AEGIS_BCRYPT_COST", "4")
-        .env("AEGIS_AUTH_RATE_LIMIT_PER_MINUTE", "100000")
-        .env("AEGIS_LOG_LEVEL", "warn")
-        .stdout(Stdio::null());
-    command
-}
-
-fn start(data: &std::path::Path, port: u16) -> Server {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/attack/enterprise-v1.json");
-    assert!(
-        aegis(data, port)
-            .args(["migrate", "up"])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(
-        aegis(data, port)
-            .args(["import", "attack", "--path"])
-            .arg(&fixture)
-            .status()
-            .unwrap()
-            .success()
-    );
-    for (email, role) in [
-        ("red.lead@bench.test", "red_lead"),
-        ("red.tech@bench.test", "red_tech"),
-        ("blue.tech@bench.test", "blue_tech"),
-    ] {
-        let mut create = aegis(data, port)
-            .args(["admin", "create-user", "--email", email, "--role", role])
-            .args(["--display-name", role, "--password-stdin"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        create
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(FIRST_PASSWORD.as_bytes())
-            .unwrap();
-        assert!(create.wait().unwrap().success());
-    }
-    Server(aegis(data, port).arg("serve").spawn().unwrap())
-}
-
-fn resident_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
-async fn token(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let login = |password: &'static str| {
-        client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-    };
-    let first: Value = login(FIRST_PASSWORD).await.unwrap().json().await.unwrap();
-    let changed = client
-        .post(format!("{base}/api/v1/auth/change-password"))
-        .bearer_auth(first["access_token"].as_str().unwrap())
-        .json(&json!({"current_password": FIRST_PASSWORD, "new_password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert!(changed.status().is_success(), "{}", changed.status());
-    let answer: Value = login(PASSWORD).await.unwrap().json().await.unwrap();
-    answer["access_token"].as_str().unwrap().to_owned()
-}
+use support::{resident_kib, setting, start, token};
 
 async fn send(
     client: &reqwest::Client,
@@ -216,29 +97,28 @@ async fn main() {
     let clients = setting("SSE_CLIENTS", 500);
     let rounds = setting("SSE_ROUNDS", 10);
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let server = start(data.path(), port);
+    let fixture = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/attack/enterprise-v1.json");
+    let server = start(
+        data.path(),
+        &fixture,
+        &[
+            ("red.lead@bench.test", "red_lead"),
+            ("red.tech@bench.test", "red_tech"),
+            ("blue.tech@bench.test", "blue_tech"),
+        ],
+    )
+    .await;
+    let base = server.base.clone();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients + 8)
         .build()
         .unwrap();
-    for _ in 0..300 {
-        if http
-            .get(format!("{base}/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let red_lead = token(&http, &base, "red.lead@bench.test").await;
     let red_tech = token(&http, &base, "red.tech@bench.test").await;
     let blue = token(&http, &base, "blue.tech@bench.test").await;
 
-    let idle = resident_kib(server.0.id());
+    let idle = resident_kib(server.process.id());
     let (open_tx, mut open_rx) = mpsc::channel(clients);
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel();
     for _ in 0..clients {
@@ -257,7 +137,7 @@ async fn main() {
         open_rx.recv().await.unwrap();
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let streaming = resident_kib(server.0.id());
+    let streaming = resident_kib(server.process.id());
     println!(
         "{clients} streams open: server resident memory {idle} KiB idle, {streaming} KiB with the streams: {:.1} KiB per stream",
         (streaming.saturating_sub(idle)) as f64 / clients as f64

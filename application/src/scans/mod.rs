@@ -3,6 +3,7 @@
 //! importers' parsers, the catalog and the tenant's proven detections: `verify`), decides
 //! pass or fail under the policy and signs the result (`docs/scans.md`).
 
+mod retention;
 mod run;
 pub mod verify;
 
@@ -324,6 +325,7 @@ impl ScanService {
             created_at: now,
             completed_at: None,
             artifact: None,
+            diff_deleted_at: None,
         };
         // Stored before the row commits: a scan never names a diff that is not there. A
         // failed commit leaves an unreferenced object, which names no scan.

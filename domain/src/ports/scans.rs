@@ -81,4 +81,34 @@ pub trait ScanRepository: Send + Sync {
         scan: &Scan,
         attempt: u32,
     ) -> Result<bool, RepositoryError>;
+
+    /// The tenant's finished scans (completed or error) submitted before `submitted_before`
+    /// whose diff is still kept, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn scans_past_retention(
+        &self,
+        tenant: TenantId,
+        submitted_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Scan>, RepositoryError>;
+
+    /// Marks the scan's diff deleted at `at`, if it was not already. Returns whether it was
+    /// marked now.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn mark_diff_deleted(
+        &self,
+        tenant: TenantId,
+        id: ScanId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// The queue over every tenant, with the latency histogram over `LATENCY_BUCKETS_MS`.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    async fn scan_queue_stats(&self) -> Result<crate::scan::ScanQueueStats, RepositoryError>;
 }

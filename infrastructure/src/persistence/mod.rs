@@ -109,6 +109,8 @@ pub struct SeaStore<C> {
     readers: Option<DatabaseConnection>,
     /// Wakes the live notification streams of the users this store notifies.
     live: Live,
+    /// The derived views this transaction moved, bumped as it commits.
+    bumps: read_models::PendingBumps,
 }
 
 impl<C: ConnectionTrait> SeaStore<C> {
@@ -273,6 +275,7 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<SeaDatabase, DbSet
         connection,
         readers,
         live: Live::default(),
+        bumps: read_models::PendingBumps::default(),
     })
 }
 
@@ -301,6 +304,7 @@ async fn open_readers(url: &str, pool: PoolSettings) -> Result<DatabaseConnectio
 #[async_trait]
 impl UnitOfWork for SeaUnitOfWork {
     async fn commit(self: Box<Self>) -> Result<(), RepositoryError> {
+        self.bumps.flush(&self.connection).await?;
         let live = self.live.clone();
         self.connection.commit().await.map_err(error::unexpected)?;
         live.committed();
@@ -318,6 +322,7 @@ impl Database for SeaDatabase {
             connection: transaction,
             readers: None,
             live: self.live.deferred(),
+            bumps: read_models::PendingBumps::deferred(),
         }))
     }
 

@@ -1,6 +1,9 @@
 //! The versions of the derived views: one row per organization and one for the catalog,
 //! bumped by the adapters that write their inputs, in the same transaction as the write.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aegis_domain::ports::{ReadModelRepository, ReadModelVersion, RepositoryError};
 use aegis_domain::tenant::TenantId;
 use async_trait::async_trait;
@@ -58,14 +61,45 @@ impl Scope {
     }
 }
 
-/// Moves `scope`'s version; on the caller's connection, so inside its transaction the bump
-/// commits or rolls back with the change.
+/// The scopes a transaction moved, bumped together just before it commits.
+///
+/// Bumped where the write happened, a version row stayed locked to the end of the
+/// transaction, and on PostgreSQL two writers that took a score row and the version row in
+/// opposite orders deadlocked (a new test's rescore against the coverage refresh). Bumped
+/// last, in key order, a transaction holds a version row only while it commits.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PendingBumps(Option<Arc<Mutex<BTreeSet<String>>>>);
+
+impl PendingBumps {
+    /// For a transaction: bumps wait for `flush`.
+    pub(crate) fn deferred() -> Self {
+        Self(Some(Arc::default()))
+    }
+
+    /// Bumps every scope moved since the transaction began, on its connection.
+    ///
+    /// # Errors
+    /// `Unexpected` on storage failure.
+    pub(crate) async fn flush(&self, db: &impl ConnectionTrait) -> Result<(), RepositoryError> {
+        let Some(pending) = &self.0 else {
+            return Ok(());
+        };
+        let scopes = std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner));
+        for scope in scopes {
+            bump(db, scope).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Moves the version of the scope keyed `scope`; on the caller's connection, so inside its
+/// transaction the bump commits or rolls back with the change.
 ///
 /// # Errors
 /// `Unexpected` on storage failure.
-pub(crate) async fn bump(db: &impl ConnectionTrait, scope: Scope) -> Result<(), RepositoryError> {
+async fn bump(db: &impl ConnectionTrait, scope: String) -> Result<(), RepositoryError> {
     let row = read_model_version::ActiveModel {
-        scope: Set(scope.key()),
+        scope: Set(scope),
         version: Set(1),
         changed_at: Set(Utc::now()),
     };
@@ -128,6 +162,15 @@ impl<C: Connection> ReadModelRepository for SeaStore<C> {
 impl<C: ConnectionTrait> SeaStore<C> {
     /// Records that `scope`'s views moved, in this store's transaction when it is one.
     pub(crate) async fn changed(&self, scope: Scope) -> Result<(), RepositoryError> {
-        bump(self.conn(), scope).await
+        match &self.bumps.0 {
+            Some(pending) => {
+                pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(scope.key());
+                Ok(())
+            }
+            None => bump(self.conn(), scope.key()).await,
+        }
     }
 }

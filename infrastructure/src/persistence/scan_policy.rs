@@ -36,6 +36,7 @@ pub(crate) mod entities {
             #[sea_orm(primary_key, auto_increment = false)]
             pub tenant_id: Uuid,
             pub policy: String,
+            pub diff_retention_days: i32,
             pub updated_by: Uuid,
             pub updated_at: DateTimeUtc,
         }
@@ -207,6 +208,8 @@ impl<C: Connection> ScanPolicyRepository for SeaStore<C> {
         };
         Ok(Some(StoredScanPolicy {
             policy: serde_json::from_str(&row.policy).map_err(|e| corrupt("scan policy", e))?,
+            diff_retention_days: u32::try_from(row.diff_retention_days)
+                .map_err(|e| corrupt("scan diff retention", e))?,
             updated_by: UserId::from_uuid(row.updated_by),
             updated_at: row.updated_at,
         }))
@@ -222,6 +225,7 @@ impl<C: Connection> ScanPolicyRepository for SeaStore<C> {
         let row = scan_policy::ActiveModel {
             tenant_id: Set(tenant.as_uuid()),
             policy: Set(policy),
+            diff_retention_days: Set(i32::try_from(stored.diff_retention_days).unwrap_or(i32::MAX)),
             updated_by: Set(stored.updated_by.as_uuid()),
             updated_at: Set(stored.updated_at),
         };
@@ -230,6 +234,7 @@ impl<C: Connection> ScanPolicyRepository for SeaStore<C> {
                 OnConflict::column(scan_policy::Column::TenantId)
                     .update_columns([
                         scan_policy::Column::Policy,
+                        scan_policy::Column::DiffRetentionDays,
                         scan_policy::Column::UpdatedBy,
                         scan_policy::Column::UpdatedAt,
                     ])

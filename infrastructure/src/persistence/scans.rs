@@ -4,12 +4,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr, sea_query::ExprTrait,
 };
 
+use aegis_domain::evidence::PendingPurpose;
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::{RepositoryError, ScanFilter, ScanRepository};
-use aegis_domain::scan::{Decision, Scan, ScanId, ScanSource, ScanStatus};
+use aegis_domain::scan::{
+    Decision, LATENCY_BUCKETS_MS, Scan, ScanId, ScanQueueStats, ScanSource, ScanStatus,
+};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
@@ -51,6 +54,8 @@ pub(crate) mod entities {
             pub created_at: DateTimeUtc,
             pub completed_at: Option<DateTimeUtc>,
             pub artifact: Option<String>,
+            pub diff_deleted_at: Option<DateTimeUtc>,
+            pub latency_ms: Option<i64>,
         }
 
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -102,6 +107,7 @@ fn scan_of(row: scan::Model) -> Result<Scan, RepositoryError> {
         created_at: row.created_at,
         completed_at: row.completed_at,
         artifact: row.artifact,
+        diff_deleted_at: row.diff_deleted_at,
     })
 }
 
@@ -129,7 +135,16 @@ fn scan_row(s: &Scan) -> Result<scan::ActiveModel, RepositoryError> {
         created_at: Set(s.created_at),
         completed_at: Set(s.completed_at),
         artifact: Set(s.artifact.clone()),
+        diff_deleted_at: Set(s.diff_deleted_at),
+        latency_ms: Set(latency_ms(s)),
     })
+}
+
+/// From submission to decision, once decided.
+fn latency_ms(scan: &Scan) -> Option<i64> {
+    scan.completed_at
+        .map(|done| (done - scan.created_at).num_milliseconds())
+        .map(|ms| Ord::max(ms, 0))
 }
 
 async fn find_scan(
@@ -307,6 +322,7 @@ impl<C: Connection> ScanRepository for SeaStore<C> {
             .col_expr(scan::Column::LeaseUntil, Expr::value(scan.lease_until))
             .col_expr(scan::Column::CompletedAt, Expr::value(scan.completed_at))
             .col_expr(scan::Column::Artifact, Expr::value(scan.artifact.clone()))
+            .col_expr(scan::Column::LatencyMs, Expr::value(latency_ms(scan)))
             .filter(scan::Column::TenantId.eq(tenant.as_uuid()))
             .filter(scan::Column::Id.eq(scan.id.as_uuid()))
             .filter(scan::Column::Status.eq(ScanStatus::Running.as_str()))
@@ -316,4 +332,106 @@ impl<C: Connection> ScanRepository for SeaStore<C> {
             .map_err(unexpected)?;
         Ok(result.rows_affected == 1)
     }
+
+    async fn scans_past_retention(
+        &self,
+        tenant: TenantId,
+        submitted_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Scan>, RepositoryError> {
+        scan::Entity::find()
+            .filter(scan::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(scan::Column::DiffDeletedAt.is_null())
+            .filter(scan::Column::CreatedAt.lt(submitted_before))
+            // A diff still to be scanned is never taken from under its worker.
+            .filter(
+                scan::Column::Status
+                    .is_in([ScanStatus::Completed.as_str(), ScanStatus::Error.as_str()]),
+            )
+            .order_by_asc(scan::Column::CreatedAt)
+            .order_by_asc(scan::Column::Id)
+            .limit(limit)
+            .all(self.conn())
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(scan_of)
+            .collect()
+    }
+
+    async fn mark_diff_deleted(
+        &self,
+        tenant: TenantId,
+        id: ScanId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let result = scan::Entity::update_many()
+            .col_expr(scan::Column::DiffDeletedAt, Expr::value(Some(at)))
+            .filter(scan::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(scan::Column::Id.eq(id.as_uuid()))
+            .filter(scan::Column::DiffDeletedAt.is_null())
+            .exec(self.conn())
+            .await
+            .map_err(unexpected)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn scan_queue_stats(&self) -> Result<ScanQueueStats, RepositoryError> {
+        queue_stats(&self.read()).await
+    }
+}
+
+/// One pass over the scans for the counts by status and the latency histogram, and one over
+/// the pending deletions of diffs. The bucket bounds are our constants, never input.
+async fn queue_stats(db: &impl ConnectionTrait) -> Result<ScanQueueStats, RepositoryError> {
+    let count_where = |condition: String| {
+        format!("CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+    };
+    let mut columns = vec![
+        count_where(format!("status = '{}'", ScanStatus::Queued.as_str())),
+        count_where(format!("status = '{}'", ScanStatus::Running.as_str())),
+        count_where(format!("status = '{}'", ScanStatus::Completed.as_str())),
+        count_where(format!("status = '{}'", ScanStatus::Error.as_str())),
+        count_where("latency_ms IS NOT NULL".to_owned()),
+        "CAST(COALESCE(SUM(latency_ms), 0) AS BIGINT)".to_owned(),
+        count_where("diff_deleted_at IS NOT NULL".to_owned()),
+    ];
+    columns.extend(
+        LATENCY_BUCKETS_MS
+            .iter()
+            .map(|bound| count_where(format!("latency_ms <= {bound}"))),
+    );
+    let backend = db.get_database_backend();
+    let sql = format!("SELECT {} FROM scans", columns.join(", "));
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .map_err(unexpected)?;
+    let mut values = Vec::with_capacity(columns.len());
+    for index in 0..columns.len() {
+        let value: i64 = match &row {
+            Some(row) => row.try_get_by_index(index).map_err(unexpected)?,
+            None => 0,
+        };
+        values.push(u64::try_from(value).unwrap_or_default());
+    }
+    let awaiting = super::evidence::entities::pending::Entity::find()
+        .filter(super::evidence::entities::pending::Column::ObjectKey.starts_with("diffs/"))
+        .filter(
+            super::evidence::entities::pending::Column::Purpose.eq(PendingPurpose::Purge.as_str()),
+        )
+        .count(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(ScanQueueStats {
+        queued: values[0],
+        running: values[1],
+        completed: values[2],
+        dead_letters: values[3],
+        latency_count: values[4],
+        latency_sum_ms: values[5],
+        diffs_expired: values[6],
+        latency_buckets: values[7..].to_vec(),
+        diffs_awaiting_deletion: awaiting,
+    })
 }

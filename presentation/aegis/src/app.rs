@@ -492,7 +492,8 @@ pub fn report_signer(
 /// The scan artifact signer the configuration asks for (`AEGIS_SCAN_SIGNER`).
 ///
 /// # Errors
-/// `Config` for a signer that is neither `ed25519` nor `hmac-sha256`, or a bad report key.
+/// `Config` for a signer that is none of `ed25519`, `hmac-sha256` and `development`, or a
+/// bad report key.
 pub fn scan_signer(
     settings: &Settings,
     secret_key: &SecretString,
@@ -504,8 +505,12 @@ pub fn scan_signer(
         "hmac-sha256" => Ok(Arc::new(aegis_infrastructure::scans::HmacSigner::derived(
             secret_key.expose_secret().as_bytes(),
         ))),
+        // `Settings::validate` refuses it on the production profile.
+        "development" => Ok(Arc::new(
+            aegis_infrastructure::scans::DevelopmentSigner::new(),
+        )),
         other => Err(StartupError::Config(crate::config::ConfigError::Refused(
-            format!("AEGIS_SCAN_SIGNER: `{other}` is neither ed25519 nor hmac-sha256"),
+            format!("AEGIS_SCAN_SIGNER: `{other}` is none of ed25519, hmac-sha256 and development"),
         ))),
     }
 }

@@ -156,9 +156,11 @@ pub(crate) async fn checked_object(
 ) -> Result<(Vec<u8>, ManifestObject), CliError> {
     let bytes = read_object(store, &named.key).await?;
     let sha256 = sha256_hex(&bytes);
-    if named.kind == ObjectKind::Evidence && sha256 != named.recorded_sha256 {
+    if matches!(named.kind, ObjectKind::Evidence | ObjectKind::ScanDiff)
+        && sha256 != named.recorded_sha256
+    {
         return Err(CliError::Failed(format!(
-            "evidence {} no longer matches its recorded hash: the store was altered",
+            "{} no longer matches its recorded hash: the store was altered",
             named.key
         )));
     }
@@ -340,7 +342,13 @@ pub(crate) async fn verify(
                     object.key
                 )));
             }
-            ObjectKind::Evidence => {}
+            ObjectKind::ScanDiff if object.sha256 != object.recorded_sha256 => {
+                return Err(CliError::Failed(format!(
+                    "scan diff {} does not match the hash its scan keeps",
+                    object.key
+                )));
+            }
+            ObjectKind::Evidence | ObjectKind::ScanDiff => {}
             ObjectKind::Report => {
                 let valid = aegis_domain::report::unseal(&bytes).is_some_and(|seal| {
                     let digest = Sha256::digest(seal.body);

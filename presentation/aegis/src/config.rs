@@ -584,6 +584,9 @@ impl Settings {
         if !self.is_production() {
             return Ok(());
         }
+        if self.scan_signer.trim() == "development" {
+            return refuse("AEGIS_SCAN_SIGNER=development signs with a key everyone knows: production needs ed25519 or hmac-sha256".to_owned());
+        }
         match &self.secret_key {
             None => return refuse("production needs AEGIS_SECRET_KEY: 32 or more random bytes (e.g. `openssl rand -hex 32`)".to_owned()),
             Some(secret) if !is_strong_secret(secret.expose_secret()) => {

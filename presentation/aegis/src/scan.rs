@@ -245,21 +245,27 @@ async fn remote(args: ScanArgs, server: &str, diff: Vec<u8>) -> Result<(), CliEr
 
 fn verify(settings: &Settings, file: &Path, public_key: Option<String>) -> Result<(), CliError> {
     use aegis_application::reports::DocumentSigner;
+    use aegis_application::scans::ScanSigner;
     let bytes = std::fs::read(file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
-    let public_key = match public_key {
-        Some(key) => key,
-        None => app::report_signer(settings, &app::server_secret(settings)?)?.public_key(),
-    };
     let invalid = |why: String| CliError::Failed(format!("{}: NOT VALID: {why}", file.display()));
     let presented =
         aegis_domain::scan::artifact::present(&bytes).map_err(|e| invalid(e.to_string()))?;
-    if presented.algorithm != "ed25519" {
-        return Err(invalid(format!(
-            "signed with {}, which only the server that signed it can check (POST /scans/{{id}}/verify)",
-            presented.algorithm
-        )));
-    }
+    let public_key = match (presented.algorithm.as_str(), public_key) {
+        // The development key is public: nothing to configure, and nothing proven.
+        ("development", _) => aegis_infrastructure::scans::DevelopmentSigner::new()
+            .public_key()
+            .unwrap_or_default(),
+        ("ed25519", Some(key)) => key,
+        ("ed25519", None) => {
+            app::report_signer(settings, &app::server_secret(settings)?)?.public_key()
+        }
+        (other, _) => {
+            return Err(invalid(format!(
+                "signed with {other}, which only the server that signed it can check (POST /scans/{{id}}/verify)"
+            )));
+        }
+    };
     if !aegis_infrastructure::scans::verify_ed25519(
         &public_key,
         presented.signed.as_bytes(),
@@ -269,8 +275,13 @@ fn verify(settings: &Settings, file: &Path, public_key: Option<String>) -> Resul
             "the artifact was altered, or is not signed by key {public_key}"
         )));
     }
+    let caveat = if presented.algorithm == "development" {
+        " (the development key: this proves the bytes are unaltered, not who made them)"
+    } else {
+        ""
+    };
     println!(
-        "{}: valid: unaltered, signed by key {public_key}",
+        "{}: valid: unaltered, signed by key {public_key}{caveat}",
         file.display()
     );
     Ok(())

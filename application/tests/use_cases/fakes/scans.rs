@@ -5,7 +5,7 @@ use aegis_application::scans::{DetectionContentParser, ParsedDetection};
 use aegis_domain::page::{Page, PageRequest};
 use aegis_domain::ports::*;
 use aegis_domain::scan::hazards::ContentKind;
-use aegis_domain::scan::{Scan, ScanId, ScanStatus};
+use aegis_domain::scan::{LATENCY_BUCKETS_MS, Scan, ScanId, ScanQueueStats, ScanStatus};
 use aegis_domain::tenant::TenantId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -131,6 +131,83 @@ impl<S: Slot> ScanRepository for Memory<S> {
                 ..scan.clone()
             };
             true
+        }))
+    }
+
+    async fn scans_past_retention(
+        &self,
+        tenant: TenantId,
+        submitted_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Scan>, RepositoryError> {
+        Ok(self.with(|s| {
+            let mut past: Vec<Scan> = s
+                .scans
+                .iter()
+                .filter(|x| x.tenant_id == tenant && x.diff_deleted_at.is_none())
+                .filter(|x| x.created_at < submitted_before)
+                .filter(|x| matches!(x.status, ScanStatus::Completed | ScanStatus::Error))
+                .cloned()
+                .collect();
+            past.sort_by_key(|x| x.created_at);
+            past.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            past
+        }))
+    }
+
+    async fn mark_diff_deleted(
+        &self,
+        tenant: TenantId,
+        id: ScanId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        Ok(self.with(|s| {
+            match s
+                .scans
+                .iter_mut()
+                .find(|x| x.tenant_id == tenant && x.id == id && x.diff_deleted_at.is_none())
+            {
+                Some(scan) => {
+                    scan.diff_deleted_at = Some(at);
+                    true
+                }
+                None => false,
+            }
+        }))
+    }
+
+    async fn scan_queue_stats(&self) -> Result<ScanQueueStats, RepositoryError> {
+        Ok(self.with(|s| {
+            let with =
+                |status: ScanStatus| s.scans.iter().filter(|x| x.status == status).count() as u64;
+            let latencies: Vec<u64> = s
+                .scans
+                .iter()
+                .filter_map(|x| x.completed_at.map(|done| done - x.created_at))
+                .map(|latency| u64::try_from(latency.num_milliseconds()).unwrap_or_default())
+                .collect();
+            ScanQueueStats {
+                queued: with(ScanStatus::Queued),
+                running: with(ScanStatus::Running),
+                completed: with(ScanStatus::Completed),
+                dead_letters: with(ScanStatus::Error),
+                latency_buckets: LATENCY_BUCKETS_MS
+                    .iter()
+                    .map(|bound| latencies.iter().filter(|l| *l <= bound).count() as u64)
+                    .collect(),
+                latency_count: latencies.len() as u64,
+                latency_sum_ms: latencies.iter().sum(),
+                diffs_expired: s
+                    .scans
+                    .iter()
+                    .filter(|x| x.diff_deleted_at.is_some())
+                    .count() as u64,
+                diffs_awaiting_deletion: s
+                    .pending_objects
+                    .iter()
+                    .filter(|p| p.object_key.starts_with("diffs/"))
+                    .count() as u64,
+            }
         }))
     }
 }

@@ -68,9 +68,15 @@ pub async fn metrics(
     request: actix_web::HttpRequest,
     metrics: web::Data<HttpMetrics>,
     settings: web::Data<HttpSettings>,
+    services: web::Data<Services>,
 ) -> Result<HttpResponse, crate::problem::ApiError> {
     crate::metrics::authorize_scrape(request.headers(), settings.metrics_token.as_ref())?;
+    let mut body = metrics.render();
+    // The queue is read from the database, so every instance reports the same queue whichever
+    // process ran the scans.
+    let queue = services.scans.queue_stats().await?;
+    crate::metrics::render_scan_queue(&queue, &mut body);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render()))
+        .body(body))
 }

@@ -16,6 +16,8 @@ use crate::views::scans::ScanPolicyView;
 pub struct TenantScanPolicyView {
     #[serde(flatten)]
     pub policy: ScanPolicyView,
+    /// How many days a scan's raw diff is kept before the evidence sweep deletes it.
+    pub diff_retention_days: u32,
     /// Whether the tenant runs on the default (it has never set one).
     pub is_default: bool,
     pub updated_by: Option<Uuid>,
@@ -26,6 +28,7 @@ impl From<EffectivePolicy> for TenantScanPolicyView {
     fn from(effective: EffectivePolicy) -> Self {
         Self {
             policy: (&effective.policy).into(),
+            diff_retention_days: effective.diff_retention_days,
             is_default: effective.set.is_none(),
             updated_by: effective.set.map(|(by, _)| by.as_uuid()),
             updated_at: effective.set.map(|(_, at)| at),
@@ -51,6 +54,9 @@ pub struct ScanPolicyRequest {
     /// Hosts tests may download and run code from; a subdomain of one is allowed too.
     #[serde(default)]
     pub download_allow_list: Vec<String>,
+    /// How many days a scan's raw diff is kept (1 to 3650; 90 when not given).
+    #[serde(default)]
+    pub diff_retention_days: Option<u32>,
 }
 
 impl ScanPolicyRequest {
@@ -68,6 +74,7 @@ impl ScanPolicyRequest {
             never_block: self.never_block,
             error_mode,
             download_allow_list: self.download_allow_list,
+            diff_retention_days: self.diff_retention_days,
         })
     }
 }

@@ -138,6 +138,8 @@ pub struct ScanView {
     pub submitted_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// When the raw diff passed the tenant's retention and was deleted; the hash stays.
+    pub diff_deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Scan> for ScanView {
@@ -168,6 +170,7 @@ impl From<&Scan> for ScanView {
             submitted_by: scan.submitted_by.as_uuid(),
             created_at: scan.created_at,
             completed_at: scan.completed_at,
+            diff_deleted_at: scan.diff_deleted_at,
         }
     }
 }
