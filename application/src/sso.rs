@@ -601,6 +601,23 @@ impl SsoService {
             )
             .await?;
         }
+        if user.must_change_password {
+            // A temporary password is for a first sign-in with it. The provider has just
+            // vouched for the person instead: the temporary password is void (an admin can
+            // issue another), so their SSO session is not held at a password change.
+            user.must_change_password = false;
+            user.password_hash = NO_PASSWORD.to_owned();
+            user.updated_at = now;
+            uow.update_user(tenant, &user).await?;
+            self.audit(
+                uow.as_ref(),
+                &user,
+                "sso.temporary_password_voided",
+                serde_json::json!({ "issuer": config.issuer }),
+                context,
+            )
+            .await?;
+        }
         if user.role != role {
             let previous = user.role;
             user.role = role;

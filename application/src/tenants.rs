@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use aegis_domain::Role;
@@ -21,6 +21,7 @@ use aegis_domain::user::Email;
 use crate::audit_trail::{self, Change};
 use crate::context::{Actor, Forbidden, Initiator, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
+use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::ports::{Clock, Database, IdGenerator, UnitOfWork};
 use crate::users::{NewUser, UserError, UserService, UserSummary};
 
@@ -69,6 +70,16 @@ pub struct CreatedTenant {
     pub tenant: TenantSummary,
     pub admin: UserSummary,
     pub generated_password: Option<String>,
+    /// An earlier request's tenant, given again for the same `Idempotency-Key` (its
+    /// generated password is not kept, so it is not shown again).
+    pub replayed: bool,
+}
+
+/// What an `Idempotency-Key` remembers of a tenant's creation: the ids, never a password.
+#[derive(Serialize, Deserialize)]
+struct CreatedIds {
+    tenant_id: Uuid,
+    admin_id: Uuid,
 }
 
 /// Changes a tenant's admin may make to it.
@@ -93,6 +104,8 @@ pub enum TenantError {
     EmailTaken,
     #[error("an operator cannot disable their own tenant: they would lock themselves out")]
     OwnTenant,
+    #[error("the Idempotency-Key was used with another payload")]
+    IdempotencyConflict,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -114,7 +127,9 @@ impl Classified for TenantError {
             Self::Forbidden(_) | Self::NotOperator => ErrorKind::Forbidden,
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound => ErrorKind::NotFound,
-            Self::SlugTaken | Self::EmailTaken | Self::OwnTenant => ErrorKind::Conflict,
+            Self::SlugTaken | Self::EmailTaken | Self::OwnTenant | Self::IdempotencyConflict => {
+                ErrorKind::Conflict
+            }
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -128,6 +143,7 @@ impl Classified for TenantError {
             Self::SlugTaken => "TENANT_SLUG_TAKEN",
             Self::EmailTaken => "EMAIL_TAKEN",
             Self::OwnTenant => "OWN_TENANT",
+            Self::IdempotencyConflict => "IDEMPOTENCY_KEY_REUSED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -223,9 +239,26 @@ impl TenantService {
         &self,
         initiator: &Initiator,
         request: NewTenant,
+        key: Option<&IdempotencyKey>,
         context: &RequestContext,
     ) -> Result<CreatedTenant, TenantError> {
         self.ensure_operator(initiator).await?;
+        // The password is left out of the fingerprint: its hash would be kept unsalted.
+        let idempotent = match (key, initiator) {
+            (Some(key), Initiator::User(operator)) => Some(IdempotentRequest {
+                tenant: operator.tenant_id,
+                actor: operator.user_id,
+                scope: "platform.tenants.create",
+                key,
+                fingerprint: fingerprint(&serde_json::json!({
+                    "slug": request.slug.trim(),
+                    "name": request.name.trim(),
+                    "admin_email": request.admin_email.trim().to_lowercase(),
+                    "admin_password_given": request.admin_password.is_some(),
+                })),
+            }),
+            _ => None,
+        };
         let mut fields = Vec::new();
         let slug = TenantSlug::parse(request.slug.trim())
             .map_err(|e| fields.push(FieldError::new("slug", e.to_string())))
@@ -262,6 +295,13 @@ impl TenantService {
         };
 
         let uow = self.database.begin().await?;
+        if let Some(idempotent) = &idempotent {
+            match idempotent.prior::<CreatedIds>(uow.as_ref()).await? {
+                Prior::Replay(ids) => return replay(uow.as_ref(), &ids).await,
+                Prior::Conflict => return Err(TenantError::IdempotencyConflict),
+                Prior::None => {}
+            }
+        }
         if uow.find_tenant_by_slug(&tenant.slug).await?.is_some() {
             return Err(TenantError::SlugTaken);
         }
@@ -298,11 +338,19 @@ impl TenantService {
             details,
         )
         .await?;
+        if let Some(idempotent) = &idempotent {
+            let ids = CreatedIds {
+                tenant_id: tenant.id.as_uuid(),
+                admin_id: user.id.as_uuid(),
+            };
+            idempotent.remember(uow.as_ref(), &ids, now).await?;
+        }
         uow.commit().await?;
         Ok(CreatedTenant {
             tenant: TenantSummary::from(&tenant),
             admin: UserSummary::from(&user),
             generated_password,
+            replayed: false,
         })
     }
 
@@ -560,4 +608,26 @@ fn operator_email(initiator: &Initiator) -> Option<String> {
         Initiator::User(actor) => Some(actor.email.as_str().to_owned()),
         Initiator::System { .. } => None,
     }
+}
+
+/// The tenant and admin an earlier request with the same key created, as they are now.
+async fn replay(uow: &dyn UnitOfWork, ids: &CreatedIds) -> Result<CreatedTenant, TenantError> {
+    let tenant_id = TenantId::from_uuid(ids.tenant_id);
+    let tenant = uow
+        .find_tenant(tenant_id)
+        .await?
+        .ok_or(TenantError::NotFound)?;
+    let admin = uow
+        .find_user(
+            tenant_id,
+            aegis_domain::user::UserId::from_uuid(ids.admin_id),
+        )
+        .await?
+        .ok_or(TenantError::NotFound)?;
+    Ok(CreatedTenant {
+        tenant: TenantSummary::from(&tenant),
+        admin: UserSummary::from(&admin),
+        generated_password: None,
+        replayed: true,
+    })
 }

@@ -289,11 +289,19 @@ on_both_databases!(
         assert_eq!(problem(refused).await["code"], "SSO_UNKNOWN_USER");
 
         // An account an admin made first is linked by its verified email.
-        app.create_user(&admin, "erin@idp.test", "viewer").await;
+        let (_, temporary) = app.create_user(&admin, "erin@idp.test", "viewer").await;
         let erin = sign_in(&app, "erin").await;
         assert_eq!(erin.status(), StatusCode::SEE_OTHER);
-        let erin = me(&app, &session_token(&erin)).await;
+        let token = session_token(&erin);
+        let erin = me(&app, &token).await;
         assert_eq!(erin["role"], "blue_tech", "the role follows the groups");
+        // The provider vouched for her: the session is not held at a password change, and
+        // the temporary password she never used is void.
+        assert_eq!(erin["must_change_password"], false, "{erin}");
+        let tests = app.get("/api/v1/tests", &token).await;
+        assert_eq!(tests.status(), StatusCode::OK);
+        let with_temporary = app.login("erin@idp.test", &temporary).await;
+        assert_eq!(with_temporary.status(), StatusCode::UNAUTHORIZED);
     }
 );
 

@@ -420,3 +420,55 @@ on_both_databases!(
         assert_eq!(seen["name"], "Blue Harbor Bank");
     }
 );
+
+on_both_databases!(
+    the_same_idempotency_key_gives_the_same_tenant_once,
+    |app: TestApp| async move {
+        let operator = app.admin_token().await;
+        let create = |body: Value, key: &'static str| {
+            app.client
+                .post(app.url("/api/v1/platform/tenants"))
+                .bearer_auth(&operator)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+        };
+        let globex =
+            json!({"slug": "globex", "name": "Globex", "admin_email": "admin@globex.test"});
+        let first = create(globex.clone(), "onboard-globex").await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first: Value = first.json().await.unwrap();
+        assert!(first["admin_password"].is_string(), "generated, shown once");
+
+        // A retried request (the answer was lost on the way): the same tenant, once.
+        let again = create(globex.clone(), "onboard-globex").await.unwrap();
+        assert_eq!(again.status(), StatusCode::OK);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["tenant"]["id"], first["tenant"]["id"]);
+        assert_eq!(again["admin"]["id"], first["admin"]["id"]);
+        assert!(again["admin_password"].is_null(), "never kept: {again}");
+
+        let other = create(
+            json!({"slug": "initech", "name": "Initech", "admin_email": "admin@initech.test"}),
+            "onboard-globex",
+        )
+        .await
+        .unwrap();
+        assert_eq!(other.status(), StatusCode::CONFLICT);
+        assert_eq!(problem(other).await["code"], "IDEMPOTENCY_KEY_REUSED");
+
+        let tenants: Value = app
+            .get("/api/v1/platform/tenants", &operator)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let globexes = tenants
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["slug"] == "globex")
+            .count();
+        assert_eq!(globexes, 1, "{tenants}");
+    }
+);

@@ -27,7 +27,7 @@ async fn a_tenant_and_its_first_admin_are_one_transaction() {
     let taken = h
         .services
         .tenants
-        .create(&h.system(), acme(ADMIN), &context)
+        .create(&h.system(), acme(ADMIN), None, &context)
         .await;
     assert!(matches!(taken, Err(TenantError::EmailTaken)), "{taken:?}");
     assert!(
@@ -39,7 +39,7 @@ async fn a_tenant_and_its_first_admin_are_one_transaction() {
     let created = h
         .services
         .tenants
-        .create(&h.system(), acme(ACME_ADMIN), &context)
+        .create(&h.system(), acme(ACME_ADMIN), None, &context)
         .await
         .unwrap();
     assert_eq!(created.tenant.status, "active");
@@ -68,7 +68,7 @@ async fn a_tenant_and_its_first_admin_are_one_transaction() {
     let again = h
         .services
         .tenants
-        .create(&h.system(), acme("other@acme.test"), &context)
+        .create(&h.system(), acme("other@acme.test"), None, &context)
         .await;
     assert!(matches!(again, Err(TenantError::SlugTaken)), "{again:?}");
 }
@@ -125,7 +125,7 @@ async fn a_disabled_tenant_signs_nobody_in_until_enabled() {
     let created = h
         .services
         .tenants
-        .create(&h.system(), acme(ACME_ADMIN), &context)
+        .create(&h.system(), acme(ACME_ADMIN), None, &context)
         .await
         .unwrap();
     let token = h.login(ACME_ADMIN, ACME_PASSWORD).await.unwrap();

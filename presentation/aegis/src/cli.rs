@@ -729,7 +729,7 @@ async fn tenant(settings: &Settings, action: TenantAction) -> Result<(), CliErro
                 admin_password,
             };
             let created = tenants
-                .create(&console, request, &context)
+                .create(&console, request, None, &context)
                 .await
                 .map_err(failed)?;
             println!(

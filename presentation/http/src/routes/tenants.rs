@@ -31,9 +31,13 @@ pub async fn list(
 
 /// Create a tenant and its first admin, in one transaction (platform operators). The admin
 /// must change the password at first sign-in; a generated password is in this response only.
+/// Accepts `Idempotency-Key`: the same key and request answer the tenant made first (200,
+/// without the password), another request with the key 409 `IDEMPOTENCY_KEY_REUSED`.
 #[utoipa::path(post, path = "/api/v1/platform/tenants", tag = "platform",
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response for the same request (without the password); 409 for another")),
     request_body = CreateTenantRequest,
     responses((status = 201, body = CreatedTenantResponse),
+        (status = 200, body = CreatedTenantResponse, description = "the same Idempotency-Key and request: the tenant made first"),
         (status = 403, body = Problem, description = "PLATFORM_OPERATOR_REQUIRED"),
         (status = 409, body = Problem, description = "TENANT_SLUG_TAKEN or EMAIL_TAKEN"),
         (status = 422, body = Problem)),
@@ -42,8 +46,10 @@ pub async fn create(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
     Context(context): Context,
+    request: actix_web::HttpRequest,
     body: web::Json<CreateTenantRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = crate::routes::idempotency_key(&request)?;
     let body = body.into_inner();
     let created = services
         .tenants
@@ -55,16 +61,20 @@ pub async fn create(
                 admin_email: body.admin_email,
                 admin_password: body.admin_password,
             },
+            key.as_ref(),
             &context,
         )
         .await?;
-    Ok(
-        HttpResponse::build(StatusCode::CREATED).json(CreatedTenantResponse {
-            tenant: created.tenant.into(),
-            admin: created.admin.into(),
-            admin_password: created.generated_password,
-        }),
-    )
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(HttpResponse::build(status).json(CreatedTenantResponse {
+        tenant: created.tenant.into(),
+        admin: created.admin.into(),
+        admin_password: created.generated_password,
+    }))
 }
 
 /// One tenant (platform operators).
