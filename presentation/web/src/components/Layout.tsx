@@ -5,7 +5,7 @@ import { ErrorBoundary } from "./ErrorBoundary";
 import { NotificationBell } from "./NotificationBell";
 import { GlobalSearch } from "./GlobalSearch";
 
-type Item = { to: string; label: string; adminOnly?: boolean };
+type Item = { to: string; label: string; adminOnly?: boolean; exact?: boolean };
 const groups: { title: string; items: Item[] }[] = [
   {
     title: "Posture",
@@ -28,6 +28,9 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/detection-assets", label: "Detection assets" },
       { to: "/detection-lifecycle", label: "Detection lifecycle" },
       { to: "/infrastructure-changes", label: "Infrastructure changes" },
+      // Exact, so that the policy page below it is the only one lit there.
+      { to: "/scans", label: "Scans", exact: true },
+      { to: "/scans/policy", label: "Scan policy" },
     ],
   },
   {
@@ -82,7 +85,7 @@ export function Layout() {
                     <li key={item.to}>
                       <NavLink
                         to={item.to}
-                        end={item.to === "/"}
+                        end={item.to === "/" || item.exact === true}
                         className={({ isActive }) =>
                           `block rounded px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-400 ${isActive ? "bg-blue-700 text-white" : "text-slate-200 hover:bg-slate-800"}`
                         }
