@@ -212,7 +212,7 @@ pub async fn scan_findings(
 #[utoipa::path(get, path = "/api/v1/scans/{id}/diff", tag = "scans", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The unified diff", content((String = "text/x-diff"))),
         (status = 404, body = Problem),
-        (status = 410, body = Problem, description = "SCAN_DIFF_EXPIRED: the retention sweep deleted it")),
+        (status = 410, body = Problem, description = "`SCAN_DIFF_EXPIRED`: the retention sweep deleted it")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn diff(
     services: web::Data<Services>,

@@ -44,7 +44,7 @@ const LINE_TONES: Record<DiffLine["kind"], string> = {
   added: "bg-green-50",
   removed: "bg-red-50",
   context: "",
-  note: "text-slate-500 italic",
+  note: "text-slate-600 italic",
 };
 const MARKS: Record<DiffLine["kind"], string> = { added: "+", removed: "-", context: " ", note: "\\" };
 
@@ -87,6 +87,14 @@ export function DiffFileView({ file, findings, onSuppress }: { file: DiffFile; f
             <col className="w-5" />
             <col />
           </colgroup>
+          <thead className="sr-only">
+            <tr>
+              <th scope="col">Old line</th>
+              <th scope="col">New line</th>
+              <th scope="col">Change</th>
+              <th scope="col">Text</th>
+            </tr>
+          </thead>
           {file.hunks.map((hunk, h) => (
             <tbody key={h}>
               <tr className="bg-blue-50 text-slate-600">
@@ -98,9 +106,9 @@ export function DiffFileView({ file, findings, onSuppress }: { file: DiffFile; f
                 const notes = line.newNumber !== null && line.kind !== "removed" ? byLine.get(line.newNumber) : undefined;
                 return [
                   <tr key={`l${i}`} className={LINE_TONES[line.kind]} data-new-line={line.newNumber ?? undefined}>
-                    <td className="select-none px-1 text-right align-top text-slate-400">{line.oldNumber ?? ""}</td>
-                    <td className="select-none px-1 text-right align-top text-slate-500">{line.newNumber ?? ""}</td>
-                    <td className="select-none text-center align-top text-slate-500">{MARKS[line.kind]}</td>
+                    <td className="select-none px-1 text-right align-top text-slate-600">{line.oldNumber ?? ""}</td>
+                    <td className="select-none px-1 text-right align-top text-slate-600">{line.newNumber ?? ""}</td>
+                    <td className="select-none text-center align-top text-slate-600">{MARKS[line.kind]}</td>
                     <td className="whitespace-pre-wrap break-all pr-3 align-top">{visible(line.text)}</td>
                   </tr>,
                   notes ? (

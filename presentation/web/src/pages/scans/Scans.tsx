@@ -71,7 +71,6 @@ export function SubmitDiff() {
         <TextArea
           label="Diff"
           rows={6}
-          className="block w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 font-mono text-xs"
           value={text}
           disabled={file !== null}
           onChange={(e) => setText(e.target.value)}
