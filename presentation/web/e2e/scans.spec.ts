@@ -132,7 +132,7 @@ test("the policy form shows the server's refusal at the field, and a viewer only
   await signIn(page, "redLead");
   await page.goto("/scans/policy");
   const always = page.getByLabel("Always block (rule ids)");
-  await always.fill("bidi-control\nNot A Rule!");
+  await always.fill("bidi-control\nnot-a-rule!");
   await page.getByRole("button", { name: "Save the policy" }).click();
   await expect(always).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByText(/^\[1\]: /)).toBeVisible();
