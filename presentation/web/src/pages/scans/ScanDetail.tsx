@@ -211,7 +211,7 @@ function Codes({ values }: { values: string[] }) {
   return (
     <span className="flex flex-wrap gap-1.5">
       {values.map((v) => (
-        <code key={v} className="rounded bg-slate-100 px-1 text-xs">
+        <code key={v} className="break-all rounded bg-slate-100 px-1 text-xs">
           {v}
         </code>
       ))}
@@ -403,7 +403,7 @@ export function ScanDetailPage() {
               }
               subtitle={
                 <>
-                  <Link to="/scans" className="text-blue-800 hover:underline">
+                  <Link to="/scans" className="text-blue-800 underline">
                     Scans
                   </Link>{" "}
                   · {s.pull_request ? `PR ${s.pull_request} · ` : ""}

@@ -228,7 +228,7 @@ export function ScanPolicyPage() {
         subtitle={
           <>
             What blocks a{" "}
-            <Link to="/scans" className="text-blue-800 hover:underline">
+            <Link to="/scans" className="text-blue-800 underline">
               scan
             </Link>
             , and the waivers that let findings through (still reported, marked waived).{manage ? "" : " Leads and admins change them."}
