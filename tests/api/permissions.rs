@@ -986,7 +986,13 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             None,
             OK,
         ),
-        e(M::GET, "/api/v1/scans/{scan}/diff", A::ReadOperations, None, OK),
+        e(
+            M::GET,
+            "/api/v1/scans/{scan}/diff",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
         e(
             M::GET,
             "/api/v1/scans/{scan}/artifact",

@@ -127,7 +127,8 @@ describe("the scan detail page", () => {
     renderPage(<ScanDetailPage />, { role: "red_lead", url: `/scans/${ID}`, pattern: "/scans/:id" });
     await userEvent.click(await screen.findByRole("button", { name: `Suppress secret-aws-access-key in ${PATH} line 4` }));
     const dialog = screen.getByRole("dialog", { name: "Suppress secret-aws-access-key" });
-    await userEvent.type(within(dialog).getByLabelText("Reason"), "AWS's documented example key");
+    await userEvent.click(within(dialog).getByLabelText("Reason"));
+    await userEvent.paste("AWS's documented example key");
     await userEvent.type(within(dialog).getByLabelText("Expires (optional)"), "2027-06-30");
     await userEvent.click(within(dialog).getByRole("button", { name: "Suppress the finding" }));
     await screen.findByRole("region", { name: `File ${PATH}` });

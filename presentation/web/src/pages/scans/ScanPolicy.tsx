@@ -198,7 +198,7 @@ function NewException() {
           create.mutate();
         }}
       >
-        <p className="text-sm text-slate-600">Lets one rule&apos;s findings through in the files a glob matches (`*` within a folder, `**` across folders).</p>
+        <p className="text-sm text-slate-600">Lets one rule&apos;s findings through in the files a glob matches (<code>*</code> within a folder, <code>**</code> across folders).</p>
         <div className="grid gap-3 md:grid-cols-4">
           <TextField label="Rule id" required value={form.rule_id} onChange={set("rule_id")} placeholder="download-execute" error={messagesFor(create.error, "rule_id")} />
           <TextField label="Files (glob)" required value={form.path_pattern} onChange={set("path_pattern")} placeholder="atomics/**/*.yaml" error={messagesFor(create.error, "path_pattern")} />
