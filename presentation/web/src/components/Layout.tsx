@@ -5,7 +5,7 @@ import { ErrorBoundary } from "./ErrorBoundary";
 import { NotificationBell } from "./NotificationBell";
 import { GlobalSearch } from "./GlobalSearch";
 
-type Item = { to: string; label: string; adminOnly?: boolean; exact?: boolean };
+type Item = { to: string; label: string; adminOnly?: boolean; except?: string };
 const groups: { title: string; items: Item[] }[] = [
   {
     title: "Posture",
@@ -28,8 +28,8 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/detection-assets", label: "Detection assets" },
       { to: "/detection-lifecycle", label: "Detection lifecycle" },
       { to: "/infrastructure-changes", label: "Infrastructure changes" },
-      // Exact, so that the policy page below it is the only one lit there.
-      { to: "/scans", label: "Scans", exact: true },
+      // A scan's page lights "Scans"; the policy page lights only its own entry.
+      { to: "/scans", label: "Scans", except: "/scans/policy" },
       { to: "/scans/policy", label: "Scan policy" },
     ],
   },
@@ -85,9 +85,10 @@ export function Layout() {
                     <li key={item.to}>
                       <NavLink
                         to={item.to}
-                        end={item.to === "/" || item.exact === true}
+                        end={item.to === "/"}
+                        {...(item.except && pathname.startsWith(item.except) ? { "aria-current": false as const } : {})}
                         className={({ isActive }) =>
-                          `block rounded px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-400 ${isActive ? "bg-blue-700 text-white" : "text-slate-200 hover:bg-slate-800"}`
+                          `block rounded px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-400 ${isActive && !(item.except && pathname.startsWith(item.except)) ? "bg-blue-700 text-white" : "text-slate-200 hover:bg-slate-800"}`
                         }
                       >
                         {item.label}
