@@ -49,6 +49,8 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    /// It existed and is deliberately no longer kept (a retention period ran out).
+    Gone,
     /// Temporarily refused; retry after this many seconds.
     Locked {
         retry_after_seconds: u64,

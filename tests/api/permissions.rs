@@ -988,6 +988,13 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             M::GET,
+            "/api/v1/scans/{scan}/diff",
+            A::ReadOperations,
+            None,
+            OK,
+        ),
+        e(
+            M::GET,
             "/api/v1/scans/{scan}/artifact",
             A::ReadOperations,
             None,

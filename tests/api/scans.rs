@@ -349,6 +349,57 @@ on_both_databases!(
     }
 );
 
+on_both_databases!(
+    the_diff_is_served_as_stored_until_retention_deletes_it,
+    |app: TestApp| async move {
+        let admin = app.admin_token().await;
+        let (_, lead) = app.user_with_role(&admin, "blue_lead").await;
+        let (_, viewer) = app.user_with_role(&admin, "viewer").await;
+        let diff = hostile_diff();
+        let queued: Value = submit(&app, &lead, &diff, "?repository=acme/detections", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = queued["id"].as_str().unwrap().to_owned();
+
+        // Anyone who reads operations reads the diff, byte for byte (the bidi control too).
+        let served = app.get(&format!("/api/v1/scans/{id}/diff"), &viewer).await;
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(
+            served.headers()["content-type"],
+            "text/x-diff; charset=utf-8"
+        );
+        assert_eq!(served.text().await.unwrap(), diff);
+
+        let unknown = app
+            .get(
+                "/api/v1/scans/00000000-0000-4000-8000-000000000000/diff",
+                &viewer,
+            )
+            .await;
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+        // The retention sweep deletes the object: the scan stays, its diff is gone.
+        finished(&app, &lead, &id).await;
+        let stored = crate::evidence::walk(&app.settings.data_dir.join("evidence"))
+            .into_iter()
+            .find(|p| p.to_string_lossy().ends_with(&format!("{id}.patch")))
+            .expect("the stored diff");
+        std::fs::remove_file(&stored).unwrap();
+        let gone = app.get(&format!("/api/v1/scans/{id}/diff"), &viewer).await;
+        assert_eq!(gone.status(), StatusCode::GONE);
+        assert_eq!(problem(gone).await["code"], "SCAN_DIFF_EXPIRED");
+        let scan = app.get(&format!("/api/v1/scans/{id}"), &viewer).await;
+        assert_eq!(scan.status(), StatusCode::OK);
+
+        // Bytes changed behind Aegis's back are never served as the scanned diff.
+        std::fs::write(&stored, diff.replace("AKIA", "AKIB")).unwrap();
+        let altered = app.get(&format!("/api/v1/scans/{id}/diff"), &viewer).await;
+        assert_eq!(altered.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+);
+
 /// A worker that dies holding a scan leaves it running under its lease; once the lease runs
 /// out another worker (here another process on the same database and store) takes it and
 /// completes it, once.
@@ -623,6 +674,9 @@ async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(backend: B
     assert_eq!(old_after["diff_sha256"], old_before["diff_sha256"]);
     assert_eq!(old_after["decision"], "pass", "the result stays");
     assert!(!stored(old), "the expired diff is gone from the store");
+    let expired = app.get(&format!("/api/v1/scans/{old}/diff"), &admin).await;
+    assert_eq!(expired.status(), StatusCode::GONE);
+    assert_eq!(problem(expired).await["code"], "SCAN_DIFF_EXPIRED");
     let new_after: Value = app
         .get(&format!("/api/v1/scans/{new}"), &admin)
         .await

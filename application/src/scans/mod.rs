@@ -27,7 +27,7 @@ use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::jobs::JobService;
-use crate::ports::{Clock, Database, EvidenceStore, IdGenerator};
+use crate::ports::{Clock, Database, EvidenceStore, EvidenceStoreError, IdGenerator};
 use crate::reports::DocumentSigner;
 
 pub use run::ScanCounts;
@@ -80,6 +80,10 @@ pub enum ScanError {
     NotReady(&'static str),
     #[error("the Idempotency-Key was used with another payload")]
     IdempotencyConflict,
+    /// The retention sweep deleted the raw diff (or it no longer matches its hash); the scan,
+    /// its findings and its artifact remain.
+    #[error("the scan's diff is no longer kept")]
+    DiffExpired,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -97,6 +101,7 @@ impl Classified for ScanError {
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound => ErrorKind::NotFound,
             Self::NotReady(_) | Self::IdempotencyConflict => ErrorKind::Conflict,
+            Self::DiffExpired => ErrorKind::Gone,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -108,6 +113,7 @@ impl Classified for ScanError {
             Self::NotFound => "SCAN_NOT_FOUND",
             Self::NotReady(_) => "SCAN_NOT_READY",
             Self::IdempotencyConflict => "IDEMPOTENCY_KEY_REUSED",
+            Self::DiffExpired => "SCAN_DIFF_EXPIRED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -413,6 +419,32 @@ impl ScanService {
             Some(artifact) => Ok((scan, artifact)),
             None => Err(ScanError::NotReady(scan.status.as_str())),
         }
+    }
+
+    /// The raw diff a scan was submitted with, as stored, checked against its SHA-256 so that
+    /// what a reviewer reads is what was judged.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`; `DiffExpired` once its retention ended (even while the sweep
+    /// has yet to remove the object) or when the evidence store no longer holds it;
+    /// `Unexpected` when the stored bytes no longer match the hash or storage fails.
+    pub async fn diff(&self, actor: &Actor, id: ScanId) -> Result<Vec<u8>, ScanError> {
+        let scan = self.get(actor, id).await?;
+        if scan.diff_deleted_at.is_some() {
+            return Err(ScanError::DiffExpired);
+        }
+        let bytes = match self.ports.evidence.get(&scan.diff_key).await {
+            Ok(bytes) => bytes,
+            Err(EvidenceStoreError::NotFound(_)) => return Err(ScanError::DiffExpired),
+            Err(error) => return Err(ScanError::Unexpected(error.to_string())),
+        };
+        if aegis_domain::scan::diff_sha256(&bytes) != scan.diff_sha256 {
+            return Err(ScanError::Unexpected(format!(
+                "the stored diff of scan {} no longer matches its SHA-256",
+                scan.id
+            )));
+        }
+        Ok(bytes)
     }
 
     /// Whether `presented` is an artifact of scan `id` that this server signed, unaltered.

@@ -164,6 +164,7 @@ impl ApiError {
             ErrorKind::Forbidden => Self::new(StatusCode::FORBIDDEN, error.code(), message),
             ErrorKind::NotFound => Self::new(StatusCode::NOT_FOUND, error.code(), message),
             ErrorKind::Conflict => Self::new(StatusCode::CONFLICT, error.code(), message),
+            ErrorKind::Gone => Self::new(StatusCode::GONE, error.code(), message),
             ErrorKind::Locked {
                 retry_after_seconds,
             } => Self::new(StatusCode::TOO_MANY_REQUESTS, error.code(), message)

@@ -49,6 +49,10 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
   const actor = (actors["items"] as { stix_id: string }[])[0]?.stix_id ?? "";
   const rules = await call(request, await token(request, "admin"), "GET", "/api/v1/detection-rules");
   const rule = (rules["items"] as { id: string }[])[0]?.id;
+  const scan = await call(request, await token(request, "blueLead"), "POST", "/api/v1/scans", {
+    diff: "diff --git a/rules/a.yml b/rules/a.yml\n--- a/rules/a.yml\n+++ b/rules/a.yml\n@@ -1,2 +1,2 @@\n level: high\n-title: Old\n+title: New\n",
+    repository: "acme/detections",
+  });
   const pages: [string, string, RegExp][] = [
     ["dashboard", "/", /Dashboard/],
     ["heatmap", "/heatmap", /ATT&CK heatmap/],
@@ -63,6 +67,9 @@ test("every page renders for an admin, with no error on screen", async ({ page, 
     ["threat-actor-detail", `/threat-actors/${encodeURIComponent(actor)}`, /.+/],
     ["findings", "/findings", /Findings/],
     ["alerts", "/alerts", /Alerts/],
+    ["scans", "/scans", /Scans/],
+    ["scan-detail", `/scans/${String(scan["id"])}`, /Scan of acme\/detections/],
+    ["scan-policy", "/scans/policy", /Scan policy/],
     ["finding-detail", `/findings/${ids.finding}`, /.+/],
     ["detection-rules", "/detection-rules", /Detection rules/],
     ...(rule ? ([["detection-rule", `/detection-rules/${rule}`, /.+/]] as [string, string, RegExp][]) : []),

@@ -63,6 +63,9 @@ export function App() {
         <Route path="detection-lifecycle" element={page(() => import("./pages/DetectionLifecycle"), "LifecycleDashboardPage")} />
         <Route path="infrastructure-changes" element={page(() => import("./pages/DetectionLifecycle"), "InfrastructureChangesPage")} />
         <Route path="alerts" element={page(() => import("./pages/Alerts"), "AlertsPage")} />
+        <Route path="scans" element={page(() => import("./pages/scans/Scans"), "ScansPage")} />
+        <Route path="scans/policy" element={page(() => import("./pages/scans/ScanPolicy"), "ScanPolicyPage")} />
+        <Route path="scans/:id" element={page(() => import("./pages/scans/ScanDetail"), "ScanDetailPage")} />
         <Route path="findings" element={page(() => import("./pages/Findings"), "FindingsPage")} />
         <Route path="findings/:id" element={page(() => import("./pages/Findings"), "FindingDetailPage")} />
         <Route path="threat-actors" element={page(() => import("./pages/ThreatActors"), "ThreatActorsPage")} />

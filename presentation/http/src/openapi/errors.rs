@@ -181,6 +181,10 @@ fn complete(operation: &mut Operation, shape: &Shape) {
     if declared("409") {
         add.push(("409", String::new()));
     }
+    // Something kept only for a retention period (a scan's diff) and deleted since.
+    if declared("410") {
+        add.push(("410", String::new()));
+    }
     if !shape.body.is_empty() {
         add.push((
             "413",
@@ -260,6 +264,7 @@ fn default_description(status: &str) -> &'static str {
     match status {
         "401" => "Not signed in",
         "409" => "`CONFLICT`: the resource's state or version does not allow it",
+        "410" => "`GONE`: it existed and is no longer kept",
         "502" => "A service Aegis calls refused or could not be reached",
         _ => "Refused",
     }

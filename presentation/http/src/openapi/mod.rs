@@ -120,7 +120,7 @@ use crate::views::{
         crate::routes::siem::evaluate,
         crate::routes::scans::submit, crate::routes::scans::list, crate::routes::scans::get,
         crate::routes::scans::scan_findings, crate::routes::scans::artifact,
-        crate::routes::scans::verify,
+        crate::routes::scans::verify, crate::routes::scans::diff,
         crate::routes::scan_policy::policy, crate::routes::scan_policy::set_policy,
         crate::routes::scan_policy::suppressions, crate::routes::scan_policy::suppress,
         crate::routes::scan_policy::suppression, crate::routes::scan_policy::delete_suppression,

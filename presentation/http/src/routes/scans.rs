@@ -206,6 +206,28 @@ pub async fn scan_findings(
     Ok(web::Json(findings_of(&scan)))
 }
 
+/// The raw diff the scan was submitted with, exactly as stored (its SHA-256 is the scan's
+/// `diff_sha256`). Diffs are kept for the retention period only; after it the scan and its
+/// artifact remain and this answers 410.
+#[utoipa::path(get, path = "/api/v1/scans/{id}/diff", tag = "scans", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The unified diff", content((String = "text/x-diff"))),
+        (status = 404, body = Problem),
+        (status = 410, body = Problem, description = "`SCAN_DIFF_EXPIRED`: the retention sweep deleted it")),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn diff(
+    services: web::Data<Services>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = services
+        .scans
+        .diff(&actor, ScanId::from_uuid(id.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/x-diff; charset=utf-8")
+        .body(bytes))
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -313,6 +335,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("", web::post().to(submit))
         .route("/{id}", web::get().to(get))
         .route("/{id}/findings", web::get().to(scan_findings))
+        .route("/{id}/diff", web::get().to(diff))
         .route("/{id}/artifact", web::get().to(artifact))
         .route("/{id}/verify", web::post().to(verify));
 }

@@ -5,7 +5,7 @@ import { ErrorBoundary } from "./ErrorBoundary";
 import { NotificationBell } from "./NotificationBell";
 import { GlobalSearch } from "./GlobalSearch";
 
-type Item = { to: string; label: string; adminOnly?: boolean };
+type Item = { to: string; label: string; adminOnly?: boolean; except?: string };
 const groups: { title: string; items: Item[] }[] = [
   {
     title: "Posture",
@@ -28,6 +28,9 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/detection-assets", label: "Detection assets" },
       { to: "/detection-lifecycle", label: "Detection lifecycle" },
       { to: "/infrastructure-changes", label: "Infrastructure changes" },
+      // A scan's page lights "Scans"; the policy page lights only its own entry.
+      { to: "/scans", label: "Scans", except: "/scans/policy" },
+      { to: "/scans/policy", label: "Scan policy" },
     ],
   },
   {
@@ -83,8 +86,9 @@ export function Layout() {
                       <NavLink
                         to={item.to}
                         end={item.to === "/"}
+                        {...(item.except && pathname.startsWith(item.except) ? { "aria-current": false as const } : {})}
                         className={({ isActive }) =>
-                          `block rounded px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-400 ${isActive ? "bg-blue-700 text-white" : "text-slate-200 hover:bg-slate-800"}`
+                          `block rounded px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-400 ${isActive && !(item.except && pathname.startsWith(item.except)) ? "bg-blue-700 text-white" : "text-slate-200 hover:bg-slate-800"}`
                         }
                       >
                         {item.label}
