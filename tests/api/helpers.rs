@@ -344,6 +344,19 @@ impl TestApp {
         .await
     }
 
+    /// `/metrics` as Prometheus reads it, with the scrape token `token`.
+    pub async fn metrics_text(&self, token: &str) -> String {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

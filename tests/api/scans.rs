@@ -716,16 +716,7 @@ async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(backend: B
         .unwrap();
     assert_eq!(audit["total"], 1, "{audit}");
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text(METRICS_TOKEN).await;
     for line in [
         "aegis_scans_completed_total 2",
         "aegis_scan_queue_depth{status=\"queued\"} 0",
@@ -751,3 +742,122 @@ async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash_sqlite() {
 async fn a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash_postgres() {
     a_diff_past_retention_is_deleted_and_the_scan_keeps_its_hash(Backend::Postgres).await;
 }
+
+/// Runs `scripts/scan-pipeline.sh BASE HEAD acme/detections` in `repo` against the app, with
+/// `key`, off the runtime's thread (the app serves on it); returns the exit code and stdout.
+async fn pipeline(app: &TestApp, repo: &Path, key: &str, base: &str, head: &str) -> (i32, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/scan-pipeline.sh");
+    let mut command = std::process::Command::new(script);
+    command
+        .args([base, head, "acme/detections"])
+        .current_dir(repo)
+        .env("AEGIS_URL", app.url(""))
+        .env("AEGIS_SCAN_KEY", key);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn git(repo: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=CI",
+            "-c",
+            "user.email=ci@acme.test",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(repo)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn commit_file(repo: &Path, path: &str, body: &str, message: &str) {
+    let file = repo.join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, body).unwrap();
+    git(repo, &["add", path]);
+    git(repo, &["commit", "-q", "-m", message]);
+}
+
+on_both_databases!(
+    the_pipeline_script_gates_a_real_git_change_with_an_api_key,
+    |app: TestApp| async move {
+        app.import_attack(&attack_fixture("enterprise-v1.json"))
+            .await;
+        let admin = app.admin_token().await;
+        let key = service_key(&app, &admin, "ci", "blue_lead", &["read", "scans:write"]).await;
+        let repo = tempfile::tempdir().unwrap();
+        let repo = repo.path();
+        git(repo, &["init", "-q", "-b", "main"]);
+        commit_file(repo, "README.md", "Detections\n", "start");
+        git(repo, &["checkout", "-q", "-b", "clean-rule"]);
+        commit_file(
+            repo,
+            "rules/windows/proc_creation_win_encoded.yml",
+            &sigma_rule(
+                "8a1c2e3f-4b5d-4c6e-9f70-81a2b3c4d5e6",
+                "Encoded PowerShell Command Line",
+                "t1059.001",
+                " -EncodedCommand ",
+            ),
+            "A rule for encoded PowerShell",
+        );
+
+        let (code, printed) = pipeline(&app, repo, &key, "main", "clean-rule").await;
+        assert_eq!(code, 0, "{printed}");
+        assert!(printed.contains("decision: pass"), "{printed}");
+        let first_scan = printed.lines().next().unwrap().to_owned();
+        // A retried step (the same commit) gets the same scan, not a second one.
+        let (code, again) = pipeline(&app, repo, &key, "main", "clean-rule").await;
+        assert_eq!(code, 0, "{again}");
+        assert_eq!(again.lines().next().unwrap(), first_scan);
+        let artifacts = std::fs::read_dir(repo)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("scan-"))
+            .count();
+        assert_eq!(artifacts, 1, "the signed artifact is kept by the step");
+
+        git(repo, &["checkout", "-q", "-b", "hostile-rule"]);
+        commit_file(
+            repo,
+            "rules/windows/proc_creation_win_cradle.yml",
+            &sigma_rule(
+                "5d3b4c2a-7e1f-4a9b-8c6d-0e2f4a6b8c01",
+                "Download Cradle \u{202E}exe.txt Via PowerShell",
+                "t1086",
+                "AKIAIOSFODNN7EXAMPLE",
+            ),
+            "A cradle rule",
+        );
+        let (code, printed) = pipeline(&app, repo, &key, "clean-rule", "hostile-rule").await;
+        assert_eq!(code, 1, "{printed}");
+        assert!(printed.contains("decision: fail"), "{printed}");
+        for rule in [
+            "bidi-control",
+            "attack-tag-revoked",
+            "secret-aws-access-key",
+        ] {
+            assert!(
+                printed
+                    .lines()
+                    .any(|l| l.starts_with("BLOCKS") && l.contains(rule)),
+                "{rule} blocks: {printed}"
+            );
+        }
+
+        // A key without the scope is refused: the step says it could not scan.
+        let reader = service_key(&app, &admin, "reader", "blue_lead", &["read"]).await;
+        let (code, _) = pipeline(&app, repo, &reader, "main", "clean-rule").await;
+        assert_eq!(code, 2);
+    }
+);

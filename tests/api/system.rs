@@ -107,16 +107,7 @@ async fn metrics_count_requests_by_route_and_status() {
         .send()
         .await
         .unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text(METRICS_TOKEN).await;
     assert!(
         text.lines()
             .any(|l| l.starts_with("aegis_http_requests_total{")
