@@ -17,6 +17,7 @@ pub mod detection;
 pub mod detection_lifecycle;
 pub mod evidence;
 pub mod feed;
+pub mod github;
 pub mod finding;
 pub mod id;
 pub mod job;

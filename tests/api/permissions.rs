@@ -696,6 +696,37 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ),
         e(
             M::GET,
+            "/api/v1/integrations/github",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::PUT,
+            "/api/v1/integrations/github",
+            A::ManageSystem,
+            Some(
+                json!({"api_url": "{jira_url}", "token": "walk-token",
+                        "webhook_secret": "walk-webhook-secret", "repositories": ["acme/walk"]}),
+            ),
+            OK,
+        ),
+        e(
+            M::GET,
+            "/api/v1/integrations/github/deliveries",
+            A::ManageSystem,
+            None,
+            OK,
+        ),
+        e(
+            M::DELETE,
+            "/api/v1/integrations/github",
+            A::ManageSystem,
+            None,
+            NO_CONTENT,
+        ),
+        e(
+            M::GET,
             "/api/v1/siem/connections",
             A::ManageSystem,
             None,

@@ -50,6 +50,7 @@ struct Harness {
     tracker: RecordingTracker,
     mail: RecordingMail,
     sso_provider: fakes::sso::ScriptedProvider,
+    github: fakes::RecordingGithub,
 }
 
 async fn harness() -> Harness {
@@ -61,6 +62,7 @@ async fn harness() -> Harness {
     let tracker = RecordingTracker::default();
     let mail = RecordingMail::default();
     let sso_provider = fakes::sso::ScriptedProvider::default();
+    let github = fakes::RecordingGithub::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -107,6 +109,8 @@ async fn harness() -> Harness {
         detection_parser: Arc::new(fakes::scans::NoDetections),
         openid: Arc::new(sso_provider.clone()),
         sso_callback_url: "https://aegis.test/api/v1/sso/callback".to_owned(),
+        github_api: Arc::new(github.clone()),
+        public_url: Some("https://aegis.test".to_owned()),
     };
     let services = Services::new(
         deps,
@@ -135,6 +139,7 @@ async fn harness() -> Harness {
         tracker,
         mail,
         sso_provider,
+        github,
     }
 }
 
