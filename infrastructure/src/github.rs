@@ -210,7 +210,7 @@ impl GithubApi for HttpGithubApi {
         let number = number.to_string();
         self.call(
             target,
-            &["repos", repository.owner(), repository.name(), "pulls", &number],
+            &["repos", repository.owner(), repository.name(), "pulls", number.as_str()],
             limit,
             |client, url| {
                 client
@@ -266,7 +266,7 @@ impl GithubApi for HttpGithubApi {
         let body = update_body(update);
         self.call(
             target,
-            &["repos", repository.owner(), repository.name(), "check-runs", &id],
+            &["repos", repository.owner(), repository.name(), "check-runs", id.as_str()],
             RESPONSE_LIMIT,
             |client, url| {
                 client
