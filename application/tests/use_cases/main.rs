@@ -12,6 +12,7 @@ mod api_keys;
 mod attack_paths;
 mod detection_lifecycle;
 mod fakes;
+mod github;
 mod jobs;
 mod knowledge;
 mod mfa;

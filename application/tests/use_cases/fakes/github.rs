@@ -199,20 +199,35 @@ pub enum GithubCall {
     Update(i64, CheckUpdate),
 }
 
-/// A GitHub that answers `diff` for every pull request, or fails while `down` is set.
+/// A GitHub that answers `diff` for every pull request, or fails while `down` is set or
+/// once `budget` requests were answered.
 #[derive(Clone, Default)]
 pub struct RecordingGithub {
     pub calls: Arc<Mutex<Vec<GithubCall>>>,
     pub diff: Arc<Mutex<String>>,
     pub down: Arc<Mutex<bool>>,
+    pub budget: Arc<Mutex<Option<usize>>>,
 }
 
 impl RecordingGithub {
     fn refuse(&self) -> Result<(), GithubApiError> {
-        if *self.down.lock().map_err(|_| GithubApiError::Unreachable("poisoned".to_owned()))? {
-            return Err(GithubApiError::Unreachable("connection refused".to_owned()));
+        let unreachable = || GithubApiError::Unreachable("connection refused".to_owned());
+        if *self.down.lock().map_err(|_| unreachable())? {
+            return Err(unreachable());
         }
-        Ok(())
+        let mut budget = self.budget.lock().map_err(|_| unreachable())?;
+        match budget.as_mut() {
+            Some(0) => Err(unreachable()),
+            Some(left) => {
+                *left -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    pub fn calls(&self) -> Vec<GithubCall> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     fn push(&self, call: GithubCall) {
