@@ -7,7 +7,7 @@ use aegis_application::auth::Access;
 use aegis_application::github::{CheckUpdate, GithubConfigChanges, GithubError};
 use aegis_application::ports::Clock;
 use aegis_domain::github::{CheckRun, CheckStage, RepositoryName};
-use aegis_domain::ports::GithubRepository;
+use aegis_domain::ports::{GithubRepository, UserRepository};
 use aegis_domain::scan::{
     CoverageDelta, Decision, Finding, Scan, ScanId, ScanPolicy, ScanSource, ScanStatus, Severity,
 };
