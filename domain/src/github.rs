@@ -401,18 +401,31 @@ mod tests {
         assert!(signature_matches(secret, body, header));
         assert!(!signature_matches(secret, b"Hello, World?", header));
         assert!(!signature_matches("another secret", body, header));
-        assert!(!signature_matches(secret, body, &header.replace("sha256=", "sha1=")));
+        assert!(!signature_matches(
+            secret,
+            body,
+            &header.replace("sha256=", "sha1=")
+        ));
         assert!(!signature_matches(secret, body, "sha256=zz"));
         assert!(!signature_matches(secret, body, ""));
-        assert!(!signature_matches(secret, body, &header[..header.len() - 2]));
+        assert!(!signature_matches(
+            secret,
+            body,
+            &header[..header.len() - 2]
+        ));
     }
 
     #[test]
     fn repository_names_parse_like_github_and_compare_without_case() {
         let name = RepositoryName::parse("Acme/Detection-Rules.v2").unwrap();
         assert_eq!(name.full_name(), "acme/detection-rules.v2");
-        assert_eq!(name, RepositoryName::parse("acme/detection-rules.V2").unwrap());
-        for bad in ["acme", "/x", "acme/", "a/b/c", "acme/..", "ac me/x", "a_b/x"] {
+        assert_eq!(
+            name,
+            RepositoryName::parse("acme/detection-rules.V2").unwrap()
+        );
+        for bad in [
+            "acme", "/x", "acme/", "a/b/c", "acme/..", "ac me/x", "a_b/x",
+        ] {
             assert!(RepositoryName::parse(bad).is_err(), "{bad}");
         }
     }

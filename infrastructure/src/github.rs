@@ -168,9 +168,8 @@ fn output(output: &CheckOutput) -> Value {
 /// The body of a check run's update.
 #[must_use]
 pub fn update_body(update: &CheckUpdate) -> Value {
-    let time = |at: &chrono::DateTime<chrono::Utc>| {
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
+    let time =
+        |at: &chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     match update {
         CheckUpdate::Started { at } => json!({"status": "in_progress", "started_at": time(at)}),
         CheckUpdate::Annotate(out) => json!({"output": output(out)}),
@@ -210,7 +209,13 @@ impl GithubApi for HttpGithubApi {
         let number = number.to_string();
         self.call(
             target,
-            &["repos", repository.owner(), repository.name(), "pulls", number.as_str()],
+            &[
+                "repos",
+                repository.owner(),
+                repository.name(),
+                "pulls",
+                number.as_str(),
+            ],
             limit,
             |client, url| {
                 client
@@ -252,7 +257,9 @@ impl GithubApi for HttpGithubApi {
         serde_json::from_slice::<Value>(&answer)
             .ok()
             .and_then(|json| json.get("id").and_then(Value::as_i64))
-            .ok_or_else(|| GithubApiError::Unreachable("the answer carries no check run id".to_owned()))
+            .ok_or_else(|| {
+                GithubApiError::Unreachable("the answer carries no check run id".to_owned())
+            })
     }
 
     async fn update_check_run(
@@ -266,7 +273,13 @@ impl GithubApi for HttpGithubApi {
         let body = update_body(update);
         self.call(
             target,
-            &["repos", repository.owner(), repository.name(), "check-runs", id.as_str()],
+            &[
+                "repos",
+                repository.owner(),
+                repository.name(),
+                "check-runs",
+                id.as_str(),
+            ],
             RESPONSE_LIMIT,
             |client, url| {
                 client
@@ -313,9 +326,7 @@ mod tests {
             allow: AllowList::default(),
         };
         let repository = RepositoryName::parse("acme/rules").unwrap();
-        let refused = api
-            .pull_request_diff(&target, &repository, 1, 1024)
-            .await;
+        let refused = api.pull_request_diff(&target, &repository, 1, 1024).await;
         assert!(
             matches!(
                 &refused,

@@ -297,12 +297,7 @@ async fn deliver(
 }
 
 async fn scan_total(app: &TestApp, admin: &str) -> u64 {
-    let listed: Value = app
-        .get("/api/v1/scans", admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get("/api/v1/scans", admin).await.json().await.unwrap();
     listed["total"].as_u64().unwrap()
 }
 
@@ -370,7 +365,10 @@ on_both_databases!(
         assert_eq!(completed.body["conclusion"], "failure");
         let output = &completed.body["output"];
         assert!(
-            output["title"].as_str().unwrap().starts_with("Fail: 3 blocking"),
+            output["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Fail: 3 blocking"),
             "{output}"
         );
         let summary = output["summary"].as_str().unwrap();
@@ -434,7 +432,11 @@ on_both_databases!(
         let calls = github.completed(&second_id).await;
         assert_eq!(calls[0].body["head_sha"], pushed);
         let completed = calls.last().unwrap();
-        assert_eq!(completed.body["conclusion"], "success", "{:#?}", completed.body);
+        assert_eq!(
+            completed.body["conclusion"], "success",
+            "{:#?}",
+            completed.body
+        );
         assert!(
             completed.body["output"]["title"]
                 .as_str()
@@ -453,10 +455,7 @@ on_both_databases!(
             .unwrap();
         let items = deliveries["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{deliveries}");
-        let first = items
-            .iter()
-            .find(|d| d["delivery_id"] == delivery)
-            .unwrap();
+        let first = items.iter().find(|d| d["delivery_id"] == delivery).unwrap();
         assert_eq!(first["event"], "pull_request");
         assert_eq!(first["action"], "opened");
         assert_eq!(first["repository"], REPOSITORY);
@@ -577,7 +576,10 @@ on_both_databases!(
             .unwrap();
         assert_eq!(anonymous.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let problem: Value = anonymous.json().await.unwrap();
-        assert_eq!(problem["errors"][0]["field"], "X-GitHub-Delivery", "{problem}");
+        assert_eq!(
+            problem["errors"][0]["field"], "X-GitHub-Delivery",
+            "{problem}"
+        );
 
         let deliveries: Value = app
             .get("/api/v1/integrations/github/deliveries", &admin)
@@ -681,8 +683,10 @@ on_both_databases!(
             .client
             .put(app.url("/api/v1/integrations/github"))
             .bearer_auth(&admin)
-            .json(&json!({"api_url": github.url, "repositories": ["acme", REPOSITORY],
-                          "webhook_secret": "short"}))
+            .json(
+                &json!({"api_url": github.url, "repositories": ["acme", REPOSITORY],
+                          "webhook_secret": "short"}),
+            )
             .send()
             .await
             .unwrap();

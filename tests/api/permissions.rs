@@ -705,10 +705,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             M::PUT,
             "/api/v1/integrations/github",
             A::ManageSystem,
-            Some(
-                json!({"api_url": "{jira_url}", "token": "walk-token",
-                        "webhook_secret": "walk-webhook-secret", "repositories": ["acme/walk"]}),
-            ),
+            Some(json!({"api_url": "{jira_url}", "token": "walk-token",
+                        "webhook_secret": "walk-webhook-secret", "repositories": ["acme/walk"]})),
             OK,
         ),
         e(

@@ -55,8 +55,9 @@ impl GithubService {
             };
             let (Some(config), Some(target)) = (config, target) else {
                 check.abandoned = true;
-                check.last_error =
-                    Some("the GitHub integration was removed or its token cannot be read".to_owned());
+                check.last_error = Some(
+                    "the GitHub integration was removed or its token cannot be read".to_owned(),
+                );
                 check.updated_at = self.clock.now();
                 self.database
                     .save_check_run(check.tenant_id, &check)

@@ -168,7 +168,10 @@ impl GithubService {
             match RepositoryName::parse(text) {
                 Ok(name) if !repositories.contains(&name) => repositories.push(name),
                 Ok(_) => {}
-                Err(e) => fields.push(FieldError::new(format!("repositories[{index}]"), e.to_string())),
+                Err(e) => fields.push(FieldError::new(
+                    format!("repositories[{index}]"),
+                    e.to_string(),
+                )),
             }
         }
         let check_name = changes

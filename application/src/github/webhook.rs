@@ -108,7 +108,9 @@ impl SubmissionRecord for DeliveryRecord {
 
 fn header(value: Option<&String>, name: &str) -> Result<String, GithubError> {
     match value.map(|v| v.trim()) {
-        Some(v) if !v.is_empty() && v.len() <= DELIVERY_ID_MAX && !v.chars().any(char::is_control) => {
+        Some(v)
+            if !v.is_empty() && v.len() <= DELIVERY_ID_MAX && !v.chars().any(char::is_control) =>
+        {
             Ok(v.to_owned())
         }
         _ => Err(invalid(name, "is required (at most 100 characters)")),
@@ -148,7 +150,10 @@ impl GithubService {
         let event = header(delivery.event.as_ref(), "X-GitHub-Event")?;
         let delivery_id = header(delivery.delivery_id.as_ref(), "X-GitHub-Delivery")?;
         let tenant = config.tenant_id;
-        if let Some(seen) = self.database.find_github_delivery(tenant, &delivery_id).await?
+        if let Some(seen) = self
+            .database
+            .find_github_delivery(tenant, &delivery_id)
+            .await?
             && seen.result != DeliveryResult::Failed
         {
             return Ok(WebhookOutcome::Duplicate);
@@ -158,7 +163,10 @@ impl GithubService {
             tenant_id: tenant,
             delivery_id,
             event: event.chars().take(100).collect(),
-            action: payload.action.as_ref().map(|a| a.chars().take(100).collect()),
+            action: payload
+                .action
+                .as_ref()
+                .map(|a| a.chars().take(100).collect()),
             repository: repository.as_ref().map(RepositoryName::full_name),
             pull_request: payload
                 .pull_request
@@ -174,8 +182,8 @@ impl GithubService {
             error: None,
             received_at: now,
         };
-        let scanned = event == "pull_request"
-            && payload.action.as_deref().is_some_and(scans_action);
+        let scanned =
+            event == "pull_request" && payload.action.as_deref().is_some_and(scans_action);
         let (Some(repository), Some(pull), true) =
             (repository, payload.pull_request.as_ref(), scanned)
         else {

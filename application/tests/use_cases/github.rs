@@ -118,7 +118,12 @@ async fn a_check_run_is_reported_in_order_and_resumes_after_a_failure() {
     *h.github.budget.lock().unwrap() = Some(3);
     let report = h.services.github.report_checks().await.unwrap();
     assert_eq!((report.sent, report.failed), (3, 1));
-    let check = h.database.find_check_run(h.tenant.id, scan).await.unwrap().unwrap();
+    let check = h
+        .database
+        .find_check_run(h.tenant.id, scan)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(check.stage, CheckStage::InProgress);
     assert_eq!(check.annotations_sent, 50);
     assert_eq!(check.attempts, 1);
@@ -134,8 +139,13 @@ async fn a_check_run_is_reported_in_order_and_resumes_after_a_failure() {
     assert_eq!((report.sent, report.failed), (2, 0), "{report:?}");
 
     let calls = h.github.calls();
-    assert!(matches!(&calls[0], GithubCall::Create(repo, new) if repo == "acme/detections" && new.external_id == scan.to_string() && new.details_url.as_deref() == Some(format!("https://aegis.test/scans/{scan}").as_str())));
-    assert!(matches!(&calls[1], GithubCall::Update(77, CheckUpdate::Started { .. })));
+    assert!(
+        matches!(&calls[0], GithubCall::Create(repo, new) if repo == "acme/detections" && new.external_id == scan.to_string() && new.details_url.as_deref() == Some(format!("https://aegis.test/scans/{scan}").as_str()))
+    );
+    assert!(matches!(
+        &calls[1],
+        GithubCall::Update(77, CheckUpdate::Started { .. })
+    ));
     let completed: Vec<&GithubCall> = calls
         .iter()
         .filter(|c| matches!(c, GithubCall::Update(_, CheckUpdate::Completed { .. })))
@@ -146,10 +156,18 @@ async fn a_check_run_is_reported_in_order_and_resumes_after_a_failure() {
         GithubCall::Update(77, CheckUpdate::Completed { conclusion: "failure", output, .. })
             if output.annotations.len() == 20 && output.annotations[0].level == "failure"
     ));
-    assert!(matches!(calls.last(), Some(GithubCall::Update(_, CheckUpdate::Completed { .. }))));
+    assert!(matches!(
+        calls.last(),
+        Some(GithubCall::Update(_, CheckUpdate::Completed { .. }))
+    ));
     // Every finding annotated exactly once, in batches of at most 50.
     assert_eq!(annotated_lines(&calls), (1..=120).collect::<Vec<u32>>());
-    let check = h.database.find_check_run(h.tenant.id, scan).await.unwrap().unwrap();
+    let check = h
+        .database
+        .find_check_run(h.tenant.id, scan)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(check.stage, CheckStage::Completed);
     assert_eq!((check.attempts, check.retry_at), (0, None));
 
@@ -174,11 +192,19 @@ async fn a_check_run_is_given_up_after_eight_failures_without_touching_its_scan(
         h.services.github.report_checks().await.unwrap();
         h.clock.advance(chrono::Duration::minutes(11));
     }
-    let check = h.database.find_check_run(h.tenant.id, scan).await.unwrap().unwrap();
+    let check = h
+        .database
+        .find_check_run(h.tenant.id, scan)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(check.abandoned);
     assert_eq!(check.attempts, 8);
     assert!(check.last_error.unwrap().contains("connection refused"));
-    let stored = h.database.with(|s| s.scans.iter().find(|s| s.id == scan).cloned()).unwrap();
+    let stored = h
+        .database
+        .with(|s| s.scans.iter().find(|s| s.id == scan).cloned())
+        .unwrap();
     assert_eq!(stored.decision, Some(Decision::Fail));
     *h.github.down.lock().unwrap() = false;
     assert_eq!(h.services.github.report_checks().await.unwrap().sent, 0);
@@ -226,7 +252,10 @@ async fn only_admins_configure_github_and_the_first_save_needs_the_secrets() {
     // The service account is a blue lead of the tenant that cannot sign in.
     let user = h
         .database
-        .find_user(h.tenant.id, aegis_domain::user::UserId::from_uuid(saved.service_user))
+        .find_user(
+            h.tenant.id,
+            aegis_domain::user::UserId::from_uuid(saved.service_user),
+        )
         .await
         .unwrap()
         .unwrap();

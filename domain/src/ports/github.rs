@@ -11,8 +11,10 @@ use crate::tenant::TenantId;
 pub trait GithubRepository: Send + Sync {
     /// # Errors
     /// `Unexpected` on storage failure (or a stored row that no longer parses).
-    async fn github_config(&self, tenant: TenantId)
-    -> Result<Option<GithubConfig>, RepositoryError>;
+    async fn github_config(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<GithubConfig>, RepositoryError>;
 
     /// The active configurations of every tenant. A webhook names a repository, not a
     /// tenant: this is how its tenant becomes known (as `find_user_for_login` is for a
@@ -99,6 +101,9 @@ pub trait GithubRepository: Send + Sync {
     ///
     /// # Errors
     /// `Unexpected` on storage failure.
-    async fn save_check_run(&self, tenant: TenantId, check: &CheckRun)
-    -> Result<(), RepositoryError>;
+    async fn save_check_run(
+        &self,
+        tenant: TenantId,
+        check: &CheckRun,
+    ) -> Result<(), RepositoryError>;
 }
