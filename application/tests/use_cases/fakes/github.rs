@@ -123,7 +123,7 @@ impl<S: Slot> GithubRepository for Memory<S> {
                 .filter(|d| d.tenant_id == tenant)
                 .cloned()
                 .collect();
-            list.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+            list.sort_by_key(|d| std::cmp::Reverse(d.received_at));
             list.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
             list
         }))
