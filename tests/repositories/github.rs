@@ -1,7 +1,8 @@
 //! The GitHub integration on both databases: a configuration round-trips (its sealed token
 //! and secret as bytes, its repositories), only active ones are offered to the webhook; a
 //! delivery id is taken once per tenant unless it failed, when its redelivery takes it over;
-//! check runs come out of the outbox while open and due, and not once completed or abandoned.
+//! check runs come out of the outbox while behind their scan and due, and not once
+//! completed or abandoned, nor while their scan waits.
 
 use aegis_domain::github::{
     CheckRun, CheckStage, DeliveryResult, GithubConfig, GithubDelivery, RepositoryName,
@@ -178,8 +179,18 @@ on_both!(
         let ana = user(t, "ana@gh.test", Role::Admin);
         db.insert_user(t, &ana).await.unwrap();
         let mut runs = Vec::new();
-        for _ in 0..4 {
-            let scan = scan(t, ana.id);
+        let statuses = [
+            ScanStatus::Completed,
+            ScanStatus::Completed,
+            ScanStatus::Completed,
+            ScanStatus::Queued,
+            ScanStatus::Queued,
+        ];
+        for status in statuses {
+            let scan = Scan {
+                status,
+                ..scan(t, ana.id)
+            };
             db.insert_scan(t, &scan).await.unwrap();
             let run = check(t, scan.id);
             db.insert_check_run(t, &run).await.unwrap();
@@ -203,6 +214,11 @@ on_both!(
         later.stage = CheckStage::InProgress;
         later.retry_at = Some(now() + Duration::seconds(30));
         db.save_check_run(t, &later).await.unwrap();
+        // Queued on GitHub while its scan waits in the queue: nothing to report yet.
+        let mut waiting = runs[4].clone();
+        waiting.stage = CheckStage::Queued;
+        waiting.github_id = Some(4243);
+        db.save_check_run(t, &waiting).await.unwrap();
         assert_eq!(
             db.find_check_run(t, completed.scan_id).await.unwrap(),
             Some(completed.clone())
@@ -223,7 +239,8 @@ on_both!(
             .into_iter()
             .map(|c| c.scan_id)
             .collect();
-        assert_eq!(due_later.len(), 2);
+        assert_eq!(due_later.len(), 2, "{due_later:?}");
         assert!(due_later.contains(&later.scan_id));
+        assert!(!due_later.contains(&waiting.scan_id));
     }
 );

@@ -86,8 +86,9 @@ pub trait GithubRepository: Send + Sync {
         scan: ScanId,
     ) -> Result<Option<CheckRun>, RepositoryError>;
 
-    /// Check runs of every tenant not completed nor abandoned, whose retry (if any) is due
-    /// at `now`, oldest first: the `github_checks` job's work.
+    /// Check runs of every tenant that are behind their scan (never sent; queued while the
+    /// scan runs or is finished; in progress while it is finished), not abandoned, whose
+    /// retry (if any) is due at `now`, oldest first: the `github_checks` job's work.
     ///
     /// # Errors
     /// `Unexpected` on storage failure.

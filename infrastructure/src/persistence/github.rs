@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr, sea_query::OnConflict,
+    sea_query::Expr, sea_query::OnConflict, sea_query::Query,
 };
 
 use aegis_domain::github::{
     CheckRun, CheckStage, DeliveryResult, GithubConfig, GithubDelivery, RepositoryName,
 };
 use aegis_domain::ports::{GithubRepository, RepositoryError, Subject};
-use aegis_domain::scan::ScanId;
+use aegis_domain::scan::{ScanId, ScanStatus};
 use aegis_domain::tenant::TenantId;
 use aegis_domain::user::UserId;
 
@@ -376,9 +376,36 @@ impl<C: Connection> GithubRepository for SeaStore<C> {
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<CheckRun>, RepositoryError> {
+        use super::scans::entities::scan;
         use check_run::Column as R;
+        // Only check runs their scan has moved past: those waiting on a queued scan would
+        // otherwise fill every batch and starve the ones with something to report.
+        let scans_in = |statuses: &[ScanStatus]| {
+            Query::select()
+                .column(scan::Column::Id)
+                .from(scan::Entity)
+                .and_where(scan::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+                .to_owned()
+        };
+        let finished = [ScanStatus::Completed, ScanStatus::Error];
+        let behind = Condition::any()
+            .add(R::Stage.eq(CheckStage::Pending.as_str()))
+            .add(
+                Condition::all()
+                    .add(R::Stage.eq(CheckStage::Queued.as_str()))
+                    .add(R::ScanId.in_subquery(scans_in(&[
+                        ScanStatus::Running,
+                        ScanStatus::Completed,
+                        ScanStatus::Error,
+                    ]))),
+            )
+            .add(
+                Condition::all()
+                    .add(R::Stage.eq(CheckStage::InProgress.as_str()))
+                    .add(R::ScanId.in_subquery(scans_in(&finished))),
+            );
         check_run::Entity::find()
-            .filter(R::Stage.ne(CheckStage::Completed.as_str()))
+            .filter(behind)
             .filter(R::Abandoned.eq(false))
             .filter(
                 Condition::any()

@@ -162,7 +162,12 @@ impl<S: Slot> GithubRepository for Memory<S> {
                 .checks
                 .iter()
                 .filter(|c| {
-                    c.stage != CheckStage::Completed
+                    let reached = s
+                        .scans
+                        .iter()
+                        .find(|scan| scan.tenant_id == c.tenant_id && scan.id == c.scan_id)
+                        .map_or(CheckStage::Pending, |scan| CheckStage::of(scan.status));
+                    (c.stage == CheckStage::Pending || c.stage < reached)
                         && !c.abandoned
                         && c.retry_at.is_none_or(|at| at <= now)
                 })
