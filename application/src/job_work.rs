@@ -30,6 +30,8 @@ pub(crate) struct Work {
     pub(crate) notifications: crate::notifications::NotificationService,
     /// Runs the submitted scans.
     pub(crate) scans: crate::scans::ScanService,
+    /// Reports scans from GitHub as check runs.
+    pub(crate) github: crate::github::GithubService,
     /// Read notifications and the tenants whose notifications are swept.
     pub(crate) database: Arc<dyn crate::ports::Database>,
     pub(crate) clock: Arc<dyn crate::ports::Clock>,
@@ -240,6 +242,18 @@ impl Work {
                     ("completed", counts.completed),
                     ("retrying", counts.retrying),
                     ("failed", counts.failed),
+                ]))
+            }
+            JobKind::GithubChecks => {
+                let report = work
+                    .github
+                    .report_checks()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(count(&[
+                    ("sent", report.sent),
+                    ("failed", report.failed),
+                    ("abandoned", report.abandoned),
                 ]))
             }
             JobKind::DetectionDecay => {

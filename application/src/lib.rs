@@ -23,6 +23,7 @@ pub mod error;
 pub mod evidence;
 pub mod exports;
 pub mod findings;
+pub mod github;
 pub mod health;
 pub mod idempotency;
 pub mod intel;
@@ -131,6 +132,10 @@ pub struct Dependencies {
     pub openid: Arc<dyn sso::OpenIdProvider>,
     /// `/api/v1/sso/callback` on the public URL: the redirect URI registered at providers.
     pub sso_callback_url: String,
+    /// Calls GitHub's REST API, with the SSRF rules at connection time.
+    pub github_api: Arc<dyn github::GithubApi>,
+    /// Where people reach this installation (the check runs' details links).
+    pub public_url: Option<String>,
 }
 
 /// Size limits that use cases enforce.
@@ -203,6 +208,7 @@ pub struct Services {
     pub siem: telemetry::siem::SiemService,
     pub scans: scans::ScanService,
     pub scan_policy: scan_policy::ScanPolicyService,
+    pub github: github::GithubService,
 }
 
 impl Services {
@@ -425,7 +431,22 @@ impl Services {
             deps.clock.clone(),
             deps.ids.clone(),
         );
+        // Check runs are reported by a job, queued as scans move once the job service exists.
+        let check_kick = github::CheckKick::default();
+        let github = github::GithubService::new(
+            github::GithubPorts {
+                database: deps.database.clone(),
+                api: deps.github_api.clone(),
+                cipher: deps.cipher.clone(),
+                clock: deps.clock.clone(),
+                ids: deps.ids.clone(),
+                public_url: deps.public_url.clone(),
+            },
+            scans.clone(),
+            check_kick.clone(),
+        );
         let work = job_work::Work {
+            github: github.clone(),
             scans: scans.clone(),
             tickets: tickets.clone(),
             notifications: notifications.clone(),
@@ -475,6 +496,7 @@ impl Services {
         delivery_kick.attach(jobs.clone());
         mail_kick.attach(jobs.clone());
         scan_kick.attach(jobs.clone());
+        check_kick.attach(jobs.clone());
         let auth = auth::AuthService::new(
             auth::AuthPorts {
                 database: deps.database.clone(),
@@ -524,6 +546,7 @@ impl Services {
             }),
             scans,
             scan_policy,
+            github,
             attack_paths,
             alerts,
             webhooks,

@@ -41,10 +41,12 @@ pub enum JobKind {
     EmailDelivery,
     /// Runs the submitted scans of detection-content diffs (queued, or whose worker died).
     Scan,
+    /// Reports scans of GitHub pull requests back as check runs.
+    GithubChecks,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::AttackSync,
         Self::IntelScan,
         Self::NotificationCleanup,
@@ -60,6 +62,7 @@ impl JobKind {
         Self::TicketSync,
         Self::EmailDelivery,
         Self::Scan,
+        Self::GithubChecks,
     ];
 
     #[must_use]
@@ -80,6 +83,7 @@ impl JobKind {
             Self::TicketSync => "ticket_sync",
             Self::EmailDelivery => "email_delivery",
             Self::Scan => "scan",
+            Self::GithubChecks => "github_checks",
         }
     }
 
@@ -113,6 +117,9 @@ impl JobKind {
             // A safety net: scans are run by runs queued as they are submitted; this picks up
             // those whose run was lost or whose worker died holding them.
             Self::Scan => "30 * * * * *",
+            // A safety net: check runs are reported by runs queued as their scans move; this
+            // catches those whose run was lost, and the retries.
+            Self::GithubChecks => "45 * * * * *",
         }
     }
 
@@ -140,6 +147,7 @@ impl JobKind {
             }
             Self::EmailDelivery => "Send the notification emails that are due",
             Self::Scan => "Scan the submitted diffs of detection content",
+            Self::GithubChecks => "Report scans of GitHub pull requests as check runs",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod detection_lifecycle;
 pub mod evidence;
 pub mod feed;
 pub mod finding;
+pub mod github;
 pub mod id;
 pub mod job;
 pub mod knowledge;

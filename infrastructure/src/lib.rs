@@ -5,6 +5,7 @@ pub mod backup;
 pub mod credentials;
 pub mod evidence;
 pub mod feeds;
+pub mod github;
 pub mod jobs;
 pub mod mail;
 pub mod notifications;

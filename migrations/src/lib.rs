@@ -40,6 +40,7 @@ mod m20261208_020001_scans;
 mod m20261209_100001_platform_tenants;
 mod m20261209_200001_sso;
 mod m20261209_300001_scan_policy;
+mod m20261210_100001_github;
 mod m20261210_300001_scan_retention;
 
 /// Every migration, oldest first.
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_100001_platform_tenants::Migration),
             Box::new(m20261209_200001_sso::Migration),
             Box::new(m20261209_300001_scan_policy::Migration),
+            Box::new(m20261210_100001_github::Migration),
             Box::new(m20261210_300001_scan_retention::Migration),
         ]
     }

@@ -28,6 +28,7 @@ mod detection_lifecycle;
 mod evidence;
 mod exports;
 mod findings;
+mod github;
 mod jobs;
 mod knowledge;
 mod mfa;

@@ -578,6 +578,7 @@ on_both!(
 
 mod alerts;
 mod detection_lifecycle;
+mod github;
 mod notification_channels;
 
 mod webhooks;

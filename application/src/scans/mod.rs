@@ -27,7 +27,7 @@ use crate::context::{Actor, Forbidden, RequestContext};
 use crate::error::{Classified, ErrorKind, FieldError, unexpected};
 use crate::idempotency::{IdempotencyKey, IdempotentRequest, Prior, fingerprint};
 use crate::jobs::JobService;
-use crate::ports::{Clock, Database, EvidenceStore, EvidenceStoreError, IdGenerator};
+use crate::ports::{Clock, Database, EvidenceStore, EvidenceStoreError, IdGenerator, UnitOfWork};
 use crate::reports::DocumentSigner;
 
 pub use run::ScanCounts;
@@ -84,6 +84,9 @@ pub enum ScanError {
     /// its findings and its artifact remain.
     #[error("the scan's diff is no longer kept")]
     DiffExpired,
+    /// What the submission was recorded with (a GitHub delivery) is already recorded.
+    #[error("this submission is already recorded")]
+    AlreadyRecorded,
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
@@ -100,7 +103,9 @@ impl Classified for ScanError {
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             Self::NotFound => ErrorKind::NotFound,
-            Self::NotReady(_) | Self::IdempotencyConflict => ErrorKind::Conflict,
+            Self::NotReady(_) | Self::IdempotencyConflict | Self::AlreadyRecorded => {
+                ErrorKind::Conflict
+            }
             Self::DiffExpired => ErrorKind::Gone,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
@@ -114,6 +119,7 @@ impl Classified for ScanError {
             Self::NotReady(_) => "SCAN_NOT_READY",
             Self::IdempotencyConflict => "IDEMPOTENCY_KEY_REUSED",
             Self::DiffExpired => "SCAN_DIFF_EXPIRED",
+            Self::AlreadyRecorded => "SCAN_ALREADY_RECORDED",
             Self::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -124,6 +130,39 @@ impl Classified for ScanError {
 pub struct SubmitScan {
     pub diff: Vec<u8>,
     pub source: ScanSource,
+}
+
+/// What a caller records in a submission's own transaction (the GitHub delivery that made
+/// the scan and its check run), so the scan exists if and only if its record does.
+#[async_trait::async_trait]
+pub trait SubmissionRecord: Send + Sync {
+    /// # Errors
+    /// `Duplicate` when the record exists already: the submission is rolled back and
+    /// answers `AlreadyRecorded`.
+    async fn record(&self, uow: &dyn UnitOfWork, scan: &Scan) -> Result<(), RepositoryError>;
+}
+
+/// Told when a scan is claimed by a worker and when an attempt is stored, so reporters (the
+/// GitHub check runs) follow it without the scans knowing them.
+#[async_trait::async_trait]
+pub trait ScanWatcher: Send + Sync {
+    async fn changed(&self);
+}
+
+/// The watcher, attached once every service exists.
+#[derive(Clone, Default)]
+pub struct ScanWatch(Arc<OnceLock<Arc<dyn ScanWatcher>>>);
+
+impl ScanWatch {
+    pub(crate) fn attach(&self, watcher: Arc<dyn ScanWatcher>) {
+        let _ = self.0.set(watcher);
+    }
+
+    pub(crate) async fn changed(&self) {
+        if let Some(watcher) = self.0.get() {
+            watcher.changed().await;
+        }
+    }
 }
 
 /// A submission's answer: the scan, and whether it is an earlier submission's (replay).
@@ -207,6 +246,7 @@ pub struct ScanService {
     policy: ScanPolicy,
     /// Finished scans are webhook events (`scan.finished`).
     outbox: crate::webhooks::Outbox,
+    watch: ScanWatch,
 }
 
 /// The metadata fields' longest value.
@@ -225,7 +265,13 @@ impl ScanService {
             kick,
             outbox,
             policy: ScanPolicy::default(),
+            watch: ScanWatch::default(),
         }
+    }
+
+    /// Whom to tell when a scan is claimed or an attempt stored.
+    pub(crate) fn watch(&self) -> &ScanWatch {
+        &self.watch
     }
 
     /// The policy scans are decided under when their tenant has set none, and offline.
@@ -253,6 +299,32 @@ impl ScanService {
         request: SubmitScan,
         key: Option<&IdempotencyKey>,
         context: &RequestContext,
+    ) -> Result<Submitted, ScanError> {
+        self.submit_with(actor, request, key, context, None).await
+    }
+
+    /// Submits as [`Self::submit`] does, writing `record` in the scan's transaction.
+    ///
+    /// # Errors
+    /// As `submit`; `AlreadyRecorded` when `record` says its record exists.
+    pub async fn submit_recorded(
+        &self,
+        actor: &Actor,
+        request: SubmitScan,
+        context: &RequestContext,
+        record: &dyn SubmissionRecord,
+    ) -> Result<Submitted, ScanError> {
+        self.submit_with(actor, request, None, context, Some(record))
+            .await
+    }
+
+    async fn submit_with(
+        &self,
+        actor: &Actor,
+        request: SubmitScan,
+        key: Option<&IdempotencyKey>,
+        context: &RequestContext,
+        record: Option<&dyn SubmissionRecord>,
     ) -> Result<Submitted, ScanError> {
         actor.authorize(Action::SubmitScans)?;
         let mut fields = Vec::new();
@@ -341,6 +413,12 @@ impl ScanService {
             .await
             .map_err(|e| ScanError::Unexpected(e.to_string()))?;
         uow.insert_scan(tenant, &scan).await?;
+        if let Some(record) = record {
+            match record.record(uow.as_ref(), &scan).await {
+                Err(RepositoryError::Duplicate(_)) => return Err(ScanError::AlreadyRecorded),
+                other => other?,
+            }
+        }
         audit_trail::record(
             self.ports.clock.as_ref(),
             self.ports.ids.as_ref(),

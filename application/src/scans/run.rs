@@ -62,6 +62,7 @@ impl ScanService {
             else {
                 continue;
             };
+            self.watch.changed().await;
             let attempt = scan.attempts;
             match self.execute(&scan).await {
                 Ok(mut evaluation) => {
@@ -137,6 +138,7 @@ impl ScanService {
         if published > 0 {
             self.outbox.dispatch().await;
         }
+        self.watch.changed().await;
         Ok(())
     }
 

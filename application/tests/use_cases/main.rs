@@ -12,6 +12,7 @@ mod api_keys;
 mod attack_paths;
 mod detection_lifecycle;
 mod fakes;
+mod github;
 mod jobs;
 mod knowledge;
 mod mfa;
@@ -50,6 +51,7 @@ struct Harness {
     tracker: RecordingTracker,
     mail: RecordingMail,
     sso_provider: fakes::sso::ScriptedProvider,
+    github: fakes::RecordingGithub,
 }
 
 async fn harness() -> Harness {
@@ -61,6 +63,7 @@ async fn harness() -> Harness {
     let tracker = RecordingTracker::default();
     let mail = RecordingMail::default();
     let sso_provider = fakes::sso::ScriptedProvider::default();
+    let github = fakes::RecordingGithub::default();
     let deps = Dependencies {
         database: Arc::new(database.clone()),
         catalog: Arc::new(EmptyCatalog),
@@ -107,6 +110,8 @@ async fn harness() -> Harness {
         detection_parser: Arc::new(fakes::scans::NoDetections),
         openid: Arc::new(sso_provider.clone()),
         sso_callback_url: "https://aegis.test/api/v1/sso/callback".to_owned(),
+        github_api: Arc::new(github.clone()),
+        public_url: Some("https://aegis.test".to_owned()),
     };
     let services = Services::new(
         deps,
@@ -135,6 +140,7 @@ async fn harness() -> Harness {
         tracker,
         mail,
         sso_provider,
+        github,
     }
 }
 

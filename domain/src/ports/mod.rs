@@ -23,6 +23,7 @@ pub mod data_sources;
 pub mod detection_lifecycle;
 pub mod evidence;
 pub mod findings;
+pub mod github;
 pub mod idempotency;
 pub mod jobs;
 pub mod knowledge;
@@ -63,6 +64,7 @@ pub use data_sources::*;
 pub use detection_lifecycle::*;
 pub use evidence::*;
 pub use findings::*;
+pub use github::*;
 pub use idempotency::*;
 pub use jobs::*;
 pub use knowledge::*;
@@ -100,6 +102,8 @@ pub enum Subject {
     DetectionAsset,
     Email,
     Finding,
+    /// A GitHub webhook delivery, once per tenant.
+    GithubDelivery,
     IdempotencyKey,
     /// A recurring campaign's next run: one successor per run.
     Predecessor,
@@ -125,6 +129,7 @@ impl std::fmt::Display for Subject {
             Self::DetectionAsset => "detection asset",
             Self::Email => "email",
             Self::Finding => "finding",
+            Self::GithubDelivery => "GitHub delivery",
             Self::IdempotencyKey => "idempotency key",
             Self::Predecessor => "predecessor",
             Self::RefreshToken => "refresh token",
@@ -272,6 +277,7 @@ pub trait Repositories:
     + ScanRepository
     + ScanPolicyRepository
     + SsoRepository
+    + GithubRepository
 {
 }
 
@@ -306,5 +312,6 @@ impl<T> Repositories for T where
         + ScanRepository
         + ScanPolicyRepository
         + SsoRepository
+        + GithubRepository
 {
 }

@@ -20,6 +20,7 @@ mod entities;
 mod error;
 mod evidence;
 mod findings;
+mod github;
 mod idempotency;
 mod jobs;
 mod json_values;

@@ -147,6 +147,8 @@ pub async fn wire(settings: &Settings) -> Result<Wired, StartupError> {
         detection_parser: Arc::new(aegis_infrastructure::scans::ImporterParsers),
         openid: Arc::new(aegis_infrastructure::sso::HttpOpenIdProvider::default()),
         sso_callback_url: format!("{}/api/v1/sso/callback", settings.public_url()),
+        github_api: Arc::new(aegis_infrastructure::github::HttpGithubApi::default()),
+        public_url: Some(settings.public_url()),
     };
     let auth = AuthSettings {
         access_token_ttl: Duration::minutes(settings.access_token_minutes),

@@ -166,6 +166,7 @@ pub struct Settings {
     pub schedule_ticket_sync: String,
     pub schedule_email_delivery: String,
     pub schedule_scan: String,
+    pub schedule_github_checks: String,
     /// How scan artifacts are signed: `ed25519` (the report key, default) or `hmac-sha256`
     /// (a key derived from the server secret; verifiable only by this server).
     pub scan_signer: String,
@@ -301,6 +302,7 @@ impl Default for Settings {
             schedule_ticket_sync: JobKind::TicketSync.default_schedule().to_owned(),
             schedule_email_delivery: JobKind::EmailDelivery.default_schedule().to_owned(),
             schedule_scan: JobKind::Scan.default_schedule().to_owned(),
+            schedule_github_checks: JobKind::GithubChecks.default_schedule().to_owned(),
             scan_signer: "ed25519".to_owned(),
             scoring_weights: "40,20,15,15,10".to_owned(),
             scoring_roll_up: "max".to_owned(),
@@ -436,6 +438,7 @@ impl Settings {
                 JobKind::TicketSync => &self.schedule_ticket_sync,
                 JobKind::EmailDelivery => &self.schedule_email_delivery,
                 JobKind::Scan => &self.schedule_scan,
+                JobKind::GithubChecks => &self.schedule_github_checks,
             };
             if expression.trim().eq_ignore_ascii_case("off") {
                 continue;

@@ -191,6 +191,9 @@ pub fn serve(
                     .service(web::scope("/api-keys").configure(routes::api_keys::configure))
                     .service(web::scope("/webhooks").configure(routes::webhooks::configure))
                     .service(web::scope("/tickets").configure(routes::tickets::configure))
+                    .service(
+                        web::scope("/integrations/github").configure(routes::github::configure),
+                    )
                     .service(web::scope("/siem").configure(routes::siem::configure))
                     .service(web::scope("/mfa").configure(routes::mfa::configure))
                     .configure(routes::tenants::configure)

@@ -84,6 +84,7 @@ export function App() {
         <Route path="admin/audit" element={page(() => import("./pages/admin/Audit"), "AuditPage")} />
         <Route path="admin/webhooks" element={page(() => import("./pages/admin/Webhooks"), "WebhooksPage")} />
         <Route path="admin/jira" element={page(() => import("./pages/admin/Jira"), "JiraSettingsPage")} />
+        <Route path="admin/github" element={page(() => import("./pages/admin/GitHub"), "GithubSettingsPage")} />
         <Route path="admin/tenants" element={page(() => import("./pages/admin/Tenants"), "TenantsPage")} />
         <Route path="admin/sso" element={page(() => import("./pages/admin/Sso"), "SsoSettingsPage")} />
         <Route path="*" element={<NotFoundPage />} />

@@ -74,6 +74,7 @@ pub struct State {
     pub scan_policies: Vec<(TenantId, aegis_domain::scan_policy::StoredScanPolicy)>,
     pub scan_waivers: Vec<aegis_domain::scan_policy::ScanWaiver>,
     pub sso: sso::SsoState,
+    pub github: github::GithubState,
 }
 
 /// The in-memory adapter of every repository port, over a slot of state: the shared state
@@ -267,6 +268,7 @@ mod data_sources;
 mod detection_lifecycle;
 mod evidence;
 pub mod findings;
+mod github;
 mod idempotency;
 mod jobs;
 mod knowledge;
@@ -296,6 +298,7 @@ pub use auth::*;
 pub use catalog::*;
 pub use data_sources::*;
 pub use evidence::*;
+pub use github::{GithubCall, RecordingGithub};
 pub use jobs::*;
 pub use mfa::StepCodes;
 pub use notifications::{RecordingMail, Signals};

@@ -101,6 +101,9 @@ use crate::views::{
         crate::routes::tickets::list, crate::routes::tickets::link, crate::routes::tickets::unlink,
         crate::routes::tickets::jira_config, crate::routes::tickets::set_jira_config,
         crate::routes::tickets::create_from_finding,
+        crate::routes::github::config, crate::routes::github::set_config,
+        crate::routes::github::delete_config, crate::routes::github::deliveries,
+        crate::routes::github::webhook,
         crate::routes::knowledge::list_playbooks, crate::routes::knowledge::create_playbook,
         crate::routes::knowledge::get_playbook, crate::routes::knowledge::update_playbook,
         crate::routes::knowledge::delete_playbook, crate::routes::knowledge::versions,
@@ -179,6 +182,7 @@ use crate::views::{
         (name = "tickets", description = "Findings, tests and remediation steps linked to tracker issues; Jira issues created from findings, their statuses synced, worklogs pushed to Tempo"),
         (name = "system", description = "Health, readiness and metrics"),
         (name = "knowledge", description = "Playbooks with their versions, lessons learned, and full-text search"),
+        (name = "github", description = "The GitHub integration: pull requests scanned from signed webhook deliveries (each once), the scans reported back as check runs"),
         (name = "scans", description = "Detection as code: diffs of detection content verified, decided pass or fail, and signed"),
     )
 )]

@@ -17,6 +17,7 @@ pub mod detection_lifecycle;
 pub mod evidence;
 pub mod exports;
 pub mod findings;
+pub mod github;
 pub mod jobs;
 pub mod knowledge;
 pub mod mfa;

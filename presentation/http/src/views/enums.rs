@@ -85,7 +85,7 @@ enum_schema! {
     /// What a finding is about: a validated test's gap, or a scanner's vulnerability.
     FindingKind = ["test_gap", "vulnerability"];
     /// A background job.
-    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync", "email_delivery", "scan"];
+    JobKind = ["attack_sync", "intel_scan", "notification_cleanup", "coverage_snapshot", "coverage_refresh", "evidence_sweep", "feed_sync", "recurring_campaigns", "report_generation", "detection_decay", "alert_evaluation", "webhook_delivery", "ticket_sync", "email_delivery", "scan", "github_checks"];
     /// Where a scan of a detection-content diff stands.
     ScanStatus = ["queued", "running", "completed", "error"];
     /// A scan's answer to the pipeline.
@@ -96,6 +96,10 @@ enum_schema! {
     ScanErrorMode = ["fail_open", "fail_closed"];
     /// How a scan finding was let through.
     ScanWaiverKind = ["suppression", "baseline", "exception"];
+    /// What became of a GitHub webhook delivery.
+    GithubDeliveryResult = ["scanned", "ignored", "failed"];
+    /// What a GitHub webhook delivery did.
+    GithubWebhookStatus = ["pong", "duplicate", "ignored", "queued"];
     /// Where a job run stands.
     JobOutcome = ["queued", "running", "succeeded", "retrying", "dead"];
     /// Why a job run exists.
@@ -303,6 +307,13 @@ mod tests {
         assert_eq!(
             super::JobKind::VALUES,
             values(job::JobKind::ALL, job::JobKind::as_str)
+        );
+        assert_eq!(
+            super::GithubDeliveryResult::VALUES,
+            values(
+                aegis_domain::github::DeliveryResult::ALL,
+                aegis_domain::github::DeliveryResult::as_str
+            )
         );
         assert_eq!(
             super::FeedKind::VALUES,

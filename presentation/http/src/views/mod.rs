@@ -19,6 +19,7 @@ pub mod enums;
 pub mod evidence;
 pub mod exports;
 pub mod findings;
+pub mod github;
 pub mod jobs;
 pub mod knowledge;
 pub mod mfa;

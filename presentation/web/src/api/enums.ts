@@ -60,6 +60,7 @@ export const JOB_KINDS = every<JobKind>()([
   "ticket_sync",
   "email_delivery",
   "scan",
+  "github_checks",
 ]);
 export const TEAMS = every<Team>()(["red", "blue"]);
 

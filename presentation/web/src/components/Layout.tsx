@@ -53,6 +53,7 @@ const groups: { title: string; items: Item[] }[] = [
       { to: "/admin/audit", label: "Audit log", adminOnly: true },
       { to: "/admin/webhooks", label: "Webhooks", adminOnly: true },
       { to: "/admin/jira", label: "Jira", adminOnly: true },
+      { to: "/admin/github", label: "GitHub", adminOnly: true },
       // Platform operators are admins of their tenant; the page tells other admins it is not theirs.
       { to: "/admin/tenants", label: "Tenants", adminOnly: true },
       { to: "/admin/sso", label: "Single sign-on", adminOnly: true },
