@@ -88,7 +88,7 @@ function Users({ selfId }: { selfId: string }) {
             <Table caption="Users" head={["Email", "Display name", "Role", "Status", "Last sign-in", "Created", ""]}>
               {data.items.map((u) => (
                 <tr key={u.id}>
-                  <Td className="font-medium">{u.email}</Td>
+                  <Td className="font-medium break-all">{u.email}</Td>
                   <Td>{u.display_name}</Td>
                   <Td>{roleLabel[u.role] ?? u.role}</Td>
                   <Td>
