@@ -26,11 +26,18 @@ async fn row_counts(app: &TestApp) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
     for row in tables {
         let name: String = row.try_get("", "name").unwrap();
+        // The scheduler's bookkeeping moves on its own (safety-net schedules fire every
+        // minute, whatever the demo does): apalis's queue on SQLite, and the runs a schedule
+        // started. What the demo asks for by hand still counts.
+        let query = match name.as_str() {
+            "Jobs" | "Workers" => continue,
+            "job_runs" => {
+                "SELECT COUNT(*) AS n FROM job_runs WHERE trigger_kind <> 'schedule'".to_owned()
+            }
+            _ => format!("SELECT COUNT(*) AS n FROM \"{name}\""),
+        };
         let count = db
-            .query_one_raw(Statement::from_string(
-                backend,
-                format!("SELECT COUNT(*) AS n FROM \"{name}\""),
-            ))
+            .query_one_raw(Statement::from_string(backend, query))
             .await
             .unwrap()
             .unwrap();
