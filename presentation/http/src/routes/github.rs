@@ -69,17 +69,21 @@ pub async fn delete_config(
 /// The newest webhook deliveries and what became of them (admins).
 #[utoipa::path(get, path = "/api/v1/integrations/github/deliveries", tag = "github",
     params(GithubDeliveryQuery),
-    responses((status = 200, body = GithubDeliveryListView), (status = 403, body = Problem)),
+    responses((status = 200, body = GithubDeliveryListView), (status = 403, body = Problem),
+        (status = 422, body = Problem, description = "`limit` outside 1 to 200")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn deliveries(
     services: web::Data<Services>,
     Authenticated(actor): Authenticated,
     query: web::Query<GithubDeliveryQuery>,
 ) -> Result<web::Json<GithubDeliveryListView>, ApiError> {
-    let items = services
-        .github
-        .deliveries(&actor, query.limit.unwrap_or(50))
-        .await?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::validation(vec![
+            aegis_application::error::FieldError::new("limit", "must be between 1 and 200"),
+        ]));
+    }
+    let items = services.github.deliveries(&actor, limit).await?;
     Ok(web::Json(GithubDeliveryListView {
         items: items.into_iter().map(Into::into).collect(),
     }))
